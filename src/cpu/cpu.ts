@@ -1,0 +1,506 @@
+// The architectural state of one i386 CPU and the slow paths that translated code falls
+// back to (memory accesses the TLB cannot serve, segment checks, exceptions).
+import { PhysicalMemory, PAGE_SHIFT } from '../memory/physical-memory.js';
+import type { IoBus } from '../devices/io-bus.js';
+import {
+  ARITH_FLAGS, CC_EFLAGS, FLAG_AC, FLAG_ID, FLAG_IF, FLAG_IOPL, FLAG_NT, FLAG_RF, FLAG_TF, FLAG_VM,
+  computeFlags, FLAG_DF, FLAG_VIF, FLAG_VIP, computeCarry,
+} from './lazy-flags.js';
+import { GUEST_EXCEPTION, EXC_GP, EXC_SS, EXC_AC } from './cpu-exception.js';
+import { ACCESS_READ, ACCESS_WRITE, CR0_AM, CR0_ET, CR0_PE, Mmu } from './mmu.js';
+import {
+  DESC_B, DESC_CODE, DESC_E, DESC_P, DESC_S, DESC_W, DESC_A, DESC_R,
+  SEGCLASS_BASIC, SEGCLASS_COMPLEX, SEGCLASS_FLAT, SEG_LDTR, SEG_TR,
+} from './segment.js';
+import { SEG_CS, SEG_SS } from './instr.js';
+
+export const HF_CPL_MASK = 3;
+export const HF_CS32 = 1 << 2;
+export const HF_SS32 = 1 << 3;
+export const HF_PE = 1 << 4;
+export const HF_VM = 1 << 5;
+export const HF_TF = 1 << 6;
+export const HF_WATCH = 1 << 7;
+export const HF_SEG_SHIFT = 8; // 2 bits per segment register, ES..GS
+export const HF_AC = 1 << 20;
+export const HF_FPU_EM = 1 << 21; // CR0.EM: x87 instructions raise #NM
+export const HF_FPU_TS = 1 << 22; // CR0.TS
+export const HF_FPU_MP = 1 << 23; // CR0.MP
+export const HF_DR_EXEC = 1 << 24; // guest debug registers hold enabled instruction breakpoints
+
+export const IRQ_HARD = 1; // the interrupt controller asserts INTR
+export const IRQ_NMI = 2;
+export const IRQ_SMI = 4;
+
+/** What an interrupt controller offers the CPU (PIC, later the local APIC). */
+export interface InterruptController {
+  /** Vector of the highest-priority pending interrupt, acknowledged (INTA cycle). */
+  acknowledge(): number;
+}
+
+export interface PendingException {
+  vector: number;
+  errorCode: number;
+  hasErrorCode: boolean;
+}
+
+export interface WatchHit {
+  kind: 'watch' | 'rwatch' | 'awatch';
+  addr: number;
+  id: number;
+}
+
+export interface Watchpoint {
+  id: number;
+  addr: number;
+  len: number;
+  kind: 'watch' | 'rwatch' | 'awatch';
+}
+
+export class Cpu {
+  readonly regs = new Int32Array(8);
+  eip = 0;
+  /** EFLAGS without the six arithmetic flags, which are lazy (ccOp & co.). */
+  eflags = 2;
+  ccOp = CC_EFLAGS;
+  ccDst = 0;
+  ccSrc = 0;
+  ccAux = 0;
+
+  // Segment registers 0-5 (ES CS SS DS FS GS), 6 = LDTR, 7 = TR: selector and hidden part.
+  readonly segSel = new Int32Array(8);
+  readonly segBase = new Int32Array(8);
+  readonly segLimit = new Uint32Array(8);
+  readonly segFlags = new Int32Array(8);
+  gdtBase = 0;
+  gdtLimit = 0xffff;
+  idtBase = 0;
+  idtLimit = 0xffff;
+
+  cr0 = CR0_ET;
+  cr2 = 0;
+  cr3 = 0;
+  cr4 = 0;
+  efer = 0;
+  readonly dr = new Int32Array(8);
+  cpl = 0;
+  hflags = 0;
+
+  /** Retired instructions. */
+  icount = 0;
+  halted = false;
+  /** Interrupts are inhibited for one instruction after STI, MOV SS and POP SS. */
+  inhibitIrq = false;
+  interruptRequest = 0;
+  /** Set by a slow path when the current instruction must be the last of its TB. */
+  stopAfterInsn = false;
+  watchHit: WatchHit | null = null;
+  watchpoints: Watchpoint[] = [];
+  pending: PendingException = { vector: 0, errorCode: 0, hasErrorCode: false };
+  /** Nested-exception state for #DF / triple fault (SDM vol. 3, table 6-5). */
+  exceptionClass = 0;
+
+  // MSR-backed state.
+  tscOffset = 0;
+  sysenterCs = 0;
+  sysenterEsp = 0;
+  sysenterEip = 0;
+  readonly mtrr = new Map<number, bigint>();
+  apicBase = 0xfee00900;
+  /** The virtual clock behind RDTSC, in TSC ticks. */
+  tscSource: () => number = () => this.icount;
+
+  readonly mmu: Mmu;
+  intc: InterruptController | null = null;
+  /** Called when a guest write hits a page holding translated code. */
+  onCodeWrite: (pa: number, size: number) => void = () => {};
+  /** Called after every TLB flush (the TB jump cache depends on linear mappings). */
+  onTlbFlushHook: () => void = () => {};
+  /** Reports an instruction the translator does not implement (bytes, address). */
+  onUnimplemented: (eip: number, bytes: number[], what: string) => void = () => {};
+
+  constructor(readonly phys: PhysicalMemory, readonly io: IoBus) {
+    this.mmu = new Mmu(this, phys);
+    this.reset();
+  }
+
+  /** Power-on / RESET state (SDM vol. 3, table 9-1). */
+  reset(): void {
+    this.regs.fill(0);
+    this.regs[2] = 0x633; // EDX: family 6, model 3, stepping 3
+    this.eip = 0xfff0;
+    this.eflags = 2;
+    this.ccOp = CC_EFLAGS;
+    this.ccSrc = 0;
+    this.ccDst = 0;
+    this.ccAux = 0;
+    for (let i = 0; i < 6; i++) this.setSegmentRaw(i, 0, 0, 0xffff, DESC_P | DESC_S | DESC_W | DESC_A);
+    this.setSegmentRaw(SEG_CS, 0xf000, 0xffff0000, 0xffff, DESC_P | DESC_S | DESC_CODE | DESC_R | DESC_A);
+    this.setSegmentRaw(SEG_LDTR, 0, 0, 0xffff, DESC_P | (2 << 8));
+    this.setSegmentRaw(SEG_TR, 0, 0, 0xffff, DESC_P | (11 << 8));
+    this.gdtBase = 0;
+    this.gdtLimit = 0xffff;
+    this.idtBase = 0;
+    this.idtLimit = 0xffff;
+    this.cr0 = CR0_ET | (1 << 29) | (1 << 30); // CD and NW set at power-on
+    this.cr2 = 0;
+    this.cr3 = 0;
+    this.cr4 = 0;
+    this.efer = 0;
+    this.dr.fill(0);
+    this.dr[6] = 0xffff0ff0 | 0;
+    this.dr[7] = 0x400;
+    this.cpl = 0;
+    this.halted = false;
+    this.inhibitIrq = false;
+    this.interruptRequest &= IRQ_HARD;
+    this.stopAfterInsn = false;
+    this.exceptionClass = 0;
+    this.tscOffset = 0;
+    this.sysenterCs = 0;
+    this.sysenterEsp = 0;
+    this.sysenterEip = 0;
+    this.mtrr.clear();
+    this.apicBase = 0xfee00900;
+    this.mmu.a20Mask = -1;
+    this.mmu.flush();
+    this.updateHflags();
+  }
+
+  // ---- flags -------------------------------------------------------------------
+
+  getEflags(): number {
+    return ((this.eflags & ~ARITH_FLAGS) | computeFlags(this.ccOp, this.ccDst, this.ccSrc, this.ccAux) | 2) >>> 0;
+  }
+
+  getCarry(): number {
+    return computeCarry(this.ccOp, this.ccDst, this.ccSrc, this.ccAux);
+  }
+
+  /** Write EFLAGS bits selected by `mask` (the arithmetic flags become eager). */
+  setEflags(value: number, mask: number): void {
+    const cur = this.getEflags();
+    const v = ((cur & ~mask) | (value & mask)) >>> 0;
+    this.ccOp = CC_EFLAGS;
+    this.ccSrc = v & ARITH_FLAGS;
+    const oldRest = this.eflags;
+    this.eflags = (v & ~ARITH_FLAGS) | 2;
+    if ((oldRest ^ this.eflags) & (FLAG_VM | FLAG_TF | FLAG_AC | FLAG_IF)) this.updateHflags();
+  }
+
+  /** The mask of EFLAGS bits POPF/IRET may change at the current privilege (SDM vol. 2, POPF). */
+  eflagsWriteMask(opsize: number): number {
+    let mask = FLAG_TF | FLAG_DF | FLAG_NT | ARITH_FLAGS | FLAG_AC | FLAG_ID;
+    const iopl = (this.eflags >> 12) & 3;
+    if (this.cpl === 0) mask |= FLAG_IOPL | FLAG_IF;
+    else if (this.cpl <= iopl) mask |= FLAG_IF;
+    if (opsize === 2) mask &= 0xffff;
+    return mask;
+  }
+
+  get iopl(): number {
+    return (this.eflags >> 12) & 3;
+  }
+
+  // ---- modes and translation flags ---------------------------------------------------
+
+  get protectedMode(): boolean {
+    return (this.cr0 & CR0_PE) !== 0;
+  }
+
+  get v86(): boolean {
+    return (this.eflags & FLAG_VM) !== 0;
+  }
+
+  /** Recompute everything translated code depends on. */
+  updateHflags(): void {
+    let h = this.cpl & HF_CPL_MASK;
+    const pe = (this.cr0 & CR0_PE) !== 0;
+    const vm = (this.eflags & FLAG_VM) !== 0;
+    if (pe) h |= HF_PE;
+    if (vm) h |= HF_VM;
+    if (this.segFlags[SEG_CS]! & DESC_B && pe && !vm) h |= HF_CS32;
+    if (this.segFlags[SEG_SS]! & DESC_B && pe && !vm) h |= HF_SS32;
+    if (this.eflags & FLAG_TF) h |= HF_TF;
+    if (this.watchpoints.length > 0) h |= HF_WATCH;
+    for (let s = 0; s < 6; s++) h |= this.segmentClass(s, pe && !vm) << (HF_SEG_SHIFT + 2 * s);
+    if (this.cr0 & CR0_AM && this.eflags & FLAG_AC && this.cpl === 3) h |= HF_AC;
+    if (this.cr0 & 4) h |= HF_FPU_EM;
+    if (this.cr0 & 8) h |= HF_FPU_TS;
+    if (this.cr0 & 2) h |= HF_FPU_MP;
+    if (this.dr[7]! & 0xff) {
+      for (let i = 0; i < 4; i++) {
+        if ((this.dr[7]! >> (2 * i)) & 3 && ((this.dr[7]! >>> (16 + 4 * i)) & 3) === 0) h |= HF_DR_EXEC;
+      }
+    }
+    this.hflags = h;
+  }
+
+  private segmentClass(s: number, protectedFlat: boolean): number {
+    const base = this.segBase[s]!;
+    const limit = this.segLimit[s]!;
+    const flags = this.segFlags[s]!;
+    if (!protectedFlat) return base === 0 && limit === 0xffffffff ? SEGCLASS_FLAT : SEGCLASS_BASIC;
+    if (!(flags & DESC_P) || !(flags & DESC_S) || flags & DESC_CODE || flags & DESC_E || !(flags & DESC_W)) {
+      return SEGCLASS_COMPLEX;
+    }
+    if (this.segSel[s]! >> 2 === 0 && (this.segSel[s]! & 3) === 0 && s !== SEG_SS) {
+      // A null selector in a data register: flags were cleared on load, so never here.
+      return SEGCLASS_COMPLEX;
+    }
+    return base === 0 && limit === 0xffffffff ? SEGCLASS_FLAT : SEGCLASS_BASIC;
+  }
+
+  setSegmentRaw(seg: number, sel: number, base: number, limit: number, flags: number): void {
+    this.segSel[seg] = sel & 0xffff;
+    this.segBase[seg] = base | 0;
+    this.segLimit[seg] = limit >>> 0;
+    this.segFlags[seg] = flags;
+    if (seg < 6) this.updateHflags();
+  }
+
+  setCpl(cpl: number): void {
+    this.cpl = cpl;
+    this.updateHflags();
+  }
+
+  /** Load a segment register in real or V86 mode (no descriptor). */
+  loadSegmentReal(seg: number, sel: number): void {
+    sel &= 0xffff;
+    this.segSel[seg] = sel;
+    this.segBase[seg] = sel << 4;
+    if (this.v86) {
+      this.segLimit[seg] = 0xffff;
+      this.segFlags[seg] = DESC_P | DESC_S | DESC_W | DESC_A | (3 << 13) | (seg === SEG_CS ? DESC_CODE : 0);
+    }
+    // In real mode the limit and attributes stay as they were ("unreal" mode relies on it).
+    this.updateHflags();
+  }
+
+  // ---- exceptions -------------------------------------------------------------------
+
+  raiseException(vector: number, errorCode = 0, hasErrorCode?: boolean): never {
+    this.pending.vector = vector;
+    this.pending.errorCode = errorCode & 0xffff_ffff;
+    this.pending.hasErrorCode = hasErrorCode ?? (vector === 8 || (vector >= 10 && vector <= 14) || vector === 17);
+    throw GUEST_EXCEPTION;
+  }
+
+  // ---- segments as seen by translated code -------------------------------------------
+
+  /**
+   * Linear address of seg:off for an access of `size` bytes, with every check of a
+   * data access (SDM vol. 3, 5.3 and 5.4). Used for segments translated as COMPLEX.
+   */
+  segAddr(seg: number, off: number, size: number, write: boolean): number {
+    off >>>= 0;
+    const flags = this.segFlags[seg]!;
+    const exc = seg === SEG_SS ? EXC_SS : EXC_GP;
+    if (this.protectedMode && !this.v86) {
+      if (!(flags & DESC_P) || ((this.segSel[seg]! & 0xfffc) === 0 && !(flags & DESC_S))) this.raiseException(exc, 0);
+      if (flags & DESC_CODE) {
+        if (write || !(flags & DESC_R)) this.raiseException(exc, 0);
+      } else if (write && !(flags & DESC_W)) this.raiseException(exc, 0);
+    }
+    const limit = this.segLimit[seg]!;
+    if (!(flags & DESC_CODE) && flags & DESC_E && this.protectedMode && !this.v86) {
+      const upper = flags & DESC_B ? 0xffffffff : 0xffff;
+      if (off <= limit || off + size - 1 > upper) this.raiseException(exc, 0);
+    } else if (off + size - 1 > limit) this.raiseException(exc, 0);
+    return (this.segBase[seg]! + off) | 0;
+  }
+
+  /** Limit violation on a BASIC segment: #SS for the stack segment, #GP otherwise. */
+  segLimitFault(seg: number): never {
+    return this.raiseException(seg === SEG_SS ? EXC_SS : EXC_GP, 0);
+  }
+
+  // ---- memory slow paths ------------------------------------------------------------
+
+  private watchCheck(lin: number, size: number, write: boolean): void {
+    for (const w of this.watchpoints) {
+      if (lin + size <= w.addr || lin >= w.addr + w.len) continue;
+      if (w.kind === 'watch' && !write) continue;
+      if (w.kind === 'rwatch' && write) continue;
+      if (!this.watchHit) this.watchHit = { kind: w.kind, addr: w.addr, id: w.id };
+      this.stopAfterInsn = true;
+    }
+  }
+
+  private alignCheck(lin: number, size: number): void {
+    if (this.hflags & HF_AC && lin & (size - 1)) this.raiseException(EXC_AC, 0);
+  }
+
+  load8(lin: number, user: boolean): number {
+    const pa = this.mmu.translate(lin, ACCESS_READ, user);
+    if (this.watchpoints.length) this.watchCheck(lin >>> 0, 1, false);
+    return this.phys.read8(pa);
+  }
+
+  load16(lin: number, user: boolean): number {
+    if (user) this.alignCheck(lin, 2);
+    if ((lin & 0xfff) === 0xfff) return this.load8(lin, user) | (this.load8((lin + 1) | 0, user) << 8);
+    const pa = this.mmu.translate(lin, ACCESS_READ, user);
+    if (this.watchpoints.length) this.watchCheck(lin >>> 0, 2, false);
+    return this.phys.read16(pa);
+  }
+
+  load32(lin: number, user: boolean): number {
+    if (user) this.alignCheck(lin, 4);
+    if ((lin & 0xfff) > 0xffc) {
+      const pa0 = this.mmu.translate(lin, ACCESS_READ, user);
+      const pa1 = this.mmu.translate((lin + 3) | 0, ACCESS_READ, user);
+      if (this.watchpoints.length) this.watchCheck(lin >>> 0, 4, false);
+      let v = 0;
+      for (let i = 0; i < 4; i++) {
+        const a = (lin + i) | 0;
+        const page = (a ^ lin) & ~0xfff ? pa1 : pa0;
+        v |= this.phys.read8(((page & ~0xfff) | (a & 0xfff)) >>> 0) << (8 * i);
+      }
+      return v;
+    }
+    const pa = this.mmu.translate(lin, ACCESS_READ, user);
+    if (this.watchpoints.length) this.watchCheck(lin >>> 0, 4, false);
+    return this.phys.read32(pa);
+  }
+
+  store8(lin: number, v: number, user: boolean): void {
+    const pa = this.mmu.translate(lin, ACCESS_WRITE, user);
+    if (this.watchpoints.length) this.watchCheck(lin >>> 0, 1, true);
+    if (this.mmu.codePages[pa >>> PAGE_SHIFT]) this.onCodeWrite(pa, 1);
+    this.phys.write8(pa, v);
+  }
+
+  store16(lin: number, v: number, user: boolean): void {
+    if (user) this.alignCheck(lin, 2);
+    if ((lin & 0xfff) === 0xfff) {
+      // Both pages are checked before either byte is written: no partial stores.
+      this.mmu.translate((lin + 1) | 0, ACCESS_WRITE, user);
+      this.store8(lin, v, user);
+      this.store8((lin + 1) | 0, v >> 8, user);
+      return;
+    }
+    const pa = this.mmu.translate(lin, ACCESS_WRITE, user);
+    if (this.watchpoints.length) this.watchCheck(lin >>> 0, 2, true);
+    if (this.mmu.codePages[pa >>> PAGE_SHIFT]) this.onCodeWrite(pa, 2);
+    this.phys.write16(pa, v);
+  }
+
+  store32(lin: number, v: number, user: boolean): void {
+    if (user) this.alignCheck(lin, 4);
+    if ((lin & 0xfff) > 0xffc) {
+      this.mmu.translate(lin, ACCESS_WRITE, user);
+      this.mmu.translate((lin + 3) | 0, ACCESS_WRITE, user);
+      for (let i = 0; i < 4; i++) this.store8((lin + i) | 0, v >> (8 * i), user);
+      return;
+    }
+    const pa = this.mmu.translate(lin, ACCESS_WRITE, user);
+    if (this.watchpoints.length) this.watchCheck(lin >>> 0, 4, true);
+    if (this.mmu.codePages[pa >>> PAGE_SHIFT]) this.onCodeWrite(pa, 4);
+    this.phys.write32(pa, v);
+  }
+
+  /** A write by the CPU itself (A/D bits, descriptor accessed bits) to physical memory. */
+  physWriteNotify(pa: number, size: number): void {
+    if (this.mmu.codePages[pa >>> PAGE_SHIFT]) this.onCodeWrite(pa, size);
+  }
+
+  // Accesses with the current privilege, for helpers.
+  get userMode(): boolean {
+    return this.cpl === 3;
+  }
+
+  readU8(lin: number): number {
+    return this.load8(lin, this.cpl === 3);
+  }
+  readU16(lin: number): number {
+    return this.load16(lin, this.cpl === 3);
+  }
+  readU32(lin: number): number {
+    return this.load32(lin, this.cpl === 3);
+  }
+  writeU8(lin: number, v: number): void {
+    this.store8(lin, v, this.cpl === 3);
+  }
+  writeU16(lin: number, v: number): void {
+    this.store16(lin, v, this.cpl === 3);
+  }
+  writeU32(lin: number, v: number): void {
+    this.store32(lin, v, this.cpl === 3);
+  }
+
+  // Supervisor accesses (descriptor tables, TSS, interrupt stack frames of ring 0).
+  readSys8(lin: number): number {
+    return this.load8(lin, false);
+  }
+  readSys16(lin: number): number {
+    return this.load16(lin, false);
+  }
+  readSys32(lin: number): number {
+    return this.load32(lin, false);
+  }
+  writeSys8(lin: number, v: number): void {
+    this.store8(lin, v, false);
+  }
+  writeSys16(lin: number, v: number): void {
+    this.store16(lin, v, false);
+  }
+  writeSys32(lin: number, v: number): void {
+    this.store32(lin, v, false);
+  }
+
+  onTlbFlush(): void {
+    this.onTlbFlushHook();
+  }
+
+  setA20(enabled: boolean): void {
+    const mask = enabled ? -1 : ~(1 << 20);
+    if (mask !== this.mmu.a20Mask) {
+      this.mmu.a20Mask = mask;
+      this.mmu.flush();
+    }
+  }
+
+  get a20Enabled(): boolean {
+    return this.mmu.a20Mask === -1;
+  }
+
+  /** Linear address of CS:EIP. */
+  get pc(): number {
+    return (this.segBase[SEG_CS]! + this.eip) >>> 0;
+  }
+
+  setCr0(v: number): void {
+    const old = this.cr0;
+    v = (v | CR0_ET) >>> 0 | 0;
+    this.cr0 = v;
+    if ((old ^ v) & (0x80000000 | 0x10000 | CR0_PE)) this.mmu.flush();
+    if ((old ^ v) & CR0_PE && !(v & CR0_PE)) this.cpl = 0;
+    this.updateHflags();
+    void CR0_AM;
+  }
+
+  setCr3(v: number): void {
+    this.cr3 = v;
+    this.mmu.flush(true);
+  }
+
+  setCr4(v: number): void {
+    const old = this.cr4;
+    this.cr4 = v;
+    if ((old ^ v) & (0x10 | 0x20 | 0x80)) this.mmu.flush();
+    this.updateHflags();
+  }
+
+  /** Interrupt-enable as seen by the loop: IF set and not in an STI/MOV SS shadow. */
+  get interruptsEnabled(): boolean {
+    return (this.eflags & FLAG_IF) !== 0;
+  }
+
+  /** RDTSC value. */
+  readTsc(): number {
+    return this.tscSource() + this.tscOffset;
+  }
+}
+
+export { FLAG_IF, FLAG_TF, FLAG_RF, FLAG_VM, FLAG_VIF, FLAG_VIP, SEG_TR, SEG_LDTR, SEGCLASS_FLAT, SEGCLASS_BASIC, SEGCLASS_COMPLEX };

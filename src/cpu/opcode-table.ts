@@ -1,0 +1,304 @@
+// The one declarative opcode table of the i386 integer instruction set (plus the P6
+// additions we implement: CMOVcc, CMPXCHG8B, RDTSC, RDMSR/WRMSR, CPUID, BSWAP, multi-byte
+// NOP). It feeds the decoder, the translator and the generated tests.
+//
+// Operand notation follows the Intel SDM, volume 2, appendix A.2:
+//   E? ModRM r/m (register or memory)   G? ModRM reg          M? memory only
+//   R? ModRM r/m as register            S  segment register    C/D control/debug register
+//   I? immediate (Ibs: imm8 sign-extended to the operand size)  J? relative offset
+//   O? moffs (absolute offset)          Ap far pointer immediate
+//   Z? register in the low 3 bits of the opcode
+//   size letters: b byte, w word, d dword, v word/dword by operand size,
+//                 z word/dword immediate (never 64), p far pointer, q qword, a BOUND pair,
+//                 s 6-byte descriptor-table register image
+// Fixed operands: AL CL DX eAX 1 and the segment registers ES CS SS DS FS GS.
+
+export const F_BLOCK_END = 1 << 0; // control transfer or state change: the TB ends after it
+export const F_MODRM = 1 << 1; // has a ModRM byte (derived from operands or given for groups)
+export const F_LOCKABLE = 1 << 2; // LOCK allowed when the destination is memory
+export const F_STRING = 1 << 3; // string instruction: REP/REPE/REPNE apply
+export const F_PRIV = 1 << 4; // CPL 0 only (#GP otherwise)
+export const F_IO = 1 << 5; // port I/O: IOPL / permission checked
+export const F_NO_FLAGS = 1 << 6; // does not read or write arithmetic flags
+export const F_X87 = 1 << 7; // x87 escape
+export const F_INVALID = 1 << 8; // #UD
+
+export interface OpcodeEntry {
+  readonly mnem: string;
+  readonly operands: readonly string[];
+  readonly flags: number;
+}
+
+export interface GroupEntry {
+  // Indexed by ModRM.reg; `reg3` overrides a slot when ModRM.mod is 3 (register form).
+  readonly group: readonly (OpcodeEntry | null)[];
+  readonly reg3?: readonly (OpcodeEntry | null)[];
+  readonly flags: number;
+}
+
+export type TableSlot = OpcodeEntry | GroupEntry | null;
+
+function op(mnem: string, operands = '', flags = 0): OpcodeEntry {
+  const list = operands === '' ? [] : operands.split(',');
+  return { mnem, operands: list, flags: flags | (list.some(usesModrm) ? F_MODRM : 0) };
+}
+
+function group(entries: (OpcodeEntry | null)[], reg3?: (OpcodeEntry | null)[]): GroupEntry {
+  return reg3 ? { group: entries, reg3, flags: F_MODRM } : { group: entries, flags: F_MODRM };
+}
+
+export function usesModrm(spec: string): boolean {
+  return /^[EGMRSCD]/.test(spec) && !['DX', 'DS', 'CS', 'SS', 'ES'].includes(spec);
+}
+
+export function isGroup(slot: TableSlot): slot is GroupEntry {
+  return slot !== null && 'group' in slot;
+}
+
+const B = F_BLOCK_END;
+const L = F_LOCKABLE;
+const STR = F_STRING;
+const P = F_PRIV;
+const IO = F_IO;
+
+const ALU = ['add', 'or', 'adc', 'sbb', 'and', 'sub', 'xor', 'cmp'];
+const SHIFT = ['rol', 'ror', 'rcl', 'rcr', 'shl', 'shr', 'shl', 'sar'];
+export const CONDITIONS = ['o', 'no', 'b', 'ae', 'e', 'ne', 'be', 'a', 's', 'ns', 'p', 'np', 'l', 'ge', 'le', 'g'];
+
+/** The one-byte map, index = opcode byte. */
+export const ONE_BYTE: TableSlot[] = new Array<TableSlot>(256).fill(null);
+/** The two-byte map (0F xx), index = second byte. */
+export const TWO_BYTE: TableSlot[] = new Array<TableSlot>(256).fill(null);
+
+ALU.forEach((m, i) => {
+  const base = i * 8;
+  const lock = m === 'cmp' ? 0 : L;
+  ONE_BYTE[base + 0] = op(m, 'Eb,Gb', lock);
+  ONE_BYTE[base + 1] = op(m, 'Ev,Gv', lock);
+  ONE_BYTE[base + 2] = op(m, 'Gb,Eb');
+  ONE_BYTE[base + 3] = op(m, 'Gv,Ev');
+  ONE_BYTE[base + 4] = op(m, 'AL,Ib');
+  ONE_BYTE[base + 5] = op(m, 'eAX,Iz');
+});
+ONE_BYTE[0x06] = op('push', 'ES', F_NO_FLAGS);
+ONE_BYTE[0x07] = op('pop', 'ES', B | F_NO_FLAGS);
+ONE_BYTE[0x0e] = op('push', 'CS', F_NO_FLAGS);
+ONE_BYTE[0x16] = op('push', 'SS', F_NO_FLAGS);
+ONE_BYTE[0x17] = op('pop', 'SS', B | F_NO_FLAGS);
+ONE_BYTE[0x1e] = op('push', 'DS', F_NO_FLAGS);
+ONE_BYTE[0x1f] = op('pop', 'DS', B | F_NO_FLAGS);
+ONE_BYTE[0x27] = op('daa');
+ONE_BYTE[0x2f] = op('das');
+ONE_BYTE[0x37] = op('aaa');
+ONE_BYTE[0x3f] = op('aas');
+for (let r = 0; r < 8; r++) {
+  ONE_BYTE[0x40 + r] = op('inc', 'Zv');
+  ONE_BYTE[0x48 + r] = op('dec', 'Zv');
+  ONE_BYTE[0x50 + r] = op('push', 'Zv', F_NO_FLAGS);
+  ONE_BYTE[0x58 + r] = op('pop', 'Zv', F_NO_FLAGS);
+  ONE_BYTE[0xb0 + r] = op('mov', 'Zb,Ib', F_NO_FLAGS);
+  ONE_BYTE[0xb8 + r] = op('mov', 'Zv,Iv', F_NO_FLAGS);
+  TWO_BYTE[0xc8 + r] = op('bswap', 'Zd', F_NO_FLAGS);
+}
+for (let r = 1; r < 8; r++) ONE_BYTE[0x90 + r] = op('xchg', 'Zv,eAX', F_NO_FLAGS);
+ONE_BYTE[0x60] = op('pusha', '', F_NO_FLAGS);
+ONE_BYTE[0x61] = op('popa', '', F_NO_FLAGS);
+ONE_BYTE[0x62] = op('bound', 'Gv,Ma', F_NO_FLAGS);
+ONE_BYTE[0x63] = op('arpl', 'Ew,Gw');
+ONE_BYTE[0x68] = op('push', 'Iz', F_NO_FLAGS);
+ONE_BYTE[0x69] = op('imul', 'Gv,Ev,Iz');
+ONE_BYTE[0x6a] = op('push', 'Ibs', F_NO_FLAGS);
+ONE_BYTE[0x6b] = op('imul', 'Gv,Ev,Ibs');
+ONE_BYTE[0x6c] = op('ins', 'b', STR | IO | B | F_NO_FLAGS);
+ONE_BYTE[0x6d] = op('ins', 'v', STR | IO | B | F_NO_FLAGS);
+ONE_BYTE[0x6e] = op('outs', 'b', STR | IO | B | F_NO_FLAGS);
+ONE_BYTE[0x6f] = op('outs', 'v', STR | IO | B | F_NO_FLAGS);
+for (let c = 0; c < 16; c++) {
+  ONE_BYTE[0x70 + c] = op('j' + CONDITIONS[c], 'Jb', B);
+  TWO_BYTE[0x80 + c] = op('j' + CONDITIONS[c], 'Jz', B);
+  TWO_BYTE[0x90 + c] = op('set' + CONDITIONS[c], 'Eb');
+  TWO_BYTE[0x40 + c] = op('cmov' + CONDITIONS[c], 'Gv,Ev');
+}
+ONE_BYTE[0x80] = group(ALU.map((m) => op(m, 'Eb,Ib', m === 'cmp' ? 0 : L)));
+ONE_BYTE[0x81] = group(ALU.map((m) => op(m, 'Ev,Iz', m === 'cmp' ? 0 : L)));
+ONE_BYTE[0x82] = group(ALU.map((m) => op(m, 'Eb,Ib', m === 'cmp' ? 0 : L)));
+ONE_BYTE[0x83] = group(ALU.map((m) => op(m, 'Ev,Ibs', m === 'cmp' ? 0 : L)));
+ONE_BYTE[0x84] = op('test', 'Eb,Gb');
+ONE_BYTE[0x85] = op('test', 'Ev,Gv');
+ONE_BYTE[0x86] = op('xchg', 'Eb,Gb', L | F_NO_FLAGS);
+ONE_BYTE[0x87] = op('xchg', 'Ev,Gv', L | F_NO_FLAGS);
+ONE_BYTE[0x88] = op('mov', 'Eb,Gb', F_NO_FLAGS);
+ONE_BYTE[0x89] = op('mov', 'Ev,Gv', F_NO_FLAGS);
+ONE_BYTE[0x8a] = op('mov', 'Gb,Eb', F_NO_FLAGS);
+ONE_BYTE[0x8b] = op('mov', 'Gv,Ev', F_NO_FLAGS);
+ONE_BYTE[0x8c] = op('mov', 'Ev,Sw', F_NO_FLAGS);
+ONE_BYTE[0x8d] = op('lea', 'Gv,M', F_NO_FLAGS);
+// MOV to a segment register ends the block: SS starts an interrupt shadow and any
+// segment load may change the translation flags (flat/limits).
+ONE_BYTE[0x8e] = op('mov', 'Sw,Ew', B | F_NO_FLAGS);
+ONE_BYTE[0x8f] = group([op('pop', 'Ev', F_NO_FLAGS), null, null, null, null, null, null, null]);
+ONE_BYTE[0x90] = op('nop', '', F_NO_FLAGS);
+ONE_BYTE[0x98] = op('cbw', '', F_NO_FLAGS);
+ONE_BYTE[0x99] = op('cwd', '', F_NO_FLAGS);
+ONE_BYTE[0x9a] = op('callf', 'Ap', B | F_NO_FLAGS);
+ONE_BYTE[0x9b] = op('fwait', '', F_NO_FLAGS);
+ONE_BYTE[0x9c] = op('pushf');
+ONE_BYTE[0x9d] = op('popf', '', B);
+ONE_BYTE[0x9e] = op('sahf');
+ONE_BYTE[0x9f] = op('lahf');
+ONE_BYTE[0xa0] = op('mov', 'AL,Ob', F_NO_FLAGS);
+ONE_BYTE[0xa1] = op('mov', 'eAX,Ov', F_NO_FLAGS);
+ONE_BYTE[0xa2] = op('mov', 'Ob,AL', F_NO_FLAGS);
+ONE_BYTE[0xa3] = op('mov', 'Ov,eAX', F_NO_FLAGS);
+ONE_BYTE[0xa4] = op('movs', 'b', STR | F_NO_FLAGS);
+ONE_BYTE[0xa5] = op('movs', 'v', STR | F_NO_FLAGS);
+ONE_BYTE[0xa6] = op('cmps', 'b', STR);
+ONE_BYTE[0xa7] = op('cmps', 'v', STR);
+ONE_BYTE[0xa8] = op('test', 'AL,Ib');
+ONE_BYTE[0xa9] = op('test', 'eAX,Iz');
+ONE_BYTE[0xaa] = op('stos', 'b', STR | F_NO_FLAGS);
+ONE_BYTE[0xab] = op('stos', 'v', STR | F_NO_FLAGS);
+ONE_BYTE[0xac] = op('lods', 'b', STR | F_NO_FLAGS);
+ONE_BYTE[0xad] = op('lods', 'v', STR | F_NO_FLAGS);
+ONE_BYTE[0xae] = op('scas', 'b', STR);
+ONE_BYTE[0xaf] = op('scas', 'v', STR);
+ONE_BYTE[0xc0] = group(SHIFT.map((m) => op(m, 'Eb,Ib')));
+ONE_BYTE[0xc1] = group(SHIFT.map((m) => op(m, 'Ev,Ib')));
+ONE_BYTE[0xc2] = op('ret', 'Iw', B | F_NO_FLAGS);
+ONE_BYTE[0xc3] = op('ret', '', B | F_NO_FLAGS);
+ONE_BYTE[0xc4] = op('les', 'Gv,Mp', B | F_NO_FLAGS);
+ONE_BYTE[0xc5] = op('lds', 'Gv,Mp', B | F_NO_FLAGS);
+ONE_BYTE[0xc6] = group([op('mov', 'Eb,Ib', F_NO_FLAGS), null, null, null, null, null, null, null]);
+ONE_BYTE[0xc7] = group([op('mov', 'Ev,Iz', F_NO_FLAGS), null, null, null, null, null, null, null]);
+ONE_BYTE[0xc8] = op('enter', 'Iw,Ib', F_NO_FLAGS);
+ONE_BYTE[0xc9] = op('leave', '', F_NO_FLAGS);
+ONE_BYTE[0xca] = op('retf', 'Iw', B | F_NO_FLAGS);
+ONE_BYTE[0xcb] = op('retf', '', B | F_NO_FLAGS);
+ONE_BYTE[0xcc] = op('int3', '', B);
+ONE_BYTE[0xcd] = op('int', 'Ib', B);
+ONE_BYTE[0xce] = op('into', '', B);
+ONE_BYTE[0xcf] = op('iret', '', B);
+ONE_BYTE[0xd0] = group(SHIFT.map((m) => op(m, 'Eb,1')));
+ONE_BYTE[0xd1] = group(SHIFT.map((m) => op(m, 'Ev,1')));
+ONE_BYTE[0xd2] = group(SHIFT.map((m) => op(m, 'Eb,CL')));
+ONE_BYTE[0xd3] = group(SHIFT.map((m) => op(m, 'Ev,CL')));
+ONE_BYTE[0xd4] = op('aam', 'Ib');
+ONE_BYTE[0xd5] = op('aad', 'Ib');
+ONE_BYTE[0xd6] = op('salc');
+ONE_BYTE[0xd7] = op('xlat', '', F_NO_FLAGS);
+for (let i = 0xd8; i <= 0xdf; i++) ONE_BYTE[i] = { mnem: 'x87', operands: ['Ex'], flags: F_MODRM | F_X87 };
+ONE_BYTE[0xe0] = op('loopne', 'Jb', B);
+ONE_BYTE[0xe1] = op('loope', 'Jb', B);
+ONE_BYTE[0xe2] = op('loop', 'Jb', B | F_NO_FLAGS);
+ONE_BYTE[0xe3] = op('jcxz', 'Jb', B | F_NO_FLAGS);
+ONE_BYTE[0xe4] = op('in', 'AL,Ib', IO | B | F_NO_FLAGS);
+ONE_BYTE[0xe5] = op('in', 'eAX,Ib', IO | B | F_NO_FLAGS);
+ONE_BYTE[0xe6] = op('out', 'Ib,AL', IO | B | F_NO_FLAGS);
+ONE_BYTE[0xe7] = op('out', 'Ib,eAX', IO | B | F_NO_FLAGS);
+ONE_BYTE[0xe8] = op('call', 'Jz', B | F_NO_FLAGS);
+ONE_BYTE[0xe9] = op('jmp', 'Jz', B | F_NO_FLAGS);
+ONE_BYTE[0xea] = op('jmpf', 'Ap', B | F_NO_FLAGS);
+ONE_BYTE[0xeb] = op('jmp', 'Jb', B | F_NO_FLAGS);
+ONE_BYTE[0xec] = op('in', 'AL,DX', IO | B | F_NO_FLAGS);
+ONE_BYTE[0xed] = op('in', 'eAX,DX', IO | B | F_NO_FLAGS);
+ONE_BYTE[0xee] = op('out', 'DX,AL', IO | B | F_NO_FLAGS);
+ONE_BYTE[0xef] = op('out', 'DX,eAX', IO | B | F_NO_FLAGS);
+ONE_BYTE[0xf1] = op('int1', '', B);
+ONE_BYTE[0xf4] = op('hlt', '', B | P | F_NO_FLAGS);
+ONE_BYTE[0xf5] = op('cmc');
+ONE_BYTE[0xf6] = group([
+  op('test', 'Eb,Ib'), op('test', 'Eb,Ib'), op('not', 'Eb', L | F_NO_FLAGS), op('neg', 'Eb', L),
+  op('mul', 'Eb'), op('imul', 'Eb'), op('div', 'Eb'), op('idiv', 'Eb'),
+]);
+ONE_BYTE[0xf7] = group([
+  op('test', 'Ev,Iz'), op('test', 'Ev,Iz'), op('not', 'Ev', L | F_NO_FLAGS), op('neg', 'Ev', L),
+  op('mul', 'Ev'), op('imul', 'Ev'), op('div', 'Ev'), op('idiv', 'Ev'),
+]);
+ONE_BYTE[0xf8] = op('clc');
+ONE_BYTE[0xf9] = op('stc');
+ONE_BYTE[0xfa] = op('cli', '', F_NO_FLAGS);
+// STI ends the block so that the one-instruction interrupt shadow is handled by the loop.
+ONE_BYTE[0xfb] = op('sti', '', B | F_NO_FLAGS);
+ONE_BYTE[0xfc] = op('cld', '', F_NO_FLAGS);
+ONE_BYTE[0xfd] = op('std', '', F_NO_FLAGS);
+ONE_BYTE[0xfe] = group([op('inc', 'Eb', L), op('dec', 'Eb', L), null, null, null, null, null, null]);
+ONE_BYTE[0xff] = group([
+  op('inc', 'Ev', L), op('dec', 'Ev', L), op('call', 'Ev', B | F_NO_FLAGS), op('callf', 'Mp', B | F_NO_FLAGS),
+  op('jmp', 'Ev', B | F_NO_FLAGS), op('jmpf', 'Mp', B | F_NO_FLAGS), op('push', 'Ev', F_NO_FLAGS), null,
+]);
+
+// Two-byte map.
+TWO_BYTE[0x00] = group([
+  op('sldt', 'Ew', F_NO_FLAGS), op('str', 'Ew', F_NO_FLAGS), op('lldt', 'Ew', B | P | F_NO_FLAGS),
+  op('ltr', 'Ew', B | P | F_NO_FLAGS), op('verr', 'Ew'), op('verw', 'Ew'), null, null,
+]);
+TWO_BYTE[0x01] = group(
+  [
+    op('sgdt', 'Ms', F_NO_FLAGS), op('sidt', 'Ms', F_NO_FLAGS), op('lgdt', 'Ms', B | P | F_NO_FLAGS),
+    op('lidt', 'Ms', B | P | F_NO_FLAGS), op('smsw', 'Ew', F_NO_FLAGS), null,
+    op('lmsw', 'Ew', B | P | F_NO_FLAGS), op('invlpg', 'M', B | P | F_NO_FLAGS),
+  ],
+  [null, null, null, null, op('smsw', 'Ew', F_NO_FLAGS), null, op('lmsw', 'Ew', B | P | F_NO_FLAGS), null],
+);
+TWO_BYTE[0x02] = op('lar', 'Gv,Ew');
+TWO_BYTE[0x03] = op('lsl', 'Gv,Ew');
+TWO_BYTE[0x06] = op('clts', '', B | P | F_NO_FLAGS);
+TWO_BYTE[0x08] = op('invd', '', P | F_NO_FLAGS);
+TWO_BYTE[0x09] = op('wbinvd', '', P | F_NO_FLAGS);
+TWO_BYTE[0x0b] = op('ud2', '', B | F_NO_FLAGS);
+// Hint NOPs (P6): 0F 19-1F with a ModRM operand that is decoded but not accessed.
+for (let i = 0x19; i <= 0x1f; i++) TWO_BYTE[i] = op('nop', 'Ev', F_NO_FLAGS);
+TWO_BYTE[0x20] = op('mov', 'Rd,Cd', P | F_NO_FLAGS);
+TWO_BYTE[0x21] = op('mov', 'Rd,Dd', P | F_NO_FLAGS);
+TWO_BYTE[0x22] = op('mov', 'Cd,Rd', B | P | F_NO_FLAGS);
+TWO_BYTE[0x23] = op('mov', 'Dd,Rd', B | P | F_NO_FLAGS);
+TWO_BYTE[0x30] = op('wrmsr', '', B | P | F_NO_FLAGS);
+TWO_BYTE[0x31] = op('rdtsc', '', F_NO_FLAGS);
+TWO_BYTE[0x32] = op('rdmsr', '', P | F_NO_FLAGS);
+TWO_BYTE[0x33] = op('rdpmc', '', F_NO_FLAGS);
+TWO_BYTE[0xa0] = op('push', 'FS', F_NO_FLAGS);
+TWO_BYTE[0xa1] = op('pop', 'FS', B | F_NO_FLAGS);
+TWO_BYTE[0xa2] = op('cpuid', '', F_NO_FLAGS);
+TWO_BYTE[0xa3] = op('bt', 'Ev,Gv');
+TWO_BYTE[0xa4] = op('shld', 'Ev,Gv,Ib');
+TWO_BYTE[0xa5] = op('shld', 'Ev,Gv,CL');
+TWO_BYTE[0xa8] = op('push', 'GS', F_NO_FLAGS);
+TWO_BYTE[0xa9] = op('pop', 'GS', B | F_NO_FLAGS);
+TWO_BYTE[0xab] = op('bts', 'Ev,Gv', L);
+TWO_BYTE[0xac] = op('shrd', 'Ev,Gv,Ib');
+TWO_BYTE[0xad] = op('shrd', 'Ev,Gv,CL');
+TWO_BYTE[0xaf] = op('imul', 'Gv,Ev');
+TWO_BYTE[0xb0] = op('cmpxchg', 'Eb,Gb', L);
+TWO_BYTE[0xb1] = op('cmpxchg', 'Ev,Gv', L);
+TWO_BYTE[0xb2] = op('lss', 'Gv,Mp', B | F_NO_FLAGS);
+TWO_BYTE[0xb3] = op('btr', 'Ev,Gv', L);
+TWO_BYTE[0xb4] = op('lfs', 'Gv,Mp', B | F_NO_FLAGS);
+TWO_BYTE[0xb5] = op('lgs', 'Gv,Mp', B | F_NO_FLAGS);
+TWO_BYTE[0xb6] = op('movzx', 'Gv,Eb', F_NO_FLAGS);
+TWO_BYTE[0xb7] = op('movzx', 'Gv,Ew', F_NO_FLAGS);
+TWO_BYTE[0xb9] = op('ud1', 'Gv,Ev', B | F_NO_FLAGS);
+TWO_BYTE[0xba] = group([null, null, null, null, op('bt', 'Ev,Ib'), op('bts', 'Ev,Ib', L), op('btr', 'Ev,Ib', L), op('btc', 'Ev,Ib', L)]);
+TWO_BYTE[0xbb] = op('btc', 'Ev,Gv', L);
+TWO_BYTE[0xbc] = op('bsf', 'Gv,Ev');
+TWO_BYTE[0xbd] = op('bsr', 'Gv,Ev');
+TWO_BYTE[0xbe] = op('movsx', 'Gv,Eb', F_NO_FLAGS);
+TWO_BYTE[0xbf] = op('movsx', 'Gv,Ew', F_NO_FLAGS);
+TWO_BYTE[0xc0] = op('xadd', 'Eb,Gb', L);
+TWO_BYTE[0xc1] = op('xadd', 'Ev,Gv', L);
+TWO_BYTE[0xc7] = group([null, op('cmpxchg8b', 'Mq', L), null, null, null, null, null, null], new Array(8).fill(null));
+TWO_BYTE[0xff] = op('ud0', 'Gv,Ev', B | F_NO_FLAGS);
+
+/** Every mnemonic in the table, for coverage checks in tests. */
+export function allMnemonics(): Set<string> {
+  const out = new Set<string>();
+  const visit = (s: TableSlot): void => {
+    if (s === null) return;
+    if (isGroup(s)) {
+      for (const e of s.group) if (e) out.add(e.mnem);
+      for (const e of s.reg3 ?? []) if (e) out.add(e.mnem);
+    } else out.add(s.mnem);
+  };
+  ONE_BYTE.forEach(visit);
+  TWO_BYTE.forEach(visit);
+  return out;
+}

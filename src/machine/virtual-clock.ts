@@ -1,0 +1,96 @@
+// The deterministic virtual clock: time is derived from the retired-instruction count
+// (QEMU's icount), plus the time skipped while the CPU halts waiting for a timer. Device
+// timers fire at fixed instruction counts, so a run replays exactly.
+
+export class VirtualClock {
+  /** Nanoseconds skipped while halted (icount "warp"). */
+  warpNs = 0;
+  private readonly timers: Timer[] = [];
+
+  /**
+   * @param icount source of the retired-instruction count
+   * @param nsPerInsn virtual nanoseconds per instruction
+   */
+  constructor(private readonly icount: () => number, readonly nsPerInsn = 1) {}
+
+  /** Virtual time in nanoseconds. */
+  now(): number {
+    return this.icount() * this.nsPerInsn + this.warpNs;
+  }
+
+  /** The earliest armed deadline, in ns, or Infinity. */
+  nextDeadline(): number {
+    let d = Infinity;
+    for (const t of this.timers) if (t.deadline < d) d = t.deadline;
+    return d;
+  }
+
+  /** Instruction count at which the next timer is due (Infinity when none is armed). */
+  nextDeadlineIcount(): number {
+    const d = this.nextDeadline();
+    if (d === Infinity) return Infinity;
+    return Math.max(0, Math.ceil((d - this.warpNs) / this.nsPerInsn));
+  }
+
+  /** Skip forward to the next deadline (the CPU is halted). Returns false if none. */
+  warpToNextDeadline(): boolean {
+    const d = this.nextDeadline();
+    if (d === Infinity) return false;
+    const now = this.now();
+    if (d > now) this.warpNs += d - now;
+    return true;
+  }
+
+  /** Fire every timer whose deadline has passed, in deadline order. */
+  runDue(): void {
+    const now = this.now();
+    for (;;) {
+      let due: Timer | null = null;
+      for (const t of this.timers) if (t.deadline <= now && (!due || t.deadline < due.deadline)) due = t;
+      if (!due) return;
+      due.cancel();
+      due.callback(now);
+    }
+  }
+
+  /** @internal */
+  add(t: Timer): void {
+    if (!this.timers.includes(t)) this.timers.push(t);
+  }
+
+  /** @internal */
+  remove(t: Timer): void {
+    const i = this.timers.indexOf(t);
+    if (i >= 0) this.timers.splice(i, 1);
+  }
+
+  armedTimers(): readonly Timer[] {
+    return this.timers;
+  }
+}
+
+/** A one-shot timer on the virtual clock; re-arm it from its callback for periodic ones. */
+export class Timer {
+  deadline = Infinity;
+
+  constructor(
+    private readonly clock: VirtualClock,
+    readonly name: string,
+    readonly callback: (now: number) => void,
+  ) {}
+
+  /** Fire at absolute virtual time `deadlineNs`. */
+  arm(deadlineNs: number): void {
+    this.deadline = deadlineNs;
+    this.clock.add(this);
+  }
+
+  cancel(): void {
+    this.deadline = Infinity;
+    this.clock.remove(this);
+  }
+
+  get armed(): boolean {
+    return this.deadline !== Infinity;
+  }
+}

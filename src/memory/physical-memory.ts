@@ -1,0 +1,206 @@
+// The physical address space as BMBT flattens QEMU's region tree: a page-granular table
+// (one entry per 4 KiB page of the 4 GiB space) that says, separately for reads and
+// writes, where the page's bytes live in one backing buffer, or which MMIO handler
+// serves it. RAM and ROM are direct; everything else goes through handlers.
+
+export interface MmioHandler {
+  readonly name: string;
+  read(offset: number, size: number): number;
+  write(offset: number, value: number, size: number): void;
+}
+
+interface MmioMapping {
+  readonly handler: MmioHandler;
+  readonly base: number;
+}
+
+export const PAGE_SHIFT = 12;
+export const PAGE_SIZE = 1 << PAGE_SHIFT;
+const PAGES = 1 << 20;
+
+/** A named area of the backing buffer (RAM, a ROM image). */
+export interface BackingArea {
+  readonly name: string;
+  readonly offset: number; // in the backing buffer
+  readonly size: number;
+}
+
+export class PhysicalMemory {
+  readonly buffer: ArrayBuffer;
+  readonly u8: Uint8Array;
+  readonly u16: Uint16Array;
+  readonly i32: Int32Array;
+  /** Backing offset of each physical page for reads, or -1 (MMIO / unassigned). */
+  readonly readOff = new Int32Array(PAGES).fill(-1);
+  /** Backing offset of each physical page for writes, or -1 (MMIO / ROM / unassigned). */
+  readonly writeOff = new Int32Array(PAGES).fill(-1);
+  private readonly mmio: (MmioMapping | undefined)[] = new Array<MmioMapping | undefined>(PAGES);
+  private readonly areas = new Map<string, BackingArea>();
+  private used = 0;
+  /** Called whenever the page map changes, so that TLBs can be flushed. */
+  onMapChange: () => void = () => {};
+
+  constructor(readonly backingSize: number) {
+    this.buffer = new ArrayBuffer(backingSize);
+    this.u8 = new Uint8Array(this.buffer);
+    this.u16 = new Uint16Array(this.buffer);
+    this.i32 = new Int32Array(this.buffer);
+  }
+
+  /** Reserve a page-aligned area of the backing buffer. */
+  allocate(name: string, size: number): BackingArea {
+    const aligned = (size + PAGE_SIZE - 1) & ~(PAGE_SIZE - 1);
+    if (this.used + aligned > this.backingSize) throw new Error(`backing buffer too small for ${name}`);
+    const area = { name, offset: this.used, size };
+    this.used += aligned;
+    this.areas.set(name, area);
+    return area;
+  }
+
+  area(name: string): BackingArea | undefined {
+    return this.areas.get(name);
+  }
+
+  /** Map [phys, phys+size) to an area for reads and/or writes. */
+  mapDirect(phys: number, size: number, area: BackingArea, areaOffset: number, read: boolean, write: boolean): void {
+    for (let p = 0; p < size; p += PAGE_SIZE) {
+      const page = (phys + p) >>> PAGE_SHIFT;
+      const off = area.offset + areaOffset + p;
+      if (read) this.readOff[page] = off;
+      if (write) this.writeOff[page] = off;
+      if (read && write) this.mmio[page] = undefined;
+    }
+    this.onMapChange();
+  }
+
+  mapMmio(phys: number, size: number, handler: MmioHandler): void {
+    for (let p = 0; p < size; p += PAGE_SIZE) {
+      const page = (phys + p) >>> PAGE_SHIFT;
+      this.readOff[page] = -1;
+      this.writeOff[page] = -1;
+      this.mmio[page] = { handler, base: phys };
+    }
+    this.onMapChange();
+  }
+
+  unmap(phys: number, size: number, read = true, write = true): void {
+    for (let p = 0; p < size; p += PAGE_SIZE) {
+      const page = (phys + p) >>> PAGE_SHIFT;
+      if (read) this.readOff[page] = -1;
+      if (write) this.writeOff[page] = -1;
+      if (read && write) this.mmio[page] = undefined;
+    }
+    this.onMapChange();
+  }
+
+  mmioAt(phys: number): MmioMapping | undefined {
+    return this.mmio[phys >>> PAGE_SHIFT];
+  }
+
+  /** True when the page's reads come straight from the backing buffer. */
+  isDirect(phys: number): boolean {
+    return this.readOff[phys >>> PAGE_SHIFT]! >= 0;
+  }
+
+  read8(pa: number): number {
+    const off = this.readOff[pa >>> PAGE_SHIFT]!;
+    if (off >= 0) return this.u8[off + (pa & 0xfff)]!;
+    const m = this.mmio[pa >>> PAGE_SHIFT];
+    return m ? m.handler.read((pa - m.base) >>> 0, 1) & 0xff : 0xff;
+  }
+
+  read16(pa: number): number {
+    if ((pa & 0xfff) === 0xfff) return this.read8(pa) | (this.read8((pa + 1) >>> 0) << 8);
+    const off = this.readOff[pa >>> PAGE_SHIFT]!;
+    if (off >= 0) {
+      const o = off + (pa & 0xfff);
+      return o & 1 ? this.u8[o]! | (this.u8[o + 1]! << 8) : this.u16[o >> 1]!;
+    }
+    const m = this.mmio[pa >>> PAGE_SHIFT];
+    return m ? m.handler.read((pa - m.base) >>> 0, 2) & 0xffff : 0xffff;
+  }
+
+  read32(pa: number): number {
+    if ((pa & 0xfff) > 0xffc) return (this.read16(pa) | (this.read16((pa + 2) >>> 0) << 16)) | 0;
+    const off = this.readOff[pa >>> PAGE_SHIFT]!;
+    if (off >= 0) {
+      const o = off + (pa & 0xfff);
+      if ((o & 3) === 0) return this.i32[o >> 2]!;
+      const u = this.u8;
+      return u[o]! | (u[o + 1]! << 8) | (u[o + 2]! << 16) | (u[o + 3]! << 24);
+    }
+    const m = this.mmio[pa >>> PAGE_SHIFT];
+    return m ? m.handler.read((pa - m.base) >>> 0, 4) | 0 : -1;
+  }
+
+  write8(pa: number, v: number): void {
+    const off = this.writeOff[pa >>> PAGE_SHIFT]!;
+    if (off >= 0) {
+      this.u8[off + (pa & 0xfff)] = v;
+      return;
+    }
+    const m = this.mmio[pa >>> PAGE_SHIFT];
+    if (m) m.handler.write((pa - m.base) >>> 0, v & 0xff, 1);
+  }
+
+  write16(pa: number, v: number): void {
+    if ((pa & 0xfff) === 0xfff) {
+      this.write8(pa, v);
+      this.write8((pa + 1) >>> 0, v >> 8);
+      return;
+    }
+    const off = this.writeOff[pa >>> PAGE_SHIFT]!;
+    if (off >= 0) {
+      const o = off + (pa & 0xfff);
+      if (o & 1) {
+        this.u8[o] = v;
+        this.u8[o + 1] = v >> 8;
+      } else this.u16[o >> 1] = v;
+      return;
+    }
+    const m = this.mmio[pa >>> PAGE_SHIFT];
+    if (m) m.handler.write((pa - m.base) >>> 0, v & 0xffff, 2);
+  }
+
+  write32(pa: number, v: number): void {
+    if ((pa & 0xfff) > 0xffc) {
+      this.write16(pa, v);
+      this.write16((pa + 2) >>> 0, v >>> 16);
+      return;
+    }
+    const off = this.writeOff[pa >>> PAGE_SHIFT]!;
+    if (off >= 0) {
+      const o = off + (pa & 0xfff);
+      if ((o & 3) === 0) this.i32[o >> 2] = v;
+      else {
+        const u = this.u8;
+        u[o] = v;
+        u[o + 1] = v >> 8;
+        u[o + 2] = v >> 16;
+        u[o + 3] = v >> 24;
+      }
+      return;
+    }
+    const m = this.mmio[pa >>> PAGE_SHIFT];
+    if (m) m.handler.write((pa - m.base) >>> 0, v >>> 0, 4);
+  }
+
+  /** Copy bytes into physical memory, ignoring ROM protection (loaders, debuggers). */
+  load(pa: number, data: Uint8Array): void {
+    for (let i = 0; i < data.length; i++) this.poke8((pa + i) >>> 0, data[i]!);
+  }
+
+  /** Debugger/loader write: goes to the backing bytes of RAM or ROM, else to MMIO. */
+  poke8(pa: number, v: number): void {
+    const page = pa >>> PAGE_SHIFT;
+    const off = this.writeOff[page]! >= 0 ? this.writeOff[page]! : this.readOff[page]!;
+    if (off >= 0) this.u8[off + (pa & 0xfff)] = v;
+    else this.write8(pa, v);
+  }
+
+  /** Debugger read that has no side effects on MMIO devices (returns 0xff there). */
+  peek8(pa: number): number {
+    const off = this.readOff[pa >>> PAGE_SHIFT]!;
+    return off >= 0 ? this.u8[off + (pa & 0xfff)]! : 0xff;
+  }
+}

@@ -13,6 +13,7 @@ import {
   SEGCLASS_BASIC, SEGCLASS_COMPLEX, SEGCLASS_FLAT, SEG_LDTR, SEG_TR,
 } from './segment.js';
 import { SEG_CS, SEG_SS } from './instr.js';
+import { BASE_FEATURES, type CpuFeatures } from './cpuid-msr.js';
 
 export const HF_CPL_MASK = 3;
 export const HF_CS32 = 1 << 2;
@@ -88,6 +89,16 @@ export class Cpu {
 
   /** Retired instructions. */
   icount = 0;
+  /**
+   * Translated code runs while icount < deadline: the loop sets it to the next timer or
+   * budget end, and anything that must stop execution early sets it to 0.
+   */
+  deadline = 0;
+  features: CpuFeatures = { edx: BASE_FEATURES };
+  /** Model-specific registers provided by the board (MTRRs, APIC...), if any. */
+  msrHook: { read(msr: number): bigint | null; write(msr: number, v: bigint): boolean } | null = null;
+  /** Hardware task switches (task gates, JMP/CALL to a TSS, IRET with NT). */
+  taskSwitchHandler: ((sel: number, source: string, vector: number) => void) | null = null;
   halted = false;
   /** Interrupts are inhibited for one instruction after STI, MOV SS and POP SS. */
   inhibitIrq = false;
@@ -284,6 +295,21 @@ export class Cpu {
     this.pending.errorCode = errorCode & 0xffff_ffff;
     this.pending.hasErrorCode = hasErrorCode ?? (vector === 8 || (vector >= 10 && vector <= 14) || vector === 17);
     throw GUEST_EXCEPTION;
+  }
+
+  /** A hardware task switch; until one is implemented, report it and raise #GP. */
+  raiseTaskSwitch(sel: number, source: string, vector: number): void {
+    if (this.taskSwitchHandler) {
+      this.taskSwitchHandler(sel, source, vector);
+      return;
+    }
+    this.onUnimplemented(this.eip, [], `hardware task switch (${source}) to selector 0x${sel.toString(16)}`);
+    this.raiseException(EXC_GP, sel & 0xfffc);
+  }
+
+  /** Leave translated code at the next TB boundary (or loop back edge). */
+  requestExit(): void {
+    this.deadline = 0;
   }
 
   // ---- segments as seen by translated code -------------------------------------------

@@ -1,7 +1,7 @@
 // Table-driven i386 decoder: prefixes, one-byte and 0F maps, ModRM/SIB, 16- and 32-bit
 // addressing. It knows nothing of semantics; the translator does.
 import {
-  F_INVALID, F_LOCKABLE, F_MODRM, F_STRING, F_X87, ONE_BYTE, TWO_BYTE, isGroup,
+  F_INVALID, F_LOCKABLE, F_MODRM, F_RM_REG, F_STRING, F_X87, ONE_BYTE, TWO_BYTE, isGroup, x87Defined,
   type OpcodeEntry,
 } from './opcode-table.js';
 import {
@@ -96,10 +96,12 @@ export function decode(src: ByteSource, eip: number, code32: boolean): Instr {
       if (entry.flags & F_MODRM) modrm = next();
     }
     instr.modrm = modrm;
+    // MOV CRn/DRn ignore ModRM.mod: r/m is always a register and no displacement follows.
+    const mod3 = modrm >= 0 && ((modrm >> 6) === 3 || (entry !== null && (entry.flags & F_RM_REG) !== 0));
     // The ModRM addressing bytes are consumed even for invalid group slots so that the
     // reported length matches the hardware's.
     let ea: EffectiveAddress | null = null;
-    if (modrm >= 0 && (modrm >> 6) !== 3) ea = decodeEa(modrm, adsize, segOverride, next);
+    if (modrm >= 0 && !mod3) ea = decodeEa(modrm, adsize, segOverride, next);
     if (entry === null) {
       instr.len = pos;
       return instr;
@@ -108,7 +110,6 @@ export function decode(src: ByteSource, eip: number, code32: boolean): Instr {
     instr.flags = entry.flags;
     instr.ea = ea;
     let valid = true;
-    const mod3 = modrm >= 0 && (modrm >> 6) === 3;
     const sizeOf = (c: string): number => {
       switch (c) {
         case 'b': return 1;
@@ -138,9 +139,12 @@ export function decode(src: ByteSource, eip: number, code32: boolean): Instr {
         if (spec === 'Ex') {
           // x87: the memory operand's size depends on the opcode; recorded by the FPU.
           if (!mod3) instr.operands.push(reg(OpKind.Mem, 0, -1));
+          if (!x87Defined(opcode, modrm)) valid = false;
           continue;
         }
-        instr.operands.push(mod3 ? reg(OpKind.Reg, sz, modRm) : reg(OpKind.Mem, sz, -1));
+        // Evw: register form has the operand size, memory form is a word.
+        if (spec === 'Evw') instr.operands.push(mod3 ? reg(OpKind.Reg, opsize, modRm) : reg(OpKind.Mem, 2, -1));
+        else instr.operands.push(mod3 ? reg(OpKind.Reg, sz, modRm) : reg(OpKind.Mem, sz, -1));
       } else if (k === 'M') {
         if (mod3) valid = false;
         instr.operands.push(reg(OpKind.Mem, spec.length > 1 ? sz : 0, -1));
@@ -175,7 +179,9 @@ export function decode(src: ByteSource, eip: number, code32: boolean): Instr {
         instr.operands.push({ kind: OpKind.FarImm, size: opsize + 2, reg: -1, value: off, value2: sel });
       } else if (k === 'O') {
         const off = adsize === 2 ? readWord(next) : readDword(next);
-        instr.ea = { base: -1, index: -1, scale: 1, disp: off | 0, seg: segOverride >= 0 ? segOverride : SEG_DS };
+        // Sign-extended like every other displacement (EffectiveAddress.disp).
+        const disp = adsize === 2 ? (off << 16) >> 16 : off | 0;
+        instr.ea = { base: -1, index: -1, scale: 1, disp, seg: segOverride >= 0 ? segOverride : SEG_DS };
         instr.operands.push(reg(OpKind.Mem, sz, -1));
       } else throw new Error(`opcode table: unknown operand spec ${spec}`);
     }
@@ -189,7 +195,6 @@ export function decode(src: ByteSource, eip: number, code32: boolean): Instr {
     if (entry.flags & F_STRING && instr.strSize === 0) instr.strSize = opsize;
     instr.invalid = !valid;
     instr.len = pos;
-    void F_STRING;
     return instr;
   } catch (e) {
     if (e instanceof LengthError) {
@@ -197,7 +202,9 @@ export function decode(src: ByteSource, eip: number, code32: boolean): Instr {
     } else throw e;
   }
   if (tooLong) {
-    // More than 15 bytes: #GP(0) (SDM vol. 3, 2.? "instruction length limit").
+    // More than 15 bytes: #GP(0) (SDM vol. 2, 2.1 "Instruction Format"; vol. 3, 6.15
+    // "Interrupt 13": "exceeding the instruction length limit of 15 bytes"). The translator
+    // tells it from #UD by the mnemonic '(toolong)'.
     instr.mnem = '(toolong)';
     instr.len = MAX_INSN_LEN;
     instr.invalid = true;
@@ -242,9 +249,10 @@ function decodeEa(modrm: number, adsize: number, segOverride: number, next: () =
   let scale = 1;
   if (rm === 4) {
     const sib = next();
-    scale = 1 << (sib >> 6);
     index = (sib >> 3) & 7;
+    // SIB.index = 4 means no index; the scale bits are then ignored.
     if (index === 4) index = -1;
+    else scale = 1 << (sib >> 6);
     base = sib & 7;
     if (base === 5 && mod === 0) base = -1;
   } else if (mod === 0 && rm === 5) base = -1;

@@ -8,6 +8,12 @@
 //   I? immediate (Ibs: imm8 sign-extended to the operand size)  J? relative offset
 //   O? moffs (absolute offset)          Ap far pointer immediate
 //   Z? register in the low 3 bits of the opcode
+//   Evw: r/m whose register form has the operand size but whose memory form is always a
+//        word (SDM "r16/r32/m16": MOV r/m,Sreg, SLDT, STR, SMSW; the register is written
+//        zero-extended under a 32-bit operand size on P6)
+//   R?: the ModRM.mod bits are ignored and r/m always names a register (MOV CRn/DRn:
+//        SDM vol. 2, MOV-Move to/from Control Registers, "the 2 bits in the mod field are
+//        ignored"); no displacement follows.
 //   size letters: b byte, w word, d dword, v word/dword by operand size,
 //                 z word/dword immediate (never 64), p far pointer, q qword, a BOUND pair,
 //                 s 6-byte descriptor-table register image
@@ -22,6 +28,7 @@ export const F_IO = 1 << 5; // port I/O: IOPL / permission checked
 export const F_NO_FLAGS = 1 << 6; // does not read or write arithmetic flags
 export const F_X87 = 1 << 7; // x87 escape
 export const F_INVALID = 1 << 8; // #UD
+export const F_RM_REG = 1 << 9; // ModRM.mod ignored: r/m is always a register (MOV CRn/DRn)
 
 export interface OpcodeEntry {
   readonly mnem: string;
@@ -40,15 +47,22 @@ export type TableSlot = OpcodeEntry | GroupEntry | null;
 
 function op(mnem: string, operands = '', flags = 0): OpcodeEntry {
   const list = operands === '' ? [] : operands.split(',');
-  return { mnem, operands: list, flags: flags | (list.some(usesModrm) ? F_MODRM : 0) };
+  return {
+    mnem,
+    operands: list,
+    flags: flags | (list.some(usesModrm) ? F_MODRM : 0) | (list.some((o) => o[0] === 'R') ? F_RM_REG : 0),
+  };
 }
 
 function group(entries: (OpcodeEntry | null)[], reg3?: (OpcodeEntry | null)[]): GroupEntry {
   return reg3 ? { group: entries, reg3, flags: F_MODRM } : { group: entries, flags: F_MODRM };
 }
 
+/** Fixed operands: registers named by the opcode itself (no ModRM). */
+const FIXED_OPERANDS = ['AL', 'CL', 'DX', 'eAX', '1', 'ES', 'CS', 'SS', 'DS', 'FS', 'GS'];
+
 export function usesModrm(spec: string): boolean {
-  return /^[EGMRSCD]/.test(spec) && !['DX', 'DS', 'CS', 'SS', 'ES'].includes(spec);
+  return /^[EGMRSCD]/.test(spec) && !FIXED_OPERANDS.includes(spec);
 }
 
 export function isGroup(slot: TableSlot): slot is GroupEntry {
@@ -98,7 +112,9 @@ for (let r = 0; r < 8; r++) {
   ONE_BYTE[0x58 + r] = op('pop', 'Zv', F_NO_FLAGS);
   ONE_BYTE[0xb0 + r] = op('mov', 'Zb,Ib', F_NO_FLAGS);
   ONE_BYTE[0xb8 + r] = op('mov', 'Zv,Iv', F_NO_FLAGS);
-  TWO_BYTE[0xc8 + r] = op('bswap', 'Zd', F_NO_FLAGS);
+  // BSWAP r16 (66 prefix) is "undefined" per the SDM; decoded with the operand size so that
+  // the translator sees what the program asked for (real P6 parts clear the low word).
+  TWO_BYTE[0xc8 + r] = op('bswap', 'Zv', F_NO_FLAGS);
 }
 for (let r = 1; r < 8; r++) ONE_BYTE[0x90 + r] = op('xchg', 'Zv,eAX', F_NO_FLAGS);
 ONE_BYTE[0x60] = op('pusha', '', F_NO_FLAGS);
@@ -131,7 +147,7 @@ ONE_BYTE[0x88] = op('mov', 'Eb,Gb', F_NO_FLAGS);
 ONE_BYTE[0x89] = op('mov', 'Ev,Gv', F_NO_FLAGS);
 ONE_BYTE[0x8a] = op('mov', 'Gb,Eb', F_NO_FLAGS);
 ONE_BYTE[0x8b] = op('mov', 'Gv,Ev', F_NO_FLAGS);
-ONE_BYTE[0x8c] = op('mov', 'Ev,Sw', F_NO_FLAGS);
+ONE_BYTE[0x8c] = op('mov', 'Evw,Sw', F_NO_FLAGS);
 ONE_BYTE[0x8d] = op('lea', 'Gv,M', F_NO_FLAGS);
 // MOV to a segment register ends the block: SS starts an interrupt shadow and any
 // segment load may change the translation flags (flat/limits).
@@ -229,16 +245,16 @@ ONE_BYTE[0xff] = group([
 
 // Two-byte map.
 TWO_BYTE[0x00] = group([
-  op('sldt', 'Ew', F_NO_FLAGS), op('str', 'Ew', F_NO_FLAGS), op('lldt', 'Ew', B | P | F_NO_FLAGS),
+  op('sldt', 'Evw', F_NO_FLAGS), op('str', 'Evw', F_NO_FLAGS), op('lldt', 'Ew', B | P | F_NO_FLAGS),
   op('ltr', 'Ew', B | P | F_NO_FLAGS), op('verr', 'Ew'), op('verw', 'Ew'), null, null,
 ]);
 TWO_BYTE[0x01] = group(
   [
     op('sgdt', 'Ms', F_NO_FLAGS), op('sidt', 'Ms', F_NO_FLAGS), op('lgdt', 'Ms', B | P | F_NO_FLAGS),
-    op('lidt', 'Ms', B | P | F_NO_FLAGS), op('smsw', 'Ew', F_NO_FLAGS), null,
+    op('lidt', 'Ms', B | P | F_NO_FLAGS), op('smsw', 'Evw', F_NO_FLAGS), null,
     op('lmsw', 'Ew', B | P | F_NO_FLAGS), op('invlpg', 'M', B | P | F_NO_FLAGS),
   ],
-  [null, null, null, null, op('smsw', 'Ew', F_NO_FLAGS), null, op('lmsw', 'Ew', B | P | F_NO_FLAGS), null],
+  [null, null, null, null, op('smsw', 'Evw', F_NO_FLAGS), null, op('lmsw', 'Ew', B | P | F_NO_FLAGS), null],
 );
 TWO_BYTE[0x02] = op('lar', 'Gv,Ew');
 TWO_BYTE[0x03] = op('lsl', 'Gv,Ew');
@@ -287,6 +303,33 @@ TWO_BYTE[0xc0] = op('xadd', 'Eb,Gb', L);
 TWO_BYTE[0xc1] = op('xadd', 'Ev,Gv', L);
 TWO_BYTE[0xc7] = group([null, op('cmpxchg8b', 'Mq', L), null, null, null, null, null, null], new Array(8).fill(null));
 TWO_BYTE[0xff] = op('ud0', 'Gv,Ev', B | F_NO_FLAGS);
+
+// x87 escapes D8-DF (SDM vol. 2, A.4 "Escape opcode instructions"): which encodings exist on
+// a P6 (387-class FPU plus FCMOVcc/FCOMI/FUCOMI); the others raise #UD. The decoder only
+// checks existence; the translator decodes the operation itself.
+// Memory forms: bit r set when ModRM.reg = r is defined. FISTTP (DB/1, DD/1, DF/1) is SSE3.
+const X87_MEM_FORMS = [0xff, 0xfd, 0xff, 0xad, 0xff, 0xdd, 0xff, 0xfd];
+// Register forms: one digit per ModRM byte C0-FF, in rows of eight (C0-C7, C8-CF, ...).
+// Undocumented aliases that do execute are valid: D9 D8-DF (FSTP1), DC D0-DF (FCOM2/FCOMP3),
+// DD C8-CF (FXCH4), DE D0-D7 (FCOMP5), DF C0-DF (FFREEP, FXCH7, FSTP8, FSTP9); DB E0, E1 and
+// E4 (FNENI, FNDISI, FNSETPM) are NOPs on a 387 and later.
+const X87_REG_FORMS = [
+  /* D8 */ '11111111 11111111 11111111 11111111 11111111 11111111 11111111 11111111',
+  /* D9 */ '11111111 11111111 10000000 11111111 11001100 11111110 11111111 11111111',
+  /* DA */ '11111111 11111111 11111111 11111111 00000000 01000000 00000000 00000000',
+  /* DB */ '11111111 11111111 11111111 11111111 11111000 11111111 11111111 00000000',
+  /* DC */ '11111111 11111111 11111111 11111111 11111111 11111111 11111111 11111111',
+  /* DD */ '11111111 11111111 11111111 11111111 11111111 11111111 00000000 00000000',
+  /* DE */ '11111111 11111111 11111111 01000000 11111111 11111111 11111111 11111111',
+  /* DF */ '11111111 11111111 11111111 11111111 10000000 11111111 11111111 00000000',
+].map((row) => row.replace(/ /g, ''));
+
+/** Whether the x87 escape `opcode` (D8-DF) with this ModRM byte is defined on our CPU. */
+export function x87Defined(opcode: number, modrm: number): boolean {
+  const esc = opcode - 0xd8;
+  if (modrm >> 6 !== 3) return ((X87_MEM_FORMS[esc]! >> ((modrm >> 3) & 7)) & 1) === 1;
+  return X87_REG_FORMS[esc]![modrm - 0xc0] === '1';
+}
 
 /** Every mnemonic in the table, for coverage checks in tests. */
 export function allMnemonics(): Set<string> {

@@ -1,0 +1,239 @@
+// The CPU loop, shaped like QEMU's cpu_exec: cpuHandleException, cpuHandleInterrupt,
+// tbFind (-> tbGenCode), cpuLoopExecTb with direct chaining (tbAddJump).
+import type { Cpu } from './cpu.js';
+import { HF_CPL_MASK, HF_TF, IRQ_HARD } from './cpu.js';
+import { GUEST_EXCEPTION } from './cpu-exception.js';
+import { ACCESS_FETCH } from './mmu.js';
+import { FLAG_IF } from './lazy-flags.js';
+import { INT_HARDWARE, deliverException, doInterrupt } from './protection.js';
+import { Helpers } from './helpers.js';
+import { makeRuntime, type Runtime } from './runtime.js';
+import { tbGenCode } from './translate/translator.js';
+import { EXIT_DEBUG, EXIT_STOP } from './translate/codegen.js';
+import { SEG_CS } from './instr.js';
+import { TbCache } from '../tb/tb-cache.js';
+import { CF_NOBP, CF_SINGLE, type TranslationBlock } from '../tb/translation-block.js';
+import type { EventLog } from '../events/machine-events.js';
+
+export type ExecStop =
+  | 'budget' // the instruction budget (or the next timer deadline) was reached
+  | 'halted' // HLT and no interrupt can be taken now
+  | 'breakpoint' // EIP is at a breakpoint
+  | 'watchpoint' // a watchpoint was hit by the last instruction
+  | 'triple-fault'
+  | 'exit-request'; // someone asked the loop to stop (debugger, UI)
+
+export interface RunOptions {
+  /** Take no external interrupts (single-stepping, as QEMU does by default). */
+  noIrq?: boolean;
+  /** Run exactly one translated block. */
+  oneBlock?: boolean;
+  /** Translate and run one instruction at a time. */
+  single?: boolean;
+}
+
+export class CpuExec {
+  readonly tbs: TbCache;
+  readonly breakpoints = new Set<number>();
+  readonly helpers: Helpers;
+  private readonly runtimes: [Runtime, Runtime];
+  currentTb: TranslationBlock | null = null;
+  /** Resume from a breakpoint: the instruction there runs once without stopping. */
+  skipBreakpointAt = -1;
+  /** Asynchronous stop request (checked at TB boundaries). */
+  exitRequest = false;
+  /** Last TB executed (for "current TB" displays). */
+  lastTb: TranslationBlock | null = null;
+  /** Called for every exception delivered (vector, error code, EIP of the fault). */
+  onException: (vector: number, errorCode: number, eip: number) => void = () => {};
+  onInterrupt: (vector: number, eip: number) => void = () => {};
+
+  constructor(readonly cpu: Cpu, readonly events: EventLog | null, maxTbs?: number) {
+    this.tbs = new TbCache(events, maxTbs);
+    this.tbs.icount = () => cpu.icount;
+    this.helpers = new Helpers(cpu);
+    this.runtimes = [makeRuntime(cpu, this.helpers, false), makeRuntime(cpu, this.helpers, true)];
+    this.tbs.onPageUsed = (page) => cpu.mmu.protectCodePage(page);
+    this.tbs.onPageEmpty = (page) => cpu.mmu.unprotectCodePage(page);
+    cpu.onCodeWrite = (pa, size) => this.codeWrite(pa, size);
+    cpu.onTlbFlushHook = () => this.tbs.clearJmpCache();
+  }
+
+  /** A write hit a page with translated code: drop the TBs it overlaps. */
+  codeWrite(pa: number, size: number): void {
+    const hit = this.tbs.tbInvalidatePhysRange(pa, size, 'self-modifying code');
+    if (this.currentTb && hit.includes(this.currentTb)) this.cpu.stopAfterInsn = true;
+  }
+
+  /** QEMU's tb_find: jump cache, then the physical hash table, then translate. */
+  tbFind(cflags: number): TranslationBlock {
+    const cpu = this.cpu;
+    const csBase = cpu.segBase[SEG_CS]! >>> 0;
+    const pc = (csBase + cpu.eip) >>> 0;
+    const flags = cpu.hflags;
+    const tbs = this.tbs;
+    if (cflags === 0) {
+      const tb = tbs.jmpLookup(pc);
+      if (tb !== null && tb.valid && tb.pc === pc && tb.csBase === csBase && tb.flags === flags && tb.cflags === 0) {
+        tbs.stats.jmpCacheHits++;
+        return tb;
+      }
+    }
+    const user = (flags & HF_CPL_MASK) === 3;
+    const phys = cpu.mmu.translate(pc, ACCESS_FETCH, user);
+    let tb = tbs.lookup(phys, pc, csBase, flags, cflags, -1);
+    if (tb === null) {
+      // A TB spanning two pages is valid only while the second page maps where it did.
+      tb = this.lookupTwoPage(phys, pc, csBase, flags, cflags, user);
+    }
+    if (tb === null) {
+      tb = tbGenCode(cpu, cflags, {
+        breakpoints: this.breakpoints,
+        runtime: (u) => this.runtimes[u ? 1 : 0],
+        newId: () => tbs.newId(),
+      });
+      tbs.insert(tb);
+    }
+    if (cflags === 0) tbs.setJmpCache(tb);
+    return tb;
+  }
+
+  private lookupTwoPage(phys: number, pc: number, csBase: number, flags: number, cflags: number, user: boolean): TranslationBlock | null {
+    for (const cand of this.tbs.all()) {
+      if (cand.phys !== phys || cand.phys2 < 0 || cand.pc !== pc || cand.csBase !== csBase || cand.flags !== flags || cand.cflags !== cflags) continue;
+      const second = this.cpu.mmu.translate(((pc & ~0xfff) + 0x1000) >>> 0, ACCESS_FETCH, user) & ~0xfff;
+      if (second === cand.phys2) return cand;
+      this.tbs.invalidate(cand, 'second page remapped');
+      return null;
+    }
+    return null;
+  }
+
+  /** cpu_handle_interrupt: deliver a pending external interrupt if IF allows it. */
+  private handleInterrupt(): boolean {
+    const cpu = this.cpu;
+    if (!(cpu.interruptRequest & IRQ_HARD) || !(cpu.eflags & FLAG_IF) || cpu.inhibitIrq || !cpu.intc) return true;
+    const vector = cpu.intc.acknowledge();
+    cpu.halted = false;
+    const eip = cpu.eip;
+    this.events?.emit({ kind: 'irq-deliver', icount: cpu.icount, vector, eip });
+    this.onInterrupt(vector, eip);
+    try {
+      doInterrupt(cpu, vector, INT_HARDWARE, 0, false, cpu.eip);
+    } catch (e) {
+      if (e !== GUEST_EXCEPTION) throw e;
+      return this.handleException();
+    }
+    return true;
+  }
+
+  /** cpu_handle_exception: deliver cpu.pending; false on a triple fault. */
+  private handleException(): boolean {
+    const cpu = this.cpu;
+    const p = cpu.pending;
+    this.events?.emit({ kind: 'exception', icount: cpu.icount, vector: p.vector, errorCode: p.hasErrorCode ? p.errorCode : -1, eip: cpu.eip });
+    this.onException(p.vector, p.errorCode, cpu.eip);
+    cpu.halted = false;
+    return deliverException(cpu, p.vector, p.errorCode, p.hasErrorCode);
+  }
+
+  /**
+   * Run translated code until icount reaches `end` or something stops the loop. Timer
+   * deadlines are the caller's business: it passes the nearest one as `end`.
+   */
+  run(end: number, opts: RunOptions = {}): ExecStop {
+    const cpu = this.cpu;
+    let blocks = 0;
+    for (;;) {
+      if (this.exitRequest) {
+        this.exitRequest = false;
+        return 'exit-request';
+      }
+      if (cpu.icount >= end) return 'budget';
+      if (opts.oneBlock && blocks > 0) return 'budget';
+      cpu.deadline = end;
+      cpu.stopAfterInsn = false;
+      if (cpu.interruptRequest && !opts.noIrq) {
+        if (!this.handleInterrupt()) return 'triple-fault';
+      }
+      if (cpu.halted) return 'halted';
+      let cflags = opts.single ? CF_SINGLE : 0;
+      if (cpu.inhibitIrq) {
+        cflags |= CF_SINGLE;
+        cpu.inhibitIrq = false;
+      }
+      if (this.skipBreakpointAt !== -1) {
+        if (this.skipBreakpointAt === cpu.pc) cflags |= CF_SINGLE | CF_NOBP;
+        this.skipBreakpointAt = -1;
+      }
+      const trap = (cpu.hflags & HF_TF) !== 0;
+      if (trap) cflags |= CF_SINGLE;
+      blocks++;
+      try {
+        let tb = this.tbFind(cflags);
+        if (!(cflags & CF_SINGLE) && tb.ninsns > end - cpu.icount) tb = this.tbFind(CF_SINGLE);
+        const code = opts.oneBlock ? this.execOne(tb) : this.execChain(tb);
+        this.currentTb = null;
+        if (code === EXIT_DEBUG) return 'breakpoint';
+        if (trap) {
+          // Single-step trap after the instruction (SDM vol. 3, 17.3.1.4).
+          cpu.dr[6] = cpu.dr[6]! | 0x4000;
+          if (!deliverException(cpu, 1, 0, false)) return 'triple-fault';
+        }
+        if (code === EXIT_STOP && cpu.watchHit) return 'watchpoint';
+      } catch (e) {
+        this.currentTb = null;
+        if (e !== GUEST_EXCEPTION) throw e;
+        if (!this.handleException()) return 'triple-fault';
+        if (cpu.watchHit) return 'watchpoint';
+      }
+    }
+  }
+
+  private execOne(tb: TranslationBlock): number {
+    this.currentTb = tb;
+    this.lastTb = tb;
+    tb.execCount++;
+    return tb.fn();
+  }
+
+  /** cpu_loop_exec_tb with chaining: follow direct links without leaving this loop. */
+  private execChain(first: TranslationBlock): number {
+    const cpu = this.cpu;
+    let tb = first;
+    for (;;) {
+      this.currentTb = tb;
+      this.lastTb = tb;
+      tb.execCount++;
+      const code = tb.fn();
+      if (code > 1 || cpu.icount >= cpu.deadline) return code;
+      let next = tb.jmpDest[code]!;
+      if (next === null || !next.valid) {
+        next = this.tbFind(0);
+        // Direct links only within the page of the source TB (as QEMU): a link must
+        // stay right when another page's mapping changes.
+        if (tb.valid && (next.pc & ~0xfff) === (tb.pc & ~0xfff)) this.tbs.tbAddJump(tb, code, next);
+      }
+      if (next.ninsns > cpu.deadline - cpu.icount) return code;
+      tb = next;
+    }
+  }
+
+  /** Drop all translations (breakpoint changes need only invalidateLinear). */
+  tbFlush(reason: string): void {
+    this.tbs.flush(reason);
+  }
+
+  addBreakpoint(lin: number): void {
+    lin >>>= 0;
+    if (this.breakpoints.has(lin)) return;
+    this.breakpoints.add(lin);
+    this.tbs.invalidateLinear(lin, 'breakpoint inserted');
+  }
+
+  removeBreakpoint(lin: number): void {
+    lin >>>= 0;
+    if (!this.breakpoints.delete(lin)) return;
+    this.tbs.invalidateLinear(lin, 'breakpoint removed');
+  }
+}

@@ -1,0 +1,135 @@
+// tbGenCode: decode guest instructions from (CS base + EIP) until a control transfer, a
+// page boundary or a size limit, generate one JavaScript function for them, compile it.
+import type { Cpu } from '../cpu.js';
+import { HF_CPL_MASK, HF_CS32 } from '../cpu.js';
+import { decode } from '../decoder.js';
+import { F_BLOCK_END, F_STRING } from '../opcode-table.js';
+import { EXC_GP, EXC_UD, GUEST_EXCEPTION } from '../cpu-exception.js';
+import { REP_NONE, SEG_CS, type Instr } from '../instr.js';
+import { ACCESS_FETCH } from '../mmu.js';
+import { CodeGen, EXIT_DEBUG } from './codegen.js';
+import { GENERATORS, unimplemented } from './generators.js';
+import { RUNTIME_NAMES, type Runtime } from '../runtime.js';
+import { CF_NOBP, CF_SINGLE, TranslationBlock, type TbInstruction } from '../../tb/translation-block.js';
+
+export const MAX_TB_INSNS = 64;
+
+export interface TranslateOptions {
+  /** Linear addresses with breakpoints: a TB stops before them. */
+  breakpoints: ReadonlySet<number>;
+  runtime: (user: boolean) => Runtime;
+  newId: () => number;
+}
+
+/** Thrown (as a guest exception) when the first instruction cannot be fetched. */
+export function tbGenCode(cpu: Cpu, cflags: number, opts: TranslateOptions): TranslationBlock {
+  const flags = cpu.hflags;
+  const csBase = cpu.segBase[SEG_CS]! >>> 0;
+  const startEip = cpu.eip >>> 0;
+  const pc = (csBase + startEip) >>> 0;
+  const code32 = (flags & HF_CS32) !== 0;
+  const user = (flags & HF_CPL_MASK) === 3;
+  const csLimit = cpu.segLimit[SEG_CS]!;
+  if (startEip > csLimit) cpu.raiseException(EXC_GP, 0);
+  const phys0 = cpu.mmu.translate(pc, ACCESS_FETCH, user);
+  const page0 = pc & ~0xfff;
+  let phys2 = -1;
+  const bytesOut: number[] = [];
+
+  // Fetch through the page mapping; a second page is translated on demand.
+  const fetch = (lin: number): number => {
+    lin >>>= 0;
+    if ((lin & ~0xfff) === page0) return cpu.phys.read8((phys0 & ~0xfff) | (lin & 0xfff));
+    if (phys2 === -1) phys2 = cpu.mmu.translate(lin, ACCESS_FETCH, user) & ~0xfff;
+    return cpu.phys.read8(phys2 | (lin & 0xfff));
+  };
+
+  const single = (cflags & CF_SINGLE) !== 0;
+  const g = new CodeGen(flags, startEip, !single);
+  const eips: number[] = [];
+  const instrs: TbInstruction[] = [];
+  let eip = startEip;
+  let size = 0;
+  for (let k = 0; ; k++) {
+    const lin = (csBase + eip) >>> 0;
+    if (opts.breakpoints.has(lin) && !(k === 0 && cflags & CF_NOBP)) {
+      g.emit(`c.eip = ${eip}; c.icount += ${k}; return ${EXIT_DEBUG};`);
+      g.ended = true;
+      break;
+    }
+    let instr: Instr;
+    const savedPhys2 = phys2;
+    const savedCr2 = cpu.cr2;
+    try {
+      instr = decode((off) => {
+        const b = fetch(lin + off);
+        return b;
+      }, eip, code32);
+    } catch (e) {
+      // A fetch fault on a later instruction ends the TB before it (and must not be seen:
+      // CR2 is restored); on the first one, it is the instruction's own fault.
+      if (e !== GUEST_EXCEPTION || k === 0) throw e;
+      cpu.cr2 = savedCr2;
+      phys2 = savedPhys2;
+      g.emit(`c.eip = ${eip}; c.icount += ${k}; return 2;`);
+      g.ended = true;
+      break;
+    }
+    // A TB never spans more than two pages; an instruction needing a third ends it first.
+    if (k > 0 && phys2 !== savedPhys2 && savedPhys2 !== -1) {
+      phys2 = savedPhys2;
+      g.emit(`c.eip = ${eip}; c.icount += ${k}; return 2;`);
+      g.ended = true;
+      break;
+    }
+    for (let i = 0; i < instr.len; i++) bytesOut.push(instr.bytes[i] ?? 0);
+    eips.push(eip);
+    instrs.push({ eip, len: instr.len, mnem: instr.mnem });
+    size += instr.len;
+    g.begin(instr, k);
+    g.emit(`{ // ${eip.toString(16)}: ${instr.mnem}`);
+    if (instr.mnem === '(toolong)' || eip + instr.len - 1 > csLimit) {
+      g.raise(EXC_GP, 0);
+    } else if (instr.invalid) {
+      g.raise(EXC_UD, 0);
+    } else {
+      const gen = GENERATORS[instr.mnem];
+      if (!gen) unimplemented(g, instr, instr.mnem);
+      else gen(g, instr);
+    }
+    g.emit('}');
+    const nextEip = g.next;
+    const repString = (instr.flags & F_STRING) !== 0 && instr.rep !== REP_NONE;
+    if (g.ended || instr.flags & F_BLOCK_END || repString) {
+      if (!g.ended) g.emit(g.exitLookup(nextEip));
+      break;
+    }
+    eip = nextEip;
+    const nextLin = (csBase + eip) >>> 0;
+    if (single || k + 1 >= MAX_TB_INSNS || (nextLin & ~0xfff) !== page0 || (phys2 !== -1)) {
+      g.emit(g.exitTo(0, eip));
+      break;
+    }
+  }
+
+  const body = g.lines.join('\n');
+  const loop = g.selfLoop;
+  const source = [
+    `return function tb_${pc.toString(16)}() {`,
+    'let ix$ = 0;',
+    'try {',
+    loop ? 'for (;;) {' : '',
+    body,
+    loop ? '}' : '',
+    '} catch (e) { c.eip = E[ix$]; c.icount += ix$; throw e; }',
+    '};',
+  ].join('\n');
+  const tb = new TranslationBlock(
+    opts.newId(), pc, csBase, startEip, flags, cflags, phys0, phys2, size, eips.length, instrs, source,
+    cpu.icount, Uint8Array.from(bytesOut),
+  );
+  const rt = opts.runtime(user);
+  const factory = new Function(...RUNTIME_NAMES, 'E', 'T', source) as (...args: unknown[]) => () => number;
+  tb.fn = factory(...RUNTIME_NAMES.map((n) => rt[n]), eips, tb);
+  return tb;
+}

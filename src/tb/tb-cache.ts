@@ -1,0 +1,222 @@
+// The TB cache: lookup by (physical pc, CS base, flags, cflags), a per-CPU jump cache by
+// linear pc, direct chaining between TBs, invalidation by physical range (self-modifying
+// code) and flushes. Bounded: when full it is flushed, and the flush is reported.
+import type { EventLog } from '../events/machine-events.js';
+import { TranslationBlock } from './translation-block.js';
+
+const JMP_CACHE_BITS = 12;
+const JMP_CACHE_SIZE = 1 << JMP_CACHE_BITS;
+
+export interface TbStats {
+  translations: number;
+  bytesTranslated: number;
+  insnsTranslated: number;
+  lookups: number;
+  jmpCacheHits: number;
+  hashHits: number;
+  chainsMade: number;
+  invalidations: number;
+  flushes: number;
+}
+
+export interface InvalidationRecord {
+  id: number;
+  pc: number;
+  phys: number;
+  icount: number;
+  reason: string;
+  execCount: number;
+}
+
+export class TbCache {
+  private readonly byPhys = new Map<number, TranslationBlock[]>();
+  private readonly byPage = new Map<number, Set<TranslationBlock>>();
+  readonly jmpCache: (TranslationBlock | null)[] = new Array<TranslationBlock | null>(JMP_CACHE_SIZE).fill(null);
+  readonly stats: TbStats = {
+    translations: 0, bytesTranslated: 0, insnsTranslated: 0, lookups: 0, jmpCacheHits: 0, hashHits: 0,
+    chainsMade: 0, invalidations: 0, flushes: 0,
+  };
+  /** Recent invalidations, newest last (bounded). */
+  readonly invalidated: InvalidationRecord[] = [];
+  private nextId = 1;
+  private count = 0;
+  /** Called when a page no longer holds any TB (its writes may take the fast path again). */
+  onPageEmpty: (page: number) => void = () => {};
+  onPageUsed: (page: number) => void = () => {};
+  icount: () => number = () => 0;
+
+  constructor(private readonly events: EventLog | null, readonly maxTbs = 1 << 15) {}
+
+  get size(): number {
+    return this.count;
+  }
+
+  newId(): number {
+    return this.nextId++;
+  }
+
+  static jmpHash(pc: number): number {
+    return (pc ^ (pc >>> JMP_CACHE_BITS)) & (JMP_CACHE_SIZE - 1);
+  }
+
+  /** Fast lookup by linear pc; validated against the current CPU state by the caller. */
+  jmpLookup(pc: number): TranslationBlock | null {
+    return this.jmpCache[TbCache.jmpHash(pc)]!;
+  }
+
+  lookup(phys: number, pc: number, csBase: number, flags: number, cflags: number, phys2: number): TranslationBlock | null {
+    this.stats.lookups++;
+    const list = this.byPhys.get(phys);
+    if (!list) return null;
+    for (const tb of list) {
+      if (tb.pc === pc && tb.csBase === csBase && tb.flags === flags && tb.cflags === cflags && tb.phys2 === phys2) {
+        this.stats.hashHits++;
+        return tb;
+      }
+    }
+    return null;
+  }
+
+  insert(tb: TranslationBlock): void {
+    if (this.count >= this.maxTbs) this.flush('cache full');
+    let list = this.byPhys.get(tb.phys);
+    if (!list) this.byPhys.set(tb.phys, (list = []));
+    list.push(tb);
+    for (const page of tb.pages()) {
+      let set = this.byPage.get(page);
+      if (!set) {
+        this.byPage.set(page, (set = new Set()));
+        this.onPageUsed(page);
+      }
+      set.add(tb);
+    }
+    this.count++;
+    this.stats.translations++;
+    this.stats.bytesTranslated += tb.size;
+    this.stats.insnsTranslated += tb.ninsns;
+    this.events?.emit({
+      kind: 'tb-translate', icount: this.icount(), pc: tb.pc, phys: tb.phys, size: tb.size, ninsns: tb.ninsns, id: tb.id,
+    });
+  }
+
+  setJmpCache(tb: TranslationBlock): void {
+    this.jmpCache[TbCache.jmpHash(tb.pc)] = tb;
+  }
+
+  /** QEMU's tb_add_jump: link `from`'s exit `slot` directly to `to`. */
+  tbAddJump(from: TranslationBlock, slot: number, to: TranslationBlock): void {
+    if (from.jmpDest[slot] === to || !to.valid || !from.valid) return;
+    from.jmpDest[slot] = to;
+    to.jmpIn.add(from);
+    this.stats.chainsMade++;
+    this.events?.emit({ kind: 'tb-chain', icount: this.icount(), from: from.pc, to: to.pc, slot });
+  }
+
+  invalidate(tb: TranslationBlock, reason: string): void {
+    if (!tb.valid) return;
+    tb.valid = false;
+    tb.invalidatedAt = this.icount();
+    tb.invalidationReason = reason;
+    const list = this.byPhys.get(tb.phys);
+    if (list) {
+      const i = list.indexOf(tb);
+      if (i >= 0) list.splice(i, 1);
+      if (list.length === 0) this.byPhys.delete(tb.phys);
+    }
+    for (const page of tb.pages()) {
+      const set = this.byPage.get(page);
+      if (!set) continue;
+      set.delete(tb);
+      if (set.size === 0) {
+        this.byPage.delete(page);
+        this.onPageEmpty(page);
+      }
+    }
+    // Unlink every TB that jumps here, and this TB's own outgoing links.
+    for (const src of tb.jmpIn) {
+      if (src.jmpDest[0] === tb) src.jmpDest[0] = null;
+      if (src.jmpDest[1] === tb) src.jmpDest[1] = null;
+    }
+    tb.jmpIn.clear();
+    for (const dst of tb.jmpDest) dst?.jmpIn.delete(tb);
+    tb.jmpDest[0] = null;
+    tb.jmpDest[1] = null;
+    const h = TbCache.jmpHash(tb.pc);
+    if (this.jmpCache[h] === tb) this.jmpCache[h] = null;
+    this.count--;
+    this.stats.invalidations++;
+    this.invalidated.push({ id: tb.id, pc: tb.pc, phys: tb.phys, icount: tb.invalidatedAt, reason, execCount: tb.execCount });
+    if (this.invalidated.length > 1024) this.invalidated.splice(0, this.invalidated.length - 1024);
+    this.events?.emit({ kind: 'tb-invalidate', icount: tb.invalidatedAt, pc: tb.pc, phys: tb.phys, id: tb.id, reason });
+  }
+
+  /** QEMU's tb_invalidate_phys_page_range: drop every TB overlapping [pa, pa+len). */
+  tbInvalidatePhysRange(pa: number, len: number, reason = 'code write'): TranslationBlock[] {
+    const hit: TranslationBlock[] = [];
+    const first = pa >>> 12;
+    const last = (pa + len - 1) >>> 12;
+    for (let page = first; page <= last; page++) {
+      const set = this.byPage.get(page);
+      if (!set) continue;
+      for (const tb of [...set]) if (tb.overlaps(pa, len)) hit.push(tb);
+    }
+    for (const tb of hit) this.invalidate(tb, reason);
+    return hit;
+  }
+
+  /** Invalidate every TB whose linear range contains `lin` (breakpoint changes). */
+  invalidateLinear(lin: number, reason: string): number {
+    let n = 0;
+    for (const tb of this.all()) {
+      if (lin >= tb.pc && lin < tb.pc + tb.size) {
+        this.invalidate(tb, reason);
+        n++;
+      }
+    }
+    return n;
+  }
+
+  hasPage(page: number): boolean {
+    return this.byPage.has(page);
+  }
+
+  clearJmpCache(): void {
+    this.jmpCache.fill(null);
+  }
+
+  /** QEMU's tb_flush: drop everything. */
+  flush(reason: string): void {
+    const n = this.count;
+    for (const tb of this.all()) {
+      tb.valid = false;
+      tb.invalidatedAt = this.icount();
+      tb.invalidationReason = `flush: ${reason}`;
+      tb.jmpDest[0] = null;
+      tb.jmpDest[1] = null;
+      tb.jmpIn.clear();
+    }
+    const pages = [...this.byPage.keys()];
+    this.byPhys.clear();
+    this.byPage.clear();
+    for (const p of pages) this.onPageEmpty(p);
+    this.jmpCache.fill(null);
+    this.count = 0;
+    this.stats.flushes++;
+    this.events?.emit({ kind: 'tb-flush', icount: this.icount(), reason, count: n });
+  }
+
+  all(): TranslationBlock[] {
+    const out: TranslationBlock[] = [];
+    for (const list of this.byPhys.values()) out.push(...list);
+    return out;
+  }
+
+  /** TBs whose linear range contains `lin`. */
+  findByLinear(lin: number): TranslationBlock[] {
+    return this.all().filter((tb) => lin >= tb.pc && lin < tb.pc + tb.size);
+  }
+
+  findById(id: number): TranslationBlock | undefined {
+    return this.all().find((tb) => tb.id === id);
+  }
+}

@@ -1,0 +1,69 @@
+// A translation block: a run of guest instructions compiled to one JavaScript function.
+
+export const CF_SINGLE = 1; // exactly one instruction (single-step, budget edge, interrupt shadow)
+export const CF_NOBP = 2; // do not stop at a breakpoint on the first instruction (resuming from it)
+
+export interface TbInstruction {
+  readonly eip: number;
+  readonly len: number;
+  readonly mnem: string;
+}
+
+export class TranslationBlock {
+  /** Outgoing direct-jump links (QEMU's jmp_dest), by exit slot. */
+  readonly jmpDest: (TranslationBlock | null)[] = [null, null];
+  /** TBs that jump directly into this one: unlinked when this one is invalidated. */
+  readonly jmpIn = new Set<TranslationBlock>();
+  execCount = 0;
+  valid = true;
+  invalidatedAt = -1;
+  invalidationReason = '';
+  fn: () => number = () => 0;
+
+  constructor(
+    readonly id: number,
+    /** Linear address of the first instruction. */
+    readonly pc: number,
+    readonly csBase: number,
+    readonly eip: number,
+    readonly flags: number,
+    readonly cflags: number,
+    /** Physical address of the first byte. */
+    readonly phys: number,
+    /** Physical page of the bytes on a second page, or -1. */
+    readonly phys2: number,
+    /** Guest bytes covered. */
+    readonly size: number,
+    readonly ninsns: number,
+    readonly instructions: readonly TbInstruction[],
+    /** The generated JavaScript. */
+    readonly source: string,
+    /** Retired-instruction count when it was translated. */
+    readonly translatedAt: number,
+    /** Guest code bytes (for disassembly in the inspector). */
+    readonly bytes: Uint8Array,
+  ) {}
+
+  /** Physical pages this TB's code occupies. */
+  pages(): number[] {
+    const first = this.phys >>> 12;
+    const last = (this.phys + this.size - 1) >>> 12;
+    const out = [first];
+    if (this.phys2 >= 0) out.push(this.phys2 >>> 12);
+    else if (last !== first) out.push(last);
+    return out;
+  }
+
+  /** Does [pa, pa+len) overlap this TB's code? */
+  overlaps(pa: number, len: number): boolean {
+    const start = this.phys;
+    const firstPageEnd = ((start | 0xfff) >>> 0) + 1;
+    const end1 = Math.min(start + this.size, firstPageEnd);
+    if (pa < end1 && pa + len > start) return true;
+    if (this.phys2 >= 0) {
+      const rest = start + this.size - firstPageEnd;
+      if (rest > 0 && pa < this.phys2 + rest && pa + len > this.phys2) return true;
+    }
+    return false;
+  }
+}

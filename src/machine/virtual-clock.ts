@@ -41,6 +41,12 @@ export class VirtualClock {
     return true;
   }
 
+  /** Skip forward to `ns` (the CPU is halted and nothing is due before then). */
+  warpTo(ns: number): void {
+    const now = this.now();
+    if (ns > now) this.warpNs += ns - now;
+  }
+
   /** Fire every timer whose deadline has passed, in deadline order. */
   runDue(): void {
     const now = this.now();

@@ -1,0 +1,114 @@
+// bmbt-dbg entry point: parse options, build the PC, load the guest, run it headless
+// (or with the gdb server / terminal UI). User errors end as one line and status 2.
+import { readFileSync, openSync, writeSync, existsSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
+import { dirname, join, basename } from 'node:path';
+import { parseCli, type CliOptions, type Sink } from './options.js';
+import { UserError } from '../src/user-error.js';
+import { PcMachine } from '../src/machine/pc-machine.js';
+import { loadMultiboot, enterFlatProtectedMode } from '../src/boot/multiboot.js';
+import { runHeadless } from './headless.js';
+
+const PACKAGE_ROOT = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
+export const DEFAULT_GUEST = join(PACKAGE_ROOT, 'samples', 'build', 'demo.elf');
+
+function readInput(path: string, what: string): Uint8Array {
+  if (!existsSync(path)) throw new UserError(`${what} ${path}: no such file`);
+  try {
+    return readFileSync(path);
+  } catch (e) {
+    throw new UserError(`${what} ${path}: ${(e as NodeJS.ErrnoException).code ?? 'cannot read'}`);
+  }
+}
+
+/** Output sinks buffer bytes and flush at slice ends (one write per slice, not per byte). */
+export class SinkWriter {
+  private buf: number[] = [];
+  private fd: number | null = null;
+  constructor(private readonly sink: Sink) {
+    if (sink.kind === 'file') {
+      try {
+        this.fd = openSync(sink.path, 'w');
+      } catch (e) {
+        throw new UserError(`cannot open ${sink.path}: ${(e as NodeJS.ErrnoException).code ?? 'error'}`);
+      }
+    } else if (sink.kind === 'stdio') this.fd = 1;
+    else if (sink.kind === 'stderr') this.fd = 2;
+  }
+  readonly put = (b: number): void => {
+    if (this.fd !== null) this.buf.push(b);
+  };
+  flush(): void {
+    if (this.fd === null || this.buf.length === 0) return;
+    const data = Uint8Array.from(this.buf);
+    this.buf = [];
+    let off = 0;
+    while (off < data.length) {
+      try {
+        off += writeSync(this.fd, data, off);
+      } catch (e) {
+        if ((e as NodeJS.ErrnoException).code === 'EAGAIN') continue;
+        if ((e as NodeJS.ErrnoException).code === 'EPIPE') return;
+        throw e;
+      }
+    }
+  }
+}
+
+export interface Guest {
+  machine: PcMachine;
+  serial: SinkWriter;
+  debugcon: SinkWriter;
+  name: string;
+  symbols: { name: string; value: number; size: number; type: number }[];
+}
+
+export function buildGuest(opts: CliOptions): Guest {
+  const serial = new SinkWriter(opts.serial);
+  const debugcon = new SinkWriter(opts.debugcon);
+  const bios = opts.bios ? readInput(opts.bios, 'BIOS') : undefined;
+  const machine = new PcMachine({
+    memoryMiB: opts.memoryMiB, serial: serial.put, debugcon: debugcon.put, bios, nsPerInsn: opts.nsPerInsn,
+  });
+  let name = 'bios';
+  let symbols: Guest['symbols'] = [];
+  if (opts.loads.length > 0) {
+    for (const l of opts.loads) {
+      const data = readInput(l.path, 'image');
+      if (l.addr + data.length > machine.ramSize) throw new UserError(`${l.path}: does not fit in RAM at 0x${l.addr.toString(16)}`);
+      machine.phys.load(l.addr, data);
+    }
+    enterFlatProtectedMode(machine.phys, machine.cpu, opts.entry!);
+    name = basename(opts.loads[0]!.path);
+  } else if (opts.kernel || !opts.bios) {
+    const path = opts.kernel ?? DEFAULT_GUEST;
+    const kernel = readInput(path, 'kernel');
+    const modules = opts.initrd.map((p) => ({ name: p, data: readInput(p, 'initrd') }));
+    const cmdline = opts.append ? `${path} ${opts.append}` : path;
+    const k = loadMultiboot(machine.phys, machine.cpu, kernel, { kernelName: path, cmdline, modules, ramSize: machine.ramSize });
+    symbols = k.symbols;
+    name = basename(path);
+  }
+  return { machine, serial, debugcon, name, symbols };
+}
+
+export async function main(argv: string[]): Promise<number> {
+  const opts = parseCli(argv);
+  if (opts === 'help') return 0;
+  const guest = buildGuest(opts);
+  return runHeadless(guest, opts);
+}
+
+export async function runCli(argv: string[]): Promise<void> {
+  try {
+    process.exitCode = await main(argv);
+  } catch (e) {
+    if (e instanceof UserError) {
+      process.stderr.write(`bmbt-dbg: ${e.message}\n`);
+      process.exitCode = 2;
+      return;
+    }
+    process.stderr.write(`bmbt-dbg: internal error: ${(e as Error).stack ?? String(e)}\n`);
+    process.exitCode = 70;
+  }
+}

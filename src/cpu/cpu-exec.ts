@@ -9,7 +9,7 @@ import { INT_HARDWARE, deliverException, doInterrupt } from './protection.js';
 import { Helpers } from './helpers.js';
 import { makeRuntime, type Runtime } from './runtime.js';
 import { tbGenCode } from './translate/translator.js';
-import { EXIT_DEBUG, EXIT_STOP } from './translate/codegen.js';
+import { EXIT_DEBUG, EXIT_INDIRECT, EXIT_STOP } from './translate/codegen.js';
 import { SEG_CS } from './instr.js';
 import { TbCache } from '../tb/tb-cache.js';
 import { CF_NOBP, CF_SINGLE, type TranslationBlock } from '../tb/translation-block.js';
@@ -203,18 +203,31 @@ export class CpuExec {
     let tb = first;
     for (;;) {
       this.currentTb = tb;
-      this.lastTb = tb;
       tb.execCount++;
       const code = tb.fn();
-      if (code > 1 || cpu.icount >= cpu.deadline) return code;
-      let next = tb.jmpDest[code]!;
-      if (next === null || !next.valid) {
-        next = this.tbFind(0);
-        // Direct links only within the page of the source TB (as QEMU): a link must
-        // stay right when another page's mapping changes.
-        if (tb.valid && (next.pc & ~0xfff) === (tb.pc & ~0xfff)) this.tbs.tbAddJump(tb, code, next);
+      if (cpu.icount >= cpu.deadline || cpu.stopAfterInsn) {
+        this.lastTb = tb;
+        return cpu.stopAfterInsn && code !== EXIT_DEBUG ? EXIT_STOP : code;
       }
-      if (next.ninsns > cpu.deadline - cpu.icount) return code;
+      let next: TranslationBlock;
+      if (code <= 1) {
+        next = tb.jmpDest[code]!;
+        if (next === null || !next.valid) {
+          next = this.tbFind(0);
+          // Direct links only within the page of the source TB (as QEMU): a link must
+          // stay right when another page's mapping changes.
+          if (tb.valid && (next.pc & ~0xfff) === (tb.pc & ~0xfff)) this.tbs.tbAddJump(tb, code, next);
+        }
+      } else if (code === EXIT_INDIRECT) {
+        next = this.tbFind(0);
+      } else {
+        this.lastTb = tb;
+        return code;
+      }
+      if (next.ninsns > cpu.deadline - cpu.icount) {
+        this.lastTb = tb;
+        return code;
+      }
       tb = next;
     }
   }

@@ -20,6 +20,10 @@ import { cpuidLeaf, readMsr, writeMsr } from './cpuid-msr.js';
 void INT_HARDWARE;
 
 const TWO32 = 4294967296;
+const BULK_MOVS = 0;
+const BULK_STOS = 1;
+const BULK_CMPS = 2;
+const BULK_SCAS = 3;
 
 export class Helpers {
   constructor(private readonly c: Cpu) {}
@@ -645,18 +649,135 @@ export class Helpers {
   }
 
   rep_movs(size: number, adsize: number, seg: number, rep: number, k: number): boolean {
+    if (this.bulkOk(adsize, seg)) return this.bulk(BULK_MOVS, size, seg, rep, k);
     return this.rep(() => this.movs(size, adsize, seg), adsize, rep, k, false);
   }
   rep_stos(size: number, adsize: number, seg: number, rep: number, k: number): boolean {
+    if (this.bulkOk(adsize, SEG_ES)) return this.bulk(BULK_STOS, size, seg, rep, k);
     return this.rep(() => this.stos(size, adsize, seg), adsize, rep, k, false);
   }
+
+  /** Bulk REP string operations apply: 32-bit addressing, flat segments, no watchpoints. */
+  private bulkOk(adsize: number, seg: number): boolean {
+    const c = this.c;
+    if (adsize !== 4 || c.watchpoints.length > 0) return false;
+    const h = c.hflags;
+    return ((h >> (HF_SEG_SHIFT + 2 * seg)) & 3) === SEGCLASS_FLAT && ((h >> (HF_SEG_SHIFT + 2 * SEG_ES)) & 3) === SEGCLASS_FLAT;
+  }
+
+  /**
+   * REP MOVS/STOS/CMPS/SCAS a page at a time straight on the backing buffer, when the
+   * TLB has direct entries for the pages (no MMIO, no translated code, write permission
+   * and dirty bit already established); anything else goes one iteration at a time
+   * through the ordinary path, which also fills the TLB. Same results, same count.
+   */
+  private bulk(op: number, size: number, seg: number, rep: number, k: number): boolean {
+    const c = this.c;
+    const R = c.regs;
+    const user = c.cpl === 3;
+    const tr = user ? c.mmu.tlbRU : c.mmu.tlbRK;
+    const tw = user ? c.mmu.tlbWU : c.mmu.tlbWK;
+    const u8 = c.phys.u8;
+    const down = (c.eflags & FLAG_DF) !== 0;
+    const step = down ? -size : size;
+    const reads = op !== BULK_STOS;
+    const readsDst = op === BULK_CMPS || op === BULK_SCAS;
+    const writes = op === BULK_MOVS || op === BULK_STOS;
+    const usesSrc = op === BULK_MOVS || op === BULK_CMPS;
+    const mask = size === 4 ? -1 : size === 2 ? 0xffff : 0xff;
+    const acc = R[0]! & mask;
+    let cx = R[1]! >>> 0;
+    if (cx === 0) {
+      c.icount += 1;
+      return true;
+    }
+    let budget = c.deadline - (c.icount + k);
+    if (budget < 1) budget = 1;
+    const rd = (o: number): number => {
+      if (size === 1) return u8[o]!;
+      if (size === 2) return u8[o]! | (u8[o + 1]! << 8);
+      return (u8[o]! | (u8[o + 1]! << 8) | (u8[o + 2]! << 16) | (u8[o + 3]! << 24)) & mask;
+    };
+    const wr = (o: number, v: number): void => {
+      u8[o] = v;
+      if (size > 1) u8[o + 1] = v >> 8;
+      if (size > 2) {
+        u8[o + 2] = v >> 16;
+        u8[o + 3] = v >> 24;
+      }
+    };
+    // Elements of `size` bytes that fit in the page from `a` in the direction of travel.
+    const room = (a: number): number => {
+      const off = a & 0xfff;
+      if (off + size > 0x1000) return 0;
+      return down ? Math.floor(off / size) + 1 : Math.floor((0x1000 - off) / size);
+    };
+    while (cx !== 0 && budget > 0) {
+      const si = R[6]! >>> 0;
+      const di = R[7]! >>> 0;
+      let n = Math.min(cx, budget, room(di));
+      if (usesSrc) n = Math.min(n, room(si));
+      const eD = writes ? tw[di >>> 12]! : tr[di >>> 12]!;
+      const eS = usesSrc ? tr[si >>> 12]! : 0;
+      if (n === 0 || eD < 0 || eS < 0) {
+        // A page-crossing element or no direct mapping: one ordinary iteration.
+        if (op === BULK_MOVS) this.movs(size, 4, seg);
+        else if (op === BULK_STOS) this.stos(size, 4, seg);
+        else if (op === BULK_CMPS) this.cmps(size, 4, seg);
+        else this.scas(size, 4, seg);
+        cx = (cx - 1) >>> 0;
+        R[1] = cx | 0;
+        c.icount += 1;
+        budget--;
+        if (c.stopAfterInsn) break;
+        if (readsDst && (rep === REP_E ? !this.cond(4) : this.cond(4))) return true;
+        continue;
+      }
+      const dO = eD | (di & 0xfff);
+      const sO = eS | (si & 0xfff);
+      let done = n;
+      if (op === BULK_MOVS && !down && !(dO > sO && dO < sO + n * size)) {
+        u8.copyWithin(dO, sO, sO + n * size);
+      } else if (op === BULK_STOS && !down && size === 1) {
+        u8.fill(acc, dO, dO + n);
+      } else if (op === BULK_STOS && !down && !(dO & (size - 1))) {
+        if (size === 2) c.phys.u16.fill(acc, dO >> 1, (dO >> 1) + n);
+        else c.phys.i32.fill(acc, dO >> 2, (dO >> 2) + n);
+      } else if (writes) {
+        for (let e = 0; e < n; e++) wr(dO + e * step, op === BULK_MOVS ? rd(sO + e * step) : acc);
+      } else {
+        // CMPS / SCAS: compare until the REPE/REPNE condition ends the instruction.
+        let x = 0;
+        let y = 0;
+        for (done = 0; done < n; ) {
+          x = op === BULK_CMPS ? rd(sO + done * step) : acc;
+          y = rd(dO + done * step);
+          done++;
+          if ((x === y) !== (rep === REP_E)) break;
+        }
+        this.cmpFlags(x, y, size);
+      }
+      void reads;
+      if (usesSrc) R[6] = (si + done * step) | 0;
+      R[7] = (di + done * step) | 0;
+      cx = (cx - done) >>> 0;
+      R[1] = cx | 0;
+      c.icount += done;
+      budget -= done;
+      if (readsDst && (rep === REP_E ? !this.cond(4) : this.cond(4))) return true;
+    }
+    return cx === 0;
+  }
+
   rep_lods(size: number, adsize: number, seg: number, rep: number, k: number): boolean {
     return this.rep(() => this.lods(size, adsize, seg), adsize, rep, k, false);
   }
   rep_cmps(size: number, adsize: number, seg: number, rep: number, k: number): boolean {
+    if (this.bulkOk(adsize, seg)) return this.bulk(BULK_CMPS, size, seg, rep, k);
     return this.rep(() => this.cmps(size, adsize, seg), adsize, rep, k, true);
   }
   rep_scas(size: number, adsize: number, seg: number, rep: number, k: number): boolean {
+    if (this.bulkOk(adsize, SEG_ES)) return this.bulk(BULK_SCAS, size, seg, rep, k);
     return this.rep(() => this.scas(size, adsize, seg), adsize, rep, k, true);
   }
   rep_ins(size: number, adsize: number, seg: number, rep: number, k: number): boolean {

@@ -13,6 +13,8 @@ export const EXIT_JUMP1 = 1;
 export const EXIT_LOOKUP = 2;
 export const EXIT_STOP = 3;
 export const EXIT_DEBUG = 4;
+/** A plain indirect jump (RET, JMP/CALL r/m): the chain loop looks the target up itself. */
+export const EXIT_INDIRECT = 5;
 
 const MASKS: Record<number, string> = { 1: '0xff', 2: '0xffff', 4: '-1' };
 const SIGNS: Record<number, string> = { 1: '0x80', 2: '0x8000', 4: '-0x80000000' };
@@ -30,6 +32,8 @@ export class CodeGen {
   next = 0;
   /** Set when the generated code for the instruction always leaves the TB. */
   ended = false;
+  /** Whether the current instruction's flag results can be observed (see flag-liveness). */
+  flagsLive = true;
   /** The start EIP of the TB: a direct jump there becomes a loop inside the function. */
   selfLoop = false;
   readonly cs32: boolean;
@@ -213,6 +217,7 @@ export class CodeGen {
   // ---- flags --------------------------------------------------------------------------
 
   setFlags(op: number, dst: string, src: string | null, aux: string | null = null): void {
+    if (!this.flagsLive) return;
     this.emit(`c.ccDst = ${dst};`);
     if (src !== null) this.emit(`c.ccSrc = ${src};`);
     if (aux !== null) this.emit(`c.ccAux = ${aux};`);
@@ -315,6 +320,10 @@ export class CodeGen {
   /** Leave the TB to the loop, which looks the next TB up by EIP. */
   exitLookup(eip: string | number, count = this.count): string {
     return `{ c.eip = ${eip}; c.icount += ${count}; return ${EXIT_LOOKUP}; }`;
+  }
+
+  exitIndirect(eip: string): string {
+    return `{ c.eip = ${eip}; c.icount += ${this.count}; return ${EXIT_INDIRECT}; }`;
   }
 
   /** Leave to the outer loop with EIP already set by a helper. */

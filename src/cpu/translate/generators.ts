@@ -93,7 +93,7 @@ function incdec(inc: boolean): Generator {
     const d = op0(i);
     const size = d.size;
     if (d.kind === OpKind.Mem) g.prepMem(size, true);
-    g.emit(`const cf = ${g.carry()};`);
+    if (g.flagsLive) g.emit(`const cf = ${g.carry()};`);
     g.emit(`const r = ${g.mask(size, `${g.read(d)} ${inc ? '+' : '-'} 1`)};`);
     g.emit(g.write(d, 'r'));
     g.setFlags(ccFor(inc ? CC_INC : CC_DEC, size), 'r', null, 'cf');
@@ -326,7 +326,7 @@ function imul(g: CodeGen, i: Instr): void {
     g.setFlags(ccFor(CC_MUL, 2), 'r', '(p !== r ? 1 : 0)');
   } else {
     g.emit('const r = Math.imul(x, y);');
-    g.emit('const hi = H.mulhs(x, y);');
+    if (g.flagsLive) g.emit('const hi = H.mulhs(x, y);');
     g.emit(`R[${d.reg}] = r;`);
     g.setFlags(ccFor(CC_MUL, 4), 'r', '(hi !== (r >> 31) ? 1 : 0)');
   }
@@ -399,6 +399,7 @@ function shift(kind: string): Generator {
     const write = g.write(d, 'r');
     const setF = (): string[] => {
       const out: string[] = [];
+      if (!g.flagsLive && kind !== 'rcl' && kind !== 'rcr') return out;
       if (flagOp >= 0) {
         out.push(`c.ccDst = r; c.ccSrc = ${flagSrc}; c.ccOp = ${flagOp};`);
       } else if (kind === 'rol') {
@@ -413,7 +414,7 @@ function shift(kind: string): Generator {
       for (const s of body) g.emit(s);
       g.emit(write);
       if (flagOp >= 0) g.setFlags(flagOp, 'r', flagSrc);
-      else {
+      else if (g.flagsLive || kind === 'rcl' || kind === 'rcr') {
         for (const s of setF()) g.emit(s);
         g.flagsUnknown();
         if (kind === 'rol' || kind === 'ror') g.ccKnown = 0;
@@ -450,11 +451,11 @@ function shiftDouble(left: boolean): Generator {
       if (left) {
         body.push('const r = (x << n) | (y >>> (32 - n));');
         body.push(g.write(d, 'r'));
-        body.push(`c.ccDst = r; c.ccSrc = x << (n - 1); c.ccOp = ${ccFor(CC_SHL, 4)};`);
+        if (g.flagsLive) body.push(`c.ccDst = r; c.ccSrc = x << (n - 1); c.ccOp = ${ccFor(CC_SHL, 4)};`);
       } else {
         body.push('const r = (x >>> n) | (y << (32 - n));');
         body.push(g.write(d, 'r'));
-        body.push(`c.ccDst = r; c.ccSrc = x >> (n - 1); c.ccOp = ${ccFor(CC_SAR, 4)};`);
+        if (g.flagsLive) body.push(`c.ccDst = r; c.ccSrc = x >> (n - 1); c.ccOp = ${ccFor(CC_SAR, 4)};`);
       }
     } else {
       body.push(`const r = H.${left ? 'shld' : 'shrd'}16(x, y, n);`);
@@ -499,8 +500,10 @@ function bitop(kind: 'bt' | 'bts' | 'btr' | 'btc'): Generator {
     if (kind === 'bts') g.emit(g.write(d, g.mask(size, 'x | (1 << bit)')));
     else if (kind === 'btr') g.emit(g.write(d, g.mask(size, 'x & ~(1 << bit)')));
     else if (kind === 'btc') g.emit(g.write(d, g.mask(size, 'x ^ (1 << bit)')));
-    g.emit('H.setCf(cf);');
-    g.ccKnown = 0;
+    if (g.flagsLive) {
+      g.emit('H.setCf(cf);');
+      g.ccKnown = 0;
+    }
     if (writes && d.kind === OpKind.Mem) g.checkStop();
     else if (d.kind === OpKind.Mem) g.checkStopIfWatching();
   };
@@ -606,7 +609,7 @@ function jmp(g: CodeGen, i: Instr): void {
   } else {
     if (t.kind === OpKind.Mem) g.prepMem(t.size, false);
     g.emit(`const t = ${g.read(t)};`);
-    g.emit(g.exitLookup(i.opsize === 2 ? 't & 0xffff' : 't >>> 0'));
+    g.emit(g.exitIndirect(i.opsize === 2 ? 't & 0xffff' : 't >>> 0'));
   }
   g.ended = true;
 }
@@ -623,7 +626,7 @@ function call(g: CodeGen, i: Instr): void {
     g.emit(`const t = ${g.read(t, 'ta')};`);
     g.emit(`const v = ${g.next | 0};`);
     g.push('v', size);
-    g.emit(g.exitLookup(size === 2 ? 't & 0xffff' : 't >>> 0'));
+    g.emit(g.exitIndirect(size === 2 ? 't & 0xffff' : 't >>> 0'));
   }
   g.ended = true;
 }
@@ -636,7 +639,7 @@ function ret(g: CodeGen, i: Instr): void {
   g.emit(`const sp0 = ${sp0};`);
   g.emit(`const t = ${g.load(size, g.linear(SEG_SS, 'sp0', size, false))};`);
   g.emit(g.ss32 ? `R[4] = (sp0 + ${size + imm}) | 0;` : `R[4] = (R[4] & -65536) | ((sp0 + ${size + imm}) & 0xffff);`);
-  g.emit(g.exitLookup(size === 2 ? 't' : 't >>> 0'));
+  g.emit(g.exitIndirect(size === 2 ? 't' : 't >>> 0'));
   g.ended = true;
 }
 
@@ -733,6 +736,7 @@ function inOut(isIn: boolean): Generator {
 
 function flagOp(kind: string): Generator {
   return (g) => {
+    if (!g.flagsLive && ['clc', 'stc', 'cmc', 'sahf'].includes(kind)) return;
     switch (kind) {
       case 'clc': g.emit('H.setCf(0);'); g.ccKnown = 0; break;
       case 'stc': g.emit('H.setCf(1);'); g.ccKnown = 0; break;

@@ -7,7 +7,8 @@ import { F_BLOCK_END, F_STRING } from '../opcode-table.js';
 import { EXC_GP, EXC_UD, GUEST_EXCEPTION } from '../cpu-exception.js';
 import { REP_NONE, SEG_CS, type Instr } from '../instr.js';
 import { ACCESS_FETCH } from '../mmu.js';
-import { CodeGen, EXIT_DEBUG } from './codegen.js';
+import { CodeGen, EXIT_DEBUG, EXIT_LOOKUP } from './codegen.js';
+import { flagsLiveAfter } from './flag-liveness.js';
 import { GENERATORS, unimplemented } from './generators.js';
 import { RUNTIME_NAMES, type Runtime } from '../runtime.js';
 import { CF_NOBP, CF_SINGLE, TranslationBlock, type TbInstruction } from '../../tb/translation-block.js';
@@ -45,50 +46,63 @@ export function tbGenCode(cpu: Cpu, cflags: number, opts: TranslateOptions): Tra
   };
 
   const single = (cflags & CF_SINGLE) !== 0;
-  const g = new CodeGen(flags, startEip, !single);
-  const eips: number[] = [];
-  const instrs: TbInstruction[] = [];
+  // Phase 1: decode the block.
+  const decoded: Instr[] = [];
+  let tail: string | null = null;
   let eip = startEip;
   let size = 0;
   for (let k = 0; ; k++) {
     const lin = (csBase + eip) >>> 0;
     if (opts.breakpoints.has(lin) && !(k === 0 && cflags & CF_NOBP)) {
-      g.emit(`c.eip = ${eip}; c.icount += ${k}; return ${EXIT_DEBUG};`);
-      g.ended = true;
+      tail = `c.eip = ${eip}; c.icount += ${k}; return ${EXIT_DEBUG};`;
       break;
     }
     let instr: Instr;
     const savedPhys2 = phys2;
     const savedCr2 = cpu.cr2;
     try {
-      instr = decode((off) => {
-        const b = fetch(lin + off);
-        return b;
-      }, eip, code32);
+      instr = decode((off) => fetch(lin + off), eip, code32);
     } catch (e) {
       // A fetch fault on a later instruction ends the TB before it (and must not be seen:
       // CR2 is restored); on the first one, it is the instruction's own fault.
       if (e !== GUEST_EXCEPTION || k === 0) throw e;
       cpu.cr2 = savedCr2;
       phys2 = savedPhys2;
-      g.emit(`c.eip = ${eip}; c.icount += ${k}; return 2;`);
-      g.ended = true;
+      tail = `c.eip = ${eip}; c.icount += ${k}; return ${EXIT_LOOKUP};`;
       break;
     }
     // A TB never spans more than two pages; an instruction needing a third ends it first.
     if (k > 0 && phys2 !== savedPhys2 && savedPhys2 !== -1) {
       phys2 = savedPhys2;
-      g.emit(`c.eip = ${eip}; c.icount += ${k}; return 2;`);
-      g.ended = true;
+      tail = `c.eip = ${eip}; c.icount += ${k}; return ${EXIT_LOOKUP};`;
       break;
     }
     for (let i = 0; i < instr.len; i++) bytesOut.push(instr.bytes[i] ?? 0);
-    eips.push(eip);
-    instrs.push({ eip, len: instr.len, mnem: instr.mnem });
+    decoded.push(instr);
     size += instr.len;
+    const nextEip = code32 ? (eip + instr.len) >>> 0 : (eip + instr.len) & 0xffff;
+    const repString = (instr.flags & F_STRING) !== 0 && instr.rep !== REP_NONE;
+    if (instr.invalid || instr.flags & F_BLOCK_END || repString) break;
+    eip = nextEip;
+    const nextLin = (csBase + eip) >>> 0;
+    if (single || k + 1 >= MAX_TB_INSNS || (nextLin & ~0xfff) !== page0 || phys2 !== -1) break;
+  }
+
+  // Phase 2: which flag updates can be observed.
+  const live = flagsLiveAfter(decoded);
+
+  // Phase 3: generate.
+  const g = new CodeGen(flags, startEip, !single);
+  const eips: number[] = [];
+  const instrs: TbInstruction[] = [];
+  for (let k = 0; k < decoded.length; k++) {
+    const instr = decoded[k]!;
+    eips.push(instr.eip);
+    instrs.push({ eip: instr.eip, len: instr.len, mnem: instr.mnem });
     g.begin(instr, k);
-    g.emit(`{ // ${eip.toString(16)}: ${instr.mnem}`);
-    if (instr.mnem === '(toolong)' || eip + instr.len - 1 > csLimit) {
+    g.flagsLive = live[k]!;
+    g.emit(`{ // ${instr.eip.toString(16)}: ${instr.mnem}`);
+    if (instr.mnem === '(toolong)' || instr.eip + instr.len - 1 > csLimit) {
       g.raise(EXC_GP, 0);
     } else if (instr.invalid) {
       g.raise(EXC_UD, 0);
@@ -98,18 +112,19 @@ export function tbGenCode(cpu: Cpu, cflags: number, opts: TranslateOptions): Tra
       else gen(g, instr);
     }
     g.emit('}');
-    const nextEip = g.next;
+    if (g.ended) break;
     const repString = (instr.flags & F_STRING) !== 0 && instr.rep !== REP_NONE;
-    if (g.ended || instr.flags & F_BLOCK_END || repString) {
-      if (!g.ended) g.emit(g.exitLookup(nextEip));
+    if (instr.flags & F_BLOCK_END || repString) {
+      g.emit(g.exitLookup(g.next));
+      g.ended = true;
       break;
     }
-    eip = nextEip;
-    const nextLin = (csBase + eip) >>> 0;
-    if (single || k + 1 >= MAX_TB_INSNS || (nextLin & ~0xfff) !== page0 || (phys2 !== -1)) {
-      g.emit(g.exitTo(0, eip));
-      break;
-    }
+  }
+  if (!g.ended) {
+    if (tail !== null) {
+      eips.push(eip);
+      g.emit(tail);
+    } else g.emit(g.exitTo(0, g.next));
   }
 
   const body = g.lines.join('\n');
@@ -125,7 +140,7 @@ export function tbGenCode(cpu: Cpu, cflags: number, opts: TranslateOptions): Tra
     '};',
   ].join('\n');
   const tb = new TranslationBlock(
-    opts.newId(), pc, csBase, startEip, flags, cflags, phys0, phys2, size, eips.length, instrs, source,
+    opts.newId(), pc, csBase, startEip, flags, cflags, phys0, phys2, size, instrs.length, instrs, source,
     cpu.icount, Uint8Array.from(bytesOut),
   );
   const rt = opts.runtime(user);

@@ -1,0 +1,93 @@
+// npm run bench: guest MIPS of the project's CPU-bound guests on bmbt-dbg and, where
+// qemu-system-i386 is installed, the same images under QEMU TCG side by side; plus the
+// time from process start to the first guest output. Prints numbers; asserts nothing.
+import { readFileSync } from 'node:fs';
+import { spawn, spawnSync } from 'node:child_process';
+import { join, dirname } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { PcMachine } from '../src/machine/pc-machine.js';
+import { loadMultiboot } from '../src/boot/multiboot.js';
+
+const ROOT = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
+
+interface Entry {
+  name: string;
+  image: string;
+  bench?: boolean;
+}
+
+const samples: Entry[] = JSON.parse(readFileSync(join(ROOT, 'samples', 'samples.json'), 'utf8'));
+const only = process.argv.slice(2);
+const benches = samples.filter((s) => s.bench && (only.length === 0 || only.includes(s.name)));
+
+function runOurs(image: string): { icount: number; ms: number; output: string } {
+  let output = '';
+  const m = new PcMachine({ serial: (b) => (output += String.fromCharCode(b)) });
+  const path = join(ROOT, image);
+  loadMultiboot(m.phys, m.cpu, readFileSync(path), { kernelName: path, cmdline: path, modules: [], ramSize: m.ramSize });
+  const t0 = performance.now();
+  for (;;) {
+    const stop = m.run(100_000_000);
+    if (stop.kind !== 'budget') break;
+  }
+  return { icount: m.cpu.icount, ms: performance.now() - t0, output };
+}
+
+function qemuAvailable(): boolean {
+  return spawnSync('qemu-system-i386', ['--version']).status === 0;
+}
+
+function timeQemu(image: string): number {
+  const t0 = performance.now();
+  spawnSync('qemu-system-i386', [
+    '-kernel', join(ROOT, image), '-display', 'none', '-monitor', 'none', '-serial', 'null', '-no-reboot',
+    '-device', 'isa-debug-exit,iobase=0xf4,iosize=0x04', '-m', '32',
+  ], { stdio: 'ignore', timeout: 120_000 });
+  return performance.now() - t0;
+}
+
+/** Time from process start until the first byte of guest output on stdout. */
+function startupMs(): Promise<number> {
+  return new Promise((resolve) => {
+    const t0 = performance.now();
+    const child = spawn(process.execPath, [join(ROOT, 'bin', 'bmbt-dbg.js'), '--kernel', join(ROOT, 'samples/build/hello.elf')], {
+      stdio: ['ignore', 'pipe', 'ignore'],
+    });
+    child.stdout.once('data', () => resolve(performance.now() - t0));
+  });
+}
+
+function pad(s: string | number, n: number): string {
+  return String(s).padStart(n);
+}
+
+async function main(): Promise<void> {
+  const haveQemu = qemuAvailable();
+  const qemuBase = haveQemu ? Math.min(timeQemu('samples/build/hello.elf'), timeQemu('samples/build/hello.elf')) : 0;
+  console.log(`bmbt-dbg CPU benchmark (Node ${process.version})${haveQemu ? `, QEMU TCG startup ${qemuBase.toFixed(0)} ms subtracted` : ', qemu-system-i386 not found'}`);
+  console.log(`${'workload'.padEnd(16)}${pad('Minsns', 9)}${pad('ms', 8)}${pad('MIPS', 8)}${haveQemu ? `${pad('QEMU ms', 9)}${pad('QEMU MIPS', 10)}${pad('ratio', 8)}` : ''}`);
+  const ratios: number[] = [];
+  const mipsAll: number[] = [];
+  for (const b of benches) {
+    const ours = runOurs(b.image);
+    const mips = ours.icount / ours.ms / 1000;
+    mipsAll.push(mips);
+    let line = `${b.name.padEnd(16)}${pad((ours.icount / 1e6).toFixed(0), 9)}${pad(ours.ms.toFixed(0), 8)}${pad(mips.toFixed(0), 8)}`;
+    if (haveQemu) {
+      const q = Math.max(1, timeQemu(b.image) - qemuBase);
+      const qMips = ours.icount / q / 1000;
+      const ratio = mips / qMips;
+      ratios.push(ratio);
+      line += `${pad(q.toFixed(0), 9)}${pad(qMips.toFixed(0), 10)}${pad(ratio.toFixed(2) + 'x', 8)}`;
+    }
+    console.log(line);
+  }
+  const geo = (xs: number[]) => Math.exp(xs.reduce((a, x) => a + Math.log(x), 0) / xs.length);
+  if (mipsAll.length) console.log(`geometric mean: ${geo(mipsAll).toFixed(0)} MIPS${ratios.length ? `, ${geo(ratios).toFixed(2)}x QEMU (lowest ${Math.min(...ratios).toFixed(2)}x)` : ''}`);
+  const starts: number[] = [];
+  for (let i = 0; i < 5; i++) starts.push(await startupMs());
+  starts.sort((a, b) => a - b);
+  console.log(`startup to first guest output (hello, headless): median ${starts[2]!.toFixed(0)} ms, best ${starts[0]!.toFixed(0)} ms`);
+}
+
+await main();

@@ -12,7 +12,12 @@ import { tbGenCode } from './translate/translator.js';
 import { EXIT_DEBUG, EXIT_INDIRECT, EXIT_STOP } from './translate/codegen.js';
 import { SEG_CS } from './instr.js';
 import { TbCache } from '../tb/tb-cache.js';
-import { CF_NOBP, CF_SINGLE, type TranslationBlock } from '../tb/translation-block.js';
+import { CF_NOBP, CF_SINGLE, type Region, type TranslationBlock } from '../tb/translation-block.js';
+import { REGION_MAX_MEMBERS, buildRegion } from './translate/region.js';
+
+/** A TB executed this many times compiles its page's hot TBs into a region. */
+const REGION_HOT = 2000;
+const REGION_MIN = 50;
 import type { EventLog } from '../events/machine-events.js';
 
 export type ExecStop =
@@ -38,6 +43,7 @@ export class CpuExec {
   readonly helpers: Helpers;
   private readonly runtimes: [Runtime, Runtime];
   currentTb: TranslationBlock | null = null;
+  currentRegion: Region | null = null;
   /** Resume from a breakpoint: the instruction there runs once without stopping. */
   skipBreakpointAt = -1;
   /** Asynchronous stop request (checked at TB boundaries). */
@@ -61,8 +67,29 @@ export class CpuExec {
 
   /** A write hit a page with translated code: drop the TBs it overlaps. */
   codeWrite(pa: number, size: number): void {
+    const region = this.currentRegion;
     const hit = this.tbs.tbInvalidatePhysRange(pa, size, 'self-modifying code');
-    if (this.currentTb && hit.includes(this.currentTb)) this.cpu.stopAfterInsn = true;
+    if (hit.some((t) => t === this.currentTb || (region !== null && region.members.includes(t)))) this.cpu.stopAfterInsn = true;
+  }
+
+  /** Compile the hot TBs of `tb`'s page into one region function. */
+  private formRegion(tb: TranslationBlock): void {
+    const page = tb.phys >>> 12;
+    const cands = this.tbs.onPage(page).filter((t) =>
+      t.cflags === 0 && t.flags === tb.flags && t.csBase === tb.csBase && t.phys2 < 0 &&
+      (t.pc & ~0xfff) === (tb.pc & ~0xfff) && (t === tb || t.execCount >= REGION_MIN));
+    if (cands.length < 2) return;
+    cands.sort((a, b) => b.execCount - a.execCount);
+    const members = cands.slice(0, REGION_MAX_MEMBERS);
+    if (!members.includes(tb)) return;
+    for (const m of members) if (m.region) this.tbs.dissolve(m.region);
+    const user = (tb.flags & HF_CPL_MASK) === 3;
+    const region = buildRegion(members, this.runtimes[user ? 1 : 0]);
+    members.forEach((m, i) => {
+      m.region = region;
+      m.regionIndex = i;
+    });
+    this.tbs.stats.regionsBuilt++;
   }
 
   /** QEMU's tb_find: jump cache, then the physical hash table, then translate. */
@@ -202,9 +229,24 @@ export class CpuExec {
     const cpu = this.cpu;
     let tb = first;
     for (;;) {
-      this.currentTb = tb;
-      tb.execCount++;
-      const code = tb.fn();
+      let code: number;
+      const rg = tb.region;
+      if (rg !== null) {
+        this.currentTb = tb;
+        this.currentRegion = rg;
+        tb.execCount++;
+        try {
+          code = rg.fn(tb.regionIndex);
+        } finally {
+          this.currentRegion = null;
+        }
+        tb = rg.members[rg.last]!;
+      } else {
+        this.currentTb = tb;
+        const n = ++tb.execCount;
+        code = tb.fn();
+        if (n === REGION_HOT && tb.valid && tb.cflags === 0) this.formRegion(tb);
+      }
       if (cpu.icount >= cpu.deadline || cpu.stopAfterInsn) {
         this.lastTb = tb;
         return cpu.stopAfterInsn && code !== EXIT_DEBUG ? EXIT_STOP : code;

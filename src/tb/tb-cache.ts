@@ -2,7 +2,7 @@
 // linear pc, direct chaining between TBs, invalidation by physical range (self-modifying
 // code) and flushes. Bounded: when full it is flushed, and the flush is reported.
 import type { EventLog } from '../events/machine-events.js';
-import { TranslationBlock } from './translation-block.js';
+import { TranslationBlock, type Region } from './translation-block.js';
 
 const JMP_CACHE_BITS = 12;
 const JMP_CACHE_SIZE = 1 << JMP_CACHE_BITS;
@@ -17,6 +17,8 @@ export interface TbStats {
   chainsMade: number;
   invalidations: number;
   flushes: number;
+  regionsBuilt: number;
+  regionsDissolved: number;
 }
 
 export interface InvalidationRecord {
@@ -34,7 +36,7 @@ export class TbCache {
   readonly jmpCache: (TranslationBlock | null)[] = new Array<TranslationBlock | null>(JMP_CACHE_SIZE).fill(null);
   readonly stats: TbStats = {
     translations: 0, bytesTranslated: 0, insnsTranslated: 0, lookups: 0, jmpCacheHits: 0, hashHits: 0,
-    chainsMade: 0, invalidations: 0, flushes: 0,
+    chainsMade: 0, invalidations: 0, flushes: 0, regionsBuilt: 0, regionsDissolved: 0,
   };
   /** Recent invalidations, newest last (bounded). */
   readonly invalidated: InvalidationRecord[] = [];
@@ -115,6 +117,7 @@ export class TbCache {
   invalidate(tb: TranslationBlock, reason: string): void {
     if (!tb.valid) return;
     tb.valid = false;
+    if (tb.region) this.dissolve(tb.region);
     tb.invalidatedAt = this.icount();
     tb.invalidationReason = reason;
     const list = this.byPhys.get(tb.phys);
@@ -176,6 +179,22 @@ export class TbCache {
     return n;
   }
 
+  /** A region stops being used as soon as one of its members is gone. */
+  dissolve(r: Region): void {
+    for (const m of r.members) {
+      if (m.region === r) {
+        m.region = null;
+        m.regionIndex = -1;
+      }
+    }
+    this.stats.regionsDissolved++;
+  }
+
+  /** The valid TBs whose code starts on physical page `page`. */
+  onPage(page: number): TranslationBlock[] {
+    return [...(this.byPage.get(page) ?? [])].filter((t) => t.valid && t.phys >>> 12 === page);
+  }
+
   hasPage(page: number): boolean {
     return this.byPage.has(page);
   }
@@ -189,6 +208,7 @@ export class TbCache {
     const n = this.count;
     for (const tb of this.all()) {
       tb.valid = false;
+      tb.region = null;
       tb.invalidatedAt = this.icount();
       tb.invalidationReason = `flush: ${reason}`;
       tb.jmpDest[0] = null;

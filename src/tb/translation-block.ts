@@ -1,5 +1,16 @@
 // A translation block: a run of guest instructions compiled to one JavaScript function.
 
+import type { Instr } from '../cpu/instr.js';
+
+/** Several TBs of one page compiled into one function that jumps between them itself. */
+export interface Region {
+  readonly fn: (member: number) => number;
+  readonly members: readonly TranslationBlock[];
+  /** Index of the member that left the region last. */
+  last: number;
+  readonly source: string;
+}
+
 export const CF_SINGLE = 1; // exactly one instruction (single-step, budget edge, interrupt shadow)
 export const CF_NOBP = 2; // do not stop at a breakpoint on the first instruction (resuming from it)
 
@@ -19,6 +30,15 @@ export class TranslationBlock {
   invalidatedAt = -1;
   invalidationReason = '';
   fn: () => number = () => 0;
+  /** The decoded instructions and the block's ending, kept to recompile it into a region. */
+  decoded: readonly Instr[] = [];
+  tail: string | null = null;
+  eips: number[] = [];
+  /** The region this TB was compiled into (chaining without returning to the loop). */
+  region: Region | null = null;
+  regionIndex = -1;
+  /** The CS limit the instructions were checked against. */
+  csLimit = 0xffffffff;
 
   constructor(
     readonly id: number,

@@ -7,6 +7,7 @@ import {
 } from '../lazy-flags.js';
 import { HF_CS32, HF_SEG_SHIFT, HF_SS32, HF_CPL_MASK, HF_WATCH } from '../cpu.js';
 import { SEGCLASS_BASIC, SEGCLASS_FLAT } from '../segment.js';
+import type { RegionContext } from './translator.js';
 
 export const EXIT_JUMP0 = 0;
 export const EXIT_JUMP1 = 1;
@@ -32,6 +33,8 @@ export class CodeGen {
   next = 0;
   /** Set when the generated code for the instruction always leaves the TB. */
   ended = false;
+  /** When compiling a region: members by EIP, so exits become jumps inside the function. */
+  region: RegionContext | null = null;
   /** Whether the current instruction's flag results can be observed (see flag-liveness). */
   flagsLive = true;
   /** The start EIP of the TB: a direct jump there becomes a loop inside the function. */
@@ -310,6 +313,12 @@ export class CodeGen {
 
   exitTo(slot: number, eip: string | number, count = this.count): string {
     const target = typeof eip === 'number' ? eip >>> 0 : eip;
+    if (this.region && typeof target === 'number') {
+      const j = this.region.byEip.get(target);
+      if (j !== undefined) {
+        return `{ c.icount += ${count}; if (c.icount + ${this.region.ninsns[j]} <= c.deadline) { M[${j}].execCount++; s = ${j}; continue; } c.eip = ${target}; return ${slot}; }`;
+      }
+    }
     if (this.loopOk && typeof target === 'number' && target === this.tbEip && slot <= 1) {
       this.selfLoop = true;
       return `{ c.icount += ${count}; T.execCount++; if (c.icount + ${count} <= c.deadline) continue; c.eip = ${target}; return ${slot}; }`;
@@ -323,6 +332,11 @@ export class CodeGen {
   }
 
   exitIndirect(eip: string): string {
+    if (this.region) {
+      const cases = [...this.region.byEip].map(([e, j]) =>
+        `case ${e}: if (c.icount + ${this.region!.ninsns[j]} <= c.deadline) { M[${j}].execCount++; s = ${j}; continue; } break;`);
+      return `{ const t$ = ${eip}; c.eip = t$; c.icount += ${this.count}; switch (t$) { ${cases.join(' ')} } return ${EXIT_INDIRECT}; }`;
+    }
     return `{ c.eip = ${eip}; c.icount += ${this.count}; return ${EXIT_INDIRECT}; }`;
   }
 

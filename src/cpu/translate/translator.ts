@@ -88,17 +88,58 @@ export function tbGenCode(cpu: Cpu, cflags: number, opts: TranslateOptions): Tra
     if (single || k + 1 >= MAX_TB_INSNS || (nextLin & ~0xfff) !== page0 || phys2 !== -1) break;
   }
 
-  // Phase 2: which flag updates can be observed.
-  const live = flagsLiveAfter(decoded);
+  const gen = generateBody(decoded, tail, flags, startEip, csLimit, !single, null);
+  const instrs: TbInstruction[] = decoded.map((i) => ({ eip: i.eip, len: i.len, mnem: i.mnem }));
+  const loop = gen.selfLoop;
+  const source = [
+    `return function tb_${pc.toString(16)}() {`,
+    'let ix$ = 0;',
+    'try {',
+    loop ? 'for (;;) {' : '',
+    gen.body,
+    loop ? '}' : '',
+    '} catch (e) { c.eip = E[ix$]; c.icount += ix$; throw e; }',
+    '};',
+  ].join('\n');
+  const tb = new TranslationBlock(
+    opts.newId(), pc, csBase, startEip, flags, cflags, phys0, phys2, size, instrs.length, instrs, source,
+    cpu.icount, Uint8Array.from(bytesOut),
+  );
+  tb.decoded = decoded;
+  tb.csLimit = csLimit;
+  tb.tail = tail;
+  tb.eips = gen.eips;
+  const rt = opts.runtime(user);
+  const factory = new Function(...RUNTIME_NAMES, 'E', 'T', source) as (...args: unknown[]) => () => number;
+  tb.fn = factory(...RUNTIME_NAMES.map((n) => rt[n]), gen.eips, tb);
+  return tb;
+}
 
-  // Phase 3: generate.
-  const g = new CodeGen(flags, startEip, !single);
+export interface RegionContext {
+  /** Member index by EIP (members share CS base and flags). */
+  readonly byEip: ReadonlyMap<number, number>;
+  /** Instruction count of each member (for the budget check before entering it). */
+  readonly ninsns: readonly number[];
+}
+
+export interface GeneratedBody {
+  body: string;
+  eips: number[];
+  selfLoop: boolean;
+}
+
+/** Phases 2 and 3 of translation: flag liveness, then code for each instruction. */
+export function generateBody(
+  decoded: readonly Instr[], tail: string | null, flags: number, startEip: number, csLimit: number, loopOk: boolean,
+  region: RegionContext | null,
+): GeneratedBody {
+  const live = flagsLiveAfter(decoded);
+  const g = new CodeGen(flags, startEip, loopOk && region === null);
+  g.region = region;
   const eips: number[] = [];
-  const instrs: TbInstruction[] = [];
   for (let k = 0; k < decoded.length; k++) {
     const instr = decoded[k]!;
     eips.push(instr.eip);
-    instrs.push({ eip: instr.eip, len: instr.len, mnem: instr.mnem });
     g.begin(instr, k);
     g.flagsLive = live[k]!;
     g.emit(`{ // ${instr.eip.toString(16)}: ${instr.mnem}`);
@@ -121,30 +162,11 @@ export function tbGenCode(cpu: Cpu, cflags: number, opts: TranslateOptions): Tra
     }
   }
   if (!g.ended) {
-    if (tail !== null) {
-      eips.push(eip);
-      g.emit(tail);
-    } else g.emit(g.exitTo(0, g.next));
+    if (tail !== null) g.emit(tail);
+    else g.emit(g.exitTo(0, decoded.length > 0 ? g.next : startEip));
   }
-
-  const body = g.lines.join('\n');
-  const loop = g.selfLoop;
-  const source = [
-    `return function tb_${pc.toString(16)}() {`,
-    'let ix$ = 0;',
-    'try {',
-    loop ? 'for (;;) {' : '',
-    body,
-    loop ? '}' : '',
-    '} catch (e) { c.eip = E[ix$]; c.icount += ix$; throw e; }',
-    '};',
-  ].join('\n');
-  const tb = new TranslationBlock(
-    opts.newId(), pc, csBase, startEip, flags, cflags, phys0, phys2, size, instrs.length, instrs, source,
-    cpu.icount, Uint8Array.from(bytesOut),
-  );
-  const rt = opts.runtime(user);
-  const factory = new Function(...RUNTIME_NAMES, 'E', 'T', source) as (...args: unknown[]) => () => number;
-  tb.fn = factory(...RUNTIME_NAMES.map((n) => rt[n]), eips, tb);
-  return tb;
+  let body = g.lines.join('\n');
+  // Inside a region every way out records which member is leaving.
+  if (region) body = body.replace(/return (\d);/g, '{ RG.last = s; return $1; }');
+  return { body, eips, selfLoop: g.selfLoop };
 }

@@ -1,0 +1,50 @@
+// Regions: the hot TBs of one page compiled into a single function that jumps between
+// them itself (direct links and predicted indirect targets), so hot loops and call/return
+// chains run without returning to the CPU loop between blocks. The TBs stay what they
+// are (cached, inspected, invalidated one by one); invalidating any member dissolves the
+// region and its members run on their own functions again.
+import { RUNTIME_NAMES, type Runtime } from '../runtime.js';
+import { generateBody } from './translator.js';
+import type { Region, TranslationBlock } from '../../tb/translation-block.js';
+
+export const REGION_MAX_MEMBERS = 64;
+
+export function buildRegion(members: TranslationBlock[], runtime: Runtime): Region {
+  const byEip = new Map<number, number>();
+  members.forEach((m, i) => byEip.set(m.eip, i));
+  const ctx = { byEip, ninsns: members.map((m) => m.ninsns) };
+  const cases: string[] = [];
+  const eips: number[][] = [];
+  members.forEach((m, i) => {
+    const gen = generateBody(m.decoded, m.tail, m.flags, m.eip, m.csLimit, false, ctx);
+    eips.push(gen.eips);
+    cases.push(`case ${i}: { // tb ${m.id} at ${m.pc.toString(16)}\n${gen.body}\n}`);
+  });
+  const source = [
+    `return function region_${members[0]!.pc.toString(16)}(s) {`,
+    'let ix$ = 0;',
+    'try {',
+    'for (;;) {',
+    'switch (s) {',
+    ...cases,
+    '}',
+    '}',
+    '} catch (e) { c.eip = EE[s][ix$]; c.icount += ix$; RG.last = s; throw e; }',
+    '};',
+  ].join('\n');
+  const region: { fn: (s: number) => number; members: TranslationBlock[]; last: number; source: string } = {
+    fn: () => 0, members, last: 0, source,
+  };
+  const factory = new Function(...RUNTIME_NAMES, 'EE', 'M', 'RG', source) as (...args: unknown[]) => (s: number) => number;
+  region.fn = factory(...RUNTIME_NAMES.map((n) => runtime[n]), eips, members, region);
+  return region;
+}
+
+export function dissolveRegion(r: Region): void {
+  for (const m of r.members) {
+    if (m.region === r) {
+      m.region = null;
+      m.regionIndex = -1;
+    }
+  }
+}

@@ -28,6 +28,7 @@ export const HF_FPU_EM = 1 << 21; // CR0.EM: x87 instructions raise #NM
 export const HF_FPU_TS = 1 << 22; // CR0.TS
 export const HF_FPU_MP = 1 << 23; // CR0.MP
 export const HF_DR_EXEC = 1 << 24; // guest debug registers hold enabled instruction breakpoints
+export const HF_CS_LIMIT = 1 << 25; // CS limit below the operand-size range: near jumps check it
 
 export const IRQ_HARD = 1; // the interrupt controller asserts INTR
 export const IRQ_NMI = 2;
@@ -233,6 +234,7 @@ export class Cpu {
     if (this.segFlags[SEG_CS]! & DESC_B && pe && !vm) h |= HF_CS32;
     if (this.segFlags[SEG_SS]! & DESC_B && pe && !vm) h |= HF_SS32;
     if (this.eflags & FLAG_TF) h |= HF_TF;
+    if (this.segLimit[SEG_CS]! < (h & HF_CS32 ? 0xffffffff : 0xffff)) h |= HF_CS_LIMIT;
     if (this.watchpoints.length > 0) h |= HF_WATCH;
     for (let s = 0; s < 6; s++) h |= this.segmentClass(s, pe && !vm) << (HF_SEG_SHIFT + 2 * s);
     if (this.cr0 & CR0_AM && this.eflags & FLAG_AC && this.cpl === 3) h |= HF_AC;
@@ -365,7 +367,12 @@ export class Cpu {
 
   load16(lin: number, user: boolean): number {
     if (user) this.alignCheck(lin, 2);
-    if ((lin & 0xfff) === 0xfff) return this.load8(lin, user) | (this.load8((lin + 1) | 0, user) << 8);
+    if ((lin & 0xfff) === 0xfff) {
+      // Both pages are checked first; a fault on the second reports its first byte.
+      this.mmu.translate(lin, ACCESS_READ, user);
+      this.mmu.translate((lin + 1) | 0, ACCESS_READ, user);
+      return this.load8(lin, user) | (this.load8((lin + 1) | 0, user) << 8);
+    }
     const pa = this.mmu.translate(lin, ACCESS_READ, user);
     if (this.watchpoints.length) this.watchCheck(lin >>> 0, 2, false);
     return this.phys.read16(pa);
@@ -375,7 +382,7 @@ export class Cpu {
     if (user) this.alignCheck(lin, 4);
     if ((lin & 0xfff) > 0xffc) {
       const pa0 = this.mmu.translate(lin, ACCESS_READ, user);
-      const pa1 = this.mmu.translate((lin + 3) | 0, ACCESS_READ, user);
+      const pa1 = this.mmu.translate((lin + 3) & ~0xfff, ACCESS_READ, user);
       if (this.watchpoints.length) this.watchCheck(lin >>> 0, 4, false);
       let v = 0;
       for (let i = 0; i < 4; i++) {
@@ -401,6 +408,7 @@ export class Cpu {
     if (user) this.alignCheck(lin, 2);
     if ((lin & 0xfff) === 0xfff) {
       // Both pages are checked before either byte is written: no partial stores.
+      this.mmu.translate(lin, ACCESS_WRITE, user);
       this.mmu.translate((lin + 1) | 0, ACCESS_WRITE, user);
       this.store8(lin, v, user);
       this.store8((lin + 1) | 0, v >> 8, user);
@@ -416,7 +424,7 @@ export class Cpu {
     if (user) this.alignCheck(lin, 4);
     if ((lin & 0xfff) > 0xffc) {
       this.mmu.translate(lin, ACCESS_WRITE, user);
-      this.mmu.translate((lin + 3) | 0, ACCESS_WRITE, user);
+      this.mmu.translate((lin + 3) & ~0xfff, ACCESS_WRITE, user);
       for (let i = 0; i < 4; i++) this.store8((lin + i) | 0, v >> (8 * i), user);
       return;
     }

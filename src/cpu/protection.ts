@@ -172,13 +172,14 @@ export function doInterrupt(cpu: Cpu, vector: number, kind: number, errorCode: n
   const hi = cpu.readSys32((gateAddr + 4) | 0);
   const type = (hi >> 8) & 0x1f;
   const gateDpl = (hi >> 13) & 3;
+  // Order of checks as in the SDM's INT n pseudo-code: gate type, gate DPL, present.
+  if (type !== 5 && type !== 6 && type !== 7 && type !== 14 && type !== 15) cpu.raiseException(EXC_GP, vector * 8 + 2 + ext);
   if (kind !== INT_HARDWARE && kind !== INT_ICEBP && gateDpl < cpu.cpl) cpu.raiseException(EXC_GP, vector * 8 + 2);
   if (!(hi & DESC_P)) cpu.raiseException(EXC_NP, vector * 8 + 2 + ext);
   if (type === 5) {
     cpu.raiseTaskSwitch(lo >>> 16, 'task gate', vector);
     return;
   }
-  if (type !== 6 && type !== 7 && type !== 14 && type !== 15) cpu.raiseException(EXC_GP, vector * 8 + 2 + ext);
   const gate32 = (type & 8) !== 0;
   const trap = (type & 1) !== 0;
   const sel = lo >>> 16;

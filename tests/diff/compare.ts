@@ -58,21 +58,28 @@ export function compareResults(c: DiffCase, a: CaseResult, b: CaseResult, opts: 
     if (va !== vb) out.push({ what: n, a: hex(va), b: hex(vb) });
   }
   diffBytes(out, 'data', a.dataAddr, a.data, b.data);
-  const sa = maskFrameRf(a, ignoreRf);
-  const sb = maskFrameRf(b, ignoreRf);
+  // The EFLAGS image an exception pushed holds the same undefined flags as EFLAGS itself.
+  const frameIgnore = ~fmask | 0;
+  const sa = maskFrameFlags(a, frameIgnore);
+  const sb = maskFrameFlags(b, frameIgnore);
   diffBytes(out, 'stack', a.stackAddr, sa, sb);
   a.readBack.forEach((bytes, i) => diffBytes(out, `readBack[${i}]`, (c.readBack ?? [])[i]?.[0] ?? 0, bytes, b.readBack[i] ?? new Uint8Array(0)));
   return out;
 }
 
-/** A copy of the stack window with the RF bit of a same-privilege exception frame cleared. */
-function maskFrameRf(r: CaseResult, ignore: boolean): Uint8Array {
-  if (!ignore || !r.exception) return r.stack;
+/**
+ * A copy of the stack window with the ignored EFLAGS bits (undefined flags, and RF when
+ * asked) of a same-privilege exception frame cleared.
+ */
+function maskFrameFlags(r: CaseResult, ignore: number): Uint8Array {
+  if (!r.exception || ignore === 0) return r.stack;
   const s = r.stack.slice();
   // same privilege: the frame is just below the pre-exception SS:ESP (EFLAGS pushed first)
   if ((r.exception.cs & 3) === 0) {
-    const at = stackLinear(r.regs.ss, r.regs.esp) - 4 + 2 - r.stackAddr;
-    if (at >= 0 && at < s.length) s[at] = s[at]! & ~1;
+    const at = stackLinear(r.regs.ss, r.regs.esp) - 4 - r.stackAddr;
+    for (let i = 0; i < 4; i++) {
+      if (at + i >= 0 && at + i < s.length) s[at + i] = s[at + i]! & ~((ignore >>> (8 * i)) & 0xff);
+    }
   }
   return s;
 }

@@ -569,7 +569,7 @@ class Gen {
       return v;
     })();
     if (this.rng.chance(0.5)) {
-      const m = this.withReserved([A.EAX, A.EDX], () => this.memOperand(size, { write: false }));
+      const m = this.withReserved([A.EAX, A.EDX], () => this.memOperand(size, { write: mode !== 7 && mode !== 8 }));
       if (!m) return false;
       if (mode !== 7 && mode !== 8) this.emit(A.mov(this.bits, m, A.imm(size as Size, dv)));
       divisor = m;

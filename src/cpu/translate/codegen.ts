@@ -5,7 +5,7 @@ import { OpKind, type Instr, type Operand, SEG_SS } from '../instr.js';
 import {
   CC_ADD, CC_EFLAGS, CC_INC, CC_DEC, CC_LOGIC, CC_SUB, ccBase, ccSize,
 } from '../lazy-flags.js';
-import { HF_CS32, HF_SEG_SHIFT, HF_SS32, HF_CPL_MASK, HF_WATCH } from '../cpu.js';
+import { HF_CS32, HF_SEG_SHIFT, HF_SS32, HF_CPL_MASK, HF_WATCH, HF_CS_LIMIT } from '../cpu.js';
 import { SEGCLASS_BASIC, SEGCLASS_FLAT } from '../segment.js';
 import type { RegionContext } from './translator.js';
 
@@ -353,6 +353,13 @@ export class CodeGen {
   /** Watchpoints also trip on reads: every memory instruction checks when any exist. */
   checkStopIfWatching(): void {
     if (this.watch) this.checkStop();
+  }
+
+  /** A near transfer beyond the CS limit faults on the transfer itself (#GP(0)). */
+  targetCheck(target: string | number): string {
+    // A 32-bit target in 16-bit code can pass the 64 KiB limit too.
+    if (!(this.hflags & HF_CS_LIMIT) && (this.cs32 || this.instr.opsize !== 4)) return '';
+    return `if ((${target}) > SL[1]) c.raiseException(13, 0); `;
   }
 
   raise(vector: number, code = 0): void {

@@ -596,7 +596,7 @@ function helperCall(call: string, opts: { flags?: boolean; end?: boolean; store?
 function jcc(cc: number): Generator {
   return (g, i) => {
     const t = op0(i).value;
-    g.emit(`if (${g.cond(cc)}) ${g.exitTo(0, t)}`);
+    g.emit(`if (${g.cond(cc)}) { ${g.targetCheck(t)}${g.exitTo(0, t)} }`);
     g.emit(g.exitTo(1, g.next));
     g.ended = true;
   };
@@ -605,11 +605,13 @@ function jcc(cc: number): Generator {
 function jmp(g: CodeGen, i: Instr): void {
   const t = op0(i);
   if (t.kind === OpKind.Rel) {
+    g.emit(g.targetCheck(t.value));
     g.emit(g.exitTo(0, t.value));
   } else {
     if (t.kind === OpKind.Mem) g.prepMem(t.size, false);
-    g.emit(`const t = ${g.read(t)};`);
-    g.emit(g.exitIndirect(i.opsize === 2 ? 't & 0xffff' : 't >>> 0'));
+    g.emit(`const t = ${i.opsize === 2 ? `${g.read(t)} & 0xffff` : `${g.read(t)} >>> 0`};`);
+    g.emit(g.targetCheck('t'));
+    g.emit(g.exitIndirect('t'));
   }
   g.ended = true;
 }
@@ -618,15 +620,17 @@ function call(g: CodeGen, i: Instr): void {
   const t = op0(i);
   const size = i.opsize;
   if (t.kind === OpKind.Rel) {
+    g.emit(g.targetCheck(t.value));
     g.emit(`const v = ${g.next | 0};`);
     g.push('v', size);
     g.emit(g.exitTo(0, t.value));
   } else {
     if (t.kind === OpKind.Mem) g.prepMem(t.size, false, 'ta');
-    g.emit(`const t = ${g.read(t, 'ta')};`);
+    g.emit(`const t = ${size === 2 ? `${g.read(t, 'ta')} & 0xffff` : `${g.read(t, 'ta')} >>> 0`};`);
+    g.emit(g.targetCheck('t'));
     g.emit(`const v = ${g.next | 0};`);
     g.push('v', size);
-    g.emit(g.exitIndirect(size === 2 ? 't & 0xffff' : 't >>> 0'));
+    g.emit(g.exitIndirect('t'));
   }
   g.ended = true;
 }
@@ -637,9 +641,10 @@ function ret(g: CodeGen, i: Instr): void {
   g.mayFault();
   const sp0 = g.ss32 ? 'R[4]' : '(R[4] & 0xffff)';
   g.emit(`const sp0 = ${sp0};`);
-  g.emit(`const t = ${g.load(size, g.linear(SEG_SS, 'sp0', size, false))};`);
+  g.emit(`const t = ${g.load(size, g.linear(SEG_SS, 'sp0', size, false))}${size === 4 ? ' >>> 0' : ''};`);
+  g.emit(g.targetCheck('t'));
   g.emit(g.ss32 ? `R[4] = (sp0 + ${size + imm}) | 0;` : `R[4] = (R[4] & -65536) | ((sp0 + ${size + imm}) & 0xffff);`);
-  g.emit(g.exitIndirect(size === 2 ? 't' : 't >>> 0'));
+  g.emit(g.exitIndirect('t'));
   g.ended = true;
 }
 
@@ -648,17 +653,17 @@ function loop(kind: 'loop' | 'loope' | 'loopne' | 'jcxz'): Generator {
     const t = op0(i).value;
     const cx = i.adsize === 4 ? 'R[1]' : '(R[1] & 0xffff)';
     if (kind === 'jcxz') {
-      g.emit(`if (${cx} === 0) ${g.exitTo(0, t)}`);
+      g.emit(`if (${cx} === 0) { ${g.targetCheck(t)}${g.exitTo(0, t)} }`);
     } else {
-      if (i.adsize === 4) g.emit('const cx = R[1] = (R[1] - 1) | 0;');
-      else {
-        g.emit('const cx = (R[1] - 1) & 0xffff;');
-        g.emit('R[1] = (R[1] & -65536) | cx;');
-      }
+      g.emit(i.adsize === 4 ? 'const cx = (R[1] - 1) | 0;' : 'const cx = (R[1] - 1) & 0xffff;');
       let cond = 'cx !== 0';
       if (kind === 'loope') cond += ` && ${g.cond(4)}`;
       if (kind === 'loopne') cond += ` && ${g.cond(5)}`;
-      g.emit(`if (${cond}) ${g.exitTo(0, t)}`);
+      g.emit(`const taken = ${cond};`);
+      // The count is written after the limit check: a faulting LOOP changes nothing.
+      if (g.targetCheck(t)) g.emit(`if (taken) { ${g.targetCheck(t)}}`);
+      g.emit(i.adsize === 4 ? 'R[1] = cx;' : 'R[1] = (R[1] & -65536) | cx;');
+      g.emit(`if (taken) ${g.exitTo(0, t)}`);
     }
     g.emit(g.exitTo(1, g.next));
     g.ended = true;

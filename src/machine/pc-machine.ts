@@ -52,6 +52,7 @@ export class PcMachine {
   readonly pit: Pit8254;
   readonly com1: Uart16550;
   readonly debugcon: DebugCon;
+  readonly debugcon402: DebugCon;
   readonly debugExit: IsaDebugExit;
   readonly ramSize: number;
   /** Set by isa-debug-exit: the process exit status QEMU would give. */
@@ -107,6 +108,8 @@ export class PcMachine {
     this.pit = new Pit8254(this.io, this.clock, { irq0: this.pic.irqLine(0) });
     this.com1 = new Uart16550(this.io, this.clock, { irq: this.pic.irqLine(4), onTransmit: config.serial ?? (() => {}) });
     this.debugcon = new DebugCon(this.io, { onOutput: config.debugcon ?? (() => {}) });
+    // SeaBIOS writes its debug log to port 0x402: the same sink as 0xE9.
+    this.debugcon402 = new DebugCon(this.io, { port: 0x402, onOutput: config.debugcon ?? (() => {}) });
     this.debugExit = new IsaDebugExit(this.io, {
       onExit: (code) => {
         this.exitCode = code;

@@ -1,10 +1,10 @@
 // The CPU loop, shaped like QEMU's cpu_exec: cpuHandleException, cpuHandleInterrupt,
 // tbFind (-> tbGenCode), cpuLoopExecTb with direct chaining (tbAddJump).
 import type { Cpu } from './cpu.js';
-import { HF_CPL_MASK, HF_TF, IRQ_HARD } from './cpu.js';
+import { HF_CPL_MASK, HF_DR_EXEC, HF_TF, IRQ_HARD } from './cpu.js';
 import { GUEST_EXCEPTION } from './cpu-exception.js';
 import { ACCESS_FETCH } from './mmu.js';
-import { FLAG_IF } from './lazy-flags.js';
+import { FLAG_IF, FLAG_RF } from './lazy-flags.js';
 import { INT_HARDWARE, deliverException, doInterrupt } from './protection.js';
 import { Helpers } from './helpers.js';
 import { makeRuntime, type Runtime } from './runtime.js';
@@ -63,6 +63,8 @@ export class CpuExec {
     this.tbs.onPageEmpty = (page) => cpu.mmu.unprotectCodePage(page);
     cpu.onCodeWrite = (pa, size) => this.codeWrite(pa, size);
     cpu.onTlbFlushHook = () => this.tbs.clearJmpCache();
+    // Guest instruction breakpoints (DR0-DR3) are compiled into TBs.
+    cpu.onDebugRegistersChanged = () => this.tbs.flush('debug registers changed');
   }
 
   /** A write hit a page with translated code: drop the TBs it overlaps. */
@@ -74,6 +76,8 @@ export class CpuExec {
 
   /** Compile the hot TBs of `tb`'s page into one region function. */
   private formRegion(tb: TranslationBlock): void {
+    // Guest instruction breakpoints live in TB prologues that regions do not carry.
+    if (tb.flags & HF_DR_EXEC) return;
     const page = tb.phys >>> 12;
     const cands = this.tbs.onPage(page).filter((t) =>
       t.cflags === 0 && t.flags === tb.flags && t.csBase === tb.csBase && t.phys2 < 0 &&
@@ -116,6 +120,7 @@ export class CpuExec {
     if (tb === null) {
       tb = tbGenCode(cpu, cflags, {
         breakpoints: this.breakpoints,
+        drExec: flags & HF_DR_EXEC ? guestExecBreakpoints(cpu) : null,
         runtime: (u) => this.runtimes[u ? 1 : 0],
         newId: () => tbs.newId(),
       });
@@ -194,7 +199,11 @@ export class CpuExec {
         this.skipBreakpointAt = -1;
       }
       const trap = (cpu.hflags & HF_TF) !== 0;
-      if (trap) cflags |= CF_SINGLE;
+      // RF suppresses the guest's instruction breakpoints for one instruction.
+      const rf = (cpu.eflags & FLAG_RF) !== 0;
+      if (trap || rf) cflags |= CF_SINGLE;
+      // MOV SS / POP SS hold debug traps back until after the next instruction.
+      cpu.inhibitDebug = false;
       blocks++;
       try {
         let tb = this.tbFind(cflags);
@@ -202,15 +211,21 @@ export class CpuExec {
         const code = opts.oneBlock ? this.execOne(tb) : this.execChain(tb);
         this.currentTb = null;
         if (code === EXIT_DEBUG) return 'breakpoint';
-        if (trap) {
-          // Single-step trap after the instruction (SDM vol. 3, 17.3.1.4).
-          cpu.dr[6] = cpu.dr[6]! | 0x4000;
+        if (rf) cpu.eflags &= ~FLAG_RF;
+        // Single-step trap after the instruction (SDM vol. 3, 17.3.1.4).
+        if (trap) cpu.dbTrapPending |= 0x4000;
+        if (cpu.dbTrapPending !== 0 && !cpu.inhibitDebug) {
+          cpu.dr[6] = cpu.dr[6]! | cpu.dbTrapPending;
+          cpu.dbTrapPending = 0;
+          this.events?.emit({ kind: 'exception', icount: cpu.icount, vector: 1, errorCode: -1, eip: cpu.eip });
           if (!deliverException(cpu, 1, 0, false)) return 'triple-fault';
         }
         if (code === EXIT_STOP && cpu.watchHit) return 'watchpoint';
       } catch (e) {
         this.currentTb = null;
         if (e !== GUEST_EXCEPTION) throw e;
+        // A faulting instruction completes no access: its data breakpoint hits are void.
+        cpu.dbTrapPending = 0;
         if (!this.handleException()) return 'triple-fault';
         if (cpu.watchHit) return 'watchpoint';
       }
@@ -291,4 +306,16 @@ export class CpuExec {
     if (!this.breakpoints.delete(lin)) return;
     this.tbs.invalidateLinear(lin, 'breakpoint removed');
   }
+}
+
+/** Linear address -> DR6 bits of the enabled instruction breakpoints in DR0-DR3. */
+export function guestExecBreakpoints(cpu: Cpu): Map<number, number> {
+  const out = new Map<number, number>();
+  const d7 = cpu.dr[7]!;
+  for (let i = 0; i < 4; i++) {
+    if (!((d7 >> (2 * i)) & 3) || ((d7 >>> (16 + 4 * i)) & 3) !== 0) continue;
+    const a = cpu.dr[i]! >>> 0;
+    out.set(a, (out.get(a) ?? 0) | (1 << i));
+  }
+  return out;
 }

@@ -98,8 +98,6 @@ export class Cpu {
   features: CpuFeatures = { edx: BASE_FEATURES };
   /** Model-specific registers provided by the board (MTRRs, APIC...), if any. */
   msrHook: { read(msr: number): bigint | null; write(msr: number, v: bigint): boolean } | null = null;
-  /** Hardware task switches (task gates, JMP/CALL to a TSS, IRET with NT). */
-  taskSwitchHandler: ((sel: number, source: string, vector: number) => void) | null = null;
   halted = false;
   /** Interrupts are inhibited for one instruction after STI, MOV SS and POP SS. */
   inhibitIrq = false;
@@ -107,7 +105,18 @@ export class Cpu {
   /** Set by a slow path when the current instruction must be the last of its TB. */
   stopAfterInsn = false;
   watchHit: WatchHit | null = null;
+  /** Debugger watchpoints (gdb, UI); see refreshWatch(). */
   watchpoints: Watchpoint[] = [];
+  /** Guest data breakpoints from DR0-DR3/DR7: [address, length, DR index, rw (1 write, 3 rw)]. */
+  dataBreakpoints: [number, number, number, number][] = [];
+  /** Any watchpoint or data breakpoint: memory accesses take the checking slow path. */
+  watchActive = false;
+  /** DR6 bits of data breakpoints hit by the current instruction (#DB trap after it). */
+  dbTrapPending = 0;
+  /** MOV SS / POP SS also hold back debug traps for one instruction. */
+  inhibitDebug = false;
+  /** Called when the guest changes DR0-DR3/DR7: instruction breakpoints live in translated code. */
+  onDebugRegistersChanged: () => void = () => {};
   pending: PendingException = { vector: 0, errorCode: 0, hasErrorCode: false };
   /** Nested-exception state for #DF / triple fault (SDM vol. 3, table 6-5). */
   exceptionClass = 0;
@@ -235,7 +244,7 @@ export class Cpu {
     if (this.segFlags[SEG_SS]! & DESC_B && pe && !vm) h |= HF_SS32;
     if (this.eflags & FLAG_TF) h |= HF_TF;
     if (this.segLimit[SEG_CS]! < (h & HF_CS32 ? 0xffffffff : 0xffff)) h |= HF_CS_LIMIT;
-    if (this.watchpoints.length > 0) h |= HF_WATCH;
+    if (this.watchActive) h |= HF_WATCH;
     for (let s = 0; s < 6; s++) h |= this.segmentClass(s, pe && !vm) << (HF_SEG_SHIFT + 2 * s);
     if (this.cr0 & CR0_AM && this.eflags & FLAG_AC && this.cpl === 3) h |= HF_AC;
     if (this.cr0 & 4) h |= HF_FPU_EM;
@@ -299,16 +308,6 @@ export class Cpu {
     throw GUEST_EXCEPTION;
   }
 
-  /** A hardware task switch; until one is implemented, report it and raise #GP. */
-  raiseTaskSwitch(sel: number, source: string, vector: number): void {
-    if (this.taskSwitchHandler) {
-      this.taskSwitchHandler(sel, source, vector);
-      return;
-    }
-    this.onUnimplemented(this.eip, [], `hardware task switch (${source}) to selector 0x${sel.toString(16)}`);
-    this.raiseException(EXC_GP, sel & 0xfffc);
-  }
-
   /** Leave translated code at the next TB boundary (or loop back edge). */
   requestExit(): void {
     this.deadline = 0;
@@ -345,7 +344,34 @@ export class Cpu {
 
   // ---- memory slow paths ------------------------------------------------------------
 
+  /** Recompute what the memory slow paths watch (debugger watchpoints and guest DRs). */
+  refreshWatch(): void {
+    const d7 = this.dr[7]!;
+    const bps: [number, number, number, number][] = [];
+    for (let i = 0; i < 4; i++) {
+      if (!((d7 >> (2 * i)) & 3)) continue;
+      const rw = (d7 >>> (16 + 4 * i)) & 3;
+      if (rw === 0 || rw === 2) continue; // execute, and I/O (needs CR4.DE; not modelled)
+      const len = [1, 2, 8, 4][(d7 >>> (18 + 4 * i)) & 3]!;
+      bps.push([(this.dr[i]! >>> 0) & ~(len - 1), len, i, rw]);
+    }
+    this.dataBreakpoints = bps;
+    this.watchActive = this.watchpoints.length > 0 || bps.length > 0;
+    const pages = this.mmu.watchedPages;
+    pages.clear();
+    for (const w of this.watchpoints) for (let p = w.addr >>> 12; p <= (w.addr + w.len - 1) >>> 12; p++) pages.add(p);
+    for (const [a, len] of bps) for (let p = a >>> 12; p <= (a + len - 1) >>> 12; p++) pages.add(p);
+    this.updateHflags();
+    this.mmu.flush();
+  }
+
   private watchCheck(lin: number, size: number, write: boolean): void {
+    for (const [a, len, i, rw] of this.dataBreakpoints) {
+      if (lin + size <= a || lin >= a + len) continue;
+      if (rw === 1 && !write) continue;
+      this.dbTrapPending |= 1 << i;
+      this.stopAfterInsn = true;
+    }
     for (const w of this.watchpoints) {
       if (lin + size <= w.addr || lin >= w.addr + w.len) continue;
       if (w.kind === 'watch' && !write) continue;
@@ -361,7 +387,7 @@ export class Cpu {
 
   load8(lin: number, user: boolean): number {
     const pa = this.mmu.translate(lin, ACCESS_READ, user);
-    if (this.watchpoints.length) this.watchCheck(lin >>> 0, 1, false);
+    if (this.watchActive) this.watchCheck(lin >>> 0, 1, false);
     return this.phys.read8(pa);
   }
 
@@ -374,7 +400,7 @@ export class Cpu {
       return this.load8(lin, user) | (this.load8((lin + 1) | 0, user) << 8);
     }
     const pa = this.mmu.translate(lin, ACCESS_READ, user);
-    if (this.watchpoints.length) this.watchCheck(lin >>> 0, 2, false);
+    if (this.watchActive) this.watchCheck(lin >>> 0, 2, false);
     return this.phys.read16(pa);
   }
 
@@ -383,7 +409,7 @@ export class Cpu {
     if ((lin & 0xfff) > 0xffc) {
       const pa0 = this.mmu.translate(lin, ACCESS_READ, user);
       const pa1 = this.mmu.translate((lin + 3) & ~0xfff, ACCESS_READ, user);
-      if (this.watchpoints.length) this.watchCheck(lin >>> 0, 4, false);
+      if (this.watchActive) this.watchCheck(lin >>> 0, 4, false);
       let v = 0;
       for (let i = 0; i < 4; i++) {
         const a = (lin + i) | 0;
@@ -393,13 +419,13 @@ export class Cpu {
       return v;
     }
     const pa = this.mmu.translate(lin, ACCESS_READ, user);
-    if (this.watchpoints.length) this.watchCheck(lin >>> 0, 4, false);
+    if (this.watchActive) this.watchCheck(lin >>> 0, 4, false);
     return this.phys.read32(pa);
   }
 
   store8(lin: number, v: number, user: boolean): void {
     const pa = this.mmu.translate(lin, ACCESS_WRITE, user);
-    if (this.watchpoints.length) this.watchCheck(lin >>> 0, 1, true);
+    if (this.watchActive) this.watchCheck(lin >>> 0, 1, true);
     if (this.mmu.codePages[pa >>> PAGE_SHIFT]) this.onCodeWrite(pa, 1);
     this.phys.write8(pa, v);
   }
@@ -415,7 +441,7 @@ export class Cpu {
       return;
     }
     const pa = this.mmu.translate(lin, ACCESS_WRITE, user);
-    if (this.watchpoints.length) this.watchCheck(lin >>> 0, 2, true);
+    if (this.watchActive) this.watchCheck(lin >>> 0, 2, true);
     if (this.mmu.codePages[pa >>> PAGE_SHIFT]) this.onCodeWrite(pa, 2);
     this.phys.write16(pa, v);
   }
@@ -429,7 +455,7 @@ export class Cpu {
       return;
     }
     const pa = this.mmu.translate(lin, ACCESS_WRITE, user);
-    if (this.watchpoints.length) this.watchCheck(lin >>> 0, 4, true);
+    if (this.watchActive) this.watchCheck(lin >>> 0, 4, true);
     if (this.mmu.codePages[pa >>> PAGE_SHIFT]) this.onCodeWrite(pa, 4);
     this.phys.write32(pa, v);
   }

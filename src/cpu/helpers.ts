@@ -479,8 +479,8 @@ export class Helpers {
 
   // ---- far transfers and interrupts ----------------------------------------------------
 
-  jmpf(sel: number, off: number, opsize: number, _next: number): void {
-    farJump(this.c, sel, off, opsize);
+  jmpf(sel: number, off: number, opsize: number, next: number): void {
+    farJump(this.c, sel, off, opsize, next);
   }
 
   callf(sel: number, off: number, opsize: number, next: number): void {
@@ -491,8 +491,8 @@ export class Helpers {
     farReturn(this.c, opsize, imm);
   }
 
-  iret(opsize: number): void {
-    interruptReturn(this.c, opsize);
+  iret(opsize: number, next: number): void {
+    interruptReturn(this.c, opsize, next);
   }
 
   /** INT n (kind 1), INT3/INTO (kind 0), INT1 (kind 2); EIP already points past it. */
@@ -660,7 +660,7 @@ export class Helpers {
   /** Bulk REP string operations apply: 32-bit addressing, flat segments, no watchpoints. */
   private bulkOk(adsize: number, seg: number): boolean {
     const c = this.c;
-    if (adsize !== 4 || c.watchpoints.length > 0) return false;
+    if (adsize !== 4 || c.watchActive) return false;
     const h = c.hflags;
     return ((h >> (HF_SEG_SHIFT + 2 * seg)) & 3) === SEGCLASS_FLAT && ((h >> (HF_SEG_SHIFT + 2 * SEG_ES)) & 3) === SEGCLASS_FLAT;
   }
@@ -908,23 +908,32 @@ export class Helpers {
     }
   }
 
-  readDr(n: number): number {
+  /** MOV from/to DRn: CR4.DE makes DR4/DR5 undefined; DR7.GD traps the access (#DB, DR6.BD). */
+  private drAccess(n: number): number {
     const c = this.c;
     if ((n === 4 || n === 5) && c.cr4 & CR4_DE) c.raiseException(EXC_UD);
-    if (n === 4) n = 6;
-    if (n === 5) n = 7;
-    return c.dr[n]!;
+    if (c.dr[7]! & 0x2000) {
+      c.dr[6] = (c.dr[6]! | 0x2000) | 0;
+      c.dr[7] = c.dr[7]! & ~0x2000;
+      c.raiseException(1);
+    }
+    return n === 4 ? 6 : n === 5 ? 7 : n;
+  }
+
+  readDr(n: number): number {
+    return this.c.dr[this.drAccess(n)]!;
   }
 
   writeDr(n: number, v: number): void {
     const c = this.c;
-    if ((n === 4 || n === 5) && c.cr4 & CR4_DE) c.raiseException(EXC_UD);
-    if (n === 4) n = 6;
-    if (n === 5) n = 7;
+    n = this.drAccess(n);
     if (n === 6) v = (v | 0xffff0ff0) & ~0x1000;
     if (n === 7) v = (v | 0x400) & ~0xd800;
     c.dr[n] = v;
-    c.updateHflags();
+    if (n !== 6) {
+      c.refreshWatch();
+      c.onDebugRegistersChanged();
+    }
   }
 
   clts(): void {

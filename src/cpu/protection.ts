@@ -8,6 +8,7 @@ import {
   SEG_LDTR, SEG_TR, descriptorBase, descriptorLimit,
 } from './segment.js';
 import { SEG_CS, SEG_DS, SEG_ES, SEG_SS } from './instr.js';
+import { taskSwitch } from './task-switch.js';
 import {
   FLAG_IF, FLAG_NT, FLAG_RF, FLAG_TF, FLAG_VM, FLAG_IOPL, FLAG_VIF, FLAG_VIP, FLAG_AC, FLAG_ID, ARITH_FLAGS, FLAG_DF,
 } from './lazy-flags.js';
@@ -177,7 +178,7 @@ export function doInterrupt(cpu: Cpu, vector: number, kind: number, errorCode: n
   if (kind !== INT_HARDWARE && kind !== INT_ICEBP && gateDpl < cpu.cpl) cpu.raiseException(EXC_GP, vector * 8 + 2);
   if (!(hi & DESC_P)) cpu.raiseException(EXC_NP, vector * 8 + 2 + ext);
   if (type === 5) {
-    cpu.raiseTaskSwitch(lo >>> 16, 'task gate', vector);
+    taskSwitch(cpu, lo >>> 16, 'int', nextEip, errorCode, hasErrorCode);
     return;
   }
   const gate32 = (type & 8) !== 0;
@@ -333,7 +334,7 @@ function checkCodeTarget(cpu: Cpu, sel: number, d: Descriptor, forCall: boolean)
   if (!d.present) cpu.raiseException(EXC_NP, sel & 0xfffc);
 }
 
-export function farJump(cpu: Cpu, sel: number, offset: number, opsize: number): void {
+export function farJump(cpu: Cpu, sel: number, offset: number, opsize: number, nextEip = cpu.eip): void {
   sel &= 0xffff;
   if (!cpu.protectedMode || cpu.v86) {
     if (offset > cpu.segLimit[SEG_CS]! && !cpu.v86 && cpu.protectedMode) cpu.raiseException(EXC_GP, 0);
@@ -370,7 +371,7 @@ export function farJump(cpu: Cpu, sel: number, offset: number, opsize: number): 
     return;
   }
   if (d.type === 5 || d.type === 1 || d.type === 9) {
-    cpu.raiseTaskSwitch(sel, 'jmp', -1);
+    taskSwitch(cpu, taskTarget(cpu, sel, d), 'jmp', nextEip);
     return;
   }
   cpu.raiseException(EXC_GP, sel & 0xfffc);
@@ -458,10 +459,20 @@ export function farCall(cpu: Cpu, sel: number, offset: number, opsize: number, n
     return;
   }
   if (d.type === 5 || d.type === 1 || d.type === 9) {
-    cpu.raiseTaskSwitch(sel, 'call', -1);
+    taskSwitch(cpu, taskTarget(cpu, sel, d), 'call', nextEip);
     return;
   }
   cpu.raiseException(EXC_GP, sel & 0xfffc);
+}
+
+/**
+ * JMP/CALL to a TSS descriptor or a task gate: privilege and presence checks of the
+ * descriptor named by the instruction; returns the TSS selector to switch to.
+ */
+function taskTarget(cpu: Cpu, sel: number, d: Descriptor): number {
+  if (d.dpl < cpu.cpl || d.dpl < (sel & 3)) cpu.raiseException(EXC_GP, sel & 0xfffc);
+  if (!d.present) cpu.raiseException(EXC_NP, sel & 0xfffc);
+  return d.type === 5 ? d.lo >>> 16 : sel;
 }
 
 /** After a return to an outer level, data segments the new CPL may not use become null. */
@@ -524,7 +535,7 @@ export function farReturn(cpu: Cpu, opsize: number, imm: number): void {
   nullifyOuterSegments(cpu);
 }
 
-export function interruptReturn(cpu: Cpu, opsize: number): void {
+export function interruptReturn(cpu: Cpu, opsize: number, nextEip = cpu.eip): void {
   const size = opsize;
   if (!cpu.protectedMode) {
     const st = currentStack(cpu);
@@ -555,7 +566,7 @@ export function interruptReturn(cpu: Cpu, opsize: number): void {
   }
   if (cpu.getEflags() & FLAG_NT) {
     const back = cpu.readSys16(cpu.segBase[SEG_TR]!);
-    cpu.raiseTaskSwitch(back, 'iret', -1);
+    taskSwitch(cpu, back, 'iret', nextEip);
     return;
   }
   const ss32 = (cpu.segFlags[SEG_SS]! & DESC_B) !== 0;

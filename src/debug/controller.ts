@@ -300,15 +300,9 @@ export class DebugController {
   }
 
   private refreshWatchPages(): void {
-    const cpu = this.machine.cpu;
-    const pages = cpu.mmu.watchedPages;
-    pages.clear();
-    for (const w of cpu.watchpoints) {
-      for (let p = w.addr >>> 12; p <= (w.addr + w.len - 1) >>> 12; p++) pages.add(p);
-    }
-    // Translated code checks for watchpoints only when the flags say so (HF_WATCH).
-    cpu.updateHflags();
-    cpu.mmu.flush();
+    // Watched pages lose their TLB entries; translated code checks after each memory
+    // instruction only while the flags say so (HF_WATCH).
+    this.machine.cpu.refreshWatch();
   }
 
   // ---- state ----------------------------------------------------------------------------

@@ -128,7 +128,7 @@ function mov(g: CodeGen, i: Instr): void {
     g.mayFault();
     g.emit(`H.loadSeg(${d.reg}, v);`);
     // MOV SS starts a one-instruction interrupt shadow (SDM vol. 2, MOV).
-    if (d.reg === SEG_SS) g.emit('c.inhibitIrq = true;');
+    if (d.reg === SEG_SS) g.emit('c.inhibitIrq = true; c.inhibitDebug = true;');
     g.emit(g.exitLookup(g.next));
     g.ended = true;
     return;
@@ -550,7 +550,7 @@ function pop(g: CodeGen, i: Instr): void {
     g.mayFault();
     g.emit(`H.loadSeg(${d.reg}, v & 0xffff);`);
     g.emit(commit);
-    if (d.reg === SEG_SS) g.emit('c.inhibitIrq = true;');
+    if (d.reg === SEG_SS) g.emit('c.inhibitIrq = true; c.inhibitDebug = true;');
     g.emit(g.exitLookup(g.next));
     g.ended = true;
     return;
@@ -944,7 +944,7 @@ export const GENERATORS: Record<string, Generator> = {
   },
   iret: (g, i) => {
     g.mayFault();
-    g.emit(`H.iret(${i.opsize});`);
+    g.emit(`H.iret(${i.opsize}, ${g.next});`);
     g.flagsUnknown();
     g.emit(g.exitHelper());
     g.ended = true;

@@ -18,6 +18,8 @@ export const MAX_TB_INSNS = 64;
 export interface TranslateOptions {
   /** Linear addresses with breakpoints: a TB stops before them. */
   breakpoints: ReadonlySet<number>;
+  /** Guest instruction breakpoints (DR0-DR3) by linear address, when any is enabled. */
+  drExec?: ReadonlyMap<number, number> | null;
   runtime: (user: boolean) => Runtime;
   newId: () => number;
 }
@@ -48,6 +50,7 @@ export function tbGenCode(cpu: Cpu, cflags: number, opts: TranslateOptions): Tra
   const single = (cflags & CF_SINGLE) !== 0;
   // Phase 1: decode the block.
   const decoded: Instr[] = [];
+  let drPrologue = '';
   let tail: string | null = null;
   let eip = startEip;
   let size = 0;
@@ -56,6 +59,16 @@ export function tbGenCode(cpu: Cpu, cflags: number, opts: TranslateOptions): Tra
     if (opts.breakpoints.has(lin) && !(k === 0 && cflags & CF_NOBP)) {
       tail = `c.eip = ${eip}; c.icount += ${k}; return ${EXIT_DEBUG};`;
       break;
+    }
+    const drHit = opts.drExec?.get(lin);
+    if (drHit !== undefined) {
+      // A guest instruction breakpoint is a #DB fault before the instruction, unless RF
+      // is set; it starts its own TB so the check runs where the loop can see RF.
+      if (k > 0) {
+        tail = `c.eip = ${eip}; c.icount += ${k}; return ${EXIT_LOOKUP};`;
+        break;
+      }
+      drPrologue = `if (!(c.eflags & 0x10000)) { c.dr[6] |= ${drHit}; c.raiseException(1); }`;
     }
     let instr: Instr;
     const savedPhys2 = phys2;
@@ -96,6 +109,7 @@ export function tbGenCode(cpu: Cpu, cflags: number, opts: TranslateOptions): Tra
     'let ix$ = 0;',
     'try {',
     loop ? 'for (;;) {' : '',
+    drPrologue,
     gen.body,
     loop ? '}' : '',
     '} catch (e) { c.eip = E[ix$]; c.icount += ix$; throw e; }',

@@ -76,11 +76,11 @@ const { DecoderOptions } = iced;
 /** CPUID features (iced's CpuidFeature names) of the instructions our CPU implements. */
 const SUPPORTED = new Set([
   'INTEL8086', 'INTEL186', 'INTEL286', 'INTEL386', 'INTEL486', // base integer ISA
-  'CPUID', 'TSC', 'MSR', 'CX8', 'CMOV', 'RDPMC', 'MULTIBYTENOP', // P6 additions
+  'CPUID', 'TSC', 'MSR', 'CX8', 'CMOV', 'RDPMC', 'MULTIBYTENOP', 'SEP', // P6 additions
   'FPU', 'FPU287', 'FPU387', // x87 (FCMOV/FCOMI are FPU+CMOV)
 ]);
 // Not supported, for the record: the *_ONLY features (8086/286/386/486A-only oddities such as
-// LOADALL, XBTS/IBTS, CMPXCHG at 0F A6), FPU287XL_ONLY/FPU387SL_ONLY, SMM (RSM), SEP
+// LOADALL, XBTS/IBTS, CMPXCHG at 0F A6), FPU287XL_ONLY/FPU387SL_ONLY, SMM (RSM)
 // (SYSENTER/SYSEXIT), SYSCALL, MMX, SSE*, 3DNow!, FXSR, PREFETCHW, CLFSH, VMX, SMX, SVM,
 // RTM/HLE (XBEGIN/XABORT/XEND/XTEST), POPCNT, MOVBE, CET, MONITOR, XSAVE, RDTSCP, ...
 

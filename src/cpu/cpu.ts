@@ -127,6 +127,7 @@ export class Cpu {
   sysenterEsp = 0;
   sysenterEip = 0;
   readonly mtrr = new Map<number, bigint>();
+  miscEnable = 1n; // fast strings enabled
   apicBase = 0xfee00900;
   /** The virtual clock behind RDTSC, in TSC ticks. */
   tscSource: () => number = () => this.icount;
@@ -182,6 +183,7 @@ export class Cpu {
     this.sysenterEsp = 0;
     this.sysenterEip = 0;
     this.mtrr.clear();
+    this.miscEnable = 1n;
     this.apicBase = 0xfee00900;
     this.mmu.a20Mask = -1;
     this.mmu.flush();

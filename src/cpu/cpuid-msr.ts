@@ -28,7 +28,30 @@ export interface CpuFeatures {
   edx: number;
 }
 
-export const BASE_FEATURES = CPUID_PSE | CPUID_TSC | CPUID_MSR | CPUID_PAE | CPUID_CX8 | CPUID_PGE | CPUID_CMOV;
+export const BASE_FEATURES =
+  CPUID_VME | CPUID_DE | CPUID_PSE | CPUID_TSC | CPUID_MSR | CPUID_PAE | CPUID_CX8 | CPUID_SEP | CPUID_MTRR | CPUID_PGE | CPUID_CMOV;
+
+export const MSR_PLATFORM_ID = 0x17;
+export const MSR_BIOS_SIGN_ID = 0x8b;
+export const MSR_MTRRCAP = 0xfe;
+export const MSR_SYSENTER_CS = 0x174;
+export const MSR_SYSENTER_ESP = 0x175;
+export const MSR_SYSENTER_EIP = 0x176;
+export const MSR_MISC_ENABLE = 0x1a0;
+export const MSR_MTRR_DEF_TYPE = 0x2ff;
+
+/** MTRRs that are stored and read back: 8 variable pairs, the fixed ranges, the default type. */
+function isMtrr(msr: number): boolean {
+  return (msr >= 0x200 && msr <= 0x20f) || msr === 0x250 || msr === 0x258 || msr === 0x259 ||
+    (msr >= 0x268 && msr <= 0x26f) || msr === MSR_MTRR_DEF_TYPE;
+}
+
+/** Bits an MTRR write may set (others reserved: #GP), for 36-bit physical addresses. */
+function mtrrWritable(msr: number): bigint {
+  if (msr === MSR_MTRR_DEF_TYPE) return 0xc07n;
+  if (msr >= 0x200 && msr <= 0x20f) return msr & 1 ? 0xffffff800n : 0xffffff0ffn;
+  return 0xffffffffffffffffn;
+}
 
 const VENDOR = 'GenuineIntel';
 
@@ -57,7 +80,21 @@ export function readMsr(cpu: Cpu, msr: number): bigint | null {
       return BigInt(Math.floor(cpu.readTsc())) & 0xffffffffffffffffn;
     case MSR_APIC_BASE:
       return cpu.features.edx & CPUID_APIC ? BigInt(cpu.apicBase >>> 0) : null;
+    case MSR_PLATFORM_ID:
+    case MSR_BIOS_SIGN_ID:
+      return 0n;
+    case MSR_MTRRCAP:
+      return 0x508n; // 8 variable ranges, fixed ranges, write-combining
+    case MSR_SYSENTER_CS:
+      return BigInt(cpu.sysenterCs & 0xffff);
+    case MSR_SYSENTER_ESP:
+      return BigInt(cpu.sysenterEsp >>> 0);
+    case MSR_SYSENTER_EIP:
+      return BigInt(cpu.sysenterEip >>> 0);
+    case MSR_MISC_ENABLE:
+      return cpu.miscEnable;
     default:
+      if (isMtrr(msr)) return cpu.mtrr.get(msr) ?? 0n;
       return cpu.msrHook ? cpu.msrHook.read(msr) : null;
   }
 }
@@ -72,7 +109,26 @@ export function writeMsr(cpu: Cpu, msr: number, v: bigint): boolean {
       if (!(cpu.features.edx & CPUID_APIC)) return false;
       cpu.apicBase = Number(v & 0xfffff900n);
       return true;
+    case MSR_BIOS_SIGN_ID:
+      return true; // microcode revision probe: writing 0 is how it starts
+    case MSR_SYSENTER_CS:
+      cpu.sysenterCs = Number(v & 0xffffn);
+      return true;
+    case MSR_SYSENTER_ESP:
+      cpu.sysenterEsp = Number(v & 0xffffffffn) | 0;
+      return true;
+    case MSR_SYSENTER_EIP:
+      cpu.sysenterEip = Number(v & 0xffffffffn) | 0;
+      return true;
+    case MSR_MISC_ENABLE:
+      cpu.miscEnable = v;
+      return true;
     default:
+      if (isMtrr(msr)) {
+        if (v & ~mtrrWritable(msr)) return false;
+        cpu.mtrr.set(msr, v);
+        return true;
+      }
       return cpu.msrHook ? cpu.msrHook.write(msr, v) : false;
   }
 }

@@ -5,7 +5,7 @@ import type { Cpu } from './cpu.js';
 import { HF_SEG_SHIFT } from './cpu.js';
 import {
   CC_EFLAGS, CC_LOGIC, CC_SUB, FLAG_AF, FLAG_CF, FLAG_IF, FLAG_OF, FLAG_PF, FLAG_SF, FLAG_ZF,
-  FLAG_VM, FLAG_RF, FLAG_DF, FLAG_TF, PARITY, ARITH_FLAGS, ccFor, computeFlags, testCondition,
+  FLAG_VM, FLAG_RF, FLAG_DF, FLAG_TF, FLAG_VIF, FLAG_VIP, PARITY, ARITH_FLAGS, ccFor, computeFlags, testCondition,
 } from './lazy-flags.js';
 import { EXC_BR, EXC_DE, EXC_GP, EXC_UD } from './cpu-exception.js';
 import {
@@ -14,7 +14,7 @@ import {
 } from './protection.js';
 import { SEG_ES, SEG_SS, REP_E } from './instr.js';
 import { DESC_B, DESC_CODE, DESC_R, DESC_W, SEGCLASS_FLAT, SEG_LDTR, SEG_TR } from './segment.js';
-import { CR0_PE, CR0_PG, CR0_TS, CR4_TSD, CR4_PCE, CR4_DE } from './mmu.js';
+import { CR0_PE, CR0_PG, CR0_TS, CR4_TSD, CR4_PCE, CR4_DE, CR4_VME, CR4_PVI } from './mmu.js';
 import { cpuidLeaf, readMsr, writeMsr } from './cpuid-msr.js';
 
 void INT_HARDWARE;
@@ -422,7 +422,14 @@ export class Helpers {
 
   pushf(opsize: number): void {
     const c = this.c;
-    if (c.v86 && c.iopl < 3) c.raiseException(EXC_GP, 0);
+    if (c.v86 && c.iopl < 3) {
+      // With CR4.VME a 16-bit PUSHF pushes VIF in place of IF and IOPL 3 (SDM vol. 3, 20.4).
+      if (!(c.cr4 & CR4_VME) || opsize === 4) c.raiseException(EXC_GP, 0);
+      const f = c.getEflags();
+      const img = (f & 0xffff & ~FLAG_IF) | 0x3000 | (f & FLAG_VIF ? FLAG_IF : 0);
+      this.pushMany([img], 2);
+      return;
+    }
     // The pushed image has VM and RF clear.
     const f = c.getEflags() & ~(FLAG_VM | FLAG_RF);
     this.pushMany([opsize === 4 ? f : f & 0xffff], opsize);
@@ -430,7 +437,17 @@ export class Helpers {
 
   popf(opsize: number): void {
     const c = this.c;
-    if (c.v86 && c.iopl < 3) c.raiseException(EXC_GP, 0);
+    if (c.v86 && c.iopl < 3) {
+      if (!(c.cr4 & CR4_VME) || opsize === 4) c.raiseException(EXC_GP, 0);
+      const sp = c.regs[4]! & 0xffff;
+      const v = c.load16((c.segBase[SEG_SS]! + sp) | 0, true);
+      if (v & FLAG_TF || (c.eflags & FLAG_VIP && v & FLAG_IF)) c.raiseException(EXC_GP, 0);
+      c.regs[4] = (c.regs[4]! & -65536) | ((sp + 2) & 0xffff);
+      const keep = FLAG_IF | 0x3000;
+      c.setEflags(v, 0xffff & ~keep);
+      c.eflags = v & FLAG_IF ? c.eflags | FLAG_VIF : c.eflags & ~FLAG_VIF;
+      return;
+    }
     const [v] = this.popMany(1, opsize);
     let mask = c.eflagsWriteMask(opsize);
     if (c.v86) mask &= ~0x3000;
@@ -809,23 +826,55 @@ export class Helpers {
 
   in(port: number, size: number): number {
     this.checkIo(port, size);
-    return this.c.io.read(port, size);
+    const v = this.c.io.read(port, size);
+    this.ioBreakpoints(port, size);
+    return v;
   }
 
   out(port: number, v: number, size: number): void {
     this.checkIo(port, size);
     this.c.io.write(port, v, size);
+    this.ioBreakpoints(port, size);
+  }
+
+  /** I/O breakpoints (DR7 R/W = 10 with CR4.DE): a #DB trap after the access. */
+  private ioBreakpoints(port: number, size: number): void {
+    const c = this.c;
+    if (!(c.cr4 & CR4_DE) || !(c.dr[7]! & 0xff)) return;
+    const d7 = c.dr[7]!;
+    for (let i = 0; i < 4; i++) {
+      if (!((d7 >> (2 * i)) & 3) || ((d7 >>> (16 + 4 * i)) & 3) !== 2) continue;
+      const len = [1, 2, 8, 4][(d7 >>> (18 + 4 * i)) & 3]!;
+      const a = (c.dr[i]! & 0xffff) & ~(len - 1);
+      if (port < a + len && port + size > a) {
+        c.dbTrapPending |= 1 << i;
+        c.stopAfterInsn = true;
+      }
+    }
+  }
+
+  /** CLI/STI act on VIF instead (VME in V86 mode, PVI at CPL 3), or #GP. */
+  private virtualIf(): boolean {
+    const c = this.c;
+    if (!c.protectedMode) return false;
+    if (c.v86 ? c.iopl === 3 : c.cpl <= c.iopl) return false;
+    if (c.v86 ? c.cr4 & CR4_VME : c.cpl === 3 && c.cr4 & CR4_PVI) return true;
+    return c.raiseException(EXC_GP, 0);
   }
 
   cli(): void {
     const c = this.c;
-    if (c.protectedMode && (c.v86 ? c.iopl < 3 : c.cpl > c.iopl)) c.raiseException(EXC_GP, 0);
-    c.eflags &= ~FLAG_IF;
+    if (this.virtualIf()) c.eflags &= ~FLAG_VIF;
+    else c.eflags &= ~FLAG_IF;
   }
 
   sti(): void {
     const c = this.c;
-    if (c.protectedMode && (c.v86 ? c.iopl < 3 : c.cpl > c.iopl)) c.raiseException(EXC_GP, 0);
+    if (this.virtualIf()) {
+      if (c.eflags & FLAG_VIP) c.raiseException(EXC_GP, 0);
+      c.eflags |= FLAG_VIF;
+      return;
+    }
     // Interrupts stay blocked until after the next instruction (SDM vol. 2, STI).
     if (!(c.eflags & FLAG_IF)) c.inhibitIrq = true;
     c.eflags |= FLAG_IF;
@@ -862,6 +911,31 @@ export class Helpers {
     const R = this.c.regs;
     const v = (BigInt(R[2]! >>> 0) << 32n) | BigInt(R[0]! >>> 0);
     if (!writeMsr(this.c, R[1]! >>> 0, v)) this.c.raiseException(EXC_GP, 0);
+  }
+
+  /** SYSENTER: flat ring-0 CS/SS from IA32_SYSENTER_CS (SDM vol. 2). */
+  sysenter(): void {
+    const c = this.c;
+    if (!c.protectedMode || (c.sysenterCs & 0xfffc) === 0) c.raiseException(EXC_GP, 0);
+    const cs = c.sysenterCs & 0xfffc;
+    c.setEflags(c.getEflags() & ~(FLAG_VM | FLAG_IF | FLAG_RF), 0xffffffff);
+    c.setCpl(0);
+    c.setSegmentRaw(1, cs, 0, 0xffffffff, 0xcf9b00);
+    c.setSegmentRaw(2, (cs + 8) & 0xfffc, 0, 0xffffffff, 0xcf9300);
+    c.regs[4] = c.sysenterEsp;
+    c.eip = c.sysenterEip >>> 0;
+  }
+
+  /** SYSEXIT: back to flat ring-3 CS/SS, EIP from EDX, ESP from ECX. */
+  sysexit(_opsize: number): void {
+    const c = this.c;
+    if (!c.protectedMode || c.v86 || c.cpl !== 0 || (c.sysenterCs & 0xfffc) === 0) c.raiseException(EXC_GP, 0);
+    const base = c.sysenterCs & 0xfffc;
+    c.setCpl(3);
+    c.setSegmentRaw(1, ((base + 16) & 0xfffc) | 3, 0, 0xffffffff, 0xcffb00);
+    c.setSegmentRaw(2, ((base + 24) & 0xfffc) | 3, 0, 0xffffffff, 0xcff300);
+    c.regs[4] = c.regs[1]!;
+    c.eip = c.regs[2]! >>> 0;
   }
 
   rdpmc(): void {

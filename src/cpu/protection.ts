@@ -9,6 +9,7 @@ import {
 } from './segment.js';
 import { SEG_CS, SEG_DS, SEG_ES, SEG_SS } from './instr.js';
 import { taskSwitch } from './task-switch.js';
+import { CR4_VME } from './mmu.js';
 import {
   FLAG_IF, FLAG_NT, FLAG_RF, FLAG_TF, FLAG_VM, FLAG_IOPL, FLAG_VIF, FLAG_VIP, FLAG_AC, FLAG_ID, ARITH_FLAGS, FLAG_DF,
 } from './lazy-flags.js';
@@ -165,8 +166,15 @@ export function doInterrupt(cpu: Cpu, vector: number, kind: number, errorCode: n
     return;
   }
   const ext = kind === INT_HARDWARE ? 1 : 0;
-  // INT n in V86 mode with IOPL < 3 is #GP(0) (SDM vol. 3, 20.3.3 without VME).
-  if (cpu.v86 && kind === INT_SOFTWARE && cpu.iopl < 3) cpu.raiseException(EXC_GP, 0);
+  if (cpu.v86 && kind === INT_SOFTWARE) {
+    // SDM vol. 3, 20.3.3 and table 20-2: with CR4.VME the TSS redirection bitmap may send
+    // INT n to the V86 program's own vector table; otherwise IOPL < 3 means #GP(0).
+    if (cpu.cr4 & CR4_VME && !redirectionBit(cpu, vector)) {
+      v86Interrupt(cpu, vector, nextEip);
+      return;
+    }
+    if (cpu.iopl < 3) cpu.raiseException(EXC_GP, 0);
+  }
   if (vector * 8 + 7 > cpu.idtLimit) cpu.raiseException(EXC_GP, vector * 8 + 2 + ext);
   const gateAddr = (cpu.idtBase + vector * 8) | 0;
   const lo = cpu.readSys32(gateAddr);
@@ -245,6 +253,38 @@ export function doInterrupt(cpu: Cpu, vector: number, kind: number, errorCode: n
   if (!trap) clear |= FLAG_IF;
   cpu.setEflags(oldEflags & ~clear, 0xffffffff);
   cpu.updateHflags();
+}
+
+/** The bit for `vector` in the interrupt redirection bitmap (the 32 bytes below the I/O map). */
+function redirectionBit(cpu: Cpu, vector: number): boolean {
+  const base = cpu.segBase[SEG_TR]!;
+  const limit = cpu.segLimit[SEG_TR]!;
+  if (limit < 0x67) cpu.raiseException(EXC_GP, 0);
+  const ioBase = cpu.readSys16((base + 0x66) | 0);
+  const at = ioBase - 32 + (vector >> 3);
+  if (at > limit) cpu.raiseException(EXC_GP, 0);
+  return ((cpu.readSys8((base + at) | 0) >> (vector & 7)) & 1) === 1;
+}
+
+/** INT n redirected to the V86 program's IVT at linear 0 (VME). */
+function v86Interrupt(cpu: Cpu, vector: number, nextEip: number): void {
+  const ip = cpu.load16(vector * 4, true);
+  const cs = cpu.load16(vector * 4 + 2, true);
+  const f = cpu.getEflags();
+  let img = f & 0xffff;
+  if (cpu.iopl < 3) img = (img & ~FLAG_IF) | 0x3000 | (f & FLAG_VIF ? FLAG_IF : 0);
+  const st = currentStack(cpu);
+  st.push(img, 2);
+  st.push(cpu.segSel[SEG_CS]!, 2);
+  st.push(nextEip & 0xffff, 2);
+  commitStack(cpu, st, false);
+  cpu.loadSegmentReal(SEG_CS, cs);
+  cpu.eip = ip;
+  if (cpu.iopl === 3) cpu.setEflags(f & ~(FLAG_IF | FLAG_TF), 0xffffffff);
+  else {
+    cpu.setEflags(f & ~FLAG_TF, 0xffffffff);
+    cpu.eflags &= ~FLAG_VIF;
+  }
 }
 
 function realModeInterrupt(cpu: Cpu, vector: number, nextEip: number): void {
@@ -551,7 +591,21 @@ export function interruptReturn(cpu: Cpu, opsize: number, nextEip = cpu.eip): vo
     return;
   }
   if (cpu.v86) {
-    if (cpu.iopl < 3) cpu.raiseException(EXC_GP, 0);
+    if (cpu.iopl < 3) {
+      // VME: a 16-bit IRET takes VIF from the popped IF (SDM vol. 3, 20.4).
+      if (!(cpu.cr4 & CR4_VME) || size === 4) cpu.raiseException(EXC_GP, 0);
+      const st = currentStack(cpu);
+      const eip = st.pop(2);
+      const cs = st.pop(2) & 0xffff;
+      const fl = st.pop(2);
+      if (fl & FLAG_TF || (cpu.eflags & FLAG_VIP && fl & FLAG_IF)) cpu.raiseException(EXC_GP, 0);
+      commitStack(cpu, st, false);
+      cpu.loadSegmentReal(SEG_CS, cs);
+      cpu.eip = eip & 0xffff;
+      cpu.setEflags(fl, 0xffff & ~(FLAG_IF | FLAG_IOPL));
+      cpu.eflags = fl & FLAG_IF ? cpu.eflags | FLAG_VIF : cpu.eflags & ~FLAG_VIF;
+      return;
+    }
     const st = currentStack(cpu);
     const eip = st.pop(size);
     const cs = st.pop(size) & 0xffff;

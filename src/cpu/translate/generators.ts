@@ -971,6 +971,17 @@ export const GENERATORS: Record<string, Generator> = {
   rdmsr: (g, i) => { if (privileged(g)) helperCall('H.rdmsr();')(g, i); },
   wrmsr: (g, i) => { if (privileged(g)) helperCall('H.wrmsr();', { end: true })(g, i); },
   rdpmc: helperCall('H.rdpmc();'),
+  sysenter: (g, i) => {
+    g.emit('H.sysenter();');
+    g.emit(g.exitHelper());
+    g.ended = true;
+    void i;
+  },
+  sysexit: (g, i) => {
+    g.emit(`H.sysexit(${i.opsize});`);
+    g.emit(g.exitHelper());
+    g.ended = true;
+  },
   invd: (g) => { privileged(g); },
   wbinvd: (g) => { privileged(g); },
   clts: (g, i) => { if (privileged(g)) helperCall('H.clts();', { end: true })(g, i); },

@@ -18,6 +18,7 @@ export interface CliOptions {
   loads: { path: string; addr: number }[];
   entry: number | null;
   bios: string | null;
+  bootSector: string | null;
   gdb: { host: string; port: number } | null;
   startPaused: boolean;
   nsPerInsn: number;
@@ -83,6 +84,7 @@ export function parseCli(argv: string[]): CliOptions | 'help' {
     .option('load', { type: 'string', array: true, describe: 'raw binary FILE@ADDR loaded into memory' })
     .option('entry', { type: 'string', describe: 'entry point for --load images (32-bit protected mode, flat)' })
     .option('bios', { type: 'string', describe: 'BIOS image mapped at the top of 4 GiB (QEMU: -bios)' })
+    .option('boot-sector', { type: 'string', describe: 'a 512-byte boot sector run at 0000:7C00 in real mode, without a BIOS' })
     .option('gdb', { type: 'string', describe: 'GDB server on [HOST:]PORT (default host 127.0.0.1)' })
     .option('s', { type: 'boolean', describe: 'shorthand for --gdb 1234 (as QEMU)' })
     .option('S', { type: 'boolean', describe: 'start paused (as QEMU)' })
@@ -122,6 +124,7 @@ export function parseCli(argv: string[]): CliOptions | 'help' {
   if (loads.length > 0 && entry === null) throw new UserError('--load needs --entry ADDR');
   if (entry !== null && loads.length === 0) throw new UserError('--entry needs at least one --load FILE@ADDR');
   if (kernel && loads.length > 0) throw new UserError('--kernel and --load cannot be used together');
+  if (parsed.bootSector !== undefined && (kernel || loads.length > 0)) throw new UserError('--boot-sector cannot be combined with --kernel or --load');
   const maxText = one(parsed.maxInsns as string | undefined, 'max-insns');
   const gdbText = one(parsed.gdb as string | undefined, 'gdb');
   let gdb = gdbText !== undefined ? parseGdbAddress(gdbText) : null;
@@ -142,6 +145,7 @@ export function parseCli(argv: string[]): CliOptions | 'help' {
     loads,
     entry,
     bios: one(parsed.bios as string | undefined, 'bios') ?? null,
+    bootSector: one(parsed.bootSector as string | undefined, 'boot-sector') ?? null,
     gdb,
     startPaused: Boolean(parsed.S) || (gdb !== null && parsed.wait !== false),
     nsPerInsn,

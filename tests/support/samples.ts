@@ -15,6 +15,7 @@ export interface SampleEntry {
   exitStatus: number | null;
   input: string | null;
   bench?: boolean;
+  bootSector?: boolean;
   approxInsns?: number;
 }
 

@@ -112,10 +112,23 @@ export class CpuExec {
     }
     const user = (flags & HF_CPL_MASK) === 3;
     const phys = cpu.mmu.translate(pc, ACCESS_FETCH, user);
-    let tb = tbs.lookup(phys, pc, csBase, flags, cflags, -1);
-    if (tb === null) {
+    let tb = tbs.lookup(phys, pc, csBase, flags, cflags);
+    if (tb !== null && tb.phys2 >= 0) {
       // A TB spanning two pages is valid only while the second page maps where it did.
-      tb = this.lookupTwoPage(phys, pc, csBase, flags, cflags, user);
+      let second = -1;
+      const cr2 = cpu.cr2;
+      try {
+        second = cpu.mmu.translate(((pc & ~0xfff) + 0x1000) >>> 0, ACCESS_FETCH, user) & ~0xfff;
+      } catch (e) {
+        // Not mapped any more: retranslate, which ends the TB before the page and lets the
+        // instruction that needs it fault in its own right.
+        if (e !== GUEST_EXCEPTION) throw e;
+        cpu.cr2 = cr2;
+      }
+      if (second !== tb.phys2) {
+        tbs.invalidate(tb, 'second page remapped');
+        tb = null;
+      }
     }
     if (tb === null) {
       tb = tbGenCode(cpu, cflags, {
@@ -128,17 +141,6 @@ export class CpuExec {
     }
     if (cflags === 0) tbs.setJmpCache(tb);
     return tb;
-  }
-
-  private lookupTwoPage(phys: number, pc: number, csBase: number, flags: number, cflags: number, user: boolean): TranslationBlock | null {
-    for (const cand of this.tbs.all()) {
-      if (cand.phys !== phys || cand.phys2 < 0 || cand.pc !== pc || cand.csBase !== csBase || cand.flags !== flags || cand.cflags !== cflags) continue;
-      const second = this.cpu.mmu.translate(((pc & ~0xfff) + 0x1000) >>> 0, ACCESS_FETCH, user) & ~0xfff;
-      if (second === cand.phys2) return cand;
-      this.tbs.invalidate(cand, 'second page remapped');
-      return null;
-    }
-    return null;
   }
 
   /** cpu_handle_interrupt: deliver a pending external interrupt if IF allows it. */

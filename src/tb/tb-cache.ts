@@ -66,12 +66,13 @@ export class TbCache {
     return this.jmpCache[TbCache.jmpHash(pc)]!;
   }
 
-  lookup(phys: number, pc: number, csBase: number, flags: number, cflags: number, phys2: number): TranslationBlock | null {
+  /** A TB for this physical pc and state; the caller checks a second page if it has one. */
+  lookup(phys: number, pc: number, csBase: number, flags: number, cflags: number): TranslationBlock | null {
     this.stats.lookups++;
     const list = this.byPhys.get(phys);
     if (!list) return null;
     for (const tb of list) {
-      if (tb.pc === pc && tb.csBase === csBase && tb.flags === flags && tb.cflags === cflags && tb.phys2 === phys2) {
+      if (tb.pc === pc && tb.csBase === csBase && tb.flags === flags && tb.cflags === cflags) {
         this.stats.hashHits++;
         return tb;
       }
@@ -171,7 +172,8 @@ export class TbCache {
   invalidateLinear(lin: number, reason: string): number {
     let n = 0;
     for (const tb of this.all()) {
-      if (lin >= tb.pc && lin < tb.pc + tb.size) {
+      // (tb.pc === lin: a TB that starts at a breakpoint holds no instruction, size 0)
+      if (lin === tb.pc || (lin >= tb.pc && lin < tb.pc + tb.size)) {
         this.invalidate(tb, reason);
         n++;
       }

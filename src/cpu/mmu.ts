@@ -70,6 +70,8 @@ export class Mmu {
   private readonly filled = new Int32Array(FILLED_MAX);
   private nFilled = 0;
   private readonly globalPages = new Set<number>();
+  /** Linear pages holding write entries, by the backing offset they point at. */
+  private readonly writers = new Map<number, number[]>();
   /** Physical pages that hold translated code: writes to them go through the slow path. */
   readonly codePages: Uint8Array = new Uint8Array(TLB_SIZE);
   /** Linear pages with watchpoints: every access takes the slow path. */
@@ -99,8 +101,17 @@ export class Mmu {
       }
     }
     this.nFilled = 0;
+    this.writers.clear();
     if (keep) {
-      for (const v of this.globalPages) this.filled[this.nFilled++] = v;
+      for (const v of this.globalPages) {
+        this.filled[this.nFilled++] = v;
+        for (const off of [this.tlbWK[v]!, this.tlbWU[v]!]) {
+          if (off < 0) continue;
+          const list = this.writers.get(off);
+          if (list) list.push(v);
+          else this.writers.set(off, [v]);
+        }
+      }
     } else this.globalPages.clear();
     this.cpu.onTlbFlush();
   }
@@ -123,17 +134,20 @@ export class Mmu {
     this.codePages[physPage] = 1;
     const off = this.phys.writeOff[physPage]!;
     if (off < 0) return;
-    for (let i = 0; i < this.nFilled; i++) {
-      const v = this.filled[i]!;
-      if (this.tlbWK[v] === off) this.tlbWK[v] = -1;
-      if (this.tlbWU[v] === off) this.tlbWU[v] = -1;
-    }
     if (this.nFilled >= FILLED_MAX) {
       for (let v = 0; v < TLB_SIZE; v++) {
         if (this.tlbWK[v] === off) this.tlbWK[v] = -1;
         if (this.tlbWU[v] === off) this.tlbWU[v] = -1;
       }
+      return;
     }
+    const vpages = this.writers.get(off);
+    if (!vpages) return;
+    for (const v of vpages) {
+      if (this.tlbWK[v] === off) this.tlbWK[v] = -1;
+      if (this.tlbWU[v] === off) this.tlbWU[v] = -1;
+    }
+    this.writers.delete(off);
   }
 
   unprotectCodePage(physPage: number): void {
@@ -282,6 +296,11 @@ export class Mmu {
     this.tlbRU[vpage] = userRead ? rOff : -1;
     this.tlbWK[vpage] = kernelWrite ? wOff : -1;
     this.tlbWU[vpage] = userWrite ? wOff : -1;
+    if ((kernelWrite || userWrite) && wOff >= 0) {
+      const list = this.writers.get(wOff);
+      if (list) list.push(vpage);
+      else this.writers.set(wOff, [vpage]);
+    }
   }
 
   private readPhys32(pa: number): number {

@@ -101,7 +101,14 @@ export function tbGenCode(cpu: Cpu, cflags: number, opts: TranslateOptions): Tra
     if (single || k + 1 >= MAX_TB_INSNS || (nextLin & ~0xfff) !== page0 || phys2 !== -1) break;
   }
 
-  const gen = generateBody(decoded, tail, flags, startEip, csLimit, !single, null);
+  let gen: GeneratedBody;
+  try {
+    gen = generateBody(decoded, tail, flags, startEip, csLimit, !single, null);
+  } catch (e) {
+    if (e === GUEST_EXCEPTION) throw e;
+    cpu.onUnimplemented(startEip, bytesOut.slice(0, 15), `translator error: ${(e as Error).message}`);
+    gen = { body: `c.eip = ${startEip}; c.raiseException(${EXC_UD}, 0);`, eips: [startEip], selfLoop: false };
+  }
   const instrs: TbInstruction[] = decoded.map((i) => ({ eip: i.eip, len: i.len, mnem: i.mnem }));
   const loop = gen.selfLoop;
   const source = [
@@ -124,8 +131,15 @@ export function tbGenCode(cpu: Cpu, cflags: number, opts: TranslateOptions): Tra
   tb.tail = tail;
   tb.eips = gen.eips;
   const rt = opts.runtime(user);
-  const factory = new Function(...RUNTIME_NAMES, 'E', 'T', source) as (...args: unknown[]) => () => number;
-  tb.fn = factory(...RUNTIME_NAMES.map((n) => rt[n]), gen.eips, tb);
+  try {
+    const factory = new Function(...RUNTIME_NAMES, 'E', 'T', source) as (...args: unknown[]) => () => number;
+    tb.fn = factory(...RUNTIME_NAMES.map((n) => rt[n]), gen.eips, tb);
+  } catch (e) {
+    // A translator bug must not take the emulator down: report it, and the guest sees #UD
+    // at the block's first instruction.
+    cpu.onUnimplemented(startEip, Array.from(bytesOut.slice(0, 15)), `translator error: ${(e as Error).message}`);
+    tb.fn = () => cpu.raiseException(EXC_UD, 0);
+  }
   return tb;
 }
 

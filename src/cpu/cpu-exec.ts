@@ -1,7 +1,7 @@
 // The CPU loop, shaped like QEMU's cpu_exec: cpuHandleException, cpuHandleInterrupt,
 // tbFind (-> tbGenCode), cpuLoopExecTb with direct chaining (tbAddJump).
 import type { Cpu } from './cpu.js';
-import { HF_CPL_MASK, HF_DR_EXEC, HF_TF, IRQ_HARD } from './cpu.js';
+import { HF_CPL_MASK, HF_DR_EXEC, HF_TF, IRQ_HARD, IRQ_NMI } from './cpu.js';
 import { GUEST_EXCEPTION } from './cpu-exception.js';
 import { ACCESS_FETCH } from './mmu.js';
 import { FLAG_IF, FLAG_RF } from './lazy-flags.js';
@@ -48,6 +48,8 @@ export class CpuExec {
   skipBreakpointAt = -1;
   /** Asynchronous stop request (checked at TB boundaries). */
   exitRequest = false;
+  /** A timer was armed before the current deadline (set by the board). */
+  timersChanged = false;
   /** Last TB executed (for "current TB" displays). */
   lastTb: TranslationBlock | null = null;
   /** Called for every exception delivered (vector, error code, EIP of the fault). */
@@ -146,6 +148,21 @@ export class CpuExec {
   /** cpu_handle_interrupt: deliver a pending external interrupt if IF allows it. */
   private handleInterrupt(): boolean {
     const cpu = this.cpu;
+    if (cpu.interruptRequest & IRQ_NMI && !cpu.nmiBlocked && !cpu.inhibitIrq) {
+      // NMI: vector 2, not maskable by IF; further NMIs wait for the handler's IRET.
+      cpu.interruptRequest &= ~IRQ_NMI;
+      cpu.nmiBlocked = true;
+      cpu.halted = false;
+      this.events?.emit({ kind: 'irq-deliver', icount: cpu.icount, vector: 2, eip: cpu.eip });
+      this.onInterrupt(2, cpu.eip);
+      try {
+        doInterrupt(cpu, 2, INT_HARDWARE, 0, false, cpu.eip);
+      } catch (e) {
+        if (e !== GUEST_EXCEPTION) throw e;
+        return this.handleException();
+      }
+      return true;
+    }
     if (!(cpu.interruptRequest & IRQ_HARD) || !(cpu.eflags & FLAG_IF) || cpu.inhibitIrq || !cpu.intc) return true;
     const vector = cpu.intc.acknowledge();
     cpu.halted = false;
@@ -183,6 +200,11 @@ export class CpuExec {
         this.exitRequest = false;
         return 'exit-request';
       }
+      if (this.timersChanged) {
+        // A device armed a timer sooner than `end`: let the machine recompute it.
+        this.timersChanged = false;
+        return 'budget';
+      }
       if (cpu.icount >= end) return 'budget';
       if (opts.oneBlock && blocks > 0) return 'budget';
       cpu.deadline = end;
@@ -192,7 +214,10 @@ export class CpuExec {
       }
       if (cpu.halted) return 'halted';
       let cflags = opts.single ? CF_SINGLE : 0;
-      if (cpu.inhibitIrq) {
+      // The instruction in an STI / MOV SS shadow runs alone, and the loop comes back here
+      // right after it, so an interrupt that became deliverable is taken at once.
+      const shadow = cpu.inhibitIrq;
+      if (shadow) {
         cflags |= CF_SINGLE;
         cpu.inhibitIrq = false;
       }
@@ -210,7 +235,7 @@ export class CpuExec {
       try {
         let tb = this.tbFind(cflags);
         if (!(cflags & CF_SINGLE) && tb.ninsns > end - cpu.icount) tb = this.tbFind(CF_SINGLE);
-        const code = opts.oneBlock ? this.execOne(tb) : this.execChain(tb);
+        const code = opts.oneBlock || shadow ? this.execOne(tb) : this.execChain(tb);
         this.currentTb = null;
         if (code === EXIT_DEBUG) return 'breakpoint';
         if (rf) cpu.eflags &= ~FLAG_RF;

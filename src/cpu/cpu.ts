@@ -14,6 +14,7 @@ import {
 } from './segment.js';
 import { SEG_CS, SEG_SS } from './instr.js';
 import { BASE_FEATURES, type CpuFeatures } from './cpuid-msr.js';
+import { Fpu } from './fpu/fpu.js';
 
 export const HF_CPL_MASK = 3;
 export const HF_CS32 = 1 << 2;
@@ -101,6 +102,8 @@ export class Cpu {
   halted = false;
   /** Interrupts are inhibited for one instruction after STI, MOV SS and POP SS. */
   inhibitIrq = false;
+  /** Between NMI delivery and the handler's IRET, further NMIs wait. */
+  nmiBlocked = false;
   interruptRequest = 0;
   /** Set by a slow path when the current instruction must be the last of its TB. */
   stopAfterInsn = false;
@@ -133,6 +136,8 @@ export class Cpu {
   tscSource: () => number = () => this.icount;
 
   readonly mmu: Mmu;
+  /** The x87 FPU (src/cpu/fpu); reset with the CPU. */
+  readonly fpu: Fpu = new Fpu(this);
   intc: InterruptController | null = null;
   /** Called when a guest write hits a page holding translated code. */
   onCodeWrite: (pa: number, size: number) => void = () => {};
@@ -175,6 +180,7 @@ export class Cpu {
     this.cpl = 0;
     this.halted = false;
     this.inhibitIrq = false;
+    this.nmiBlocked = false;
     this.interruptRequest &= IRQ_HARD;
     this.stopAfterInsn = false;
     this.exceptionClass = 0;
@@ -185,6 +191,7 @@ export class Cpu {
     this.mtrr.clear();
     this.miscEnable = 1n;
     this.apicBase = 0xfee00900;
+    this.fpu.reset();
     this.mmu.a20Mask = -1;
     this.mmu.flush();
     this.updateHflags();

@@ -1117,6 +1117,17 @@ export class Helpers {
     this.setZf(ok ? 1 : 0);
   }
 
+  // ---- x87 (src/cpu/fpu) ------------------------------------------------------------------
+
+  /** An x87 escape: `code` from x87Code(), `a`/`off` the memory operand's linear address and offset. */
+  x87(code: number, a: number, off: number, eip: number): void {
+    this.c.fpu.exec(code, a, off, eip);
+  }
+
+  fwait(): void {
+    this.c.fpu.fwait();
+  }
+
   unimplemented(eip: number, bytes: number[], what: string): void {
     this.c.onUnimplemented(eip, bytes, what);
     this.c.raiseException(EXC_UD);

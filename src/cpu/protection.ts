@@ -577,6 +577,8 @@ export function farReturn(cpu: Cpu, opsize: number, imm: number): void {
 
 export function interruptReturn(cpu: Cpu, opsize: number, nextEip = cpu.eip): void {
   const size = opsize;
+  // IRET ends NMI blocking (SDM vol. 3, 6.7.1).
+  cpu.nmiBlocked = false;
   if (!cpu.protectedMode) {
     const st = currentStack(cpu);
     const eip = st.pop(size);

@@ -87,6 +87,14 @@ export class PcMachine {
     this.cpu = new Cpu(this.phys, this.io);
     this.phys.onMapChange = () => this.cpu.mmu.flush();
     this.clock = new VirtualClock(() => this.cpu.icount, config.nsPerInsn ?? 1);
+    // A timer armed while translated code runs may be due before the slice's deadline.
+    this.clock.onArm = (ns) => {
+      const at = Math.ceil((ns - this.clock.warpNs) / this.clock.nsPerInsn);
+      if (this.exec && at < this.cpu.deadline) {
+        this.exec.timersChanged = true;
+        this.cpu.requestExit();
+      }
+    };
     this.cpu.tscSource = () => Math.floor(this.clock.now());
     this.events.icount = () => this.cpu.icount;
     this.exec = new CpuExec(this.cpu, this.events, config.maxTbs);

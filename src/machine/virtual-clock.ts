@@ -6,6 +6,8 @@ export class VirtualClock {
   /** Nanoseconds skipped while halted (icount "warp"). */
   warpNs = 0;
   private readonly timers: Timer[] = [];
+  /** Told about every armed deadline (the machine shortens the running slice if needed). */
+  onArm: (deadlineNs: number) => void = () => {};
 
   /**
    * @param icount source of the retired-instruction count
@@ -62,6 +64,7 @@ export class VirtualClock {
   /** @internal */
   add(t: Timer): void {
     if (!this.timers.includes(t)) this.timers.push(t);
+    this.onArm(t.deadline);
   }
 
   /** @internal */

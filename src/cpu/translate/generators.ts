@@ -10,6 +10,7 @@ import { EXC_BP, EXC_GP, EXC_NM, EXC_UD } from '../cpu-exception.js';
 import { CONDITIONS } from '../opcode-table.js';
 import { CodeGen, EXIT_LOOKUP, EXIT_STOP, TranslationError } from './codegen.js';
 import { HF_FPU_EM, HF_FPU_MP, HF_FPU_TS, HF_VM } from '../cpu.js';
+import { x87Code, x87MemOperand } from '../fpu/fpu.js';
 
 export type Generator = (g: CodeGen, i: Instr) => void;
 
@@ -780,17 +781,31 @@ function hlt(g: CodeGen): void {
 }
 
 function x87(g: CodeGen, i: Instr): void {
-  // No x87 unit yet: with CR0.EM or CR0.TS the architectural answer is #NM, which
-  // lets a guest emulate the FPU; otherwise the instruction is reported as missing.
+  // CR0.EM or CR0.TS: #NM (a guest can emulate the FPU or switch its state lazily).
   if (g.hflags & (HF_FPU_EM | HF_FPU_TS)) {
     g.raise(EXC_NM, 0);
     return;
   }
-  unimplemented(g, i, 'x87 instruction');
+  const seg = i.ea ? i.ea.seg : 0;
+  const code = x87Code(i.opcode, i.modrm, seg, i.opsize === 4);
+  g.mayFault();
+  if (i.ea) {
+    const m = x87MemOperand(i.opcode, i.modrm, i.opsize);
+    g.prepMem(m.size, m.write);
+    g.emit(`H.x87(${code}, a, ${g.eaOffset(i)}, ${i.eip});`);
+  } else g.emit(`H.x87(${code}, 0, 0, ${i.eip});`);
+  // FCOMI/FUCOMI write EFLAGS; stores may hit translated code or a watchpoint.
+  g.flagsUnknown();
+  g.checkStop();
 }
 
 function fwait(g: CodeGen): void {
-  if ((g.hflags & (HF_FPU_MP | HF_FPU_TS)) === (HF_FPU_MP | HF_FPU_TS)) g.raise(EXC_NM, 0);
+  if ((g.hflags & (HF_FPU_MP | HF_FPU_TS)) === (HF_FPU_MP | HF_FPU_TS)) {
+    g.raise(EXC_NM, 0);
+    return;
+  }
+  g.mayFault();
+  g.emit('H.fwait();');
 }
 
 function unimplemented(g: CodeGen, i: Instr, what: string): void {

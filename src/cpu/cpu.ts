@@ -131,7 +131,8 @@ export class Cpu {
   sysenterEip = 0;
   readonly mtrr = new Map<number, bigint>();
   miscEnable = 1n; // fast strings enabled
-  apicBase = 0xfee00900;
+  /** The local APIC's IA32_APIC_BASE, when the board has an APIC. */
+  apic: { readonly baseMsr: number; setBaseMsr(v: number): void } | null = null;
   /** The virtual clock behind RDTSC, in TSC ticks. */
   tscSource: () => number = () => this.icount;
 
@@ -190,7 +191,6 @@ export class Cpu {
     this.sysenterEip = 0;
     this.mtrr.clear();
     this.miscEnable = 1n;
-    this.apicBase = 0xfee00900;
     this.fpu.reset();
     this.mmu.a20Mask = -1;
     this.mmu.flush();

@@ -79,7 +79,7 @@ export function readMsr(cpu: Cpu, msr: number): bigint | null {
     case MSR_TSC:
       return BigInt(Math.floor(cpu.readTsc())) & 0xffffffffffffffffn;
     case MSR_APIC_BASE:
-      return cpu.features.edx & CPUID_APIC ? BigInt(cpu.apicBase >>> 0) : null;
+      return cpu.apic ? BigInt(cpu.apic.baseMsr >>> 0) : null;
     case MSR_PLATFORM_ID:
     case MSR_BIOS_SIGN_ID:
       return 0n;
@@ -106,8 +106,9 @@ export function writeMsr(cpu: Cpu, msr: number, v: bigint): boolean {
       cpu.tscOffset = Number(BigInt.asUintN(64, v)) - cpu.tscSource();
       return true;
     case MSR_APIC_BASE:
-      if (!(cpu.features.edx & CPUID_APIC)) return false;
-      cpu.apicBase = Number(v & 0xfffff900n);
+      if (!cpu.apic) return false;
+      if (v & ~0xfffff900n) return false;
+      cpu.apic.setBaseMsr(Number(v));
       return true;
     case MSR_BIOS_SIGN_ID:
       return true; // microcode revision probe: writing 0 is how it starts

@@ -1107,9 +1107,6 @@ function timerModeOf(lvtTimer: number): number {
  * once), IA32_APIC_BASE reads and writes reach the APIC, IA32_TSC_DEADLINE is served by a
  * `cpu.msrHook` that passes other MSRs to the hook installed before, and the TSC-deadline
  * timer reads the CPU's TSC.
- *
- * `cpuid-msr.ts` keeps IA32_APIC_BASE in `cpu.apicBase`; until it calls the APIC itself,
- * that property becomes an accessor onto the APIC (instance-level, so no CPU code changes).
  */
 export function connectLocalApic(cpu: Cpu, apic: LocalApic): void {
   cpu.features.edx |= CPUID_APIC;
@@ -1125,12 +1122,7 @@ export function connectLocalApic(cpu: Cpu, apic: LocalApic): void {
     cpu.interruptRequest |= IRQ_NMI;
     cpu.requestExit();
   };
-  Object.defineProperty(cpu, 'apicBase', {
-    configurable: true,
-    enumerable: true,
-    get: () => apic.baseMsr,
-    set: (v: number) => apic.setBaseMsr(v),
-  });
+  cpu.apic = apic;
   cpu.msrHook = apic.msrHook(cpu.msrHook);
   // Report the current INTR level through the new callback.
   if (apic.intrLevel) cpu.interruptRequest |= IRQ_HARD;

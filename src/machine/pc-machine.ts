@@ -12,6 +12,9 @@ import { Pit8254 } from '../devices/pit8254.js';
 import { Uart16550 } from '../devices/uart16550.js';
 import { DebugCon } from '../devices/debugcon.js';
 import { IsaDebugExit } from '../devices/isa-debug-exit.js';
+import { LocalApic, connectLocalApic } from '../devices/local-apic.js';
+import { IoApic, isaIrqLine } from '../devices/io-apic.js';
+import type { IrqLine } from '../devices/device.js';
 import { UserError } from '../user-error.js';
 
 export interface MachineConfig {
@@ -49,6 +52,8 @@ export class PcMachine {
   readonly exec: CpuExec;
   readonly clock: VirtualClock;
   readonly pic: DualPic;
+  readonly lapic: LocalApic;
+  readonly ioapic: IoApic;
   readonly pit: Pit8254;
   readonly com1: Uart16550;
   readonly debugcon: DebugCon;
@@ -102,19 +107,18 @@ export class PcMachine {
       this.events.emit({ kind: 'unimplemented', icount: this.cpu.icount, eip, bytes, what });
     };
 
-    this.pic = new DualPic(this.io, {
-      log: this.events,
-      onIntr: (level) => {
-        if (level) {
-          this.cpu.interruptRequest |= IRQ_HARD;
-          // Leave translated code at the next TB boundary so the interrupt is seen.
-          this.cpu.requestExit();
-        } else this.cpu.interruptRequest &= ~IRQ_HARD;
-      },
-    });
-    this.cpu.intc = this.pic;
-    this.pit = new Pit8254(this.io, this.clock, { irq0: this.pic.irqLine(0) });
-    this.com1 = new Uart16550(this.io, this.clock, { irq: this.pic.irqLine(4), onTransmit: config.serial ?? (() => {}) });
+    // Interrupts: the 8259 pair reaches the CPU through the local APIC's LINT0 (ExtINT
+    // at reset, so PIC-only guests see no difference); ISA IRQs go to both the 8259s and
+    // the I/O APIC, as on QEMU's PC.
+    this.lapic = new LocalApic(this.clock, { phys: this.phys });
+    this.pic = new DualPic(this.io, { log: this.events, onIntr: (level) => this.lapic.setLint0(level) });
+    this.lapic.extInt = this.pic;
+    connectLocalApic(this.cpu, this.lapic);
+    this.ioapic = new IoApic(this.lapic, { phys: this.phys });
+    this.lapic.onEoiBroadcast = (v) => this.ioapic.eoiBroadcast(v);
+    const irq = (n: number): IrqLine => isaIrqLine(this.pic, this.ioapic, n);
+    this.pit = new Pit8254(this.io, this.clock, { irq0: irq(0) });
+    this.com1 = new Uart16550(this.io, this.clock, { irq: irq(4), onTransmit: config.serial ?? (() => {}) });
     this.debugcon = new DebugCon(this.io, { onOutput: config.debugcon ?? (() => {}) });
     // SeaBIOS writes its debug log to port 0x402: the same sink as 0xE9.
     this.debugcon402 = new DebugCon(this.io, { port: 0x402, onOutput: config.debugcon ?? (() => {}) });
@@ -132,6 +136,8 @@ export class PcMachine {
   reset(cause: string): void {
     this.cpu.reset();
     this.pic.reset();
+    this.lapic.reset();
+    this.ioapic.reset();
     this.pit.reset();
     this.com1.reset();
     this.exec.tbFlush('reset');

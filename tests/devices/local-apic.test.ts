@@ -656,7 +656,8 @@ describe('connectLocalApic (the CPU side of the wiring)', () => {
     expect(writeMsr(cpu, 0x1b, 0xfed00900n)).toBe(true);
     expect(apic.baseMsr).toBe(0xfed00900);
     expect(phys.read32(0xfed00000 + APIC_VER) >>> 0).toBe(0x00050014);
-    cpu.reset(); // the CPU's reset writes the default base
+    expect(writeMsr(cpu, 0x1b, 0x1fee00900n)).toBe(false); // reserved bits: #GP
+    apic.reset(); // RESET (the board resets the APIC with the CPU) restores the default base
     expect(readMsr(cpu, 0x1b)).toBe(0xfee00900n);
   });
 

@@ -7,7 +7,10 @@ import { parseCli, type CliOptions, type Sink } from './options.js';
 import { UserError } from '../src/user-error.js';
 import { PcMachine } from '../src/machine/pc-machine.js';
 import { loadMultiboot, enterFlatProtectedMode } from '../src/boot/multiboot.js';
+import { loadBootSector } from '../src/boot/boot-sector.js';
+import { isBzImage, loadLinux } from '../src/boot/linux.js';
 import { runHeadless } from './headless.js';
+import { runGdbSession } from './gdb-session.js';
 
 const PACKAGE_ROOT = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
 export const DEFAULT_GUEST = join(PACKAGE_ROOT, 'samples', 'build', 'demo.elf');
@@ -63,16 +66,27 @@ export interface Guest {
   symbols: { name: string; value: number; size: number; type: number }[];
 }
 
-export function buildGuest(opts: CliOptions): Guest {
+/** Extra listeners for the guest's output bytes (the terminal UI's console and log). */
+export interface GuestTaps {
+  serial?: (byte: number) => void;
+  debugcon?: (byte: number) => void;
+}
+
+export function buildGuest(opts: CliOptions, taps: GuestTaps = {}): Guest {
   const serial = new SinkWriter(opts.serial);
   const debugcon = new SinkWriter(opts.debugcon);
   const bios = opts.bios ? readInput(opts.bios, 'BIOS') : undefined;
+  const tap = (put: (b: number) => void, extra?: (b: number) => void): ((b: number) => void) =>
+    extra ? (b) => { put(b); extra(b); } : put;
   const machine = new PcMachine({
-    memoryMiB: opts.memoryMiB, serial: serial.put, debugcon: debugcon.put, bios, nsPerInsn: opts.nsPerInsn,
+    memoryMiB: opts.memoryMiB, serial: tap(serial.put, taps.serial), debugcon: tap(debugcon.put, taps.debugcon), bios, nsPerInsn: opts.nsPerInsn,
   });
   let name = 'bios';
   let symbols: Guest['symbols'] = [];
-  if (opts.loads.length > 0) {
+  if (opts.bootSector) {
+    loadBootSector(machine.phys, machine.cpu, readInput(opts.bootSector, 'boot sector'), opts.bootSector);
+    name = basename(opts.bootSector);
+  } else if (opts.loads.length > 0) {
     for (const l of opts.loads) {
       const data = readInput(l.path, 'image');
       if (l.addr + data.length > machine.ramSize) throw new UserError(`${l.path}: does not fit in RAM at 0x${l.addr.toString(16)}`);
@@ -83,6 +97,13 @@ export function buildGuest(opts: CliOptions): Guest {
   } else if (opts.kernel || !opts.bios) {
     const path = opts.kernel ?? DEFAULT_GUEST;
     const kernel = readInput(path, 'kernel');
+    if (isBzImage(kernel)) {
+      // A Linux bzImage without a BIOS: the 32-bit boot protocol, directly.
+      if (opts.initrd.length > 1) throw new UserError('a Linux kernel takes one --initrd');
+      const initrd = opts.initrd.length ? readInput(opts.initrd[0]!, 'initrd') : null;
+      loadLinux(machine.phys, machine.cpu, kernel, { name: path, cmdline: opts.append, initrd, ramSize: machine.ramSize });
+      return { machine, serial, debugcon, name: basename(path), symbols };
+    }
     const modules = opts.initrd.map((p) => ({ name: p, data: readInput(p, 'initrd') }));
     const cmdline = opts.append ? `${path} ${opts.append}` : path;
     const k = loadMultiboot(machine.phys, machine.cpu, kernel, { kernelName: path, cmdline, modules, ramSize: machine.ramSize });
@@ -96,6 +117,8 @@ export async function main(argv: string[]): Promise<number> {
   const opts = parseCli(argv);
   if (opts === 'help') return 0;
   const guest = buildGuest(opts);
+  // --gdb without the terminal UI: the gdb server on the debugger controller.
+  if (opts.gdb) return runGdbSession(guest, opts);
   return runHeadless(guest, opts);
 }
 

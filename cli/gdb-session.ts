@@ -1,0 +1,77 @@
+// `--gdb [HOST:]PORT` without the terminal UI: the machine runs under the debugger
+// controller with the gdb server in front of it. The console goes where headless mode
+// sends it; the guest waits at its first instruction unless --no-wait. The process ends
+// when the guest exits (after gdb got its W packet) or when gdb kills it.
+// BMBT_GDB_TRACE=1 in the environment logs every packet on stderr.
+import type { CliOptions } from './options.js';
+import type { Guest } from './main.js';
+import { DebugController } from '../src/debug/controller.js';
+import { startGdbServer } from '../gdbstub/server.js';
+
+function note(msg: string): void {
+  process.stderr.write(`bmbt-dbg: ${msg}\n`);
+}
+
+const hex = (v: number): string => `0x${(v >>> 0).toString(16)}`;
+
+export async function runGdbSession(guest: Guest, opts: CliOptions): Promise<number> {
+  const { machine, serial, debugcon } = guest;
+  const ctl = new DebugController(machine, { symbols: guest.symbols, maxInsns: opts.maxInsns });
+  const flush = (): void => {
+    serial.flush();
+    debugcon.flush();
+  };
+
+  let finish: (code: number) => void = () => {};
+  const finished = new Promise<number>((r) => (finish = r));
+  const unsubscribe = ctl.subscribe((e) => {
+    if (e.type !== 'stop') return;
+    flush();
+    const r = e.reason;
+    if (r.kind === 'exited') finish(r.code & 0xff);
+    else if (r.kind === 'killed') finish(0);
+    else if (r.kind === 'halted') note(`guest halted with interrupts disabled at ${hex(machine.cpu.pc)} after ${machine.cpu.icount} instructions`);
+    else if (r.kind === 'triple-fault') note(`guest triple fault; machine reset after ${machine.cpu.icount} instructions`);
+    else if (r.kind === 'budget') note(`stopped after ${machine.cpu.icount} instructions (--max-insns)`);
+  });
+
+  // BMBT_GDB_TRACE=1 logs every packet (what gdb's `set debug remote 1` shows, from our side).
+  const trace = process.env.BMBT_GDB_TRACE ? (dir: string, text: string) => note(`gdb ${dir} ${text}`) : undefined;
+  const server = await startGdbServer(ctl, opts.gdb!, { note, ...(trace ? { trace } : {}) });
+  const hostText = server.host.includes(':') ? `[${server.host}]` : server.host;
+  note(`gdb server listening on ${hostText}:${server.port}`);
+  note(`attach with: gdb -ex 'target remote ${hostText}:${server.port}'${opts.kernel ? ` ${opts.kernel}` : ''}`);
+
+  const stdin = process.stdin;
+  const serialFromStdin = opts.serial.kind === 'stdio';
+  const onData = (d: Buffer): void => {
+    machine.serialInput(d);
+    ctl.kick();
+  };
+  const onEnd = (): void => {};
+  if (serialFromStdin) {
+    stdin.on('data', onData);
+    stdin.on('end', onEnd);
+    stdin.on('error', onEnd);
+  }
+  const flusher = setInterval(flush, 20);
+
+  if (opts.startPaused) note(`guest paused at ${hex(machine.cpu.pc)}; waiting for gdb to resume it`);
+  else ctl.resume('start');
+
+  try {
+    return await finished;
+  } finally {
+    unsubscribe();
+    clearInterval(flusher);
+    flush();
+    await server.close();
+    if (serialFromStdin) {
+      stdin.off('data', onData);
+      stdin.off('end', onEnd);
+      stdin.off('error', onEnd);
+      stdin.pause();
+      stdin.unref?.();
+    }
+  }
+}

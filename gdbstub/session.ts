@@ -1,0 +1,569 @@
+// One gdb connection: packets in, replies out, all through the debugger controller.
+//
+// All-stop mode: after a resume (c, s, vCont) the next stop of the controller, whoever
+// caused it (a breakpoint, Ctrl-C from gdb, the UI's pause key), is reported to gdb as
+// the stop reply. Everything that arrives from the network is validated; a malformed
+// packet gets an error or the empty reply and changes nothing.
+import type { Socket } from 'node:net';
+import type { DebugController, StopReason } from '../src/debug/controller.js';
+import { newMonitorSession, runMonitorCommand, type MonitorSession } from '../src/debug/monitor.js';
+import {
+  MAX_PACKET, PacketDecoder, escapeBinary, frame, fromHex, hexOfText, latin1, leHex, parseHex, toHex, unescapeBinary, type RspInput,
+} from './packet.js';
+import { G_PACKET_BYTES, REGISTERS, REGISTER_OFFSETS, TARGET_FILES, isPlaceholder, type RegisterDef } from './target-description.js';
+
+/** Largest m/M read or write (the hex reply must fit in PacketSize). */
+export const MAX_MEMORY_XFER = MAX_PACKET / 2;
+const MAX_WATCH_LEN = 0x10000;
+const SIGINT = 2;
+const SIGTRAP = 5;
+const SIGKILL = 9;
+
+export interface SessionOptions {
+  /** One-line notes for the user (connections, detach). */
+  note?: (msg: string) => void;
+  /** Every packet in and out (the CLI logs them to stderr with BMBT_GDB_TRACE=1). */
+  trace?: (dir: '<-' | '->', text: string) => void;
+  /** Called once when the connection is gone. */
+  onClose?: () => void;
+}
+
+type Action = { kind: 'c' | 's' | 't'; addr?: number };
+
+export class GdbSession {
+  private readonly decoder = new PacketDecoder();
+  private ackMode = true;
+  /** Packets received and not yet acknowledged (the '+' rides on the next write). */
+  private acksOwed = 0;
+  private lastReply: Buffer | null = null;
+  private multiprocess = false;
+  private swbreak = false;
+  private hwbreak = false;
+  /** A resume is outstanding: the controller's next stop is reported to gdb. */
+  private waiting = false;
+  private queue: Promise<void> = Promise.resolve();
+  private closed = false;
+  private readonly unsubscribe: () => void;
+  /** Breakpoints and watchpoints this connection inserted: key -> created by us. */
+  private readonly points = new Map<string, boolean>();
+  readonly monitor: MonitorSession = newMonitorSession();
+
+  constructor(readonly ctl: DebugController, readonly socket: Socket, private readonly opts: SessionOptions = {}) {
+    socket.setNoDelay(true);
+    socket.on('data', (chunk: Buffer) => this.onData(chunk));
+    socket.on('error', () => this.teardown());
+    socket.on('close', () => this.teardown());
+    this.unsubscribe = ctl.subscribe((e) => {
+      if (e.type === 'stop' && this.waiting) {
+        this.waiting = false;
+        this.sendStop(e.reason);
+      }
+    });
+    // gdb's `target remote` expects a stopped target (QEMU stops the VM too); packets
+    // are served once it is (their queue starts behind the pause).
+    if (ctl.state === 'running') this.queue = ctl.pause('gdb attach').then(() => undefined);
+  }
+
+  // ---- input -----------------------------------------------------------------------------
+
+  private onData(chunk: Buffer): void {
+    if (this.closed) return;
+    this.decoder.push(chunk, (e) => this.onInput(e));
+  }
+
+  private onInput(e: RspInput): void {
+    switch (e.kind) {
+      case 'ack':
+      case 'noise':
+        return;
+      case 'nak':
+        if (this.ackMode && this.lastReply) this.write(this.lastReply);
+        return;
+      case 'interrupt':
+        if (this.waiting) void this.ctl.pause('gdb');
+        return;
+      case 'bad-checksum':
+        if (this.ackMode) this.write(Buffer.from('-'));
+        return;
+      case 'oversized':
+        if (this.ackMode) this.acksOwed++;
+        this.enqueue(() => this.reply('E22'));
+        return;
+      case 'packet': {
+        // The '+' goes out with the reply (one write), or once the packet has been handled.
+        if (this.ackMode) this.acksOwed++;
+        if (this.waiting) {
+          // Any packet while the guest runs stops it, as in QEMU; the packet is dropped.
+          this.flushAck();
+          void this.ctl.pause('gdb');
+          return;
+        }
+        const payload = e.payload;
+        this.enqueue(() => this.handle(payload));
+        return;
+      }
+    }
+  }
+
+  private enqueue(fn: () => Promise<void> | void): void {
+    this.queue = this.queue
+      .then(fn)
+      .catch((err: unknown) => {
+        // A bug, not a protocol error: answer, say it in one line, keep serving.
+        this.opts.note?.(`internal error while serving gdb: ${(err as Error)?.message ?? String(err)}`);
+        if (!this.waiting) this.reply('E22');
+      })
+      .then(() => this.flushAck());
+  }
+
+  private flushAck(): void {
+    if (this.acksOwed > 0) this.write(Buffer.alloc(0));
+  }
+
+  // ---- output ----------------------------------------------------------------------------
+
+  private write(buf: Buffer): void {
+    if (this.closed || this.socket.destroyed) return;
+    if (this.acksOwed > 0) {
+      buf = Buffer.concat([Buffer.from('+'.repeat(this.acksOwed)), buf]);
+      this.acksOwed = 0;
+    }
+    if (buf.length > 0) this.socket.write(buf);
+  }
+
+  private reply(text: string): void {
+    this.replyBytes(Buffer.from(text, 'latin1'));
+  }
+
+  private replyBytes(payload: Uint8Array): void {
+    const f = frame(payload);
+    this.lastReply = f;
+    this.opts.trace?.('->', latin1(payload.subarray(0, 200)));
+    this.write(f);
+  }
+
+  /** Console output for gdb (`O` packets), in pieces that fit a packet. */
+  private output(text: string): void {
+    const hex = hexOfText(text);
+    for (let i = 0; i < hex.length; i += 2048) this.reply('O' + hex.slice(i, i + 2048));
+  }
+
+  private get threadId(): string {
+    return this.multiprocess ? 'p01.01' : '01';
+  }
+
+  stopReply(reason: StopReason, forQuery = false): string {
+    if (reason.kind === 'exited') return `W${leHex(reason.code & 0xff, 1)}${this.multiprocess ? ';process:1' : ''}`;
+    if (reason.kind === 'killed') return `X${leHex(SIGKILL, 1)}${this.multiprocess ? ';process:1' : ''}`;
+    const r = this.ctl.registersNow();
+    let sig = SIGTRAP;
+    let extra = '';
+    if (!forQuery) {
+      if (reason.kind === 'interrupt') sig = SIGINT;
+      else if (reason.kind === 'breakpoint') {
+        if (reason.hw && this.hwbreak) extra = 'hwbreak:;';
+        else if (!reason.hw && this.swbreak) extra = 'swbreak:;';
+      } else if (reason.kind === 'watchpoint') extra = `${reason.watch}:${(reason.addr >>> 0).toString(16)};`;
+    }
+    // Expedite esp, ebp and eip: after a stepi gdb then needs no `g` to show the frame.
+    return `T${leHex(sig, 1)}thread:${this.threadId};04:${leHex(r.gpr[4]!, 4)};05:${leHex(r.gpr[5]!, 4)};08:${leHex(r.eip, 4)};${extra}`;
+  }
+
+  private sendStop(reason: StopReason): void {
+    const pc = `0x${(this.ctl.machine.cpu.pc >>> 0).toString(16)}`;
+    if (reason.kind === 'halted') this.output(`bmbt-dbg: the guest halted with interrupts disabled at ${pc}; nothing can wake it\n`);
+    else if (reason.kind === 'triple-fault') this.output(`bmbt-dbg: triple fault: the machine was reset\n`);
+    else if (reason.kind === 'budget') this.output(`bmbt-dbg: instruction limit (--max-insns) reached at ${pc}\n`);
+    this.reply(this.stopReply(reason));
+  }
+
+  // ---- dispatch --------------------------------------------------------------------------
+
+  private async handle(payload: Uint8Array): Promise<void> {
+    if (this.closed) return;
+    const text = latin1(payload);
+    this.opts.trace?.('<-', text.slice(0, 200));
+    const head = text[0];
+    switch (head) {
+      case '?':
+        return this.reply(text === '?' ? this.stopReply(this.ctl.lastStop, true) : 'E22');
+      case 'g':
+        return this.reply(text === 'g' ? this.readAllRegisters() : 'E22');
+      case 'G':
+        return this.reply(await this.writeAllRegisters(text.slice(1)));
+      case 'p':
+        return this.reply(this.readOneRegister(text.slice(1)));
+      case 'P':
+        return this.reply(await this.writeOneRegister(text.slice(1)));
+      case 'm':
+        return this.reply(await this.readMemory(text.slice(1)));
+      case 'M':
+        return this.reply(await this.writeMemoryHex(text.slice(1)));
+      case 'X':
+        return this.reply(await this.writeMemoryBinary(payload));
+      case 'c':
+      case 's':
+      case 'C':
+      case 'S':
+        return this.simpleResume(text);
+      case 'Z':
+      case 'z':
+        return this.reply(this.point(text));
+      case 'H':
+        return this.reply(/^H[gcm]/.test(text) && this.validThread(text.slice(2), true) ? 'OK' : 'E22');
+      case 'T':
+        return this.reply(this.validThread(text.slice(1), false) ? 'OK' : 'E22');
+      case 'D':
+        return this.detach(text);
+      case 'k':
+        if (text !== 'k') return this.reply('');
+        return this.kill();
+      case 'b':
+        // bs / bc: reverse execution does not exist yet.
+        return this.reply(text === 'bs' || text === 'bc' ? 'E22' : '');
+      case 'q':
+      case 'Q':
+        return this.query(text);
+      case 'v':
+        return this.vPacket(text);
+      default:
+        return this.reply('');
+    }
+  }
+
+  // ---- registers -------------------------------------------------------------------------
+
+  private readAllRegisters(): string {
+    const r = this.ctl.registersNow();
+    let s = '';
+    for (const def of REGISTERS) s += toHex(def.read(r));
+    return s;
+  }
+
+  private async writeReg(def: RegisterDef, bytes: Uint8Array, current: Uint8Array): Promise<boolean> {
+    if (bytes.every((b, i) => b === current[i])) return true;
+    if (!def.writeName) return false;
+    if (def.bitsize !== 32) return isPlaceholder(def); // st0-7, xmm0-7: no unit to write yet
+    const v = new DataView(bytes.buffer, bytes.byteOffset, 4).getUint32(0, true);
+    const ok = await this.ctl.setRegister(def.writeName, v);
+    // x87/SSE control words the CPU does not have yet are accepted and dropped.
+    return ok || isPlaceholder(def);
+  }
+
+  private async writeAllRegisters(hex: string): Promise<string> {
+    const bytes = fromHex(hex);
+    if (!bytes) return 'E22';
+    // A shorter G (cut on a register boundary) writes the registers it covers.
+    const n = REGISTER_OFFSETS.findIndex((off, i) => off + REGISTERS[i]!.bitsize / 8 > bytes.length);
+    const count = n < 0 ? REGISTERS.length : n;
+    if (bytes.length > G_PACKET_BYTES || (n >= 0 && REGISTER_OFFSETS[n] !== bytes.length) || count === 0) return 'E22';
+    const snap = this.ctl.registersNow();
+    let ok = true;
+    for (let i = 0; i < count; i++) {
+      const def = REGISTERS[i]!;
+      const off = REGISTER_OFFSETS[i]!;
+      if (!(await this.writeReg(def, bytes.subarray(off, off + def.bitsize / 8), def.read(snap)))) ok = false;
+    }
+    return ok ? 'OK' : 'E14';
+  }
+
+  private readOneRegister(arg: string): string {
+    const n = parseHex(arg, 4);
+    if (n === null) return 'E22';
+    const def = REGISTERS[n];
+    if (!def) return 'E14';
+    return toHex(def.read(this.ctl.registersNow()));
+  }
+
+  private async writeOneRegister(arg: string): Promise<string> {
+    const eq = arg.indexOf('=');
+    if (eq < 0) return 'E22';
+    const n = parseHex(arg.slice(0, eq), 4);
+    const bytes = fromHex(arg.slice(eq + 1));
+    if (n === null || !bytes) return 'E22';
+    const def = REGISTERS[n];
+    if (!def) return 'E14';
+    if (bytes.length !== def.bitsize / 8) return 'E22';
+    return (await this.writeReg(def, bytes, def.read(this.ctl.registersNow()))) ? 'OK' : 'E14';
+  }
+
+  // ---- memory ----------------------------------------------------------------------------
+
+  /** `ADDR,LEN` with a 32-bit address and a length within limits. */
+  private addrLen(text: string, maxLen: number): { addr: number; len: number } | 'E22' | 'E14' {
+    const m = /^([0-9a-fA-F]{1,16}),([0-9a-fA-F]{1,16})$/.exec(text);
+    if (!m) return 'E22';
+    const addr = parseInt(m[1]!, 16);
+    const len = parseInt(m[2]!, 16);
+    if (len > maxLen) return 'E22';
+    if (addr > 0xffffffff) return 'E14';
+    return { addr, len };
+  }
+
+  private async readMemory(arg: string): Promise<string> {
+    const a = this.addrLen(arg, MAX_MEMORY_XFER);
+    if (typeof a === 'string') return a;
+    if (a.len === 0) return 'E22';
+    // Never wrap past 4 GiB; stop at the first unmapped byte (a short reply is allowed).
+    const len = Math.min(a.len, 0x100000000 - a.addr);
+    const phys = this.monitor.physicalMemory;
+    const all = await this.ctl.readMemory(a.addr, len, phys);
+    if (all) return toHex(all);
+    let n = 0;
+    while (n < len && (await this.ctl.readMemory(a.addr + n, 1, phys))) n++;
+    if (n === 0) return 'E14';
+    return toHex((await this.ctl.readMemory(a.addr, n, phys))!);
+  }
+
+  private async store(addr: number, data: Uint8Array): Promise<string> {
+    if (data.length === 0) return 'OK';
+    if (addr + data.length > 0x100000000) return 'E14';
+    return (await this.ctl.writeMemory(addr, data, this.monitor.physicalMemory)) ? 'OK' : 'E14';
+  }
+
+  private async writeMemoryHex(arg: string): Promise<string> {
+    const colon = arg.indexOf(':');
+    if (colon < 0) return 'E22';
+    const a = this.addrLen(arg.slice(0, colon), MAX_MEMORY_XFER);
+    if (typeof a === 'string') return a;
+    const data = fromHex(arg.slice(colon + 1));
+    if (!data || data.length !== a.len) return 'E22';
+    return this.store(a.addr, data);
+  }
+
+  private async writeMemoryBinary(payload: Uint8Array): Promise<string> {
+    const colon = payload.indexOf(0x3a);
+    if (colon < 0) return 'E22';
+    const a = this.addrLen(latin1(payload.subarray(1, colon)), MAX_PACKET);
+    if (typeof a === 'string') return a;
+    const data = unescapeBinary(payload.subarray(colon + 1));
+    if (!data || data.length !== a.len) return 'E22';
+    return this.store(a.addr, data);
+  }
+
+  // ---- breakpoints and watchpoints -------------------------------------------------------
+
+  private point(text: string): string {
+    const m = /^([Zz])([0-4]),([0-9a-fA-F]{1,16}),([0-9a-fA-F]{1,8})(;.*)?$/.exec(text);
+    if (!m) return 'E22';
+    const insert = m[1] === 'Z';
+    const type = Number(m[2]);
+    const addr = parseInt(m[3]!, 16);
+    const kind = parseInt(m[4]!, 16);
+    if (addr > 0xffffffff) return 'E22';
+    if (type >= 2 && (kind < 1 || kind > MAX_WATCH_LEN || addr + kind > 0x100000000)) return 'E22';
+    if (m[5] !== undefined && !insert) return 'E22';
+    const key = `${type}:${addr}:${type >= 2 ? kind : 0}`;
+    const watch = (['watch', 'rwatch', 'awatch'] as const)[type - 2];
+    if (insert) {
+      if (this.points.has(key)) return 'OK';
+      let created: boolean;
+      if (watch) {
+        created = !this.ctl.watchpoints().some((w) => w.addr === addr && w.len === kind && w.kind === watch);
+        this.ctl.addWatchpoint(addr, kind, watch);
+      } else {
+        const hw = type === 1;
+        created = !this.ctl.breakpoints().some((b) => b.addr === addr && b.hw === hw);
+        this.ctl.addBreakpoint(addr, { hw, owner: 'gdb' });
+      }
+      this.points.set(key, created);
+      return 'OK';
+    }
+    const created = this.points.get(key);
+    if (created === undefined) return 'E22';
+    this.points.delete(key);
+    if (created) this.removePoint(key);
+    return 'OK';
+  }
+
+  private removePoint(key: string): void {
+    const [t, a, k] = key.split(':').map(Number) as [number, number, number];
+    const watch = (['watch', 'rwatch', 'awatch'] as const)[t - 2];
+    if (watch) this.ctl.removeWatchpoint(a, k, watch);
+    else this.ctl.removeBreakpoint(a, t === 1);
+  }
+
+  private removeAllPoints(): void {
+    for (const [key, created] of this.points) if (created) this.removePoint(key);
+    this.points.clear();
+  }
+
+  // ---- threads ---------------------------------------------------------------------------
+
+  /** Thread ids naming our one CPU (or any/all): 1, 0, -1, p1.1, p1, p1.-1, p-1.-1, p0.0 ... */
+  private validThread(id: string, allowAll: boolean): boolean {
+    const m = /^(?:p(-1|[0-9a-fA-F]{1,8})(?:\.(-1|[0-9a-fA-F]{1,8}))?|(-1|[0-9a-fA-F]{1,8}))$/.exec(id);
+    if (!m) return false;
+    const ok = (v: string | undefined): boolean => v === undefined || (v === '-1' ? allowAll : parseInt(v, 16) <= 1 && (allowAll || parseInt(v, 16) === 1 || parseInt(v, 16) === 0));
+    if (m[3] !== undefined) return ok(m[3]);
+    return ok(m[1]) && ok(m[2]);
+  }
+
+  // ---- resuming --------------------------------------------------------------------------
+
+  private async simpleResume(text: string): Promise<void> {
+    // c[addr] s[addr] Csig[;addr] Ssig[;addr]; signals are not delivered to a bare machine.
+    const m = /^([cs])([0-9a-fA-F]{1,8})?$/.exec(text) ?? /^([CS])[0-9a-fA-F]{2}(?:;([0-9a-fA-F]{1,8}))?$/.exec(text);
+    if (!m) return this.reply('E22');
+    const addr = m[2] !== undefined ? parseInt(m[2], 16) : undefined;
+    return this.resume({ kind: m[1]!.toLowerCase() as 'c' | 's', ...(addr !== undefined ? { addr } : {}) });
+  }
+
+  private async resume(a: Action): Promise<void> {
+    const ctl = this.ctl;
+    if (ctl.state === 'exited') return this.reply(this.stopReply(ctl.lastStop));
+    if (a.kind === 't') return this.reply(`T00thread:${this.threadId};`);
+    if (a.addr !== undefined) await ctl.setRegister('eip', a.addr);
+    if (ctl.state === 'running') {
+      // Someone else (the UI) is running it: report the next stop.
+      this.waiting = true;
+      return;
+    }
+    this.waiting = true;
+    if (a.kind === 's') await ctl.stepInstruction(1, 'gdb');
+    else ctl.resume('gdb');
+  }
+
+  private vCont(text: string): Promise<void> | void {
+    if (text === 'vCont?') return this.reply('vCont;c;C;s;S;t');
+    if (!text.startsWith('vCont;')) return this.reply('');
+    let chosen: Action | null = null;
+    for (const part of text.slice(6).split(';')) {
+      const m = /^([cst]|[CS][0-9a-fA-F]{2})(?::(.+))?$/.exec(part);
+      if (!m) return this.reply('E22');
+      if (m[2] !== undefined && !this.validThread(m[2], true)) return this.reply('E22');
+      if (chosen === null) chosen = { kind: m[1]![0]!.toLowerCase() as Action['kind'] };
+    }
+    if (!chosen) return this.reply('E22');
+    return this.resume(chosen);
+  }
+
+  // ---- detach and kill -------------------------------------------------------------------
+
+  private detach(text: string): void {
+    const m = /^D(?:;([0-9a-fA-F]{1,8}))?$/.exec(text);
+    if (!m || (m[1] !== undefined && parseInt(m[1], 16) !== 1)) return this.reply('E22');
+    this.reply('OK');
+    this.removeAllPoints();
+    this.opts.note?.('gdb detached; the guest runs on');
+    if (this.ctl.state === 'stopped') this.ctl.resume('gdb detach');
+    this.socket.end();
+    this.teardown();
+  }
+
+  private async kill(): Promise<void> {
+    this.opts.note?.('killed by gdb');
+    this.removeAllPoints();
+    this.socket.end();
+    this.teardown();
+    await this.ctl.kill('gdb');
+  }
+
+  // ---- queries ---------------------------------------------------------------------------
+
+  private async query(text: string): Promise<void> {
+    const name = text.split(/[:,;]/, 1)[0]!;
+    switch (name) {
+      case 'qSupported': {
+        const features = text.slice('qSupported:'.length).split(';');
+        this.multiprocess = features.includes('multiprocess+');
+        this.swbreak = features.includes('swbreak+');
+        this.hwbreak = features.includes('hwbreak+');
+        return this.reply(
+          `PacketSize=${MAX_PACKET.toString(16)};qXfer:features:read+;vContSupported+;multiprocess+;swbreak+;hwbreak+;QStartNoAckMode+`,
+        );
+      }
+      case 'QStartNoAckMode':
+        if (text !== name) return this.reply('E22');
+        this.reply('OK');
+        this.ackMode = false;
+        return;
+      case 'qXfer':
+        return this.reply(this.qXfer(text));
+      case 'qAttached':
+        return this.reply('1');
+      case 'qC':
+        return this.reply(text === 'qC' ? `QC${this.threadId}` : '');
+      case 'qfThreadInfo':
+        return this.reply(`m${this.threadId}`);
+      case 'qsThreadInfo':
+        return this.reply('l');
+      case 'qThreadExtraInfo': {
+        if (!this.validThread(text.slice('qThreadExtraInfo,'.length), false)) return this.reply('E22');
+        const st = this.ctl.machine.cpu.halted ? 'halted' : 'running';
+        return this.reply(hexOfText(`CPU#0 [${st}]`));
+      }
+      case 'qOffsets':
+        return this.reply('Text=0;Data=0;Bss=0');
+      case 'qSymbol':
+        return this.reply('OK');
+      case 'qRcmd': {
+        const cmd = fromHex(text.slice('qRcmd,'.length));
+        if (!text.startsWith('qRcmd,') || !cmd) return this.reply('E22');
+        const out = await runMonitorCommand(this.ctl, Buffer.from(cmd).toString('utf8'), this.monitor);
+        if (out) this.output(out);
+        return this.reply('OK');
+      }
+      case 'Qqemu.PhyMemMode':
+        if (text === 'Qqemu.PhyMemMode:1' || text === 'Qqemu.PhyMemMode:0') {
+          this.monitor.physicalMemory = text.endsWith('1');
+          return this.reply('OK');
+        }
+        return this.reply('E22');
+      case 'qqemu.PhyMemMode':
+        return this.reply(this.monitor.physicalMemory ? '1' : '0');
+      default:
+        return this.reply('');
+    }
+  }
+
+  private qXfer(text: string): string {
+    const m = /^qXfer:([^:]*):([^:]*):([^:]*):([0-9a-fA-F]{1,8}),([0-9a-fA-F]{1,8})$/.exec(text);
+    if (!m) return text.startsWith('qXfer:features:read:') ? 'E00' : '';
+    if (m[1] !== 'features' || m[2] !== 'read') return '';
+    const file = TARGET_FILES.get(m[3]!);
+    const offset = parseInt(m[4]!, 16);
+    const length = parseInt(m[5]!, 16);
+    if (file === undefined) return 'E00';
+    const data = Buffer.from(file, 'utf8');
+    if (offset > data.length) return 'E00';
+    const chunk = data.subarray(offset, offset + Math.min(length, MAX_PACKET / 2));
+    const last = offset + chunk.length >= data.length;
+    return (last ? 'l' : 'm') + latin1(escapeBinary(chunk));
+  }
+
+  private vPacket(text: string): Promise<void> | void {
+    if (text.startsWith('vCont')) return this.vCont(text);
+    if (text === 'vMustReplyEmpty') return this.reply('');
+    const kill = /^vKill;([0-9a-fA-F]{1,8})$/.exec(text);
+    if (kill) {
+      if (parseInt(kill[1]!, 16) !== 1) return this.reply('E22');
+      this.reply('OK');
+      return this.kill();
+    }
+    if (text.startsWith('vKill')) return this.reply('E22');
+    return this.reply('');
+  }
+
+  // ---- lifetime --------------------------------------------------------------------------
+
+  /** Ends this connection (the server is closing). */
+  close(): void {
+    if (!this.socket.destroyed) this.socket.end();
+    this.teardown();
+  }
+
+  private teardown(): void {
+    if (this.closed) return;
+    this.closed = true;
+    this.waiting = false;
+    this.unsubscribe();
+    // gdb's breakpoints go with gdb; the guest stays as it is (running or stopped).
+    this.removeAllPoints();
+    this.opts.onClose?.();
+  }
+
+  get isClosed(): boolean {
+    return this.closed;
+  }
+}

@@ -78,6 +78,7 @@ const SUPPORTED = new Set([
   'INTEL8086', 'INTEL186', 'INTEL286', 'INTEL386', 'INTEL486', // base integer ISA
   'CPUID', 'TSC', 'MSR', 'CX8', 'CMOV', 'RDPMC', 'MULTIBYTENOP', 'SEP', // P6 additions
   'FPU', 'FPU287', 'FPU387', // x87 (FCMOV/FCOMI are FPU+CMOV)
+  'FXSR', // FXSAVE/FXRSTOR
 ]);
 // Not supported, for the record: the *_ONLY features (8086/286/386/486A-only oddities such as
 // LOADALL, XBTS/IBTS, CMPXCHG at 0F A6), FPU287XL_ONLY/FPU387SL_ONLY, SMM (RSM)

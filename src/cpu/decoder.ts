@@ -120,6 +120,7 @@ export function decode(src: ByteSource, eip: number, code32: boolean): Instr {
         case 'q': return 8;
         case 'a': return opsize * 2;
         case 's': return 6;
+        case 'f': return 512; // FXSAVE/FXRSTOR area
         default: return opsize;
       }
     };
@@ -192,6 +193,8 @@ export function decode(src: ByteSource, eip: number, code32: boolean): Instr {
     if (entry.mnem === 'mov' && instr.operands[0]?.kind === OpKind.Seg && instr.operands[0].reg === 1) valid = false;
     if (entry.mnem === 'pop' && instr.operands[0]?.kind === OpKind.Seg && instr.operands[0].reg === 1) valid = false;
     if ((entry.mnem === 'ud2' || entry.mnem === 'ud1' || entry.mnem === 'ud0')) valid = false;
+    // NP 0F AE /0, /1: FXSAVE/FXRSTOR with a 66, F2 or F3 prefix are reserved (#UD).
+    if ((entry.mnem === 'fxsave' || entry.mnem === 'fxrstor') && (opsize !== (code32 ? 4 : 2) || rep !== REP_NONE)) valid = false;
     if (entry.flags & F_STRING && instr.strSize === 0) instr.strSize = opsize;
     instr.invalid = !valid;
     instr.len = pos;

@@ -973,7 +973,7 @@ export class Helpers {
       case 2: c.cr2 = v; return;
       case 3: c.setCr3(v); return;
       case 4: {
-        const supported = 0x1 | 0x2 | 0x4 | 0x8 | 0x10 | 0x20 | 0x80 | 0x100;
+        const supported = 0x1 | 0x2 | 0x4 | 0x8 | 0x10 | 0x20 | 0x80 | 0x100 | 0x200; // 0x200: OSFXSR
         if (v & ~supported) c.raiseException(EXC_GP, 0);
         c.setCr4(v);
         return;
@@ -1126,6 +1126,14 @@ export class Helpers {
 
   fwait(): void {
     this.c.fpu.fwait();
+  }
+
+  fxsave(a: number): void {
+    this.c.fpu.fxsave(a);
+  }
+
+  fxrstor(a: number): void {
+    this.c.fpu.fxrstor(a);
   }
 
   unimplemented(eip: number, bytes: number[], what: string): void {

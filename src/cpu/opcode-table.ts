@@ -285,6 +285,7 @@ TWO_BYTE[0xa9] = op('pop', 'GS', B | F_NO_FLAGS);
 TWO_BYTE[0xab] = op('bts', 'Ev,Gv', L);
 TWO_BYTE[0xac] = op('shrd', 'Ev,Gv,Ib');
 TWO_BYTE[0xad] = op('shrd', 'Ev,Gv,CL');
+TWO_BYTE[0xae] = group([op('fxsave', 'Mf', F_NO_FLAGS), op('fxrstor', 'Mf', F_NO_FLAGS), null, null, null, null, null, null], new Array(8).fill(null));
 TWO_BYTE[0xaf] = op('imul', 'Gv,Ev');
 TWO_BYTE[0xb0] = op('cmpxchg', 'Eb,Gb', L);
 TWO_BYTE[0xb1] = op('cmpxchg', 'Ev,Gv', L);

@@ -59,6 +59,12 @@ export function emptyFpu(): FpuState {
   return { st: Array.from({ length: 8 }, () => new Array<number>(10).fill(0)), fctrl: 0x37f, fstat: 0, ftag: 0xffff, fiseg: 0, fioff: 0, foseg: 0, fooff: 0, fop: 0 };
 }
 
+/** The x87 state: ST0-ST7 in stack order, the full tag word, the last-instruction pointers. */
+export function fpuState(cpu: Cpu): FpuState {
+  const f = cpu.fpu.snapshot();
+  return { st: f.st, fctrl: f.fcw, fstat: f.fsw, ftag: f.ftw, fiseg: f.fcs, fioff: f.fip, foseg: f.fds, fooff: f.fdp, fop: f.fop };
+}
+
 export function snapshotRegisters(cpu: Cpu): RegisterSnapshot {
   return {
     gpr: Array.from(cpu.regs, (v) => v >>> 0),
@@ -78,7 +84,7 @@ export function snapshotRegisters(cpu: Cpu): RegisterSnapshot {
     cpl: cpu.cpl,
     icount: cpu.icount,
     halted: cpu.halted,
-    fpu: emptyFpu(),
+    fpu: fpuState(cpu),
     xmm: Array.from({ length: 8 }, () => new Array<number>(16).fill(0)),
     mxcsr: 0x1f80,
   };

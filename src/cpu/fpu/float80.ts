@@ -104,10 +104,14 @@ export function abs(x: F80): F80 {
 }
 
 export function bitLength(x: bigint): number {
-  if (x === 0n) return 0;
-  if (x < 0x20000000000000n) return bitLength53(Number(x));
-  const s = x.toString(16);
-  return (s.length - 1) * 4 + (32 - Math.clz32(parseInt(s[0]!, 16)));
+  if (x < 0x20000000000000n) return x <= 0n ? 0 : bitLength53(Number(x));
+  let n = 0;
+  while (x >= 0x10000000000000000n) {
+    x >>= 64n;
+    n += 64;
+  }
+  const hi = Number(x >> 32n);
+  return n + (hi ? 64 - Math.clz32(hi) : 32 - Math.clz32(Number(x)));
 }
 
 function bitLength53(n: number): number {

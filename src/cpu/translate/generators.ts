@@ -808,6 +808,19 @@ function fwait(g: CodeGen): void {
   g.emit('H.fwait();');
 }
 
+/** FXSAVE/FXRSTOR m512: #NM with CR0.EM or CR0.TS, #GP unless 16-byte aligned (in the FPU). */
+function fxsaveRestore(save: boolean): Generator {
+  return (g) => {
+    if (g.hflags & (HF_FPU_EM | HF_FPU_TS)) {
+      g.raise(EXC_NM, 0);
+      return;
+    }
+    g.prepMem(512, save);
+    g.emit(`H.${save ? 'fxsave' : 'fxrstor'}(a);`);
+    g.checkStop();
+  };
+}
+
 function unimplemented(g: CodeGen, i: Instr, what: string): void {
   g.mayFault();
   g.emit(`H.unimplemented(${i.eip}, ${JSON.stringify(i.bytes)}, ${JSON.stringify(what)});`);
@@ -973,7 +986,7 @@ export const GENERATORS: Record<string, Generator> = {
   cli: helperCall('H.cli();'),
   sti: helperCall('H.sti();', { end: true }),
   int: interrupt('int'), int3: interrupt('int3'), into: interrupt('into'), int1: interrupt('int1'),
-  hlt, nop: () => {}, fwait, x87,
+  hlt, nop: () => {}, fwait, x87, fxsave: fxsaveRestore(true), fxrstor: fxsaveRestore(false),
   daa: helperCall('H.daa();', { flags: true }), das: helperCall('H.das();', { flags: true }),
   aaa: helperCall('H.aaa();', { flags: true }), aas: helperCall('H.aas();', { flags: true }),
   aam: (g, i) => helperCall(`H.aam(${op0(i).value});`, { flags: true })(g, i),

@@ -118,6 +118,9 @@ export class PcMachine {
     this.lapic.onEoiBroadcast = (v) => this.ioapic.eoiBroadcast(v);
     const irq = (n: number): IrqLine => isaIrqLine(this.pic, this.ioapic, n);
     this.pit = new Pit8254(this.io, this.clock, { irq0: irq(0) });
+    // FERR# (an unmasked x87 exception with CR0.NE clear) is IRQ 13 on a PC.
+    const irq13 = irq(13);
+    this.cpu.fpu.onFerr = (level) => irq13.set(level !== 0);
     this.com1 = new Uart16550(this.io, this.clock, { irq: irq(4), onTransmit: config.serial ?? (() => {}) });
     this.debugcon = new DebugCon(this.io, { onOutput: config.debugcon ?? (() => {}) });
     // SeaBIOS writes its debug log to port 0x402: the same sink as 0xE9.

@@ -46,6 +46,9 @@ export async function runHeadless(guest: Guest, opts: CliOptions): Promise<numbe
       switch (stop.kind) {
         case 'exit':
           return stop.code & 0xff;
+        case 'power-off':
+          note(`guest powered off (ACPI S5) after ${machine.cpu.icount} instructions`);
+          return 0;
         case 'halted-forever':
           note(`guest halted with interrupts disabled at ${hex(machine.cpu.pc)} after ${machine.cpu.icount} instructions`);
           return 0;

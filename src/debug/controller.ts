@@ -191,6 +191,8 @@ export class DebugController {
         return { kind: 'exited', code: stop.code };
       case 'halted-forever':
         return { kind: 'halted' };
+      case 'power-off':
+        return { kind: 'exited', code: 0 };
       case 'triple-fault':
         return { kind: 'triple-fault' };
       case 'exit-request':

@@ -15,6 +15,21 @@ import { IsaDebugExit } from '../devices/isa-debug-exit.js';
 import { LocalApic, connectLocalApic } from '../devices/local-apic.js';
 import { IoApic, isaIrqLine } from '../devices/io-apic.js';
 import type { IrqLine } from '../devices/device.js';
+import { Vga } from '../devices/vga.js';
+import { PamController, PAM_SEGMENT_COUNT, type LegacyRomWindow } from '../devices/pci/pam.js';
+import { PciBus } from '../devices/pci/pci-bus.js';
+import { I440fx } from '../devices/pci/i440fx.js';
+import { Piix3Isa } from '../devices/pci/piix3-isa.js';
+import { Piix3Ide } from '../devices/pci/piix3-ide.js';
+import { Piix4Pm } from '../devices/pci/piix4-pm.js';
+import { StdVgaPci } from '../devices/pci/std-vga.js';
+import { Mc146818Rtc } from '../devices/mc146818-rtc.js';
+import { FwCfg, FW_CFG_IRQ0_OVERRIDE, FW_CFG_MAX_CPUS, FW_CFG_NB_CPUS, FW_CFG_RAM_SIZE, E820_RAM } from '../devices/fw-cfg.js';
+import { I8042 } from '../devices/i8042.js';
+import { Port92 } from '../devices/port92.js';
+import { PostPort } from '../devices/post-port.js';
+import { PcTestdev } from '../devices/pc-testdev.js';
+import { PciTestdev } from '../devices/pci/pci-testdev.js';
 import { UserError } from '../user-error.js';
 
 export interface MachineConfig {
@@ -28,6 +43,12 @@ export interface MachineConfig {
   debugcon?: (byte: number) => void;
   /** A BIOS image mapped at the top of 4 GiB (its last 128 KiB also below 1 MiB). */
   bios?: Uint8Array;
+  /** The VGA BIOS offered as the VGA's PCI option ROM (with a BIOS). */
+  vgaBios?: Uint8Array;
+  /** QEMU's pc-testdev (ports 0xE0-0xEB, 0x2000-0x2017, MMIO 0xFF000000), as -device pc-testdev. */
+  pcTestdev?: boolean;
+  /** QEMU's pci-testdev in slot 3, as -device pci-testdev. */
+  pciTestdev?: boolean;
   /** Maximum number of cached TBs before a flush. */
   maxTbs?: number;
 }
@@ -39,10 +60,12 @@ export type MachineStop =
   | { kind: 'idle' } // halted with interrupts enabled, nothing scheduled: waiting for input
   | { kind: 'halted-forever' } // halted with interrupts disabled: nothing can wake it
   | { kind: 'exit'; code: number } // isa-debug-exit
+  | { kind: 'power-off' } // ACPI S5
   | { kind: 'triple-fault' } // the machine was reset
   | { kind: 'exit-request' };
 
 const BIOS_ALIAS_SIZE = 128 * 1024;
+const LEGACY_ROM_SIZE = 128 * 1024;
 
 export class PcMachine {
   readonly events = new EventLog();
@@ -56,10 +79,26 @@ export class PcMachine {
   readonly ioapic: IoApic;
   readonly pit: Pit8254;
   readonly com1: Uart16550;
-  readonly debugcon: DebugCon;
+  readonly debugcon: DebugCon | null;
   readonly debugcon402: DebugCon;
   readonly debugExit: IsaDebugExit;
+  readonly vga: Vga;
+  readonly pam: PamController;
+  readonly pci: PciBus;
+  readonly i440fx: I440fx;
+  readonly piix3: Piix3Isa;
+  readonly ide: Piix3Ide;
+  readonly pm: Piix4Pm;
+  readonly rtc: Mc146818Rtc;
+  readonly fwCfg: FwCfg;
+  readonly kbc: I8042;
+  readonly post: PostPort;
+  readonly testdev: PcTestdev | null;
   readonly ramSize: number;
+  /** A guest-requested reset (0xCF9, 8042, port 0x92) waiting for the loop. */
+  pendingReset: string | null = null;
+  /** ACPI S5 power-off: the run ends. */
+  poweredOff = false;
   /** Set by isa-debug-exit: the process exit status QEMU would give. */
   exitCode: number | null = null;
   resets = 0;
@@ -72,22 +111,27 @@ export class PcMachine {
     if (config.bios && (biosSize % 65536 !== 0 || biosSize > 16 << 20 || biosSize < 65536)) {
       throw new UserError(`BIOS image size ${biosSize} is not a multiple of 64 KiB between 64 KiB and 16 MiB`);
     }
-    // memory_map_init: pc.ram (low and high), the legacy window, pc.bios.
-    this.phys = new PhysicalMemory(this.ramSize + biosSize);
+    // memory_map_init: pc.ram below 640 KiB and above 1 MiB, pc.bios at the top of 4 GiB,
+    // and the legacy window 0xA0000-0xFFFFF, which the PAM controller routes.
+    this.phys = new PhysicalMemory(this.ramSize + biosSize + LEGACY_ROM_SIZE);
     const ram = this.phys.allocate('pc.ram', this.ramSize);
     this.phys.mapDirect(0, 0xa0000, ram, 0, true, true);
-    // 0xA0000-0xBFFFF: the VGA window, unassigned here (reads as all ones).
-    this.phys.mapDirect(0xc0000, 0x40000, ram, 0xc0000, true, true);
     this.phys.mapDirect(0x100000, this.ramSize - 0x100000, ram, 0x100000, true, true);
+    // What PCI memory shows at 0xC0000-0xDFFFF when PAM routes there (option ROM space).
+    const pcRom = this.phys.allocate('pc.rom', LEGACY_ROM_SIZE);
+    const romWindows: LegacyRomWindow[] = [{ phys: 0xc0000, size: LEGACY_ROM_SIZE, area: pcRom, offset: 0 }];
     if (config.bios) {
-      const rom = this.phys.allocate('pc.bios', biosSize);
-      this.phys.u8.set(config.bios, rom.offset);
-      this.phys.mapDirect((0x100000000 - biosSize) >>> 0, biosSize, rom, 0, true, false);
+      const bios = this.phys.allocate('pc.bios', biosSize);
+      this.phys.u8.set(config.bios, bios.offset);
+      this.phys.mapDirect((0x100000000 - biosSize) >>> 0, biosSize, bios, 0, true, false);
       // The last 128 KiB of the BIOS also appear just below 1 MiB (isa-bios).
       const alias = Math.min(BIOS_ALIAS_SIZE, biosSize);
-      this.phys.mapDirect(0x100000 - alias, alias, rom, biosSize - alias, true, false);
-      this.phys.unmap(0x100000 - alias, alias, false, true);
+      romWindows.push({ phys: 0x100000 - alias, size: alias, area: bios, offset: biosSize - alias });
     }
+    this.vga = new Vga(this.io, { textModeAtReset: !config.bios });
+    this.pam = new PamController(this.phys, {
+      ram, rom: romWindows, vga: this.vga.lowMem, onRemap: (p, size) => this.exec?.codeWrite(p, size),
+    });
 
     this.cpu = new Cpu(this.phys, this.io);
     this.phys.onMapChange = () => this.cpu.mmu.flush();
@@ -122,7 +166,8 @@ export class PcMachine {
     const irq13 = irq(13);
     this.cpu.fpu.onFerr = (level) => irq13.set(level !== 0);
     this.com1 = new Uart16550(this.io, this.clock, { irq: irq(4), onTransmit: config.serial ?? (() => {}) });
-    this.debugcon = new DebugCon(this.io, { onOutput: config.debugcon ?? (() => {}) });
+    // QEMU's pc-testdev claims 0xE8-0xEB, so with it the 0xE9 console stays off.
+    this.debugcon = config.pcTestdev ? null : new DebugCon(this.io, { onOutput: config.debugcon ?? (() => {}) });
     // SeaBIOS writes its debug log to port 0x402: the same sink as 0xE9.
     this.debugcon402 = new DebugCon(this.io, { port: 0x402, onOutput: config.debugcon ?? (() => {}) });
     this.debugExit = new IsaDebugExit(this.io, {
@@ -132,6 +177,45 @@ export class PcMachine {
         this.cpu.requestExit();
       },
     });
+
+    // The i440FX board: PCI host bridge with PAM/SMRAM, PIIX3 (ISA bridge, IDE), PIIX4
+    // power management, standard VGA; then the ISA devices a BIOS and an OS expect.
+    const requestReset = (why: string): void => {
+      this.pendingReset = why;
+      this.exec.exitRequest = true;
+      this.cpu.requestExit();
+    };
+    this.pci = new PciBus(this.io, this.phys, { memoryHoleStart: this.ramSize });
+    this.i440fx = new I440fx(this.pci, { pam: this.pam, ramSize: this.ramSize });
+    this.piix3 = new Piix3Isa(this.io, this.pci, {
+      isaIrq: irq, setLevelTriggered: (m) => this.pic.setLevelTriggered(m), onReset: () => requestReset('reset control 0xCF9'),
+    });
+    this.ide = new Piix3Ide(this.io, this.pci, { irqPrimary: irq(14), irqSecondary: irq(15) });
+    this.pm = new Piix4Pm(this.io, this.pci, this.clock, {
+      sci: irq(9),
+      onPowerOff: () => {
+        this.poweredOff = true;
+        this.exec.exitRequest = true;
+        this.cpu.requestExit();
+      },
+    });
+    if (config.bios) new StdVgaPci(this.pci, this.vga, { rom: config.vgaBios });
+    this.rtc = new Mc146818Rtc(this.io, this.clock, { irq: irq(8) });
+    this.rtc.fillPcCmos({ belowFourG: this.ramSize });
+    this.fwCfg = new FwCfg(this.io, { phys: this.phys, onDmaWrite: (p, l) => this.exec.codeWrite(p, l) });
+    this.fwCfg.addI16(FW_CFG_NB_CPUS, 1);
+    this.fwCfg.addI16(FW_CFG_MAX_CPUS, 1);
+    this.fwCfg.addI64(FW_CFG_RAM_SIZE, this.ramSize);
+    this.fwCfg.addI32(FW_CFG_IRQ0_OVERRIDE, 1);
+    this.fwCfg.setE820([{ address: 0, length: this.ramSize, type: E820_RAM }]);
+    this.fwCfg.setBootOrder([]);
+    this.kbc = new I8042(this.io, {
+      irqKbd: irq(1), irqMouse: irq(12), setA20: (e) => this.cpu.setA20(e), onReset: () => requestReset('keyboard controller'),
+    });
+    new Port92(this.io, { setA20: (e) => this.cpu.setA20(e), onReset: () => requestReset('port 0x92') });
+    this.post = new PostPort(this.io, { log: this.events });
+    this.testdev = config.pcTestdev ? new PcTestdev(this.io, { phys: this.phys, setIrq: (line, level) => irq(line).set(level) }) : null;
+    if (config.pciTestdev) new PciTestdev(this.pci, { slot: 3 });
     this.reset('power-on');
   }
 
@@ -141,6 +225,15 @@ export class PcMachine {
     this.pic.reset();
     this.lapic.reset();
     this.ioapic.reset();
+    this.pci.reset();
+    this.rtc.reset();
+    this.fwCfg.reset();
+    this.kbc.reset();
+    this.pendingReset = null;
+    if (!this.config.bios) {
+      // No BIOS to shadow itself: the legacy window is plain RAM, as a BIOS would leave it.
+      for (let i = 0; i < PAM_SEGMENT_COUNT; i++) this.pam.setPam(i, 3);
+    }
     this.pit.reset();
     this.com1.reset();
     this.exec.tbFlush('reset');
@@ -192,6 +285,12 @@ export class PcMachine {
           return { kind: 'triple-fault' };
         case 'exit-request':
           if (this.exitCode !== null) return { kind: 'exit', code: this.exitCode };
+          if (this.poweredOff) return { kind: 'power-off' };
+          if (this.pendingReset !== null) {
+            // A guest-requested reset reboots the machine and goes on running.
+            this.reset(this.pendingReset);
+            continue;
+          }
           return { kind: 'exit-request' };
       }
     }

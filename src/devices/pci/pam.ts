@@ -1,0 +1,168 @@
+// The i440FX's legacy-memory routing (82441FX datasheet §3.2.20 PAM, §3.2.24 SMRAM),
+// applied to a PhysicalMemory. The board builds one PamController with the RAM area and
+// what sits behind the PCI side below 1 MiB; the host bridge (i440fx.ts) drives it from
+// its configuration registers.
+//
+// 0xC0000-0xFFFFF is 13 segments: 0xF0000-0xFFFFF (64 KiB, PAM0 bits 5:4) and twelve
+// 16 KiB segments from 0xC0000 (PAM1-PAM6, low nibble first). Each has two attributes:
+// RE (reads from DRAM) and WE (writes to DRAM). Reads without RE and writes without WE go
+// to PCI, which here means the ROM windows the board lists (the BIOS's last 128 KiB at
+// 0xE0000, QEMU's read-only "pc.rom" at 0xC0000) for reads, and nowhere for writes (ROM
+// ignores them). So attribute 2 (write-only) really reads ROM and writes RAM, which is
+// how a BIOS copies itself into shadow RAM; QEMU maps that case RAM for both.
+//
+// 0xA0000-0xBFFFF is the SMRAM window: with SMRAM.D_OPEN clear it decodes to the PCI side
+// (the VGA handler, or nothing), with D_OPEN set to DRAM. There is no SMM in our CPU, so
+// G_SMRAME and the SMM-mode view do not change anything (docs/decisions.md).
+import type { BackingArea, MmioHandler, PhysicalMemory } from '../../memory/physical-memory.js';
+import { PAGE_SIZE } from '../../memory/physical-memory.js';
+
+/** PAM attribute bits (per segment). */
+export const PAM_RE = 1;
+export const PAM_WE = 2;
+export const PAM_SEGMENT_COUNT = 13;
+
+export const SMRAM_BASE = 0xa0000;
+export const SMRAM_SIZE = 0x20000;
+export const PAM_BASE = 0xc0000;
+export const PAM_END = 0x100000;
+
+/** A read-only image that shows through where a segment is not routed to DRAM. */
+export interface LegacyRomWindow {
+  /** Physical address in 0xC0000-0xFFFFF (page aligned). */
+  phys: number;
+  size: number;
+  area: BackingArea;
+  /** Offset in `area` of the byte that appears at `phys`. */
+  offset: number;
+}
+
+export interface PamControllerOptions {
+  /** Guest RAM: physical address A below 1 MiB is byte A of this area. */
+  ram: BackingArea;
+  /** What PCI/ISA memory shows at 0xC0000-0xFFFFF; pages outside every window are unassigned. */
+  rom?: LegacyRomWindow[];
+  /** The device behind 0xA0000-0xBFFFF while SMRAM is closed (VGA), or none. */
+  vga?: MmioHandler | null;
+  /**
+   * Called with a physical range whose read routing changed, so translated code built from
+   * the old bytes can be dropped (the board calls the TB cache's range invalidation).
+   */
+  onRemap?: (phys: number, size: number) => void;
+}
+
+export interface PamSegmentInfo {
+  base: number;
+  size: number;
+  attr: number;
+  read: 'ram' | 'rom' | 'none';
+  write: 'ram' | 'none';
+}
+
+export interface PamInfo {
+  segments: PamSegmentInfo[];
+  smramOpen: boolean;
+  vgaWindow: 'vga' | 'ram' | 'none';
+}
+
+/** Base and size of PAM segment `i` (0: 0xF0000 64 KiB; 1-12: 0xC0000 + 16 KiB steps). */
+export function pamSegment(i: number): { base: number; size: number } {
+  return i === 0 ? { base: 0xf0000, size: 0x10000 } : { base: PAM_BASE + (i - 1) * 0x4000, size: 0x4000 };
+}
+
+export class PamController {
+  private readonly attrs = new Uint8Array(PAM_SEGMENT_COUNT);
+  private smramOpen = false;
+  private readonly ram: BackingArea;
+  private readonly rom: LegacyRomWindow[];
+  private readonly vga: MmioHandler | null;
+  onRemap: (phys: number, size: number) => void;
+
+  constructor(private readonly phys: PhysicalMemory, opts: PamControllerOptions) {
+    if (opts.ram.size < PAM_END) throw new Error('PamController: RAM must cover the first MiB');
+    this.ram = opts.ram;
+    this.rom = opts.rom ?? [];
+    this.vga = opts.vga ?? null;
+    this.onRemap = opts.onRemap ?? (() => {});
+    for (let i = 0; i < PAM_SEGMENT_COUNT; i++) this.applySegment(i, true);
+    this.applySmram(true);
+  }
+
+  /** Set segment `i`'s attribute (0-3: bit 0 RE, bit 1 WE). */
+  setPam(i: number, attr: number): void {
+    attr &= 3;
+    if (this.attrs[i] === attr) return;
+    const readChanged = ((this.attrs[i]! ^ attr) & PAM_RE) !== 0;
+    this.attrs[i] = attr;
+    this.applySegment(i, readChanged);
+  }
+
+  pam(i: number): number {
+    return this.attrs[i]!;
+  }
+
+  setSmramOpen(open: boolean): void {
+    if (open === this.smramOpen) return;
+    this.smramOpen = open;
+    this.applySmram(true);
+  }
+
+  /** Power-on routing: every segment to ROM, SMRAM closed. */
+  reset(): void {
+    for (let i = 0; i < PAM_SEGMENT_COUNT; i++) this.setPam(i, 0);
+    this.setSmramOpen(false);
+  }
+
+  private romPage(pa: number): { area: BackingArea; offset: number } | null {
+    for (const w of this.rom) {
+      if (pa >= w.phys && pa < w.phys + w.size) return { area: w.area, offset: w.offset + (pa - w.phys) };
+    }
+    return null;
+  }
+
+  private applySegment(i: number, readChanged: boolean): void {
+    const { base, size } = pamSegment(i);
+    const attr = this.attrs[i]!;
+    for (let pa = base; pa < base + size; pa += PAGE_SIZE) {
+      if (attr & PAM_RE) this.phys.mapDirect(pa, PAGE_SIZE, this.ram, pa, true, false);
+      else {
+        const r = this.romPage(pa);
+        if (r) this.phys.mapDirect(pa, PAGE_SIZE, r.area, r.offset, true, false);
+        else this.phys.unmap(pa, PAGE_SIZE, true, false);
+      }
+      if (attr & PAM_WE) this.phys.mapDirect(pa, PAGE_SIZE, this.ram, pa, false, true);
+      else this.phys.unmap(pa, PAGE_SIZE, false, true);
+    }
+    if (readChanged) this.onRemap(base, size);
+  }
+
+  private applySmram(notify: boolean): void {
+    if (this.smramOpen) this.phys.mapDirect(SMRAM_BASE, SMRAM_SIZE, this.ram, SMRAM_BASE, true, true);
+    else if (this.vga) this.phys.mapMmio(SMRAM_BASE, SMRAM_SIZE, this.vga);
+    else this.phys.unmap(SMRAM_BASE, SMRAM_SIZE);
+    if (notify) this.onRemap(SMRAM_BASE, SMRAM_SIZE);
+  }
+
+  saveState(): { attrs: number[]; smramOpen: boolean } {
+    return { attrs: Array.from(this.attrs), smramOpen: this.smramOpen };
+  }
+
+  loadState(s: { attrs: number[]; smramOpen: boolean }): void {
+    for (let i = 0; i < PAM_SEGMENT_COUNT; i++) this.setPam(i, s.attrs[i] ?? 0);
+    this.setSmramOpen(s.smramOpen);
+  }
+
+  info(): PamInfo {
+    const segments: PamSegmentInfo[] = [];
+    for (let i = 0; i < PAM_SEGMENT_COUNT; i++) {
+      const { base, size } = pamSegment(i);
+      const attr = this.attrs[i]!;
+      segments.push({
+        base, size, attr,
+        read: attr & PAM_RE ? 'ram' : this.romPage(base) ? 'rom' : 'none',
+        write: attr & PAM_WE ? 'ram' : 'none',
+      });
+    }
+    return { segments, smramOpen: this.smramOpen, vgaWindow: this.smramOpen ? 'ram' : this.vga ? 'vga' : 'none' };
+  }
+}

@@ -9,6 +9,8 @@ import { PcMachine } from '../src/machine/pc-machine.js';
 import { loadMultiboot, enterFlatProtectedMode } from '../src/boot/multiboot.js';
 import { loadBootSector } from '../src/boot/boot-sector.js';
 import { isBzImage, loadLinux } from '../src/boot/linux.js';
+import { prepareBiosKernelBoot } from '../src/boot/fw-cfg-boot.js';
+import { isElf, parseElf32 } from '../src/boot/elf.js';
 import { runHeadless } from './headless.js';
 import { runGdbSession } from './gdb-session.js';
 
@@ -58,6 +60,18 @@ export class SinkWriter {
   }
 }
 
+/** Firmware files Debian ships with QEMU and SeaBIOS (option ROMs, the VGA BIOS). */
+const FIRMWARE_DIRS = [process.env.BMBT_FIRMWARE_DIR, '/usr/share/qemu', '/usr/share/seabios'].filter((d): d is string => !!d);
+
+function findFirmware(name: string, required: boolean): Uint8Array | null {
+  for (const dir of FIRMWARE_DIRS) {
+    const p = join(dir, name);
+    if (existsSync(p)) return readFileSync(p);
+  }
+  if (required) throw new UserError(`${name} not found in ${FIRMWARE_DIRS.join(', ')} (install qemu-system-data, or set BMBT_FIRMWARE_DIR)`);
+  return null;
+}
+
 export interface Guest {
   machine: PcMachine;
   serial: SinkWriter;
@@ -76,10 +90,13 @@ export function buildGuest(opts: CliOptions, taps: GuestTaps = {}): Guest {
   const serial = new SinkWriter(opts.serial);
   const debugcon = new SinkWriter(opts.debugcon);
   const bios = opts.bios ? readInput(opts.bios, 'BIOS') : undefined;
+  // The std VGA's option ROM, as QEMU loads it (vgabios-stdvga.bin), when there is a BIOS.
+  const vgaBios = bios ? findFirmware('vgabios-stdvga.bin', false) ?? undefined : undefined;
   const tap = (put: (b: number) => void, extra?: (b: number) => void): ((b: number) => void) =>
     extra ? (b) => { put(b); extra(b); } : put;
   const machine = new PcMachine({
-    memoryMiB: opts.memoryMiB, serial: tap(serial.put, taps.serial), debugcon: tap(debugcon.put, taps.debugcon), bios, nsPerInsn: opts.nsPerInsn,
+    memoryMiB: opts.memoryMiB, serial: tap(serial.put, taps.serial), debugcon: tap(debugcon.put, taps.debugcon), bios, vgaBios,
+    nsPerInsn: opts.nsPerInsn,
   });
   let name = 'bios';
   let symbols: Guest['symbols'] = [];
@@ -94,6 +111,16 @@ export function buildGuest(opts: CliOptions, taps: GuestTaps = {}): Guest {
     }
     enterFlatProtectedMode(machine.phys, machine.cpu, opts.entry!);
     name = basename(opts.loads[0]!.path);
+  } else if (opts.kernel && bios) {
+    // With a BIOS, the kernel goes through fw_cfg and QEMU's option ROMs, as under QEMU.
+    const kernel = readInput(opts.kernel, 'kernel');
+    const initrds = opts.initrd.map((p) => ({ name: p, data: readInput(p, 'initrd') }));
+    prepareBiosKernelBoot(machine.fwCfg, {
+      kernelName: opts.kernel, kernel, cmdline: opts.append, initrds, ramSize: machine.ramSize,
+      optionRom: (n) => findFirmware(n, true)!,
+    });
+    name = basename(opts.kernel);
+    if (isElf(kernel)) symbols = parseElf32(kernel, opts.kernel).symbols;
   } else if (opts.kernel || !opts.bios) {
     const path = opts.kernel ?? DEFAULT_GUEST;
     const kernel = readInput(path, 'kernel');

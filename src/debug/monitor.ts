@@ -2,6 +2,8 @@
 // physical memory). gdb reaches them with `monitor ...` (qRcmd); the terminal UI's
 // command line calls the same function. Every answer is text; a mistake in a command is
 // an answer too, never an exception.
+import { describeLocalApic } from '../devices/local-apic.js';
+import { describeIoApic } from '../devices/io-apic.js';
 import type { DebugController } from './controller.js';
 import { formatIrq, formatMemory, formatRegisters, formatTbAt, formatTbStats, formatTlb, hex8 } from './inspect.js';
 import { disassemble } from './disassembler.js';
@@ -25,7 +27,7 @@ const HELP: [string, string][] = [
   ['info tb', 'TB cache statistics (TBs, bytes, links, flushes, invalidations, hit rate)'],
   ['info tb ADDR', 'the TBs covering ADDR: guest code, generated JavaScript, links, counts, invalidations'],
   ['info irq', 'IRQ lines, PIC state and counts, recent deliveries'],
-  ['info pic | info pit | info serial', 'device state'],
+  ['info pic | pit | serial | rtc | apic | ioapic | pci | fw_cfg | pam | vga', 'device state'],
   ['info tlb', 'page mappings one page per line, software TLB counters'],
   ['info mem', 'page mappings merged into ranges'],
   ['info breakpoints', 'breakpoints and watchpoints of every front end'],
@@ -136,6 +138,26 @@ async function info(ctl: DebugController, what: string, rest: string): Promise<s
     }
     case 'serial':
       return `COM1: ${kv({ ...m.com1.info() })}\n`;
+    case 'rtc':
+      return `${kv({ ...m.rtc.info() } as Record<string, unknown>)}\n`;
+    case 'apic':
+    case 'lapic':
+      return describeLocalApic(m.lapic.info());
+    case 'ioapic':
+      return describeIoApic(m.ioapic.info());
+    case 'pci':
+      return m.pci.devices().map((d) => describePci(d.info() as unknown as Record<string, unknown>)).join('');
+    case 'fw_cfg':
+    case 'fwcfg': {
+      const i = m.fwCfg.info() as unknown as { files?: { name: string; size: number; key?: number; select?: number }[] } & Record<string, unknown>;
+      const files = (i.files ?? []).map((f) => `  ${String(f.size).padStart(8)}  ${f.name}`);
+      const { files: _f, ...rest } = i;
+      return `${kv(rest)}\nfiles:\n${files.join('\n')}\n`;
+    }
+    case 'pam':
+      return m.pam.info().segments.map((sg) => `${hex8(sg.base)}-${hex8(sg.base + sg.size - 1)} read ${sg.read} write ${sg.write}`).join('\n') + '\n';
+    case 'vga':
+      return m.vga.textScreen().chars.join('\n').trimEnd() + '\n';
     case 'tlb':
       return infoTlbPages(ctl);
     case 'mem':
@@ -166,7 +188,7 @@ export async function runMonitorCommand(ctl: DebugController, line: string, sess
       case '?':
         return HELP.map(([c, d]) => `${c.padEnd(34)} ${d}`).join('\n') + '\n';
       case 'info':
-        if (!args[0]) throw new MonitorError('info what? (registers, tb, irq, pic, pit, serial, tlb, mem, breakpoints)');
+        if (!args[0]) throw new MonitorError('info what? (registers, tb, irq, pic, pit, serial, rtc, apic, ioapic, pci, fw_cfg, pam, vga, tlb, mem, breakpoints)');
         return await info(ctl, args[0], args.slice(1).join(' '));
       case 'tb':
         if (args[0] !== 'flush') throw new MonitorError('usage: tb flush');
@@ -204,4 +226,17 @@ export async function runMonitorCommand(ctl: DebugController, line: string, sess
     if (e instanceof MonitorError) return `error: ${e.message}\n`;
     throw e;
   }
+}
+
+function describePci(i: Record<string, unknown>): string {
+  const head = ['bdf', 'vendor', 'device', 'class', 'name'].filter((k) => k in i).map((k) => `${k}=${fmt(i[k])}`).join(' ');
+  const rest = Object.entries(i).filter(([k]) => !['bdf', 'vendor', 'device', 'class', 'name'].includes(k)).map(([k, v]) => `  ${k}: ${fmt(v)}`);
+  return `${head}\n${rest.join('\n')}\n`;
+}
+
+function fmt(v: unknown): string {
+  if (typeof v === 'number') return v > 9 ? `0x${v.toString(16)}` : String(v);
+  if (Array.isArray(v)) return `[${v.map(fmt).join(', ')}]`;
+  if (v && typeof v === 'object') return `{${Object.entries(v).map(([k, x]) => `${k}: ${fmt(x)}`).join(', ')}}`;
+  return String(v);
 }

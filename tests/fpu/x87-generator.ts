@@ -46,7 +46,8 @@ const OUT = 0x300; // stores from the sequence, 16-byte slots
 const OUT_SLOTS = 16;
 const DUMP = 0x500; // FNSAVE / FNSTSW at the end
 const SCRATCH = 0x600; // FNSTENV/FLDENV
-const CW_SLOT = 0x680;
+const CW_SLOT = 0x680; // FLDCW operands, 2 bytes each
+const CW_SLOTS = 32;
 const FXAREA = 0x700; // FXSAVE/FXRSTOR (512 bytes, 16-byte aligned)
 export const X87_WINDOW = 0x900;
 
@@ -147,6 +148,8 @@ class CaseBuilder implements Emitter {
   listing: string[] = [];
   data = new Uint8Array(X87_WINDOW);
   checks: X87Check[] = [];
+  /** FLDCW operand slots used so far */
+  cwSlots = 0;
   axStatus = false;
   /** QEMU updates FIP on FNSTSW AX (a control instruction for the SDM) */
   fipUnsure = false;
@@ -526,10 +529,14 @@ function controlOp(b: CaseBuilder): boolean {
   const k = r.pick(['fldcw', 'env', 'fnstswax', 'fwait', 'fxsave'] as const);
   switch (k) {
     case 'fldcw': {
+      // Each FLDCW reads its own slot: the generator's model of PC/RC must be the value
+      // the instruction really loads (a shared slot held only the last one).
+      if (b.cwSlots >= CW_SLOTS) return false;
+      const slot = CW_SLOT + 2 * b.cwSlots++;
       const cw = randomCw(r);
-      b.data.set(leBytes(BigInt(cw), 2), CW_SLOT);
+      b.data.set(leBytes(BigInt(cw), 2), slot);
       b.pc = (cw >> 8) & 3;
-      b.mem(0xd9, 5, CW_SLOT, `fldcw (0x${cw.toString(16)})`);
+      b.mem(0xd9, 5, slot, `fldcw (0x${cw.toString(16)})`);
       return true;
     }
     case 'env':

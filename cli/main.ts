@@ -143,6 +143,11 @@ export function buildGuest(opts: CliOptions, taps: GuestTaps = {}): Guest {
 export async function main(argv: string[]): Promise<number> {
   const opts = parseCli(argv);
   if (opts === 'help') return 0;
+  // The terminal UI and the dashboard, when there is a terminal for them (cli/tui-session.ts).
+  const { chooseUi } = await import('./tui-session.js');
+  const ui = chooseUi(opts);
+  if (ui === 'tui') return (await import('./tui-session.js')).runTuiSession(opts);
+  if (ui === 'dashboard') return (await import('./dashboard.js')).runDashboard(opts);
   const guest = buildGuest(opts);
   // --gdb without the terminal UI: the gdb server on the debugger controller.
   if (opts.gdb) return runGdbSession(guest, opts);

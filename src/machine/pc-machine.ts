@@ -230,6 +230,8 @@ export class PcMachine {
     this.fwCfg.reset();
     this.kbc.reset();
     this.pendingReset = null;
+    this.exitCode = null;
+    this.poweredOff = false;
     if (!this.config.bios) {
       // No BIOS to shadow itself: the legacy window is plain RAM, as a BIOS would leave it.
       for (let i = 0; i < PAM_SEGMENT_COUNT; i++) this.pam.setPam(i, 3);

@@ -1,0 +1,99 @@
+// `--ui tui` (the default on a terminal): the guest under the debugger controller, the
+// terminal UI on it, and the gdb server on the same controller when --gdb is given. The
+// guest's serial console goes to the UI's console pane, debugcon to its log. Ink and
+// React are loaded only here, so headless runs never pay for them.
+import type { CliOptions, Sink } from './options.js';
+import { buildGuest } from './main.js';
+import { DebugController } from '../src/debug/controller.js';
+import { UiSession } from '../ui/model/ui-session.js';
+
+function note(msg: string): void {
+  process.stderr.write(`bmbt-dbg: ${msg}\n`);
+}
+
+export type UiChoice = 'none' | 'tui' | 'dashboard';
+
+/**
+ * Which front end runs. The UI needs a terminal on both sides (keys in, frames out); when
+ * it was asked for and there is none (CI, pipes), it falls back to headless with a note.
+ */
+export function chooseUi(opts: CliOptions, io: { stdin: { isTTY?: boolean }; stdout: { isTTY?: boolean } } = process): UiChoice {
+  const terminal = Boolean(io.stdin.isTTY) && Boolean(io.stdout.isTTY);
+  const wanted = opts.command === 'dashboard' ? 'dashboard' : opts.ui;
+  if (wanted === 'none') return 'none';
+  if (wanted === 'auto') return terminal ? 'tui' : 'none';
+  if (terminal) return wanted;
+  note(`${wanted === 'dashboard' ? 'the dashboard' : '--ui tui'} needs a terminal (${io.stdout.isTTY ? 'stdin' : 'stdout'} is not one); running headless`);
+  return 'none';
+}
+
+/** stdio would draw over the UI: the console pane and the log take its place. */
+export function uiSink(s: Sink): Sink {
+  return s.kind === 'stdio' ? { kind: 'none' } : s;
+}
+
+/** Ink decides at import time whether it runs in CI (then it draws nothing until exit). */
+export function forgetCi(): void {
+  delete process.env['CI'];
+  delete process.env['CONTINUOUS_INTEGRATION'];
+}
+
+export async function runTuiSession(opts: CliOptions): Promise<number> {
+  let session: UiSession | null = null;
+  let debugconLine = '';
+  const guest = buildGuest({ ...opts, serial: uiSink(opts.serial), debugcon: uiSink(opts.debugcon) }, {
+    serial: (b) => session?.serialOutput(b),
+    debugcon: (b) => {
+      if (b !== 10) debugconLine += String.fromCharCode(b);
+      else {
+        session?.logQuiet(`debugcon: ${debugconLine}`);
+        debugconLine = '';
+      }
+    },
+  });
+  const ctl = new DebugController(guest.machine, { symbols: guest.symbols, maxInsns: opts.maxInsns });
+  const flusher = setInterval(() => {
+    guest.serial.flush();
+    guest.debugcon.flush();
+  }, 50);
+
+  let gdb: import('../gdbstub/server.js').GdbServer | null = null;
+  if (opts.gdb) {
+    const { startGdbServer } = await import('../gdbstub/server.js');
+    gdb = await startGdbServer(ctl, opts.gdb, { note: (m) => session?.logQuiet(`gdb: ${m}`) });
+  }
+  const { runMonitorCommand, newMonitorSession } = await import('../src/debug/monitor.js');
+  const monitorState = newMonitorSession();
+
+  let quit: () => void = () => {};
+  const quitted = new Promise<void>((r) => (quit = r));
+  session = new UiSession(ctl, {
+    guestName: guest.name,
+    gdbStatus: () => (gdb ? `${gdb.attached ? 'attached' : 'listening'} :${gdb.port}` : null),
+    monitor: (line) => runMonitorCommand(ctl, line, monitorState),
+    onQuit: () => quit(),
+  });
+  if (gdb) session.logQuiet(`gdb server listening on ${gdb.host}:${gdb.port}`);
+  const detach = session.attach();
+
+  forgetCi();
+  // React's development build keeps ~60 KB per frame alive (measured): a debugger left
+  // running for an hour would grow by gigabytes. React picks its build when first loaded.
+  process.env['NODE_ENV'] ??= 'production';
+  const { runTui } = await import('../ui/run-tui.js');
+  if (!opts.startPaused) ctl.resume('start');
+  try {
+    await runTui(session, quitted);
+  } finally {
+    detach();
+    clearInterval(flusher);
+    if (ctl.state === 'running') await ctl.pause('quit');
+    await gdb?.close();
+    guest.serial.flush();
+    guest.debugcon.flush();
+    process.stdin.pause();
+    process.stdin.unref?.();
+  }
+  const last = ctl.lastStop;
+  return last.kind === 'exited' ? last.code & 0xff : 0;
+}

@@ -1,0 +1,53 @@
+// `bmbt-dbg dashboard` renders its blessed-contrib widgets in a real terminal (tmux), and
+// the numbers behind them come from the running guest.
+import { afterAll, describe, expect, it } from 'vitest';
+import { TmuxTerm, skipWithoutTmux } from './support/tmux.js';
+import { DashboardModel } from '../../ui/dashboard/dashboard-model.js';
+import { WIDGET_TITLES } from '../../ui/dashboard/dashboard-view.js';
+import { sampleController } from '../../ui/testing/sample-controller.js';
+
+const terms: TmuxTerm[] = [];
+afterAll(() => {
+  for (const t of terms) t.kill();
+});
+
+describe('dashboard model', () => {
+  it('samples guest MIPS, translation rate, cache occupancy, IRQ rates and the hottest TBs of the timer sample', async () => {
+    const { ctl } = sampleController('timer');
+    let now = 0;
+    const model = new DashboardModel(ctl, () => now);
+    await ctl.continue();
+    now = 1000;
+    const s = model.sample();
+    const tbs = ctl.machine.exec.tbs;
+    expect(s.mips).toBeCloseTo(ctl.machine.cpu.icount / 1e6, 6);
+    expect(s.translationsPerSec).toBe(tbs.stats.translations);
+    expect(s.occupancy).toBeCloseTo(tbs.size / tbs.maxTbs);
+    // 100 ticks while it ran (the PIT raised IRQ 0 once more at reset, before the model started).
+    expect(s.irqPerSec[0]).toBe(100);
+    expect(s.irqPerSec.slice(1).every((r) => r === 0)).toBe(true);
+    expect(s.hottest[0]!.execCount).toBe(Math.max(...tbs.all().map((t) => t.execCount)));
+    expect(s.state).toMatch(/exited/);
+    ctl.machine.exec.tbFlush('test');
+    const log = model.drainLog();
+    expect(log).toContain(`@${ctl.machine.cpu.icount} TB flush (test): ${s.live} TBs`);
+    expect(log.some((l) => /stopped: guest exited/.test(l))).toBe(true);
+    expect(model.drainLog()).toEqual([]);
+    model.dispose();
+  });
+});
+
+describe.skipIf(skipWithoutTmux())('dashboard in tmux', () => {
+  it('renders every widget and quits on q', async () => {
+    const t = new TmuxTerm('dash');
+    terms.push(t);
+    t.start(['dashboard', '--kernel', 'samples/build/demo.elf']);
+    const s = await t.waitFor((x) => WIDGET_TITLES.every((w) => x.includes(w)), 'all widgets');
+    expect(s).toMatch(/Guest MIPS [\d.]+ \S (running|stopped|exited)/);
+    await t.waitFor(/serial: demo: tick 10, smc value 7/, 'serial lines in the event log');
+    await t.waitFor(/ \d+ +10[0-9a-f]{4} +\d+ +\w+/, 'a row of the hottest TBs');
+    t.keys('q');
+    await t.waitFor(() => t.dead(), 'exit', 5000);
+    expect(t.deadStatus()).toBe('exit 0');
+  });
+});

@@ -1,0 +1,180 @@
+// The IRQ timeline: the machine's IRQ ring (raise, lower, deliver, exception) laid out on
+// an instruction-count axis, one row per ISA line 0-15 plus rows for exceptions and for
+// delivered vectors. The ring is bounded, so old events fall off the left.
+import type { DebugController } from '../../src/debug/controller.js';
+import type { MachineEvent } from '../../src/events/machine-events.js';
+import type { IrqEventView, IrqRowView, IrqTimelineView } from './types.js';
+
+export const IRQ_KINDS = ['irq-raise', 'irq-lower', 'irq-deliver', 'exception'] as const;
+type IrqEvent = Extract<MachineEvent, { kind: (typeof IRQ_KINDS)[number] }>;
+
+export const GLYPH = { empty: '·', raise: '↑', lower: '↓', both: '↕', high: '─', deliver: '•', exception: 'E', many: '#' } as const;
+
+export interface IrqRequest {
+  /** First instruction count shown, or null to follow the newest events. */
+  start: number | null;
+  /** Instructions per column, or null to fit the events in the ring. */
+  perCol: number | null;
+  cols: number;
+  /** Rows available for lines (IRQ rows beyond this are dropped, idle ones first). */
+  rows: number;
+  /** Index of the selected event in `events`, or -1. */
+  selected: number;
+}
+
+const cache = new WeakMap<DebugController, { total: number; events: IrqEvent[] }>();
+
+/** The IRQ ring's events, oldest first (cached until the ring changes). */
+export function irqEvents(ctl: DebugController): IrqEvent[] {
+  const log = ctl.machine.events;
+  const total = log.rings.irq.total;
+  const hit = cache.get(ctl);
+  if (hit && hit.total === total) return hit.events;
+  const events = log.recent(IRQ_KINDS) as IrqEvent[];
+  cache.set(ctl, { total, events });
+  return events;
+}
+
+function pow2AtLeast(n: number): number {
+  let p = 1;
+  while (p < n) p *= 2;
+  return p;
+}
+
+export function describeIrqEvent(e: IrqEventView): string {
+  const hex = (v: number): string => `0x${v.toString(16).padStart(8, '0')}`;
+  const at = `icount ${e.icount.toLocaleString('en-US')}`;
+  switch (e.kind) {
+    case 'irq-raise':
+      return `IRQ ${e.line} raised at ${at}` + (e.delivered
+        ? ` → vector 0x${e.delivered.vector.toString(16)} delivered at icount ${e.delivered.icount.toLocaleString('en-US')}, EIP ${hex(e.delivered.eip)}`
+        : ' (not delivered yet)');
+    case 'irq-lower':
+      return `IRQ ${e.line} lowered at ${at}`;
+    case 'irq-deliver':
+      return `vector 0x${e.vector!.toString(16)}${e.line !== null ? ` (IRQ ${e.line})` : ''} delivered at ${at}, EIP ${hex(e.eip!)}`;
+    case 'exception':
+      return `exception ${e.vector}${e.errorCode !== null && e.errorCode >= 0 ? ` (error 0x${e.errorCode.toString(16)})` : ''} at ${at}, EIP ${hex(e.eip!)}`;
+  }
+}
+
+export function buildIrqTimeline(ctl: DebugController, req: IrqRequest): IrqTimelineView & { eventCount: number; start: number; perCol: number } {
+  const m = ctl.machine;
+  const events = irqEvents(ctl);
+  const info = m.pic.info();
+  const vectorBase = { master: info.master.vectorBase, slave: info.slave.vectorBase };
+  const lineOfVector = (v: number): number | null => {
+    if (v >= vectorBase.master && v < vectorBase.master + 8) return v - vectorBase.master;
+    if (v >= vectorBase.slave && v < vectorBase.slave + 8) return 8 + v - vectorBase.slave;
+    return null;
+  };
+  const cols = Math.max(8, req.cols);
+  const first = events.length ? events[0]!.icount : m.cpu.icount;
+  const now = Math.max(m.cpu.icount, events.length ? events[events.length - 1]!.icount : 0) + 1;
+  const perCol = req.perCol ?? pow2AtLeast(Math.ceil(Math.max(1, now - first) / cols));
+  let start = req.start ?? Math.max(0, now - cols * perCol);
+  start = Math.floor(start / perCol) * perCol;
+  const colOf = (icount: number): number => Math.floor((icount - start) / perCol);
+
+  const lineCells: string[][] = Array.from({ length: 16 }, () => new Array<string>(cols).fill(GLYPH.empty));
+  const exc = new Array<string>(cols).fill(GLYPH.empty);
+  const vec = new Array<string>(cols).fill(GLYPH.empty);
+  const active = new Set<number>();
+  const highFrom: (number | null)[] = new Array<number | null>(16).fill(null);
+  const put = (cells: string[], col: number, g: string): void => {
+    if (col < 0 || col >= cols) return;
+    const cur = cells[col]!;
+    if (cur === GLYPH.empty || cur === GLYPH.high) cells[col] = g;
+    else if ((cur === GLYPH.raise && g === GLYPH.lower) || (cur === GLYPH.lower && g === GLYPH.raise)) cells[col] = GLYPH.both;
+    else if (cur !== g && cur !== GLYPH.both) cells[col] = GLYPH.many;
+  };
+  const fillHigh = (line: number, fromCol: number, toCol: number): void => {
+    for (let c = Math.max(0, fromCol + 1); c < Math.min(cols, toCol); c++) if (lineCells[line]![c] === GLYPH.empty) lineCells[line]![c] = GLYPH.high;
+  };
+  for (const e of events) {
+    const col = colOf(e.icount);
+    switch (e.kind) {
+      case 'irq-raise':
+        active.add(e.line);
+        put(lineCells[e.line]!, col, GLYPH.raise);
+        highFrom[e.line] = col;
+        break;
+      case 'irq-lower':
+        active.add(e.line);
+        put(lineCells[e.line]!, col, GLYPH.lower);
+        if (highFrom[e.line] !== null) fillHigh(e.line, highFrom[e.line]!, col);
+        highFrom[e.line] = null;
+        break;
+      case 'irq-deliver':
+        put(vec, col, GLYPH.deliver);
+        break;
+      case 'exception':
+        put(exc, col, GLYPH.exception);
+        break;
+    }
+  }
+  for (let l = 0; l < 16; l++) if (highFrom[l] !== null) fillHigh(l, highFrom[l]!, colOf(now));
+
+  // The selected event, with the delivery that answered a raise.
+  let selected: IrqEventView | null = null;
+  let selLine = -2; // -1: exception row, 16: vector row
+  const sel = req.selected >= 0 && req.selected < events.length ? events[req.selected]! : null;
+  if (sel) {
+    const view: IrqEventView = { kind: sel.kind, icount: sel.icount, line: null, vector: null, eip: null, errorCode: null, delivered: null };
+    if (sel.kind === 'irq-raise' || sel.kind === 'irq-lower') {
+      view.line = sel.line;
+      selLine = sel.line;
+      if (sel.kind === 'irq-raise') {
+        for (let i = req.selected + 1; i < events.length; i++) {
+          const d = events[i]!;
+          if (d.kind === 'irq-deliver' && lineOfVector(d.vector) === sel.line) {
+            view.delivered = { icount: d.icount, eip: d.eip, vector: d.vector };
+            break;
+          }
+          if (d.kind === 'irq-raise' && d.line === sel.line) break;
+        }
+      }
+    } else if (sel.kind === 'irq-deliver') {
+      view.vector = sel.vector;
+      view.eip = sel.eip;
+      view.line = lineOfVector(sel.vector);
+      selLine = 16;
+    } else {
+      view.vector = sel.vector;
+      view.eip = sel.eip;
+      view.errorCode = sel.errorCode;
+      selLine = -1;
+    }
+    selected = view;
+  }
+  const selCol = sel ? colOf(sel.icount) : -1;
+
+  // Rows: every line when there is room, else the busy lines first.
+  const lineRows = Math.max(0, req.rows - 2);
+  let lines = Array.from({ length: 16 }, (_, i) => i);
+  if (lines.length > lineRows) {
+    const busy = lines.filter((l) => active.has(l) || info.lines[l]!.raised > 0);
+    const idle = lines.filter((l) => !busy.includes(l));
+    lines = [...busy, ...idle].slice(0, lineRows).sort((a, b) => a - b);
+  }
+  const countOf = (n: number): string => (n > 99999 ? `${Math.floor(n / 1000)}k` : String(n));
+  const rows: IrqRowView[] = lines.map((l) => ({
+    label: `IRQ${String(l).padStart(2)}`,
+    cells: lineCells[l]!.join(''),
+    selectedCol: selLine === l ? selCol : -1,
+    count: countOf(info.lines[l]!.raised),
+  }));
+  const excCount = m.events.count('exception');
+  const vecCount = m.events.count('irq-deliver');
+  rows.push({ label: 'exc', cells: exc.join(''), selectedCol: selLine === -1 ? selCol : -1, count: countOf(excCount) });
+  rows.push({ label: 'vec', cells: vec.join(''), selectedCol: selLine === 16 ? selCol : -1, count: countOf(vecCount) });
+  return {
+    start, perCol, cols, follow: req.start === null, rows, selected, totalEvents: events.length, vectorBase, eventCount: events.length,
+  };
+}
+
+/** The first column's instruction count that shows event `i` (for scrolling to a selection). */
+export function startShowing(icount: number, start: number, perCol: number, cols: number): number {
+  if (icount >= start && icount < start + cols * perCol) return start;
+  return Math.max(0, icount - Math.floor(cols / 2) * perCol);
+}

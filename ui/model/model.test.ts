@@ -1,0 +1,89 @@
+// The UI's model without Ink: keys and bindings as data, the console buffer, the command
+// line parser, the layout at 80×24 and up.
+import { describe, expect, it } from 'vitest';
+import { BINDINGS, helpLine, helpText, lookupKey } from './keymap.js';
+import { inkToKeys, keyToBytes } from './keys.js';
+import { ConsoleBuffer } from './console-buffer.js';
+import { computeLayout } from './layout.js';
+import { parseAddress } from './commands.js';
+import { FOCUS_ORDER } from './types.js';
+import { sampleController } from '../testing/sample-controller.js';
+
+const noKey = { upArrow: false, downArrow: false, leftArrow: false, rightArrow: false, pageDown: false, pageUp: false, return: false, escape: false, ctrl: false, shift: false, tab: false, backspace: false, delete: false, meta: false };
+
+describe('key bindings as data', () => {
+  it('every global command has a key, pane keys win over global ones, keys are unique per scope', () => {
+    expect(lookupKey('s', 'disasm')).toBe('stepInstruction');
+    expect(lookupKey('j', 'disasm')).toBe('cursorDown');
+    expect(lookupKey('F', 'tbs')).toBe('flushTbs');
+    expect(lookupKey('F', 'disasm')).toBeNull();
+    expect(lookupKey('escape', 'console')).toBe('leaveConsole');
+    for (const scope of new Set(BINDINGS.map((b) => b.scope))) {
+      const keys = BINDINGS.filter((b) => b.scope === scope).flatMap((b) => b.keys);
+      expect(new Set(keys).size, `duplicate key in ${scope}`).toBe(keys.length);
+    }
+  });
+
+  it('the help line fits 80 columns with every global command in it, and ? lists every binding', () => {
+    const line = helpLine('disasm').split('│')[0]!.trimEnd();
+    expect(line.length).toBeLessThanOrEqual(80);
+    for (const w of ['step', 'stepTB', 'cont', 'pause', 'break', 'pane', 'cmd', 'help', 'quit']) expect(line).toContain(w);
+    expect(helpLine('tbs')).toMatch(/│ .*Enter details.*o sort.*\/ filter/);
+    const all = helpText().flatMap((g) => g.lines).join('\n');
+    for (const b of BINDINGS) expect(all).toContain(b.help);
+    for (const p of FOCUS_ORDER) expect(helpLine(p).length).toBeGreaterThan(10);
+  });
+
+  it('Ink input bursts become one key per character; special keys map to names and bytes', () => {
+    expect(inkToKeys('sss', noKey)).toEqual(['s', 's', 's']);
+    expect(inkToKeys('hi there\r', noKey)).toEqual(['h', 'i', 'space', 't', 'h', 'e', 'r', 'e', 'return']);
+    expect(inkToKeys('', { ...noKey, upArrow: true })).toEqual(['up']);
+    expect(inkToKeys('c', { ...noKey, ctrl: true })).toEqual(['ctrl-c']);
+    expect(inkToKeys('', { ...noKey, tab: true, shift: true })).toEqual(['shift-tab']);
+    expect(inkToKeys('', { ...noKey, delete: true })).toEqual(['backspace']);
+    expect(inkToKeys('/', { ...noKey, meta: true })).toEqual(['escape', '/']);
+    expect(keyToBytes('return')).toEqual([13]);
+    expect(keyToBytes('ctrl-d')).toEqual([4]);
+    expect(keyToBytes('a')).toEqual([97]);
+    expect(keyToBytes('left')).toEqual([27, 91, 68]);
+  });
+});
+
+describe('ConsoleBuffer', () => {
+  it('handles CR LF, backspace and escape sequences, and stays bounded', () => {
+    const c = new ConsoleBuffer(3);
+    c.write(Buffer.from('echo ready\r\nhx\bi\x1b[1mthere\r\n'));
+    expect(c.tail(5)).toEqual(['echo ready', 'hithere', '']);
+    c.write(Buffer.from('a\nb\nc\n'));
+    expect(c.tail(10)).toEqual(['b', 'c', '']);
+  });
+});
+
+describe('layout', () => {
+  it('fits 80×24 and grows with the terminal', () => {
+    const small = computeLayout(80, 24, 'disasm', false);
+    expect(small.registers!.width + small.disasm!.width).toBe(80);
+    expect(small.disasm!.height + small.tab!.height).toBe(21);
+    expect(small.tabBody.height).toBeGreaterThanOrEqual(8);
+    expect(small.disasmBody.height).toBeGreaterThanOrEqual(5);
+    const big = computeLayout(160, 50, 'tbs', false);
+    expect(big.tabBody.width).toBe(160 - 34 - 2);
+    const zoomed = computeLayout(80, 24, 'tbs', true);
+    expect(zoomed.registers).toBeNull();
+    expect(zoomed.tab).toEqual({ width: 80, height: 21 });
+  });
+});
+
+describe('command-line addresses', () => {
+  it('reads numbers, symbols, registers and offsets as gdb does', () => {
+    const { ctl, symbol } = sampleController('hello');
+    expect(parseAddress(ctl, '0x100b50')).toBe(0x100b50);
+    expect(parseAddress(ctl, '*0x100b50')).toBe(0x100b50);
+    expect(parseAddress(ctl, '1051472')).toBe(1051472);
+    expect(parseAddress(ctl, 'main')).toBe(symbol('main'));
+    expect(parseAddress(ctl, 'main+0x10')).toBe(symbol('main') + 16);
+    expect(parseAddress(ctl, '$eip')).toBe(0x10000c);
+    expect(parseAddress(ctl, '$esp-4')).toBe(0x7bfc);
+    expect(parseAddress(ctl, 'nosuchsymbol')).toMatch(/no symbol/);
+  });
+});

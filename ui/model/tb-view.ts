@@ -1,0 +1,148 @@
+// The translation cache as the panes show it: one TB in detail (guest code, generated
+// JavaScript, links, counts, history), the sortable and filterable list, the statistics.
+import type { DebugController } from '../../src/debug/controller.js';
+import type { TranslationBlock } from '../../src/tb/translation-block.js';
+import { disassemble } from '../../src/debug/disassembler.js';
+import { HF_CS32 } from '../../src/cpu/cpu.js';
+import type { TbDetail, TbInspectorView, TbRow, TbSort, TbStatsView } from './types.js';
+
+const symbolMemo = new WeakMap<DebugController, Map<number, string | null>>();
+
+/** `name+off` for an address (memoised: symbols never change during a session). */
+export function symbolText(ctl: DebugController, addr: number): string | null {
+  let memo = symbolMemo.get(ctl);
+  if (!memo) symbolMemo.set(ctl, (memo = new Map()));
+  const hit = memo.get(addr);
+  if (hit !== undefined) return hit;
+  const s = ctl.symbolAt(addr);
+  const text = s ? (s.offset ? `${s.name}+${s.offset.toString(16)}` : s.name) : null;
+  if (memo.size > 100_000) memo.clear();
+  memo.set(addr, text);
+  return text;
+}
+
+/** For data addresses: the object (ELF STT_OBJECT) that contains `addr`, else symbolText. */
+export function dataSymbolText(ctl: DebugController, addr: number): string | null {
+  const obj = ctl.symbols.find((s) => s.type === 1 && addr >= s.value && addr < s.value + Math.max(1, s.size));
+  if (obj) return addr === obj.value ? obj.name : `${obj.name}+${(addr - obj.value).toString(16)}`;
+  return symbolText(ctl, addr);
+}
+
+export function tbDetail(ctl: DebugController, tb: TranslationBlock, eip: number | null = null): TbDetail {
+  const tbs = ctl.machine.exec.tbs;
+  const code32 = (tb.flags & HF_CS32) !== 0;
+  const code = disassemble(tb.bytes, tb.pc, code32 ? 32 : 16).map((l) => ({
+    addr: l.addr,
+    text: l.text,
+    bytes: l.bytes.map((b) => b.toString(16).padStart(2, '0')).join(' '),
+    eip: l.addr === eip,
+  }));
+  return {
+    id: tb.id,
+    pc: tb.pc,
+    phys: tb.phys,
+    size: tb.size,
+    ninsns: tb.ninsns,
+    execCount: tb.execCount,
+    translatedAt: tb.translatedAt,
+    valid: tb.valid,
+    invalidatedAt: tb.invalidatedAt,
+    invalidationReason: tb.invalidationReason,
+    cflags: tb.cflags,
+    symbol: symbolText(ctl, tb.pc),
+    region: tb.region ? `member ${tb.regionIndex} of a ${tb.region.members.length}-TB region` : null,
+    linksOut: tb.jmpDest.map((d) => (d ? { id: d.id, pc: d.pc } : null)),
+    linksIn: [...tb.jmpIn].map((t) => ({ id: t.id, pc: t.pc })),
+    code,
+    source: tb.source.split('\n'),
+    history: tbs.invalidated.filter((r) => r.pc === tb.pc).slice(-20).map((r) => ({ id: r.id, icount: r.icount, reason: r.reason, execCount: r.execCount })),
+  };
+}
+
+/** Like QEMU's `info jit`. */
+export function tbStats(ctl: DebugController): TbStatsView {
+  const tbs = ctl.machine.exec.tbs;
+  const s = tbs.stats;
+  const hits = s.jmpCacheHits + s.hashHits;
+  const tries = s.jmpCacheHits + s.lookups;
+  return {
+    live: tbs.size,
+    limit: tbs.maxTbs,
+    translations: s.translations,
+    invalidations: s.invalidations,
+    flushes: s.flushes,
+    chainsMade: s.chainsMade,
+    hitRate: tries > 0 ? hits / tries : 0,
+    regions: s.regionsBuilt,
+  };
+}
+
+export interface TbListRequest {
+  mode: 'live' | 'history';
+  sort: TbSort;
+  filter: string;
+  filterEditing: boolean;
+  selected: number;
+  offset: number;
+  rows: number;
+  /** Show this TB in detail (by id), or null for the list. */
+  detailId: number | null;
+  detailScroll: number;
+}
+
+function matches(row: TbRow, filter: string): boolean {
+  if (!filter) return true;
+  const f = filter.toLowerCase().replace(/^0x/, '');
+  return row.pc.toString(16).padStart(8, '0').includes(f) || (row.symbol?.toLowerCase().includes(f) ?? false) || `#${row.id}` === f;
+}
+
+export function buildTbInspector(ctl: DebugController, req: TbListRequest): TbInspectorView & { ids: number[] } {
+  const tbs = ctl.machine.exec.tbs;
+  const invCount = new Map<number, number>();
+  for (const r of tbs.invalidated) invCount.set(r.pc, (invCount.get(r.pc) ?? 0) + 1);
+  let rows: TbRow[];
+  if (req.mode === 'live') {
+    rows = tbs.all().map((tb) => ({
+      id: tb.id, pc: tb.pc, symbol: null, ninsns: tb.ninsns, size: tb.size, execCount: tb.execCount,
+      translatedAt: tb.translatedAt, linksIn: tb.jmpIn.size, linksOut: (tb.jmpDest[0] ? 1 : 0) + (tb.jmpDest[1] ? 1 : 0),
+      invalidations: invCount.get(tb.pc) ?? 0, inRegion: tb.region !== null,
+    }));
+  } else {
+    rows = tbs.invalidated.map((r) => ({
+      id: r.id, pc: r.pc, symbol: null, ninsns: 0, size: 0, execCount: r.execCount, translatedAt: -1,
+      linksIn: 0, linksOut: 0, invalidations: invCount.get(r.pc) ?? 0, inRegion: false, invalidatedAt: r.icount, reason: r.reason,
+    }));
+  }
+  if (req.filter) {
+    for (const r of rows) r.symbol = symbolText(ctl, r.pc);
+    rows = rows.filter((r) => matches(r, req.filter));
+  }
+  const key = req.mode === 'history' && req.sort === 'recent' ? (r: TbRow) => r.invalidatedAt ?? 0 : null;
+  switch (req.sort) {
+    case 'execs':
+      rows.sort((a, b) => b.execCount - a.execCount || a.pc - b.pc);
+      break;
+    case 'recent':
+      rows.sort(key ? (a, b) => key(b) - key(a) || b.id - a.id : (a, b) => b.translatedAt - a.translatedAt || b.id - a.id);
+      break;
+    case 'address':
+      rows.sort((a, b) => a.pc - b.pc || a.id - b.id);
+      break;
+  }
+  const total = rows.length;
+  const selected = Math.max(0, Math.min(req.selected, total - 1));
+  const visible = Math.max(1, req.rows);
+  let offset = Math.max(0, Math.min(req.offset, Math.max(0, total - visible)));
+  if (selected < offset) offset = selected;
+  if (selected >= offset + visible) offset = selected - visible + 1;
+  let detail: TbDetail | null = null;
+  if (req.detailId !== null) {
+    const tb = tbs.findById(req.detailId);
+    if (tb) detail = tbDetail(ctl, tb, ctl.machine.cpu.pc);
+  }
+  return {
+    mode: req.mode, sort: req.sort, filter: req.filter, filterEditing: req.filterEditing, total, offset, selected,
+    rows: rows.slice(offset, offset + visible).map((r) => ({ ...r, symbol: r.symbol ?? symbolText(ctl, r.pc) })), stats: tbStats(ctl), detail, detailScroll: req.detailScroll,
+    ids: rows.map((r) => r.id),
+  };
+}

@@ -1,0 +1,68 @@
+// The session publishes snapshots at most ~30 times a second however fast keys come,
+// about 5 times a second while the guest runs with nothing typed, and never per TB.
+import { describe, expect, it } from 'vitest';
+import { UiSession } from './ui-session.js';
+import { sampleController } from '../testing/sample-controller.js';
+import { PcMachine } from '../../src/machine/pc-machine.js';
+import { enterFlatProtectedMode } from '../../src/boot/multiboot.js';
+import { DebugController } from '../../src/debug/controller.js';
+
+/** inc eax; add ebx,eax; xor ecx,ebx; rol edx,1; add edx,ecx; jmp back: runs forever. */
+function spinController(): DebugController {
+  const m = new PcMachine({});
+  m.phys.load(0x100000, Uint8Array.from([0x40, 0x01, 0xc3, 0x31, 0xd9, 0xd1, 0xc2, 0x01, 0xca, 0xeb, 0xf5]));
+  enterFlatProtectedMode(m.phys, m.cpu, 0x100000);
+  return new DebugController(m);
+}
+
+const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
+
+describe('UiSession publishing', () => {
+  it('caps redraws at ~30/s under a storm of keys and runs ~5/s while the guest runs', async () => {
+    const ctl = spinController();
+    const session = new UiSession(ctl, { columns: 120, rows: 40 });
+    session.attach();
+    let published = 0;
+    session.subscribe(() => published++);
+    ctl.resume('test');
+    await sleep(300);
+    // Running, nothing typed: the ticker draws about 5 frames a second.
+    published = 0;
+    await sleep(2000);
+    expect(published).toBeGreaterThanOrEqual(6);
+    expect(published).toBeLessThanOrEqual(12);
+    // Hundreds of keys a second (cursor moves, pane switches): still at most ~30 frames/s.
+    published = 0;
+    const t0 = Date.now();
+    while (Date.now() - t0 < 1000) {
+      session.handleKeys(['3', '4', 'j', '2']);
+      await sleep(2);
+    }
+    await sleep(50);
+    expect(published).toBeGreaterThan(10);
+    expect(published).toBeLessThanOrEqual(32);
+    // Millions of TBs ran meanwhile.
+    expect(ctl.machine.exec.tbs.all().reduce((n, t) => n + t.execCount, 0)).toBeGreaterThan(1000);
+    await ctl.pause('test');
+    session.dispose();
+  });
+
+  it('redraws on a stop at once, with the registers of the previous stop for highlighting', async () => {
+    const { ctl, symbol } = sampleController('hello');
+    const session = new UiSession(ctl, { columns: 100, rows: 30 });
+    session.attach();
+    const snaps: number[] = [];
+    session.subscribe((s) => snaps.push(s.registers.cur.eip));
+    ctl.addBreakpoint(symbol('main'));
+    await ctl.continue();
+    await sleep(60);
+    expect(snaps.at(-1)).toBe(symbol('main'));
+    await ctl.stepInstruction(1);
+    await sleep(60);
+    const snap = session.getSnapshot();
+    expect(snap.registers.cur.eip).toBe(symbol('main') + 4);
+    expect(snap.registers.prev!.eip).toBe(symbol('main'));
+    expect(snap.status.reason).toBe('stepped to 0x00100b54 <main+4>');
+    session.dispose();
+  });
+});

@@ -1,0 +1,716 @@
+// The UI's container: owns the UI state (focus, cursors, selections, the command line,
+// the console and the log), turns keys into actions on the DebugController, and
+// publishes snapshots of the machine for the panes at most ~30 times a second (fewer
+// while the guest runs), never once per TB. It knows nothing about Ink or React, so it
+// is driven the same way by the terminal, by tests and by the benchmark.
+import type { DebugController, StopReason, ControllerEvent } from '../../src/debug/controller.js';
+import type { RegisterSnapshot } from '../../src/debug/registers.js';
+import { hex8 } from '../../src/debug/inspect.js';
+import { ConsoleBuffer } from './console-buffer.js';
+import { BINDINGS, helpLine, helpText, lookupKey, type Command } from './keymap.js';
+import { keyToBytes } from './keys.js';
+import { computeLayout } from './layout.js';
+import { buildDisasm, tbAtEip } from './disasm-view.js';
+import { buildTbInspector, tbDetail } from './tb-view.js';
+import { buildIrqTimeline, irqEvents, startShowing } from './irq-view.js';
+import { buildMemory, FOLLOW_REGISTERS } from './memory-view.js';
+import { buildBreakpoints, breakpointRows } from './breakpoints-view.js';
+import { COMMAND_HELP, runCommand, type CommandHost } from './commands.js';
+import { FOCUS_ORDER, TAB_PANES, type PaneId, type PaneSnapshot, type TbSort, type UiSnapshot } from './types.js';
+
+export interface UiSessionOptions {
+  guestName?: string;
+  /** gdb status for the status line ("attached :1234", "listening :1234"), or null. */
+  gdbStatus?: () => string | null;
+  /** The monitor interpreter (gdb's `monitor` commands), when built in. */
+  monitor?: (line: string) => Promise<string | null>;
+  /** Redraws per second at most (keys, stops). */
+  maxFps?: number;
+  /** Redraws per second while the guest runs with nothing typed. */
+  runningFps?: number;
+  columns?: number;
+  rows?: number;
+  onQuit?: () => void;
+  /** Timers; tests pass fakes. */
+  now?: () => number;
+}
+
+export type SnapshotListener = (s: UiSnapshot) => void;
+
+const SORTS: readonly TbSort[] = ['execs', 'recent', 'address'];
+
+/** A stop reason in words, with the symbol where there is one. */
+export function describeStop(ctl: DebugController, r: StopReason): string {
+  const at = (pc: number): string => {
+    const s = ctl.symbolAt(pc);
+    return `0x${hex8(pc)}${s ? ` <${s.name}${s.offset ? `+${s.offset.toString(16)}` : ''}>` : ''}`;
+  };
+  switch (r.kind) {
+    case 'initial': return 'paused at start';
+    case 'breakpoint': return `breakpoint ${r.id} at ${at(r.pc)}`;
+    case 'watchpoint': return `${r.watch} ${r.id} hit at 0x${hex8(r.addr)}`;
+    case 'step': return `stepped to ${at(ctl.machine.cpu.pc)}`;
+    case 'interrupt': return `paused by ${r.by}`;
+    case 'exited': return `guest exited (isa-debug-exit status ${r.code})`;
+    case 'halted': return 'guest halted with interrupts off';
+    case 'triple-fault': return 'triple fault: the machine was reset';
+    case 'budget': return 'instruction budget reached (--max-insns)';
+    case 'killed': return 'killed';
+  }
+}
+
+export class UiSession implements CommandHost {
+  columns: number;
+  rows: number;
+  focus: PaneId = 'disasm';
+  tab: PaneId = 'console';
+  zoom = false;
+  help = false;
+  private helpScroll = 0;
+  readonly console = new ConsoleBuffer();
+  private readonly logLines: string[] = [];
+  private message: string | null = null;
+  private cmd = { active: false, text: '', history: [] as string[], index: -1 };
+
+  // Pane state.
+  private dis = { cursor: null as number | null, top: null as number | null, addrs: [] as number[], rows: 1 };
+  private tbScroll = 0;
+  private tbs = {
+    mode: 'live' as 'live' | 'history', sort: 'execs' as TbSort, filter: '', filterEditing: false, selected: 0, offset: 0,
+    detailId: null as number | null, detailScroll: 0, ids: [] as number[], rows: 1, pcs: [] as number[],
+  };
+  private irq = { start: null as number | null, perCol: null as number | null, selected: -1, shownStart: 0, shownPerCol: 1, cols: 1 };
+  private bpSelected = 0;
+  private mem = { addr: 0, physical: false, follow: 'esp' as string | null, lines: 1 };
+  private logScroll = 0;
+
+  // Registers at the last two stops (changes are highlighted).
+  private lastStopRegs: RegisterSnapshot;
+  private prevStopRegs: RegisterSnapshot | null = null;
+  private run = { t0: 0, i0: 0, mips: 0 };
+
+  private readonly listeners = new Set<SnapshotListener>();
+  private snapshot: UiSnapshot;
+  private seq = 0;
+  private lastPublish = -Infinity;
+  private timer: ReturnType<typeof setTimeout> | null = null;
+  private ticker: ReturnType<typeof setInterval> | null = null;
+  private idleTicker: ReturnType<typeof setInterval> | null = null;
+  private queue: Promise<void> = Promise.resolve();
+  private unsubscribe: (() => void) | null = null;
+  private readonly now: () => number;
+  quitting = false;
+  /** Snapshots built (for the benchmark). */
+  builds = 0;
+  buildMs = 0;
+
+  constructor(readonly ctl: DebugController, private readonly opts: UiSessionOptions = {}) {
+    this.columns = opts.columns ?? 120;
+    this.rows = opts.rows ?? 40;
+    this.now = opts.now ?? (() => performance.now());
+    this.lastStopRegs = ctl.registersNow();
+    this.snapshot = this.build();
+  }
+
+  // ---- wiring ------------------------------------------------------------------------------
+
+  /** Follow the controller's events; returns the detach function. */
+  attach(): () => void {
+    const off = this.ctl.subscribe((e) => this.onControllerEvent(e));
+    this.unsubscribe = off;
+    // A stopped machine can still change under us (gdb writes registers or memory, a
+    // debugger attaches): look again twice a second.
+    this.idleTicker = setInterval(() => {
+      if (this.ctl.state !== 'running') this.schedule('tick');
+    }, 500);
+    this.idleTicker.unref?.();
+    if (this.ctl.state === 'running') this.onControllerEvent({ type: 'resume', by: 'debugger' });
+    return () => this.dispose();
+  }
+
+  dispose(): void {
+    this.unsubscribe?.();
+    this.unsubscribe = null;
+    if (this.timer) clearTimeout(this.timer);
+    if (this.ticker) clearInterval(this.ticker);
+    if (this.idleTicker) clearInterval(this.idleTicker);
+    this.timer = null;
+    this.ticker = null;
+    this.idleTicker = null;
+  }
+
+  private onControllerEvent(e: ControllerEvent): void {
+    switch (e.type) {
+      case 'resume':
+        this.run.t0 = this.now();
+        this.run.i0 = this.ctl.machine.cpu.icount;
+        if (this.ctl.state === 'running' && !this.ticker) {
+          this.ticker = setInterval(() => this.schedule('tick'), 1000 / (this.opts.runningFps ?? 5));
+        }
+        // Not at once: a key that resumed has its frame scheduled already, and a short run
+        // (a step, a few milliseconds to the next breakpoint) should not pay for a frame.
+        this.schedule('tick');
+        break;
+      case 'stop': {
+        if (this.ticker) clearInterval(this.ticker);
+        this.ticker = null;
+        const dt = this.now() - this.run.t0;
+        if (dt > 50) this.run.mips = ((this.ctl.machine.cpu.icount - this.run.i0) / dt) * 1000;
+        this.prevStopRegs = this.lastStopRegs;
+        this.lastStopRegs = this.ctl.registersNow();
+        this.dis.cursor = null;
+        if (e.reason.kind !== 'step') this.log(`stopped: ${describeStop(this.ctl, e.reason)}`);
+        this.schedule('stop');
+        break;
+      }
+      case 'breakpoints':
+        this.schedule('key');
+        break;
+      case 'output':
+        break;
+    }
+  }
+
+  /** Serial output of the guest (one byte). */
+  serialOutput(byte: number): void {
+    this.console.push(byte);
+    this.schedule('output');
+  }
+
+  subscribe(l: SnapshotListener): () => void {
+    this.listeners.add(l);
+    return () => this.listeners.delete(l);
+  }
+
+  getSnapshot(): UiSnapshot {
+    return this.snapshot;
+  }
+
+  resize(columns: number, rows: number): void {
+    if (columns === this.columns && rows === this.rows) return;
+    this.columns = columns;
+    this.rows = rows;
+    this.schedule('key');
+  }
+
+  // ---- publishing --------------------------------------------------------------------------
+
+  /** Publish a snapshot soon: at most maxFps a second, runningFps for output and ticks while running. */
+  schedule(why: 'key' | 'stop' | 'output' | 'tick'): void {
+    if (this.quitting) return;
+    const fast = why === 'key' || why === 'stop' || this.ctl.state !== 'running';
+    const interval = 1000 / (fast ? (this.opts.maxFps ?? 30) : (this.opts.runningFps ?? 5));
+    // While running, the first frame comes one interval after the resume: a run that ends
+    // sooner (a step, a short continue) goes straight to the frame of its stop.
+    const since = fast ? this.lastPublish : Math.max(this.lastPublish, this.run.t0);
+    const wait = Math.max(0, since + interval - this.now());
+    if (this.timer) {
+      if (!fast) return;
+      clearTimeout(this.timer);
+    }
+    this.timer = setTimeout(() => {
+      this.timer = null;
+      this.publishNow();
+    }, wait);
+  }
+
+  /** Build and push a snapshot now (tests call this directly). */
+  publishNow(): UiSnapshot {
+    this.lastPublish = this.now();
+    const snap = this.build();
+    // Nothing changed (a stopped machine looked at again): no frame to draw.
+    const signature = JSON.stringify({ ...snap, seq: 0 });
+    if (signature === this.lastSignature) return this.snapshot;
+    this.lastSignature = signature;
+    this.snapshot = snap;
+    for (const l of [...this.listeners]) l(this.snapshot);
+    return this.snapshot;
+  }
+
+  private lastSignature = '';
+
+  private build(): UiSnapshot {
+    const t0 = performance.now();
+    const ctl = this.ctl;
+    const cpu = ctl.machine.cpu;
+    const layout = computeLayout(this.columns, this.rows, this.focus, this.zoom);
+    const running = ctl.state === 'running';
+    const status = {
+      state: ctl.state,
+      reason: running ? '' : describeStop(ctl, ctl.lastStop),
+      icount: cpu.icount,
+      mips: running ? ctl.mips : this.run.mips,
+      gdb: this.opts.gdbStatus?.() ?? null,
+      guest: this.opts.guestName ?? '',
+      halted: cpu.halted,
+    };
+    const registers = {
+      cur: ctl.registersNow(),
+      prev: running ? this.lastStopRegs : this.prevStopRegs,
+      running,
+    };
+    this.dis.rows = layout.disasmBody.height;
+    const d = buildDisasm(ctl, { cursor: this.dis.cursor ?? cpu.pc, top: this.dis.top, rows: this.dis.rows });
+    this.dis.addrs = d.addrs;
+    this.dis.top = d.top;
+    const disasm = { rows: d.rows, eip: d.eip, cursor: d.cursor, tb: d.tb, bitness: d.bitness };
+    let pane: PaneSnapshot | null = null;
+    if (layout.tab) pane = this.buildPane(layout.tabBody.width, layout.tabBody.height);
+    const snap: UiSnapshot = {
+      seq: ++this.seq,
+      columns: this.columns,
+      rows: this.rows,
+      focus: this.focus,
+      tab: this.tab,
+      zoom: this.zoom,
+      help: this.help,
+      helpScroll: this.helpScroll,
+      status,
+      registers,
+      disasm,
+      pane,
+      commandLine: { active: this.cmd.active, text: this.cmd.text },
+      message: this.message,
+      helpLine: helpLine(this.focus),
+      helpText: this.help ? [...helpText(BINDINGS), { title: 'command line (:)', lines: COMMAND_HELP }] : [],
+    };
+    this.builds++;
+    this.buildMs += performance.now() - t0;
+    return snap;
+  }
+
+  private buildPane(width: number, height: number): PaneSnapshot {
+    const ctl = this.ctl;
+    switch (this.tab) {
+      case 'console':
+      default:
+        return { id: 'console', view: { lines: this.console.tail(height), sent: this.consoleSent } };
+      case 'tb': {
+        const { tb, how } = tbAtEip(ctl);
+        return { id: 'tb', view: { tb: tb ? tbDetail(ctl, tb, ctl.machine.cpu.pc) : null, how, scroll: this.tbScroll } };
+      }
+      case 'tbs': {
+        this.tbs.rows = Math.max(1, height - 3);
+        const v = buildTbInspector(ctl, { ...this.tbs, rows: this.tbs.rows });
+        this.tbs.ids = v.ids;
+        this.tbs.selected = v.selected;
+        this.tbs.offset = v.offset;
+        this.tbs.pcs = v.rows.map((r) => r.pc);
+        const { ids: _ids, ...view } = v;
+        if (this.tbs.detailId !== null && !view.detail) this.tbs.detailId = null;
+        return { id: 'tbs', view };
+      }
+      case 'irq': {
+        const cols = Math.max(8, width - 12);
+        this.irq.cols = cols;
+        const v = buildIrqTimeline(ctl, { start: this.irq.start, perCol: this.irq.perCol, cols, rows: height - 2, selected: this.irq.selected });
+        this.irq.shownStart = v.start;
+        this.irq.shownPerCol = v.perCol;
+        const { eventCount: _n, ...view } = v;
+        return { id: 'irq', view };
+      }
+      case 'bps': {
+        const v = buildBreakpoints(ctl, this.bpSelected);
+        this.bpSelected = v.selected;
+        return { id: 'bps', view: v };
+      }
+      case 'mem': {
+        this.mem.lines = height;
+        return { id: 'mem', view: buildMemory(ctl, this.mem) };
+      }
+      case 'log': {
+        const end = Math.max(0, this.logLines.length - this.logScroll);
+        return { id: 'log', view: { lines: this.logLines.slice(Math.max(0, end - height), end) } };
+      }
+    }
+  }
+
+  private consoleSent = 0;
+
+  // ---- keys --------------------------------------------------------------------------------
+
+  handleKeys(keys: readonly string[]): void {
+    for (const k of keys) this.handleKey(k);
+  }
+
+  handleKey(key: string): void {
+    if (this.quitting) return;
+    this.schedule('key');
+    if (key === 'ctrl-c') return this.quit();
+    if (this.help) {
+      const d = key === 'down' || key === 'j' ? 1 : key === 'up' || key === 'k' ? -1 : key === 'pagedown' ? 10 : key === 'pageup' ? -10 : 0;
+      if (d) this.helpScroll = Math.max(0, this.helpScroll + d);
+      else this.help = false;
+      return;
+    }
+    if (this.cmd.active) return this.editCommand(key);
+    if (this.focus === 'tbs' && this.tbs.filterEditing) return this.editFilter(key);
+    if (this.focus === 'console') {
+      if (key === 'escape') {
+        this.focus = 'disasm';
+        return;
+      }
+      const bytes = keyToBytes(key);
+      if (bytes.length) {
+        this.ctl.machine.serialInput(bytes);
+        this.consoleSent += bytes.length;
+        this.ctl.kick();
+      }
+      return;
+    }
+    this.message = null;
+    const command = lookupKey(key, this.focus);
+    if (command) this.execute(command);
+  }
+
+  private editCommand(key: string): void {
+    const c = this.cmd;
+    switch (key) {
+      case 'return': {
+        const line = c.text;
+        c.active = false;
+        c.text = '';
+        if (line.trim()) {
+          c.history.push(line);
+          if (c.history.length > 100) c.history.shift();
+        }
+        c.index = -1;
+        this.logLines.push(`(bmbt) ${line}`);
+        this.enqueue(() => runCommand(this, line));
+        return;
+      }
+      case 'escape':
+        c.active = false;
+        c.text = '';
+        return;
+      case 'backspace':
+        if (c.text === '') c.active = false;
+        c.text = c.text.slice(0, -1);
+        return;
+      case 'up':
+        if (c.history.length === 0) return;
+        c.index = c.index < 0 ? c.history.length - 1 : Math.max(0, c.index - 1);
+        c.text = c.history[c.index]!;
+        return;
+      case 'down':
+        if (c.index < 0) return;
+        c.index++;
+        if (c.index >= c.history.length) {
+          c.index = -1;
+          c.text = '';
+        } else c.text = c.history[c.index]!;
+        return;
+      case 'space':
+        c.text += ' ';
+        return;
+      default:
+        if ([...key].length === 1) c.text += key;
+    }
+  }
+
+  private editFilter(key: string): void {
+    const t = this.tbs;
+    if (key === 'return' || key === 'escape') t.filterEditing = false;
+    else if (key === 'backspace') t.filter = t.filter.slice(0, -1);
+    else if (key === 'space') t.filter += ' ';
+    else if ([...key].length === 1) t.filter += key;
+    t.selected = 0;
+    t.offset = 0;
+  }
+
+  private focusPane(p: PaneId): void {
+    this.focus = p;
+    if (TAB_PANES.includes(p)) this.tab = p;
+  }
+
+  private execute(command: Command): void {
+    const ctl = this.ctl;
+    switch (command) {
+      case 'stepInstruction': return void this.stepInstruction(1);
+      case 'stepBlock': return void this.stepBlock(1);
+      case 'continue': return this.continueGuest();
+      case 'pause': return void this.pauseGuest();
+      case 'toggleBreakpoint': {
+        const addr = this.dis.cursor ?? ctl.machine.cpu.pc;
+        if (ctl.breakpoints().some((b) => b.addr === addr)) {
+          ctl.removeBreakpoint(addr);
+          this.log(`breakpoint at 0x${hex8(addr)} removed`);
+        } else {
+          const bp = ctl.addBreakpoint(addr, { owner: 'ui' });
+          this.log(`Breakpoint ${bp.id} at 0x${hex8(addr)}`);
+        }
+        return;
+      }
+      case 'nextPane':
+      case 'prevPane': {
+        const i = FOCUS_ORDER.indexOf(this.focus);
+        const n = FOCUS_ORDER.length;
+        return this.focusPane(FOCUS_ORDER[(i + (command === 'nextPane' ? 1 : n - 1)) % n]!);
+      }
+      case 'focusConsole': return this.focusPane('console');
+      case 'focusTb': return this.focusPane('tb');
+      case 'focusTbs': return this.focusPane('tbs');
+      case 'focusIrq': return this.focusPane('irq');
+      case 'focusBps': return this.focusPane('bps');
+      case 'focusMem': return this.focusPane('mem');
+      case 'focusLog': return this.focusPane('log');
+      case 'focusDisasm': return this.focusPane('disasm');
+      case 'zoom':
+        this.zoom = !this.zoom;
+        return;
+      case 'commandLine':
+        this.cmd.active = true;
+        this.cmd.text = '';
+        return;
+      case 'help':
+        this.help = true;
+        this.helpScroll = 0;
+        return;
+      case 'quit': return this.quit();
+      case 'cursorUp': return this.move(-1);
+      case 'cursorDown': return this.move(1);
+      case 'pageUp': return this.move(-this.page());
+      case 'pageDown': return this.move(this.page());
+      case 'cursorHome':
+        this.dis.cursor = null;
+        return;
+      case 'open': {
+        if (this.tbs.detailId !== null) return;
+        const id = this.tbs.ids[this.tbs.selected];
+        if (id === undefined) return;
+        if (this.tbs.mode === 'live') this.tbs.detailId = id;
+        else {
+          const pc = this.tbs.pcs[this.tbs.selected - this.tbs.offset];
+          const live = pc !== undefined ? ctl.machine.exec.tbs.findByLinear(pc).find((t) => t.pc === pc) : undefined;
+          if (live) this.tbs.detailId = live.id;
+          else this.message = 'no live TB at that address now';
+        }
+        this.tbs.detailScroll = 0;
+        return;
+      }
+      case 'back':
+        this.tbs.detailId = null;
+        return;
+      case 'sortTbs':
+        this.tbs.sort = SORTS[(SORTS.indexOf(this.tbs.sort) + 1) % SORTS.length]!;
+        this.tbs.selected = 0;
+        return;
+      case 'filterTbs':
+        this.tbs.filterEditing = true;
+        this.tbs.filter = '';
+        this.tbs.detailId = null;
+        return;
+      case 'historyTbs':
+        this.tbs.mode = this.tbs.mode === 'live' ? 'history' : 'live';
+        this.tbs.selected = 0;
+        this.tbs.detailId = null;
+        if (this.tbs.mode === 'history') this.tbs.sort = 'recent';
+        return;
+      case 'flushTbs': return this.flushTbs();
+      case 'zoomIn':
+      case 'zoomOut': {
+        const per = this.irq.shownPerCol;
+        const next = command === 'zoomIn' ? Math.max(1, per / 2) : per * 2;
+        // Keep the selected event (or the middle) where it is.
+        const events = irqEvents(ctl);
+        const sel = events[this.irq.selected];
+        const pivot = sel ? sel.icount : this.irq.shownStart + (this.irq.cols * per) / 2;
+        this.irq.perCol = next;
+        if (this.irq.start !== null || sel) this.irq.start = Math.max(0, pivot - (this.irq.cols * next) / 2);
+        return;
+      }
+      case 'scrollLeft':
+      case 'scrollRight': {
+        const span = this.irq.cols * this.irq.shownPerCol;
+        const delta = Math.floor(span / 4) * (command === 'scrollLeft' ? -1 : 1);
+        this.irq.perCol = this.irq.shownPerCol;
+        this.irq.start = Math.max(0, this.irq.shownStart + delta);
+        return;
+      }
+      case 'prevEvent':
+      case 'nextEvent': {
+        const events = irqEvents(ctl);
+        if (events.length === 0) return;
+        let i = this.irq.selected;
+        if (i < 0 || i >= events.length) {
+          // Start from the newest event on screen.
+          const end = this.irq.shownStart + this.irq.cols * this.irq.shownPerCol;
+          i = events.length - 1;
+          while (i > 0 && events[i]!.icount >= end) i--;
+        } else i = Math.max(0, Math.min(events.length - 1, i + (command === 'nextEvent' ? 1 : -1)));
+        this.irq.selected = i;
+        this.irq.perCol = this.irq.shownPerCol;
+        this.irq.start = startShowing(events[i]!.icount, this.irq.shownStart, this.irq.shownPerCol, this.irq.cols);
+        return;
+      }
+      case 'follow':
+        this.irq.start = null;
+        this.irq.perCol = null;
+        this.irq.selected = -1;
+        return;
+      case 'deleteBreakpoint': {
+        const row = breakpointRows(ctl)[this.bpSelected];
+        if (row) {
+          ctl.removeBreakpointById(row.id);
+          this.log(`deleted ${row.id}`);
+        }
+        return;
+      }
+      case 'togglePhysical':
+        this.mem.physical = !this.mem.physical;
+        return;
+      case 'followRegister': {
+        const regs = [...FOLLOW_REGISTERS, null];
+        const i = regs.indexOf(this.mem.follow as (typeof regs)[number]);
+        if (this.mem.follow) this.mem.addr = this.snapshot.pane?.id === 'mem' ? this.snapshot.pane.view.addr : this.mem.addr;
+        this.mem.follow = regs[(i + 1) % regs.length]!;
+        return;
+      }
+      case 'leaveConsole':
+        this.focus = 'disasm';
+        return;
+    }
+  }
+
+  private page(): number {
+    switch (this.focus) {
+      case 'disasm': return Math.max(1, this.dis.rows - 2);
+      case 'tbs': return Math.max(1, this.tbs.rows - 1);
+      case 'mem': return Math.max(1, this.mem.lines - 1);
+      default: return 10;
+    }
+  }
+
+  private move(delta: number): void {
+    switch (this.focus) {
+      case 'disasm': {
+        const addrs = this.dis.addrs;
+        const cur = this.dis.cursor ?? this.ctl.machine.cpu.pc;
+        const i = addrs.indexOf(cur);
+        if (i < 0) return;
+        const j = Math.max(0, Math.min(addrs.length - 1, i + delta));
+        this.dis.cursor = addrs[j]!;
+        return;
+      }
+      case 'tb':
+        this.tbScroll = Math.max(0, this.tbScroll + delta);
+        return;
+      case 'tbs':
+        if (this.tbs.detailId !== null) this.tbs.detailScroll = Math.max(0, this.tbs.detailScroll + delta);
+        else this.tbs.selected = Math.max(0, Math.min(this.tbs.ids.length - 1, this.tbs.selected + delta));
+        return;
+      case 'bps':
+        this.bpSelected = Math.max(0, this.bpSelected + delta);
+        return;
+      case 'mem':
+        if (this.mem.follow) {
+          this.mem.addr = this.snapshot.pane?.id === 'mem' ? this.snapshot.pane.view.addr : this.mem.addr;
+          this.mem.follow = null;
+        }
+        this.mem.addr = (this.mem.addr + delta * 16) >>> 0;
+        return;
+      case 'log':
+        this.logScroll = Math.max(0, Math.min(this.logLines.length - 1, this.logScroll - delta));
+        return;
+      default:
+    }
+  }
+
+  // ---- actions (CommandHost) ------------------------------------------------------------
+
+  /** Run controller actions one after another (a key pressed during a step waits for it). */
+  private enqueue(fn: () => Promise<void> | void): Promise<void> {
+    const next = this.queue.then(fn).catch((e: unknown) => this.log(`error: ${(e as Error).message ?? String(e)}`));
+    this.queue = next.then(() => this.schedule('key'));
+    return next;
+  }
+
+  /** Wait until every queued action has run (tests). */
+  idle(): Promise<void> {
+    return this.queue;
+  }
+
+  log(text: string): void {
+    const lines = text.split('\n');
+    this.logLines.push(...lines);
+    if (this.logLines.length > 2000) this.logLines.splice(0, this.logLines.length - 2000);
+    this.logScroll = 0;
+    this.message = lines.length > 1 ? `${lines[0]} … (7: log)` : lines[0]!;
+    this.schedule('key');
+  }
+
+  /** Add to the log without taking over the message line (debugcon, gdb notes). */
+  logQuiet(text: string): void {
+    this.logLines.push(...text.split('\n'));
+    if (this.logLines.length > 2000) this.logLines.splice(0, this.logLines.length - 2000);
+    this.schedule('output');
+  }
+
+  stepInstruction(n: number): Promise<void> {
+    return this.enqueue(async () => {
+      if (this.ctl.state === 'exited') return this.log('the guest has exited');
+      await this.ctl.stepInstruction(n, 'ui');
+    });
+  }
+
+  stepBlock(n: number): Promise<void> {
+    return this.enqueue(async () => {
+      if (this.ctl.state === 'exited') return this.log('the guest has exited');
+      await this.ctl.stepBlock(n, 'ui');
+    });
+  }
+
+  continueGuest(): void {
+    void this.enqueue(() => {
+      if (this.ctl.state === 'exited') return this.log('the guest has exited');
+      this.ctl.resume('ui');
+    });
+  }
+
+  pauseGuest(): Promise<void> {
+    return this.enqueue(async () => {
+      if (this.ctl.state === 'running') await this.ctl.pause('ui');
+    });
+  }
+
+  quit(): void {
+    if (this.quitting) return;
+    this.quitting = true;
+    this.dispose();
+    this.opts.onQuit?.();
+  }
+
+  showMemory(addr: number, physical: boolean): void {
+    this.mem.addr = addr >>> 0;
+    this.mem.physical = physical;
+    this.mem.follow = null;
+    this.focusPane('mem');
+  }
+
+  showTb(id: number): void {
+    this.focusPane('tbs');
+    this.tbs.mode = 'live';
+    this.tbs.filterEditing = false;
+    this.tbs.detailId = id;
+    this.tbs.detailScroll = 0;
+  }
+
+  showDisasm(addr: number): void {
+    this.dis.cursor = addr >>> 0;
+    this.dis.top = null;
+    this.focusPane('disasm');
+  }
+
+  showIrq(): void {
+    this.focusPane('irq');
+  }
+
+  flushTbs(): void {
+    this.ctl.machine.exec.tbFlush('ui');
+    this.log('TB cache flushed');
+  }
+
+  async monitor(line: string): Promise<string | null> {
+    return this.opts.monitor ? this.opts.monitor(line) : null;
+  }
+}

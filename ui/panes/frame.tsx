@@ -1,0 +1,70 @@
+// A bordered pane with its title in the top border; the body is width-2 × height-2.
+import React from 'react';
+import { Box, Text } from 'ink';
+import { paint } from './paint.js';
+
+export interface FrameProps {
+  title: string;
+  width: number;
+  height: number;
+  focused?: boolean;
+  /** Extra text at the right end of the top border. */
+  info?: string;
+  children?: React.ReactNode;
+}
+
+/** Cut or pad `s` to exactly `w` columns (the panes' text is ASCII and box drawing). */
+export function fit(s: string, w: number): string {
+  if (w <= 0) return '';
+  const chars = [...s];
+  if (chars.length > w) return chars.slice(0, Math.max(0, w - 1)).join('') + '…';
+  return s + ' '.repeat(w - chars.length);
+}
+
+export function Frame({ title, width, height, focused = false, info, children }: FrameProps): React.JSX.Element {
+  const color = focused ? 'cyan' : 'gray';
+  const label = ` ${title} `;
+  const right = info ? ` ${info} ` : '';
+  const fill = Math.max(0, width - 3 - [...label].length - [...right].length);
+  const top = `╭─${label}${'─'.repeat(fill)}${right}╮`;
+  return (
+    <Box flexDirection="column" width={width} height={height} flexShrink={0}>
+      <Text color={color} bold={focused} wrap="truncate-end">
+        {fit(top, width)}
+      </Text>
+      <Box
+        borderStyle="round"
+        borderTop={false}
+        borderColor={color}
+        width={width}
+        height={Math.max(1, height - 1)}
+        flexDirection="column"
+        overflow="hidden"
+      >
+        {children}
+      </Box>
+    </Box>
+  );
+}
+
+/** One line of plain text, cut to the pane's width. */
+export function Line({ text, width, color, inverse, bold, dim }: { text: string; width: number; color?: string; inverse?: boolean; bold?: boolean; dim?: boolean }): React.JSX.Element {
+  return (
+    <Text color={color} inverse={inverse} bold={bold} dimColor={dim} wrap="truncate-end">
+      {fit(text, width)}
+    </Text>
+  );
+}
+
+export interface StyledLine {
+  text: string;
+  color?: 'red' | 'green' | 'yellow' | 'cyan' | 'magenta' | 'gray';
+  bold?: boolean;
+  inverse?: boolean;
+  dim?: boolean;
+}
+
+/** Many lines as one Ink node: each cut to `width` and styled with ANSI codes. */
+export function Lines({ lines, width }: { lines: readonly StyledLine[]; width: number }): React.JSX.Element {
+  return <Text>{lines.map((l) => paint(fit(l.text, width), l.color, l.bold && 'bold', l.inverse && 'inverse', l.dim && 'dim')).join('\n')}</Text>;
+}

@@ -1,0 +1,59 @@
+// For the UI's tests: a sample guest booted by the multiboot loader (as the CLI does),
+// under a DebugController with the guest's symbols, its serial output collected.
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { PcMachine } from '../../src/machine/pc-machine.js';
+import { loadMultiboot } from '../../src/boot/multiboot.js';
+import { DebugController } from '../../src/debug/controller.js';
+import { REPO } from '../../tests/support/cli.js';
+import { sample } from '../../tests/support/samples.js';
+
+export interface SampleController {
+  ctl: DebugController;
+  serial: () => string;
+  /** Extra listener for serial bytes (a UiSession's console). */
+  onSerial: (f: (b: number) => void) => void;
+  symbol: (name: string) => number;
+}
+
+export function sampleController(name: string): SampleController {
+  let serial = '';
+  let tap: ((b: number) => void) | null = null;
+  const machine = new PcMachine({
+    serial: (b) => {
+      serial += String.fromCharCode(b);
+      tap?.(b);
+    },
+  });
+  const path = join(REPO, sample(name).image);
+  const k = loadMultiboot(machine.phys, machine.cpu, readFileSync(path), { kernelName: path, cmdline: path, modules: [], ramSize: machine.ramSize });
+  const ctl = new DebugController(machine, { symbols: k.symbols });
+  return {
+    ctl,
+    serial: () => serial,
+    onSerial: (f) => (tap = f),
+    symbol: (n) => {
+      const v = ctl.lookupSymbol(n);
+      if (v === null) throw new Error(`no symbol ${n} in ${name}`);
+      return v;
+    },
+  };
+}
+
+/** Run until `pred` holds (the guest keeps running in slices), then pause. */
+export async function runUntil(ctl: DebugController, pred: () => boolean, timeoutMs = 10_000): Promise<void> {
+  const t0 = Date.now();
+  if (ctl.state === 'stopped') ctl.resume('test');
+  while (!pred()) {
+    if (ctl.state !== 'running') break;
+    if (Date.now() - t0 > timeoutMs) throw new Error('runUntil: timed out');
+    await new Promise((r) => setTimeout(r, 5));
+  }
+  if (ctl.state === 'running') await ctl.pause('test');
+}
+
+/** Strip ANSI escapes from a frame. */
+export function plain(frame: string | undefined): string {
+  // eslint-disable-next-line no-control-regex
+  return (frame ?? '').replace(/\x1b\[[0-9;?]*[A-Za-z]/g, '');
+}

@@ -3,9 +3,7 @@
 // undefined registers, and optionally QEMU's known gaps.
 import { RF } from './flags.js';
 import { flagsIgnoreFor } from './generator.js';
-import {
-  REG_NAMES, caseStart, stackLinear, type CaseResult, type DiffCase, type RegName,
-} from '../support/diff-target.js';
+import { REG_NAMES, type CaseResult, type DiffCase, type RegName } from '../support/diff-target.js';
 
 export interface CompareOptions {
   /**
@@ -25,10 +23,7 @@ const hex = (v: number | undefined) => (v === undefined ? '-' : '0x' + (v >>> 0)
 
 /** EFLAGS bits to ignore for this result (undefined flags at the point where the case ended). */
 export function flagsIgnoreForResult(c: DiffCase, r: CaseResult): number {
-  if (r.exception) {
-    const start = caseStart(c);
-    return flagsIgnoreFor(c, (r.exception.eip - start) | 0);
-  }
+  if (r.exception) return flagsIgnoreFor(c, r.exception.offset);
   return flagsIgnoreFor(c);
 }
 
@@ -36,6 +31,8 @@ export function compareResults(c: DiffCase, a: CaseResult, b: CaseResult, opts: 
   const out: Difference[] = [];
   const ignoreRf = opts.ignoreFrameRf ?? true;
   if (a.end !== b.end) out.push({ what: 'end', a: a.end, b: b.end });
+  // after a triple fault or a hang the state is the target's business (QEMU pauses, bmbt-dbg resets)
+  if (a.end === b.end && (a.end === 'shutdown' || a.end === 'timeout')) return out;
   const ea = a.exception;
   const eb = b.exception;
   if (ea || eb) {
@@ -43,14 +40,17 @@ export function compareResults(c: DiffCase, a: CaseResult, b: CaseResult, opts: 
     if (ea?.errorCode !== eb?.errorCode) out.push({ what: 'error code', a: hex(ea?.errorCode), b: hex(eb?.errorCode) });
     if (ea?.eip !== eb?.eip) out.push({ what: 'exception eip', a: hex(ea?.eip), b: hex(eb?.eip) });
     if (ea?.cr2 !== eb?.cr2) out.push({ what: 'cr2', a: hex(ea?.cr2), b: hex(eb?.cr2) });
+    if (ea?.dr6 !== eb?.dr6) out.push({ what: 'dr6', a: hex(ea?.dr6), b: hex(eb?.dr6) });
+    if (ea?.via !== eb?.via) out.push({ what: 'delivered via', a: String(ea?.via), b: String(eb?.via) });
   }
   const ignoreRegs = new Set<RegName>(c.regsIgnore ?? []);
   const fmask = ~(flagsIgnoreForResult(c, a) | flagsIgnoreForResult(c, b) | (ignoreRf && (ea || eb) ? RF : 0));
   for (const n of REG_NAMES) {
     if (ignoreRegs.has(n)) continue;
     if (n === 'eip' && a.end === 'done' && b.end === 'done') continue;
-    let va = a.regs[n] >>> 0;
-    let vb = b.regs[n] >>> 0;
+    const m = c.regsMask?.[n] ?? 0xffffffff;
+    let va = (a.regs[n] & m) >>> 0;
+    let vb = (b.regs[n] & m) >>> 0;
     if (n === 'eflags') {
       va = (va & fmask) >>> 0;
       vb = (vb & fmask) >>> 0;
@@ -69,17 +69,15 @@ export function compareResults(c: DiffCase, a: CaseResult, b: CaseResult, opts: 
 
 /**
  * A copy of the stack window with the ignored EFLAGS bits (undefined flags, and RF when
- * asked) of a same-privilege exception frame cleared.
+ * asked) of the EFLAGS image an exception pushed there cleared.
  */
 function maskFrameFlags(r: CaseResult, ignore: number): Uint8Array {
-  if (!r.exception || ignore === 0) return r.stack;
+  if (!r.exception || !r.frameFlags || ignore === 0) return r.stack;
   const s = r.stack.slice();
-  // same privilege: the frame is just below the pre-exception SS:ESP (EFLAGS pushed first)
-  if ((r.exception.cs & 3) === 0) {
-    const at = stackLinear(r.regs.ss, r.regs.esp) - 4 - r.stackAddr;
-    for (let i = 0; i < 4; i++) {
-      if (at + i >= 0 && at + i < s.length) s[at + i] = s[at + i]! & ~((ignore >>> (8 * i)) & 0xff);
-    }
+  const [addr, size] = r.frameFlags;
+  const at = addr - r.stackAddr;
+  for (let i = 0; i < size; i++) {
+    if (at + i >= 0 && at + i < s.length) s[at + i] = s[at + i]! & ~((ignore >>> (8 * i)) & 0xff);
   }
   return s;
 }
@@ -110,6 +108,8 @@ export function checkExpectation(c: DiffCase, r: CaseResult): string[] {
       if (e.end.errorCode !== undefined && x.errorCode !== e.end.errorCode) bad.push(`error code ${hex(x.errorCode)}, expected ${hex(e.end.errorCode)}`);
       if (e.end.offset !== undefined && x.offset !== e.end.offset) bad.push(`faulting offset ${x.offset}, expected ${e.end.offset}`);
       if (e.end.cr2 !== undefined && x.cr2 !== e.end.cr2) bad.push(`cr2 ${hex(x.cr2)}, expected ${hex(e.end.cr2)}`);
+      if (e.end.dr6 !== undefined && ((x.dr6 ?? 0) & e.end.dr6[0]) >>> 0 !== (e.end.dr6[1] & e.end.dr6[0]) >>> 0) bad.push(`dr6 ${hex(x.dr6)} (& ${hex(e.end.dr6[0])}), expected ${hex(e.end.dr6[1])}`);
+      if (e.end.via !== undefined && x.via !== e.end.via) bad.push(`delivered via ${x.via}, expected ${e.end.via}`);
     }
   }
   for (const [n, v] of Object.entries(e.regs ?? {}) as Array<[RegName, number]>) {
@@ -173,7 +173,7 @@ export async function diffCases(
 export function formatOutcome(o: DiffOutcome, names: [string, string] = ['a', 'b']): string {
   const c = o.case;
   return [
-    `${c.name}${c.seed !== undefined ? ` (reproduce: CASE_SEED=${c.seed})` : ''} mode ${c.mode}`,
+    `${c.name}${c.reproduce ? ` (reproduce: ${c.reproduce})` : c.seed !== undefined ? ` (reproduce: CASE_SEED=${c.seed})` : ''} mode ${c.mode}`,
     ...(c.listing ?? []).map((l) => `    ${l}`),
     `  ${names[0]}: ${formatResultShort(o.a)}`,
     `  ${names[1]}: ${formatResultShort(o.b)}`,
@@ -184,5 +184,5 @@ export function formatOutcome(o: DiffOutcome, names: [string, string] = ['a', 'b
 
 function formatResultShort(r: CaseResult): string {
   const x = r.exception;
-  return `${r.end}${x ? ` vector ${x.vector} error ${hex(x.errorCode)} at ${hex(x.eip)}` : ''}`;
+  return `${r.end}${x ? ` vector ${x.vector} error ${hex(x.errorCode)} at ${hex(x.eip)}${x.dr6 !== undefined ? ` dr6 ${hex(x.dr6)}` : ''}` : ''}`;
 }

@@ -309,7 +309,8 @@ function segmentCases(): DiffCase[] {
       c.e(A.mov(c.bits, A.sreg(sreg), r16(EAX)));
     }, end);
   };
-  load('load-ds-beyond-gdt', 'flat32', A.DS, 0x98, { vector: 13, errorCode: 0x98 });
+  const beyond = (LAYOUT.gdtLimit + 1) & 0xfff8;
+  load('load-ds-beyond-gdt', 'flat32', A.DS, beyond, { vector: 13, errorCode: beyond });
   load('load-ds-not-present', 'flat32', A.DS, SEL.DATA_NP, { vector: 11, errorCode: SEL.DATA_NP });
   load('load-ss-readonly', 'flat32', A.SS, SEL.DATA_RO, { vector: 13, errorCode: SEL.DATA_RO });
   load('load-ss-null', 'flat32', A.SS, 0, { vector: 13, errorCode: 0 });

@@ -21,8 +21,8 @@ import {
   AC, ARITH, CF, DF, ID, IOPL, IF, OF, PF, SF, ZF, AF, VIP, VIF, RF, VM,
   aluFlags, ccReads, shiftFlags, shxdFlags, type FlagEffect, NONE,
 } from './flags.js';
-import { LAYOUT, SEL, segmentOf, type SegmentInfo } from '../support/harness-layout.js';
-import { modeDefaults, type CaseMode, type DiffCase, type GprName } from '../support/diff-target.js';
+import { CTXF, LAYOUT, LDT_SEL, SEL, realSegment, segmentOf, type SegmentInfo } from '../support/harness-layout.js';
+import { modeDefaults, segKindOf, type CaseMode, type DiffCase, type GprName, type SegKind } from '../support/diff-target.js';
 
 // ---- random numbers -----------------------------------------------------------------
 
@@ -134,6 +134,26 @@ interface Snapshot {
   ended: boolean;
 }
 
+/** Where a Gen emits and what it starts from (mode-switch cases run several Gens on one buffer). */
+export interface GenEnv {
+  bits: Bits;
+  /** a shared buffer (its origin is the case start) */
+  asm: A.Asm;
+  /** EIP of a buffer position = asm.pc + pcBias (a flat 32-bit block of code placed at RM_CODE: RM_CODE) */
+  pcBias: number;
+  /** ES, CS, SS, DS, FS, GS (null: null selector) */
+  segs: Array<SegmentInfo | null>;
+  ring: number;
+  kind: SegKind;
+  /** real mode with 4 GiB data limits (loading a data segment keeps its limit) */
+  unreal: boolean;
+  esp: number;
+  undef: number;
+  df: number | undefined;
+  /** linear address of the data window */
+  dataAddr: number;
+}
+
 export interface GenOptions {
   mode?: CaseMode;
   /** number of items (instructions or small blocks); default random 5..16 */
@@ -142,9 +162,12 @@ export interface GenOptions {
   exceptionRate?: number;
 }
 
-class Gen {
+export class Gen {
   readonly asm: A.Asm;
-  readonly bits: Bits;
+  bits: Bits;
+  pcBias = 0;
+  kind: SegKind = 'pm';
+  unreal = false;
   undef = 0;
   known: Array<number | undefined>;
   esp: number;
@@ -155,26 +178,59 @@ class Gen {
   masks: Array<[number, number]> = [];
   ended = false;
   depth = 0; // nesting of bodies
-  readonly dataLo = LAYOUT.dataArea + MARGIN;
-  readonly dataHi = LAYOUT.dataArea + DATA_WINDOW - MARGIN;
+  readonly dataLo: number;
+  readonly dataHi: number;
   readonly stackTop: number;
   readonly ssInfo: SegmentInfo;
   readonly ring: number;
 
-  constructor(readonly rng: Rng, readonly mode: CaseMode, readonly c: DiffCase) {
-    this.bits = mode === 'code16' ? 16 : 32;
+  constructor(readonly rng: Rng, readonly mode: CaseMode, readonly c: DiffCase, env?: GenEnv) {
     const d = modeDefaults(mode);
-    this.asm = new A.Asm(this.bits, d.eip === 0 ? 0 : LAYOUT.codeArea);
-    const r = c.regs!;
+    const r = c.regs ?? {};
     this.known = [r.eax, r.ecx, r.edx, r.ebx, r.esp, r.ebp, r.esi, r.edi].map((v) => (v === undefined ? undefined : v >>> 0));
-    this.esp = (r.esp ?? d.esp) >>> 0;
+    if (env) {
+      this.bits = env.bits;
+      this.asm = env.asm;
+      this.pcBias = env.pcBias;
+      this.segs = [...env.segs];
+      this.ring = env.ring;
+      this.kind = env.kind;
+      this.unreal = env.unreal;
+      this.esp = env.esp >>> 0;
+      this.undef = env.undef;
+      this.df = env.df;
+      this.dataLo = env.dataAddr + MARGIN;
+      this.dataHi = env.dataAddr + DATA_WINDOW - MARGIN;
+      this.known.fill(undefined);
+    } else {
+      this.bits = d.bits;
+      this.asm = new A.Asm(this.bits, d.eip === 0 ? 0 : LAYOUT.codeArea);
+      this.esp = (r.esp ?? d.esp) >>> 0;
+      this.df = (c.eflags ?? 2) & DF ? 1 : 0;
+      this.kind = segKindOf(c);
+      this.unreal = ((c.ctxFlags ?? d.flags) & CTXF.UNREAL) !== 0;
+      const s = { ...d.segs, ...c.segs };
+      this.segs = [s.es, s.cs, s.ss, s.ds, s.fs, s.gs].map((sel, i) => {
+        if (this.kind !== 'pm') return realSegment(sel, this.unreal && i !== A.SS && i !== A.CS ? 0xffffffff : 0xffff);
+        return (sel & 0xfffc) === 0 ? null : segmentOf(sel) ?? null;
+      });
+      this.ring = this.kind === 'v86' ? 3 : this.kind === 'real' ? 0 : s.cs & 3;
+      this.dataLo = d.dataAddr + MARGIN;
+      this.dataHi = d.dataAddr + DATA_WINDOW - MARGIN;
+    }
     this.known[A.ESP] = this.esp;
-    this.df = (c.eflags ?? 2) & DF ? 1 : 0;
-    const s = { ...d.segs, ...c.segs };
-    this.segs = [s.es, s.cs, s.ss, s.ds, s.fs, s.gs].map((sel) => (sel & 0xfffc) === 0 ? null : segmentOf(sel) ?? null);
     this.ssInfo = this.segs[A.SS]!;
     this.stackTop = this.linear(A.SS, this.esp);
-    this.ring = s.cs & 3;
+  }
+
+  /** The state a following block (mode-switch cases) starts from. */
+  env(): Omit<GenEnv, 'bits' | 'pcBias' | 'segs' | 'ring' | 'kind' | 'unreal' | 'dataAddr'> {
+    return { asm: this.asm, esp: this.esp, undef: this.undef, df: this.df };
+  }
+
+  /** Offset of the next instruction in the case code. */
+  get off(): number {
+    return this.asm.pc - this.asm.origin;
   }
 
   // ---- bookkeeping ----
@@ -198,7 +254,7 @@ class Gen {
   }
 
   get pc(): number {
-    return this.asm.pc;
+    return this.asm.pc + this.pcBias;
   }
 
   /** Emits an instruction with its flag effect and the registers (0..7) it writes. */
@@ -210,7 +266,7 @@ class Gen {
       if (w === A.ESP) throw new Error(`generator bug: '${i.text}' writes ESP untracked`);
       if (this.reserved.has(w)) throw new Error(`generator bug: '${i.text}' writes reserved ${A.REG_NAMES[4][w]}`);
     }
-    this.masks.push([this.pc - this.asm.origin, this.undef]);
+    this.masks.push([this.off, this.undef]);
     this.asm.emit(i);
     this.undef = (this.undef & ~f.def) | f.undef;
     for (const w of writes) this.known[w] = values?.get(w);
@@ -1129,7 +1185,7 @@ class Gen {
       this.emit(A.mov(this.bits, A.reg(os, r.n), A.imm(os, target)), NONE, [r.n]);
       this.emit(probe);
     }
-    this.masks.push([this.pc - this.asm.origin, this.undef]);
+    this.masks.push([this.off, this.undef]);
     this.asm.emit(A.raw(junk, `db ${junk.map((b) => '0x' + b.toString(16)).join(', ')} ; skipped`));
     return true;
   }
@@ -1298,9 +1354,9 @@ class Gen {
 
   /** Loads a data segment register (DS/ES/FS/GS) with another usable selector. */
   genSegment(): boolean {
-    const pool = dataSelectorPool(this.mode);
+    const pool = this.kind !== 'pm' ? realSegmentPool(this.unreal) : dataSelectorPool(this.mode);
     const target = this.rng.pick([A.DS, A.ES, A.FS, A.GS]);
-    const sel = this.rng.chance(0.08) ? (this.ring === 3 ? 3 : 0) : this.rng.pick(pool);
+    const sel = this.kind === 'pm' && this.rng.chance(0.08) ? (this.ring === 3 ? 3 : this.ring) : this.rng.pick(pool);
     const how = this.rng.int(0, 2);
     if (how === 0) {
       // push imm; pop sreg
@@ -1319,8 +1375,21 @@ class Gen {
       this.emit(A.mov(this.bits, m, A.imm(2, sel)));
       this.emit(A.mov(this.bits, A.sreg(target), m));
     }
-    this.segs[target] = (sel & 0xfffc) === 0 ? null : segmentOf(sel) ?? null;
+    if (this.kind !== 'pm') {
+      // real mode and V86: base = value * 16; real mode keeps the limit (unreal), V86 has 64 KiB
+      this.segs[target] = realSegment(sel, this.segs[target]?.limit ?? 0xffff);
+    } else this.segs[target] = (sel & 0xfffc) === 0 ? null : segmentOf(sel) ?? null;
     return true;
+  }
+
+  /** `items` random instructions or small blocks at the top level (what generateCase does). */
+  block(items: number): void {
+    for (let i = 0; i < items && !this.ended; i++) {
+      for (let t = 0; t < 6; t++) {
+        const cat = this.rng.weighted(CATEGORY_WEIGHTS);
+        if (this.item(cat)) break;
+      }
+    }
   }
 
   /** Optionally, a final instruction that raises an exception (or may). */
@@ -1362,9 +1431,21 @@ class Gen {
   }
 }
 
+/** Real-mode / V86 segment values generated cases load (windows reachable with 16-bit offsets, or 32-bit ones in unreal mode). */
+export function realSegmentPool(unreal: boolean): number[] {
+  const rd = LAYOUT.rmData >>> 4;
+  const rs = LAYOUT.rmStack >>> 4;
+  if (unreal) return [0, 0x1000, rd, rd - 0x100, 0x2345, rs];
+  return [rd, rd - 0x10, rd - 0x800, rd + 0x7, rs, rs - 0x400];
+}
+
 /** Data-segment selectors a case in this mode may load. */
 export function dataSelectorPool(mode: CaseMode): number[] {
-  if (mode === 'ring3') return [SEL.DATA32_R3, SEL.DATA_WIN_R3, SEL.DATA_SMALL_R3];
+  if (mode === 'ring3' || mode === 'pae-ring3') return [SEL.DATA32_R3, SEL.DATA_WIN_R3, SEL.DATA_SMALL_R3];
+  // (the system modes run with LDTR = SEL_LDT: LDT selectors too)
+  if (mode === 'ring1') return [SEL.DATA32_R1, SEL.DATA32_R2 & ~3 | 1, SEL.DATA32_R3 & ~3 | 1, SEL.DATA_WIN_R3 & ~3 | 1, SEL.DATA_SMALL_R3, LDT_SEL.DATA32_R3];
+  if (mode === 'ring2') return [SEL.DATA32_R2, SEL.DATA32_R3 & ~3 | 2, SEL.DATA_WIN_R3, SEL.DATA_SMALL_R3 & ~3 | 2, LDT_SEL.DATA32_R3 & ~3 | 2];
+  if (mode === 'pae') return [SEL.DATA32, SEL.DATA_WIN, SEL.DATA_SMALL, SEL.EXPDOWN32, SEL.DATA_RO, LDT_SEL.DATA32, LDT_SEL.DATA_SMALL, SEL.DATA32_R1 & ~3];
   if (mode === 'code16') return [SEL.DATA_WIN, SEL.DATA32, SEL.DATA_SMALL, SEL.DATA_RO, SEL.STACK16];
   return [SEL.DATA32, SEL.DATA_WIN, SEL.DATA_SMALL, SEL.EXPDOWN32, SEL.DATA_RO];
 }
@@ -1385,7 +1466,8 @@ export function generateCase(seed: number, opts: GenOptions = {}): DiffCase {
   if (rng.chance(0.2)) eflags |= AC;
   if (rng.chance(0.2)) eflags |= ID;
   // data segment registers: random usable selectors
-  const pool = dataSelectorPool(mode);
+  const kind = d.kind;
+  const pool = kind === 'pm' ? dataSelectorPool(mode) : realSegmentPool(mode === 'unreal');
   const segs = { ...d.segs };
   if (rng.chance(0.6)) {
     for (const s of ['es', 'fs', 'gs'] as const) if (rng.chance(0.5)) segs[s] = rng.pick(pool);
@@ -1408,6 +1490,15 @@ export function generateCase(seed: number, opts: GenOptions = {}): DiffCase {
     data,
     dataWindow: [0, DATA_WINDOW],
   };
+  if (mode === 'ring1' || mode === 'ring2' || mode === 'pae') c.ldtr = SEL.LDT;
+  if (mode === 'v86') {
+    // IOPL 3 mostly (IOPL 0 ends at the first PUSHF/POPF/INT n/CLI/STI with #GP); paging sometimes
+    if (rng.chance(0.75)) c.eflags = (c.eflags ?? 2) | IOPL;
+    const pg = rng.int(0, 2);
+    c.ctxFlags = CTXF.V86 | (pg === 1 ? CTXF.PAGING | CTXF.PSE : pg === 2 ? CTXF.PAGING | CTXF.PAE : 0);
+  } else if (mode === 'real' && rng.chance(0.2)) {
+    c.eflags = (c.eflags ?? 2) | (rng.int(0, 3) << 12); // IOPL means nothing in real mode
+  }
   const g = new Gen(rng, mode, c);
   const items = opts.items ?? rng.int(5, 16);
   for (let i = 0; i < items && !g.ended; i++) {
@@ -1417,7 +1508,7 @@ export function generateCase(seed: number, opts: GenOptions = {}): DiffCase {
     }
   }
   if (!g.ended && rng.chance(opts.exceptionRate ?? 0.15)) g.genException();
-  g.masks.push([g.pc - g.asm.origin, g.undef]);
+  g.masks.push([g.off, g.undef]);
   c.code = g.asm.code();
   c.expectEsp = g.esp;
   c.flagsIgnore = g.undef;

@@ -54,7 +54,10 @@ describe('diff-harness guest image', () => {
       // the TSS base is filled in at run time
       expect({ ...d, base: s.name === 'TSS' ? s.base : d.base }, s.name).toEqual(want);
     }
-    expect(LAYOUT.gdtLimit).toBe(SEGMENTS.length * 8 + 7);
+    // null, SEGMENTS, then the scratch slots (zero)
+    expect(SEL.SCRATCH).toBe((SEGMENTS.length + 1) * 8);
+    expect(LAYOUT.gdtLimit).toBe((SEGMENTS.length + 1 + LAYOUT.scratchCount) * 8 - 1);
+    expect([...readElfBytes(elf, LAYOUT.gdt + SEL.SCRATCH, LAYOUT.scratchCount * 8)].every((b) => b === 0)).toBe(true);
   });
 
   const tools = ['nasm', 'ld', 'nm', 'make'].every((t) => spawnSync(t, ['--version'], { stdio: 'ignore' }).status === 0);

@@ -43,8 +43,50 @@ export const LAYOUT = {
   rsvdArea: sym('RSVD_AREA'),
   /** a 4 MiB region whose PDE is not present */
   pdeNpArea: sym('PDE_NP_AREA'),
+  /** TSS.ESP1 / TSS.ESP2 of the harness TSS (SS1 = DATA32_R1, SS2 = DATA32_R2) */
+  r1StackTop: sym('R1_STACK_TOP'),
+  r2StackTop: sym('R2_STACK_TOP'),
+  /** with paging (PSE or PAE): physical 0 .. 4 MiB once more, user RW, never patched */
+  lowAlias: sym('LOW_ALIAS'),
+  paePdpt: sym('PAE_PDPT'),
+  paePd: sym('PAE_PD'),
+  paePt0: sym('PAE_PT0'),
+  paePt1: sym('PAE_PT1'),
+  pristine: sym('PRISTINE'),
+  /** the V86 interrupt table (linear 0): vector n -> V86_HLT_SEG:n */
+  v86Ivt: sym('V86_IVT'),
+  /** the real-mode IVT (IDTR base while a real-mode case runs) */
+  rmIvt: sym('RM_IVT'),
+  ldtArea: sym('LDT_AREA'),
+  tssA: sym('TSS_A'),
+  tssB: sym('TSS_B'),
+  tss16C: sym('TSS16_C'),
+  tss16D: sym('TSS16_D'),
+  rmBlob: sym('RM_BLOB'),
+  rmBlobSeg: sym('RM_BLOB_SEG'),
+  /** offset of rm_done in RM_BLOB_SEG: real-mode cases end with jmp RM_BLOB_SEG:RM_DONE_OFF */
+  rmDoneOff: sym('RM_DONE_OFF'),
+  rmExcStubsOff: sym('RM_EXC_STUBS_OFF'),
+  /** 256 HLT bytes: the V86 IVT sends vector n to V86_HLT + n */
+  v86Hlt: sym('V86_HLT'),
+  v86HltSeg: sym('V86_HLT_SEG'),
+  /** a HLT V86 cases end on (jmp V86_HLT_SEG:0x100) */
+  v86Done: sym('V86_DONE'),
+  /** registers saved by the real-mode exits: CTX layout, +0 = kind (0 done, 1 exception) */
+  rmSave: sym('RM_SAVE'),
+  /** +0 GDTR image, +8 protected-mode IDTR image, +16 real-mode IDTR image */
+  rmPtrs: sym('RM_PTRS'),
+  rmCode: sym('RM_CODE'),
+  rmData: sym('RM_DATA'),
+  rmStack: sym('RM_STACK'),
+  tssIomap: sym('TSS_IOMAP'),
+  tssSize: sym('TSS_SIZE'),
+  scratchCount: sym('SCRATCH_COUNT'),
+  maxPatches: sym('CTX_MAX_PATCHES'),
   caseCtx: sym('case_ctx'),
   caseEntry: sym('case_entry'),
+  caseEntryR0: sym('case_entry_r0'),
+  dbStub: sym('db_stub'),
   caseDone: sym('case_done'),
   excDone: sym('exc_done'),
   excStubs: sym('exc_stubs'),
@@ -78,6 +120,24 @@ export const SEL = {
   TSS: sym('SEL_TSS'),
   CODE32_XO: sym('SEL_CODE32_XO'),
   DATA_NP: sym('SEL_DATA_NP'),
+  CODE32_R1: sym('SEL_CODE32_R1'),
+  DATA32_R1: sym('SEL_DATA32_R1'),
+  CODE32_R2: sym('SEL_CODE32_R2'),
+  DATA32_R2: sym('SEL_DATA32_R2'),
+  CODE32_CONF: sym('SEL_CODE32_CONF'),
+  CODE32_CONF_R2: sym('SEL_CODE32_CONF_R2'),
+  CODE16_RM: sym('SEL_CODE16_RM'),
+  CODE16_RMCASE: sym('SEL_CODE16_RMCASE'),
+  DATA16_RMDATA: sym('SEL_DATA16_RMDATA'),
+  STACK16_RM: sym('SEL_STACK16_RM'),
+  LDT: sym('SEL_LDT'),
+  TSS_A: sym('SEL_TSS_A'),
+  TSS_B: sym('SEL_TSS_B'),
+  TSS16_C: sym('SEL_TSS16_C'),
+  TSS16_D: sym('SEL_TSS16_D'),
+  CODE16_R3: sym('SEL_CODE16_R3'),
+  /** first of SCRATCH_COUNT zero descriptors that cases fill with patches */
+  SCRATCH: sym('SEL_SCRATCH'),
 } as const;
 
 /** Byte offsets in the case context block. */
@@ -99,6 +159,15 @@ export const CTX = {
   ES: sym('CTX_ES'),
   FS: sym('CTX_FS'),
   GS: sym('CTX_GS'),
+  LDTR: sym('CTX_LDTR'),
+  DR0: sym('CTX_DR0'),
+  DR1: sym('CTX_DR1'),
+  DR2: sym('CTX_DR2'),
+  DR3: sym('CTX_DR3'),
+  DR6: sym('CTX_DR6'),
+  DR7: sym('CTX_DR7'),
+  NPATCH: sym('CTX_NPATCH'),
+  PATCHES: sym('CTX_PATCHES'),
 } as const;
 
 export const CTXF = {
@@ -106,10 +175,24 @@ export const CTXF = {
   WP: sym('CTXF_WP'),
   PSE: sym('CTXF_PSE'),
   AM: sym('CTXF_AM'),
+  PAE: sym('CTXF_PAE'),
+  PGE: sym('CTXF_PGE'),
+  VME: sym('CTXF_VME'),
+  PVI: sym('CTXF_PVI'),
+  DE: sym('CTXF_DE'),
+  TSD: sym('CTXF_TSD'),
+  REAL: sym('CTXF_REAL'),
+  UNREAL: sym('CTXF_UNREAL'),
+  V86: sym('CTXF_V86'),
+  MP: sym('CTXF_MP'),
+  EM: sym('CTXF_EM'),
+  TS: sym('CTXF_TS'),
+  NE: sym('CTXF_NE'),
+  DEBUG: sym('CTXF_DEBUG'),
 } as const;
 
 export interface SegmentInfo {
-  name: keyof typeof SEL | 'NULL';
+  name: keyof typeof SEL | 'NULL' | 'REAL';
   selector: number;
   base: number;
   /** effective limit in bytes (after granularity) */
@@ -124,6 +207,8 @@ export interface SegmentInfo {
   /** D/B bit: 32-bit code / 32-bit stack pointer and expand-down upper bound 4 GiB */
   big: boolean;
   system: boolean;
+  /** system descriptors: the type field (1/3 16-bit TSS, 2 LDT, 9/B 32-bit TSS, ...) */
+  type?: number;
 }
 
 function seg(name: SegmentInfo['name'], selector: number, base: number, limit: number, p: Partial<SegmentInfo>): SegmentInfo {
@@ -151,15 +236,60 @@ export const SEGMENTS: readonly SegmentInfo[] = [
   seg('DATA32_R3', SEL.DATA32_R3, 0, 0xffffffff, { dpl: 3 }),
   seg('DATA_WIN_R3', SEL.DATA_WIN_R3, D, 0xffff, { dpl: 3 }),
   seg('DATA_SMALL_R3', SEL.DATA_SMALL_R3, D, 0xfff, { dpl: 3 }),
-  seg('TSS', SEL.TSS, sym('tss'), 103, { system: true, big: false, rw: false }),
+  seg('TSS', SEL.TSS, sym('tss'), 103, { system: true, big: false, rw: false, type: 9 }),
   seg('CODE32_XO', SEL.CODE32_XO, 0, 0xffffffff, { code: true, rw: false }),
   seg('DATA_NP', SEL.DATA_NP, 0, 0xffffffff, { present: false }),
+  seg('CODE32_R1', SEL.CODE32_R1, 0, 0xffffffff, { code: true, dpl: 1 }),
+  seg('DATA32_R1', SEL.DATA32_R1, 0, 0xffffffff, { dpl: 1 }),
+  seg('CODE32_R2', SEL.CODE32_R2, 0, 0xffffffff, { code: true, dpl: 2 }),
+  seg('DATA32_R2', SEL.DATA32_R2, 0, 0xffffffff, { dpl: 2 }),
+  seg('CODE32_CONF', SEL.CODE32_CONF, 0, 0xffffffff, { code: true, conforming: true }),
+  seg('CODE32_CONF_R2', SEL.CODE32_CONF_R2, 0, 0xffffffff, { code: true, conforming: true, dpl: 2 }),
+  seg('CODE16_RM', SEL.CODE16_RM, sym('RM_BLOB'), 0xffff, { code: true, big: false }),
+  seg('CODE16_RMCASE', SEL.CODE16_RMCASE, sym('RM_CODE'), 0xffff, { code: true, big: false }),
+  seg('DATA16_RMDATA', SEL.DATA16_RMDATA, sym('RM_DATA'), 0xffff, { big: false }),
+  seg('STACK16_RM', SEL.STACK16_RM, sym('RM_STACK'), 0xffff, { big: false }),
+  seg('LDT', SEL.LDT, sym('LDT_AREA'), 0xff, { system: true, big: false, rw: false, type: 2 }),
+  seg('TSS_A', SEL.TSS_A, sym('TSS_A'), 103, { system: true, big: false, rw: false, type: 9 }),
+  seg('TSS_B', SEL.TSS_B, sym('TSS_B'), 103, { system: true, big: false, rw: false, type: 9 }),
+  seg('TSS16_C', SEL.TSS16_C, sym('TSS16_C'), 43, { system: true, big: false, rw: false, type: 1 }),
+  seg('TSS16_D', SEL.TSS16_D, sym('TSS16_D'), 43, { system: true, big: false, rw: false, type: 1 }),
+  seg('CODE16_R3', SEL.CODE16_R3, C, 0xffff, { code: true, big: false, dpl: 3 }),
 ];
 
-/** The descriptor a selector names (RPL ignored); undefined for null/unknown. */
+/** The LDT's initial entries (selector with TI = 1, RPL 0). */
+export const LDT_SEL = {
+  DATA32: 0x04,
+  DATA32_R3: 0x0c | 3,
+  CODE32: 0x14,
+  CODE32_R3: 0x1c | 3,
+  DATA_NP: 0x24,
+  DATA_SMALL: 0x2c,
+} as const;
+
+/** The LDT's initial descriptors (as SegmentInfo, selector with TI = 1). */
+export const LDT_SEGMENTS: readonly SegmentInfo[] = [
+  seg('DATA32', LDT_SEL.DATA32, 0, 0xffffffff, {}),
+  seg('DATA32_R3', LDT_SEL.DATA32_R3, 0, 0xffffffff, { dpl: 3 }),
+  seg('CODE32', LDT_SEL.CODE32, 0, 0xffffffff, { code: true }),
+  seg('CODE32_R3', LDT_SEL.CODE32_R3, 0, 0xffffffff, { code: true, dpl: 3 }),
+  seg('DATA_NP', LDT_SEL.DATA_NP, 0, 0xffffffff, { present: false }),
+  seg('DATA_SMALL', LDT_SEL.DATA_SMALL, D, 0xfff, {}),
+];
+
+/**
+ * The descriptor a selector names (RPL ignored; TI = 1: the LDT's initial entries);
+ * undefined for null/unknown (scratch slots are unknown: cases fill them).
+ */
 export function segmentOf(selector: number): SegmentInfo | undefined {
   const index = selector & 0xfff8;
+  if (selector & 4) return LDT_SEGMENTS.find((s) => (s.selector & 0xfff8) === index);
   return SEGMENTS.find((s) => (s.selector & 0xfff8) === index);
+}
+
+/** A real-mode (or V86) segment: base = selector * 16, limit 0xFFFF (or kept 4 GiB: unreal). */
+export function realSegment(value: number, limit = 0xffff): SegmentInfo {
+  return seg('REAL', value & 0xffff, ((value & 0xffff) << 4) >>> 0, limit, { big: false });
 }
 
 /** Decodes one 8-byte GDT descriptor (for checking SEGMENTS against the ELF). */
@@ -184,6 +314,7 @@ export function decodeDescriptor(b: Uint8Array): Omit<SegmentInfo, 'name' | 'sel
     conforming: code && (type & 4) !== 0,
     big: (flags & 4) !== 0,
     system: !s,
+    ...(s ? {} : { type }),
   };
 }
 

@@ -182,6 +182,10 @@ export class CpuExec {
   private handleException(): boolean {
     const cpu = this.cpu;
     const p = cpu.pending;
+    if (p.eip !== -1) {
+      cpu.eip = p.eip;
+      p.eip = -1;
+    }
     this.events?.emit({ kind: 'exception', icount: cpu.icount, vector: p.vector, errorCode: p.hasErrorCode ? p.errorCode : -1, eip: cpu.eip });
     this.onException(p.vector, p.errorCode, cpu.eip);
     cpu.halted = false;
@@ -235,7 +239,9 @@ export class CpuExec {
       try {
         let tb = this.tbFind(cflags);
         if (!(cflags & CF_SINGLE) && tb.ninsns > end - cpu.icount) tb = this.tbFind(CF_SINGLE);
-        const code = opts.oneBlock || shadow ? this.execOne(tb) : this.execChain(tb);
+        // A one-instruction TB (single step, TF, RF, interrupt shadow, budget edge) must not
+        // chain on: the loop has work to do right after that instruction.
+        const code = opts.oneBlock || tb.cflags & CF_SINGLE ? this.execOne(tb) : this.execChain(tb);
         this.currentTb = null;
         if (code === EXIT_DEBUG) return 'breakpoint';
         if (rf) cpu.eflags &= ~FLAG_RF;

@@ -45,6 +45,8 @@ export interface PendingException {
   vector: number;
   errorCode: number;
   hasErrorCode: boolean;
+  /** EIP the exception belongs to when it is not the faulting instruction's (see faultEip). */
+  eip: number;
 }
 
 export interface WatchHit {
@@ -120,7 +122,12 @@ export class Cpu {
   inhibitDebug = false;
   /** Called when the guest changes DR0-DR3/DR7: instruction breakpoints live in translated code. */
   onDebugRegistersChanged: () => void = () => {};
-  pending: PendingException = { vector: 0, errorCode: 0, hasErrorCode: false };
+  pending: PendingException = { vector: 0, errorCode: 0, hasErrorCode: false, eip: -1 };
+  /**
+   * While not -1, exceptions belong to this EIP instead of the current instruction's: a
+   * task switch past its commit point faults in the new task.
+   */
+  faultEip = -1;
   /** Nested-exception state for #DF / triple fault (SDM vol. 3, table 6-5). */
   exceptionClass = 0;
 
@@ -314,6 +321,7 @@ export class Cpu {
     this.pending.vector = vector;
     this.pending.errorCode = errorCode & 0xffff_ffff;
     this.pending.hasErrorCode = hasErrorCode ?? (vector === 8 || (vector >= 10 && vector <= 14) || vector === 17);
+    this.pending.eip = this.faultEip;
     throw GUEST_EXCEPTION;
   }
 

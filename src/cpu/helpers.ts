@@ -14,7 +14,7 @@ import {
 } from './protection.js';
 import { SEG_ES, SEG_SS, REP_E } from './instr.js';
 import { DESC_B, DESC_CODE, DESC_R, DESC_W, SEGCLASS_FLAT, SEG_LDTR, SEG_TR } from './segment.js';
-import { CR0_PE, CR0_PG, CR0_TS, CR4_TSD, CR4_PCE, CR4_DE, CR4_VME, CR4_PVI } from './mmu.js';
+import { CR0_PE, CR0_PG, CR0_TS, CR4_TSD, CR4_PCE, CR4_DE, CR4_VME, CR4_PVI, CR4_PAE } from './mmu.js';
 import { cpuidLeaf, readMsr, writeMsr } from './cpuid-msr.js';
 
 void INT_HARDWARE;
@@ -798,9 +798,12 @@ export class Helpers {
     return this.rep(() => this.scas(size, adsize, seg), adsize, rep, k, true);
   }
   rep_ins(size: number, adsize: number, seg: number, rep: number, k: number): boolean {
+    // The I/O permission check comes first, even with a zero count (as QEMU and Bochs).
+    this.checkIo(this.c.regs[2]! & 0xffff, size);
     return this.rep(() => this.ins(size, adsize, seg), adsize, rep, k, false);
   }
   rep_outs(size: number, adsize: number, seg: number, rep: number, k: number): boolean {
+    this.checkIo(this.c.regs[2]! & 0xffff, size);
     return this.rep(() => this.outs(size, adsize, seg), adsize, rep, k, false);
   }
 
@@ -967,14 +970,19 @@ export class Helpers {
         if (v & CR0_PG && !(v & CR0_PE)) c.raiseException(EXC_GP, 0);
         // NW without CD is invalid (SDM vol. 3, 2.5).
         if (v & (1 << 29) && !(v & (1 << 30))) c.raiseException(EXC_GP, 0);
+        if (v & CR0_PG && !(c.cr0 & CR0_PG) && c.cr4 & CR4_PAE && !c.mmu.pdptesValid(c.cr3)) c.raiseException(EXC_GP, 0);
         c.setCr0(v);
         return;
       }
       case 2: c.cr2 = v; return;
-      case 3: c.setCr3(v); return;
+      case 3:
+        if (c.cr0 & CR0_PG && c.cr4 & CR4_PAE && !c.mmu.pdptesValid(v)) c.raiseException(EXC_GP, 0);
+        c.setCr3(v);
+        return;
       case 4: {
         const supported = 0x1 | 0x2 | 0x4 | 0x8 | 0x10 | 0x20 | 0x80 | 0x100 | 0x200; // 0x200: OSFXSR
         if (v & ~supported) c.raiseException(EXC_GP, 0);
+        if (v & CR4_PAE && !(c.cr4 & CR4_PAE) && c.cr0 & CR0_PG && !c.mmu.pdptesValid(c.cr3)) c.raiseException(EXC_GP, 0);
         c.setCr4(v);
         return;
       }
@@ -1092,7 +1100,8 @@ export class Helpers {
     const d = (sel & 0xfffc) === 0 ? null : tryLoadDescriptor(c, sel);
     const ok = d !== null && (!d.system || [1, 2, 3, 4, 5, 9, 11, 12].includes(d.type)) && descriptorVisible(c, sel, d);
     this.setZf(ok ? 1 : 0);
-    return ok ? d.hi & 0x00ffff00 : null;
+    // Bits 16-19 (limit 19:16) are undefined in the SDM; QEMU returns them as 0.
+    return ok ? d.hi & 0x00f0ff00 : null;
   }
 
   lsl(sel: number): number | null {

@@ -313,6 +313,20 @@ export class Mmu {
     this.phys.write32((pa & this.a20Mask) >>> 0, v);
   }
 
+  /**
+   * PAE loads the four PDPTEs when CR3 is written or PAE paging is turned on; a present
+   * entry with reserved bits set is #GP(0) there (SDM vol. 3, 4.4.1).
+   */
+  pdptesValid(cr3: number): boolean {
+    const base = (cr3 & ~0x1f) >>> 0;
+    for (let i = 0; i < 4; i++) {
+      const lo = this.readPhys32(base + i * 8);
+      const hi = this.readPhys32(base + i * 8 + 4);
+      if (lo & PTE_P && (lo & 0x1e6 || hi & ~0xf)) return false;
+    }
+    return true;
+  }
+
   /** Side-effect-free translation for debuggers; null when unmapped. */
   debugTranslate(lin: number): number | null {
     lin >>>= 0;

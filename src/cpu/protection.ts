@@ -695,7 +695,8 @@ function returnToV86(cpu: Cpu, st: StackWriter, eip: number, cs: number, fl: num
 export function loadLdt(cpu: Cpu, sel: number): void {
   sel &= 0xffff;
   if ((sel & 0xfffc) === 0) {
-    cpu.setSegmentRaw(SEG_LDTR, 0, 0, 0, 0);
+    // A null selector marks LDTR invalid; SLDT still reads back what was loaded (as QEMU).
+    cpu.setSegmentRaw(SEG_LDTR, sel, 0, 0, 0);
     return;
   }
   if (sel & 4) cpu.raiseException(EXC_GP, sel & 0xfffc);

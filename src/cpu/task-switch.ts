@@ -116,7 +116,14 @@ export function taskSwitch(cpu: Cpu, sel: number, source: TaskSwitchSource, next
     for (let s = 0; s < 6; s++) cpu.loadSegmentReal(s, nSegs[s]!);
   } else {
     cpu.setCpl(nSegs[SEG_CS]! & 3);
-    loadTaskSegments(cpu, nSegs, nLdt);
+    // Past the commit point: a fault while loading the new task's segments is taken in the
+    // new task, at its first instruction (SDM vol. 3, 7.3 step 13).
+    cpu.faultEip = nEip;
+    try {
+      loadTaskSegments(cpu, nSegs, nLdt);
+    } finally {
+      cpu.faultEip = -1;
+    }
   }
   cpu.updateHflags();
   // The T bit of a 32-bit TSS raises a debug trap on entry to the task (DR6.BT).

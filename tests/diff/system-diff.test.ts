@@ -25,21 +25,11 @@ const STRICT = process.env.DIFF_STRICT === '1';
  * them in `needs`): their differences are printed, not asserted (DIFF_STRICT=1 asserts).
  * Remove an entry when its cases agree.
  */
-export const PENDING_FEATURES: Readonly<Record<string, string>> = {
-  'single-step': 'TF single-step: no #DB after the first instruction when IRET loads TF, none (or a late one) after the instruction following a POPF that sets TF',
-  rf: 'RF: stays set after the instruction it let through, and keeps suppressing instruction breakpoints after it',
-};
+export const PENDING_FEATURES: Readonly<Record<string, string>> = {};
 const pendingOf = (c: DiffCase) => (c.needs && PENDING_FEATURES[c.needs] ? c.needs : undefined);
 
 /** Hand-written cases bmbt-dbg is known to get wrong (the SDM says what `expect` says). */
-export const KNOWN_BMBT_GAPS: Readonly<Record<string, string>> = {
-  'sys-edge-rf-suppresses-exec': 'RF stays set after the instruction it let through (SDM 17.3.1.1: cleared after it)',
-  'sys-edge-rf-then-next-breakpoint': 'the instruction breakpoint after an RF-suppressed instruction is missed',
-  'sys-edge-tf-after-iret': 'no single-step trap after the first instruction when IRET loads TF',
-  'sys-edge-tf-set-by-popf': 'no single-step trap after the instruction following a POPF that sets TF',
-  'sys-edge-pae-pdpte-rsvd-gp': 'MOV CR3 with PAE paging does not check PDPTE reserved bits (SDM 4.4.1: #GP(0))',
-  'sys-edge-new-tss-bad-ds': 'a #TS after the task-switch commit point reports the old task\'s EIP (SDM 7.3: in the new task)',
-};
+export const KNOWN_BMBT_GAPS: Readonly<Record<string, string>> = {};
 
 function families(names: string[]): Record<string, number> {
   const out: Record<string, number> = {};

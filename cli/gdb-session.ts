@@ -39,8 +39,12 @@ export async function runGdbSession(guest: Guest, opts: CliOptions): Promise<num
   const trace = process.env.BMBT_GDB_TRACE ? (dir: string, text: string) => note(`gdb ${dir} ${text}`) : undefined;
   const server = await startGdbServer(ctl, opts.gdb!, { note, ...(trace ? { trace } : {}) });
   const hostText = server.host.includes(':') ? `[${server.host}]` : server.host;
-  note(`gdb server listening on ${hostText}:${server.port}`);
-  note(`attach with: gdb -ex 'target remote ${hostText}:${server.port}'${opts.kernel ? ` ${opts.kernel}` : ''}`);
+  // One write for all three lines: whoever waits for "listening" sees the rest with it.
+  note([
+    `gdb server listening on ${hostText}:${server.port}`,
+    `attach with: gdb -ex 'target remote ${hostText}:${server.port}'${opts.kernel ? ` ${opts.kernel}` : ''}`,
+    ...(opts.startPaused ? [`guest paused at ${hex(machine.cpu.pc)}; waiting for gdb to resume it`] : []),
+  ].join('\nbmbt-dbg: '));
 
   const stdin = process.stdin;
   const serialFromStdin = opts.serial.kind === 'stdio';
@@ -56,8 +60,7 @@ export async function runGdbSession(guest: Guest, opts: CliOptions): Promise<num
   }
   const flusher = setInterval(flush, 20);
 
-  if (opts.startPaused) note(`guest paused at ${hex(machine.cpu.pc)}; waiting for gdb to resume it`);
-  else ctl.resume('start');
+  if (!opts.startPaused) ctl.resume('start');
 
   try {
     return await finished;

@@ -13,7 +13,7 @@ import { EXIT_DEBUG, EXIT_INDIRECT, EXIT_STOP } from './translate/codegen.js';
 import { SEG_CS } from './instr.js';
 import { TbCache } from '../tb/tb-cache.js';
 import { CF_NOBP, CF_SINGLE, type Region, type TranslationBlock } from '../tb/translation-block.js';
-import { REGION_MAX_MEMBERS, buildRegion } from './translate/region.js';
+import { REGION_MAX_MEMBERS, REGION_MAX_SOURCE, buildRegion } from './translate/region.js';
 
 /** A TB executed this many times compiles its page's hot TBs into a region. */
 const REGION_HOT = 2000;
@@ -86,8 +86,14 @@ export class CpuExec {
       (t.pc & ~0xfff) === (tb.pc & ~0xfff) && (t === tb || t.execCount >= REGION_MIN));
     if (cands.length < 2) return;
     cands.sort((a, b) => b.execCount - a.execCount);
-    const members = cands.slice(0, REGION_MAX_MEMBERS);
-    if (!members.includes(tb)) return;
+    const members: TranslationBlock[] = [];
+    let size = 0;
+    for (const c of cands) {
+      if (members.length >= REGION_MAX_MEMBERS || size + c.source.length > REGION_MAX_SOURCE) break;
+      members.push(c);
+      size += c.source.length;
+    }
+    if (members.length < 2 || !members.includes(tb)) return;
     for (const m of members) if (m.region) this.tbs.dissolve(m.region);
     const user = (tb.flags & HF_CPL_MASK) === 3;
     const region = buildRegion(members, this.runtimes[user ? 1 : 0]);

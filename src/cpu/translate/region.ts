@@ -7,7 +7,9 @@ import { RUNTIME_NAMES, type Runtime } from '../runtime.js';
 import { generateBody } from './translator.js';
 import type { Region, TranslationBlock } from '../../tb/translation-block.js';
 
-export const REGION_MAX_MEMBERS = 64;
+export const REGION_MAX_MEMBERS = 32;
+/** V8 does not optimize functions past a bytecode size: a region stays well below it. */
+export const REGION_MAX_SOURCE = 28 * 1024;
 
 export function buildRegion(members: TranslationBlock[], runtime: Runtime): Region {
   const byEip = new Map<number, number>();

@@ -13,6 +13,7 @@ import { prepareBiosKernelBoot } from '../src/boot/fw-cfg-boot.js';
 import { isElf, parseElf32 } from '../src/boot/elf.js';
 import { runHeadless } from './headless.js';
 import { runGdbSession } from './gdb-session.js';
+import { chooseUi } from './ui-choice.js';
 
 const PACKAGE_ROOT = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
 export const DEFAULT_GUEST = join(PACKAGE_ROOT, 'samples', 'build', 'demo.elf');
@@ -144,7 +145,6 @@ export async function main(argv: string[]): Promise<number> {
   const opts = parseCli(argv);
   if (opts === 'help') return 0;
   // The terminal UI and the dashboard, when there is a terminal for them (cli/tui-session.ts).
-  const { chooseUi } = await import('./tui-session.js');
   const ui = chooseUi(opts);
   if (ui === 'tui') return (await import('./tui-session.js')).runTuiSession(opts);
   if (ui === 'dashboard') return (await import('./dashboard.js')).runDashboard(opts);

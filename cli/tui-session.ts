@@ -7,26 +7,6 @@ import { buildGuest } from './main.js';
 import { DebugController } from '../src/debug/controller.js';
 import { UiSession } from '../ui/model/ui-session.js';
 
-function note(msg: string): void {
-  process.stderr.write(`bmbt-dbg: ${msg}\n`);
-}
-
-export type UiChoice = 'none' | 'tui' | 'dashboard';
-
-/**
- * Which front end runs. The UI needs a terminal on both sides (keys in, frames out); when
- * it was asked for and there is none (CI, pipes), it falls back to headless with a note.
- */
-export function chooseUi(opts: CliOptions, io: { stdin: { isTTY?: boolean }; stdout: { isTTY?: boolean } } = process): UiChoice {
-  const terminal = Boolean(io.stdin.isTTY) && Boolean(io.stdout.isTTY);
-  const wanted = opts.command === 'dashboard' ? 'dashboard' : opts.ui;
-  if (wanted === 'none') return 'none';
-  if (wanted === 'auto') return terminal ? 'tui' : 'none';
-  if (terminal) return wanted;
-  note(`${wanted === 'dashboard' ? 'the dashboard' : '--ui tui'} needs a terminal (${io.stdout.isTTY ? 'stdin' : 'stdout'} is not one); running headless`);
-  return 'none';
-}
-
 /** stdio would draw over the UI: the console pane and the log take its place. */
 export function uiSink(s: Sink): Sink {
   return s.kind === 'stdio' ? { kind: 'none' } : s;

@@ -2,7 +2,7 @@
 // line and runs headless. The core never imports the UI (tests/architecture.test.ts).
 import { describe, expect, it } from 'vitest';
 import { runCli } from '../support/cli.js';
-import { chooseUi } from '../../cli/tui-session.js';
+import { chooseUi } from '../../cli/ui-choice.js';
 import { parseCli, type CliOptions } from '../../cli/options.js';
 
 describe('choosing the front end', () => {

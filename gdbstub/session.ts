@@ -6,6 +6,7 @@
 // packet gets an error or the empty reply and changes nothing.
 import type { Socket } from 'node:net';
 import type { DebugController, StopReason } from '../src/debug/controller.js';
+import { isX87Register } from '../src/debug/x87-registers.js';
 import { newMonitorSession, runMonitorCommand, type MonitorSession } from '../src/debug/monitor.js';
 import {
   MAX_PACKET, PacketDecoder, escapeBinary, frame, fromHex, hexOfText, latin1, leHex, parseHex, toHex, unescapeBinary, type RspInput,
@@ -243,10 +244,11 @@ export class GdbSession {
   private async writeReg(def: RegisterDef, bytes: Uint8Array, current: Uint8Array): Promise<boolean> {
     if (bytes.every((b, i) => b === current[i])) return true;
     if (!def.writeName) return false;
-    if (def.bitsize !== 32) return isPlaceholder(def); // st0-7, xmm0-7: no unit to write yet
+    if (isX87Register(def.name)) return this.ctl.setRegisterBytes(def.name, bytes);
+    if (def.bitsize !== 32) return isPlaceholder(def); // xmm0-7: no SSE unit to write yet
     const v = new DataView(bytes.buffer, bytes.byteOffset, 4).getUint32(0, true);
     const ok = await this.ctl.setRegister(def.writeName, v);
-    // x87/SSE control words the CPU does not have yet are accepted and dropped.
+    // MXCSR: the CPU has no SSE unit yet; the write is accepted and dropped.
     return ok || isPlaceholder(def);
   }
 

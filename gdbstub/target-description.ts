@@ -3,8 +3,9 @@
 //
 // Remote numbers 0-40 are gdb's own i386 numbering (what gdb assumes without a target
 // description: GPRs, eip, eflags, selectors, x87, SSE); the system registers gdb has no
-// standard feature for follow in `org.bmbt.i386.sys`. Values the CPU has no unit for yet
-// (x87, SSE) read as zero (FINIT/reset values for the control words).
+// standard feature for follow in `org.bmbt.i386.sys`. The x87 registers are the FPU's
+// (ST0-ST7 in stack order, the full tag word); SSE, which the CPU has no unit for yet,
+// reads as zero (MXCSR as at reset).
 import type { RegisterSnapshot } from '../src/debug/registers.js';
 
 export interface RegisterDef {
@@ -96,9 +97,9 @@ export const REGISTER_OFFSETS: readonly number[] = (() => {
 export const G_PACKET_BYTES = REGISTERS.reduce((n, r) => n + r.bitsize / 8, 0);
 export const REGNUM = new Map(REGISTERS.map((r, i) => [r.name, i]));
 
-/** Registers that gdb shows but the CPU does not have yet: writes are accepted and dropped. */
+/** Registers that gdb shows but the CPU does not have yet (SSE): writes are accepted and dropped. */
 export function isPlaceholder(r: RegisterDef): boolean {
-  return r.feature === 'sse' || /^(st\d|f(ctrl|stat|tag|iseg|ioff|oseg|ooff|op))$/.test(r.name);
+  return r.feature === 'sse';
 }
 
 const EFLAGS_FLAGS = `  <flags id="i386_eflags" size="4">

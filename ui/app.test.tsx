@@ -96,7 +96,7 @@ describe('App', () => {
   it('switches panes, shows every binding on ?, and quits on q', async () => {
     const { ink, session, quitted } = setup('hello', { gdbStatus: () => 'attached :1234' });
     let text = await waitFrame(ink.lastFrame, (t) => t.includes('gdb attached :1234'), 'status with gdb');
-    expect(text).toMatch(/s step +t stepTB +c cont +p pause +b break +Tab\/1-7 pane +: cmd +\? help +q quit/);
+    expect(text).toMatch(/s step +t stepTB +c cont +p pause +b break +Tab\/1-8 pane +: cmd +\? help +q quit/);
     ink.stdin.write('\t');
     text = await waitFrame(ink.lastFrame, (t) => t.includes('typing goes to the guest'), 'console focused');
     ink.stdin.write('\x1b');

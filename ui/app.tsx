@@ -17,20 +17,24 @@ import { IrqTimelinePane } from './panes/irq-timeline-pane.js';
 import { BreakpointsPane } from './panes/breakpoints-pane.js';
 import { MemoryPane } from './panes/memory-pane.js';
 import { LogPane } from './panes/log-pane.js';
+import { VgaPane, vgaInfo } from './panes/vga-pane.js';
 import { CommandLine, HelpLine } from './panes/bottom-lines.js';
 import { HelpOverlay } from './panes/help-overlay.js';
 
-const SHORT_TITLES: Record<PaneId, string> = { disasm: 'Dis', console: 'Con', tb: 'TB', tbs: 'TBs', irq: 'IRQ', bps: 'Brk', mem: 'Mem', log: 'Log' };
+const SHORT_TITLES: Record<PaneId, string> = { disasm: 'Dis', console: 'Con', tb: 'TB', tbs: 'TBs', irq: 'IRQ', bps: 'Brk', mem: 'Mem', log: 'Log', vga: 'VGA' };
 
 export function TabBar({ active, width }: { active: PaneId; width: number }): React.JSX.Element {
-  const long = TAB_PANES.map((p, i) => `${i + 1} ${PANE_TITLES[p]}`).join('  ').length <= width;
+  // Long titles two spaces apart, or one space apart, or short titles: the first that fits.
+  const longLength = TAB_PANES.map((p, i) => `${i + 1} ${PANE_TITLES[p]}`).join(' ').length;
+  const long = longLength <= width;
+  const gap = long && longLength + TAB_PANES.length - 1 <= width ? '  ' : ' ';
   return (
     <Text wrap="truncate-end">
       {TAB_PANES.map((p, i) => {
         const label = long ? `${i + 1} ${PANE_TITLES[p]}` : `${i + 1}${SHORT_TITLES[p]}`;
         return (
           <Text key={p}>
-            {i ? (long ? '  ' : ' ') : ''}
+            {i ? gap : ''}
             <Text inverse={p === active} bold={p === active} color={p === active ? 'cyan' : 'gray'}>
               {label}
             </Text>
@@ -71,6 +75,10 @@ function TabPane({ snap, width, height }: { snap: UiSnapshot; width: number; hei
         break;
       case 'log':
         body = <LogPane view={pane.view} width={w} height={h} />;
+        break;
+      case 'vga':
+        body = <VgaPane view={pane.view} width={w} height={h} />;
+        info = vgaInfo(pane.view);
         break;
     }
   }

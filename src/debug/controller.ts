@@ -5,6 +5,7 @@
 import type { PcMachine, MachineStop } from '../machine/pc-machine.js';
 import type { Watchpoint } from '../cpu/cpu.js';
 import { snapshotRegisters, writeRegister, type RegisterSnapshot } from './registers.js';
+import { isX87Register, writeX87Register } from './x87-registers.js';
 import type { ElfSymbol } from '../boot/elf.js';
 
 export type StopReason =
@@ -319,6 +320,11 @@ export class DebugController {
 
   async setRegister(name: string, value: number): Promise<boolean> {
     return writeRegister(this.machine.cpu, name, value);
+  }
+
+  /** A register wider than 32 bits, as little-endian bytes (the x87 registers). */
+  async setRegisterBytes(name: string, bytes: Uint8Array): Promise<boolean> {
+    return isX87Register(name) && writeX87Register(this.machine.cpu.fpu, name, bytes);
   }
 
   /** Linear (default) or physical memory; null when any byte is unmapped. */

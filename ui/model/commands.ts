@@ -8,6 +8,8 @@ import { HF_CS32 } from '../../src/cpu/cpu.js';
 import { CF_SINGLE } from '../../src/tb/translation-block.js';
 import { registerValue } from './memory-view.js';
 import { breakpointRows } from './breakpoints-view.js';
+import { formatInfoFloat } from './x87-view.js';
+import type { RegisterPage } from './types.js';
 
 export interface CommandHost {
   readonly ctl: DebugController;
@@ -21,6 +23,9 @@ export interface CommandHost {
   showTb(id: number): void;
   showDisasm(addr: number): void;
   showIrq(): void;
+  /** Show a page of the registers pane. */
+  showRegisters(page: RegisterPage): void;
+  showVga(): void;
   flushTbs(): void;
   /** The gdb engineer's `monitor` interpreter, when it is built in. */
   monitor(line: string): Promise<string | null>;
@@ -33,7 +38,7 @@ export const COMMAND_HELP = [
   'c                  continue                         pause      stop the guest',
   'x/NFU ADDR         examine memory (F: x d c i, U: b h w); xp: physical',
   'tb ADDR            TB-cache inspector at ADDR       flush      flush the TB cache',
-  'irq                PICs and the IRQ timeline        info registers|breakpoints|jit|irq',
+  'irq                PICs and the IRQ timeline        info registers|float|breakpoints|jit|irq|vga',
   'q                  quit                             (other commands: the monitor, if built in)',
 ];
 
@@ -166,6 +171,14 @@ export async function runCommand(host: CommandHost, line: string): Promise<void>
           const rows = breakpointRows(ctl);
           return host.log(rows.length ? rows.map((r) => `${r.id}  ${r.kind.padEnd(7)} ${describeAddr(ctl, r.addr)}${r.len > 1 ? ` len ${r.len}` : ''}  (${r.owner})`).join('\n') : 'no breakpoints or watchpoints');
         }
+        case 'float':
+        case 'fpu':
+          host.showRegisters('x87');
+          return host.log(formatInfoFloat((await ctl.registers()).fpu));
+        case 'vga':
+          // The VGA pane, and the monitor's `info vga` (registers, mode) in the log.
+          host.showVga();
+          break;
         case 'jit':
         case 'tb':
           return host.log(formatTbStats(ctl.machine).trimEnd());

@@ -18,6 +18,8 @@ export type Command =
   | 'focusBps'
   | 'focusMem'
   | 'focusLog'
+  | 'focusVga'
+  | 'registersPage'
   | 'focusDisasm'
   | 'zoom'
   | 'commandLine'
@@ -66,7 +68,7 @@ export const BINDINGS: readonly Binding[] = [
   { command: 'continue', keys: ['c', 'f5'], scope: 'global', help: 'continue', short: 'cont' },
   { command: 'pause', keys: ['p', 'space'], scope: 'global', help: 'pause the guest', short: 'pause' },
   { command: 'toggleBreakpoint', keys: ['b', 'f9'], scope: 'global', help: 'toggle a breakpoint at the cursor (disassembly) or at EIP', short: 'break' },
-  { command: 'nextPane', keys: ['tab'], scope: 'global', help: 'focus the next pane', short: 'pane', shortKeys: 'Tab/1-7' },
+  { command: 'nextPane', keys: ['tab'], scope: 'global', help: 'focus the next pane', short: 'pane', shortKeys: 'Tab/1-8' },
   { command: 'prevPane', keys: ['shift-tab'], scope: 'global', help: 'focus the previous pane' },
   { command: 'focusConsole', keys: ['1'], scope: 'global', help: 'console (keys go to the guest; Esc leaves)' },
   { command: 'focusTb', keys: ['2'], scope: 'global', help: 'current TB: guest code and generated JavaScript' },
@@ -75,7 +77,9 @@ export const BINDINGS: readonly Binding[] = [
   { command: 'focusBps', keys: ['5'], scope: 'global', help: 'breakpoints and watchpoints' },
   { command: 'focusMem', keys: ['6'], scope: 'global', help: 'memory' },
   { command: 'focusLog', keys: ['7'], scope: 'global', help: 'log of commands and stops' },
+  { command: 'focusVga', keys: ['8'], scope: 'global', help: 'VGA text screen (and the last POST code)' },
   { command: 'focusDisasm', keys: ['0', '`'], scope: 'global', help: 'disassembly' },
+  { command: 'registersPage', keys: ['R'], scope: 'global', help: 'registers pane: general / system registers / x87 pages' },
   { command: 'zoom', keys: ['z'], scope: 'global', help: 'give the focused pane the whole screen (again: back)' },
   { command: 'commandLine', keys: [':'], scope: 'global', help: 'command line: b, d, si, sb, c, x/Nx, tb, irq, q, help', short: 'cmd' },
   { command: 'help', keys: ['?'], scope: 'global', help: 'all key bindings', short: 'help' },
@@ -126,6 +130,14 @@ export const BINDINGS: readonly Binding[] = [
 
   { command: 'cursorUp', keys: ['up', 'k'], scope: 'log', help: 'scroll' },
   { command: 'cursorDown', keys: ['down', 'j'], scope: 'log', help: 'scroll' },
+
+  { command: 'cursorUp', keys: ['up', 'k'], scope: 'vga', help: 'scroll up / down', short: 'scroll', shortKeys: '↑↓←→' },
+  { command: 'cursorDown', keys: ['down', 'j'], scope: 'vga', help: 'scroll up / down' },
+  { command: 'pageUp', keys: ['pageup'], scope: 'vga', help: 'page up' },
+  { command: 'pageDown', keys: ['pagedown'], scope: 'vga', help: 'page down' },
+  { command: 'scrollLeft', keys: ['left', 'h'], scope: 'vga', help: 'scroll left / right (narrow panes)' },
+  { command: 'scrollRight', keys: ['right', 'l'], scope: 'vga', help: 'scroll left / right (narrow panes)' },
+  { command: 'follow', keys: ['f', 'end'], scope: 'vga', help: 'follow the text and the cursor again', short: 'follow' },
 ];
 
 /** The command bound to `key` in the focused pane (pane bindings win over global ones). */
@@ -167,7 +179,7 @@ export function helpLine(focus: PaneId, bindings: readonly Binding[] = BINDINGS)
 export function helpText(bindings: readonly Binding[] = BINDINGS): { title: string; lines: string[] }[] {
   const titles: Record<Scope, string> = {
     global: 'everywhere', disasm: 'disassembly', console: 'console', tb: 'current TB', tbs: 'TB cache', irq: 'IRQ timeline',
-    bps: 'breakpoints', mem: 'memory', log: 'log',
+    bps: 'breakpoints', mem: 'memory', log: 'log', vga: 'VGA screen',
   };
   const scopes: Scope[] = [];
   for (const b of bindings) if (!scopes.includes(b.scope)) scopes.push(b.scope);

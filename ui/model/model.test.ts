@@ -1,5 +1,5 @@
 // The UI's model without Ink: keys and bindings as data, the console buffer, the command
-// line parser, the layout at 80×24 and up.
+// line parser, the layout at 80×24 and up, 80-bit values in decimal.
 import { describe, expect, it } from 'vitest';
 import { BINDINGS, helpLine, helpText, lookupKey } from './keymap.js';
 import { inkToKeys, keyToBytes } from './keys.js';
@@ -8,6 +8,8 @@ import { computeLayout } from './layout.js';
 import { parseAddress } from './commands.js';
 import { FOCUS_ORDER } from './types.js';
 import { sampleController } from '../testing/sample-controller.js';
+import { float80ToString } from './x87-view.js';
+import { UiSession } from './ui-session.js';
 
 const noKey = { upArrow: false, downArrow: false, leftArrow: false, rightArrow: false, pageDown: false, pageUp: false, return: false, escape: false, ctrl: false, shift: false, tab: false, backspace: false, delete: false, meta: false };
 
@@ -85,5 +87,54 @@ describe('command-line addresses', () => {
     expect(parseAddress(ctl, '$eip')).toBe(0x10000c);
     expect(parseAddress(ctl, '$esp-4')).toBe(0x7bfc);
     expect(parseAddress(ctl, 'nosuchsymbol')).toMatch(/no symbol/);
+  });
+});
+
+/** An 80-bit image from its 20 hex digits, sign and exponent first (as gdb's raw shows it). */
+function f80(hex: string): number[] {
+  return Array.from({ length: 10 }, (_, i) => parseInt(hex.slice(18 - 2 * i, 20 - 2 * i), 16));
+}
+
+describe('80-bit values in decimal', () => {
+  it('prints 19 significant digits as gdb does, exact for integers, and names the special values', () => {
+    expect(float80ToString(f80('4000c90fdaa22168c235'))).toBe('3.141592653589793239');
+    expect(float80ToString(f80('c001e000000000000000'))).toBe('-7');
+    expect(float80ToString(f80('403e8000000000000000'))).toBe('9223372036854775808'); // 2^63
+    expect(float80ToString(f80('3ffbcccccccccccccccd'))).toBe('0.1');
+    expect(float80ToString(f80('3fef8000000000000000'))).toBe('1.52587890625e-05'); // 2^-16, as %g
+    expect(float80ToString(f80('7ffeffffffffffffffff'))).toBe('1.189731495357231765e+4932');
+    expect(float80ToString(f80('00000000000000000001'))).toBe('3.645199531882474603e-4951'); // smallest denormal
+    expect(float80ToString(f80('80000000000000000000'))).toBe('-0');
+    expect(float80ToString(f80('7fff8000000000000000'))).toBe('inf');
+    expect(float80ToString(f80('ffffc000000000000000'))).toBe('-nan');
+    expect(float80ToString(f80('7fffa000000000000000'))).toBe('snan');
+    expect(float80ToString(f80('3fff0000000000000000'))).toBe('invalid'); // unnormal
+    // Fewer digits where the room is short.
+    expect(float80ToString(f80('4000c90fdaa22168c235'), 10)).toBe('3.14159265');
+    expect(float80ToString(f80('7ffeffffffffffffffff'), 12)).toBe('1.1897e+4932');
+  });
+});
+
+describe('command line: info float', () => {
+  it('turns the registers pane to the x87 page and logs the unit as gdb lays it out', async () => {
+    const { ctl } = sampleController('hello');
+    const session = new UiSession(ctl, { columns: 120, rows: 40 });
+    session.handleKeys([':', 'i', 'n', 'f', 'o', 'space', 'f', 'l', 'o', 'a', 't', 'return']);
+    await session.idle();
+    const snap = session.publishNow();
+    expect(snap.registers.page).toBe('x87');
+    session.handleKey('7');
+    const log = session.publishNow().pane;
+    expect(log?.id).toBe('log');
+    const text = log?.id === 'log' ? log.view.lines.join('\n') : '';
+    expect(text).toMatch(/=>R0: /);
+    expect(text).toMatch(/Control Word: +0x[0-9a-f]{4}/);
+    expect(text).toMatch(/Tag Word: +0x[0-9a-f]{4}/);
+    // R cycles the pages: x87 -> general -> system.
+    session.handleKeys(['R']);
+    expect(session.publishNow().registers.page).toBe('general');
+    session.handleKeys(['R']);
+    expect(session.publishNow().registers.page).toBe('system');
+    session.dispose();
   });
 });

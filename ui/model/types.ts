@@ -4,10 +4,10 @@
 import type { RegisterSnapshot } from '../../src/debug/registers.js';
 
 /** Panes that take the keyboard focus. Registers are always visible and never focused. */
-export type PaneId = 'disasm' | 'console' | 'tb' | 'tbs' | 'irq' | 'bps' | 'mem' | 'log';
+export type PaneId = 'disasm' | 'console' | 'tb' | 'tbs' | 'irq' | 'bps' | 'mem' | 'log' | 'vga';
 
 /** The tabbed panes below the disassembly, in tab order. */
-export const TAB_PANES: readonly PaneId[] = ['console', 'tb', 'tbs', 'irq', 'bps', 'mem', 'log'];
+export const TAB_PANES: readonly PaneId[] = ['console', 'tb', 'tbs', 'irq', 'bps', 'mem', 'log', 'vga'];
 export const FOCUS_ORDER: readonly PaneId[] = ['disasm', ...TAB_PANES];
 
 export const PANE_TITLES: Record<PaneId, string> = {
@@ -19,6 +19,7 @@ export const PANE_TITLES: Record<PaneId, string> = {
   bps: 'Breakpoints',
   mem: 'Memory',
   log: 'Log',
+  vga: 'VGA',
 };
 
 export interface StatusView {
@@ -31,9 +32,16 @@ export interface StatusView {
   gdb: string | null;
   guest: string;
   halted: boolean;
+  /** The last code written to the POST port (0x80), or null if none was. */
+  post: number | null;
 }
 
+/** The registers pane's pages, in the order `R` cycles through them. */
+export type RegisterPage = 'general' | 'system' | 'x87';
+export const REGISTER_PAGES: readonly RegisterPage[] = ['general', 'system', 'x87'];
+
 export interface RegistersView {
+  page: RegisterPage;
   cur: RegisterSnapshot;
   /** Registers at the stop before this one (for highlighting changes), or null. */
   prev: RegisterSnapshot | null;
@@ -201,6 +209,35 @@ export interface MemoryView {
   lines: { addr: number; bytes: (number | null)[] }[];
 }
 
+/** A run of cells with one VGA attribute byte. */
+export interface VgaRun {
+  text: string;
+  attr: number;
+}
+
+export interface VgaView {
+  /** What the VGA shows: a text screen, or graphics (nothing to draw in a terminal). */
+  mode: 'text' | 'graphics' | 'vbe';
+  /** Graphics modes: the resolution, for the message shown instead. */
+  graphics: string | null;
+  screenCols: number;
+  screenRows: number;
+  /** The window on screen: its first row and column, and its size. */
+  top: number;
+  left: number;
+  /** The visible rows, each cut to the window, as runs of equal attributes. */
+  lines: VgaRun[][];
+  /** The hardware cursor, in screen coordinates (null when hidden). */
+  cursor: { x: number; y: number } | null;
+  /** The window follows the text and the cursor (false once scrolled by hand). */
+  follow: boolean;
+  /** Rows and columns that hold text or colour (the rest is blank). */
+  usedRows: number;
+  usedCols: number;
+  blank: boolean;
+  post: number | null;
+}
+
 export interface LogView {
   lines: string[];
 }
@@ -239,4 +276,5 @@ export type PaneSnapshot =
   | { id: 'irq'; view: IrqTimelineView }
   | { id: 'bps'; view: BreakpointsView }
   | { id: 'mem'; view: MemoryView }
-  | { id: 'log'; view: LogView };
+  | { id: 'log'; view: LogView }
+  | { id: 'vga'; view: VgaView };

@@ -15,8 +15,9 @@ import { buildTbInspector, tbDetail } from './tb-view.js';
 import { buildIrqTimeline, irqEvents, startShowing } from './irq-view.js';
 import { buildMemory, FOLLOW_REGISTERS } from './memory-view.js';
 import { buildBreakpoints, breakpointRows } from './breakpoints-view.js';
+import { buildVga } from './vga-view.js';
 import { COMMAND_HELP, runCommand, type CommandHost } from './commands.js';
-import { FOCUS_ORDER, TAB_PANES, type PaneId, type PaneSnapshot, type TbSort, type UiSnapshot } from './types.js';
+import { FOCUS_ORDER, REGISTER_PAGES, TAB_PANES, type PaneId, type PaneSnapshot, type RegisterPage, type TbSort, type UiSnapshot } from './types.js';
 
 export interface UiSessionOptions {
   guestName?: string;
@@ -83,6 +84,8 @@ export class UiSession implements CommandHost {
   private bpSelected = 0;
   private mem = { addr: 0, physical: false, follow: 'esp' as string | null, lines: 1 };
   private logScroll = 0;
+  private vga = { top: 0, left: 0, follow: true, shownTop: 0, shownLeft: 0, rows: 1, cols: 1 };
+  private regPage: RegisterPage = 'general';
 
   // Registers at the last two stops (changes are highlighted).
   private lastStopRegs: RegisterSnapshot;
@@ -243,8 +246,10 @@ export class UiSession implements CommandHost {
       gdb: this.opts.gdbStatus?.() ?? null,
       guest: this.opts.guestName ?? '',
       halted: cpu.halted,
+      post: ctl.machine.post.lastCode,
     };
     const registers = {
+      page: this.regPage,
       cur: ctl.registersNow(),
       prev: running ? this.lastStopRegs : this.prevStopRegs,
       running,
@@ -321,6 +326,14 @@ export class UiSession implements CommandHost {
       case 'log': {
         const end = Math.max(0, this.logLines.length - this.logScroll);
         return { id: 'log', view: { lines: this.logLines.slice(Math.max(0, end - height), end) } };
+      }
+      case 'vga': {
+        this.vga.rows = height;
+        this.vga.cols = width;
+        const v = buildVga(ctl, { top: this.vga.top, left: this.vga.left, follow: this.vga.follow, width, height });
+        this.vga.shownTop = v.top;
+        this.vga.shownLeft = v.left;
+        return { id: 'vga', view: v };
       }
     }
   }
@@ -454,6 +467,10 @@ export class UiSession implements CommandHost {
       case 'focusBps': return this.focusPane('bps');
       case 'focusMem': return this.focusPane('mem');
       case 'focusLog': return this.focusPane('log');
+      case 'focusVga': return this.focusPane('vga');
+      case 'registersPage':
+        this.regPage = REGISTER_PAGES[(REGISTER_PAGES.indexOf(this.regPage) + 1) % REGISTER_PAGES.length]!;
+        return;
       case 'focusDisasm': return this.focusPane('disasm');
       case 'zoom':
         this.zoom = !this.zoom;
@@ -521,6 +538,7 @@ export class UiSession implements CommandHost {
       }
       case 'scrollLeft':
       case 'scrollRight': {
+        if (this.focus === 'vga') return this.scrollVga(0, command === 'scrollLeft' ? -8 : 8);
         const span = this.irq.cols * this.irq.shownPerCol;
         const delta = Math.floor(span / 4) * (command === 'scrollLeft' ? -1 : 1);
         this.irq.perCol = this.irq.shownPerCol;
@@ -544,6 +562,10 @@ export class UiSession implements CommandHost {
         return;
       }
       case 'follow':
+        if (this.focus === 'vga') {
+          this.vga.follow = true;
+          return;
+        }
         this.irq.start = null;
         this.irq.perCol = null;
         this.irq.selected = -1;
@@ -577,6 +599,7 @@ export class UiSession implements CommandHost {
       case 'disasm': return Math.max(1, this.dis.rows - 2);
       case 'tbs': return Math.max(1, this.tbs.rows - 1);
       case 'mem': return Math.max(1, this.mem.lines - 1);
+      case 'vga': return Math.max(1, this.vga.rows - 1);
       default: return 10;
     }
   }
@@ -612,8 +635,20 @@ export class UiSession implements CommandHost {
       case 'log':
         this.logScroll = Math.max(0, Math.min(this.logLines.length - 1, this.logScroll - delta));
         return;
+      case 'vga':
+        return this.scrollVga(delta, 0);
       default:
     }
+  }
+
+  /** Scroll the VGA window by hand from where it is shown now (it stops following). */
+  private scrollVga(rows: number, cols: number): void {
+    const v = this.vga;
+    v.follow = false;
+    v.top = Math.max(0, Math.min(Math.max(0, 25 - v.rows), v.shownTop + rows));
+    v.left = Math.max(0, Math.min(Math.max(0, 80 - v.cols), v.shownLeft + cols));
+    v.shownTop = v.top;
+    v.shownLeft = v.left;
   }
 
   // ---- actions (CommandHost) ------------------------------------------------------------
@@ -703,6 +738,14 @@ export class UiSession implements CommandHost {
 
   showIrq(): void {
     this.focusPane('irq');
+  }
+
+  showRegisters(page: RegisterPage): void {
+    this.regPage = page;
+  }
+
+  showVga(): void {
+    this.focusPane('vga');
   }
 
   flushTbs(): void {

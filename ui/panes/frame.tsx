@@ -21,6 +21,29 @@ export function fit(s: string, w: number): string {
   return s + ' '.repeat(w - chars.length);
 }
 
+/** Cut a string with ANSI styles to at most `w` columns (styles reset where it is cut). */
+export function fitStyled(s: string, w: number): string {
+  let visible = 0;
+  let out = '';
+  // eslint-disable-next-line no-control-regex
+  const parts = s.split(/(\x1b\[[0-9;]*m)/);
+  const total = parts.reduce((n, p, i) => n + (i % 2 ? 0 : [...p].length), 0);
+  if (total <= w) return s;
+  for (let i = 0; i < parts.length; i++) {
+    const p = parts[i]!;
+    if (i % 2) {
+      out += p;
+      continue;
+    }
+    const cells = [...p];
+    const room = w - 1 - visible;
+    if (cells.length > room) return `${out}${cells.slice(0, Math.max(0, room)).join('')}…\x1b[0m`;
+    out += p;
+    visible += cells.length;
+  }
+  return out;
+}
+
 export function Frame({ title, width, height, focused = false, info, children }: FrameProps): React.JSX.Element {
   const color = focused ? 'cyan' : 'gray';
   const label = ` ${title} `;

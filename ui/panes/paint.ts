@@ -12,10 +12,11 @@ const SGR: Record<string, [string, string]> = {
   gray: ['90', '39'],
 };
 
-const enabled = (): boolean => !('NO_COLOR' in process.env) && process.env['FORCE_COLOR'] !== '0';
+/** Whether styles are drawn at all (NO_COLOR, FORCE_COLOR=0 turn them off). */
+export const colorEnabled = (): boolean => !('NO_COLOR' in process.env) && process.env['FORCE_COLOR'] !== '0';
 
 export function paint(text: string, ...styles: (keyof typeof SGR | false | null | undefined)[]): string {
   const on = styles.filter((s): s is keyof typeof SGR => !!s);
-  if (on.length === 0 || !enabled()) return text;
+  if (on.length === 0 || !colorEnabled()) return text;
   return `\x1b[${on.map((s) => SGR[s]![0]).join(';')}m${text}\x1b[${on.map((s) => SGR[s]![1]).join(';')}m`;
 }

@@ -1,12 +1,15 @@
 // The registers pane shows the machine's registers after real guest instructions, with
-// the values that changed since the previous stop highlighted.
+// the values that changed since the previous stop highlighted: general registers, the
+// system page (descriptor tables, debug registers, decoded attributes) and the x87 page.
 import { vi, describe, expect, it } from 'vitest';
 vi.hoisted(() => {
   process.env['FORCE_COLOR'] = '1';
 });
 import { render } from 'ink-testing-library';
-import { RegistersPane, changedRegisters } from './registers-pane.js';
-import { sampleController, plain } from '../testing/sample-controller.js';
+import { RegistersPane, changedRegisters, describeSegment } from './registers-pane.js';
+import { sampleController, plain, rawController } from '../testing/sample-controller.js';
+import { assemble, skipWithoutNasm } from '../../tests/support/nasm.js';
+import { formatInfoFloat } from '../model/x87-view.js';
 
 describe('RegistersPane', () => {
   it('shows general, segment and control registers of the hello sample and highlights what an instruction changed', async () => {
@@ -21,7 +24,7 @@ describe('RegistersPane', () => {
     const changed = changedRegisters(after, before);
     expect([...changed].sort()).toEqual(['ecx', 'eip']);
 
-    const { lastFrame } = render(<RegistersPane view={{ cur: after, prev: before, running: false }} width={34} height={22} />);
+    const { lastFrame } = render(<RegistersPane view={{ page: 'general', cur: after, prev: before, running: false }} width={34} height={22} />);
     const frame = lastFrame()!;
     const text = plain(frame);
     expect(text).toContain(`eip 00100b54`);
@@ -44,11 +47,95 @@ describe('RegistersPane', () => {
     await new Promise((r) => setTimeout(r, 50));
     await ctl.pause('test');
     const regs = ctl.registersNow();
-    const { lastFrame } = render(<RegistersPane view={{ cur: regs, prev: null, running: false }} width={34} height={22} />);
+    const { lastFrame } = render(<RegistersPane view={{ page: 'general', cur: regs, prev: null, running: false }} width={34} height={22} />);
     const text = plain(lastFrame());
     const letters = (regs.eflags & 0x200 ? 'I' : '-') + '-' + (regs.eflags & 0x80 ? 'S' : '-') + (regs.eflags & 0x40 ? 'Z' : '-');
     expect(text).toContain(letters);
     expect(text).toContain(`gdt  ${regs.gdtr.base.toString(16).padStart(8, '0')}`);
     expect(text).toContain(`idt  ${regs.idtr.base.toString(16).padStart(8, '0')}`);
+  });
+});
+
+/** x87 loads of known values (a zero tag, TOP 3) and an armed debug register. */
+const X87_GUEST = `
+bits 32
+org 0x100000
+    finit
+    fld1
+    fldpi
+    fld dword [val]
+    fild dword [ival]
+    fldz
+    fchs                    ; -0
+    mov eax, 0x100000
+    mov dr0, eax
+    mov eax, 0x000d0002     ; G0, RW0 = write, LEN0 = 4 bytes
+    mov dr7, eax
+    times 0x40 - ($ - $$) nop
+stop:                       ; 0x100040
+    fchs                    ; -0 becomes +0
+    cli
+    hlt
+val:  dd 2.5
+ival: dd -7
+`;
+
+describe.skipIf(skipWithoutNasm())('RegistersPane: system and x87 pages', () => {
+  it('shows ST0-ST7 in decimal with tags, TOP, the control words, and highlights what FCHS changed', async () => {
+    const ctl = rawController(assemble(X87_GUEST));
+    ctl.addBreakpoint(0x100040);
+    await ctl.continue();
+    const before = ctl.registersNow();
+    await ctl.stepInstruction(1);
+    const after = ctl.registersNow();
+    expect([...changedRegisters(after, before)].sort()).toEqual(['eip', 'fioff', 'st0']);
+
+    const { lastFrame } = render(<RegistersPane view={{ page: 'x87', cur: after, prev: before, running: false }} width={34} height={37} />);
+    const frame = lastFrame()!;
+    const text = plain(frame);
+    expect(text).toContain('x87 FPU');
+    expect(text).toContain('fctrl 037f fstat 1800 ftag 007f');
+    expect(text).toContain('top 3  C3=0 C2=0 C1=0 C0=0');
+    expect(text).toContain('exc -');
+    expect(text).toContain('mask IM DM ZM OM UM PM');
+    expect(text).toContain('pc extended  rc nearest');
+    expect(text).toMatch(/fip 0008:00100040  fop 1e0/);
+    expect(text).toMatch(/│st0 zero +0 +│/);
+    expect(text).toMatch(/│st1 valid +-7 +│/);
+    expect(text).toMatch(/│st2 valid +2\.5 +│/);
+    expect(text).toMatch(/│st3 valid +3\.141592653589793239│/);
+    expect(text).toMatch(/│st4 valid +1 +│/);
+    expect(text).toMatch(/│st5 empty +0 +│/);
+    // The raw images below, sign and exponent first.
+    expect(text).toContain('st3 4000 c90fdaa22168c235');
+    expect(text).toContain('st1 c001 e000000000000000');
+    // Only ST0 changed: it is highlighted, ST1 is not.
+    const esc = (s: string): RegExp => new RegExp(`\\x1b\\[[0-9;]*33m(\\x1b\\[[0-9;]*m)*${s}`);
+    expect(frame).toMatch(esc('zero +0'));
+    expect(frame).not.toMatch(esc('valid +-7'));
+    // gdb's `info float` layout for the command line: physical registers, => at TOP.
+    expect(formatInfoFloat(after.fpu)).toMatch(/=>R3: Zero    0x00000000000000000000 \+0\n/);
+    expect(formatInfoFloat(after.fpu)).toMatch(/  R6: Valid   0x4000c90fdaa22168c235 \+3\.141592653589793239\n/);
+  });
+
+  it('the system page shows GDTR/IDTR, LDTR/TR, CR0/CR4 and DR0-DR7 decoded, and the segment attributes', async () => {
+    const ctl = rawController(assemble(X87_GUEST));
+    await ctl.continue();
+    const r = ctl.registersNow();
+    const text = plain(render(<RegistersPane view={{ page: 'system', cur: r, prev: null, running: false }} width={34} height={21} />).lastFrame());
+    const h8 = (v: number): string => v.toString(16).padStart(8, '0');
+    expect(text).toContain('System registers');
+    expect(text).toContain(`gdtr ${h8(r.gdtr.base)} limit ${r.gdtr.limit.toString(16).padStart(4, '0')}`);
+    expect(text).toContain(`idtr ${h8(r.idtr.base)} limit`);
+    expect(text).toMatch(/ldtr 0000 /);
+    expect(text).toMatch(/tr   0000 /);
+    expect(text).toMatch(new RegExp(`cr0 ${h8(r.cr0)} PE`));
+    expect(text).toContain('dr0 00100000 -G write 4');
+    expect(text).toContain('dr1 00000000 -- exec 1');
+    expect(text).toContain('dr7 000d0402 -'); // bit 10 reads as 1
+    // The flat segments enterFlatProtectedMode loads: 32-bit, 4 KiB granular, ring 0.
+    expect(describeSegment(r.seg[1]!)).toMatch(/^code XRA? +dpl0 32 4K$/);
+    expect(text).toMatch(/│cs code XRA? +dpl0 32 4K/);
+    expect(text).toMatch(/│ss data RWA? +dpl0 32 4K/);
   });
 });

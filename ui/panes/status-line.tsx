@@ -1,4 +1,5 @@
-// The status line: running or stopped and why, retired instructions, MIPS, gdb, guest.
+// The status line: running or stopped and why, retired instructions, MIPS, gdb, the last
+// POST code (port 0x80) once the guest wrote one, guest.
 import React from 'react';
 import { Text } from 'ink';
 import type { StatusView } from '../model/types.js';
@@ -10,6 +11,7 @@ export function statusText(s: StatusView): { state: string; rest: string } {
     `${s.icount.toLocaleString('en-US')} insns`,
     `${(s.mips / 1e6).toFixed(1)} MIPS`,
     s.gdb ? `gdb ${s.gdb}` : 'no gdb',
+    s.post === null ? null : `POST ${s.post.toString(16).padStart(2, '0')}h`,
     s.state === 'running' ? null : s.reason,
     s.guest || null,
   ].filter((p): p is string => p !== null && p !== '');

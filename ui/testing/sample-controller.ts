@@ -1,9 +1,10 @@
 // For the UI's tests: a sample guest booted by the multiboot loader (as the CLI does),
-// under a DebugController with the guest's symbols, its serial output collected.
-import { readFileSync } from 'node:fs';
+// under a DebugController with the guest's symbols, its serial output collected; SeaBIOS
+// on the PC board; raw 32-bit code as `--load` runs it.
+import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { PcMachine } from '../../src/machine/pc-machine.js';
-import { loadMultiboot } from '../../src/boot/multiboot.js';
+import { enterFlatProtectedMode, loadMultiboot } from '../../src/boot/multiboot.js';
 import { DebugController } from '../../src/debug/controller.js';
 import { REPO } from '../../tests/support/cli.js';
 import { sample } from '../../tests/support/samples.js';
@@ -56,4 +57,29 @@ export async function runUntil(ctl: DebugController, pred: () => boolean, timeou
 export function plain(frame: string | undefined): string {
   // eslint-disable-next-line no-control-regex
   return (frame ?? '').replace(/\x1b\[[0-9;?]*[A-Za-z]/g, '');
+}
+
+export const SEABIOS = '/usr/share/seabios/bios.bin';
+export const VGABIOS = '/usr/share/seabios/vgabios-stdvga.bin';
+export const haveSeabios = (): boolean => existsSync(SEABIOS) && existsSync(VGABIOS);
+
+/**
+ * Debian's SeaBIOS on the i440FX board with the std VGA's BIOS (as `--bios` loads them),
+ * under a DebugController, its debug port (0x402) collected.
+ */
+export function biosController(): { ctl: DebugController; debugcon: () => string } {
+  let log = '';
+  const machine = new PcMachine({ memoryMiB: 128, bios: readFileSync(SEABIOS), vgaBios: readFileSync(VGABIOS), debugcon: (b) => (log += String.fromCharCode(b)) });
+  return { ctl: new DebugController(machine), debugcon: () => log };
+}
+
+/**
+ * A raw 32-bit guest (flat protected mode, as `--load FILE@ADDR --entry ADDR` runs it)
+ * on the board without a BIOS: the VGA starts in text mode 3.
+ */
+export function rawController(code: Uint8Array, addr = 0x100000): DebugController {
+  const machine = new PcMachine({});
+  machine.phys.load(addr, code);
+  enterFlatProtectedMode(machine.phys, machine.cpu, addr);
+  return new DebugController(machine);
 }

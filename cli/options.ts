@@ -78,7 +78,7 @@ export function parseCli(argv: string[]): CliOptions | 'help' {
     .option('append', { type: 'string', describe: 'kernel command line (QEMU: -append)' })
     .option('m', { alias: 'memory', type: 'string', describe: 'guest RAM in MiB (QEMU: -m)' })
     .option('serial', { type: 'string', describe: 'COM1: stdio | stderr | file:PATH | none' })
-    .option('debugcon', { type: 'string', describe: 'port 0xE9 console: stdio | stderr | file:PATH | none' })
+    .option('debugcon', { type: 'string', describe: 'port 0xE9 console (and SeaBIOS\'s log on 0x402): stdio | stderr | file:PATH | none' })
     .option('ui', { type: 'string', describe: 'none | tui | dashboard (default: tui on a terminal, none otherwise)' })
     .option('max-insns', { type: 'string', describe: 'stop after N retired instructions' })
     .option('load', { type: 'string', array: true, describe: 'raw binary FILE@ADDR loaded into memory' })

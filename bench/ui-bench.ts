@@ -98,6 +98,26 @@ const median = (xs: number[]): number => [...xs].sort((a, b) => a - b)[Math.floo
 const pct = (xs: number[], p: number): number => [...xs].sort((a, b) => a - b)[Math.min(xs.length - 1, Math.floor(xs.length * p))]!;
 
 /**
+ * Resolves once the frame of the stop is on the terminal: the session has published a
+ * snapshot of the stopped machine and Ink has written since the stop (or after 300 ms).
+ */
+function stopFrameDrawn(ui: UiHandle, seqAtStop: number, framesAtStop: number): Promise<void> {
+  return new Promise((resolve) => {
+    const t0 = performance.now();
+    const poll = (): void => {
+      const snap = ui.session.getSnapshot();
+      const drawn = snap.seq > seqAtStop && snap.status.state !== 'running' && ui.term.frames > framesAtStop;
+      if (drawn || performance.now() - t0 > 300) resolve();
+      else setTimeout(poll, 1);
+    };
+    poll();
+  });
+}
+
+/** Between runs, as between a user's runs: long enough for the UI's stop frame (1/30 s). */
+const GAP_MS = 50;
+
+/**
  * MIPS of `image` run to its end under the controller, again and again for `repeatMs`
  * (reset and reloaded between runs, as a user re-running it would), with or without the
  * UI open on the same controller the whole time.
@@ -112,12 +132,17 @@ async function mipsOf(image: string, withUi: boolean, repeatMs: number): Promise
   let insns = 0;
   let ms = 0;
   let runs = 0;
+  let seqAtStop = 0;
+  let framesAtStop = 0;
   const frames0 = ui?.term.frames ?? 0;
   const t0 = performance.now();
   while (performance.now() - t0 < repeatMs || runs === 0) {
     if (runs > 0) {
-      // The UI draws the stop after the guest stopped: let it, outside the timed run.
-      await new Promise((r) => setTimeout(r, 20));
+      // The UI draws the stop after the guest stopped (within one frame interval): let it,
+      // outside the timed run. Headless runs get the same pause, since a run after an idle
+      // gap is slower (caches, CPU clock) and only the UI should make the difference.
+      await new Promise((r) => setTimeout(r, GAP_MS));
+      if (ui) await stopFrameDrawn(ui, seqAtStop, framesAtStop);
       await ctl.reset('bench');
       // machine.reset() leaves isa-debug-exit's latched status set: clear it by hand.
       m.exitCode = null;
@@ -127,6 +152,8 @@ async function mipsOf(image: string, withUi: boolean, repeatMs: number): Promise
     const start = performance.now();
     const stop = await ctl.continue('bench');
     ms += performance.now() - start;
+    seqAtStop = ui?.session.getSnapshot().seq ?? 0;
+    framesAtStop = ui?.term.frames ?? 0;
     insns += m.cpu.icount - i0;
     if (stop.kind !== 'exited') throw new Error(`${image}: stopped with ${stop.kind}`);
     runs++;

@@ -34,6 +34,12 @@ export class TbCache {
   private readonly byPhys = new Map<number, TranslationBlock[]>();
   private readonly byPage = new Map<number, Set<TranslationBlock>>();
   readonly jmpCache: (TranslationBlock | null)[] = new Array<TranslationBlock | null>(JMP_CACHE_SIZE).fill(null);
+  /**
+   * Slots set since the last clear: a BIOS flushes the TLB at every mode switch, and
+   * clearing only what was used keeps that cheap (QEMU clears the whole array).
+   */
+  private readonly jmpUsed = new Int32Array(JMP_CACHE_SIZE >> 3);
+  private jmpUsedCount = 0;
   readonly stats: TbStats = {
     translations: 0, bytesTranslated: 0, insnsTranslated: 0, lookups: 0, jmpCacheHits: 0, hashHits: 0,
     chainsMade: 0, invalidations: 0, flushes: 0, regionsBuilt: 0, regionsDissolved: 0,
@@ -103,7 +109,13 @@ export class TbCache {
   }
 
   setJmpCache(tb: TranslationBlock): void {
-    this.jmpCache[TbCache.jmpHash(tb.pc)] = tb;
+    const h = TbCache.jmpHash(tb.pc);
+    if (this.jmpCache[h] === null) {
+      // Past the list's end the next clear fills the whole array.
+      if (this.jmpUsedCount < this.jmpUsed.length) this.jmpUsed[this.jmpUsedCount] = h;
+      this.jmpUsedCount++;
+    }
+    this.jmpCache[h] = tb;
   }
 
   /** QEMU's tb_add_jump: link `from`'s exit `slot` directly to `to`. */
@@ -202,7 +214,9 @@ export class TbCache {
   }
 
   clearJmpCache(): void {
-    this.jmpCache.fill(null);
+    if (this.jmpUsedCount > this.jmpUsed.length) this.jmpCache.fill(null);
+    else for (let i = 0; i < this.jmpUsedCount; i++) this.jmpCache[this.jmpUsed[i]!] = null;
+    this.jmpUsedCount = 0;
   }
 
   /** QEMU's tb_flush: drop everything. */
@@ -222,6 +236,7 @@ export class TbCache {
     this.byPage.clear();
     for (const p of pages) this.onPageEmpty(p);
     this.jmpCache.fill(null);
+    this.jmpUsedCount = 0;
     this.count = 0;
     this.stats.flushes++;
     this.events?.emit({ kind: 'tb-flush', icount: this.icount(), reason, count: n });

@@ -16,7 +16,7 @@
 // IRQF and the IRQ line follow (PF&PIE)|(AF&AIE)|(UF&UIE); reading C clears it.
 import type { IoBus, PortHandler } from './io-bus.js';
 import { NO_IRQ, type IrqLine, type Resettable, type SavesState } from './device.js';
-import { Timer, type VirtualClock } from '../machine/virtual-clock.js';
+import { NS_PER_S, Timer, clockTickToNs, clockTicksAt, floorDiv, type VirtualClock } from '../machine/virtual-clock.js';
 
 export const RTC_INDEX_PORT = 0x70;
 export const RTC_DATA_PORT = 0x71;
@@ -55,7 +55,6 @@ export const REG_C_AF = 0x20;
 export const REG_C_UF = 0x10;
 export const REG_D_VRT = 0x80;
 
-const NS_PER_S = 1_000_000_000;
 /** 8 cycles of the 32.768 kHz time base: UIP is high this long before each update. */
 export const UIP_HOLD_NS = 244140;
 const RTC_BASE_YEAR = 2000;
@@ -121,24 +120,13 @@ function bootNibble(c: string): number {
   }
 }
 
-function floorDiv(a: number, b: number): number {
-  let q = Math.floor(a / b);
-  if (q * b > a) q--;
-  else if ((q + 1) * b <= a) q++;
-  return q;
-}
-
 /** 32.768 kHz time-base ticks at virtual ns. */
 function ticks32k(ns: number): number {
-  ns = Math.floor(ns);
-  const q = floorDiv(ns, NS_PER_S);
-  return q * 32768 + floorDiv((ns - q * NS_PER_S) * 32768, NS_PER_S);
+  return clockTicksAt(ns, 32768);
 }
 
 function tick32kToNs(t: number): number {
-  const q = floorDiv(t, 32768);
-  const r = t - q * 32768;
-  return q * NS_PER_S - floorDiv(-r * NS_PER_S, 32768);
+  return clockTickToNs(t, 32768);
 }
 
 export class Mc146818Rtc implements PortHandler, Resettable, SavesState<RtcState> {

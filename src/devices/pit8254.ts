@@ -9,7 +9,7 @@
 // which drives IRQ 0, is advanced by a Timer armed at its next edge. Same clock, same results.
 import type { IoBus, PortHandler } from './io-bus.js';
 import { NO_IRQ, type IrqLine, type Resettable, type SavesState } from './device.js';
-import { Timer, type VirtualClock } from '../machine/virtual-clock.js';
+import { NS_PER_S, Timer, clockTickToNs, clockTicksAt, type VirtualClock } from '../machine/virtual-clock.js';
 
 export const PIT_FREQ = 1_193_182;
 export const PIT_PORT_BASE = 0x40;
@@ -23,28 +23,14 @@ export const PORT61_TIMER2_OUT = 0x20;
 /** The DRAM refresh request toggles once per 18 PIT clocks (~15.09 µs) on a PC/AT. */
 export const REFRESH_PERIOD_TICKS = 18;
 
-const NS_PER_S = 1_000_000_000;
-
-function floorDiv(a: number, b: number): number {
-  let q = Math.floor(a / b);
-  if (q * b > a) q--;
-  else if ((q + 1) * b <= a) q++;
-  return q;
-}
-
-/** PIT input clock pulses seen by virtual time `ns` (exact integer arithmetic). */
+/** PIT input clock pulses seen by virtual time `ns`. */
 export function pitTicksAt(ns: number): number {
-  ns = Math.floor(ns);
-  const q = floorDiv(ns, NS_PER_S);
-  const r = ns - q * NS_PER_S;
-  return q * PIT_FREQ + floorDiv(r * PIT_FREQ, NS_PER_S);
+  return clockTicksAt(ns, PIT_FREQ);
 }
 
 /** The first virtual nanosecond at which the PIT clock has reached tick `tick`. */
 export function pitTickToNs(tick: number): number {
-  const q = floorDiv(tick, PIT_FREQ);
-  const r = tick - q * PIT_FREQ;
-  return q * NS_PER_S - floorDiv(-r * NS_PER_S, PIT_FREQ);
+  return clockTickToNs(tick, PIT_FREQ);
 }
 
 /** Plain-JSON state of one counter. Ticks are absolute PIT clock ticks. */

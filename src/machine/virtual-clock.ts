@@ -2,6 +2,30 @@
 // (QEMU's icount), plus the time skipped while the CPU halts waiting for a timer. Device
 // timers fire at fixed instruction counts, so a run replays exactly.
 
+export const NS_PER_S = 1_000_000_000;
+
+/** Floor of a / b, exact for integers where a / b alone may round up. */
+export function floorDiv(a: number, b: number): number {
+  let q = Math.floor(a / b);
+  if (q * b > a) q--;
+  else if ((q + 1) * b <= a) q++;
+  return q;
+}
+
+/** Ticks of an `hz` clock seen by virtual time `ns` (exact integer arithmetic). */
+export function clockTicksAt(ns: number, hz: number): number {
+  ns = Math.floor(ns);
+  const q = floorDiv(ns, NS_PER_S);
+  return q * hz + floorDiv((ns - q * NS_PER_S) * hz, NS_PER_S);
+}
+
+/** The first virtual nanosecond at which an `hz` clock has counted `tick` ticks. */
+export function clockTickToNs(tick: number, hz: number): number {
+  const q = floorDiv(tick, hz);
+  const r = tick - q * hz;
+  return q * NS_PER_S - floorDiv(-r * NS_PER_S, hz);
+}
+
 export class VirtualClock {
   /** Nanoseconds skipped while halted (icount "warp"). */
   warpNs = 0;

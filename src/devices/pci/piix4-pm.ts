@@ -21,7 +21,7 @@
 //   the registers exist, there are no slave devices, every transaction ends in DEV_ERR.
 import type { IoBus, PortHandler } from '../io-bus.js';
 import { NO_IRQ, type IrqLine } from '../device.js';
-import { Timer, type VirtualClock } from '../../machine/virtual-clock.js';
+import { Timer, clockTickToNs, clockTicksAt, type VirtualClock } from '../../machine/virtual-clock.js';
 import { PciDevice, PCI_STATUS, PCI_STATUS_DEVSEL_MEDIUM } from './pci-device.js';
 import type { PciBus } from './pci-bus.js';
 
@@ -66,28 +66,14 @@ const TMR_BIT23 = 1 << 23;
 const SMB_STS_DEV_ERR = 0x04;
 const SMB_CNT_START = 0x40;
 
-const NS_PER_S = 1_000_000_000;
-
-function floorDiv(a: number, b: number): number {
-  let q = Math.floor(a / b);
-  if (q * b > a) q--;
-  else if ((q + 1) * b <= a) q++;
-  return q;
-}
-
-/** ACPI PM timer ticks elapsed at virtual time `ns` (exact integer arithmetic). */
+/** ACPI PM timer ticks elapsed at virtual time `ns`. */
 export function pmTimerTicksAt(ns: number): number {
-  ns = Math.floor(ns);
-  const q = floorDiv(ns, NS_PER_S);
-  const r = ns - q * NS_PER_S;
-  return q * PM_TIMER_FREQUENCY + floorDiv(r * PM_TIMER_FREQUENCY, NS_PER_S);
+  return clockTicksAt(ns, PM_TIMER_FREQUENCY);
 }
 
 /** The first virtual nanosecond at which the PM timer has counted `tick` ticks. */
 export function pmTimerTickToNs(tick: number): number {
-  const q = floorDiv(tick, PM_TIMER_FREQUENCY);
-  const r = tick - q * PM_TIMER_FREQUENCY;
-  return q * NS_PER_S - floorDiv(-r * NS_PER_S, PM_TIMER_FREQUENCY);
+  return clockTickToNs(tick, PM_TIMER_FREQUENCY);
 }
 
 export interface Piix4PmOptions {

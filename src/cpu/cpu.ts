@@ -4,7 +4,7 @@ import { PhysicalMemory, PAGE_SHIFT } from '../memory/physical-memory.js';
 import type { IoBus } from '../devices/io-bus.js';
 import {
   ARITH_FLAGS, CC_EFLAGS, FLAG_AC, FLAG_ID, FLAG_IF, FLAG_IOPL, FLAG_NT, FLAG_RF, FLAG_TF, FLAG_VM,
-  computeFlags, FLAG_DF, FLAG_VIF, FLAG_VIP, computeCarry,
+  computeFlags, FLAG_DF, FLAG_VIF, FLAG_VIP, computeCarry, EFLAGS_DEFINED, FLAG_FIXED1,
 } from './lazy-flags.js';
 import { GUEST_EXCEPTION, EXC_GP, EXC_SS, EXC_AC } from './cpu-exception.js';
 import { ACCESS_READ, ACCESS_WRITE, CR0_AM, CR0_ET, CR0_PE, Mmu } from './mmu.js';
@@ -214,14 +214,18 @@ export class Cpu {
     return computeCarry(this.ccOp, this.ccDst, this.ccSrc, this.ccAux);
   }
 
-  /** Write EFLAGS bits selected by `mask` (the arithmetic flags become eager). */
+  /**
+   * Write EFLAGS bits selected by `mask` (the arithmetic flags become eager). The one
+   * place EFLAGS is written: reserved bits are dropped and bit 1 is set whatever the caller
+   * passes, as QEMU's cpu_load_eflags and the SDM do.
+   */
   setEflags(value: number, mask: number): void {
     const cur = this.getEflags();
-    const v = ((cur & ~mask) | (value & mask)) >>> 0;
+    const v = ((((cur & ~mask) | (value & mask)) & EFLAGS_DEFINED) | FLAG_FIXED1) >>> 0;
     this.ccOp = CC_EFLAGS;
     this.ccSrc = v & ARITH_FLAGS;
     const oldRest = this.eflags;
-    this.eflags = (v & ~ARITH_FLAGS) | 2;
+    this.eflags = v & ~ARITH_FLAGS;
     if ((oldRest ^ this.eflags) & (FLAG_VM | FLAG_TF | FLAG_AC | FLAG_IF)) this.updateHflags();
   }
 

@@ -34,6 +34,15 @@ export const FLAG_VIF = 0x80000;
 export const FLAG_VIP = 0x100000;
 export const FLAG_ID = 0x200000;
 export const ARITH_FLAGS = FLAG_CF | FLAG_PF | FLAG_AF | FLAG_ZF | FLAG_SF | FLAG_OF;
+/** Bit 1 of EFLAGS: reserved, always reads 1. */
+export const FLAG_FIXED1 = 0x0002;
+/**
+ * Every EFLAGS bit that exists (SDM vol. 1, 3.4.3): bits 3, 5, 15 and 22-31 are reserved
+ * and always read 0. Every writer of EFLAGS (IRET, POPF, task switches, SYSENTER/SYSEXIT,
+ * loaders, debugger writes) goes through Cpu.setEflags, which applies this mask.
+ */
+export const EFLAGS_DEFINED = ARITH_FLAGS | FLAG_FIXED1 | FLAG_TF | FLAG_IF | FLAG_DF | FLAG_IOPL | FLAG_NT | FLAG_RF | FLAG_VM |
+  FLAG_AC | FLAG_VIF | FLAG_VIP | FLAG_ID;
 
 export const CC_EFLAGS = 0;
 export const CC_ADD = 1;

@@ -106,7 +106,7 @@ export function taskSwitch(cpu: Cpu, sel: number, source: TaskSwitchSource, next
   if (new32 && cpu.cr0 & CR0_PG) cpu.setCr3(nCr3);
   for (let i = 0; i < 8; i++) cpu.regs[i] = nRegs[i]!;
   cpu.eip = nEip;
-  cpu.setEflags(nFlags | 2, new32 ? 0x3f7fd7 : 0xffff);
+  cpu.setEflags(nFlags, new32 ? 0xffffffff : 0xffff);
   const v86 = (nFlags & FLAG_VM) !== 0 && new32;
   // Selectors are loaded first, descriptors afterwards: faults belong to the new task.
   for (let s = 0; s < 6; s++) cpu.segSel[s] = nSegs[s]!;

@@ -113,7 +113,7 @@ export function writeRegister(cpu: Cpu, name: string, value: number): boolean {
   }
   switch (name) {
     case 'eip': cpu.eip = value; return true;
-    case 'eflags': cpu.setEflags(value | 2, 0x3f7fd7); return true;
+    case 'eflags': cpu.setEflags(value, 0xffffffff); return true; // reserved bits: setEflags's mask
     case 'cr0': cpu.setCr0(value | 0); return true;
     case 'cr2': cpu.cr2 = value | 0; return true;
     case 'cr3': cpu.setCr3(value | 0); return true;

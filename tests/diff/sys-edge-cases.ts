@@ -635,6 +635,9 @@ function taskCases(): DiffCase[] {
     { regs2: { edx: SEL.TSS }, memory2: [busy(SEL.TSS, true), busy(SEL.TSS_A, false), [LAYOUT.tssA, [SEL.TSS, 0]], [LAYOUT.tssA + 0x38, [0x00, 0xa0, 0x31, 0]]] });
   task('call-tss-nt-and-link', (p) => p.e(S.farPtr(32, 'call', SEL.TSS_A, 0)), (p) => { p.e(A.pushf(32, 4), A.pop(32, r32(ESI))); p.end(0); }, 'done',
     { regs2: { esi: 2 | NT }, memory2: [busy(SEL.TSS, true), busy(SEL.TSS_A, true), [LAYOUT.tssA, [SEL.TSS, 0]]] });
+  // issue 9: reserved EFLAGS bits in the new TSS's image are not loaded (bits 3, 5, 15, 22-31 read 0)
+  task('jmp-tss-reserved-eflags', (p) => p.e(S.farPtr(32, 'jmp', SEL.TSS_A, 0)), (p) => { p.e(A.pushf(32, 4), A.pop(32, r32(ESI))); p.end(0); }, 'done',
+    { memory: [{ addr: LAYOUT.tssA, bytes: tssA((0xffc08028 | ARITH) >>> 0) }], regs2: { esi: ARITH | 2 } });
   // a task gate in the GDT (DPL 3) from ring 0; DPL < CPL from ring 3 -> #GP(gate)
   task('jmp-task-gate', (p) => { p.desc(SEL.SCRATCH, S.gateDesc(5, SEL.TSS_A, 0, 3)); p.e(S.farPtr(32, 'jmp', SEL.SCRATCH, 0)); }, (p) => { p.e(S.grp6(32, 'str', r32(EBX))); p.end(0); }, 'done', { regs2: { ebx: SEL.TSS_A } });
   // JMP/CALL to a busy TSS: #GP(selector); a TSS limit below 103: #TS(selector); not present: #NP
@@ -670,6 +673,39 @@ function taskCases(): DiffCase[] {
   return out;
 }
 
+// ---- reserved EFLAGS bits (issue 9) --------------------------------------------------------------
+
+/**
+ * Bits 3, 5, 15 and 22-31 of EFLAGS always read 0 and bit 1 always reads 1 (SDM vol. 1,
+ * 3.4.3), whatever IRET, POPF or a task switch loads: QEMU 7.2 masks them the same way.
+ */
+function reservedFlagCases(): DiffCase[] {
+  const out: DiffCase[] = [];
+  const RSVD = 0xffc08028; // bits 3, 5, 15, 22-31
+  const IMG = (RSVD | ARITH) >>> 0; // bit 1 clear in the image: it reads 1 anyway
+  const WANT = ARITH | 2;
+  const img16 = IMG & 0xffff;
+  // real mode: IRET, POPF, POPFD
+  out.push(low('rsvd-flags-real-iret', 'real', (e, pc) => {
+    e(A.push(16, A.imm(2, img16), 2, 1), A.push(16, A.imm(2, LAYOUT.rmCode >>> 4), 2, 1));
+    const at = pc();
+    e(A.push(16, A.imm(2, at + 3 + 1), 2, 1), S.iret(16), A.pushf(16, 2), A.pop(16, A.r16(EAX)));
+  }, 'done', { regs2: { eax: WANT } }));
+  out.push(low('rsvd-flags-real-popf', 'real', (e) => e(A.push(16, A.imm(2, img16), 2, 1), A.popf(16, 2), A.pushf(16, 2), A.pop(16, A.r16(EAX))), 'done', { regs2: { eax: WANT } }));
+  out.push(low('rsvd-flags-real-popfd', 'real', (e) => e(A.push(16, A.imm(4, IMG), 4), A.popf(16, 4), A.pushf(16, 4), A.pop(16, r32(EAX))), 'done', { regs2: { eax: WANT } }));
+  // protected mode, ring 0: POPFD, IRETD to the same privilege, POPF with a 16-bit operand
+  out.push(flat('rsvd-flags-popfd', 'flat32', (p) => p.e(A.push(32, imm32(IMG)), A.popf(32, 4), A.pushf(32, 4), A.pop(32, r32(EAX))), 'done', { regs2: { eax: WANT } }));
+  out.push(flat('rsvd-flags-popf16', 'flat32', (p) => p.e(A.push(32, A.imm(2, img16), 2), A.popf(32, 2), A.pushf(32, 4), A.pop(32, r32(EAX))), 'done', { regs2: { eax: WANT } }));
+  out.push(flat('rsvd-flags-iretd', 'flat32', (p) => {
+    p.e(A.push(32, imm32(IMG)), A.push(32, imm32(SEL.CODE32)));
+    const target = p.pc + 5 + 1;
+    p.e(A.push(32, imm32(target), 4, 1), S.iret(32), A.pushf(32, 4), A.pop(32, r32(EAX)));
+  }, 'done', { regs2: { eax: WANT } }));
+  // ring 3 (IOPL 0): POPFD still drops the reserved bits
+  out.push(flat('rsvd-flags-popfd-ring3', 'ring3', (p) => p.e(A.push(32, imm32(IMG)), A.popf(32, 4), A.pushf(32, 4), A.pop(32, r32(EAX))), 'done', { regs2: { eax: WANT } }));
+  return out;
+}
+
 /** The hand-written system cases by category. */
 export function sysEdgeCaseGroups(): Record<string, DiffCase[]> {
   return {
@@ -680,6 +716,7 @@ export function sysEdgeCaseGroups(): Record<string, DiffCase[]> {
     'PAE paging, global pages': pagingCases(),
     'debug registers, single-step': debugCases(),
     'hardware task switches': taskCases(),
+    'reserved EFLAGS bits': reservedFlagCases(),
   };
 }
 

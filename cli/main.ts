@@ -5,6 +5,7 @@ import { fileURLToPath } from 'node:url';
 import { dirname, join, basename } from 'node:path';
 import { parseCli, type CliOptions, type Sink } from './options.js';
 import { UserError } from '../src/user-error.js';
+import { cpuModelHelp } from '../src/cpu/cpu-models.js';
 import { PcMachine } from '../src/machine/pc-machine.js';
 import { loadMultiboot, enterFlatProtectedMode } from '../src/boot/multiboot.js';
 import { loadBootSector } from '../src/boot/boot-sector.js';
@@ -97,7 +98,7 @@ export function buildGuest(opts: CliOptions, taps: GuestTaps = {}): Guest {
     extra ? (b) => { put(b); extra(b); } : put;
   const machine = new PcMachine({
     memoryMiB: opts.memoryMiB, serial: tap(serial.put, taps.serial), debugcon: tap(debugcon.put, taps.debugcon), bios, vgaBios,
-    nsPerInsn: opts.nsPerInsn,
+    nsPerInsn: opts.nsPerInsn, cpuModel: opts.cpuModel ?? undefined,
   });
   let name = 'bios';
   let symbols: Guest['symbols'] = [];
@@ -144,6 +145,10 @@ export function buildGuest(opts: CliOptions, taps: GuestTaps = {}): Guest {
 export async function main(argv: string[]): Promise<number> {
   const opts = parseCli(argv);
   if (opts === 'help') return 0;
+  if (opts.cpuModel === 'help') {
+    process.stdout.write(cpuModelHelp());
+    return 0;
+  }
   // The terminal UI and the dashboard, when there is a terminal for them (cli/tui-session.ts).
   const ui = chooseUi(opts);
   if (ui === 'tui') return (await import('./tui-session.js')).runTuiSession(opts);

@@ -2,6 +2,7 @@
 // mean the same thing. Every mistake is a UserError: one line, exit status 2.
 import yargs from 'yargs';
 import { UserError } from '../src/user-error.js';
+import { CPU_MODELS, findCpuModel } from '../src/cpu/cpu-models.js';
 
 export type Sink = { kind: 'stdio' } | { kind: 'none' } | { kind: 'file'; path: string } | { kind: 'stderr' };
 
@@ -22,9 +23,11 @@ export interface CliOptions {
   gdb: { host: string; port: number } | null;
   startPaused: boolean;
   nsPerInsn: number;
+  /** -cpu NAME (QEMU's model names), 'help' for the list, null for the default. */
+  cpuModel: string | null;
 }
 
-const QEMU_SPELLINGS = ['kernel', 'initrd', 'append', 'serial', 'debugcon', 'bios', 'gdb'];
+const QEMU_SPELLINGS = ['kernel', 'initrd', 'append', 'serial', 'debugcon', 'bios', 'gdb', 'cpu'];
 
 /** QEMU writes `-kernel`; yargs reads that as -k -e -r...; rewrite to the long form. */
 export function normaliseArgv(argv: string[]): string[] {
@@ -89,6 +92,7 @@ export function parseCli(argv: string[]): CliOptions | 'help' {
     .option('s', { type: 'boolean', describe: 'shorthand for --gdb 1234 (as QEMU)' })
     .option('S', { type: 'boolean', describe: 'start paused (as QEMU)' })
     .option('wait', { type: 'boolean', default: true, describe: 'with --gdb, wait for the debugger before running (--no-wait to run at once)' })
+    .option('cpu', { type: 'string', describe: `CPU model: ${CPU_MODELS.map((m) => m.name).join(' | ')} (QEMU: -cpu; default pentium2; help lists them)` })
     .option('ns-per-insn', { type: 'string', describe: 'virtual nanoseconds per instruction (default 1)' })
     .strict()
     .help()
@@ -132,6 +136,10 @@ export function parseCli(argv: string[]): CliOptions | 'help' {
   const nsText = one(parsed.nsPerInsn as string | undefined, 'ns-per-insn');
   const nsPerInsn = nsText === undefined ? 1 : Number(nsText);
   if (!(nsPerInsn > 0) || !Number.isFinite(nsPerInsn)) throw new UserError(`--ns-per-insn: "${nsText}" is not a positive number`);
+  const cpuModel = one(parsed.cpu as string | undefined, 'cpu') ?? null;
+  if (cpuModel !== null && cpuModel !== 'help' && !findCpuModel(cpuModel)) {
+    throw new UserError(`-cpu: unknown CPU model "${cpuModel}" (known: ${CPU_MODELS.map((m) => m.name).join(', ')})`);
+  }
   return {
     command: cmd === 'dashboard' ? 'dashboard' : 'run',
     kernel,
@@ -149,6 +157,7 @@ export function parseCli(argv: string[]): CliOptions | 'help' {
     gdb,
     startPaused: Boolean(parsed.S) || (gdb !== null && parsed.wait !== false),
     nsPerInsn,
+    cpuModel,
   };
 }
 

@@ -199,18 +199,20 @@ describe('decoder: validity', () => {
     expect(dec('0f ff c0', true)).toMatchObject({ mnem: 'ud0', invalid: true, len: 3 });
   });
 
-  it('hint NOPs 0F 19-1F are NOPs whatever the prefix; 0F 18 and 0F 0D are not ours', () => {
+  it('hint NOPs 0F 19-1F are NOPs whatever the prefix; 0F 18 and 0F 0D are NOPs in memory forms only (QEMU)', () => {
     expect(valid(dec('0f 1f 44 00 00', true)).len).toBe(5);
     expect(valid(dec('f3 0f 1e fb', true))).toMatchObject({ mnem: 'nop', len: 4 }); // ENDBR32
     expect(valid(dec('66 0f 1f 00', true)).operands[0]).toMatchObject({ kind: OpKind.Mem, size: 2 });
     expect(dec('f0 0f 1f 00', true).invalid).toBe(true);
-    expect(dec('0f 18 00', true).invalid).toBe(true);
-    expect(dec('0f 0d 00', true).invalid).toBe(true);
+    expect(valid(dec('0f 18 00', true))).toMatchObject({ mnem: 'nop', len: 3 });
+    expect(valid(dec('0f 0d 08', true))).toMatchObject({ mnem: 'nop', len: 3 });
+    expect(dec('0f 18 c0', true).invalid).toBe(true);
+    expect(dec('0f 0d c0', true).invalid).toBe(true);
   });
 
-  it('x87: undefined register forms and SSE3 FISTTP are invalid; the memory operand is decoded', () => {
+  it('x87: undefined register forms are invalid, FISTTP is valid (as QEMU); the memory operand is decoded', () => {
     expect(dec('d9 d1').invalid).toBe(true);
-    expect(dec('db 08').invalid).toBe(true); // fisttp
+    expect(valid(dec('db 08')).mnem).toBe('x87'); // fisttp
     expect(dec('dd 28').invalid).toBe(true); // DD /5
     expect(valid(dec('d9 e8')).mnem).toBe('x87'); // fld1
     expect(valid(dec('df e0')).operands).toEqual([]); // fnstsw ax

@@ -1,7 +1,7 @@
 // The CPU loop, shaped like QEMU's cpu_exec: cpuHandleException, cpuHandleInterrupt,
 // tbFind (-> tbGenCode), cpuLoopExecTb with direct chaining (tbAddJump).
 import type { Cpu } from './cpu.js';
-import { HF_CPL_MASK, HF_DR_EXEC, HF_TF, IRQ_HARD, IRQ_NMI } from './cpu.js';
+import { HF_CPL_MASK, HF_DR_EXEC, HF_TF, IRQ_HARD, IRQ_INIT, IRQ_NMI } from './cpu.js';
 import { GUEST_EXCEPTION } from './cpu-exception.js';
 import { ACCESS_FETCH } from './mmu.js';
 import { FLAG_IF, FLAG_RF } from './lazy-flags.js';
@@ -154,6 +154,12 @@ export class CpuExec {
   /** cpu_handle_interrupt: deliver a pending external interrupt if IF allows it. */
   private handleInterrupt(): boolean {
     const cpu = this.cpu;
+    if (cpu.interruptRequest & IRQ_INIT) {
+      // INIT is taken before NMI and INTR (QEMU's order); the CPU restarts at its reset vector.
+      cpu.interruptRequest &= ~(IRQ_INIT | IRQ_NMI);
+      cpu.onInit();
+      return true;
+    }
     if (cpu.interruptRequest & IRQ_NMI && !cpu.nmiBlocked && !cpu.inhibitIrq) {
       // NMI: vector 2, not maskable by IF; further NMIs wait for the handler's IRET.
       cpu.interruptRequest &= ~IRQ_NMI;

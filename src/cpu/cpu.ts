@@ -13,7 +13,8 @@ import {
   SEGCLASS_BASIC, SEGCLASS_COMPLEX, SEGCLASS_FLAT, SEG_LDTR, SEG_TR,
 } from './segment.js';
 import { SEG_CS, SEG_SS } from './instr.js';
-import { BASE_FEATURES, type CpuFeatures } from './cpuid-msr.js';
+import { MsrState, type CpuFeatures } from './cpuid-msr.js';
+import { defaultCpuModel, type CpuModel } from './cpu-models.js';
 import { Fpu } from './fpu/fpu.js';
 
 export const HF_CPL_MASK = 3;
@@ -34,6 +35,8 @@ export const HF_CS_LIMIT = 1 << 25; // CS limit below the operand-size range: ne
 export const IRQ_HARD = 1; // the interrupt controller asserts INTR
 export const IRQ_NMI = 2;
 export const IRQ_SMI = 4;
+/** An INIT (INIT IPI, I/O APIC INIT message): the CPU re-initialises at the next boundary. */
+export const IRQ_INIT = 8;
 
 /** What an interrupt controller offers the CPU (PIC, later the local APIC). */
 export interface InterruptController {
@@ -98,8 +101,11 @@ export class Cpu {
    * budget end, and anything that must stop execution early sets it to 0.
    */
   deadline = 0;
-  features: CpuFeatures = { edx: BASE_FEATURES };
-  /** Model-specific registers provided by the board (MTRRs, APIC...), if any. */
+  /** The CPU model (CPUID, MSR set, which instructions exist): QEMU's -cpu models. */
+  readonly model: CpuModel;
+  /** CPUID.1:EDX as the guest sees it: the model's, plus APIC while the board's APIC is enabled. */
+  features: CpuFeatures;
+  /** Model-specific registers a board adds (read null / write false: not the hook's). */
   msrHook: { read(msr: number): bigint | null; write(msr: number, v: bigint): boolean } | null = null;
   halted = false;
   /** Interrupts are inhibited for one instruction after STI, MOV SS and POP SS. */
@@ -136,8 +142,8 @@ export class Cpu {
   sysenterCs = 0;
   sysenterEsp = 0;
   sysenterEip = 0;
-  readonly mtrr = new Map<number, bigint>();
-  miscEnable = 1n; // fast strings enabled
+  /** The other MSRs (MTRRs, PAT, machine check, MISC_ENABLE...). */
+  readonly msr = new MsrState();
   /** The local APIC's IA32_APIC_BASE, when the board has an APIC. */
   apic: { readonly baseMsr: number; setBaseMsr(v: number): void } | null = null;
   /** The virtual clock behind RDTSC, in TSC ticks. */
@@ -147,6 +153,8 @@ export class Cpu {
   /** The x87 FPU (src/cpu/fpu); reset with the CPU. */
   readonly fpu: Fpu = new Fpu(this);
   intc: InterruptController | null = null;
+  /** Handles an INIT taken by the loop (the board adds what its firmware would do). */
+  onInit: () => void = () => this.init();
   /** Called when a guest write hits a page holding translated code. */
   onCodeWrite: (pa: number, size: number) => void = () => {};
   /** Called after every TLB flush (the TB jump cache depends on linear mappings). */
@@ -154,15 +162,39 @@ export class Cpu {
   /** Reports an instruction the translator does not implement (bytes, address). */
   onUnimplemented: (eip: number, bytes: number[], what: string) => void = () => {};
 
-  constructor(readonly phys: PhysicalMemory, readonly io: IoBus) {
+  constructor(readonly phys: PhysicalMemory, readonly io: IoBus, model: CpuModel = defaultCpuModel()) {
+    this.model = model;
+    this.features = { edx: model.edx };
     this.mmu = new Mmu(this, phys);
     this.reset();
   }
 
   /** Power-on / RESET state (SDM vol. 3, table 9-1). */
   reset(): void {
+    this.resetCommon();
+    this.tscOffset = 0;
+    this.sysenterCs = 0;
+    this.sysenterEsp = 0;
+    this.sysenterEip = 0;
+    this.msr.reset(this.model.mcgCap);
+    this.fpu.reset();
+  }
+
+  /**
+   * INIT (an INIT IPI): the RESET state, except what INIT keeps. As QEMU 7.2's do_cpu_init
+   * (measured): the x87 unit, the TSC, SYSENTER, MISC_ENABLE, PAT, the machine-check
+   * registers, STAR and VM_HSAVE_PA survive; the MTRRs, EFER and BNDCFGS are cleared. The
+   * BSP then runs from the reset vector like after RESET.
+   */
+  init(): void {
+    this.resetCommon();
+    this.msr.init();
+  }
+
+  /** What RESET and INIT both set. */
+  private resetCommon(): void {
     this.regs.fill(0);
-    this.regs[2] = 0x633; // EDX: family 6, model 3, stepping 3
+    this.regs[2] = this.model.signature; // EDX: family, model, stepping (as QEMU)
     this.eip = 0xfff0;
     this.eflags = 2;
     this.ccOp = CC_EFLAGS;
@@ -192,13 +224,6 @@ export class Cpu {
     this.interruptRequest &= IRQ_HARD;
     this.stopAfterInsn = false;
     this.exceptionClass = 0;
-    this.tscOffset = 0;
-    this.sysenterCs = 0;
-    this.sysenterEsp = 0;
-    this.sysenterEip = 0;
-    this.mtrr.clear();
-    this.miscEnable = 1n;
-    this.fpu.reset();
     this.mmu.a20Mask = -1;
     this.mmu.flush();
     this.updateHflags();

@@ -17,6 +17,9 @@ import { DESC_B, DESC_CODE, DESC_R, DESC_W, SEGCLASS_FLAT, SEG_LDTR, SEG_TR } fr
 import { CR0_PE, CR0_PG, CR0_TS, CR4_TSD, CR4_PCE, CR4_DE, CR4_VME, CR4_PVI, CR4_PAE } from './mmu.js';
 import { cpuidLeaf, readMsr, writeMsr } from './cpuid-msr.js';
 
+/** CR4.OSFXSR: dropped on writes, since no model we run advertises SSE (issue 15 adds it). */
+const CR4_OSFXSR_WITHOUT_SSE = 0x200;
+
 void INT_HARDWARE;
 
 const TWO32 = 4294967296;
@@ -941,13 +944,14 @@ export class Helpers {
     c.eip = c.regs[2]! >>> 0;
   }
 
+  /**
+   * RDPMC: QEMU 7.2's TCG has no performance counters. Outside ring 0 without CR4.PCE it is
+   * #GP(0) (SDM); otherwise #UD, as under QEMU (its counter MSRs read 0 as well).
+   */
   rdpmc(): void {
     const c = this.c;
     if (c.protectedMode && c.cpl !== 0 && !(c.cr4 & CR4_PCE)) c.raiseException(EXC_GP, 0);
-    const ecx = c.regs[1]! >>> 0;
-    if (ecx > 1) c.raiseException(EXC_GP, 0);
-    c.regs[0] = 0;
-    c.regs[2] = 0;
+    c.raiseException(EXC_UD);
   }
 
   // ---- control, debug and system registers ------------------------------------------------
@@ -980,8 +984,11 @@ export class Helpers {
         c.setCr3(v);
         return;
       case 4: {
-        const supported = 0x1 | 0x2 | 0x4 | 0x8 | 0x10 | 0x20 | 0x80 | 0x100 | 0x200; // 0x200: OSFXSR
+        // VME PVI TSD DE PSE PAE MCE PGE PCE OSFXSR OSXMMEXCPT, as QEMU 7.2 accepts them on
+        // every model; OSFXSR (bit 9) reads 0 on a CPU without SSE (QEMU drops it silently).
+        const supported = 0x7ff;
         if (v & ~supported) c.raiseException(EXC_GP, 0);
+        v &= ~CR4_OSFXSR_WITHOUT_SSE;
         if (v & CR4_PAE && !(c.cr4 & CR4_PAE) && c.cr0 & CR0_PG && !c.mmu.pdptesValid(c.cr3)) c.raiseException(EXC_GP, 0);
         c.setCr4(v);
         return;

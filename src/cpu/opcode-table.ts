@@ -264,6 +264,11 @@ TWO_BYTE[0x09] = op('wbinvd', '', P | F_NO_FLAGS);
 TWO_BYTE[0x0b] = op('ud2', '', B | F_NO_FLAGS);
 // Hint NOPs (P6): 0F 19-1F with a ModRM operand that is decoded but not accessed.
 for (let i = 0x19; i <= 0x1f; i++) TWO_BYTE[i] = op('nop', 'Ev', F_NO_FLAGS);
+// The prefetch space, as QEMU 7.2 runs it on every CPU model (measured): 0F 18 (PREFETCHh
+// and its reserved forms) and 0F 0D (PREFETCH/PREFETCHW) with a memory operand are NOPs
+// that access nothing; their register forms raise #UD.
+TWO_BYTE[0x18] = op('nop', 'M', F_NO_FLAGS);
+TWO_BYTE[0x0d] = op('nop', 'M', F_NO_FLAGS);
 TWO_BYTE[0x20] = op('mov', 'Rd,Cd', P | F_NO_FLAGS);
 TWO_BYTE[0x21] = op('mov', 'Rd,Dd', P | F_NO_FLAGS);
 TWO_BYTE[0x22] = op('mov', 'Cd,Rd', B | P | F_NO_FLAGS);
@@ -310,8 +315,9 @@ TWO_BYTE[0xff] = op('ud0', 'Gv,Ev', B | F_NO_FLAGS);
 // x87 escapes D8-DF (SDM vol. 2, A.4 "Escape opcode instructions"): which encodings exist on
 // a P6 (387-class FPU plus FCMOVcc/FCOMI/FUCOMI); the others raise #UD. The decoder only
 // checks existence; the translator decodes the operation itself.
-// Memory forms: bit r set when ModRM.reg = r is defined. FISTTP (DB/1, DD/1, DF/1) is SSE3.
-const X87_MEM_FORMS = [0xff, 0xfd, 0xff, 0xad, 0xff, 0xdd, 0xff, 0xfd];
+// Memory forms: bit r set when ModRM.reg = r is defined. FISTTP (DB/1, DD/1, DF/1) came with
+// SSE3, but QEMU 7.2 executes it on every CPU model, and so do we (decisions.md).
+const X87_MEM_FORMS = [0xff, 0xfd, 0xff, 0xaf, 0xff, 0xdf, 0xff, 0xff];
 // Register forms: one digit per ModRM byte C0-FF, in rows of eight (C0-C7, C8-CF, ...).
 // Undocumented aliases that do execute are valid: D9 D8-DF (FSTP1), DC D0-DF (FCOM2/FCOMP3),
 // DD C8-CF (FXCH4), DE D0-D7 (FCOMP5), DF C0-DF (FFREEP, FXCH7, FSTP8, FSTP9); DB E0, E1 and

@@ -18,20 +18,30 @@
 //   mode mid-count continues from the current count at the new rate. Timer mode 11
 //   (reserved) behaves as one-shot. TSC-deadline mode per SDM 10.5.4.1 (QEMU's TCG has
 //   none): the TSC counts virtual nanoseconds (`readTsc`).
-// - Software disable (SVR bit 8 cleared) sets every LVT mask and keeps it set (SDM
-//   10.4.7.2); fixed interrupts still enter the IRR but none is presented to the CPU
-//   (QEMU). Global disable (IA32_APIC_BASE bit 11 cleared) returns the registers to their
-//   reset state, unmaps the page, and hands INTR/NMI straight from LINT0/LINT1 to the CPU;
-//   only a RESET enables it again (P6 family, QEMU).
-// - One CPU: INIT, STARTUP and SMI messages are accepted and ignored; lowest priority is
-//   fixed delivery to us; "all excluding self" reaches nobody.
+// - Software disable (SVR bit 8 cleared) leaves the LVTs as they are, and LVT writes while
+//   software-disabled are stored as written (QEMU 7.2, measured; the SDM sets and keeps the
+//   masks); fixed interrupts still enter the IRR but none is presented to the CPU (QEMU).
+// - Global disable (IA32_APIC_BASE bit 11 cleared), as QEMU 7.2 (measured with
+//   tests/guests/cpu-probe): the MSR's enable bit and CPUID.1:EDX.APIC read 0 and SVR bit 8
+//   is cleared, and nothing else changes: the registers keep their values, the page stays
+//   mapped and works, the 8259 reaches the CPU through LINT0 as its LVT says. Setting bit
+//   11 again leaves it 0 until RESET (QEMU: "if disabled, cannot be enabled again").
+// - The register page never moves: IA32_APIC_BASE stores a new base, the registers stay at
+//   0xFEE00000 and repeat every 4 KiB up to 0xFEEFFFFF (QEMU's 1 MiB APIC window).
+// - One CPU: an INIT message to us (ICR, I/O APIC) resets the APIC's registers (INIT state:
+//   every LVT masked, LINT0 too) and raises INIT on the CPU (`onInit`), as QEMU's
+//   do_cpu_init; INIT level de-assert, STARTUP (the BSP waits for no SIPI) and SMI (no
+//   SMM) are ignored; lowest priority is fixed delivery to us; "all excluding self" reaches
+//   nobody.
 import { PAGE_SHIFT, PAGE_SIZE, type MmioHandler, type PhysicalMemory } from '../memory/physical-memory.js';
 import type { IrqLine, Resettable, SavesState } from './device.js';
 import { Timer, type VirtualClock } from '../machine/virtual-clock.js';
-import { IRQ_HARD, IRQ_NMI, type Cpu, type InterruptController } from '../cpu/cpu.js';
+import { IRQ_HARD, IRQ_INIT, IRQ_NMI, type Cpu, type InterruptController } from '../cpu/cpu.js';
 import { CPUID_APIC } from '../cpu/cpuid-msr.js';
 
 export const APIC_DEFAULT_BASE = 0xfee00000;
+/** QEMU's APIC MMIO window at 0xFEE00000: 1 MiB, the register page repeating. */
+export const APIC_WINDOW_SIZE = 0x100000;
 /** IA32_APIC_BASE bits (SDM 10.4.4). */
 export const APIC_BASE_BSP = 1 << 8;
 export const APIC_BASE_ENABLE = 1 << 11;
@@ -142,7 +152,7 @@ export interface MsrHook {
 }
 
 export interface LocalApicOptions {
-  /** Maps the register page into physical memory (and moves it with IA32_APIC_BASE). */
+  /** Maps the register window (0xFEE00000-0xFEEFFFFF) into physical memory. */
   phys?: PhysicalMemory;
   /** Initial APIC ID (CPUID.1:EBX[31:24] of the CPU); 0. */
   id?: number;
@@ -256,13 +266,6 @@ function bitList(words: Uint32Array): number[] {
   return out;
 }
 
-/** What a physical page held before the APIC page was mapped over it. */
-interface SavedPage {
-  readOff: number;
-  writeOff: number;
-  mmio: { handler: MmioHandler; base: number } | undefined;
-}
-
 /**
  * One xAPIC. CPU side: `onIntr(level)` is the INTR pin; the CPU's INTA is `acknowledge()`
  * (this is `cpu.intc`). Board side: the 8259's INTR drives `setLint0()`, an NMI source
@@ -273,6 +276,10 @@ export class LocalApic implements MmioHandler, InterruptController, ApicBus, Res
   onIntr: (level: boolean) => void;
   onNmi: () => void;
   onEoiBroadcast: (vector: number) => void;
+  /** An INIT for our CPU (the APIC's own registers are already in their INIT state). */
+  onInit: () => void = () => {};
+  /** IA32_APIC_BASE's enable bit changed (CPUID.1:EDX.APIC follows it). */
+  onEnableChange: (enabled: boolean) => void = () => {};
   extInt: InterruptController | null;
   readTsc: () => number;
 
@@ -283,8 +290,6 @@ export class LocalApic implements MmioHandler, InterruptController, ApicBus, Res
 
   private base = APIC_DEFAULT_BASE;
   private enabled = true;
-  private mappedAt = -1;
-  private saved: SavedPage | null = null;
 
   private id = 0;
   private tpr = 0;
@@ -324,6 +329,8 @@ export class LocalApic implements MmioHandler, InterruptController, ApicBus, Res
     this.extInt = opts.extInt ?? null;
     this.readTsc = opts.readTsc ?? (() => Math.floor(this.clock.now()));
     this.timer = new Timer(clock, 'lapic-timer', (now) => this.timerExpired(now));
+    // QEMU's APIC window: 1 MiB, the 4 KiB register page repeating, whatever the base.
+    this.phys?.mapMmio(APIC_DEFAULT_BASE, APIC_WINDOW_SIZE, this);
     this.reset();
   }
 
@@ -334,22 +341,14 @@ export class LocalApic implements MmioHandler, InterruptController, ApicBus, Res
     return (this.base | (this.bsp ? APIC_BASE_BSP : 0) | (this.enabled ? APIC_BASE_ENABLE : 0)) >>> 0;
   }
 
-  /** WRMSR IA32_APIC_BASE: bit 8 is read-only, bit 11 can only be cleared (until RESET). */
+  /**
+   * WRMSR IA32_APIC_BASE: bit 8 is read-only; bits 31:12 are stored (the registers stay at
+   * 0xFEE00000, as in QEMU); clearing bit 11 disables the APIC until RESET, setting it
+   * again does nothing (QEMU 7.2).
+   */
   setBaseMsr(value: number): void {
-    const base = (value & 0xfffff000) >>> 0;
-    if (!this.enabled) {
-      this.base = base;
-      return;
-    }
-    if (!(value & APIC_BASE_ENABLE)) {
-      this.base = base;
-      this.globalDisable();
-      return;
-    }
-    if (base !== this.base) {
-      this.base = base;
-      this.mapPage();
-    }
+    this.base = (value & 0xfffff000) >>> 0;
+    if (!(value & APIC_BASE_ENABLE) && this.enabled) this.globalDisable();
   }
 
   get globallyEnabled(): boolean {
@@ -360,55 +359,19 @@ export class LocalApic implements MmioHandler, InterruptController, ApicBus, Res
     return (this.svr & SVR_ENABLE) !== 0;
   }
 
+  /** Global disable as QEMU 7.2 does it: the enable bits go, the registers stay. */
   private globalDisable(): void {
-    this.registersReset(false);
     this.enabled = false;
-    this.unmapPage();
+    this.svr &= ~SVR_ENABLE;
+    this.onEnableChange(false);
     this.update();
-  }
-
-  private unmapPage(): void {
-    const phys = this.phys;
-    if (!phys || this.mappedAt < 0) return;
-    const at = this.mappedAt;
-    const saved = this.saved;
-    this.mappedAt = -1;
-    this.saved = null;
-    phys.unmap(at, PAGE_SIZE);
-    if (!saved) return;
-    if (saved.mmio) {
-      const h = saved.mmio.handler;
-      const delta = (at - saved.mmio.base) >>> 0;
-      phys.mapMmio(at, PAGE_SIZE, delta === 0 ? h : {
-        name: h.name,
-        read: (o, s) => h.read((o + delta) >>> 0, s),
-        write: (o, v, s) => h.write((o + delta) >>> 0, v, s),
-      });
-    }
-    const page = at >>> PAGE_SHIFT;
-    phys.readOff[page] = saved.readOff;
-    phys.writeOff[page] = saved.writeOff;
-    phys.onMapChange();
-  }
-
-  /** Map the register page at `base`, remembering what it covers. */
-  private mapPage(): void {
-    const phys = this.phys;
-    if (!phys) return;
-    this.unmapPage();
-    if (!this.enabled) return;
-    const page = this.base >>> PAGE_SHIFT;
-    const m = phys.mmioAt(this.base);
-    this.saved = { readOff: phys.readOff[page]!, writeOff: phys.writeOff[page]!, mmio: m ? { handler: m.handler, base: m.base } : undefined };
-    phys.mapMmio(this.base, PAGE_SIZE, this);
-    this.mappedAt = this.base;
   }
 
   // ---- MMIO ---------------------------------------------------------------------------
 
   read(offset: number, size: number): number {
     if (size !== 4) return 0;
-    const index = (offset >>> 4) & 0xff;
+    const index = (offset >>> 4) & 0xff; // the page repeats through the window
     switch (index) {
       case 0x02: return (this.id << 24) >>> 0;
       case 0x03: return APIC_VERSION;
@@ -507,16 +470,18 @@ export class LocalApic implements MmioHandler, InterruptController, ApicBus, Res
 
   /** The IRR vector the APIC presents to the CPU now, or -1. */
   private deliverableVector(): number {
-    if (!this.enabled || !(this.svr & SVR_ENABLE)) return -1;
+    if (!(this.svr & SVR_ENABLE)) return -1;
     const v = highestBit(this.irr);
     if (v < 0 || v >> 4 <= this.ppr() >> 4) return -1;
     return v;
   }
 
-  /** The 8259's INTR reaches the CPU: LINT0 unmasked in ExtINT mode, or the APIC is off. */
+  /**
+   * The 8259's INTR reaches the CPU: LINT0 unmasked in ExtINT mode, also with the APIC
+   * globally disabled (QEMU applies the LVT then too; measured).
+   */
   private picPassThrough(): boolean {
     if (!this.lint0) return false;
-    if (!this.enabled) return true;
     const l = this.lvt[LVT_LINT0]!;
     return !(l & LVT_MASKED) && ((l >>> 8) & 7) === DM_EXTINT;
   }
@@ -541,7 +506,7 @@ export class LocalApic implements MmioHandler, InterruptController, ApicBus, Res
    */
   acknowledge(): number {
     let vector: number;
-    if (this.picPassThrough() || this.extIntPending || !this.enabled) {
+    if (this.picPassThrough() || this.extIntPending) {
       this.extIntPending = false;
       vector = this.extInt ? this.extInt.acknowledge() & 0xff : this.svr & 0xff;
       this.extIntAcks++;
@@ -584,12 +549,8 @@ export class LocalApic implements MmioHandler, InterruptController, ApicBus, Res
   }
 
   private writeSvr(value: number): void {
-    const wasEnabled = (this.svr & SVR_ENABLE) !== 0;
+    // Software disable leaves the LVTs alone (QEMU 7.2, measured; the SDM masks them).
     this.svr = value & SVR_WRITABLE;
-    if (wasEnabled && !(this.svr & SVR_ENABLE)) {
-      for (let i = 0; i < LVT_COUNT; i++) this.lvt[i] = this.lvt[i]! | LVT_MASKED;
-      this.timerUpdate();
-    }
     this.update();
   }
 
@@ -597,7 +558,6 @@ export class LocalApic implements MmioHandler, InterruptController, ApicBus, Res
 
   /** A fixed interrupt enters the IRR (SDM 10.8.4); TMR records its trigger mode. */
   private accept(vector: number, level: boolean): void {
-    if (!this.enabled) return;
     if (vector < 16) {
       this.signalError(ESR_RECEIVE_ILLEGAL_VECTOR);
       return;
@@ -638,7 +598,7 @@ export class LocalApic implements MmioHandler, InterruptController, ApicBus, Res
 
   /** I/O APIC or MSI message (ApicBus). */
   deliverMessage(m: ApicMessage): boolean {
-    if (!this.enabled || !this.matchesDestination(m.dest & 0xff, m.logical)) return false;
+    if (!this.matchesDestination(m.dest & 0xff, m.logical)) return false;
     switch (m.deliveryMode & 7) {
       case DM_FIXED:
       case DM_LOWEST:
@@ -651,7 +611,10 @@ export class LocalApic implements MmioHandler, InterruptController, ApicBus, Res
         this.extIntPending = true;
         this.update();
         break;
-      default: // SMI, INIT, STARTUP: one CPU, no SMM
+      case DM_INIT:
+        this.init();
+        break;
+      default: // SMI (no SMM), STARTUP (the BSP waits for no SIPI)
         break;
     }
     return true;
@@ -710,9 +673,12 @@ export class LocalApic implements MmioHandler, InterruptController, ApicBus, Res
       case DM_NMI:
         if (toSelf) this.onNmi();
         return;
+      case DM_INIT:
+        // INIT level de-assert (level 0, trigger level) only synchronises arbitration IDs.
+        if (toSelf && !(!(lo & ICR_LEVEL_ASSERT) && lo & ICR_TRIGGER_LEVEL)) this.init();
+        return;
       default:
-        // INIT and STARTUP reach no other CPU; to ourselves they are ignored (a BSP is not
-        // waiting for SIPI; a real INIT would reset it). SMI: no SMM.
+        // STARTUP reaches no other CPU and the BSP waits for none; SMI: no SMM.
         return;
     }
   }
@@ -723,19 +689,15 @@ export class LocalApic implements MmioHandler, InterruptController, ApicBus, Res
   setLint0(level: boolean): void {
     const old = this.lint0;
     this.lint0 = level;
-    if (this.enabled && level !== old) this.lintEdge(LVT_LINT0, level);
+    if (level !== old) this.lintEdge(LVT_LINT0, level);
     this.update();
   }
 
-  /** LINT1: the board's NMI source. With the APIC globally disabled it is the CPU's NMI pin. */
+  /** LINT1: the board's NMI source, through its LVT (also while globally disabled, as QEMU). */
   setLint1(level: boolean): void {
     const old = this.lint1;
     this.lint1 = level;
     if (level === old) return;
-    if (!this.enabled) {
-      if (level) this.onNmi();
-      return;
-    }
     this.lintEdge(LVT_LINT1, level);
     this.update();
   }
@@ -793,8 +755,7 @@ export class LocalApic implements MmioHandler, InterruptController, ApicBus, Res
 
   private writeLvt(slot: number, value: number): void {
     const old = this.lvt[slot]!;
-    let v = value & LVT_WRITABLE[slot]!;
-    if (!(this.svr & SVR_ENABLE)) v |= LVT_MASKED;
+    let v = value & LVT_WRITABLE[slot]!; // stored as written while software-disabled (QEMU)
     // Remote IRR survives only while the entry stays fixed, level-triggered.
     if (slot === LVT_LINT0 || slot === LVT_LINT1) {
       const levelFixed = ((v >>> 8) & 7) === DM_FIXED && (slot === LVT_LINT0 ? (v & LVT_LEVEL) !== 0 : false);
@@ -889,13 +850,13 @@ export class LocalApic implements MmioHandler, InterruptController, ApicBus, Res
   private timerUpdate(): void {
     const now = this.clock.now();
     let at: number | null = null;
-    if (this.enabled && this.timerMode === TIMER_TSC_DEADLINE) {
+    if (this.timerMode === TIMER_TSC_DEADLINE) {
       // Armed even when masked: the deadline passing still disarms the MSR.
       if (this.tscDeadline !== 0n) {
         const left = this.tscDeadline - BigInt(Math.floor(this.readTsc()));
         at = left <= 0n ? now : now + Number(left);
       }
-    } else if (this.enabled && !(this.lvt[LVT_TIMER]! & LVT_MASKED)) {
+    } else if (!(this.lvt[LVT_TIMER]! & LVT_MASKED)) {
       at = this.nextExpiry(now);
     }
     if (at === null) this.timer.cancel();
@@ -931,7 +892,7 @@ export class LocalApic implements MmioHandler, InterruptController, ApicBus, Res
   writeMsr(msr: number, value: bigint): boolean {
     if (msr !== MSR_IA32_TSC_DEADLINE) return false;
     // Outside TSC-deadline mode writes are ignored (SDM 10.5.4.1); 0 disarms.
-    if (this.timerMode !== TIMER_TSC_DEADLINE || !this.enabled) return true;
+    if (this.timerMode !== TIMER_TSC_DEADLINE) return true;
     this.tscDeadline = BigInt.asUintN(64, value);
     this.timerUpdate();
     return true;
@@ -947,9 +908,12 @@ export class LocalApic implements MmioHandler, InterruptController, ApicBus, Res
 
   // ---- reset and state ------------------------------------------------------------------------
 
-  /** Register state of SDM 10.4.7.1; `virtualWire` gives the BSP's LINT0 QEMU's 0x700. */
-  private registersReset(virtualWire: boolean): void {
-    this.id = this.initialId;
+  /**
+   * Register state of SDM 10.4.7.1; `virtualWire` gives the BSP's LINT0 QEMU's 0x700;
+   * `keepId` for INIT.
+   */
+  private registersReset(virtualWire: boolean, keepId = false): void {
+    if (!keepId) this.id = this.initialId;
     this.tpr = 0;
     this.svr = 0xff;
     this.ldr = 0;
@@ -976,9 +940,24 @@ export class LocalApic implements MmioHandler, InterruptController, ApicBus, Res
   reset(): void {
     this.registersReset(true);
     this.base = APIC_DEFAULT_BASE;
-    this.enabled = true;
-    this.mapPage();
+    if (!this.enabled) {
+      // RESET enables the APIC and CPUID reports it again (QEMU 7.2 leaves CPUID.1:EDX.APIC
+      // clear after a global disable until the process ends; decisions.md).
+      this.enabled = true;
+      this.onEnableChange(true);
+    }
     this.update();
+  }
+
+  /**
+   * An INIT for our CPU: the registers take their INIT state (SDM 10.4.7.3; QEMU's
+   * apic_init_reset: every LVT masked, LINT0 included; the APIC ID, the base and the enable
+   * bit stay), then the CPU is told.
+   */
+  private init(): void {
+    this.registersReset(false, true);
+    this.update();
+    this.onInit();
   }
 
   saveState(): LocalApicState {
@@ -1022,8 +1001,7 @@ export class LocalApic implements MmioHandler, InterruptController, ApicBus, Res
     this.delivered = s.delivered;
     this.spurious = s.spurious;
     this.extIntAcks = s.extIntAcks;
-    this.unmapPage();
-    this.mapPage();
+    this.onEnableChange(this.enabled);
     this.timerUpdate();
     this.intr = this.picPassThrough() || this.extIntPending || this.deliverableVector() >= 0;
     this.onIntr(this.intr);
@@ -1091,7 +1069,7 @@ function timerModeOf(lvtTimer: number): number {
 //   const apic = new LocalApic(clock, { phys });              // page at 0xFEE00000
 //   const pic = new DualPic(io, { log, onIntr: (l) => apic.setLint0(l) });  // INTR → LINT0
 //   apic.extInt = pic;                                        // ExtINT vectors come from the 8259
-//   connectLocalApic(cpu, apic);                              // cpu.intc, IRQ_HARD/IRQ_NMI, MSRs, CPUID
+//   connectLocalApic(cpu, apic);                              // cpu.intc, IRQ_HARD/NMI/INIT, APIC base MSR, CPUID
 //   const ioapic = new IoApic(apic, { phys });                // 0xFEC00000, messages to the APIC
 //   apic.onEoiBroadcast = (v) => ioapic.eoiBroadcast(v);
 //   const irq = (n: number) => isaIrqLine(pic, ioapic, n);    // every ISA IRQ to both controllers
@@ -1102,14 +1080,18 @@ function timerModeOf(lvtTimer: number): number {
 // INTR reaches the CPU as before, through acknowledge() → pic.acknowledge().
 
 /**
- * Wire a local APIC to the CPU it belongs to: CPUID advertises the APIC, the APIC becomes
- * `cpu.intc`, its INTR drives IRQ_HARD and its NMIs IRQ_NMI (leaving translated code at
- * once), IA32_APIC_BASE reads and writes reach the APIC, IA32_TSC_DEADLINE is served by a
- * `cpu.msrHook` that passes other MSRs to the hook installed before, and the TSC-deadline
- * timer reads the CPU's TSC.
+ * Wire a local APIC to the CPU it belongs to: CPUID advertises the APIC while IA32_APIC_BASE
+ * enables it, the APIC becomes `cpu.intc`, its INTR drives IRQ_HARD, its NMIs IRQ_NMI and an
+ * INIT IRQ_INIT (each leaving translated code at once), IA32_APIC_BASE reads and writes
+ * reach the APIC, and the TSC-deadline timer reads the CPU's TSC. IA32_TSC_DEADLINE is not
+ * served: QEMU 7.2's TCG has none (the MSR reads 0) and no model advertises it.
  */
 export function connectLocalApic(cpu: Cpu, apic: LocalApic): void {
-  cpu.features.edx |= CPUID_APIC;
+  const setCpuidApic = (on: boolean): void => {
+    cpu.features.edx = on ? cpu.features.edx | CPUID_APIC : cpu.features.edx & ~CPUID_APIC;
+  };
+  setCpuidApic(apic.globallyEnabled);
+  apic.onEnableChange = setCpuidApic;
   cpu.intc = apic;
   apic.readTsc = () => cpu.readTsc();
   apic.onIntr = (level) => {
@@ -1122,8 +1104,11 @@ export function connectLocalApic(cpu: Cpu, apic: LocalApic): void {
     cpu.interruptRequest |= IRQ_NMI;
     cpu.requestExit();
   };
+  apic.onInit = () => {
+    cpu.interruptRequest |= IRQ_INIT;
+    cpu.requestExit();
+  };
   cpu.apic = apic;
-  cpu.msrHook = apic.msrHook(cpu.msrHook);
   // Report the current INTR level through the new callback.
   if (apic.intrLevel) cpu.interruptRequest |= IRQ_HARD;
   else cpu.interruptRequest &= ~IRQ_HARD;

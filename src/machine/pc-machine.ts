@@ -2,7 +2,9 @@
 // interrupt controller, timers, serial, debug ports, CPU, then reset.
 import { PhysicalMemory } from '../memory/physical-memory.js';
 import { IoBus } from '../devices/io-bus.js';
-import { Cpu, IRQ_HARD, type WatchHit } from '../cpu/cpu.js';
+import { Cpu, IRQ_HARD, IRQ_INIT, IRQ_NMI, type WatchHit } from '../cpu/cpu.js';
+import { CPU_MODELS, defaultCpuModel, findCpuModel } from '../cpu/cpu-models.js';
+import { firmwareResume } from '../boot/firmware-resume.js';
 import { CpuExec, type RunOptions } from '../cpu/cpu-exec.js';
 import { FLAG_IF } from '../cpu/lazy-flags.js';
 import { EventLog } from '../events/machine-events.js';
@@ -51,6 +53,8 @@ export interface MachineConfig {
   pciTestdev?: boolean;
   /** Maximum number of cached TBs before a flush. */
   maxTbs?: number;
+  /** QEMU's -cpu model name (pentium, pentium2, pentium3, qemu32); default pentium2. */
+  cpuModel?: string;
 }
 
 export type MachineStop =
@@ -133,7 +137,11 @@ export class PcMachine {
       ram, rom: romWindows, vga: this.vga.lowMem, onRemap: (p, size) => this.exec?.codeWrite(p, size),
     });
 
-    this.cpu = new Cpu(this.phys, this.io);
+    const model = config.cpuModel === undefined ? defaultCpuModel() : findCpuModel(config.cpuModel);
+    if (!model) {
+      throw new UserError(`-cpu: unknown CPU model "${config.cpuModel}" (known: ${CPU_MODELS.map((m) => m.name).join(', ')}; -cpu help lists them)`);
+    }
+    this.cpu = new Cpu(this.phys, this.io, model);
     this.phys.onMapChange = () => this.cpu.mmu.flush();
     this.clock = new VirtualClock(() => this.cpu.icount, config.nsPerInsn ?? 1);
     // A timer armed while translated code runs may be due before the slice's deadline.
@@ -214,6 +222,17 @@ export class PcMachine {
     });
     new Port92(this.io, { setA20: (e) => this.cpu.setA20(e), onReset: () => requestReset('port 0x92') });
     this.post = new PostPort(this.io, { log: this.events });
+    // INIT (an INIT IPI to ourselves): the CPU restarts at its reset vector, where the
+    // firmware takes its resume path; without a BIOS image we do what SeaBIOS would.
+    this.cpu.onInit = () => {
+      this.cpu.init();
+      this.events.emit({ kind: 'reset', icount: this.cpu.icount, cause: 'INIT' });
+      if (this.config.bios) return;
+      const r = firmwareResume({
+        cpu: this.cpu, cmos: this.rtc.cmos, read16: (pa) => this.phys.read16(pa), out8: (port, v) => this.io.write(port, v, 1),
+      });
+      if (r === 'reboot') requestReset('INIT (firmware reboot)');
+    };
     this.testdev = config.pcTestdev ? new PcTestdev(this.io, { phys: this.phys, setIrq: (line, level) => irq(line).set(level) }) : null;
     if (config.pciTestdev) new PciTestdev(this.pci, { slot: 3 });
     this.reset('power-on');
@@ -265,7 +284,8 @@ export class PcMachine {
           continue;
         case 'halted': {
           if (cpu.interruptRequest & IRQ_HARD && cpu.eflags & FLAG_IF && !opts.noIrq) continue;
-          if (!(cpu.eflags & FLAG_IF) && !(cpu.interruptRequest & 2)) return { kind: 'halted-forever' };
+          if (cpu.interruptRequest & IRQ_INIT && !opts.noIrq) continue;
+          if (!(cpu.eflags & FLAG_IF) && !(cpu.interruptRequest & (IRQ_NMI | IRQ_INIT))) return { kind: 'halted-forever' };
           const next = this.clock.nextDeadline();
           if (next === Infinity) return { kind: 'idle' };
           if (next > endNs || opts.single || opts.oneBlock) {

@@ -15,6 +15,11 @@ interface MmioMapping {
 }
 
 export const PAGE_SHIFT = 12;
+/**
+ * What a read of unassigned physical memory returns: 0, as QEMU 7.2 (its unassigned
+ * region reads 0; writes are dropped). Unclaimed I/O ports still read all ones (IoBus).
+ */
+export const UNASSIGNED_READ = 0;
 export const PAGE_SIZE = 1 << PAGE_SHIFT;
 const PAGES = 1 << 20;
 
@@ -106,7 +111,7 @@ export class PhysicalMemory {
     const off = this.readOff[pa >>> PAGE_SHIFT]!;
     if (off >= 0) return this.u8[off + (pa & 0xfff)]!;
     const m = this.mmio[pa >>> PAGE_SHIFT];
-    return m ? m.handler.read((pa - m.base) >>> 0, 1) & 0xff : 0xff;
+    return m ? m.handler.read((pa - m.base) >>> 0, 1) & 0xff : UNASSIGNED_READ;
   }
 
   read16(pa: number): number {
@@ -117,7 +122,7 @@ export class PhysicalMemory {
       return o & 1 ? this.u8[o]! | (this.u8[o + 1]! << 8) : this.u16[o >> 1]!;
     }
     const m = this.mmio[pa >>> PAGE_SHIFT];
-    return m ? m.handler.read((pa - m.base) >>> 0, 2) & 0xffff : 0xffff;
+    return m ? m.handler.read((pa - m.base) >>> 0, 2) & 0xffff : UNASSIGNED_READ;
   }
 
   read32(pa: number): number {
@@ -130,7 +135,7 @@ export class PhysicalMemory {
       return u[o]! | (u[o + 1]! << 8) | (u[o + 2]! << 16) | (u[o + 3]! << 24);
     }
     const m = this.mmio[pa >>> PAGE_SHIFT];
-    return m ? m.handler.read((pa - m.base) >>> 0, 4) | 0 : -1;
+    return m ? m.handler.read((pa - m.base) >>> 0, 4) | 0 : UNASSIGNED_READ;
   }
 
   write8(pa: number, v: number): void {
@@ -198,9 +203,13 @@ export class PhysicalMemory {
     else this.write8(pa, v);
   }
 
-  /** Debugger read that has no side effects on MMIO devices (returns 0xff there). */
+  /**
+   * Debugger read without side effects: MMIO devices are not called (0xff there);
+   * unassigned pages read 0, as the guest sees them.
+   */
   peek8(pa: number): number {
     const off = this.readOff[pa >>> PAGE_SHIFT]!;
-    return off >= 0 ? this.u8[off + (pa & 0xfff)]! : 0xff;
+    if (off >= 0) return this.u8[off + (pa & 0xfff)]!;
+    return this.mmio[pa >>> PAGE_SHIFT] ? 0xff : UNASSIGNED_READ;
   }
 }

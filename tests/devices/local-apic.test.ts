@@ -11,7 +11,7 @@ import {
 import { VirtualClock } from '../../src/machine/virtual-clock.js';
 import { PhysicalMemory } from '../../src/memory/physical-memory.js';
 import { IoBus } from '../../src/devices/io-bus.js';
-import { Cpu, IRQ_HARD, IRQ_NMI } from '../../src/cpu/cpu.js';
+import { Cpu, IRQ_HARD, IRQ_INIT, IRQ_NMI } from '../../src/cpu/cpu.js';
 import { CPUID_APIC, cpuidLeaf, readMsr, writeMsr } from '../../src/cpu/cpuid-msr.js';
 
 const MASKED = 0x10000;
@@ -261,14 +261,14 @@ describe('LocalApic priorities and acceptance', () => {
     expect(bit(APIC_TMR, 0x33)).toBe(0);
   });
 
-  it('software-disabled: fixed interrupts wait in IRR, LVT masks are forced on', () => {
+  it('software-disabled: fixed interrupts wait in IRR, the LVTs stay as written (QEMU 7.2)', () => {
     const { apic, r, w, bit, selfIpi } = setup();
     w(APIC_LVT_TIMER, 0x30);
     w(APIC_SVR, 0x0ff);
-    expect(r(APIC_LVT_TIMER)).toBe(MASKED | 0x30);
-    expect(r(APIC_LVT_LINT0) & MASKED).toBe(MASKED);
+    // QEMU leaves the LVTs alone and stores LVT writes as they come (measured; the SDM masks them)
+    expect(r(APIC_LVT_TIMER)).toBe(0x30);
     w(APIC_LVT_TIMER, 0x31);
-    expect(r(APIC_LVT_TIMER)).toBe(MASKED | 0x31);
+    expect(r(APIC_LVT_TIMER)).toBe(0x31);
     selfIpi(0x44); // the local APIC can still issue IPIs
     expect(bit(APIC_IRR, 0x44)).toBe(1);
     expect(apic.intrLevel).toBe(false);
@@ -575,44 +575,86 @@ describe('LocalApic timer', () => {
 });
 
 describe('LocalApic base MSR and memory map', () => {
-  it('maps the page at IA32_APIC_BASE and moves it, restoring what it covered', () => {
+  it('the registers sit at 0xFEE00000 whatever the base, repeating every 4 KiB through 1 MiB (QEMU)', () => {
     const phys = new PhysicalMemory(1 << 20);
     const ram = phys.allocate('ram', 1 << 20);
     phys.mapDirect(0, 1 << 20, ram, 0, true, true);
     phys.write32(0x80000, 0x12345678);
     const { apic } = setup({ phys });
     expect(phys.read32(APIC_DEFAULT_BASE + APIC_VER) >>> 0).toBe(0x00050014);
+    expect(phys.read32(0xfee01000 + APIC_VER) >>> 0).toBe(0x00050014);
+    expect(phys.read32(0xfeeff000 + APIC_SVR) >>> 0).toBe(0x1ff);
+    expect(phys.read32(0xfef00000 + APIC_VER)).toBe(0); // past the window: unassigned
     apic.setBaseMsr(0x80000 | 0x800);
-    expect(apic.baseMsr).toBe(0x80900);
-    expect(phys.read32(0x80000 + APIC_VER) >>> 0).toBe(0x00050014);
-    expect(phys.read32(APIC_DEFAULT_BASE + APIC_VER)).toBe(-1); // unassigned again
-    apic.setBaseMsr(APIC_DEFAULT_BASE | 0x800);
-    expect(phys.read32(0x80000)).toBe(0x12345678); // the RAM page is back
-    phys.write32(0x80004, 7);
-    expect(phys.read32(0x80004)).toBe(7);
+    expect(apic.baseMsr).toBe(0x80900); // the MSR keeps the new base...
+    expect(phys.read32(0x80000)).toBe(0x12345678); // ...but nothing moves
+    expect(phys.read32(APIC_DEFAULT_BASE + APIC_VER) >>> 0).toBe(0x00050014);
   });
 
-  it('global disable: page unmapped, 8259 straight to the CPU, LINT1 is the NMI pin, enabled again only by RESET', () => {
+  it('global disable as QEMU 7.2: enable bit and SVR bit 8 clear, registers kept and working; enabled again only by RESET', () => {
     const phys = new PhysicalMemory(1 << 16);
-    const { apic, pic, nmis, selfIpi } = setup({ phys });
-    selfIpi(0x40);
+    const { apic, pic, nmis, selfIpi, r, w, bit } = setup({ phys });
+    const changes: boolean[] = [];
+    apic.onEnableChange = (on) => changes.push(on);
+    w(APIC_LVT_TIMER, 0x20031);
+    w(APIC_LDR, 0x01000000);
     apic.setBaseMsr(APIC_DEFAULT_BASE); // bit 11 clear
     expect(apic.globallyEnabled).toBe(false);
+    expect(changes).toEqual([false]); // CPUID.1:EDX.APIC follows
     expect(apic.baseMsr).toBe(0xfee00100);
-    expect(phys.read32(APIC_DEFAULT_BASE + APIC_VER)).toBe(-1);
-    expect(apic.intrLevel).toBe(false); // the pending IPI is gone with the state
+    expect(r(APIC_SVR)).toBe(0xff);
+    expect(r(APIC_LVT_TIMER)).toBe(0x20031);
+    expect(r(APIC_LDR)).toBe(0x01000000);
+    expect(phys.read32(APIC_DEFAULT_BASE + APIC_VER) >>> 0).toBe(0x00050014); // still mapped
+    selfIpi(0x40); // software-disabled now: waits in the IRR
+    expect(bit(APIC_IRR, 0x40)).toBe(1);
+    expect(apic.intrLevel).toBe(false);
+    w(APIC_SVR, 0x1ff);
+    expect(apic.acknowledge()).toBe(0x40);
+    // The 8259 goes through LINT0 as its LVT says (ExtINT at reset), LINT1 through its LVT.
     apic.setLint0(true);
-    expect(apic.intrLevel).toBe(true);
     expect(apic.acknowledge()).toBe(0x08);
     expect(pic.acks).toBe(1);
+    w(APIC_LVT_LINT0, 0x10700);
+    expect(apic.intrLevel).toBe(false);
+    apic.setLint0(false);
+    w(APIC_LVT_LINT1, 0x400);
     apic.setLint1(true);
     expect(nmis()).toBe(1);
-    expect(apic.deliverMessage({ dest: 0, logical: false, deliveryMode: 0, vector: 0x50, level: false })).toBe(false);
-    apic.setBaseMsr(APIC_DEFAULT_BASE | 0x800);
+    expect(apic.deliverMessage({ dest: 0, logical: false, deliveryMode: 0, vector: 0x50, level: false })).toBe(true);
+    apic.setBaseMsr(APIC_DEFAULT_BASE | 0x800); // cannot be enabled again
     expect(apic.globallyEnabled).toBe(false);
+    expect(apic.baseMsr).toBe(0xfee00100);
     apic.reset();
     expect(apic.baseMsr).toBe(0xfee00900);
-    expect(phys.read32(APIC_DEFAULT_BASE + APIC_VER) >>> 0).toBe(0x00050014);
+    expect(changes).toEqual([false, true]);
+  });
+
+  it('an INIT to itself resets the registers to their INIT state (LINT0 masked too) and tells the CPU', () => {
+    const { apic, r, w } = setup();
+    let inits = 0;
+    apic.onInit = () => inits++;
+    w(APIC_ID, 0x02000000);
+    w(APIC_TPR, 0x20);
+    w(APIC_LVT_TIMER, 0x20031);
+    w(APIC_TIMER_INITIAL, 1000);
+    w(APIC_ICR_HIGH, 0x02000000);
+    w(APIC_ICR_LOW, 0x8500); // INIT level de-assert: arbitration only
+    expect(inits).toBe(0);
+    w(APIC_ICR_LOW, 0x4500); // INIT, assert, to APIC ID 2
+    expect(inits).toBe(1);
+    expect(r(APIC_ID)).toBe(0x02000000);
+    expect(r(APIC_TPR)).toBe(0);
+    expect(r(APIC_SVR)).toBe(0xff);
+    expect(r(APIC_LVT_TIMER)).toBe(0x10000);
+    expect(r(APIC_LVT_LINT0)).toBe(0x10000);
+    expect(r(APIC_ICR_LOW)).toBe(0);
+    expect(r(APIC_TIMER_INITIAL)).toBe(0);
+    expect(apic.baseMsr).toBe(0xfee00900);
+    apic.deliverMessage({ dest: 2, logical: false, deliveryMode: 5, vector: 0, level: false });
+    expect(inits).toBe(2);
+    w(APIC_ICR_LOW, 0x4600 | 0x10); // STARTUP: the BSP waits for none
+    expect(inits).toBe(2);
   });
 
   it('saves and restores its state, timer included', () => {
@@ -642,35 +684,46 @@ describe('connectLocalApic (the CPU side of the wiring)', () => {
     const clock = new VirtualClock(() => cpu.icount, 1);
     cpu.tscSource = () => Math.floor(clock.now());
     const apic = new LocalApic(clock, { phys });
-    const other = { read: (msr: number) => (msr === 0x277 ? 7n : null), write: (msr: number) => msr === 0x277 };
+    const other = { read: (msr: number) => (msr === 0x278 ? 7n : null), write: (msr: number) => msr === 0x278 };
     cpu.msrHook = other;
     connectLocalApic(cpu, apic);
     return { cpu, clock, apic, phys };
   }
 
-  it('advertises the APIC in CPUID and routes IA32_APIC_BASE to the APIC', () => {
-    const { cpu, apic, phys } = cpuSetup();
+  it('advertises the APIC in CPUID while enabled and routes IA32_APIC_BASE to the APIC', () => {
+    const { cpu, apic } = cpuSetup();
     expect(cpuidLeaf(cpu, 1, 0)[3] & CPUID_APIC).toBe(CPUID_APIC);
     expect(cpu.intc).toBe(apic);
     expect(readMsr(cpu, 0x1b)).toBe(0xfee00900n);
     expect(writeMsr(cpu, 0x1b, 0xfed00900n)).toBe(true);
     expect(apic.baseMsr).toBe(0xfed00900);
-    expect(phys.read32(0xfed00000 + APIC_VER) >>> 0).toBe(0x00050014);
-    expect(writeMsr(cpu, 0x1b, 0x1fee00900n)).toBe(false); // reserved bits: #GP
-    apic.reset(); // RESET (the board resets the APIC with the CPU) restores the default base
+    expect(writeMsr(cpu, 0x1b, 0x1fee00901n)).toBe(true); // reserved bits are ignored (QEMU)
     expect(readMsr(cpu, 0x1b)).toBe(0xfee00900n);
+    expect(writeMsr(cpu, 0x1b, 0xfee00100n)).toBe(true);
+    expect(cpuidLeaf(cpu, 1, 0)[3] & CPUID_APIC).toBe(0); // QEMU clears it with bit 11
+    apic.reset(); // RESET (the board resets the APIC with the CPU)
+    expect(readMsr(cpu, 0x1b)).toBe(0xfee00900n);
+    expect(cpuidLeaf(cpu, 1, 0)[3] & CPUID_APIC).toBe(CPUID_APIC);
   });
 
-  it('serves IA32_TSC_DEADLINE and passes other MSRs to the hook installed before', () => {
+  it('leaves IA32_TSC_DEADLINE unserved (QEMU 7.2 TCG: reads 0, writes ignored); other MSRs reach the board hook', () => {
     const { cpu, apic, clock } = cpuSetup();
     apic.write(APIC_SVR, 0x1ff, 4);
     apic.write(APIC_LVT_TIMER, 0x40000 | 0x40, 4);
     cpu.icount = 100;
     expect(writeMsr(cpu, MSR_IA32_TSC_DEADLINE, 600n)).toBe(true);
-    expect(readMsr(cpu, MSR_IA32_TSC_DEADLINE)).toBe(600n);
-    expect(clock.nextDeadlineIcount()).toBe(600);
-    expect(readMsr(cpu, 0x277)).toBe(7n);
-    expect(readMsr(cpu, 0x278)).toBe(null);
+    expect(readMsr(cpu, MSR_IA32_TSC_DEADLINE)).toBe(0n);
+    expect(clock.nextDeadlineIcount()).toBe(Infinity);
+    expect(readMsr(cpu, 0x278)).toBe(7n);
+    expect(readMsr(cpu, 0x279)).toBe(0n); // unknown: 0, no #GP
+  });
+
+  it('raises IRQ_INIT on the CPU for an INIT to itself', () => {
+    const { cpu, apic } = cpuSetup();
+    cpu.deadline = 1000;
+    apic.write(APIC_ICR_LOW, SELF | 0x4500, 4);
+    expect(cpu.interruptRequest & IRQ_INIT).toBe(IRQ_INIT);
+    expect(cpu.deadline).toBe(0);
   });
 
   it('drives IRQ_HARD from INTR and IRQ_NMI from NMIs', () => {

@@ -135,19 +135,19 @@ describe('PCI functions of the pc machine', () => {
     const { io, phys, vga } = fullBoard();
     cfgWrite(io, 2, 0, 0x10, 0xfd000000, 4);
     cfgWrite(io, 2, 0, 0x30, 0xfebe0000, 4);
-    expect(phys.read8(0xfd000000)).toBe(0xff);
+    expect(phys.read8(0xfd000000)).toBe(0); // not decoded yet: unassigned reads 0 (QEMU 7.2)
     cfgWrite(io, 2, 0, 0x04, 0x0002, 2);
     vga.vram[5] = 0x77;
     expect(phys.read8(0xfd000005)).toBe(0x77);
     phys.write8(0xfd000006, 0x42);
     expect(vga.vram[6]).toBe(0x42);
-    expect(phys.read8(0xfebe0000)).toBe(0xff); // ROM enable bit clear
+    expect(phys.read8(0xfebe0000)).toBe(0); // ROM enable bit clear: unassigned
     cfgWrite(io, 2, 0, 0x30, 0xfebe0001, 4);
     expect(phys.read32(0xfebe0000)).toBe(0xcb40aa55 | 0);
     expect(phys.read8(0xfebe0010)).toBe(0); // past the image, inside the BAR
     cfgWrite(io, 2, 0, 0x04, 0, 2);
-    expect(phys.read8(0xfd000005)).toBe(0xff);
-    expect(phys.read8(0xfebe0000)).toBe(0xff);
+    expect(phys.read8(0xfd000005)).toBe(0);
+    expect(phys.read8(0xfebe0000)).toBe(0);
   });
 
   it('never maps a memory BAR over RAM', () => {

@@ -381,7 +381,7 @@ function storeOp(b: CaseBuilder): boolean {
   if (b.isEmpty(0)) return false;
   const r = b.r;
   const off = b.outOff();
-  const k = r.pick(['m32', 'm64', 'm80', 'i16', 'i32', 'i64', 'bcd', 'sti', 'cw', 'sw'] as const);
+  const k = r.pick(['m32', 'm64', 'm80', 'i16', 'i32', 'i64', 'bcd', 'sti', 'cw', 'sw', 'tt16', 'tt32', 'tt64'] as const);
   const pop = r.chance(0.5);
   switch (k) {
     case 'm32': b.mem(0xd9, pop ? 3 : 2, off, pop ? 'fstp dword' : 'fst dword'); break;
@@ -391,6 +391,10 @@ function storeOp(b: CaseBuilder): boolean {
     case 'i32': b.mem(0xdb, pop ? 3 : 2, off, pop ? 'fistp dword' : 'fist dword'); break;
     case 'i64': b.mem(0xdf, 7, off, 'fistp qword'); b.pop(); return true;
     case 'bcd': b.mem(0xdf, 6, off, 'fbstp'); b.pop(); return true;
+    // FISTTP (truncating, always pops): SSE3, but QEMU 7.2 runs it on every CPU model
+    case 'tt16': b.mem(0xdf, 1, off, 'fisttp word'); b.pop(); return true;
+    case 'tt32': b.mem(0xdb, 1, off, 'fisttp dword'); b.pop(); return true;
+    case 'tt64': b.mem(0xdd, 1, off, 'fisttp qword'); b.pop(); return true;
     case 'cw': b.mem(0xd9, 7, off, 'fnstcw'); return true;
     case 'sw': b.mem(0xdd, 7, off, 'fnstsw'); b.checks.push({ off, kind: 'sw', swIgnore: b.ccUnsure }); return true;
     default: {

@@ -63,19 +63,19 @@ export function x87MemOperand(opcode: number, modrm: number, opsize: number): X8
       return { size: 4, write: r >= 2 };
     }
     case 0xda: return { size: 4, write: false };
-    case 0xdb: return r >= 4 ? { size: 10, write: r === 7 } : { size: 4, write: r >= 2 };
+    case 0xdb: return r >= 4 ? { size: 10, write: r === 7 } : { size: 4, write: r >= 1 }; // r 1: FISTTP
     case 0xdc: return { size: 8, write: false };
     case 0xdd: {
       if (r === 4) return { size: o32 ? 108 : 94, write: false };
       if (r === 6) return { size: o32 ? 108 : 94, write: true };
       if (r === 7) return { size: 2, write: true };
-      return { size: 8, write: r >= 2 };
+      return { size: 8, write: r >= 1 }; // r 1: FISTTP
     }
     case 0xde: return { size: 2, write: false };
     default:
       if (r === 4 || r === 6) return { size: 10, write: r === 6 };
       if (r === 5 || r === 7) return { size: 8, write: r === 7 };
-      return { size: 2, write: r >= 2 };
+      return { size: 2, write: r >= 1 }; // r 1: FISTTP
   }
 }
 
@@ -393,6 +393,7 @@ export class Fpu {
       case 3:
         switch (r) {
           case 0: this.fldValue({ value: fromInt(BigInt(this.ld32(a) | 0)), flags: 0 }); return false;
+          case 1: this.fistInt(a, 32, true, true); return false; // FISTTP m32int
           case 2: case 3: this.fistInt(a, 32, r === 3); return false;
           case 5: this.fldValue({ value: this.ld80(a), flags: 0 }); return false;
           default: this.fstp80(a); return false;
@@ -400,6 +401,7 @@ export class Fpu {
       case 5:
         switch (r) {
           case 0: this.fldValue(this.loadReal(a, FMT_DOUBLE)); return false;
+          case 1: this.fistInt(a, 64, true, true); return false; // FISTTP m64int
           case 2: case 3: this.fstReal(a, FMT_DOUBLE, r === 3); return false;
           case 4: this.frstor(a, o32); return true;
           case 6: this.fnsave(a, o32); return true;
@@ -408,6 +410,7 @@ export class Fpu {
       default:
         switch (r) {
           case 0: this.fldValue({ value: fromInt(BigInt((this.ld16(a) << 16) >> 16)), flags: 0 }); return false;
+          case 1: this.fistInt(a, 16, true, true); return false; // FISTTP m16int
           case 2: case 3: this.fistInt(a, 16, r === 3); return false;
           case 4: {
             const b: number[] = [];
@@ -481,9 +484,11 @@ export class Fpu {
     this.pop();
   }
 
-  private fistInt(a: number, bits: number, pop: boolean): void {
+  /** FIST/FISTP, and FISTTP (`truncate`: rounds toward zero whatever FCW.RC says). */
+  private fistInt(a: number, bits: number, pop: boolean, truncate = false): void {
     const len = bits / 8;
     const ctx = this.ctx();
+    if (truncate) ctx.rc = 3;
     let value: bigint;
     let store: boolean;
     const empty = this.isEmpty(0);

@@ -7,6 +7,7 @@ import { F_BLOCK_END, F_STRING } from '../opcode-table.js';
 import { EXC_GP, EXC_UD, GUEST_EXCEPTION } from '../cpu-exception.js';
 import { REP_NONE, SEG_CS, type Instr } from '../instr.js';
 import { ACCESS_FETCH } from '../mmu.js';
+import { absentOnModel } from '../cpu-models.js';
 import { CodeGen, EXIT_DEBUG, EXIT_LOOKUP } from './codegen.js';
 import { flagsLiveAfter } from './flag-liveness.js';
 import { GENERATORS, unimplemented } from './generators.js';
@@ -90,6 +91,8 @@ export function tbGenCode(cpu: Cpu, cflags: number, opts: TranslateOptions): Tra
       tail = `c.eip = ${eip}; c.icount += ${k}; return ${EXIT_LOOKUP};`;
       break;
     }
+    // Instructions the CPU model lacks (CMOV on a Pentium...) are #UD, as under QEMU.
+    if (!instr.invalid && absentOnModel(cpu.model.edx, instr)) instr.invalid = true;
     for (let i = 0; i < instr.len; i++) bytesOut.push(instr.bytes[i] ?? 0);
     decoded.push(instr);
     size += instr.len;

@@ -8,16 +8,19 @@
 //   BSP's LINT0 is 0x700 (ExtINT, unmasked), as QEMU sets it: the 8259's INTR reaches the
 //   CPU through LINT0 ("virtual wire") without any guest programming (decisions.md).
 // - Only 32-bit accesses reach registers (QEMU: narrower reads give 0, writes are dropped);
-//   register index = offset bits 11-4. Unimplemented offsets set ESR bit 7.
-// - ESR is write-then-read (SDM 10.5.3): errors collect internally, a write to the ESR
-//   latches them into the readable register (QEMU never clears it; decisions.md).
-// - Reserved bits read as 0 (QEMU stores whatever is written).
+//   register index = offset bits 11-4.
+// - Registers as QEMU 7.2 keeps them (measured, tests/guests/cpu-probe "apicregs"): the LVTs
+//   and ICR high store all 32 bits as written; ID keeps bits 31-24, LDR 31-24, DFR 31-28,
+//   TPR 7-0, SVR 8-0, DCR 3,1,0. The ESR only ever gets bit 7, for an access to an
+//   unimplemented register, and keeps it (writes do not clear it; no error interrupt).
+//   Vectors 0-15 are delivered like any other (no illegal-vector errors).
 // - Timer: one tick = one virtual nanosecond divided by the DCR (QEMU's 1 GHz bus clock);
-//   the interrupt fires when the count reaches 0, i.e. `initial` divided ticks after the
-//   write (QEMU: `initial + 1`; decisions.md). Changing the DCR or the one-shot/periodic
-//   mode mid-count continues from the current count at the new rate. Timer mode 11
-//   (reserved) behaves as one-shot. TSC-deadline mode per SDM 10.5.4.1 (QEMU's TCG has
-//   none): the TSC counts virtual nanoseconds (`readTsc`).
+//   as QEMU, the count runs from `initial` down to 0 and the interrupt comes one tick after
+//   it reads 0 (`initial + 1` ticks after the write; a period is `initial + 1` ticks). LVT
+//   bit 17 selects periodic, nothing else: there is no TSC-deadline mode (QEMU's TCG has
+//   none and no CPU model advertises it). Changing the DCR or the mode mid-count continues
+//   from the current count at the new rate (QEMU recomputes from the initial-count write;
+//   decisions.md).
 // - Software disable (SVR bit 8 cleared) leaves the LVTs as they are, and LVT writes while
 //   software-disabled are stored as written (QEMU 7.2, measured; the SDM sets and keeps the
 //   masks); fixed interrupts still enter the IRR but none is presented to the CPU (QEMU).
@@ -45,7 +48,6 @@ export const APIC_WINDOW_SIZE = 0x100000;
 /** IA32_APIC_BASE bits (SDM 10.4.4). */
 export const APIC_BASE_BSP = 1 << 8;
 export const APIC_BASE_ENABLE = 1 << 11;
-export const MSR_IA32_TSC_DEADLINE = 0x6e0;
 /** Version 0x14, max LVT entry 5 (QEMU's value). */
 export const APIC_VERSION = 0x00050014;
 
@@ -91,13 +93,9 @@ export const LVT_LEVEL = 1 << 15;
 export const LVT_REMOTE_IRR = 1 << 14;
 export const LVT_POLARITY = 1 << 13;
 export const LVT_TIMER_PERIODIC = 1 << 17;
-export const LVT_TIMER_TSC_DEADLINE = 2 << 17;
-/** Writable bits of each LVT entry (delivery status and remote IRR are read-only). */
-const LVT_WRITABLE = [0x700ff, 0x107ff, 0x107ff, 0x1a7ff, 0x1a7ff, 0x100ff];
 
 export const TIMER_ONE_SHOT = 0;
 export const TIMER_PERIODIC = 1;
-export const TIMER_TSC_DEADLINE = 2;
 
 // Delivery modes (LVT, ICR, I/O APIC redirection entries, MSI).
 export const DM_FIXED = 0;
@@ -111,10 +109,10 @@ export const DM_EXTINT = 7;
 // SVR bits.
 export const SVR_ENABLE = 1 << 8;
 export const SVR_FOCUS_DISABLE = 1 << 9;
-const SVR_WRITABLE = 0x3ff;
+const SVR_WRITABLE = 0x1ff; // vector and enable: QEMU keeps no focus bit (measured)
 
 // ICR (SDM figure 10-12).
-const ICR_LOW_WRITABLE = 0x000ccfff; // vector, mode, dest mode, level, trigger, shorthand
+const ICR_LOW_WRITABLE = 0x000ccfff; // vector, mode, dest mode, level, trigger, shorthand (QEMU keeps the same)
 export const ICR_DEST_LOGICAL = 1 << 11;
 export const ICR_LEVEL_ASSERT = 1 << 14;
 export const ICR_TRIGGER_LEVEL = 1 << 15;
@@ -124,8 +122,6 @@ export const ICR_SHORTHAND_ALL = 2;
 export const ICR_SHORTHAND_OTHERS = 3;
 
 // ESR bits (SDM 10.5.3).
-export const ESR_SEND_ILLEGAL_VECTOR = 1 << 5;
-export const ESR_RECEIVE_ILLEGAL_VECTOR = 1 << 6;
 export const ESR_ILLEGAL_REGISTER = 1 << 7;
 
 /** An interrupt message on the APIC bus (I/O APIC redirection, MSI). */
@@ -145,12 +141,6 @@ export interface ApicBus {
   deliverMessage(m: ApicMessage): boolean;
 }
 
-/** The cpu.msrHook contract. */
-export interface MsrHook {
-  read(msr: number): bigint | null;
-  write(msr: number, v: bigint): boolean;
-}
-
 export interface LocalApicOptions {
   /** Maps the register window (0xFEE00000-0xFEEFFFFF) into physical memory. */
   phys?: PhysicalMemory;
@@ -166,8 +156,6 @@ export interface LocalApicOptions {
   onEoiBroadcast?: (vector: number) => void;
   /** The 8259 behind LINT0: its acknowledge() supplies ExtINT vectors. */
   extInt?: InterruptController;
-  /** The CPU's TSC (for TSC-deadline mode); defaults to the virtual clock in ns. */
-  readTsc?: () => number;
 }
 
 /** Plain-JSON state. */
@@ -183,7 +171,6 @@ export interface LocalApicState {
   tmr: number[];
   irr: number[];
   esr: number;
-  esrPending: number;
   icrLow: number;
   icrHigh: number;
   lvt: number[];
@@ -192,8 +179,6 @@ export interface LocalApicState {
   /** Virtual ns from which the current count runs (null: stopped). */
   countStartNs: number | null;
   countStartValue: number;
-  /** IA32_TSC_DEADLINE as a decimal string (u64). */
-  tscDeadline: string;
   lint0: boolean;
   lint1: boolean;
   extIntPending: boolean;
@@ -223,14 +208,12 @@ export interface LocalApicInfo {
   tmr: number[];
   lvt: Record<(typeof LVT_NAMES)[number], { raw: number; vector: number; masked: boolean; deliveryMode: number }>;
   timer: {
-    mode: 'one-shot' | 'periodic' | 'tsc-deadline';
+    mode: 'one-shot' | 'periodic';
     divisor: number;
     initialCount: number;
     currentCount: number;
     /** Virtual ns of the next timer interrupt, or null. */
     nextFireNs: number | null;
-    /** IA32_TSC_DEADLINE as a decimal string (JSON-safe u64). */
-    tscDeadline: string;
   };
   /** INTR as presented to the CPU, the 8259's INTR at LINT0, NMI pin at LINT1. */
   intr: boolean;
@@ -281,7 +264,6 @@ export class LocalApic implements MmioHandler, InterruptController, ApicBus, Res
   /** IA32_APIC_BASE's enable bit changed (CPUID.1:EDX.APIC follows it). */
   onEnableChange: (enabled: boolean) => void = () => {};
   extInt: InterruptController | null;
-  readTsc: () => number;
 
   private readonly phys: PhysicalMemory | undefined;
   private readonly initialId: number;
@@ -300,8 +282,6 @@ export class LocalApic implements MmioHandler, InterruptController, ApicBus, Res
   private readonly tmr = new Uint32Array(8);
   private readonly irr = new Uint32Array(8);
   private esr = 0;
-  private esrPending = 0;
-  private inErrorDelivery = false;
   private icrLow = 0;
   private icrHigh = 0;
   private readonly lvt = new Uint32Array(LVT_COUNT);
@@ -309,7 +289,6 @@ export class LocalApic implements MmioHandler, InterruptController, ApicBus, Res
   private initialCount = 0;
   private countStartNs: number | null = null;
   private countStartValue = 0;
-  private tscDeadline = 0n;
 
   private lint0 = false;
   private lint1 = false;
@@ -327,7 +306,6 @@ export class LocalApic implements MmioHandler, InterruptController, ApicBus, Res
     this.onNmi = opts.onNmi ?? (() => {});
     this.onEoiBroadcast = opts.onEoiBroadcast ?? (() => {});
     this.extInt = opts.extInt ?? null;
-    this.readTsc = opts.readTsc ?? (() => Math.floor(this.clock.now()));
     this.timer = new Timer(clock, 'lapic-timer', (now) => this.timerExpired(now));
     // QEMU's APIC window: 1 MiB, the 4 KiB register page repeating, whatever the base.
     this.phys?.mapMmio(APIC_DEFAULT_BASE, APIC_WINDOW_SIZE, this);
@@ -393,7 +371,7 @@ export class LocalApic implements MmioHandler, InterruptController, ApicBus, Res
         if (index >= 0x18 && index <= 0x1f) return this.tmr[index & 7]!;
         if (index >= 0x20 && index <= 0x27) return this.irr[index & 7]!;
         if (index >= 0x32 && index <= 0x37) return this.lvt[index - 0x32]!;
-        this.signalError(ESR_ILLEGAL_REGISTER);
+        this.esr |= ESR_ILLEGAL_REGISTER; // sticky, no error interrupt (QEMU)
         return 0;
     }
   }
@@ -405,6 +383,8 @@ export class LocalApic implements MmioHandler, InterruptController, ApicBus, Res
     switch (index) {
       case 0x02:
         this.id = value >>> 24;
+        return;
+      case 0x28: // ESR: writes change nothing (QEMU)
         return;
       case 0x03: case 0x09: case 0x0a: case 0x39: // read-only
         return;
@@ -424,16 +404,12 @@ export class LocalApic implements MmioHandler, InterruptController, ApicBus, Res
       case 0x0f:
         this.writeSvr(value);
         return;
-      case 0x28:
-        this.esr = this.esrPending;
-        this.esrPending = 0;
-        return;
       case 0x30:
         this.icrLow = value & ICR_LOW_WRITABLE;
         this.sendIpi();
         return;
       case 0x31:
-        this.icrHigh = (value & 0xff000000) >>> 0;
+        this.icrHigh = value; // all 32 bits kept (QEMU)
         return;
       case 0x38:
         this.writeInitialCount(value);
@@ -447,7 +423,7 @@ export class LocalApic implements MmioHandler, InterruptController, ApicBus, Res
           this.writeLvt(index - 0x32, value);
           return;
         }
-        this.signalError(ESR_ILLEGAL_REGISTER);
+        this.esr |= ESR_ILLEGAL_REGISTER;
     }
   }
 
@@ -472,7 +448,9 @@ export class LocalApic implements MmioHandler, InterruptController, ApicBus, Res
   private deliverableVector(): number {
     if (!(this.svr & SVR_ENABLE)) return -1;
     const v = highestBit(this.irr);
-    if (v < 0 || v >> 4 <= this.ppr() >> 4) return -1;
+    // A class at or below the PPR's waits; with PPR 0 every vector goes, 0-15 too (QEMU).
+    const ppr = this.ppr();
+    if (v < 0 || (ppr !== 0 && v >> 4 <= ppr >> 4)) return -1;
     return v;
   }
 
@@ -556,12 +534,11 @@ export class LocalApic implements MmioHandler, InterruptController, ApicBus, Res
 
   // ---- accepting interrupts ---------------------------------------------------------------
 
-  /** A fixed interrupt enters the IRR (SDM 10.8.4); TMR records its trigger mode. */
+  /**
+   * A fixed interrupt enters the IRR (SDM 10.8.4); TMR records its trigger mode. Vectors
+   * 0-15 too: QEMU 7.2 delivers them and reports no error (measured).
+   */
   private accept(vector: number, level: boolean): void {
-    if (vector < 16) {
-      this.signalError(ESR_RECEIVE_ILLEGAL_VECTOR);
-      return;
-    }
     setBit(this.irr, vector, true);
     setBit(this.tmr, vector, level);
     this.update();
@@ -581,18 +558,6 @@ export class LocalApic implements MmioHandler, InterruptController, ApicBus, Res
         break;
       default: // SMI (no SMM), INIT (one CPU), ExtINT (LINT0 handles it in picPassThrough)
         break;
-    }
-  }
-
-  /** Set ESR bits and raise the error interrupt (SDM 10.5.3). */
-  private signalError(bits: number): void {
-    this.esrPending |= bits;
-    if (this.inErrorDelivery) return; // an illegal vector in the error LVT itself
-    this.inErrorDelivery = true;
-    try {
-      this.localDeliver(LVT_ERROR);
-    } finally {
-      this.inErrorDelivery = false;
     }
   }
 
@@ -663,12 +628,8 @@ export class LocalApic implements MmioHandler, InterruptController, ApicBus, Res
     switch (mode) {
       case DM_FIXED:
       case DM_LOWEST:
-        if (vector < 16) {
-          this.signalError(ESR_SEND_ILLEGAL_VECTOR);
-          return;
-        }
-        // The trigger mode bit only matters for INIT level de-assert: IPIs are edge.
-        if (toSelf) this.accept(vector, false);
+        // The trigger mode bit goes into the TMR, so the EOI is broadcast (QEMU, measured).
+        if (toSelf) this.accept(vector, (lo & ICR_TRIGGER_LEVEL) !== 0);
         return;
       case DM_NMI:
         if (toSelf) this.onNmi();
@@ -755,24 +716,17 @@ export class LocalApic implements MmioHandler, InterruptController, ApicBus, Res
 
   private writeLvt(slot: number, value: number): void {
     const old = this.lvt[slot]!;
-    let v = value & LVT_WRITABLE[slot]!; // stored as written while software-disabled (QEMU)
+    // All 32 bits are kept as written, also while software-disabled (QEMU 7.2, measured).
+    let v = value >>> 0;
     // Remote IRR survives only while the entry stays fixed, level-triggered.
     if (slot === LVT_LINT0 || slot === LVT_LINT1) {
       const levelFixed = ((v >>> 8) & 7) === DM_FIXED && (slot === LVT_LINT0 ? (v & LVT_LEVEL) !== 0 : false);
-      if (levelFixed) v |= old & LVT_REMOTE_IRR;
+      v = levelFixed ? (v & ~LVT_REMOTE_IRR) | (old & LVT_REMOTE_IRR) : v;
     }
     if (slot === LVT_TIMER) {
       const oldMode = timerModeOf(old);
       const newMode = timerModeOf(v);
-      if (oldMode !== newMode) {
-        const now = this.clock.now();
-        if (oldMode === TIMER_TSC_DEADLINE || newMode === TIMER_TSC_DEADLINE) {
-          // "Transitioning between TSC-deadline mode and other timer modes also disarms
-          // the timer" (SDM 10.5.4.1).
-          this.tscDeadline = 0n;
-          this.countStartNs = null;
-        } else this.rebase(now);
-      }
+      if (oldMode !== newMode) this.rebase(this.clock.now());
       this.lvt[slot] = v;
       this.timerUpdate();
     } else this.lvt[slot] = v;
@@ -796,7 +750,6 @@ export class LocalApic implements MmioHandler, InterruptController, ApicBus, Res
   }
 
   private writeInitialCount(value: number): void {
-    if (this.timerMode === TIMER_TSC_DEADLINE) return; // ignored in TSC-deadline mode
     this.initialCount = value >>> 0;
     if (this.initialCount === 0) this.countStartNs = null; // a write of 0 stops the timer
     else {
@@ -813,34 +766,34 @@ export class LocalApic implements MmioHandler, InterruptController, ApicBus, Res
     this.timerUpdate();
   }
 
-  /** Restart the count arithmetic at `now` from the current count (0 stops it). */
+  /** Restart the count arithmetic at `now` from the current count. */
   private rebase(now: number): void {
     if (this.countStartNs === null) return;
     const c = this.currentCount(now);
-    if (c === 0) this.countStartNs = null;
-    else {
-      this.countStartNs = now;
-      this.countStartValue = c;
-    }
+    this.countStartNs = now;
+    this.countStartValue = c;
   }
 
-  /** The current-count register at virtual time `now`. */
+  /**
+   * The current-count register at virtual time `now`: down from the start value to 0; the
+   * expiry comes one tick after 0 (QEMU), then a periodic count restarts at `initial`.
+   */
   currentCount(now: number): number {
-    if (this.countStartNs === null || this.timerMode === TIMER_TSC_DEADLINE) return 0;
+    if (this.countStartNs === null) return 0;
     const e = Math.floor((now - this.countStartNs) / this.timerDivisor);
-    if (e < this.countStartValue) return this.countStartValue - e;
+    if (e <= this.countStartValue) return this.countStartValue - e;
     if (this.timerMode !== TIMER_PERIODIC) return 0;
-    return this.initialCount - ((e - this.countStartValue) % this.initialCount);
+    return this.initialCount - ((e - this.countStartValue - 1) % (this.initialCount + 1));
   }
 
   /** Virtual ns of the next count expiry after `now` (one-shot: at or after), or null. */
   private nextExpiry(now: number): number | null {
     if (this.countStartNs === null) return null;
     const d = this.timerDivisor;
-    const first = this.countStartNs + this.countStartValue * d;
+    const first = this.countStartNs + (this.countStartValue + 1) * d;
     if (this.timerMode !== TIMER_PERIODIC) return first >= now ? first : null;
     if (first > now) return first;
-    const period = this.initialCount * d;
+    const period = (this.initialCount + 1) * d;
     let t = first + (Math.floor((now - first) / period) + 1) * period;
     while (t <= now) t += period;
     return t;
@@ -850,13 +803,7 @@ export class LocalApic implements MmioHandler, InterruptController, ApicBus, Res
   private timerUpdate(): void {
     const now = this.clock.now();
     let at: number | null = null;
-    if (this.timerMode === TIMER_TSC_DEADLINE) {
-      // Armed even when masked: the deadline passing still disarms the MSR.
-      if (this.tscDeadline !== 0n) {
-        const left = this.tscDeadline - BigInt(Math.floor(this.readTsc()));
-        at = left <= 0n ? now : now + Number(left);
-      }
-    } else if (!(this.lvt[LVT_TIMER]! & LVT_MASKED)) {
+    if (!(this.lvt[LVT_TIMER]! & LVT_MASKED)) {
       at = this.nextExpiry(now);
     }
     if (at === null) this.timer.cancel();
@@ -864,46 +811,13 @@ export class LocalApic implements MmioHandler, InterruptController, ApicBus, Res
   }
 
   private timerExpired(now: number): void {
-    if (this.timerMode === TIMER_TSC_DEADLINE) {
-      if (this.tscDeadline !== 0n && BigInt(Math.floor(this.readTsc())) >= this.tscDeadline) {
-        this.tscDeadline = 0n;
-        this.localDeliver(LVT_TIMER);
-      }
-    } else {
-      this.localDeliver(LVT_TIMER);
-      if (this.timerMode !== TIMER_PERIODIC) this.countStartNs = null; // one-shot: count stays 0
-    }
+    this.localDeliver(LVT_TIMER);
+    if (this.timerMode !== TIMER_PERIODIC) this.countStartNs = null; // one-shot: count stays 0
     this.timer.cancel();
     if (this.timerMode === TIMER_PERIODIC) {
       const next = this.nextExpiry(now);
       if (next !== null && !(this.lvt[LVT_TIMER]! & LVT_MASKED)) this.timer.arm(next);
     } else this.timerUpdate();
-  }
-
-  // ---- MSRs ------------------------------------------------------------------------------------
-
-  /** RDMSR of an APIC MSR; undefined when the MSR is not ours. */
-  readMsr(msr: number): bigint | undefined {
-    if (msr === MSR_IA32_TSC_DEADLINE) return this.timerMode === TIMER_TSC_DEADLINE ? this.tscDeadline : 0n;
-    return undefined;
-  }
-
-  /** WRMSR of an APIC MSR; false when the MSR is not ours. */
-  writeMsr(msr: number, value: bigint): boolean {
-    if (msr !== MSR_IA32_TSC_DEADLINE) return false;
-    // Outside TSC-deadline mode writes are ignored (SDM 10.5.4.1); 0 disarms.
-    if (this.timerMode !== TIMER_TSC_DEADLINE) return true;
-    this.tscDeadline = BigInt.asUintN(64, value);
-    this.timerUpdate();
-    return true;
-  }
-
-  /** A cpu.msrHook serving IA32_TSC_DEADLINE and passing every other MSR to `next`. */
-  msrHook(next: MsrHook | null = null): MsrHook {
-    return {
-      read: (msr) => this.readMsr(msr) ?? (next ? next.read(msr) : null),
-      write: (msr, v) => this.writeMsr(msr, v) || (next ? next.write(msr, v) : false),
-    };
   }
 
   // ---- reset and state ------------------------------------------------------------------------
@@ -922,7 +836,6 @@ export class LocalApic implements MmioHandler, InterruptController, ApicBus, Res
     this.tmr.fill(0);
     this.irr.fill(0);
     this.esr = 0;
-    this.esrPending = 0;
     this.icrLow = 0;
     this.icrHigh = 0;
     this.lvt.fill(LVT_MASKED);
@@ -931,7 +844,6 @@ export class LocalApic implements MmioHandler, InterruptController, ApicBus, Res
     this.initialCount = 0;
     this.countStartNs = null;
     this.countStartValue = 0;
-    this.tscDeadline = 0n;
     this.extIntPending = false;
     this.timer.cancel();
   }
@@ -963,10 +875,10 @@ export class LocalApic implements MmioHandler, InterruptController, ApicBus, Res
   saveState(): LocalApicState {
     return {
       base: this.base, enabled: this.enabled, id: this.id, tpr: this.tpr, svr: this.svr, ldr: this.ldr, dfr: this.dfr,
-      isr: [...this.isr], tmr: [...this.tmr], irr: [...this.irr], esr: this.esr, esrPending: this.esrPending,
+      isr: [...this.isr], tmr: [...this.tmr], irr: [...this.irr], esr: this.esr,
       icrLow: this.icrLow, icrHigh: this.icrHigh, lvt: [...this.lvt], divideConfig: this.divideConfig,
       initialCount: this.initialCount, countStartNs: this.countStartNs, countStartValue: this.countStartValue,
-      tscDeadline: this.tscDeadline.toString(), lint0: this.lint0, lint1: this.lint1, extIntPending: this.extIntPending,
+      lint0: this.lint0, lint1: this.lint1, extIntPending: this.extIntPending,
       delivered: this.delivered, spurious: this.spurious, extIntAcks: this.extIntAcks,
     };
   }
@@ -986,7 +898,6 @@ export class LocalApic implements MmioHandler, InterruptController, ApicBus, Res
       this.irr[i] = s.irr[i] ?? 0;
     }
     this.esr = s.esr;
-    this.esrPending = s.esrPending;
     this.icrLow = s.icrLow >>> 0;
     this.icrHigh = s.icrHigh >>> 0;
     for (let i = 0; i < LVT_COUNT; i++) this.lvt[i] = s.lvt[i] ?? LVT_MASKED;
@@ -994,7 +905,6 @@ export class LocalApic implements MmioHandler, InterruptController, ApicBus, Res
     this.initialCount = s.initialCount >>> 0;
     this.countStartNs = s.countStartNs;
     this.countStartValue = s.countStartValue;
-    this.tscDeadline = BigInt(s.tscDeadline);
     this.lint0 = s.lint0;
     this.lint1 = s.lint1;
     this.extIntPending = s.extIntPending;
@@ -1022,9 +932,9 @@ export class LocalApic implements MmioHandler, InterruptController, ApicBus, Res
       icr: { low: this.icrLow, high: this.icrHigh },
       irr: bitList(this.irr), isr: bitList(this.isr), tmr: bitList(this.tmr), lvt,
       timer: {
-        mode: mode === TIMER_PERIODIC ? 'periodic' : mode === TIMER_TSC_DEADLINE ? 'tsc-deadline' : 'one-shot',
+        mode: mode === TIMER_PERIODIC ? 'periodic' : 'one-shot',
         divisor: this.timerDivisor, initialCount: this.initialCount, currentCount: this.currentCount(now),
-        nextFireNs: this.timer.armed ? this.timer.deadline : null, tscDeadline: this.tscDeadline.toString(),
+        nextFireNs: this.timer.armed ? this.timer.deadline : null,
       },
       intr: this.intr, lint0: this.lint0, lint1: this.lint1, nextVector: this.peekVector(),
       stats: { delivered: this.delivered, spurious: this.spurious, extIntAcks: this.extIntAcks },
@@ -1048,7 +958,7 @@ export function describeLocalApic(i: LocalApicInfo): string {
   const t = i.timer;
   lines.push(
     `Timer     DCR ÷${t.divisor} initial ${t.initialCount} current ${t.currentCount}` +
-      (t.mode === 'tsc-deadline' ? ` deadline ${t.tscDeadline}` : '') + (t.nextFireNs !== null ? ` next at ${t.nextFireNs} ns` : ''),
+      (t.nextFireNs !== null ? ` next at ${t.nextFireNs} ns` : ''),
     `SPIV      0x${hex(i.svr)} (spurious vector ${i.spuriousVector})  ESR 0x${hex(i.esr)}`,
     `ICR       0x${hex(i.icr.low)}  ICR2 0x${hex(i.icr.high)}`,
     `LDR 0x${hex(i.ldr)} DFR 0x${hex(i.dfr)}  TPR 0x${hex(i.tpr, 2)} APR 0x${hex(i.apr, 2)} PPR 0x${hex(i.ppr, 2)}`,
@@ -1059,9 +969,9 @@ export function describeLocalApic(i: LocalApicInfo): string {
   return lines.join('\n') + '\n';
 }
 
+/** QEMU looks at bit 17 only: modes 00 and 10 (TSC-deadline, which it lacks) are one-shot, 01 and 11 periodic. */
 function timerModeOf(lvtTimer: number): number {
-  const m = (lvtTimer >>> 17) & 3;
-  return m === 3 ? TIMER_ONE_SHOT : m;
+  return lvtTimer & LVT_TIMER_PERIODIC ? TIMER_PERIODIC : TIMER_ONE_SHOT;
 }
 
 // Wiring on the PC board (pc-machine.ts), in qemu_init order:
@@ -1083,8 +993,8 @@ function timerModeOf(lvtTimer: number): number {
  * Wire a local APIC to the CPU it belongs to: CPUID advertises the APIC while IA32_APIC_BASE
  * enables it, the APIC becomes `cpu.intc`, its INTR drives IRQ_HARD, its NMIs IRQ_NMI and an
  * INIT IRQ_INIT (each leaving translated code at once), IA32_APIC_BASE reads and writes
- * reach the APIC, and the TSC-deadline timer reads the CPU's TSC. IA32_TSC_DEADLINE is not
- * served: QEMU 7.2's TCG has none (the MSR reads 0) and no model advertises it.
+ * reach the APIC. IA32_TSC_DEADLINE is not served: QEMU 7.2's TCG has none (the MSR reads
+ * 0) and no model advertises it.
  */
 export function connectLocalApic(cpu: Cpu, apic: LocalApic): void {
   const setCpuidApic = (on: boolean): void => {
@@ -1093,7 +1003,6 @@ export function connectLocalApic(cpu: Cpu, apic: LocalApic): void {
   setCpuidApic(apic.globallyEnabled);
   apic.onEnableChange = setCpuidApic;
   cpu.intc = apic;
-  apic.readTsc = () => cpu.readTsc();
   apic.onIntr = (level) => {
     if (level) {
       cpu.interruptRequest |= IRQ_HARD;

@@ -4,7 +4,8 @@
 // 0xC0000000-0xC00001FF and 0xC0010000-0xC00101FF with WRMSR of the value read back, which
 // MSRs store a pattern, targeted writes (EFER, PAT, MISC_ENABLE, the machine-check banks,
 // the P6 performance counters, MTRRs, APIC base...), which instructions exist, CR4 bits;
-// the local APIC's global disable/enable cycle; INIT to self; unassigned memory and ports.
+// the local APIC's global disable/enable cycle and register bits; INIT to self; unassigned
+// memory and ports.
 //
 // Both machines boot the guest as QEMU's -kernel does (SeaBIOS, fw_cfg, multiboot_dma.bin).
 // What may differ is listed in KNOWN, each with its reason (and its decisions.md entry).
@@ -58,6 +59,12 @@ describe.skipIf(!haveQemu() || !haveFirmware())('issue 9: the CPU models against
   it('the local APIC: global disable and "re-enable", registers, CPUID.1:EDX.APIC, self IPIs, the 8259 through LINT0, the 1 MiB window', async () => {
     const { b } = await compare(CPU_MODELS.find((m) => m.name === 'pentium2')!, 'apic');
     expect(b.out).toContain('enabled: self ipi taken 00000001 icr 00040043 poll ends');
+  }, 120_000);
+
+  it('the local APIC\'s registers: stored bits, ESR, vectors 0-15, the TMR of level IPIs, timer modes', async () => {
+    const { b } = await compare(CPU_MODELS.find((m) => m.name === 'pentium2')!, 'apicregs');
+    expect(b.out).toContain('apicreg 320 ones ffffffff zero 00000000');
+    expect(b.out).toContain('illegal vector: taken 00000001');
   }, 120_000);
 
   it('INIT to self: the CPU restarts through the firmware (shutdown status 0Ah) with QEMU\'s INIT state', async () => {

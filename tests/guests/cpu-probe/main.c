@@ -870,7 +870,7 @@ static void unassigned(void)
         puthex(*p8, 2);
         putc('\n');
     }
-    static const u16 ports[] = { 0x100, 0x104, 0x110, 0x300, 0x5678, 0xfff0 };
+    static const u16 ports[] = { 0x100, 0x104, 0x110, 0x200, 0x204, 0xe0, 0x300, 0x5678, 0xfff0 };
     for (unsigned i = 0; i < sizeof ports / sizeof ports[0]; i++) {
         u16 p = ports[i];
         puts("port ");

@@ -140,3 +140,20 @@ describe('i440FX SMRAM window 0xA0000-0xBFFFF', () => {
     expect(cfgRead(io, 0, 0, 0x57, 1)).toBe(0);
   });
 });
+
+describe('PAM segments outside every ROM window (issue 9)', () => {
+  it('read 0 and drop writes when not routed to DRAM, as QEMU 7.2\'s unassigned memory (a BIOS copying option ROMs copies zeros)', async () => {
+    const { PhysicalMemory } = await import('../../src/memory/physical-memory.js');
+    const { PamController } = await import('../../src/devices/pci/pam.js');
+    const phys = new PhysicalMemory(1 << 20);
+    const ram = phys.allocate('pc.ram', 1 << 20);
+    phys.u8.fill(0x11, ram.offset, ram.offset + (1 << 20));
+    const pam = new PamController(phys, { ram, rom: [], vga: { name: 'vga', read: () => 0x56, write: () => {} }, onRemap: () => {} });
+    expect(phys.read8(0xc0000)).toBe(0);
+    expect(phys.read32(0xdfffc)).toBe(0);
+    phys.write8(0xc0000, 0x99);
+    expect(phys.read8(0xc0000)).toBe(0);
+    pam.setPam(1, 3); // 0xC0000-0xC7FFF to DRAM: the RAM underneath shows
+    expect(phys.read8(0xc0000)).toBe(0x11);
+  });
+});

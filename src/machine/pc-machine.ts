@@ -14,6 +14,7 @@ import { DebugCon } from '../devices/debugcon.js';
 import { IsaDebugExit } from '../devices/isa-debug-exit.js';
 import { LocalApic, connectLocalApic } from '../devices/local-apic.js';
 import { IoApic, isaIrqLine } from '../devices/io-apic.js';
+import { Hpet } from '../devices/hpet.js';
 import type { IrqLine } from '../devices/device.js';
 import { Vga } from '../devices/vga.js';
 import { PamController, PAM_SEGMENT_COUNT, type LegacyRomWindow } from '../devices/pci/pam.js';
@@ -78,6 +79,7 @@ export class PcMachine {
   readonly lapic: LocalApic;
   readonly ioapic: IoApic;
   readonly pit: Pit8254;
+  readonly hpet: Hpet;
   readonly com1: Uart16550;
   readonly debugcon: DebugCon | null;
   readonly debugcon402: DebugCon;
@@ -161,7 +163,11 @@ export class PcMachine {
     this.ioapic = new IoApic(this.lapic, { phys: this.phys });
     this.lapic.onEoiBroadcast = (v) => this.ioapic.eoiBroadcast(v);
     const irq = (n: number): IrqLine => isaIrqLine(this.pic, this.ioapic, n);
-    this.pit = new Pit8254(this.io, this.clock, { irq0: irq(0) });
+    // The HPET drives GSIs (ISA IRQs below 16, GSI 2 is I/O APIC pin 2 only) and, in its
+    // legacy replacement mode, cuts off the PIT's IRQ 0 and the RTC's IRQ 8.
+    const gsi = (n: number): IrqLine => (n === 2 || n >= 16 ? this.ioapic.irqLine(n & 0x1f) : irq(n));
+    this.hpet = new Hpet(this.clock, { phys: this.phys, gsi: (n) => (n < 24 ? gsi(n) : { set() {} }) });
+    this.pit = new Pit8254(this.io, this.clock, { irq0: this.hpet.pitLine });
     // FERR# (an unmasked x87 exception with CR0.NE clear) is IRQ 13 on a PC.
     const irq13 = irq(13);
     this.cpu.fpu.onFerr = (level) => irq13.set(level !== 0);
@@ -200,7 +206,7 @@ export class PcMachine {
       },
     });
     if (config.bios) new StdVgaPci(this.pci, this.vga, { rom: config.vgaBios });
-    this.rtc = new Mc146818Rtc(this.io, this.clock, { irq: irq(8) });
+    this.rtc = new Mc146818Rtc(this.io, this.clock, { irq: this.hpet.rtcLine });
     this.rtc.fillPcCmos({ belowFourG: this.ramSize });
     this.fwCfg = new FwCfg(this.io, { phys: this.phys, onDmaWrite: (p, l) => this.exec.codeWrite(p, l) });
     this.fwCfg.addI16(FW_CFG_NB_CPUS, 1);
@@ -225,6 +231,7 @@ export class PcMachine {
     this.pic.reset();
     this.lapic.reset();
     this.ioapic.reset();
+    this.hpet.reset();
     this.pci.reset();
     this.rtc.reset();
     this.fwCfg.reset();

@@ -1,7 +1,9 @@
 // Runs a board test guest (tests/guests/board, a multiboot ELF that prints on COM1 and
 // exits through isa-debug-exit at 0xF4) three ways: QEMU 7.2 (through SeaBIOS, as
 // `-kernel` always is there), bmbt-dbg with the same SeaBIOS, and bmbt-dbg booting it
-// directly. Each run gives the COM1 text and the exit status.
+// directly. Each run gives the COM1 text and the exit status. QEMU runs with
+// `-icount shift=0`: 1 ns per instruction, as bmbt-dbg's default clock, so its timers
+// fire at exact instruction counts and the output does not depend on the host's load.
 import { spawn } from 'node:child_process';
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -35,7 +37,7 @@ export function runQemuGuest(name: string, extra: string[] = [], timeoutMs = 60_
   return new Promise((resolve, reject) => {
     let out = '';
     const q = spawn(QEMU_BINARY, [
-      '-kernel', boardElf(name), '-serial', 'stdio', '-display', 'none', '-monitor', 'none', '-no-reboot',
+      '-icount', 'shift=0', '-kernel', boardElf(name), '-serial', 'stdio', '-display', 'none', '-monitor', 'none', '-no-reboot',
       '-device', 'isa-debug-exit,iobase=0xf4,iosize=4', ...extra,
     ], { stdio: ['ignore', 'pipe', 'ignore'] });
     const t = setTimeout(() => q.kill('SIGKILL'), timeoutMs);

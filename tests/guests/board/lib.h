@@ -54,4 +54,24 @@ static void check(const char *name, u32 got, u32 want)
     puthex(want, 8);
     putc('\n');
 }
+
+/* isr.S */
+extern void (*isr_hook)(u32 vector);
+void idt_install(void);
+static inline void sti(void) { __asm__ volatile("sti" ::: "memory"); }
+static inline void cli(void) { __asm__ volatile("cli" ::: "memory"); }
+
+/* The 8259 pair remapped to vectors 0x20-0x2F, every line masked except `unmask`. */
+static void pic_init(u16 unmask)
+{
+    outb(0x20, 0x11); outb(0x21, 0x20); outb(0x21, 0x04); outb(0x21, 0x01);
+    outb(0xa0, 0x11); outb(0xa1, 0x28); outb(0xa1, 0x02); outb(0xa1, 0x01);
+    outb(0x21, (u8)~unmask);
+    outb(0xa1, (u8)~(unmask >> 8));
+}
+static void pic_eoi(u32 irq)
+{
+    if (irq >= 8) outb(0xa0, 0x20);
+    outb(0x20, 0x20);
+}
 #endif

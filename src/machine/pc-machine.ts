@@ -32,6 +32,8 @@ import { PostPort } from '../devices/post-port.js';
 import { PcTestdev } from '../devices/pc-testdev.js';
 import { PciTestdev } from '../devices/pci/pci-testdev.js';
 import { UserError } from '../user-error.js';
+import { buildAcpiTables, type AcpiBuild } from '../acpi/tables.js';
+import { serveAcpiTables } from '../acpi/fw-cfg-acpi.js';
 
 export interface MachineConfig {
   /** Guest RAM in MiB (default 32). */
@@ -93,6 +95,8 @@ export class PcMachine {
   readonly pm: Piix4Pm;
   readonly rtc: Mc146818Rtc;
   readonly fwCfg: FwCfg;
+  /** QEMU's ACPI tables for this board (served on fw_cfg; placed in RAM for a direct boot). */
+  readonly acpi: AcpiBuild;
   readonly kbc: I8042;
   readonly post: PostPort;
   readonly testdev: PcTestdev | null;
@@ -215,6 +219,8 @@ export class PcMachine {
     this.fwCfg.addI32(FW_CFG_IRQ0_OVERRIDE, 1);
     this.fwCfg.setE820([{ address: 0, length: this.ramSize, type: E820_RAM }]);
     this.fwCfg.setBootOrder([]);
+    this.acpi = buildAcpiTables({ belowFourG: this.ramSize });
+    serveAcpiTables(this.fwCfg, this.acpi);
     this.kbc = new I8042(this.io, {
       irqKbd: irq(1), irqMouse: irq(12), setA20: (e) => this.cpu.setA20(e), onReset: () => requestReset('keyboard controller'),
     });

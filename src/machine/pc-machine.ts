@@ -209,7 +209,8 @@ export class PcMachine {
         this.cpu.requestExit();
       },
     });
-    if (config.bios) new StdVgaPci(this.pci, this.vga, { rom: config.vgaBios });
+    // The std VGA is on PCI with or without a BIOS (its option ROM only comes with one).
+    new StdVgaPci(this.pci, this.vga, { rom: config.vgaBios });
     this.rtc = new Mc146818Rtc(this.io, this.clock, { irq: this.hpet.rtcLine });
     this.rtc.fillPcCmos({ belowFourG: this.ramSize });
     this.fwCfg = new FwCfg(this.io, { phys: this.phys, onDmaWrite: (p, l) => this.exec.codeWrite(p, l) });

@@ -21,7 +21,7 @@ function withDeviations(qemu: string, dev: Deviations): string {
 }
 
 /** The guest's output on both boots of bmbt-dbg is QEMU's, and so is the exit status. */
-function compareGuest(name: string, opts: { deviations?: Deviations; exit?: number; timeoutMs?: number } = {}): void {
+function compareGuest(name: string, opts: { deviations?: Deviations; exit?: number; timeoutMs?: number; args?: string[] } = {}): void {
   const timeoutMs = opts.timeoutMs ?? 120_000;
   const qemuWant = expectedOutput(name);
   const want = withDeviations(qemuWant, opts.deviations ?? {});
@@ -33,12 +33,12 @@ function compareGuest(name: string, opts: { deviations?: Deviations; exit?: numb
     expect(q.code).toBe(qemuExit);
   }, timeoutMs);
   it(`${name}: booted directly, prints what QEMU prints`, async () => {
-    const r = await runOursGuest(name);
+    const r = await runOursGuest(name, { args: opts.args });
     expect(r.out).toBe(want);
     expect(r.code).toBe(exit);
   }, timeoutMs);
   it.skipIf(!haveSeabios)(`${name}: through SeaBIOS, prints what QEMU prints`, async () => {
-    const r = await runOursGuest(name, { bios: true });
+    const r = await runOursGuest(name, { bios: true, args: opts.args });
     expect(guestPart(r.out, firstLine(want))).toBe(want);
     expect(r.code).toBe(exit);
   }, timeoutMs);
@@ -58,4 +58,9 @@ describe('HPET at 0xFED00000 (board-hpet.elf)', () => {
       'failures: 2': 'failures: 0',
     },
   });
+});
+
+describe('ACPI and MP tables, memory map: the same PC with or without a BIOS (board-acpi.elf)', () => {
+  // QEMU's default 128 MiB: the memory map and the PCI window depend on the RAM size.
+  compareGuest('acpi', { args: ['-m', '128'] });
 });

@@ -37,7 +37,7 @@ export function runQemuGuest(name: string, extra: string[] = [], timeoutMs = 60_
   return new Promise((resolve, reject) => {
     let out = '';
     const q = spawn(QEMU_BINARY, [
-      '-icount', 'shift=0', '-kernel', boardElf(name), '-serial', 'stdio', '-display', 'none', '-monitor', 'none', '-no-reboot',
+      '-icount', 'shift=0', '-kernel', boardElf(name), '-serial', 'stdio', '-display', 'none', '-monitor', 'none', '-net', 'none', '-no-reboot',
       '-device', 'isa-debug-exit,iobase=0xf4,iosize=4', ...extra,
     ], { stdio: ['ignore', 'pipe', 'ignore'] });
     const t = setTimeout(() => q.kill('SIGKILL'), timeoutMs);

@@ -9,7 +9,10 @@
 //   script) into the reserved block at the top of RAM, the RSDP into the F segment;
 // - writes an MP floating pointer and configuration table like SeaBIOS's;
 // - returns the e820 map SeaBIOS would report (the loaders hand it to the kernel), in
-//   which the 128 KiB at the top of RAM holding the tables are reserved.
+//   which the 128 KiB at the top of RAM holding the tables are reserved;
+// - makes a wake-up from ACPI S3 do what SeaBIOS's resume path does: the PCI set-up again
+//   (the reset cleared the PM block and the PIRQ routing), then a real-mode jump to the
+//   FACS firmware waking vector (segment vector >> 4, offset vector & 0xF, registers 0).
 //
 // Call it on every direct boot, after the machine's reset and before loading the kernel.
 import type { PcMachine } from '../machine/pc-machine.js';
@@ -24,6 +27,7 @@ import { PCI_INTERRUPT_LINE, PCI_INTERRUPT_PIN } from '../devices/pci/pci-device
 import { pciSlotPirq } from '../devices/pci/pci-bus.js';
 import { cpuidLeaf } from '../cpu/cpuid-msr.js';
 import { buildMpConfigTable, buildMpFloatingPointer, type MpPciInterrupt } from './mp-table.js';
+import { SEG_CS } from '../cpu/instr.js';
 
 /** SeaBIOS's high zone at the top of RAM: the ACPI tables live in it (reserved). */
 export const FIRMWARE_HIGH_SIZE = 0x20000;
@@ -98,5 +102,23 @@ export function installFirmwareTables(m: PcMachine): FirmwareTables {
   });
   m.writePhysical(MP_TABLE_ADDR, mp);
   m.writePhysical(MP_FLOATING_ADDR, buildMpFloatingPointer(MP_TABLE_ADDR));
+  const facs = acpiTables + m.acpi.offsets.FACS;
+  m.onDirectWake = () => enterWakingVector(m, facs);
   return { e820: firmwareE820(m.ramSize), rsdp: RSDP_ADDR, acpiTables, mpTable: MP_TABLE_ADDR };
+}
+
+/** SeaBIOS's s3_resume for a board without a BIOS (called right after the wake-up reset). */
+function enterWakingVector(m: PcMachine, facs: number): void {
+  setupPci(m);
+  // handle_resume reads the shutdown status (0xFE: S3) and clears it.
+  m.rtc.setCmos(0x0f, 0);
+  const vector = m.phys.read32(facs + 12) >>> 0;
+  // No vector: SeaBIOS would boot normally; without a BIOS the CPU stays at its reset state.
+  if (vector === 0 || vector >= 0x100000) return;
+  const cpu = m.cpu;
+  cpu.regs.fill(0);
+  for (let s = 0; s < 6; s++) cpu.loadSegmentReal(s, 0);
+  cpu.loadSegmentReal(SEG_CS, vector >>> 4);
+  cpu.eip = vector & 0xf;
+  cpu.updateHflags();
 }

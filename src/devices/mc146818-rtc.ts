@@ -147,6 +147,8 @@ export class Mc146818Rtc implements PortHandler, Resettable, SavesState<RtcState
   private readonly onNmiMask: (masked: boolean) => void;
   private readonly periodicTimer: Timer;
   private readonly updateTimer: Timer;
+  /** The alarm went off with AIE set (the board's S3 wake-up source). */
+  onAlarm: () => void = () => {};
 
   constructor(io: IoBus, private readonly clock: VirtualClock, opts: RtcOptions = {}) {
     this.irq = opts.irq ?? NO_IRQ;
@@ -267,7 +269,10 @@ export class Mc146818Rtc implements PortHandler, Resettable, SavesState<RtcState
         const from = Math.max(this.flagsSec + 1, cur - 86400);
         for (let s = cur; s >= from; s--) {
           if (this.alarmMatches(s)) {
+            const was = this.cmos[RTC_REG_C]! & REG_C_AF;
             this.cmos[RTC_REG_C]! |= REG_C_AF;
+            // QEMU asks the machine to wake up (from S3) when the alarm fires with AIE.
+            if (!was && this.cmos[RTC_REG_B]! & REG_B_AIE) this.onAlarm();
             break;
           }
         }

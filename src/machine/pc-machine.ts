@@ -105,6 +105,14 @@ export class PcMachine {
   pendingReset: string | null = null;
   /** ACPI S5 power-off: the run ends. */
   poweredOff = false;
+  /** ACPI S3: the CPU does not run until a wake-up event (RTC alarm, key, monitor). */
+  suspended = false;
+  private wakeReason: 'rtc' | 'other' | null = null;
+  /**
+   * Without firmware, what SeaBIOS's S3 resume path would do after the wake-up reset
+   * (set by the direct-boot firmware tables: enter the FACS waking vector).
+   */
+  onDirectWake: (() => void) | null = null;
   /** Set by isa-debug-exit: the process exit status QEMU would give. */
   exitCode: number | null = null;
   resets = 0;
@@ -208,11 +216,15 @@ export class PcMachine {
         this.exec.exitRequest = true;
         this.cpu.requestExit();
       },
+      onSuspend: () => this.suspend(),
     });
     // The std VGA is on PCI with or without a BIOS (its option ROM only comes with one).
     new StdVgaPci(this.pci, this.vga, { rom: config.vgaBios });
     this.rtc = new Mc146818Rtc(this.io, this.clock, { irq: this.hpet.rtcLine });
     this.rtc.fillPcCmos({ belowFourG: this.ramSize });
+    this.rtc.onAlarm = () => {
+      if (this.pm.rtcWakeEnabled) this.requestWakeup('rtc');
+    };
     this.fwCfg = new FwCfg(this.io, { phys: this.phys, onDmaWrite: (p, l) => this.exec.codeWrite(p, l) });
     this.fwCfg.addI16(FW_CFG_NB_CPUS, 1);
     this.fwCfg.addI16(FW_CFG_MAX_CPUS, 1);
@@ -246,6 +258,8 @@ export class PcMachine {
     this.pendingReset = null;
     this.exitCode = null;
     this.poweredOff = false;
+    this.suspended = false;
+    this.wakeReason = null;
     if (!this.config.bios) {
       // No BIOS to shadow itself: the legacy window is plain RAM, as a BIOS would leave it.
       for (let i = 0; i < PAM_SEGMENT_COUNT; i++) this.pam.setPam(i, 3);
@@ -269,6 +283,21 @@ export class PcMachine {
     for (;;) {
       this.clock.runDue();
       if (this.exitCode !== null) return { kind: 'exit', code: this.exitCode };
+      if (this.suspended) {
+        // Suspended: only time passes, to the next timer (the RTC alarm may wake us).
+        if (this.wakeReason !== null) {
+          this.wakeUp();
+          continue;
+        }
+        const next = this.clock.nextDeadline();
+        if (next === Infinity) return { kind: 'idle' };
+        if (next > endNs || opts.single || opts.oneBlock) {
+          if (!opts.single && !opts.oneBlock) this.clock.warpTo(endNs);
+          return { kind: 'budget', halted: true };
+        }
+        this.clock.warpToNextDeadline();
+        continue;
+      }
       const timer = this.clock.nextDeadlineIcount();
       const deadline = Math.min(end, timer);
       const stop = this.exec.run(deadline, opts);
@@ -310,6 +339,46 @@ export class PcMachine {
           return { kind: 'exit-request' };
       }
     }
+  }
+
+  /**
+   * ACPI S3 (SLP_TYP 1 with SLP_EN), as QEMU's qemu_system_suspend: the CPU stops and the
+   * RTC writes 0xFE (S3 resume) to the CMOS shutdown status byte, where SeaBIOS's POST
+   * looks for it after the wake-up reset.
+   */
+  suspend(): void {
+    this.suspended = true;
+    this.wakeReason = null;
+    this.rtc.setCmos(0x0f, 0xfe);
+    this.exec.exitRequest = true;
+    this.cpu.requestExit();
+  }
+
+  /**
+   * A wake-up event (QEMU's qemu_system_wakeup_request): ignored unless suspended. The
+   * RTC alarm counts only with PM1_EN.RTC_EN set (checked by the caller); keys and the
+   * monitor's system_wakeup always wake.
+   */
+  requestWakeup(reason: 'rtc' | 'other'): boolean {
+    if (!this.suspended) return false;
+    this.wakeReason ??= reason;
+    this.exec.exitRequest = true;
+    this.cpu.requestExit();
+    return true;
+  }
+
+  /** qemu_system_wakeup: a system reset, then the wake status for the firmware and the OS. */
+  private wakeUp(): void {
+    const reason = this.wakeReason ?? 'other';
+    this.reset('wakeup from S3');
+    this.pm.wokeUp(reason);
+    if (!this.config.bios) this.onDirectWake?.();
+  }
+
+  /** Scancodes typed on the PS/2 keyboard; a key wakes a suspended machine, as QEMU. */
+  keyboardInput(bytes: readonly number[] | Uint8Array): void {
+    this.kbc.injectScancodes(bytes);
+    this.requestWakeup('other');
   }
 
   /** Bytes typed on the serial console reach the guest's UART. */

@@ -64,3 +64,7 @@ describe('ACPI and MP tables, memory map: the same PC with or without a BIOS (bo
   // QEMU's default 128 MiB: the memory map and the PCI window depend on the RAM size.
   compareGuest('acpi', { args: ['-m', '128'] });
 });
+
+describe('ACPI S3: suspend, RTC alarm wake-up, resume through the FACS waking vector (board-s3.elf)', () => {
+  compareGuest('s3', { args: ['-m', '128'] });
+});

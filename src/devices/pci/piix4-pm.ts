@@ -9,7 +9,9 @@
 //   TMR_STS is set each time bit 23 of the timer toggles. Other offsets of the block read
 //   all ones (QEMU implements only these registers).
 // - SLP_EN with SLP_TYP 0 is soft-off (S5: `onPowerOff`), 2 is S4 (QEMU powers off as well),
-//   1 is S3 (`onSuspend`; QEMU's _S3/_S4/_S5 values are 1, 2, 0).
+//   1 is S3 (`onSuspend`; QEMU's _S3/_S4/_S5 values are 1, 2, 0). The board suspends and
+//   wakes through a reset, then `wokeUp` sets WAK_STS and the cause (RTC_STS for the RTC
+//   alarm, which wakes only with RTC_EN set; PWRBTN_STS for anything else), as QEMU.
 // - SCI is the level OR of enabled PM1 and GPE0 events; QEMU wires it to GSI 9, not gated
 //   by SCI_EN, and so do we (board: `sci: pic.irqLine(9)`, ELCR bit 9 makes it level).
 // - GPE0 (4 bytes at 0xAFE0, QEMU's fixed GPE0_BLK: status 2 bytes, enable 2 bytes).
@@ -264,6 +266,20 @@ export class Piix4Pm extends PciDevice {
     // Wake up for the next timer overflow only when it would raise SCI.
     if (this.pm1En & PM1_TMR && !(sts & PM1_TMR)) this.tmrTimer.arm(pmTimerTickToNs((this.tmrEpoch + 1) * TMR_BIT23));
     else this.tmrTimer.cancel();
+  }
+
+  /** Whether PM1_EN lets the RTC alarm wake the machine from S3 (QEMU: RTC_EN). */
+  get rtcWakeEnabled(): boolean {
+    return (this.pm1En & PM1_RTC) !== 0;
+  }
+
+  /**
+   * The machine woke from S3 (after its reset): WAK_STS plus the cause, as QEMU's
+   * acpi_notify_wakeup sets them; anything but the RTC counts as the power button.
+   */
+  wokeUp(reason: 'rtc' | 'other'): void {
+    this.pm1Sts |= PM1_WAK | (reason === 'rtc' ? PM1_RTC : PM1_PWRBTN);
+    this.updateSci();
   }
 
   /** Press the power button (PWRBTN_STS; the guest's ACPI handler powers off). */

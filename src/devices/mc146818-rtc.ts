@@ -11,8 +11,8 @@
 //
 // UIP is set during the last 244 us of each second (QEMU's UIP_HOLD_LENGTH). PF, UF and AF
 // are kept up to date lazily (computed when register C is read) and by timers only while
-// the matching interrupt is enabled, so a guest that polls costs nothing. Unlike QEMU,
-// PF sets whenever a rate is selected, whether or not PIE is set (the datasheet's rule).
+// the matching interrupt is enabled, so a guest that polls costs nothing. As QEMU (not
+// the datasheet), PF sets only while PIE or SQWE is set.
 // IRQF and the IRQ line follow (PF&PIE)|(AF&AIE)|(UF&UIE); reading C clears it.
 import type { IoBus, PortHandler } from './io-bus.js';
 import { NO_IRQ, type IrqLine, type Resettable, type SavesState } from './device.js';
@@ -258,7 +258,9 @@ export class Mc146818Rtc implements PortHandler, Resettable, SavesState<RtcState
     const nowNs = this.clock.now();
     const period = this.periodTicks();
     const t = ticks32k(nowNs);
-    if (period && (this.cmos[RTC_REG_A]! & 0x60) !== 0x60 && Math.floor(t / period) > Math.floor(this.pfTick / period)) {
+    // QEMU runs the periodic timer, and so sets PF, only for PIE or SQWE.
+    const periodic = (this.cmos[RTC_REG_B]! & (REG_B_PIE | REG_B_SQWE)) !== 0;
+    if (periodic && period && (this.cmos[RTC_REG_A]! & 0x60) !== 0x60 && Math.floor(t / period) > Math.floor(this.pfTick / period)) {
       this.cmos[RTC_REG_C]! |= REG_C_PF;
     }
     this.pfTick = t;
@@ -509,9 +511,9 @@ export class Mc146818Rtc implements PortHandler, Resettable, SavesState<RtcState
 
   // ---- lifecycle -----------------------------------------------------------------------
 
-  /** RESET pin (datasheet): PIE, AIE, UIE, SQWE and all of register C clear; time runs on. */
+  /** System reset, as QEMU's rtc_reset: PIE, AIE and SQWE (not UIE) and register C clear; time runs on. */
   reset(): void {
-    this.cmos[RTC_REG_B]! &= ~(REG_B_PIE | REG_B_AIE | REG_B_UIE | REG_B_SQWE);
+    this.cmos[RTC_REG_B]! &= ~(REG_B_PIE | REG_B_AIE | REG_B_SQWE);
     this.cmos[RTC_REG_C] = 0;
     this.flagsSec = this.running() ? this.now().sec : this.flagsSec;
     this.pfTick = ticks32k(this.clock.now());

@@ -5,7 +5,8 @@
 // - PMBA (0x40, bits 15:6, bit 0 reads 1) and PMREGMISC.PMIOSE (0x80 bit 0) place the
 //   64-byte ACPI block: PM1a_STS (0x00, write 1 to clear), PM1a_EN (0x02), PM1a_CNT
 //   (0x04: SCI_EN, SLP_TYP 12:10, SLP_EN 13 write-only) and the PM timer (0x08: 24 bits
-//   at 3.579545 MHz from the virtual clock, free-running from time 0 like QEMU's).
+//   at 3.579545 MHz from the virtual clock, free-running from time 0 like QEMU's; a read
+//   of any size at any of its offsets gives its low bytes, as QEMU).
 //   TMR_STS is set each time bit 23 of the timer toggles. Other offsets of the block read
 //   all ones (QEMU implements only these registers).
 // - SLP_EN with SLP_TYP 0 is soft-off (S5: `onPowerOff`), 2 is S4 (QEMU powers off as well),
@@ -309,6 +310,8 @@ export class Piix4Pm extends PciDevice {
   }
 
   private pmRead(off: number, size: number): number {
+    // QEMU reads the timer as a dword whatever the offset and keeps the low `size` bytes.
+    if (off >= 8 && off < 12) return size === 4 ? this.pmTimer() : this.pmTimer() & (size === 1 ? 0xff : 0xffff);
     let v = 0;
     for (let i = 0; i < size; i++) v |= this.pmByte(off + i) << (8 * i);
     return v >>> 0;

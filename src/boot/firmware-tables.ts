@@ -8,6 +8,7 @@
 // - links QEMU's ACPI tables (the same fw_cfg blobs SeaBIOS gets, through the same loader
 //   script) into the reserved block at the top of RAM, the RSDP into the F segment;
 // - writes an MP floating pointer and configuration table like SeaBIOS's;
+// - leaves the 8042 command byte as SeaBIOS does (0x61: set-1 translation, keyboard IRQ);
 // - returns the e820 map SeaBIOS would report (the loaders hand it to the kernel), in
 //   which the 128 KiB at the top of RAM holding the tables are reserved;
 // - makes a wake-up from ACPI S3 do what SeaBIOS's resume path does: the PCI set-up again
@@ -87,8 +88,14 @@ function setupPci(m: PcMachine): MpPciInterrupt[] {
   return ints;
 }
 
+/** SeaBIOS's 8042 command byte after its PS/2 set-up: translation to set 1, keyboard IRQ, mouse off. */
+export const KBC_COMMAND_BYTE = 0x61;
+
 export function installFirmwareTables(m: PcMachine): FirmwareTables {
   const pciInterrupts = setupPci(m);
+  // The keyboard as a BIOS leaves it: scancodes translated to set 1 (measured on QEMU).
+  m.io.write(0x64, 0x60, 1);
+  m.io.write(0x60, KBC_COMMAND_BYTE, 1);
 
   const acpiTables = m.ramSize - FIRMWARE_HIGH_SIZE;
   const linked = linkAcpiTables(m.acpi, new Map([[ACPI_TABLES_FILE, acpiTables], [ACPI_RSDP_FILE, RSDP_ADDR]]));

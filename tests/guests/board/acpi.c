@@ -209,9 +209,19 @@ static void memory_map(u32 mbi)
     }
 }
 
+/* The 8042's command byte as the firmware leaves it (scancode translation, interrupts). */
+static void kbc(void)
+{
+    while (inb(0x64) & 1) inb(0x60);
+    outb(0x64, 0x20);
+    for (int i = 0; i < 100000 && !(inb(0x64) & 1); i++) {}
+    show("8042 command byte", inb(0x60), 2);
+}
+
 int main(u32 magic, u32 mbi)
 {
     check("multiboot magic", magic, 0x2badb002);
+    kbc();
     acpi();
     mptable();
     memory_map(mbi);

@@ -12,6 +12,7 @@ import { loadBootSector } from '../src/boot/boot-sector.js';
 import { isBzImage, loadLinux } from '../src/boot/linux.js';
 import { prepareBiosKernelBoot } from '../src/boot/fw-cfg-boot.js';
 import { isElf, parseElf32 } from '../src/boot/elf.js';
+import { installFirmwareTables } from '../src/boot/firmware-tables.js';
 import { runHeadless } from './headless.js';
 import { runGdbSession } from './gdb-session.js';
 import { chooseUi } from './ui-choice.js';
@@ -126,16 +127,18 @@ export function buildGuest(opts: CliOptions, taps: GuestTaps = {}): Guest {
   } else if (opts.kernel || !opts.bios) {
     const path = opts.kernel ?? DEFAULT_GUEST;
     const kernel = readInput(path, 'kernel');
+    // No BIOS: the ACPI and MP tables and the PCI set-up a BIOS would leave.
+    const { e820 } = installFirmwareTables(machine);
     if (isBzImage(kernel)) {
       // A Linux bzImage without a BIOS: the 32-bit boot protocol, directly.
       if (opts.initrd.length > 1) throw new UserError('a Linux kernel takes one --initrd');
       const initrd = opts.initrd.length ? readInput(opts.initrd[0]!, 'initrd') : null;
-      loadLinux(machine.phys, machine.cpu, kernel, { name: path, cmdline: opts.append, initrd, ramSize: machine.ramSize });
+      loadLinux(machine.phys, machine.cpu, kernel, { name: path, cmdline: opts.append, initrd, ramSize: machine.ramSize, e820 });
       return { machine, serial, debugcon, name: basename(path), symbols };
     }
     const modules = opts.initrd.map((p) => ({ name: p, data: readInput(p, 'initrd') }));
     const cmdline = opts.append ? `${path} ${opts.append}` : path;
-    const k = loadMultiboot(machine.phys, machine.cpu, kernel, { kernelName: path, cmdline, modules, ramSize: machine.ramSize });
+    const k = loadMultiboot(machine.phys, machine.cpu, kernel, { kernelName: path, cmdline, modules, ramSize: machine.ramSize, e820 });
     symbols = k.symbols;
     name = basename(path);
   }

@@ -2,6 +2,7 @@
 // BIOS: the protected-mode kernel of a bzImage at 1 MiB, a zero page (boot_params) with
 // the setup header, an e820 map, the command line and the initrd, and the register state
 // the protocol defines (flat segments at __BOOT_CS 0x10 / __BOOT_DS 0x18, ESI = zero page).
+import type { E820Entry } from '../devices/fw-cfg.js';
 import { UserError } from '../user-error.js';
 import type { PhysicalMemory } from '../memory/physical-memory.js';
 import type { Cpu } from '../cpu/cpu.js';
@@ -23,6 +24,8 @@ export interface LinuxBootOptions {
   readonly cmdline: string;
   readonly initrd: Uint8Array | null;
   readonly ramSize: number;
+  /** The e820 map to report (from installFirmwareTables); the default has no reserved top. */
+  readonly e820?: readonly E820Entry[];
 }
 
 export interface LoadedLinux {
@@ -72,7 +75,7 @@ export function loadLinux(phys: PhysicalMemory, cpu: Cpu, image: Uint8Array, opt
     b.setUint32(0x218, initrdAddr, true);
     b.setUint32(0x21c, opts.initrd.length, true);
   }
-  const e820: [number, number, number][] = [
+  const e820: [number, number, number][] = opts.e820?.map((e) => [e.address, e.length, e.type]) ?? [
     [0, 0x9fc00, 1],
     [0x9fc00, 0x400, 2],
     [0xf0000, 0x10000, 2],

@@ -1,5 +1,6 @@
 // Multiboot (version 0.6.96) loader: header checks, ELF or a.out-kludge loading, modules,
 // command line, memory map, and the machine state the specification defines.
+import type { E820Entry } from '../devices/fw-cfg.js';
 import { UserError } from '../user-error.js';
 import { isElf, parseElf32, type ElfSymbol } from './elf.js';
 import type { PhysicalMemory } from '../memory/physical-memory.js';
@@ -30,6 +31,8 @@ export interface MultibootOptions {
   readonly cmdline: string;
   readonly modules: readonly MultibootModule[];
   readonly ramSize: number;
+  /** The memory map to report (from installFirmwareTables); the default has no reserved top. */
+  readonly e820?: readonly E820Entry[];
 }
 
 export interface LoadedKernel {
@@ -152,7 +155,7 @@ export function loadMultiboot(phys: PhysicalMemory, cpu: Cpu, kernel: Uint8Array
     mdv.setUint32(i * 16 + 8, putString(m.name), true);
   });
   phys.load(modsAddr, modEntries);
-  const mmap: [number, number, number][] = [
+  const mmap: [number, number, number][] = opts.e820?.map((e) => [e.address, e.length, e.type]) ?? [
     [0, 0x9fc00, 1],
     [0x9fc00, 0x400, 2],
     [0xf0000, 0x10000, 2],

@@ -35,6 +35,7 @@ const HELP: [string, string][] = [
   ['stepb [N]', 'run exactly N translated blocks (default 1)'],
   ['icount', 'retired instructions'],
   ['system_reset', 'reset the machine (CPU and devices)'],
+  ['system_wakeup', 'wake a guest suspended to RAM (ACPI S3), as a key press would'],
   ['xp /NFU ADDR', 'physical memory: N units, F = x d u c i, U = b h w g (default /1xw)'],
   ['physmem [on|off]', "gdb's m/M/X packets read and write physical memory (on) or linear (off, default)"],
 ];
@@ -212,6 +213,11 @@ export async function runMonitorCommand(ctl: DebugController, line: string, sess
       case 'system_reset':
         await ctl.reset('monitor');
         return `machine reset; eip ${hex8(m.cpu.eip)}\n`;
+      case 'system_wakeup':
+        // QEMU's message when the guest is not in S3.
+        if (!m.requestWakeup('other')) throw new MonitorError('Unable to wake up: guest is not in suspended state');
+        ctl.kick();
+        return 'waking up from S3\n';
       case 'xp':
         return await xp(ctl, rest);
       case 'physmem':

@@ -11,8 +11,8 @@
 //
 // UIP is set during the last 244 us of each second (QEMU's UIP_HOLD_LENGTH). PF, UF and AF
 // are kept up to date lazily (computed when register C is read) and by timers only while
-// the matching interrupt is enabled, so a guest that polls costs nothing. Unlike QEMU,
-// PF sets whenever a rate is selected, whether or not PIE is set (the datasheet's rule).
+// the matching interrupt is enabled, so a guest that polls costs nothing. As QEMU (not
+// the datasheet), PF sets only while PIE or SQWE is set.
 // IRQF and the IRQ line follow (PF&PIE)|(AF&AIE)|(UF&UIE); reading C clears it.
 import type { IoBus, PortHandler } from './io-bus.js';
 import { NO_IRQ, type IrqLine, type Resettable, type SavesState } from './device.js';
@@ -147,6 +147,8 @@ export class Mc146818Rtc implements PortHandler, Resettable, SavesState<RtcState
   private readonly onNmiMask: (masked: boolean) => void;
   private readonly periodicTimer: Timer;
   private readonly updateTimer: Timer;
+  /** The alarm went off with AIE set (the board's S3 wake-up source). */
+  onAlarm: () => void = () => {};
 
   constructor(io: IoBus, private readonly clock: VirtualClock, opts: RtcOptions = {}) {
     this.irq = opts.irq ?? NO_IRQ;
@@ -256,7 +258,9 @@ export class Mc146818Rtc implements PortHandler, Resettable, SavesState<RtcState
     const nowNs = this.clock.now();
     const period = this.periodTicks();
     const t = ticks32k(nowNs);
-    if (period && (this.cmos[RTC_REG_A]! & 0x60) !== 0x60 && Math.floor(t / period) > Math.floor(this.pfTick / period)) {
+    // QEMU runs the periodic timer, and so sets PF, only for PIE or SQWE.
+    const periodic = (this.cmos[RTC_REG_B]! & (REG_B_PIE | REG_B_SQWE)) !== 0;
+    if (periodic && period && (this.cmos[RTC_REG_A]! & 0x60) !== 0x60 && Math.floor(t / period) > Math.floor(this.pfTick / period)) {
       this.cmos[RTC_REG_C]! |= REG_C_PF;
     }
     this.pfTick = t;
@@ -267,7 +271,10 @@ export class Mc146818Rtc implements PortHandler, Resettable, SavesState<RtcState
         const from = Math.max(this.flagsSec + 1, cur - 86400);
         for (let s = cur; s >= from; s--) {
           if (this.alarmMatches(s)) {
+            const was = this.cmos[RTC_REG_C]! & REG_C_AF;
             this.cmos[RTC_REG_C]! |= REG_C_AF;
+            // QEMU asks the machine to wake up (from S3) when the alarm fires with AIE.
+            if (!was && this.cmos[RTC_REG_B]! & REG_B_AIE) this.onAlarm();
             break;
           }
         }
@@ -504,9 +511,9 @@ export class Mc146818Rtc implements PortHandler, Resettable, SavesState<RtcState
 
   // ---- lifecycle -----------------------------------------------------------------------
 
-  /** RESET pin (datasheet): PIE, AIE, UIE, SQWE and all of register C clear; time runs on. */
+  /** System reset, as QEMU's rtc_reset: PIE, AIE and SQWE (not UIE) and register C clear; time runs on. */
   reset(): void {
-    this.cmos[RTC_REG_B]! &= ~(REG_B_PIE | REG_B_AIE | REG_B_UIE | REG_B_SQWE);
+    this.cmos[RTC_REG_B]! &= ~(REG_B_PIE | REG_B_AIE | REG_B_SQWE);
     this.cmos[RTC_REG_C] = 0;
     this.flagsSec = this.running() ? this.now().sec : this.flagsSec;
     this.pfTick = ticks32k(this.clock.now());

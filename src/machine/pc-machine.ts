@@ -16,6 +16,7 @@ import { DebugCon } from '../devices/debugcon.js';
 import { IsaDebugExit } from '../devices/isa-debug-exit.js';
 import { LocalApic, connectLocalApic } from '../devices/local-apic.js';
 import { IoApic, isaIrqLine } from '../devices/io-apic.js';
+import { Hpet } from '../devices/hpet.js';
 import type { IrqLine } from '../devices/device.js';
 import { Vga } from '../devices/vga.js';
 import { PamController, PAM_SEGMENT_COUNT, type LegacyRomWindow } from '../devices/pci/pam.js';
@@ -33,6 +34,8 @@ import { PostPort } from '../devices/post-port.js';
 import { PcTestdev } from '../devices/pc-testdev.js';
 import { PciTestdev } from '../devices/pci/pci-testdev.js';
 import { UserError } from '../user-error.js';
+import { buildAcpiTables, type AcpiBuild } from '../acpi/tables.js';
+import { serveAcpiTables } from '../acpi/fw-cfg-acpi.js';
 
 export interface MachineConfig {
   /** Guest RAM in MiB (default 32). */
@@ -82,6 +85,7 @@ export class PcMachine {
   readonly lapic: LocalApic;
   readonly ioapic: IoApic;
   readonly pit: Pit8254;
+  readonly hpet: Hpet;
   readonly com1: Uart16550;
   readonly debugcon: DebugCon | null;
   readonly debugcon402: DebugCon;
@@ -95,6 +99,8 @@ export class PcMachine {
   readonly pm: Piix4Pm;
   readonly rtc: Mc146818Rtc;
   readonly fwCfg: FwCfg;
+  /** QEMU's ACPI tables for this board (served on fw_cfg; placed in RAM for a direct boot). */
+  readonly acpi: AcpiBuild;
   readonly kbc: I8042;
   readonly post: PostPort;
   readonly testdev: PcTestdev | null;
@@ -103,6 +109,14 @@ export class PcMachine {
   pendingReset: string | null = null;
   /** ACPI S5 power-off: the run ends. */
   poweredOff = false;
+  /** ACPI S3: the CPU does not run until a wake-up event (RTC alarm, key, monitor). */
+  suspended = false;
+  private wakeReason: 'rtc' | 'other' | null = null;
+  /**
+   * Without firmware, what SeaBIOS's S3 resume path would do after the wake-up reset
+   * (set by the direct-boot firmware tables: enter the FACS waking vector).
+   */
+  onDirectWake: (() => void) | null = null;
   /** Set by isa-debug-exit: the process exit status QEMU would give. */
   exitCode: number | null = null;
   resets = 0;
@@ -169,7 +183,11 @@ export class PcMachine {
     this.ioapic = new IoApic(this.lapic, { phys: this.phys });
     this.lapic.onEoiBroadcast = (v) => this.ioapic.eoiBroadcast(v);
     const irq = (n: number): IrqLine => isaIrqLine(this.pic, this.ioapic, n);
-    this.pit = new Pit8254(this.io, this.clock, { irq0: irq(0) });
+    // The HPET drives GSIs (ISA IRQs below 16, GSI 2 is I/O APIC pin 2 only) and, in its
+    // legacy replacement mode, cuts off the PIT's IRQ 0 and the RTC's IRQ 8.
+    const gsi = (n: number): IrqLine => (n === 2 || n >= 16 ? this.ioapic.irqLine(n & 0x1f) : irq(n));
+    this.hpet = new Hpet(this.clock, { phys: this.phys, gsi: (n) => (n < 24 ? gsi(n) : { set() {} }) });
+    this.pit = new Pit8254(this.io, this.clock, { irq0: this.hpet.pitLine });
     // FERR# (an unmasked x87 exception with CR0.NE clear) is IRQ 13 on a PC.
     const irq13 = irq(13);
     this.cpu.fpu.onFerr = (level) => irq13.set(level !== 0);
@@ -206,10 +224,15 @@ export class PcMachine {
         this.exec.exitRequest = true;
         this.cpu.requestExit();
       },
+      onSuspend: () => this.suspend(),
     });
-    if (config.bios) new StdVgaPci(this.pci, this.vga, { rom: config.vgaBios });
-    this.rtc = new Mc146818Rtc(this.io, this.clock, { irq: irq(8) });
+    // The std VGA is on PCI with or without a BIOS (its option ROM only comes with one).
+    new StdVgaPci(this.pci, this.vga, { rom: config.vgaBios });
+    this.rtc = new Mc146818Rtc(this.io, this.clock, { irq: this.hpet.rtcLine });
     this.rtc.fillPcCmos({ belowFourG: this.ramSize });
+    this.rtc.onAlarm = () => {
+      if (this.pm.rtcWakeEnabled) this.requestWakeup('rtc');
+    };
     this.fwCfg = new FwCfg(this.io, { phys: this.phys, onDmaWrite: (p, l) => this.exec.codeWrite(p, l) });
     this.fwCfg.addI16(FW_CFG_NB_CPUS, 1);
     this.fwCfg.addI16(FW_CFG_MAX_CPUS, 1);
@@ -217,6 +240,8 @@ export class PcMachine {
     this.fwCfg.addI32(FW_CFG_IRQ0_OVERRIDE, 1);
     this.fwCfg.setE820([{ address: 0, length: this.ramSize, type: E820_RAM }]);
     this.fwCfg.setBootOrder([]);
+    this.acpi = buildAcpiTables({ belowFourG: this.ramSize });
+    serveAcpiTables(this.fwCfg, this.acpi);
     this.kbc = new I8042(this.io, {
       irqKbd: irq(1), irqMouse: irq(12), setA20: (e) => this.cpu.setA20(e), onReset: () => requestReset('keyboard controller'),
     });
@@ -244,6 +269,7 @@ export class PcMachine {
     this.pic.reset();
     this.lapic.reset();
     this.ioapic.reset();
+    this.hpet.reset();
     this.pci.reset();
     this.rtc.reset();
     this.fwCfg.reset();
@@ -251,6 +277,8 @@ export class PcMachine {
     this.pendingReset = null;
     this.exitCode = null;
     this.poweredOff = false;
+    this.suspended = false;
+    this.wakeReason = null;
     if (!this.config.bios) {
       // No BIOS to shadow itself: the legacy window is plain RAM, as a BIOS would leave it.
       for (let i = 0; i < PAM_SEGMENT_COUNT; i++) this.pam.setPam(i, 3);
@@ -274,6 +302,21 @@ export class PcMachine {
     for (;;) {
       this.clock.runDue();
       if (this.exitCode !== null) return { kind: 'exit', code: this.exitCode };
+      if (this.suspended) {
+        // Suspended: only time passes, to the next timer (the RTC alarm may wake us).
+        if (this.wakeReason !== null) {
+          this.wakeUp();
+          continue;
+        }
+        const next = this.clock.nextDeadline();
+        if (next === Infinity) return { kind: 'idle' };
+        if (next > endNs || opts.single || opts.oneBlock) {
+          if (!opts.single && !opts.oneBlock) this.clock.warpTo(endNs);
+          return { kind: 'budget', halted: true };
+        }
+        this.clock.warpToNextDeadline();
+        continue;
+      }
       const timer = this.clock.nextDeadlineIcount();
       const deadline = Math.min(end, timer);
       const stop = this.exec.run(deadline, opts);
@@ -316,6 +359,46 @@ export class PcMachine {
           return { kind: 'exit-request' };
       }
     }
+  }
+
+  /**
+   * ACPI S3 (SLP_TYP 1 with SLP_EN), as QEMU's qemu_system_suspend: the CPU stops and the
+   * RTC writes 0xFE (S3 resume) to the CMOS shutdown status byte, where SeaBIOS's POST
+   * looks for it after the wake-up reset.
+   */
+  suspend(): void {
+    this.suspended = true;
+    this.wakeReason = null;
+    this.rtc.setCmos(0x0f, 0xfe);
+    this.exec.exitRequest = true;
+    this.cpu.requestExit();
+  }
+
+  /**
+   * A wake-up event (QEMU's qemu_system_wakeup_request): ignored unless suspended. The
+   * RTC alarm counts only with PM1_EN.RTC_EN set (checked by the caller); keys and the
+   * monitor's system_wakeup always wake.
+   */
+  requestWakeup(reason: 'rtc' | 'other'): boolean {
+    if (!this.suspended) return false;
+    this.wakeReason ??= reason;
+    this.exec.exitRequest = true;
+    this.cpu.requestExit();
+    return true;
+  }
+
+  /** qemu_system_wakeup: a system reset, then the wake status for the firmware and the OS. */
+  private wakeUp(): void {
+    const reason = this.wakeReason ?? 'other';
+    this.reset('wakeup from S3');
+    this.pm.wokeUp(reason);
+    if (!this.config.bios) this.onDirectWake?.();
+  }
+
+  /** Scancodes typed on the PS/2 keyboard; a key wakes a suspended machine, as QEMU. */
+  keyboardInput(bytes: readonly number[] | Uint8Array): void {
+    this.kbc.injectScancodes(bytes);
+    this.requestWakeup('other');
   }
 
   /** Bytes typed on the serial console reach the guest's UART. */

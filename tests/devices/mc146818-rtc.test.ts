@@ -104,9 +104,12 @@ describe('MC146818 RTC', () => {
     expect(edges.map((e) => e.ns)).toEqual([500_000_000]);
   });
 
-  it('PF sets without PIE but raises no interrupt', () => {
-    const { rd, edges, m } = setup();
+  it('PF stays clear without PIE or SQWE, and sets with SQWE alone without an interrupt (QEMU)', () => {
+    const { rd, wr, edges, m } = setup();
     m.icount = 2_000_000;
+    expect(rd(0x0c)).toBe(0x00);
+    wr(0x0b, 0x0a); // SQWE
+    m.icount = 4_000_000;
     expect(rd(0x0c)).toBe(0x40);
     expect(edges).toEqual([]);
   });
@@ -118,7 +121,7 @@ describe('MC146818 RTC', () => {
     expect(edges).toEqual([]);
     runTo(S);
     expect(edges).toEqual([{ level: true, ns: S }]);
-    expect(rd(0x0c)).toBe(0xd0); // IRQF | UF, and PF (a rate is selected)
+    expect(rd(0x0c)).toBe(0x90); // IRQF | UF (no PF: PIE is off)
     runTo(2 * S);
     expect(edges.at(-1)).toEqual({ level: true, ns: 2 * S });
   });
@@ -133,7 +136,7 @@ describe('MC146818 RTC', () => {
     expect(edges).toEqual([]);
     runTo(5 * S);
     expect(edges).toEqual([{ level: true, ns: 5 * S }]);
-    expect(rd(0x0c)).toBe(0xf0); // IRQF | PF | AF | UF
+    expect(rd(0x0c)).toBe(0xb0); // IRQF | AF | UF
     runTo(65 * S); // next minute, same second
     expect(edges.at(-1)).toEqual({ level: true, ns: 65 * S });
   });
@@ -179,14 +182,14 @@ describe('MC146818 RTC', () => {
     expect((rd(0x2e) << 8) | rd(0x2f)).toBe(rtc.cmosChecksum());
   });
 
-  it('reset clears the interrupt enables and flags, not the time', () => {
+  it('reset clears PIE, AIE, SQWE and the flags, not UIE or the time (QEMU rtc_reset)', () => {
     const { rtc, rd, wr, edges, runTo } = setup();
     wr(0x0b, 0x52);
     runTo(S);
     expect(edges.at(-1)!.level).toBe(true);
     rtc.reset();
     expect(edges.at(-1)!.level).toBe(false);
-    expect(rd(0x0b)).toBe(0x02);
+    expect(rd(0x0b)).toBe(0x12);
     expect(rd(0)).toBe(0x59);
   });
 

@@ -17,14 +17,39 @@ function fullBoard() {
 }
 
 describe('PCI configuration mechanism #1', () => {
-  it('CONFIG_ADDRESS takes dword writes only and reads back without reserved bits', () => {
+  it('CONFIG_ADDRESS takes dword writes only and keeps every bit, as QEMU', () => {
     const { io } = makeBoard();
     io.write(0xcf8, 0xffffffff, 4);
-    expect(io.read(0xcf8, 4)).toBe(0x80fffffc);
+    expect(io.read(0xcf8, 4)).toBe(0xffffffff);
     io.write(0xcf8, 0x1234, 2); // not a dword: ignored
-    expect(io.read(0xcf8, 4)).toBe(0x80fffffc);
-    io.write(0xcf8, cfgAddr(0, 0, 0), 4);
-    expect(io.read(0xcf8, 4)).toBe(0x80000000);
+    expect(io.read(0xcf8, 4)).toBe(0xffffffff);
+    io.write(0xcf8, 0x80001234, 4);
+    // Narrower reads see the register from its low byte, whatever the port (QEMU 7.2).
+    expect(io.read(0xcfa, 2)).toBe(0x1234);
+    expect(io.read(0xcf8, 1)).toBe(0x34);
+  });
+
+  it('ORs CONFIG_ADDRESS bits 0-1 with the data port offset (QEMU 7.2)', () => {
+    const { io } = makeBoard();
+    const rd = (sel: number, port: number, size: number) => {
+      io.write(0xcf8, sel, 4);
+      return io.read(port, size);
+    };
+    expect(rd(0x80000002, 0xcfc, 2)).toBe(0x1237); // device ID through offset 2
+    expect(rd(0x80000001, 0xcfd, 1)).toBe(0x80); // 1 | 1 = 1, not 1 + 1
+    expect(rd(0x80000001, 0xcfe, 1)).toBe(0x12); // 1 | 2 = 3
+    const bytes4to6 = rd(0x80000004, 0xcfc, 4) & 0xffffff;
+    expect(rd(0x80000003, 0xcfc, 4)).toBe((0x12 | (bytes4to6 << 8)) >>> 0); // bytes 3-6
+    expect(rd(0x800000ff, 0xcfc, 2)).toBe(0x0000); // clipped at the end of the space
+    const wr = (sel: number, port: number, size: number, v: number) => {
+      io.write(0xcf8, sel, 4);
+      io.write(port, v, size);
+    };
+    // Interrupt line (0x3C) of the host bridge: a dword write at 0x3B puts byte 1 there.
+    wr(0x8000003b, 0xcfc, 4, 0x11223344);
+    expect(rd(0x8000003c, 0xcfc, 1)).toBe(0x33);
+    wr(0x8000003d, 0xcfc, 1, 0x5a); // interrupt pin: read-only
+    expect(rd(0x8000003c, 0xcfc, 1)).toBe(0x33);
   });
 
   it('reads vendor/device at any offset and width through 0xCFC-0xCFF', () => {

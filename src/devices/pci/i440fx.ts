@@ -52,12 +52,30 @@ export class I440fx extends PciDevice {
     bus.attach(this, opts.slot ?? 0, 0);
   }
 
+  /** PAM0-6 and SMRAM as they were before a system reset (null at power-on). */
+  private kept: number[] | null = null;
+  private poweredOn = false;
+
+  override reset(): void {
+    // QEMU's i440FX has no reset handler: a system reset leaves PAM and SMRAM as they were
+    // (measured; SeaBIOS relies on it: its shadowed F segment survives, so an S3 wake-up
+    // reaches its resume path, and before a reboot it copies the ROM back itself).
+    this.kept = this.poweredOn ? [...this.config.subarray(I440FX_PAM, I440FX_PAM + I440FX_PAM_SIZE), this.get8(I440FX_SMRAM)] : null;
+    this.poweredOn = true;
+    super.reset();
+  }
+
   protected override resetDevice(): void {
     // PAM0 has only bits 5:4 (0xF0000 segment); PAM1-6 two segments each.
     this.wmask[I440FX_PAM] = 0x30;
     for (let i = 1; i < I440FX_PAM_SIZE; i++) this.wmask[I440FX_PAM + i] = 0x33;
     this.wmask[I440FX_SMRAM] = SMRAM_D_OPEN | SMRAM_D_CLS | SMRAM_D_LCK | SMRAM_G_SMRAME;
     this.set8(I440FX_SMRAM, SMRAM_RESET);
+    if (this.kept) {
+      for (let i = 0; i < I440FX_PAM_SIZE; i++) this.set8(I440FX_PAM + i, this.kept[i]!);
+      // D_LCK is the datasheet's (decisions.md 27): a reset clears it.
+      this.set8(I440FX_SMRAM, (this.kept[I440FX_PAM_SIZE]! & ~SMRAM_D_LCK & ~SMRAM_C_BASE_SEG) | SMRAM_RESET);
+    }
     this.set8(I440FX_RAM_SIZE, Math.min(255, Math.floor(this.ramSize / (8 << 20))));
     this.applyMemory();
   }

@@ -8,8 +8,8 @@
 // RE (reads from DRAM) and WE (writes to DRAM). Reads without RE and writes without WE go
 // to PCI, which here means the ROM windows the board lists (the BIOS's last 128 KiB at
 // 0xE0000, QEMU's read-only "pc.rom" at 0xC0000) for reads, and nowhere for writes (ROM
-// ignores them). So attribute 2 (write-only) really reads ROM and writes RAM, which is
-// how a BIOS copies itself into shadow RAM; QEMU maps that case RAM for both.
+// ignores them). Attribute 2 (write-only) maps DRAM both ways, as QEMU 7.2 does
+// (decisions.md 26: the datasheet's "reads from ROM" is not what software is tested on).
 //
 // 0xA0000-0xBFFFF is the SMRAM window: with SMRAM.D_OPEN clear it decodes to the PCI side
 // (the VGA handler, or nothing), with D_OPEN set to DRAM. There is no SMM in our CPU, so
@@ -92,7 +92,8 @@ export class PamController {
   setPam(i: number, attr: number): void {
     attr &= 3;
     if (this.attrs[i] === attr) return;
-    const readChanged = ((this.attrs[i]! ^ attr) & PAM_RE) !== 0;
+    const readsRam = (a: number) => (a & PAM_RE) !== 0 || a === PAM_WE;
+    const readChanged = readsRam(this.attrs[i]!) !== readsRam(attr);
     this.attrs[i] = attr;
     this.applySegment(i, readChanged);
   }
@@ -123,8 +124,9 @@ export class PamController {
   private applySegment(i: number, readChanged: boolean): void {
     const { base, size } = pamSegment(i);
     const attr = this.attrs[i]!;
+    const readsRam = (attr & PAM_RE) !== 0 || attr === PAM_WE;
     for (let pa = base; pa < base + size; pa += PAGE_SIZE) {
-      if (attr & PAM_RE) this.phys.mapDirect(pa, PAGE_SIZE, this.ram, pa, true, false);
+      if (readsRam) this.phys.mapDirect(pa, PAGE_SIZE, this.ram, pa, true, false);
       else {
         const r = this.romPage(pa);
         if (r) this.phys.mapDirect(pa, PAGE_SIZE, r.area, r.offset, true, false);

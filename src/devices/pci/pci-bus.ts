@@ -1,7 +1,13 @@
 // PCI bus 0 behind configuration mechanism #1 (PCI 3.0 §3.2.2.3.2): CONFIG_ADDRESS at
-// 0xCF8 (dword accesses only: enable bit 31, bus 23-16, device 15-11, function 10-8,
-// register 7-2) and CONFIG_DATA at 0xCFC-0xCFF (byte, word and dword accesses at any
-// offset, added to the register number). Absent functions and other buses read all ones.
+// 0xCF8 (enable bit 31, bus 23-16, device 15-11, function 10-8, register 7-0) and
+// CONFIG_DATA at 0xCFC-0xCFF. As QEMU 7.2 (measured, tests/guests/board/pci.c):
+// - CONFIG_ADDRESS stores every bit of a dword write at 0xCF8 (bits 24-30 and 0-1
+//   included) and ignores narrower writes; any read of 0xCF8-0xCFB returns the register
+//   from its low byte up, truncated to the access size, whatever the port's offset.
+// - A data access reaches register (CONFIG_ADDRESS[7:0] | port & 3): the low bits of the
+//   address are ORed with the port's, not dropped (the PCI spec leaves bits 0-1 "00"), and
+//   `size` bytes are read or written from there, clipped at the end of the 256-byte space.
+// Absent functions, other buses and a clear enable bit read all ones.
 // 0xCF9 is not ours: on a PIIX it is the reset control register (piix3-isa.ts), so this
 // bus claims 0xCF8 and 0xCFA-0xCFB around it, as QEMU's overlapping regions resolve.
 //
@@ -18,7 +24,6 @@ import { PCI_INTERRUPT_PIN, type PciDevice, type PciDeviceInfo } from './pci-dev
 
 export const PCI_CONFIG_ADDRESS = 0xcf8;
 export const PCI_CONFIG_DATA = 0xcfc;
-const CONFIG_ADDRESS_MASK = 0x80fffffc;
 
 export interface PciBusOptions {
   /** Port-space helper shared with devices that relocate fixed blocks (PIIX4 PMBA). */
@@ -93,9 +98,8 @@ export class PciBus implements PortHandler, Resettable {
 
   read(port: number, size: number): number {
     if (port >= PCI_CONFIG_DATA) return this.dataRead(port, size);
-    // CONFIG_ADDRESS is a dword register; narrower reads see its bytes (as QEMU).
-    const shift = 8 * (port - PCI_CONFIG_ADDRESS);
-    return (this.configAddress >>> shift) >>> 0;
+    // QEMU hands the whole register to every read; the port bus truncates it to `size`.
+    return this.configAddress;
   }
 
   write(port: number, value: number, size: number): void {
@@ -104,7 +108,7 @@ export class PciBus implements PortHandler, Resettable {
       return;
     }
     // Only a dword write at 0xCF8 reaches CONFIG_ADDRESS; others go to the ISA bus.
-    if (port === PCI_CONFIG_ADDRESS && size === 4) this.configAddress = (value & CONFIG_ADDRESS_MASK) >>> 0;
+    if (port === PCI_CONFIG_ADDRESS && size === 4) this.configAddress = value >>> 0;
   }
 
   /** The function and register CONFIG_ADDRESS selects for a data port access, or null. */
@@ -114,7 +118,7 @@ export class PciBus implements PortHandler, Resettable {
     if (((a >>> 16) & 0xff) !== 0) return null;
     const dev = this.fns[(a >>> 8) & 0xff];
     if (!dev) return null;
-    return { dev, reg: (a & 0xfc) | (port & 3) };
+    return { dev, reg: (a & 0xff) | (port & 3) };
   }
 
   private dataRead(port: number, size: number): number {

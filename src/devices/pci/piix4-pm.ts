@@ -5,11 +5,14 @@
 // - PMBA (0x40, bits 15:6, bit 0 reads 1) and PMREGMISC.PMIOSE (0x80 bit 0) place the
 //   64-byte ACPI block: PM1a_STS (0x00, write 1 to clear), PM1a_EN (0x02), PM1a_CNT
 //   (0x04: SCI_EN, SLP_TYP 12:10, SLP_EN 13 write-only) and the PM timer (0x08: 24 bits
-//   at 3.579545 MHz from the virtual clock, free-running from time 0 like QEMU's).
+//   at 3.579545 MHz from the virtual clock, free-running from time 0 like QEMU's; a read
+//   of any size at any of its offsets gives its low bytes, as QEMU).
 //   TMR_STS is set each time bit 23 of the timer toggles. Other offsets of the block read
 //   all ones (QEMU implements only these registers).
 // - SLP_EN with SLP_TYP 0 is soft-off (S5: `onPowerOff`), 2 is S4 (QEMU powers off as well),
-//   1 is S3 (`onSuspend`; QEMU's _S3/_S4/_S5 values are 1, 2, 0).
+//   1 is S3 (`onSuspend`; QEMU's _S3/_S4/_S5 values are 1, 2, 0). The board suspends and
+//   wakes through a reset, then `wokeUp` sets WAK_STS and the cause (RTC_STS for the RTC
+//   alarm, which wakes only with RTC_EN set; PWRBTN_STS for anything else), as QEMU.
 // - SCI is the level OR of enabled PM1 and GPE0 events; QEMU wires it to GSI 9, not gated
 //   by SCI_EN, and so do we (board: `sci: pic.irqLine(9)`, ELCR bit 9 makes it level).
 // - GPE0 (4 bytes at 0xAFE0, QEMU's fixed GPE0_BLK: status 2 bytes, enable 2 bytes).
@@ -266,6 +269,20 @@ export class Piix4Pm extends PciDevice {
     else this.tmrTimer.cancel();
   }
 
+  /** Whether PM1_EN lets the RTC alarm wake the machine from S3 (QEMU: RTC_EN). */
+  get rtcWakeEnabled(): boolean {
+    return (this.pm1En & PM1_RTC) !== 0;
+  }
+
+  /**
+   * The machine woke from S3 (after its reset): WAK_STS plus the cause, as QEMU's
+   * acpi_notify_wakeup sets them; anything but the RTC counts as the power button.
+   */
+  wokeUp(reason: 'rtc' | 'other'): void {
+    this.pm1Sts |= PM1_WAK | (reason === 'rtc' ? PM1_RTC : PM1_PWRBTN);
+    this.updateSci();
+  }
+
   /** Press the power button (PWRBTN_STS; the guest's ACPI handler powers off). */
   pressPowerButton(): void {
     this.pm1Sts |= PM1_PWRBTN;
@@ -293,6 +310,8 @@ export class Piix4Pm extends PciDevice {
   }
 
   private pmRead(off: number, size: number): number {
+    // QEMU reads the timer as a dword whatever the offset and keeps the low `size` bytes.
+    if (off >= 8 && off < 12) return size === 4 ? this.pmTimer() : this.pmTimer() & (size === 1 ? 0xff : 0xffff);
     let v = 0;
     for (let i = 0; i < size; i++) v |= this.pmByte(off + i) << (8 * i);
     return v >>> 0;

@@ -1,0 +1,131 @@
+// What a BIOS leaves for a kernel, for boots without one (--kernel without --bios): the
+// same PC as under SeaBIOS on QEMU 7.2. `installFirmwareTables` is the one call the
+// direct-boot loaders need: it
+//
+// - sets up PCI the way SeaBIOS does where an OS relies on it: the PIIX4 PM block at
+//   0x600 (PMBA, PMREGMISC, SCI on IRQ 9; SMBus at 0x700), PIRQ A-D routed to IRQ 10,
+//   10, 11, 11 with IRQ 10 and 11 level-triggered, and every function's interrupt line;
+// - links QEMU's ACPI tables (the same fw_cfg blobs SeaBIOS gets, through the same loader
+//   script) into the reserved block at the top of RAM, the RSDP into the F segment;
+// - writes an MP floating pointer and configuration table like SeaBIOS's;
+// - leaves the 8042 command byte as SeaBIOS does (0x61: set-1 translation, keyboard IRQ);
+// - returns the e820 map SeaBIOS would report (the loaders hand it to the kernel), in
+//   which the 128 KiB at the top of RAM holding the tables are reserved;
+// - makes a wake-up from ACPI S3 do what SeaBIOS's resume path does: the PCI set-up again
+//   (the reset cleared the PM block and the PIRQ routing), then a real-mode jump to the
+//   FACS firmware waking vector (segment vector >> 4, offset vector & 0xF, registers 0).
+//
+// Call it on every direct boot, after the machine's reset and before loading the kernel.
+import type { PcMachine } from '../machine/pc-machine.js';
+import { E820_RAM, E820_RESERVED, type E820Entry } from '../devices/fw-cfg.js';
+import {
+  ACPI_PM_BASE, ACPI_RSDP_FILE, ACPI_SCI_IRQ, ACPI_TABLES_FILE, IO_APIC_BASE, LOCAL_APIC_BASE, acpiTablesLength,
+  linkAcpiTables,
+} from '../acpi/tables.js';
+import { PIIX4_PMBA, PIIX4_PMREGMISC, PIIX4_SMBBA, PIIX4_SMBHSTCFG } from '../devices/pci/piix4-pm.js';
+import { PIIX_ELCR2, PIIX_PIRQRC } from '../devices/pci/piix3-isa.js';
+import { PCI_INTERRUPT_LINE, PCI_INTERRUPT_PIN } from '../devices/pci/pci-device.js';
+import { pciSlotPirq } from '../devices/pci/pci-bus.js';
+import { cpuidLeaf } from '../cpu/cpuid-msr.js';
+import { buildMpConfigTable, buildMpFloatingPointer, type MpPciInterrupt } from './mp-table.js';
+import { SEG_CS } from '../cpu/instr.js';
+
+/** SeaBIOS's high zone at the top of RAM: the ACPI tables live in it (reserved). */
+export const FIRMWARE_HIGH_SIZE = 0x20000;
+/** Where the RSDP and the MP tables go in the F segment (SeaBIOS picks similar spots). */
+export const RSDP_ADDR = 0xf5a00;
+export const MP_FLOATING_ADDR = 0xf5a20;
+export const MP_TABLE_ADDR = 0xf5a30;
+/** SeaBIOS's PCI interrupt routing on the i440FX: PIRQA-D to these ISA IRQs. */
+export const PIRQ_IRQS = [10, 10, 11, 11] as const;
+const EBDA = 0x9fc00;
+const BIOS_ROM_ALIAS = 0xfffc0000;
+
+export interface FirmwareTables {
+  e820: E820Entry[];
+  rsdp: number;
+  acpiTables: number;
+  mpTable: number;
+}
+
+/** The e820 map SeaBIOS reports on this board (QEMU 7.2, measured for 128 MiB). */
+export function firmwareE820(ramSize: number): E820Entry[] {
+  const top = ramSize - FIRMWARE_HIGH_SIZE;
+  return [
+    { address: 0, length: EBDA, type: E820_RAM },
+    { address: EBDA, length: 0xa0000 - EBDA, type: E820_RESERVED },
+    { address: 0xf0000, length: 0x10000, type: E820_RESERVED },
+    { address: 0x100000, length: top - 0x100000, type: E820_RAM },
+    { address: top, length: FIRMWARE_HIGH_SIZE, type: E820_RESERVED },
+    { address: BIOS_ROM_ALIAS, length: 0x100000000 - BIOS_ROM_ALIAS, type: E820_RESERVED },
+  ];
+}
+
+function setupPci(m: PcMachine): MpPciInterrupt[] {
+  const pci = m.pci;
+  // PIIX4 PM (00:01.3): piix4_pm_setup
+  pci.configWrite(1, 3, PCI_INTERRUPT_LINE, ACPI_SCI_IRQ, 1);
+  pci.configWrite(1, 3, PIIX4_PMBA, ACPI_PM_BASE | 1, 4);
+  pci.configWrite(1, 3, PIIX4_PMREGMISC, 0x01, 1);
+  pci.configWrite(1, 3, PIIX4_SMBBA, (ACPI_PM_BASE + 0x100) | 1, 4);
+  pci.configWrite(1, 3, PIIX4_SMBHSTCFG, 0x09, 1);
+  // PIIX3 (00:01.0): PIRQ routing and the ELCR for the PCI IRQs.
+  PIRQ_IRQS.forEach((irq, i) => pci.configWrite(1, 0, PIIX_PIRQRC + i, irq, 1));
+  let elcr = 0;
+  for (const irq of PIRQ_IRQS) elcr |= 1 << irq;
+  m.io.write(PIIX_ELCR2, elcr >>> 8, 1);
+  // Every function's interrupt line from its pin (the PM function keeps the SCI).
+  const ints: MpPciInterrupt[] = [];
+  for (const dev of pci.devices()) {
+    const pin = dev.readConfig(PCI_INTERRUPT_PIN, 1);
+    if (pin < 1 || pin > 4) continue;
+    const slot = dev.devfn >> 3;
+    const irq = dev.devfn === ((1 << 3) | 3) ? ACPI_SCI_IRQ : PIRQ_IRQS[pciSlotPirq(slot, pin)]!;
+    dev.writeConfig(PCI_INTERRUPT_LINE, irq, 1);
+    // SeaBIOS lists one entry per slot and pin.
+    if (!ints.some((e) => e.slot === slot && e.pin === pin)) ints.push({ slot, pin, irq });
+  }
+  return ints;
+}
+
+/** SeaBIOS's 8042 command byte after its PS/2 set-up: translation to set 1, keyboard IRQ, mouse off. */
+export const KBC_COMMAND_BYTE = 0x61;
+
+export function installFirmwareTables(m: PcMachine): FirmwareTables {
+  const pciInterrupts = setupPci(m);
+  // The keyboard as a BIOS leaves it: scancodes translated to set 1 (measured on QEMU).
+  m.io.write(0x64, 0x60, 1);
+  m.io.write(0x60, KBC_COMMAND_BYTE, 1);
+
+  const acpiTables = m.ramSize - FIRMWARE_HIGH_SIZE;
+  const linked = linkAcpiTables(m.acpi, new Map([[ACPI_TABLES_FILE, acpiTables], [ACPI_RSDP_FILE, RSDP_ADDR]]));
+  m.writePhysical(acpiTables, linked.get(ACPI_TABLES_FILE)!.subarray(0, acpiTablesLength(m.acpi)));
+  m.writePhysical(RSDP_ADDR, linked.get(ACPI_RSDP_FILE)!);
+
+  const [signature, , , features] = cpuidLeaf(m.cpu, 1, 0);
+  const mp = buildMpConfigTable({
+    cpuSignature: signature, cpuFeatures: features, pciInterrupts, pciIsaIrqs: [5, 9, 10, 11],
+    localApicBase: LOCAL_APIC_BASE, ioApicBase: IO_APIC_BASE,
+  });
+  m.writePhysical(MP_TABLE_ADDR, mp);
+  m.writePhysical(MP_FLOATING_ADDR, buildMpFloatingPointer(MP_TABLE_ADDR));
+  const facs = acpiTables + m.acpi.offsets.FACS;
+  m.onDirectWake = () => enterWakingVector(m, facs);
+  return { e820: firmwareE820(m.ramSize), rsdp: RSDP_ADDR, acpiTables, mpTable: MP_TABLE_ADDR };
+}
+
+/** SeaBIOS's s3_resume for a board without a BIOS (called right after the wake-up reset). */
+function enterWakingVector(m: PcMachine, facs: number): void {
+  setupPci(m);
+  // handle_resume reads the shutdown status (0xFE: S3) and clears it.
+  m.rtc.setCmos(0x0f, 0);
+  const vector = m.phys.read32(facs + 12) >>> 0;
+  // No vector: SeaBIOS would boot normally; without a BIOS the CPU stays at its reset state.
+  if (vector === 0 || vector >= 0x100000) return;
+  const cpu = m.cpu;
+  cpu.regs.fill(0);
+  for (let s = 0; s < 6; s++) cpu.loadSegmentReal(s, 0);
+  cpu.loadSegmentReal(SEG_CS, vector >>> 4);
+  cpu.eip = vector & 0xf;
+  cpu.updateHflags();
+}

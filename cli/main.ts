@@ -6,9 +6,8 @@ import { dirname, join, basename } from 'node:path';
 import { parseCli, type CliOptions, type Sink } from './options.js';
 import { UserError } from '../src/user-error.js';
 import { PcMachine } from '../src/machine/pc-machine.js';
-import { loadMultiboot, enterFlatProtectedMode } from '../src/boot/multiboot.js';
-import { loadBootSector } from '../src/boot/boot-sector.js';
-import { isBzImage, loadLinux } from '../src/boot/linux.js';
+import { isBzImage } from '../src/boot/linux.js';
+import { installDirectBoot } from '../src/boot/direct-boot.js';
 import { prepareBiosKernelBoot } from '../src/boot/fw-cfg-boot.js';
 import { isElf, parseElf32 } from '../src/boot/elf.js';
 import { runHeadless } from './headless.js';
@@ -102,15 +101,12 @@ export function buildGuest(opts: CliOptions, taps: GuestTaps = {}): Guest {
   let name = 'bios';
   let symbols: Guest['symbols'] = [];
   if (opts.bootSector) {
-    loadBootSector(machine.phys, machine.cpu, readInput(opts.bootSector, 'boot sector'), opts.bootSector);
+    const data = readInput(opts.bootSector, 'boot sector');
+    installDirectBoot(machine, { kind: 'boot-sector', data, name: opts.bootSector });
     name = basename(opts.bootSector);
   } else if (opts.loads.length > 0) {
-    for (const l of opts.loads) {
-      const data = readInput(l.path, 'image');
-      if (l.addr + data.length > machine.ramSize) throw new UserError(`${l.path}: does not fit in RAM at 0x${l.addr.toString(16)}`);
-      machine.phys.load(l.addr, data);
-    }
-    enterFlatProtectedMode(machine.phys, machine.cpu, opts.entry!);
+    const images = opts.loads.map((l) => ({ name: l.path, addr: l.addr, data: readInput(l.path, 'image') }));
+    installDirectBoot(machine, { kind: 'load', images, entry: opts.entry! });
     name = basename(opts.loads[0]!.path);
   } else if (opts.kernel && bios) {
     // With a BIOS, the kernel goes through fw_cfg and QEMU's option ROMs, as under QEMU.
@@ -123,20 +119,21 @@ export function buildGuest(opts: CliOptions, taps: GuestTaps = {}): Guest {
     name = basename(opts.kernel);
     if (isElf(kernel)) symbols = parseElf32(kernel, opts.kernel).symbols;
   } else if (opts.kernel || !opts.bios) {
+    // No firmware: the loader runs now and again after every reset (src/boot/direct-boot.ts).
     const path = opts.kernel ?? DEFAULT_GUEST;
     const kernel = readInput(path, 'kernel');
+    name = basename(path);
     if (isBzImage(kernel)) {
       // A Linux bzImage without a BIOS: the 32-bit boot protocol, directly.
       if (opts.initrd.length > 1) throw new UserError('a Linux kernel takes one --initrd');
       const initrd = opts.initrd.length ? readInput(opts.initrd[0]!, 'initrd') : null;
-      loadLinux(machine.phys, machine.cpu, kernel, { name: path, cmdline: opts.append, initrd, ramSize: machine.ramSize });
-      return { machine, serial, debugcon, name: basename(path), symbols };
+      installDirectBoot(machine, { kind: 'linux', image: kernel, options: { name: path, cmdline: opts.append, initrd, ramSize: machine.ramSize } });
+      return { machine, serial, debugcon, name, symbols };
     }
     const modules = opts.initrd.map((p) => ({ name: p, data: readInput(p, 'initrd') }));
     const cmdline = opts.append ? `${path} ${opts.append}` : path;
-    const k = loadMultiboot(machine.phys, machine.cpu, kernel, { kernelName: path, cmdline, modules, ramSize: machine.ramSize });
-    symbols = k.symbols;
-    name = basename(path);
+    const k = installDirectBoot(machine, { kind: 'multiboot', kernel, options: { kernelName: path, cmdline, modules, ramSize: machine.ramSize } });
+    if (k && 'symbols' in k) symbols = k.symbols;
   }
   return { machine, serial, debugcon, name, symbols };
 }

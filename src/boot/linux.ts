@@ -7,6 +7,7 @@ import type { PhysicalMemory } from '../memory/physical-memory.js';
 import type { Cpu } from '../cpu/cpu.js';
 import { DESC_A, DESC_B, DESC_CODE, DESC_G, DESC_P, DESC_R, DESC_S, DESC_W } from '../cpu/segment.js';
 import { CR0_ET, CR0_PE } from '../cpu/mmu.js';
+import { directBootMemoryMap, TOP_RESERVED } from './memory-map.js';
 
 const BOOT_PARAMS = 0x10000;
 const CMDLINE = 0x20000;
@@ -65,23 +66,19 @@ export function loadLinux(phys: PhysicalMemory, cpu: Cpu, image: Uint8Array, opt
   let initrdAddr = 0;
   if (opts.initrd) {
     const max = version >= 0x0203 ? dv.getUint32(0x22c, true) : 0x37ffffff;
-    const top = Math.min(max + 1, opts.ramSize);
+    const top = Math.min(max + 1, opts.ramSize - TOP_RESERVED);
     initrdAddr = Math.floor((top - opts.initrd.length) / 4096) * 4096;
     if (initrdAddr < code32 + initSize) throw new UserError(`initrd: ${opts.initrd.length} bytes do not fit in RAM above the kernel (-m)`);
     phys.load(initrdAddr, opts.initrd);
     b.setUint32(0x218, initrdAddr, true);
     b.setUint32(0x21c, opts.initrd.length, true);
   }
-  const e820: [number, number, number][] = [
-    [0, 0x9fc00, 1],
-    [0x9fc00, 0x400, 2],
-    [0xf0000, 0x10000, 2],
-    [0x100000, opts.ramSize - 0x100000, 1],
-  ];
-  e820.forEach(([addr, size, type], i) => {
+  // The e820 map SeaBIOS gives Linux under QEMU for the same RAM size.
+  const e820 = directBootMemoryMap(opts.ramSize);
+  e820.forEach(({ base, length, type }, i) => {
     const o = 0x2d0 + i * 20;
-    b.setUint32(o, addr, true);
-    b.setUint32(o + 8, size, true);
+    b.setUint32(o, base, true);
+    b.setUint32(o + 8, length, true);
     b.setUint32(o + 16, type, true);
   });
   b.setUint8(0x1e8, e820.length);

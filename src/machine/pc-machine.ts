@@ -102,6 +102,11 @@ export class PcMachine {
   /** Set by isa-debug-exit: the process exit status QEMU would give. */
   exitCode: number | null = null;
   resets = 0;
+  /**
+   * The boot step of a direct boot (no firmware to boot the guest): run after every reset,
+   * so a reset reboots the same images as QEMU's firmware does. Null when a BIOS boots.
+   */
+  private bootLoader: (() => void) | null = null;
 
   constructor(readonly config: MachineConfig = {}) {
     const mib = config.memoryMiB ?? 32;
@@ -219,6 +224,12 @@ export class PcMachine {
     this.reset('power-on');
   }
 
+  /** Install the direct-boot step and run it now (the first boot); see `bootLoader`. */
+  setBootLoader(load: () => void): void {
+    this.bootLoader = load;
+    load();
+  }
+
   /** qemu_system_reset: every device and the CPU back to their reset state. */
   reset(cause: string): void {
     this.cpu.reset();
@@ -241,6 +252,8 @@ export class PcMachine {
     this.exec.tbFlush('reset');
     this.resets++;
     this.events.emit({ kind: 'reset', icount: this.cpu.icount, cause });
+    // What the firmware would do next: boot the kernel again.
+    this.bootLoader?.();
   }
 
   /**

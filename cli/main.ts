@@ -6,9 +6,9 @@ import { dirname, join, basename } from 'node:path';
 import { parseCli, type CliOptions, type Sink } from './options.js';
 import { UserError } from '../src/user-error.js';
 import { PcMachine } from '../src/machine/pc-machine.js';
-import { isBzImage } from '../src/boot/linux.js';
+import { isBzImage, linuxProtocol } from '../src/boot/linux.js';
 import { installDirectBoot } from '../src/boot/direct-boot.js';
-import { prepareBiosKernelBoot } from '../src/boot/fw-cfg-boot.js';
+import { prepareBiosKernelBoot, kernelNeedsFirmware } from '../src/boot/fw-cfg-boot.js';
 import { isElf, parseElf32 } from '../src/boot/elf.js';
 import { runHeadless } from './headless.js';
 import { runGdbSession } from './gdb-session.js';
@@ -63,13 +63,32 @@ export class SinkWriter {
 /** Firmware files Debian ships with QEMU and SeaBIOS (option ROMs, the VGA BIOS). */
 const FIRMWARE_DIRS = [process.env.BMBT_FIRMWARE_DIR, '/usr/share/qemu', '/usr/share/seabios'].filter((d): d is string => !!d);
 
-function findFirmware(name: string, required: boolean): Uint8Array | null {
+function findFirmwarePath(name: string): string | null {
   for (const dir of FIRMWARE_DIRS) {
     const p = join(dir, name);
-    if (existsSync(p)) return readFileSync(p);
+    if (existsSync(p)) return p;
   }
+  return null;
+}
+
+function findFirmware(name: string, required: boolean): Uint8Array | null {
+  const p = findFirmwarePath(name);
+  if (p) return readFileSync(p);
   if (required) throw new UserError(`${name} not found in ${FIRMWARE_DIRS.join(', ')} (install qemu-system-data, or set BMBT_FIRMWARE_DIR)`);
   return null;
+}
+
+/**
+ * The BIOS for a kernel whose real-mode setup code must run (docs/decisions.md): Debian's
+ * SeaBIOS, as QEMU would use, with a note saying so.
+ */
+function firmwareForSetupCode(kernelPath: string, kernel: Uint8Array): Uint8Array {
+  const v = linuxProtocol(kernel);
+  const what = v ? `Linux boot protocol ${v >> 8}.${(v & 0xff).toString().padStart(2, '0')}` : 'a Linux zImage';
+  const path = findFirmwarePath('bios.bin');
+  if (!path) throw new UserError(`${basename(kernelPath)}: ${what} needs its real-mode setup code run by firmware, and bios.bin is not in ${FIRMWARE_DIRS.join(', ')} (install seabios, or give --bios)`);
+  process.stderr.write(`bmbt-dbg: ${basename(kernelPath)}: ${what}: its setup code runs under SeaBIOS (${path}) and linuxboot_dma.bin\n`);
+  return readFileSync(path);
 }
 
 export interface Guest {
@@ -89,7 +108,9 @@ export interface GuestTaps {
 export function buildGuest(opts: CliOptions, taps: GuestTaps = {}): Guest {
   const serial = new SinkWriter(opts.serial);
   const debugcon = new SinkWriter(opts.debugcon);
-  const bios = opts.bios ? readInput(opts.bios, 'BIOS') : undefined;
+  let bios = opts.bios ? readInput(opts.bios, 'BIOS') : undefined;
+  const kernelBytes = opts.kernel ? readInput(opts.kernel, 'kernel') : undefined;
+  if (!bios && opts.kernel && kernelNeedsFirmware(kernelBytes!)) bios = firmwareForSetupCode(opts.kernel, kernelBytes!);
   // The std VGA's option ROM, as QEMU loads it (vgabios-stdvga.bin), when there is a BIOS.
   const vgaBios = bios ? findFirmware('vgabios-stdvga.bin', false) ?? undefined : undefined;
   const tap = (put: (b: number) => void, extra?: (b: number) => void): ((b: number) => void) =>
@@ -110,7 +131,7 @@ export function buildGuest(opts: CliOptions, taps: GuestTaps = {}): Guest {
     name = basename(opts.loads[0]!.path);
   } else if (opts.kernel && bios) {
     // With a BIOS, the kernel goes through fw_cfg and QEMU's option ROMs, as under QEMU.
-    const kernel = readInput(opts.kernel, 'kernel');
+    const kernel = kernelBytes!;
     const initrds = opts.initrd.map((p) => ({ name: p, data: readInput(p, 'initrd') }));
     prepareBiosKernelBoot(machine.fwCfg, {
       kernelName: opts.kernel, kernel, cmdline: opts.append, initrds, ramSize: machine.ramSize,
@@ -121,7 +142,7 @@ export function buildGuest(opts: CliOptions, taps: GuestTaps = {}): Guest {
   } else if (opts.kernel || !opts.bios) {
     // No firmware: the loader runs now and again after every reset (src/boot/direct-boot.ts).
     const path = opts.kernel ?? DEFAULT_GUEST;
-    const kernel = readInput(path, 'kernel');
+    const kernel = kernelBytes ?? readInput(path, 'kernel');
     name = basename(path);
     if (isBzImage(kernel)) {
       // A Linux bzImage without a BIOS: the 32-bit boot protocol, directly.

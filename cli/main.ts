@@ -7,12 +7,10 @@ import { parseCli, type CliOptions, type Sink } from './options.js';
 import { UserError } from '../src/user-error.js';
 import { cpuModelHelp } from '../src/cpu/cpu-models.js';
 import { PcMachine } from '../src/machine/pc-machine.js';
-import { loadMultiboot, enterFlatProtectedMode } from '../src/boot/multiboot.js';
-import { loadBootSector } from '../src/boot/boot-sector.js';
-import { isBzImage, loadLinux } from '../src/boot/linux.js';
-import { prepareBiosKernelBoot } from '../src/boot/fw-cfg-boot.js';
+import { isBzImage, linuxProtocol } from '../src/boot/linux.js';
+import { installDirectBoot } from '../src/boot/direct-boot.js';
+import { prepareBiosKernelBoot, kernelNeedsFirmware } from '../src/boot/fw-cfg-boot.js';
 import { isElf, parseElf32 } from '../src/boot/elf.js';
-import { installFirmwareTables } from '../src/boot/firmware-tables.js';
 import { runHeadless } from './headless.js';
 import { runGdbSession } from './gdb-session.js';
 import { chooseUi } from './ui-choice.js';
@@ -66,13 +64,32 @@ export class SinkWriter {
 /** Firmware files Debian ships with QEMU and SeaBIOS (option ROMs, the VGA BIOS). */
 const FIRMWARE_DIRS = [process.env.BMBT_FIRMWARE_DIR, '/usr/share/qemu', '/usr/share/seabios'].filter((d): d is string => !!d);
 
-function findFirmware(name: string, required: boolean): Uint8Array | null {
+function findFirmwarePath(name: string): string | null {
   for (const dir of FIRMWARE_DIRS) {
     const p = join(dir, name);
-    if (existsSync(p)) return readFileSync(p);
+    if (existsSync(p)) return p;
   }
+  return null;
+}
+
+function findFirmware(name: string, required: boolean): Uint8Array | null {
+  const p = findFirmwarePath(name);
+  if (p) return readFileSync(p);
   if (required) throw new UserError(`${name} not found in ${FIRMWARE_DIRS.join(', ')} (install qemu-system-data, or set BMBT_FIRMWARE_DIR)`);
   return null;
+}
+
+/**
+ * The BIOS for a kernel whose real-mode setup code must run (docs/decisions.md): Debian's
+ * SeaBIOS, as QEMU would use, with a note saying so.
+ */
+function firmwareForSetupCode(kernelPath: string, kernel: Uint8Array): Uint8Array {
+  const v = linuxProtocol(kernel);
+  const what = v ? `Linux boot protocol ${v >> 8}.${(v & 0xff).toString().padStart(2, '0')}` : 'a Linux zImage';
+  const path = findFirmwarePath('bios.bin');
+  if (!path) throw new UserError(`${basename(kernelPath)}: ${what} needs its real-mode setup code run by firmware, and bios.bin is not in ${FIRMWARE_DIRS.join(', ')} (install seabios, or give --bios)`);
+  process.stderr.write(`bmbt-dbg: ${basename(kernelPath)}: ${what}: its setup code runs under SeaBIOS (${path}) and linuxboot_dma.bin\n`);
+  return readFileSync(path);
 }
 
 export interface Guest {
@@ -92,7 +109,9 @@ export interface GuestTaps {
 export function buildGuest(opts: CliOptions, taps: GuestTaps = {}): Guest {
   const serial = new SinkWriter(opts.serial);
   const debugcon = new SinkWriter(opts.debugcon);
-  const bios = opts.bios ? readInput(opts.bios, 'BIOS') : undefined;
+  let bios = opts.bios ? readInput(opts.bios, 'BIOS') : undefined;
+  const kernelBytes = opts.kernel ? readInput(opts.kernel, 'kernel') : undefined;
+  if (!bios && opts.kernel && kernelNeedsFirmware(kernelBytes!)) bios = firmwareForSetupCode(opts.kernel, kernelBytes!);
   // The std VGA's option ROM, as QEMU loads it (vgabios-stdvga.bin), when there is a BIOS.
   const vgaBios = bios ? findFirmware('vgabios-stdvga.bin', false) ?? undefined : undefined;
   const tap = (put: (b: number) => void, extra?: (b: number) => void): ((b: number) => void) =>
@@ -104,19 +123,16 @@ export function buildGuest(opts: CliOptions, taps: GuestTaps = {}): Guest {
   let name = 'bios';
   let symbols: Guest['symbols'] = [];
   if (opts.bootSector) {
-    loadBootSector(machine.phys, machine.cpu, readInput(opts.bootSector, 'boot sector'), opts.bootSector);
+    const data = readInput(opts.bootSector, 'boot sector');
+    installDirectBoot(machine, { kind: 'boot-sector', data, name: opts.bootSector });
     name = basename(opts.bootSector);
   } else if (opts.loads.length > 0) {
-    for (const l of opts.loads) {
-      const data = readInput(l.path, 'image');
-      if (l.addr + data.length > machine.ramSize) throw new UserError(`${l.path}: does not fit in RAM at 0x${l.addr.toString(16)}`);
-      machine.phys.load(l.addr, data);
-    }
-    enterFlatProtectedMode(machine.phys, machine.cpu, opts.entry!);
+    const images = opts.loads.map((l) => ({ name: l.path, addr: l.addr, data: readInput(l.path, 'image') }));
+    installDirectBoot(machine, { kind: 'load', images, entry: opts.entry! });
     name = basename(opts.loads[0]!.path);
   } else if (opts.kernel && bios) {
     // With a BIOS, the kernel goes through fw_cfg and QEMU's option ROMs, as under QEMU.
-    const kernel = readInput(opts.kernel, 'kernel');
+    const kernel = kernelBytes!;
     const initrds = opts.initrd.map((p) => ({ name: p, data: readInput(p, 'initrd') }));
     prepareBiosKernelBoot(machine.fwCfg, {
       kernelName: opts.kernel, kernel, cmdline: opts.append, initrds, ramSize: machine.ramSize,
@@ -125,22 +141,21 @@ export function buildGuest(opts: CliOptions, taps: GuestTaps = {}): Guest {
     name = basename(opts.kernel);
     if (isElf(kernel)) symbols = parseElf32(kernel, opts.kernel).symbols;
   } else if (opts.kernel || !opts.bios) {
+    // No firmware: the loader runs now and again after every reset (src/boot/direct-boot.ts).
     const path = opts.kernel ?? DEFAULT_GUEST;
-    const kernel = readInput(path, 'kernel');
-    // No BIOS: the ACPI and MP tables and the PCI set-up a BIOS would leave.
-    const { e820 } = installFirmwareTables(machine);
+    const kernel = kernelBytes ?? readInput(path, 'kernel');
+    name = basename(path);
     if (isBzImage(kernel)) {
       // A Linux bzImage without a BIOS: the 32-bit boot protocol, directly.
       if (opts.initrd.length > 1) throw new UserError('a Linux kernel takes one --initrd');
       const initrd = opts.initrd.length ? readInput(opts.initrd[0]!, 'initrd') : null;
-      loadLinux(machine.phys, machine.cpu, kernel, { name: path, cmdline: opts.append, initrd, ramSize: machine.ramSize, e820 });
-      return { machine, serial, debugcon, name: basename(path), symbols };
+      installDirectBoot(machine, { kind: 'linux', image: kernel, options: { name: path, cmdline: opts.append, initrd, ramSize: machine.ramSize } });
+      return { machine, serial, debugcon, name, symbols };
     }
     const modules = opts.initrd.map((p) => ({ name: p, data: readInput(p, 'initrd') }));
     const cmdline = opts.append ? `${path} ${opts.append}` : path;
-    const k = loadMultiboot(machine.phys, machine.cpu, kernel, { kernelName: path, cmdline, modules, ramSize: machine.ramSize, e820 });
-    symbols = k.symbols;
-    name = basename(path);
+    const k = installDirectBoot(machine, { kind: 'multiboot', kernel, options: { kernelName: path, cmdline, modules, ramSize: machine.ramSize } });
+    if (k && 'symbols' in k) symbols = k.symbols;
   }
   return { machine, serial, debugcon, name, symbols };
 }

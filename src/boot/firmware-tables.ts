@@ -8,16 +8,16 @@
 // - links QEMU's ACPI tables (the same fw_cfg blobs SeaBIOS gets, through the same loader
 //   script) into the reserved block at the top of RAM, the RSDP into the F segment;
 // - writes an MP floating pointer and configuration table like SeaBIOS's;
-// - leaves the 8042 command byte as SeaBIOS does (0x61: set-1 translation, keyboard IRQ);
-// - returns the e820 map SeaBIOS would report (the loaders hand it to the kernel), in
-//   which the 128 KiB at the top of RAM holding the tables are reserved;
+// - fills the 128 KiB at the top of RAM that the loaders' memory map reserves
+//   (`directBootMemoryMap`, SeaBIOS's e820);
 // - makes a wake-up from ACPI S3 do what SeaBIOS's resume path does: the PCI set-up again
 //   (the reset cleared the PM block and the PIRQ routing), then a real-mode jump to the
 //   FACS firmware waking vector (segment vector >> 4, offset vector & 0xF, registers 0).
 //
-// Call it on every direct boot, after the machine's reset and before loading the kernel.
+// Call it on every direct boot, after the machine's reset and the firmware hand-off state
+// (`applyFirmwareHandoff`, which leaves the 8042 as SeaBIOS does) and before loading.
 import type { PcMachine } from '../machine/pc-machine.js';
-import { E820_RAM, E820_RESERVED, type E820Entry } from '../devices/fw-cfg.js';
+import { TOP_RESERVED } from './memory-map.js';
 import {
   ACPI_PM_BASE, ACPI_RSDP_FILE, ACPI_SCI_IRQ, ACPI_TABLES_FILE, IO_APIC_BASE, LOCAL_APIC_BASE, acpiTablesLength,
   linkAcpiTables,
@@ -31,34 +31,18 @@ import { buildMpConfigTable, buildMpFloatingPointer, type MpPciInterrupt } from 
 import { SEG_CS } from '../cpu/instr.js';
 
 /** SeaBIOS's high zone at the top of RAM: the ACPI tables live in it (reserved). */
-export const FIRMWARE_HIGH_SIZE = 0x20000;
+export const FIRMWARE_HIGH_SIZE = TOP_RESERVED;
 /** Where the RSDP and the MP tables go in the F segment (SeaBIOS picks similar spots). */
 export const RSDP_ADDR = 0xf5a00;
 export const MP_FLOATING_ADDR = 0xf5a20;
 export const MP_TABLE_ADDR = 0xf5a30;
 /** SeaBIOS's PCI interrupt routing on the i440FX: PIRQA-D to these ISA IRQs. */
 export const PIRQ_IRQS = [10, 10, 11, 11] as const;
-const EBDA = 0x9fc00;
-const BIOS_ROM_ALIAS = 0xfffc0000;
 
 export interface FirmwareTables {
-  e820: E820Entry[];
   rsdp: number;
   acpiTables: number;
   mpTable: number;
-}
-
-/** The e820 map SeaBIOS reports on this board (QEMU 7.2, measured for 128 MiB). */
-export function firmwareE820(ramSize: number): E820Entry[] {
-  const top = ramSize - FIRMWARE_HIGH_SIZE;
-  return [
-    { address: 0, length: EBDA, type: E820_RAM },
-    { address: EBDA, length: 0xa0000 - EBDA, type: E820_RESERVED },
-    { address: 0xf0000, length: 0x10000, type: E820_RESERVED },
-    { address: 0x100000, length: top - 0x100000, type: E820_RAM },
-    { address: top, length: FIRMWARE_HIGH_SIZE, type: E820_RESERVED },
-    { address: BIOS_ROM_ALIAS, length: 0x100000000 - BIOS_ROM_ALIAS, type: E820_RESERVED },
-  ];
 }
 
 function setupPci(m: PcMachine): MpPciInterrupt[] {
@@ -88,14 +72,8 @@ function setupPci(m: PcMachine): MpPciInterrupt[] {
   return ints;
 }
 
-/** SeaBIOS's 8042 command byte after its PS/2 set-up: translation to set 1, keyboard IRQ, mouse off. */
-export const KBC_COMMAND_BYTE = 0x61;
-
 export function installFirmwareTables(m: PcMachine): FirmwareTables {
   const pciInterrupts = setupPci(m);
-  // The keyboard as a BIOS leaves it: scancodes translated to set 1 (measured on QEMU).
-  m.io.write(0x64, 0x60, 1);
-  m.io.write(0x60, KBC_COMMAND_BYTE, 1);
 
   const acpiTables = m.ramSize - FIRMWARE_HIGH_SIZE;
   const linked = linkAcpiTables(m.acpi, new Map([[ACPI_TABLES_FILE, acpiTables], [ACPI_RSDP_FILE, RSDP_ADDR]]));
@@ -111,21 +89,22 @@ export function installFirmwareTables(m: PcMachine): FirmwareTables {
   m.writePhysical(MP_FLOATING_ADDR, buildMpFloatingPointer(MP_TABLE_ADDR));
   const facs = acpiTables + m.acpi.offsets.FACS;
   m.onDirectWake = () => enterWakingVector(m, facs);
-  return { e820: firmwareE820(m.ramSize), rsdp: RSDP_ADDR, acpiTables, mpTable: MP_TABLE_ADDR };
+  return { rsdp: RSDP_ADDR, acpiTables, mpTable: MP_TABLE_ADDR };
 }
 
 /** SeaBIOS's s3_resume for a board without a BIOS (called right after the wake-up reset). */
-function enterWakingVector(m: PcMachine, facs: number): void {
+function enterWakingVector(m: PcMachine, facs: number): boolean {
   setupPci(m);
   // handle_resume reads the shutdown status (0xFE: S3) and clears it.
   m.rtc.setCmos(0x0f, 0);
   const vector = m.phys.read32(facs + 12) >>> 0;
-  // No vector: SeaBIOS would boot normally; without a BIOS the CPU stays at its reset state.
-  if (vector === 0 || vector >= 0x100000) return;
+  // No vector: SeaBIOS boots normally (the caller runs the direct boot again).
+  if (vector === 0 || vector >= 0x100000) return false;
   const cpu = m.cpu;
   cpu.regs.fill(0);
   for (let s = 0; s < 6; s++) cpu.loadSegmentReal(s, 0);
   cpu.loadSegmentReal(SEG_CS, vector >>> 4);
   cpu.eip = vector & 0xf;
   cpu.updateHflags();
+  return true;
 }

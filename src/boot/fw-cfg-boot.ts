@@ -6,7 +6,7 @@ import { UserError } from '../user-error.js';
 import type { FwCfg } from '../devices/fw-cfg.js';
 import { findMultibootHeader } from './multiboot.js';
 import { isElf, parseElf32 } from './elf.js';
-import { isBzImage } from './linux.js';
+import { isBzImage, isLinuxImage, linuxNeedsSetupCode, linuxProtocol } from './linux.js';
 
 /** Where QEMU's multiboot option ROM expects the e820 map and the multiboot info. */
 const MB_E820_MAP = 0x9000;
@@ -24,9 +24,20 @@ export interface BiosKernelOptions {
 
 const pageAlign = (v: number): number => Math.ceil(v / 4096) * 4096;
 
+/**
+ * A Linux image that only firmware can boot (its real-mode setup code must run; see
+ * linuxNeedsSetupCode), recognised in QEMU's order: "HdrS" first, then multiboot.
+ */
+export function kernelNeedsFirmware(k: Uint8Array): boolean {
+  if (isBzImage(k)) return linuxNeedsSetupCode(k);
+  return !findMultibootHeader(k) && isLinuxImage(k);
+}
+
 /** Put a kernel into fw_cfg for the BIOS to boot through an option ROM. */
 export function prepareBiosKernelBoot(fw: FwCfg, o: BiosKernelOptions): 'linux' | 'multiboot' {
-  if (isBzImage(o.kernel)) {
+  // QEMU's order: a "HdrS" header means Linux; else a multiboot header; else a Linux
+  // zImage from before boot protocol 2.00 (a boot sector with the 55 AA signature).
+  if (isBzImage(o.kernel) || (!findMultibootHeader(o.kernel) && isLinuxImage(o.kernel))) {
     prepareLinux(fw, o);
     return 'linux';
   }
@@ -113,30 +124,58 @@ function prepareMultiboot(fw: FwCfg, o: BiosKernelOptions): void {
 }
 
 /**
- * Linux through linuxboot_dma.bin: the real-mode setup at 0x10000 with its header filled
- * in (loader type, command line, heap, initrd), the protected-mode kernel at 1 MiB, the
- * command line at 0x20000 and the initrd at the top of RAM below initrd_addr_max.
+ * Linux through linuxboot_dma.bin, with the layout QEMU's loader picks from the boot
+ * protocol: a bzImage of protocol 2.02+ has its real-mode setup at 0x10000, the command
+ * line at 0x20000 and the protected-mode kernel at 1 MiB; a protocol 2.00/2.01 bzImage
+ * keeps setup and command line below 640 KiB (0x90000, 0x9A000 - its size); a zImage
+ * (loadflags bit 0 clear, or no "HdrS" header at all: protocol 0) also loads its
+ * protected-mode part low, at 0x10000. The header fields the protocol version allows are
+ * filled as QEMU fills them (loader type, heap, command line old and new style, initrd).
  */
 function prepareLinux(fw: FwCfg, o: BiosKernelOptions): void {
   const k = o.kernel;
   const dv = new DataView(k.buffer, k.byteOffset, k.byteLength);
-  const protocol = dv.getUint16(0x206, true);
-  if (protocol < 0x0202 || !(k[0x211]! & 1)) throw new UserError(`${o.kernelName}: only bzImage kernels with boot protocol 2.02+ are supported`);
-  const realAddr = 0x10000;
-  const cmdlineAddr = 0x20000;
-  const protAddr = 0x100000;
+  const protocol = linuxProtocol(k);
+  const high = protocol >= 0x0200 && (k[0x211]! & 1) !== 0;
+  const cmdlineSize = (new TextEncoder().encode(o.cmdline).length + 16) & ~15;
+  let realAddr: number;
+  let cmdlineAddr: number;
+  let protAddr: number;
+  if (!high) {
+    realAddr = 0x90000;
+    cmdlineAddr = 0x9a000 - cmdlineSize;
+    protAddr = 0x10000;
+  } else if (protocol < 0x0202) {
+    realAddr = 0x90000;
+    cmdlineAddr = 0x9a000 - cmdlineSize;
+    protAddr = 0x100000;
+  } else {
+    realAddr = 0x10000;
+    cmdlineAddr = 0x20000;
+    protAddr = 0x100000;
+  }
   const setupSize = ((k[0x1f1]! || 4) + 1) * 512;
+  if (setupSize > k.length) throw new UserError(`${o.kernelName}: invalid Linux kernel header (setup larger than the file)`);
   const setup = k.slice(0, setupSize);
   const kernel = k.slice(setupSize);
+  if (protAddr + kernel.length > (high ? o.ramSize : realAddr)) throw new UserError(`${o.kernelName}: the kernel does not fit in memory (-m)`);
   const sdv = new DataView(setup.buffer);
-  setup[0x210] = 0xb0; // type_of_loader: QEMU
-  sdv.setUint32(0x228, cmdlineAddr, true);
-  sdv.setUint16(0x224, cmdlineAddr - realAddr - 0x200, true); // heap_end_ptr
-  setup[0x211] = setup[0x211]! | 0x80; // CAN_USE_HEAP
+  if (protocol >= 0x0202) sdv.setUint32(0x228, cmdlineAddr, true);
+  else {
+    // The old command-line protocol: magic 0xA33F and the offset from the setup segment.
+    sdv.setUint16(0x20, 0xa33f, true);
+    sdv.setUint16(0x22, cmdlineAddr - realAddr, true);
+  }
+  if (protocol >= 0x0200) setup[0x210] = 0xb0; // type_of_loader: QEMU
+  if (protocol >= 0x0201) {
+    setup[0x211] = setup[0x211]! | 0x80; // CAN_USE_HEAP
+    sdv.setUint16(0x224, cmdlineAddr - realAddr - 0x200, true); // heap_end_ptr
+  }
   let initrd: Uint8Array | undefined;
   let initrdAddr: number | undefined;
   if (o.initrds.length > 1) throw new UserError('a Linux kernel takes one --initrd');
   if (o.initrds.length === 1) {
+    if (protocol < 0x0200) throw new UserError(`${o.kernelName}: this Linux kernel is too old to load an initrd`);
     initrd = o.initrds[0]!.data;
     const max = protocol >= 0x0203 ? dv.getUint32(0x22c, true) : 0x37ffffff;
     // QEMU keeps the initrd below the ACPI data at the top of RAM.

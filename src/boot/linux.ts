@@ -2,12 +2,12 @@
 // BIOS: the protected-mode kernel of a bzImage at 1 MiB, a zero page (boot_params) with
 // the setup header, an e820 map, the command line and the initrd, and the register state
 // the protocol defines (flat segments at __BOOT_CS 0x10 / __BOOT_DS 0x18, ESI = zero page).
-import type { E820Entry } from '../devices/fw-cfg.js';
 import { UserError } from '../user-error.js';
 import type { PhysicalMemory } from '../memory/physical-memory.js';
 import type { Cpu } from '../cpu/cpu.js';
 import { DESC_A, DESC_B, DESC_CODE, DESC_G, DESC_P, DESC_R, DESC_S, DESC_W } from '../cpu/segment.js';
 import { CR0_ET, CR0_PE } from '../cpu/mmu.js';
+import { directBootMemoryMap, TOP_RESERVED } from './memory-map.js';
 
 const BOOT_PARAMS = 0x10000;
 const CMDLINE = 0x20000;
@@ -19,13 +19,39 @@ export function isBzImage(data: Uint8Array): boolean {
     data[0x202] === 0x48 && data[0x203] === 0x64 && data[0x204] === 0x72 && data[0x205] === 0x53;
 }
 
+/**
+ * Any Linux kernel image QEMU's -kernel accepts: a "HdrS" setup header (protocol 2.00+)
+ * or an older zImage, which is only a boot sector with setup sectors behind it.
+ */
+export function isLinuxImage(data: Uint8Array): boolean {
+  return isBzImage(data) || (data.length > 0x400 && data[0x1fe] === 0x55 && data[0x1ff] === 0xaa);
+}
+
+/** The boot protocol version; 0 for an image without a "HdrS" header (before 2.00). */
+export function linuxProtocol(data: Uint8Array): number {
+  return isBzImage(data) ? data[0x206]! | (data[0x207]! << 8) : 0;
+}
+
+/** The oldest protocol the direct 32-bit path takes: 2.10 gives init_size, the memory the kernel needs. */
+export const DIRECT_MIN_PROTOCOL = 0x020a;
+
+/**
+ * Whether the kernel can be entered at its 32-bit entry without running its real-mode
+ * setup code: a bzImage (LOADED_HIGH) of protocol 2.10 or later. Anything older, or a
+ * zImage, is booted the way QEMU boots it: through firmware (SeaBIOS + linuxboot_dma.bin)
+ * that runs the setup code, which needs BIOS services (iPXE's ipxe.lkrn, protocol 2.07,
+ * and GRUB's lnxboot.img + core.img, protocol 2.03, are such images: their "setup code"
+ * is the program itself).
+ */
+export function linuxNeedsSetupCode(data: Uint8Array): boolean {
+  return !isBzImage(data) || linuxProtocol(data) < DIRECT_MIN_PROTOCOL || !(data[0x211]! & 1);
+}
+
 export interface LinuxBootOptions {
   readonly name: string;
   readonly cmdline: string;
   readonly initrd: Uint8Array | null;
   readonly ramSize: number;
-  /** The e820 map to report (from installFirmwareTables); the default has no reserved top. */
-  readonly e820?: readonly E820Entry[];
 }
 
 export interface LoadedLinux {
@@ -38,15 +64,14 @@ export function loadLinux(phys: PhysicalMemory, cpu: Cpu, image: Uint8Array, opt
   if (!isBzImage(image)) throw new UserError(`${opts.name}: not a Linux bzImage (no HdrS setup header)`);
   const dv = new DataView(image.buffer, image.byteOffset, image.byteLength);
   const version = dv.getUint16(0x206, true);
-  if (version < 0x0204) throw new UserError(`${opts.name}: boot protocol ${version >> 8}.${version & 0xff} is too old (2.04 needed)`);
+  if (linuxNeedsSetupCode(image)) throw new Error(`${opts.name}: boot protocol ${version >> 8}.${(version & 0xff).toString().padStart(2, '0')} needs its setup code run (boot it through firmware)`);
   const loadflags = image[0x211]!;
-  if (!(loadflags & 1)) throw new UserError(`${opts.name}: not a bzImage (zImage kernels load low)`);
   const setupSects = image[HDR_START]! || 4;
   const kernelOffset = (setupSects + 1) * 512;
   if (kernelOffset >= image.length) throw new UserError(`${opts.name}: truncated kernel image`);
   const kernel = image.subarray(kernelOffset);
   const code32 = 0x100000;
-  const initSize = version >= 0x020a ? dv.getUint32(0x260, true) : kernel.length * 4;
+  const initSize = dv.getUint32(0x260, true);
   if (code32 + Math.max(kernel.length, initSize) > opts.ramSize) {
     throw new UserError(`${opts.name}: the kernel needs ${((code32 + initSize) >> 20) + 1} MiB of RAM (-m)`);
   }
@@ -68,23 +93,19 @@ export function loadLinux(phys: PhysicalMemory, cpu: Cpu, image: Uint8Array, opt
   let initrdAddr = 0;
   if (opts.initrd) {
     const max = version >= 0x0203 ? dv.getUint32(0x22c, true) : 0x37ffffff;
-    const top = Math.min(max + 1, opts.ramSize);
+    const top = Math.min(max + 1, opts.ramSize - TOP_RESERVED);
     initrdAddr = Math.floor((top - opts.initrd.length) / 4096) * 4096;
     if (initrdAddr < code32 + initSize) throw new UserError(`initrd: ${opts.initrd.length} bytes do not fit in RAM above the kernel (-m)`);
     phys.load(initrdAddr, opts.initrd);
     b.setUint32(0x218, initrdAddr, true);
     b.setUint32(0x21c, opts.initrd.length, true);
   }
-  const e820: [number, number, number][] = opts.e820?.map((e) => [e.address, e.length, e.type]) ?? [
-    [0, 0x9fc00, 1],
-    [0x9fc00, 0x400, 2],
-    [0xf0000, 0x10000, 2],
-    [0x100000, opts.ramSize - 0x100000, 1],
-  ];
-  e820.forEach(([addr, size, type], i) => {
+  // The e820 map SeaBIOS gives Linux under QEMU for the same RAM size.
+  const e820 = directBootMemoryMap(opts.ramSize);
+  e820.forEach(({ base, length, type }, i) => {
     const o = 0x2d0 + i * 20;
-    b.setUint32(o, addr, true);
-    b.setUint32(o + 8, size, true);
+    b.setUint32(o, base, true);
+    b.setUint32(o + 8, length, true);
     b.setUint32(o + 16, type, true);
   });
   b.setUint8(0x1e8, e820.length);

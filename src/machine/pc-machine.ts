@@ -114,12 +114,18 @@ export class PcMachine {
   private wakeReason: 'rtc' | 'other' | null = null;
   /**
    * Without firmware, what SeaBIOS's S3 resume path would do after the wake-up reset
-   * (set by the direct-boot firmware tables: enter the FACS waking vector).
+   * (set by the direct-boot firmware tables: enter the FACS waking vector). Returns false
+   * when there is no vector to resume at: the guest is then booted again, as SeaBIOS does.
    */
-  onDirectWake: (() => void) | null = null;
+  onDirectWake: (() => boolean) | null = null;
   /** Set by isa-debug-exit: the process exit status QEMU would give. */
   exitCode: number | null = null;
   resets = 0;
+  /**
+   * The boot step of a direct boot (no firmware to boot the guest): run after every reset,
+   * so a reset reboots the same images as QEMU's firmware does. Null when a BIOS boots.
+   */
+  private bootLoader: (() => void) | null = null;
 
   constructor(readonly config: MachineConfig = {}) {
     const mib = config.memoryMiB ?? 32;
@@ -263,8 +269,14 @@ export class PcMachine {
     this.reset('power-on');
   }
 
+  /** Install the direct-boot step and run it now (the first boot); see `bootLoader`. */
+  setBootLoader(load: () => void): void {
+    this.bootLoader = load;
+    load();
+  }
+
   /** qemu_system_reset: every device and the CPU back to their reset state. */
-  reset(cause: string): void {
+  reset(cause: string, opts: { s3Resume?: boolean } = {}): void {
     this.cpu.reset();
     this.pic.reset();
     this.lapic.reset();
@@ -288,6 +300,8 @@ export class PcMachine {
     this.exec.tbFlush('reset');
     this.resets++;
     this.events.emit({ kind: 'reset', icount: this.cpu.icount, cause });
+    // What the firmware would do next: boot the kernel again (unless it resumes from S3).
+    if (!opts.s3Resume) this.bootLoader?.();
   }
 
   /**
@@ -390,9 +404,10 @@ export class PcMachine {
   /** qemu_system_wakeup: a system reset, then the wake status for the firmware and the OS. */
   private wakeUp(): void {
     const reason = this.wakeReason ?? 'other';
-    this.reset('wakeup from S3');
+    const direct = !this.config.bios && this.onDirectWake !== null;
+    this.reset('wakeup from S3', { s3Resume: direct });
     this.pm.wokeUp(reason);
-    if (!this.config.bios) this.onDirectWake?.();
+    if (direct && !this.onDirectWake!()) this.bootLoader?.();
   }
 
   /** Scancodes typed on the PS/2 keyboard; a key wakes a suspended machine, as QEMU. */

@@ -27,7 +27,7 @@ describe('monitor commands', () => {
     const r = await run('info registers');
     expect(r).toMatch(/^EAX=2badb002 /);
     expect(r).toMatch(/^CS =0008 00000000 ffffffff 00c09b00/m);
-    expect(r).toMatch(/^GDT= +00007000 00000017$/m);
+    expect(r).toMatch(/^GDT= +00009560 00000017$/m);
     expect(r).toMatch(/^CR0=00000011 CR2=00000000/m);
     expect(r).toMatch(/^DR6=ffff0ff0 DR7=00000400$/m);
   });

@@ -1,0 +1,71 @@
+// The machine state firmware leaves behind for the kernel it boots. Under QEMU every
+// -kernel boot goes through SeaBIOS and an option ROM (multiboot_dma.bin,
+// linuxboot_dma.bin), so a kernel finds the devices as SeaBIOS programmed them, not in
+// their RESET state. A direct boot (no --bios) applies the same state before the loader
+// runs; each value below was measured under QEMU 7.2 with the entry-state guest
+// (tests/guests/entry-state; docs/decisions.md lists what is left out and why).
+import type { PcMachine } from '../machine/pc-machine.js';
+
+/** The 8259 masks SeaBIOS leaves: IRQ 0, 1, 2, 6 and 8, 12, 13, 14 unmasked. */
+const PIC1_IMR = 0xb8;
+const PIC2_IMR = 0x8e;
+/** PCI interrupts 10 and 11 are level-triggered (SeaBIOS's PIIX PIRQ routing). */
+const ELCR2 = 0x0c;
+/** The 8042 command byte: keyboard IRQ on, mouse port off, set-1 translation, system flag. */
+const KBC_COMMAND = 0x61;
+/** The local APIC as SeaBIOS enables it: SVR enabled with vector 0xFF, LINT0 ExtINT, LINT1 NMI. */
+const APIC_SVR = 0x1ff;
+const APIC_LINT0 = 0x8700;
+const APIC_LINT1 = 0x8400;
+/** The extended BIOS data area's segment (1 KiB below 640 KiB) and base memory in KiB. */
+const EBDA_SEGMENT = 0x9fc0;
+const BASE_MEMORY_KIB = 639;
+
+/**
+ * Program the board as SeaBIOS leaves it at the moment it hands over to a kernel, in the
+ * order firmware does it, through the devices' own ports (so every device sees the same
+ * writes a BIOS makes). The CPU is left to the loader, except the x87 unit (FNINIT).
+ */
+export function applyFirmwareHandoff(m: PcMachine): void {
+  const out = (port: number, value: number): void => m.io.write(port, value, 1);
+  // x87: SeaBIOS and every option ROM run FNINIT (FCW 0x037F, all registers empty).
+  m.cpu.fpu.init();
+  // 8042: self test (sets the system flag; its 0x55 reply is read), the command byte, and
+  // the keyboard interface enabled by a last command (status bit 3 set, as QEMU shows it).
+  // First, so that the self test's IRQ 1 edge is forgotten by the 8259s' ICW1.
+  out(0x64, 0xaa);
+  m.io.read(0x60, 1);
+  out(0x64, 0x60); out(0x60, KBC_COMMAND);
+  out(0x64, 0xae);
+  // 8259s: ICW1-4 with vector bases 0x08 and 0x70 (the BIOS's), cascade on IRQ 2, 8086 mode.
+  out(0x20, 0x11); out(0x21, 0x08); out(0x21, 0x04); out(0x21, 0x01);
+  out(0xa0, 0x11); out(0xa1, 0x70); out(0xa1, 0x02); out(0xa1, 0x01);
+  out(0x21, PIC1_IMR);
+  out(0xa1, PIC2_IMR);
+  out(0x4d0, 0x00);
+  out(0x4d1, ELCR2);
+  // SeaBIOS detects COM1 by enabling its transmitter interrupt for a moment: the IRQ 4
+  // edge stays latched in the (masked) 8259, and a kernel unmasking IRQ 4 takes it.
+  out(0x3f9, 0x02); out(0x3f9, 0x00);
+  // 8254 channel 0: mode 2, lobyte/hibyte, count 0 (65536: the 18.2 Hz BIOS tick).
+  out(0x43, 0x34); out(0x40, 0); out(0x40, 0);
+  // A20 through the fast gate, as SeaBIOS enables it.
+  out(0x92, 0x02);
+  // The local APIC: software-enabled, virtual wire through LINT0, NMI on LINT1.
+  m.lapic.write(0xf0, APIC_SVR, 4);
+  m.lapic.write(0x350, APIC_LINT0, 4);
+  m.lapic.write(0x360, APIC_LINT1, 4);
+  // The BIOS data area fields kernels read without a BIOS call: COM1's port, the EBDA
+  // segment (where MP/ACPI table searches start), the equipment word, base memory, and
+  // the 80x25 colour text mode with its CRT controller port.
+  const bda16 = (off: number, v: number): void => m.phys.load(0x400 + off, Uint8Array.of(v & 0xff, v >> 8));
+  bda16(0x00, 0x3f8);
+  bda16(0x0e, EBDA_SEGMENT);
+  bda16(0x10, 0x4227);
+  bda16(0x13, BASE_MEMORY_KIB);
+  m.phys.load(0x449, Uint8Array.of(0x03));
+  bda16(0x4a, 80);
+  bda16(0x63, 0x3d4);
+  // The EBDA's first byte is its size in KiB.
+  m.phys.load(EBDA_SEGMENT << 4, Uint8Array.of(1));
+}

@@ -13,7 +13,7 @@ const REFRESH_MS = 500;
 export async function runDashboard(opts: CliOptions): Promise<number> {
   const lines: string[] = [];
   let serialLine = '';
-  const guest = buildGuest({ ...opts, serial: uiSink(opts.serial), debugcon: uiSink(opts.debugcon) }, {
+  const guest = buildGuest({ ...opts, serial: uiSink(opts.serial), debugcon: uiSink(opts.debugcon), debugcons: opts.debugcons.map((d) => ({ ...d, sink: uiSink(d.sink) })) }, {
     serial: (b) => {
       if (b === 10) {
         lines.push(`serial: ${serialLine}`);
@@ -21,7 +21,7 @@ export async function runDashboard(opts: CliOptions): Promise<number> {
       } else if (b !== 13) serialLine += String.fromCharCode(b);
     },
   });
-  const ctl = new DebugController(guest.machine, { symbols: guest.symbols, maxInsns: opts.maxInsns });
+  const ctl = new DebugController(guest.machine, { symbols: guest.symbols, maxInsns: opts.maxInsns, noShutdown: opts.noShutdown });
   let gdb: import('../gdbstub/server.js').GdbServer | null = null;
   if (opts.gdb) {
     const { startGdbServer } = await import('../gdbstub/server.js');
@@ -43,6 +43,7 @@ export async function runDashboard(opts: CliOptions): Promise<number> {
   const refresh = (): void => {
     guest.serial.flush();
     guest.debugcon.flush();
+    guest.log?.flush();
     view.update(model.sample(), [...model.drainLog(), ...lines.splice(0)]);
   };
   const timer = setInterval(refresh, REFRESH_MS);
@@ -66,6 +67,7 @@ export async function runDashboard(opts: CliOptions): Promise<number> {
     await gdb?.close();
     guest.serial.flush();
     guest.debugcon.flush();
+    guest.log?.flush();
     process.stdin.pause();
     process.stdin.unref?.();
   }

@@ -7,6 +7,7 @@ import type { CliOptions } from './options.js';
 import type { Guest } from './main.js';
 import { DebugController } from '../src/debug/controller.js';
 import { startGdbServer } from '../gdbstub/server.js';
+import { shutdownText } from '../gdbstub/session.js';
 
 function note(msg: string): void {
   process.stderr.write(`bmbt-dbg: ${msg}\n`);
@@ -16,10 +17,11 @@ const hex = (v: number): string => `0x${(v >>> 0).toString(16)}`;
 
 export async function runGdbSession(guest: Guest, opts: CliOptions): Promise<number> {
   const { machine, serial, debugcon } = guest;
-  const ctl = new DebugController(machine, { symbols: guest.symbols, maxInsns: opts.maxInsns });
+  const ctl = new DebugController(machine, { symbols: guest.symbols, maxInsns: opts.maxInsns, noShutdown: opts.noShutdown });
   const flush = (): void => {
     serial.flush();
     debugcon.flush();
+    guest.log?.flush();
   };
 
   let finish: (code: number) => void = () => {};
@@ -28,10 +30,14 @@ export async function runGdbSession(guest: Guest, opts: CliOptions): Promise<num
     if (e.type !== 'stop') return;
     flush();
     const r = e.reason;
-    if (r.kind === 'exited') finish(r.code & 0xff);
+    if (r.kind === 'exited') {
+      if (r.why) note(`guest ended: ${r.why}, after ${machine.cpu.icount} instructions`);
+      finish(r.code & 0xff);
+    }
     else if (r.kind === 'killed') finish(0);
     else if (r.kind === 'halted') note(`guest halted with interrupts disabled at ${hex(machine.cpu.pc)} after ${machine.cpu.icount} instructions`);
     else if (r.kind === 'triple-fault') note(`guest triple fault; machine reset after ${machine.cpu.icount} instructions`);
+    else if (r.kind === 'shutdown') note(`guest ${shutdownText(r.cause)} after ${machine.cpu.icount} instructions; paused (-no-shutdown)`);
     else if (r.kind === 'budget') note(`stopped after ${machine.cpu.icount} instructions (--max-insns)`);
   });
 

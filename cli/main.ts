@@ -4,6 +4,8 @@ import { readFileSync, openSync, writeSync, existsSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { dirname, join, basename } from 'node:path';
 import { parseCli, type CliOptions, type Sink } from './options.js';
+import { QemuLog } from '../src/debug/qemu-log.js';
+import type { DebugconConfig } from '../src/machine/pc-machine.js';
 import { UserError } from '../src/user-error.js';
 import { cpuModelHelp } from '../src/cpu/cpu-models.js';
 import { PcMachine } from '../src/machine/pc-machine.js';
@@ -95,9 +97,72 @@ function firmwareForSetupCode(kernelPath: string, kernel: Uint8Array): Uint8Arra
 export interface Guest {
   machine: PcMachine;
   serial: SinkWriter;
-  debugcon: SinkWriter;
+  /** The --debugcon sink and those of -device isa-debugcon (flushed together). */
+  debugcon: { flush(): void };
   name: string;
   symbols: { name: string; value: number; size: number; type: number }[];
+  /** The -d log (flushed with the consoles; also at process exit). */
+  log: LogWriter | null;
+}
+
+/**
+ * Where -d lines go (-D FILE, else stderr), buffered: `-d exec` writes a line per TB,
+ * far too many for one system call each.
+ */
+export class LogWriter {
+  private chunks: string[] = [];
+  private size = 0;
+  private readonly fd: number;
+  constructor(path: string | null) {
+    if (path === null) this.fd = 2;
+    else {
+      try {
+        this.fd = openSync(path, 'w');
+      } catch (e) {
+        throw new UserError(`-D ${path}: ${(e as NodeJS.ErrnoException).code ?? 'cannot open'}`);
+      }
+    }
+    process.on('exit', () => this.flush());
+  }
+  readonly write = (text: string): void => {
+    this.chunks.push(text);
+    this.size += text.length;
+    if (this.size > 1 << 16) this.flush();
+  };
+  flush(): void {
+    if (this.chunks.length === 0) return;
+    const data = Buffer.from(this.chunks.join(''), 'latin1');
+    this.chunks = [];
+    this.size = 0;
+    let off = 0;
+    while (off < data.length) {
+      try {
+        off += writeSync(this.fd, data, off);
+      } catch (e) {
+        if ((e as NodeJS.ErrnoException).code === 'EAGAIN') continue;
+        return;
+      }
+    }
+  }
+}
+
+/**
+ * The isa-debugcon devices of a run: -device isa-debugcon ones, then our built-in ones
+ * (0xE9, and 0x402 for SeaBIOS's log, both to --debugcon) on the ports they left free.
+ * pc-testdev takes 0xE8-0xEB, so it leaves no console at 0xE9.
+ */
+function debugconDevices(opts: CliOptions, builtIn: (b: number) => void): { configs: DebugconConfig[]; writers: SinkWriter[] } {
+  const writers: SinkWriter[] = [];
+  const configs: DebugconConfig[] = opts.debugcons.map((d) => {
+    const w = new SinkWriter(d.sink);
+    writers.push(w);
+    return { port: d.iobase, output: w.put, readback: d.readback };
+  });
+  const taken = new Set(configs.map((c) => c.port));
+  for (const port of opts.builtinDebugcons) {
+    if (!taken.has(port) && !(port === 0xe9 && opts.pcTestdev)) configs.push({ port, output: builtIn });
+  }
+  return { configs, writers };
 }
 
 /** Extra listeners for the guest's output bytes (the terminal UI's console and log). */
@@ -116,10 +181,24 @@ export function buildGuest(opts: CliOptions, taps: GuestTaps = {}): Guest {
   const vgaBios = bios ? findFirmware('vgabios-stdvga.bin', false) ?? undefined : undefined;
   const tap = (put: (b: number) => void, extra?: (b: number) => void): ((b: number) => void) =>
     extra ? (b) => { put(b); extra(b); } : put;
+  const devs = debugconDevices(opts, tap(debugcon.put, taps.debugcon));
+  const allDebugcons = { flush: (): void => [debugcon, ...devs.writers].forEach((w) => w.flush()) };
   const machine = new PcMachine({
-    memoryMiB: opts.memoryMiB, serial: tap(serial.put, taps.serial), debugcon: tap(debugcon.put, taps.debugcon), bios, vgaBios,
-    nsPerInsn: opts.nsPerInsn, cpuModel: opts.cpuModel ?? undefined,
+    memoryMiB: opts.memoryMiB, serial: tap(serial.put, taps.serial), bios, vgaBios,
+    nsPerInsn: opts.nsPerInsn, cpuModel: opts.cpuModel ?? undefined, icountAuto: opts.icountAuto,
+    serialDevice: opts.serialDevice, vga: opts.vga, debugcons: devs.configs, debugExits: opts.debugExits,
+    pcTestdev: opts.pcTestdev, pciTestdev: opts.pciTestdev, noReboot: opts.noReboot,
   });
+  // -d/-D: QEMU's log; and with -icount shift=auto, every rate chosen (to -D, else stderr).
+  const log = opts.log.items.length > 0 || (opts.log.file !== null) || opts.icountAuto ? new LogWriter(opts.log.file) : null;
+  if (log && opts.log.items.length > 0) new QemuLog(machine, opts.log.items, log.write);
+  if (log && machine.icountAuto) {
+    machine.icountAuto.onChange = (c) => {
+      const where = `${c.aheadNs >= 0 ? 'ahead of' : 'behind'} wall time by ${(Math.abs(c.aheadNs) / 1e6).toFixed(1)} ms`;
+      log.write(`icount: shift=${c.shift} (${2 ** c.shift} ns per instruction) from instruction ${c.icount}${c.icount > 0 ? `, guest ${where}` : ''}\n`);
+      if (opts.log.file === null) log.flush();
+    };
+  }
   let name = 'bios';
   let symbols: Guest['symbols'] = [];
   if (opts.bootSector) {
@@ -150,14 +229,14 @@ export function buildGuest(opts: CliOptions, taps: GuestTaps = {}): Guest {
       if (opts.initrd.length > 1) throw new UserError('a Linux kernel takes one --initrd');
       const initrd = opts.initrd.length ? readInput(opts.initrd[0]!, 'initrd') : null;
       installDirectBoot(machine, { kind: 'linux', image: kernel, options: { name: path, cmdline: opts.append, initrd, ramSize: machine.ramSize } });
-      return { machine, serial, debugcon, name, symbols };
+      return { machine, serial, debugcon: allDebugcons, name, symbols, log };
     }
     const modules = opts.initrd.map((p) => ({ name: p, data: readInput(p, 'initrd') }));
     const cmdline = opts.append ? `${path} ${opts.append}` : path;
     const k = installDirectBoot(machine, { kind: 'multiboot', kernel, options: { kernelName: path, cmdline, modules, ramSize: machine.ramSize } });
     if (k && 'symbols' in k) symbols = k.symbols;
   }
-  return { machine, serial, debugcon, name, symbols };
+  return { machine, serial, debugcon: allDebugcons, name, symbols, log };
 }
 
 export async function main(argv: string[]): Promise<number> {

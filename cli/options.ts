@@ -3,8 +3,23 @@
 import yargs from 'yargs';
 import { UserError } from '../src/user-error.js';
 import { CPU_MODELS, findCpuModel } from '../src/cpu/cpu-models.js';
+import { logHelp, parseLogItems, type LogItem } from '../src/debug/qemu-log.js';
+import { ICOUNT_MAX_SHIFT } from '../src/machine/icount-auto.js';
 
 export type Sink = { kind: 'stdio' } | { kind: 'none' } | { kind: 'file'; path: string } | { kind: 'stderr' };
+
+/** `-device isa-debug-exit,iobase=N,iosize=N`. */
+export interface DebugExitSpec {
+  iobase: number;
+  iosize: number;
+}
+
+/** `-device isa-debugcon,iobase=N,chardev=ID[,readback=N]`. */
+export interface DebugconSpec {
+  iobase: number;
+  readback: number;
+  sink: Sink;
+}
 
 export interface CliOptions {
   command: 'run' | 'dashboard';
@@ -13,7 +28,26 @@ export interface CliOptions {
   append: string;
   memoryMiB: number;
   serial: Sink;
+  /** False with `-serial none` (or -nodefaults without -serial): no UART at 0x3F8. */
+  serialDevice: boolean;
   debugcon: Sink;
+  /**
+   * Ports of our built-in debug consoles, all writing to `debugcon`: 0xE9 and 0x402
+   * (SeaBIOS's log); with -nodefaults only 0xE9, and only when -debugcon is given (QEMU).
+   */
+  builtinDebugcons: number[];
+  /** isa-debugcon devices given with -device (they take their ports from the built-in ones). */
+  debugcons: DebugconSpec[];
+  /** isa-debug-exit devices: the built-in one at 0xF4, or those given with -device. */
+  debugExits: DebugExitSpec[];
+  pcTestdev: boolean;
+  pciTestdev: boolean;
+  /** False with -nodefaults (and -vga none): no VGA. */
+  vga: boolean;
+  /** -no-reboot: a guest reset (triple fault, 0xCF9, 8042, port 0x92) ends the run. */
+  noReboot: boolean;
+  /** -no-shutdown: power-off (and a -no-reboot reset) pauses the machine instead. */
+  noShutdown: boolean;
   ui: 'none' | 'tui' | 'dashboard' | 'auto';
   maxInsns: number | null;
   loads: { path: string; addr: number }[];
@@ -22,20 +56,57 @@ export interface CliOptions {
   bootSector: string | null;
   gdb: { host: string; port: number } | null;
   startPaused: boolean;
+  /** Virtual nanoseconds per instruction (-icount shift=N gives 2^N). */
   nsPerInsn: number;
   /** -cpu NAME (QEMU's model names), 'help' for the list, null for the default. */
   cpuModel: string | null;
+  /** -icount shift=auto: the rate follows wall-clock time. */
+  icountAuto: boolean;
+  /** -d ITEMS -D FILE. */
+  log: { items: LogItem[]; file: string | null };
 }
 
-const QEMU_SPELLINGS = ['kernel', 'initrd', 'append', 'serial', 'debugcon', 'bios', 'gdb', 'cpu'];
+/** QEMU's spellings with a single dash, rewritten to our long options; `true`: takes a value. */
+const QEMU_SPELLINGS: Record<string, boolean> = {
+  kernel: true, initrd: true, append: true, serial: true, debugcon: true, bios: true, gdb: true, cpu: true,
+  device: true, chardev: true, display: true, machine: true, accel: true, icount: true, monitor: true,
+  net: true, nic: true, parallel: true, vga: true, smp: true,
+  nodefaults: false, nographic: false, 'no-reboot': false, 'no-shutdown': false,
+};
 
-/** QEMU writes `-kernel`; yargs reads that as -k -e -r...; rewrite to the long form. */
+/** Our own options that take a value (their value is never read as an option). */
+const VALUE_OPTIONS = new Set([
+  ...Object.keys(QEMU_SPELLINGS).filter((k) => QEMU_SPELLINGS[k]),
+  'm', 'memory', 'M', 'd', 'D', 'ui', 'max-insns', 'load', 'entry', 'boot-sector', 'ns-per-insn',
+]);
+
+/**
+ * QEMU writes `-kernel`; yargs reads that as -k -e -r...; rewrite to the long form. A
+ * single-dash word we do not know is a QEMU option we do not have: say so by name.
+ */
 export function normaliseArgv(argv: string[]): string[] {
-  return argv.map((a) => {
-    const m = /^-([a-z][a-z-]+)(=.*)?$/.exec(a);
-    if (m && QEMU_SPELLINGS.includes(m[1]!)) return `--${m[1]}${m[2] ?? ''}`;
-    return a;
-  });
+  const out: string[] = [];
+  for (let i = 0; i < argv.length; i++) {
+    const a = argv[i]!;
+    if (a === '--') {
+      out.push(...argv.slice(i));
+      break;
+    }
+    const m = /^-([a-zA-Z][a-zA-Z0-9_-]+)(=.*)?$/.exec(a);
+    const long = /^--([a-zA-Z][a-zA-Z0-9-]*)(=.*)?$/.exec(a);
+    if (m) {
+      const name = m[1]!;
+      if (!(name in QEMU_SPELLINGS)) throw new UserError(`-${name}: this QEMU option is not supported by bmbt-dbg`);
+      out.push(`--${name}${m[2] ?? ''}`);
+      if (QEMU_SPELLINGS[name] && m[2] === undefined && i + 1 < argv.length) out.push(argv[++i]!);
+      continue;
+    }
+    out.push(a);
+    // A value that starts with a dash (e.g. -append "-v") is not an option.
+    const opt = long?.[1] ?? (/^-([a-zA-Z])$/.exec(a)?.[1]);
+    if (opt !== undefined && VALUE_OPTIONS.has(opt) && long?.[2] === undefined && i + 1 < argv.length) out.push(argv[++i]!);
+  }
+  return out;
 }
 
 export function parseNumber(text: string, what: string): number {
@@ -45,12 +116,19 @@ export function parseNumber(text: string, what: string): number {
   return v;
 }
 
-export function parseSink(text: string, what: string): Sink {
-  if (text === 'stdio') return { kind: 'stdio' };
+export function parseSink(text: string, what: string, chardevs: ReadonlyMap<string, Sink> = new Map()): Sink {
+  if (text === 'stdio' || text === 'mon:stdio') return { kind: 'stdio' };
   if (text === 'none' || text === 'null') return { kind: 'none' };
   if (text === 'stderr') return { kind: 'stderr' };
   if (text.startsWith('file:') && text.length > 5) return { kind: 'file', path: text.slice(5) };
-  throw new UserError(`${what}: "${text}" is not stdio, stderr, none or file:PATH`);
+  if (text.startsWith('chardev:')) return chardevSink(text.slice(8), what, chardevs);
+  throw new UserError(`${what}: "${text}" is not stdio, mon:stdio, stderr, none, null, file:PATH or chardev:ID`);
+}
+
+function chardevSink(id: string, what: string, chardevs: ReadonlyMap<string, Sink>): Sink {
+  const s = chardevs.get(id);
+  if (!s) throw new UserError(`${what}: no -chardev with id "${id}"`);
+  return s;
 }
 
 export function parseGdbAddress(text: string): { host: string; port: number } {
@@ -68,6 +146,173 @@ export function parseGdbAddress(text: string): { host: string; port: number } {
   return { host, port };
 }
 
+/** QEMU's "name,key=value,..." option syntax (QemuOpts): the name, then the properties. */
+export function parseQemuOpts(text: string, what: string, implied: string | null): { name: string | null; props: Map<string, string> } {
+  const parts = text.split(',');
+  const props = new Map<string, string>();
+  let name: string | null = null;
+  parts.forEach((p, i) => {
+    const eq = p.indexOf('=');
+    if (eq < 0) {
+      if (i === 0 && implied !== null) name = p;
+      else if (i === 0 && implied === null) props.set('', p);
+      else throw new UserError(`${what}: "${p}" is not key=value`);
+      return;
+    }
+    const key = p.slice(0, eq);
+    if (props.has(key)) throw new UserError(`${what}: ${key}= given twice`);
+    props.set(key, p.slice(eq + 1));
+  });
+  return { name, props };
+}
+
+function noOtherProps(props: Map<string, string>, allowed: string[], what: string): void {
+  for (const k of props.keys()) if (!allowed.includes(k)) throw new UserError(`${what}: property "${k}" is not supported`);
+}
+
+/** QEMU's uint32 property syntax: decimal or 0x hex. */
+function portProp(props: Map<string, string>, key: string, dflt: number, what: string): number {
+  const t = props.get(key);
+  if (t === undefined) return dflt;
+  const v = parseNumber(t, `${what}: ${key}=`);
+  if (v > 0xffffffff) throw new UserError(`${what}: ${key}=${t} is out of range`);
+  return v;
+}
+
+/** `-chardev file,id=ID,path=P` / `stdio,id=ID` / `null,id=ID`. */
+function parseChardev(text: string, chardevs: Map<string, Sink>): void {
+  const what = `-chardev ${text}`;
+  const { name, props } = parseQemuOpts(text, what, 'backend');
+  const id = props.get('id');
+  if (!id) throw new UserError(`${what}: id= is missing`);
+  if (chardevs.has(id)) throw new UserError(`${what}: duplicate chardev id "${id}"`);
+  let sink: Sink;
+  if (name === 'file') {
+    noOtherProps(props, ['id', 'path'], what);
+    const path = props.get('path');
+    if (!path) throw new UserError(`${what}: path= is missing`);
+    sink = { kind: 'file', path };
+  } else if (name === 'stdio') {
+    // signal= only says whether Ctrl-C reaches QEMU; ours always ends the process.
+    noOtherProps(props, ['id', 'signal'], what);
+    sink = { kind: 'stdio' };
+  } else if (name === 'null') {
+    noOtherProps(props, ['id'], what);
+    sink = { kind: 'none' };
+  } else throw new UserError(`${what}: backend "${name}" is not supported (file, stdio, null)`);
+  chardevs.set(id, sink);
+}
+
+export const DEVICE_NAMES = ['isa-debug-exit', 'isa-debugcon', 'pc-testdev', 'pci-testdev'];
+
+interface Devices {
+  debugExits: DebugExitSpec[];
+  debugcons: DebugconSpec[];
+  pcTestdev: boolean;
+  pciTestdev: boolean;
+}
+
+/** `-device NAME,PROP=VALUE,...`, with QEMU's property defaults. */
+function parseDevice(text: string, chardevs: ReadonlyMap<string, Sink>, d: Devices): void {
+  const what = `-device ${text}`;
+  const { name, props } = parseQemuOpts(text, what, 'driver');
+  // QEMU also takes driver=NAME; `id=` names the device (we do not refer to it).
+  const dev = name ?? props.get('driver') ?? '';
+  props.delete('driver');
+  props.delete('id');
+  switch (dev) {
+    case 'isa-debug-exit': {
+      noOtherProps(props, ['iobase', 'iosize'], what);
+      // QEMU's defaults (hw/misc/debugexit.c): iobase 0x501, iosize 2.
+      const iobase = portProp(props, 'iobase', 0x501, what);
+      const iosize = portProp(props, 'iosize', 2, what);
+      if (iosize < 1 || iobase + iosize > 0x10000) throw new UserError(`${what}: ports 0x${iobase.toString(16)}+${iosize} are outside 0-0xffff`);
+      d.debugExits.push({ iobase, iosize });
+      return;
+    }
+    case 'isa-debugcon': {
+      noOtherProps(props, ['iobase', 'chardev', 'readback'], what);
+      const iobase = portProp(props, 'iobase', 0xe9, what);
+      if (iobase > 0xffff) throw new UserError(`${what}: iobase=0x${iobase.toString(16)} is outside 0-0xffff`);
+      const readback = portProp(props, 'readback', 0xe9, what) & 0xff;
+      const id = props.get('chardev');
+      // Without a chardev QEMU's device exists and discards what it is given.
+      const sink: Sink = id === undefined ? { kind: 'none' } : chardevSink(id, what, chardevs);
+      d.debugcons.push({ iobase, readback, sink });
+      return;
+    }
+    case 'pc-testdev':
+      noOtherProps(props, [], what);
+      d.pcTestdev = true;
+      return;
+    case 'pci-testdev':
+      noOtherProps(props, [], what);
+      d.pciTestdev = true;
+      return;
+    case 'help':
+      throw new UserError(`-device: bmbt-dbg has ${DEVICE_NAMES.join(', ')}`);
+    default:
+      throw new UserError(`-device ${dev}: unknown device (bmbt-dbg has ${DEVICE_NAMES.join(', ')})`);
+  }
+}
+
+/** `-icount shift=N|auto[,align=off][,sleep=on|off]` (or just N|auto). */
+export function parseIcount(text: string): { shift: number } | { auto: true } {
+  const what = `-icount ${text}`;
+  const { props } = parseQemuOpts(text, what, null);
+  if (props.has('')) props.set('shift', props.get('')!);
+  props.delete('');
+  noOtherProps(props, ['shift', 'align', 'sleep'], what);
+  if (props.has('align') && props.get('align') !== 'off') throw new UserError(`${what}: align=on is not supported`);
+  const sleep = props.get('sleep');
+  if (sleep !== undefined && sleep !== 'on' && sleep !== 'off') throw new UserError(`${what}: sleep= is on or off`);
+  const shift = props.get('shift');
+  if (shift === undefined) throw new UserError(`${what}: shift= is missing`);
+  if (shift === 'auto') return { auto: true };
+  if (!/^\d+$/.test(shift) || Number(shift) > ICOUNT_MAX_SHIFT) throw new UserError(`${what}: shift must be 0-${ICOUNT_MAX_SHIFT} or auto`);
+  return { shift: Number(shift) };
+}
+
+/** `-machine [type=]pc[,accel=tcg]`, `-M pc`, `-accel tcg`: the one machine we are. */
+function checkMachine(text: string, what: string): void {
+  const { name, props } = parseQemuOpts(text, what, 'type');
+  let type = name ?? props.get('type');
+  if (type !== undefined && type.includes('=')) type = undefined;
+  props.delete('type');
+  if (type !== undefined && type !== 'pc' && type !== 'pc-i440fx-7.2') throw new UserError(`${what}: machine "${type}" is not supported (only pc)`);
+  noOtherProps(props, ['accel'], what);
+  const accel = props.get('accel');
+  if (accel !== undefined && accel !== 'tcg') throw new UserError(`${what}: accel=${accel} is not supported (only tcg)`);
+}
+
+/** QEMU's -m: a size with an optional k/M/G/T suffix (MiB without one), or size=SIZE. */
+export function parseMemory(text: string): number {
+  const what = `-m ${text}`;
+  const { props } = parseQemuOpts(text, what, null);
+  if (props.has('')) props.set('size', props.get('')!);
+  props.delete('');
+  for (const k of props.keys()) {
+    if (k !== 'size') throw new UserError(`${what}: ${k}= is not supported`);
+  }
+  const size = props.get('size') ?? '';
+  const m = /^(\d+(?:\.\d+)?)([kKmMgGtT]?)$/.exec(size.trim());
+  if (!m) throw new UserError(`${what}: not a size (a number with an optional k, M, G or T suffix)`);
+  const unit = { '': 2 ** 20, k: 2 ** 10, m: 2 ** 20, g: 2 ** 30, t: 2 ** 40 }[m[2]!.toLowerCase() as '' | 'k' | 'm' | 'g' | 't'];
+  const bytes = Math.round(parseFloat(m[1]!) * unit);
+  // QEMU takes 0 as "the default".
+  if (bytes === 0) return DEFAULT_MEMORY_MIB;
+  if (bytes % 2 ** 20 !== 0) throw new UserError(`${what}: bmbt-dbg takes whole MiB`);
+  const mib = bytes / 2 ** 20;
+  if (mib < 2 || mib > 2048) throw new UserError(`${what}: ${mib} MiB is out of range (2-2048)`);
+  return mib;
+}
+
+/** QEMU's pc machine default (hw/i386/pc.c: 128 MiB). */
+export const DEFAULT_MEMORY_MIB = 128;
+
+/** The built-in isa-debug-exit (kept without -device so our samples end; see decisions.md). */
+export const BUILTIN_DEBUG_EXIT: DebugExitSpec = { iobase: 0xf4, iosize: 4 };
+
 export function parseCli(argv: string[]): CliOptions | 'help' {
   let failure: string | null = null;
   const parsed = yargs(normaliseArgv(argv))
@@ -79,11 +324,29 @@ export function parseCli(argv: string[]): CliOptions | 'help' {
     .option('kernel', { type: 'string', describe: 'Multiboot ELF kernel to boot (QEMU: -kernel)' })
     .option('initrd', { type: 'string', array: true, describe: 'multiboot modules, FILE[,FILE...] (QEMU: -initrd)' })
     .option('append', { type: 'string', describe: 'kernel command line (QEMU: -append)' })
-    .option('m', { alias: 'memory', type: 'string', describe: 'guest RAM in MiB (QEMU: -m)' })
-    .option('serial', { type: 'string', describe: 'COM1: stdio | stderr | file:PATH | none' })
-    .option('debugcon', { type: 'string', describe: 'port 0xE9 console (and SeaBIOS\'s log on 0x402): stdio | stderr | file:PATH | none' })
+    .option('m', { alias: 'memory', type: 'string', describe: 'guest RAM, MiB or with a k/M/G suffix (default 128, as QEMU)' })
+    .option('serial', { type: 'string', describe: 'COM1: stdio | mon:stdio | stderr | file:PATH | chardev:ID | null | none (no COM1)' })
+    .option('debugcon', { type: 'string', describe: 'port 0xE9 console (and SeaBIOS\'s log on 0x402): stdio | stderr | file:PATH | chardev:ID | none' })
+    .option('device', { type: 'string', array: true, describe: 'isa-debug-exit[,iobase=N,iosize=N] | isa-debugcon[,iobase=N,chardev=ID] | pc-testdev | pci-testdev' })
+    .option('chardev', { type: 'string', array: true, describe: 'file,id=ID,path=P | stdio,id=ID | null,id=ID' })
+    .option('nodefaults', { type: 'boolean', describe: 'QEMU\'s bare board: no COM1 unless -serial, no VGA, no isa-debug-exit at 0xF4, no debug console unless -debugcon' })
+    .option('display', { type: 'string', describe: 'none: no terminal UI (as --ui none)' })
+    .option('nographic', { type: 'boolean', describe: 'no terminal UI, serial on stdio' })
+    .option('reboot', { type: 'boolean', default: true, describe: '-no-reboot: a guest reset or triple fault ends the run (status 0)' })
+    .option('shutdown', { type: 'boolean', default: true, describe: '-no-shutdown: power-off pauses the machine instead of ending the run' })
+    .option('machine', { alias: 'M', type: 'string', describe: 'pc[,accel=tcg] (the only machine)' })
+    .option('accel', { type: 'string', describe: 'tcg (the only accelerator)' })
+    .option('icount', { type: 'string', describe: 'shift=N (2^N ns per instruction, 0-10) | shift=auto (guest time follows wall time)' })
+    .option('monitor', { type: 'string', describe: 'none (no QEMU monitor; gdb\'s `monitor` and the UI\'s command line serve its commands)' })
+    .option('net', { type: 'string', describe: 'none (the board has no NIC)' })
+    .option('nic', { type: 'string', describe: 'none (the board has no NIC)' })
+    .option('parallel', { type: 'string', describe: 'none (the board has no parallel port)' })
+    .option('vga', { type: 'string', describe: 'std (default) | none' })
+    .option('smp', { type: 'string', describe: '1 (one CPU)' })
+    .option('d', { type: 'string', array: true, describe: 'log items, QEMU\'s layout: int,cpu_reset,guest_errors,unimp,in_asm,exec,cpu,fpu,nochain (help lists them)' })
+    .option('D', { type: 'string', describe: 'log file for -d (default stderr)' })
     .option('ui', { type: 'string', describe: 'none | tui | dashboard (default: tui on a terminal, none otherwise)' })
-    .option('max-insns', { type: 'string', describe: 'stop after N retired instructions' })
+    .option('max-insns', { type: 'string', describe: 'stop after N retired instructions (exit status 124)' })
     .option('load', { type: 'string', array: true, describe: 'raw binary FILE@ADDR loaded into memory' })
     .option('entry', { type: 'string', describe: 'entry point for --load images (32-bit protected mode, flat)' })
     .option('bios', { type: 'string', describe: 'BIOS image mapped at the top of 4 GiB (QEMU: -bios)' })
@@ -93,7 +356,7 @@ export function parseCli(argv: string[]): CliOptions | 'help' {
     .option('S', { type: 'boolean', describe: 'start paused (as QEMU)' })
     .option('wait', { type: 'boolean', default: true, describe: 'with --gdb, wait for the debugger before running (--no-wait to run at once)' })
     .option('cpu', { type: 'string', describe: `CPU model: ${CPU_MODELS.map((m) => m.name).join(' | ')} (QEMU: -cpu; default pentium2; help lists them)` })
-    .option('ns-per-insn', { type: 'string', describe: 'virtual nanoseconds per instruction (default 1)' })
+    .option('ns-per-insn', { type: 'string', describe: 'virtual nanoseconds per instruction (default 1; -icount shift=N is 2^N)' })
     .strict()
     .help()
     .version(false)
@@ -104,19 +367,45 @@ export function parseCli(argv: string[]): CliOptions | 'help' {
     .parseSync();
   if (failure) throw new UserError(failure);
   if (parsed.help) return 'help';
-  const one = (v: string | string[] | undefined, name: string): string | undefined => {
+  const one = (v: string | string[] | boolean | undefined, name: string): string | undefined => {
     if (Array.isArray(v)) {
       if (v.length > 1) throw new UserError(`--${name} given more than once`);
       return v[0];
     }
+    if (typeof v === 'boolean') throw new UserError(`--${name} needs a value`);
     return v;
   };
+  const many = (v: string | string[] | undefined): string[] => (v === undefined ? [] : Array.isArray(v) ? v : [v]);
   const cmd = parsed._[0];
   if (cmd !== undefined && cmd !== 'dashboard') throw new UserError(`unknown command "${cmd}"`);
-  const ui = one(parsed.ui as string | undefined, 'ui') ?? 'auto';
+
+  // Accepted spellings that change nothing on this board (checked, so nothing is silently wrong).
+  const onlyValue = (name: string, allowed: string[]): string | undefined => {
+    const v = one(parsed[name] as string | string[] | undefined, name);
+    if (v !== undefined && !allowed.includes(v)) throw new UserError(`-${name} ${v} is not supported (only ${allowed.join(' or ')})`);
+    return v;
+  };
+  const machineText = one(parsed.machine as string | string[] | undefined, 'machine');
+  if (machineText !== undefined) checkMachine(machineText, `-machine ${machineText}`);
+  onlyValue('accel', ['tcg']);
+  onlyValue('monitor', ['none']);
+  onlyValue('net', ['none']);
+  onlyValue('nic', ['none']);
+  onlyValue('parallel', ['none']);
+  onlyValue('smp', ['1']);
+  const vgaText = onlyValue('vga', ['std', 'none']);
+  const display = onlyValue('display', ['none']);
+
+  const nodefaults = Boolean(parsed.nodefaults);
+  const nographic = Boolean(parsed.nographic);
+  let ui = one(parsed.ui as string | undefined, 'ui') ?? 'auto';
   if (!['none', 'tui', 'dashboard', 'auto'].includes(ui)) throw new UserError(`--ui: "${ui}" is not none, tui or dashboard`);
+  if (display !== undefined || nographic) {
+    if (ui !== 'auto' && ui !== 'none') throw new UserError(`--ui ${ui} contradicts ${nographic ? '-nographic' : '-display none'}`);
+    ui = 'none';
+  }
   const mem = one(parsed.m as string | undefined, 'm');
-  const memoryMiB = mem === undefined ? 32 : parseMemory(mem);
+  const memoryMiB = mem === undefined ? DEFAULT_MEMORY_MIB : parseMemory(mem);
   const loads = (parsed.load ?? []).map((spec: string) => {
     const at = spec.lastIndexOf('@');
     if (at <= 0) throw new UserError(`--load: "${spec}" is not FILE@ADDR`);
@@ -133,21 +422,62 @@ export function parseCli(argv: string[]): CliOptions | 'help' {
   const gdbText = one(parsed.gdb as string | undefined, 'gdb');
   let gdb = gdbText !== undefined ? parseGdbAddress(gdbText) : null;
   if (parsed.s && !gdb) gdb = { host: '127.0.0.1', port: 1234 };
+
   const nsText = one(parsed.nsPerInsn as string | undefined, 'ns-per-insn');
-  const nsPerInsn = nsText === undefined ? 1 : Number(nsText);
+  const icountText = one(parsed.icount as string | undefined, 'icount');
+  if (nsText !== undefined && icountText !== undefined) throw new UserError('--ns-per-insn and -icount set the same rate: give one');
+  let nsPerInsn = nsText === undefined ? 1 : Number(nsText);
   if (!(nsPerInsn > 0) || !Number.isFinite(nsPerInsn)) throw new UserError(`--ns-per-insn: "${nsText}" is not a positive number`);
   const cpuModel = one(parsed.cpu as string | undefined, 'cpu') ?? null;
   if (cpuModel !== null && cpuModel !== 'help' && !findCpuModel(cpuModel)) {
     throw new UserError(`-cpu: unknown CPU model "${cpuModel}" (known: ${CPU_MODELS.map((m) => m.name).join(', ')})`);
   }
+  let icountAuto = false;
+  if (icountText !== undefined) {
+    const ic = parseIcount(icountText);
+    if ('auto' in ic) icountAuto = true;
+    else nsPerInsn = 2 ** ic.shift;
+  }
+
+  const chardevs = new Map<string, Sink>();
+  for (const c of many(parsed.chardev as string | string[] | undefined)) parseChardev(c, chardevs);
+  const devices: Devices = { debugExits: [], debugcons: [], pcTestdev: false, pciTestdev: false };
+  for (const d of many(parsed.device as string | string[] | undefined)) parseDevice(d, chardevs, devices);
+
+  // COM1: -serial as QEMU (none: no device; null: a device that discards); -nographic
+  // puts it on stdio; -nodefaults leaves it out unless -serial names one.
+  const serialTexts = many(parsed.serial as string | string[] | undefined);
+  if (serialTexts.length > 1) throw new UserError('a second -serial (COM2) is not supported: the board has one UART');
+  const serialText = serialTexts[0];
+  const serialDevice = serialText !== undefined ? serialText !== 'none' : !nodefaults;
+  const serial = serialText === undefined || serialText === 'none' ? (serialDevice ? { kind: 'stdio' as const } : { kind: 'none' as const })
+    : parseSink(serialText, '-serial', chardevs);
+
+  const debugcon = parseSink(one(parsed.debugcon as string | undefined, 'debugcon') ?? 'none', '--debugcon', chardevs);
+  const logTexts = many(parsed.d as string | string[] | undefined);
+  if (logTexts.some((t) => t.split(',').includes('help'))) {
+    process.stdout.write(logHelp());
+    return 'help';
+  }
+  const log = parseLogOptions(logTexts, one(parsed.D as string | undefined, 'D') ?? null);
   return {
     command: cmd === 'dashboard' ? 'dashboard' : 'run',
     kernel,
     initrd: (parsed.initrd ?? []).flatMap((s: string) => s.split(',')).filter((s: string) => s.length > 0),
     append: one(parsed.append as string | undefined, 'append') ?? '',
     memoryMiB,
-    serial: parseSink(one(parsed.serial as string | undefined, 'serial') ?? 'stdio', '--serial'),
-    debugcon: parseSink(one(parsed.debugcon as string | undefined, 'debugcon') ?? 'none', '--debugcon'),
+    serial,
+    serialDevice,
+    debugcon,
+    builtinDebugcons: !nodefaults ? [0xe9, 0x402] : debugcon.kind !== 'none' ? [0xe9] : [],
+    debugcons: devices.debugcons,
+    // Without -device isa-debug-exit our own at 0xF4 stays, unless -nodefaults.
+    debugExits: devices.debugExits.length > 0 ? devices.debugExits : nodefaults ? [] : [BUILTIN_DEBUG_EXIT],
+    pcTestdev: devices.pcTestdev,
+    pciTestdev: devices.pciTestdev,
+    vga: !nodefaults && vgaText !== 'none',
+    noReboot: parsed.reboot === false,
+    noShutdown: parsed.shutdown === false,
     ui: ui as CliOptions['ui'],
     maxInsns: maxText === undefined ? null : parseNumber(maxText, '--max-insns'),
     loads,
@@ -158,13 +488,14 @@ export function parseCli(argv: string[]): CliOptions | 'help' {
     startPaused: Boolean(parsed.S) || (gdb !== null && parsed.wait !== false),
     nsPerInsn,
     cpuModel,
+    icountAuto,
+    log,
   };
 }
 
-function parseMemory(text: string): number {
-  const m = /^(\d+)([MG]?)$/i.exec(text.trim());
-  if (!m) throw new UserError(`-m: "${text}" is not a size in MiB`);
-  const v = parseInt(m[1]!, 10) * (m[2]?.toUpperCase() === 'G' ? 1024 : 1);
-  if (v < 2 || v > 2048) throw new UserError(`-m: ${v} MiB is out of range (2-2048)`);
-  return v;
+/** `-d ITEMS` (may be given more than once, as QEMU) and `-D FILE`. */
+function parseLogOptions(texts: string[], file: string | null): CliOptions['log'] {
+  const items: LogItem[] = [];
+  for (const t of texts) for (const it of parseLogItems(t)) if (!items.includes(it)) items.push(it);
+  return { items, file };
 }

@@ -21,7 +21,7 @@ export function forgetCi(): void {
 export async function runTuiSession(opts: CliOptions): Promise<number> {
   let session: UiSession | null = null;
   let debugconLine = '';
-  const guest = buildGuest({ ...opts, serial: uiSink(opts.serial), debugcon: uiSink(opts.debugcon) }, {
+  const guest = buildGuest({ ...opts, serial: uiSink(opts.serial), debugcon: uiSink(opts.debugcon), debugcons: opts.debugcons.map((d) => ({ ...d, sink: uiSink(d.sink) })) }, {
     serial: (b) => session?.serialOutput(b),
     debugcon: (b) => {
       if (b !== 10) debugconLine += String.fromCharCode(b);
@@ -31,10 +31,11 @@ export async function runTuiSession(opts: CliOptions): Promise<number> {
       }
     },
   });
-  const ctl = new DebugController(guest.machine, { symbols: guest.symbols, maxInsns: opts.maxInsns });
+  const ctl = new DebugController(guest.machine, { symbols: guest.symbols, maxInsns: opts.maxInsns, noShutdown: opts.noShutdown });
   const flusher = setInterval(() => {
     guest.serial.flush();
     guest.debugcon.flush();
+    guest.log?.flush();
   }, 50);
 
   let gdb: import('../gdbstub/server.js').GdbServer | null = null;
@@ -71,6 +72,7 @@ export async function runTuiSession(opts: CliOptions): Promise<number> {
     await gdb?.close();
     guest.serial.flush();
     guest.debugcon.flush();
+    guest.log?.flush();
     process.stdin.pause();
     process.stdin.unref?.();
   }

@@ -17,6 +17,7 @@ import { G_PACKET_BYTES, REGISTERS, REGISTER_OFFSETS, TARGET_FILES, isPlaceholde
 export const MAX_MEMORY_XFER = MAX_PACKET / 2;
 const MAX_WATCH_LEN = 0x10000;
 const SIGINT = 2;
+const SIGQUIT = 3;
 const SIGTRAP = 5;
 const SIGKILL = 9;
 
@@ -161,6 +162,8 @@ export class GdbSession {
     let extra = '';
     if (!forQuery) {
       if (reason.kind === 'interrupt') sig = SIGINT;
+      // QEMU reports a guest shutdown held by -no-shutdown as SIGQUIT.
+      else if (reason.kind === 'shutdown') sig = SIGQUIT;
       else if (reason.kind === 'breakpoint') {
         if (reason.hw && this.hwbreak) extra = 'hwbreak:;';
         else if (!reason.hw && this.swbreak) extra = 'swbreak:;';
@@ -175,6 +178,7 @@ export class GdbSession {
     if (reason.kind === 'halted') this.output(`bmbt-dbg: the guest halted with interrupts disabled at ${pc}; nothing can wake it\n`);
     else if (reason.kind === 'triple-fault') this.output(`bmbt-dbg: triple fault: the machine was reset\n`);
     else if (reason.kind === 'budget') this.output(`bmbt-dbg: instruction limit (--max-insns) reached at ${pc}\n`);
+    else if (reason.kind === 'shutdown') this.output(`bmbt-dbg: guest ${shutdownText(reason.cause)}; paused (-no-shutdown)\n`);
     this.reply(this.stopReply(reason));
   }
 
@@ -568,4 +572,9 @@ export class GdbSession {
   get isClosed(): boolean {
     return this.closed;
   }
+}
+
+/** How a -no-shutdown stop reads: "powered off" or "reset (triple fault)". */
+export function shutdownText(cause: string): string {
+  return cause === 'power-off' ? 'powered off' : `reset (${cause})`;
 }

@@ -55,6 +55,15 @@ export class CpuExec {
   /** Called for every exception delivered (vector, error code, EIP of the fault). */
   onException: (vector: number, errorCode: number, eip: number) => void = () => {};
   onInterrupt: (vector: number, eip: number) => void = () => {};
+  /** Told about every TB just translated (QEMU's -d in_asm); null when nobody listens. */
+  onTbGenerated: ((tb: TranslationBlock) => void) | null = null;
+  /**
+   * Told about every TB entered from the loop or through a lookup, not through a direct
+   * link (QEMU's -d exec "Trace" lines); null when nobody listens.
+   */
+  onTbEnter: ((tb: TranslationBlock) => void) | null = null;
+  /** Every TB returns to the loop instead of chaining (QEMU's -d nochain). */
+  noChain = false;
 
   constructor(readonly cpu: Cpu, readonly events: EventLog | null, maxTbs?: number) {
     this.tbs = new TbCache(events, maxTbs);
@@ -146,6 +155,7 @@ export class CpuExec {
         newId: () => tbs.newId(),
       });
       tbs.insert(tb);
+      this.onTbGenerated?.(tb);
     }
     if (cflags === 0) tbs.setJmpCache(tb);
     return tb;
@@ -167,6 +177,7 @@ export class CpuExec {
       cpu.halted = false;
       this.events?.emit({ kind: 'irq-deliver', icount: cpu.icount, vector: 2, eip: cpu.eip });
       this.onInterrupt(2, cpu.eip);
+      cpu.intTrace?.deliver(2, 0, false, cpu.eip);
       try {
         doInterrupt(cpu, 2, INT_HARDWARE, 0, false, cpu.eip);
       } catch (e) {
@@ -181,6 +192,11 @@ export class CpuExec {
     const eip = cpu.eip;
     this.events?.emit({ kind: 'irq-deliver', icount: cpu.icount, vector, eip });
     this.onInterrupt(vector, eip);
+    const trace = cpu.intTrace;
+    if (trace !== null) {
+      trace.hardwareInterrupt(vector);
+      trace.deliver(vector, 0, false, eip);
+    }
     try {
       doInterrupt(cpu, vector, INT_HARDWARE, 0, false, cpu.eip);
     } catch (e) {
@@ -251,9 +267,10 @@ export class CpuExec {
       try {
         let tb = this.tbFind(cflags);
         if (!(cflags & CF_SINGLE) && tb.ninsns > end - cpu.icount) tb = this.tbFind(CF_SINGLE);
+        this.onTbEnter?.(tb);
         // A one-instruction TB (single step, TF, RF, interrupt shadow, budget edge) must not
         // chain on: the loop has work to do right after that instruction.
-        const code = opts.oneBlock || tb.cflags & CF_SINGLE ? this.execOne(tb) : this.execChain(tb);
+        const code = opts.oneBlock || this.noChain || tb.cflags & CF_SINGLE ? this.execOne(tb) : this.execChain(tb);
         this.currentTb = null;
         if (code === EXIT_DEBUG) return 'breakpoint';
         if (rf) cpu.eflags &= ~FLAG_RF;
@@ -312,6 +329,7 @@ export class CpuExec {
         return cpu.stopAfterInsn && code !== EXIT_DEBUG ? EXIT_STOP : code;
       }
       let next: TranslationBlock;
+      let lookedUp = true;
       if (code <= 1) {
         next = tb.jmpDest[code]!;
         if (next === null || !next.valid) {
@@ -319,7 +337,7 @@ export class CpuExec {
           // Direct links only within the page of the source TB (as QEMU): a link must
           // stay right when another page's mapping changes.
           if (tb.valid && (next.pc & ~0xfff) === (tb.pc & ~0xfff)) this.tbs.tbAddJump(tb, code, next);
-        }
+        } else lookedUp = false;
       } else if (code === EXIT_INDIRECT) {
         next = this.tbFind(0);
       } else {
@@ -330,6 +348,7 @@ export class CpuExec {
         this.lastTb = tb;
         return code;
       }
+      if (lookedUp && this.onTbEnter !== null) this.onTbEnter(next);
       tb = next;
     }
   }

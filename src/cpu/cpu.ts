@@ -44,6 +44,21 @@ export interface InterruptController {
   acknowledge(): number;
 }
 
+/**
+ * Watches interrupt and exception delivery as QEMU's -d int sees it (src/debug/qemu-log.ts).
+ * Called only on delivery paths, never from translated code.
+ */
+export interface InterruptTrace {
+  /** An exception is raised (QEMU's check_exception): `old` is the one being delivered, or -1. */
+  exceptionRaised(old: number, vector: number): void;
+  /** The exception raised while delivering a double fault: the CPU shuts down. */
+  tripleFault(): void;
+  /** An external interrupt was acknowledged at the controller. */
+  hardwareInterrupt(vector: number): void;
+  /** A delivery starts: `software` for INT n/INT3/INTO; `eip` of the instruction (or the next one). */
+  deliver(vector: number, errorCode: number, software: boolean, eip: number): void;
+}
+
 export interface PendingException {
   vector: number;
   errorCode: number;
@@ -159,6 +174,8 @@ export class Cpu {
   onCodeWrite: (pa: number, size: number) => void = () => {};
   /** Called after every TLB flush (the TB jump cache depends on linear mappings). */
   onTlbFlushHook: () => void = () => {};
+  /** QEMU's -d int: null unless a log listens. */
+  intTrace: InterruptTrace | null = null;
   /** Reports an instruction the translator does not implement (bytes, address). */
   onUnimplemented: (eip: number, bytes: number[], what: string) => void = () => {};
 

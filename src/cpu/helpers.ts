@@ -515,9 +515,15 @@ export class Helpers {
     interruptReturn(this.c, opsize, next);
   }
 
-  /** INT n (kind 1), INT3/INTO (kind 0), INT1 (kind 2); EIP already points past it. */
-  softInt(vector: number, next: number, kind: number): void {
+  /** INT n (kind 1), INT3/INTO (kind 0), INT1 (kind 2) at `at`; EIP already points past it. */
+  softInt(vector: number, next: number, kind: number, at: number): void {
     const k = kind === 1 ? INT_SOFTWARE : kind === 2 ? INT_ICEBP : INT_SOFTWARE_EXC;
+    const trace = this.c.intTrace;
+    if (trace !== null) {
+      // QEMU raises INT1 as a #DB exception and logs INT n/INT3/INTO as software interrupts.
+      if (kind === 2) trace.exceptionRaised(-1, vector);
+      trace.deliver(vector, 0, kind !== 2, at);
+    }
     doInterrupt(this.c, vector, k, 0, false, next);
   }
 

@@ -326,8 +326,11 @@ export function deliverException(cpu: Cpu, vector: number, errorCode: number, ha
   let code = errorCode;
   let has = hasErrorCode;
   let prevClass = 0;
+  const trace = cpu.intTrace;
+  trace?.exceptionRaised(-1, vector);
   for (let attempt = 0; attempt < 3; attempt++) {
     try {
+      trace?.deliver(vec, has ? code : 0, false, cpu.eip);
       doInterrupt(cpu, vec, INT_HARDWARE, code, has, cpu.eip);
       return true;
     } catch (e) {
@@ -335,7 +338,12 @@ export function deliverException(cpu: Cpu, vector: number, errorCode: number, ha
       const next = cpu.pending.vector;
       const cls = exceptionClass(vec);
       const nextCls = exceptionClass(next);
-      if (vec === EXC_DF) return false;
+      // QEMU remembers the exception being delivered only if it can escalate.
+      trace?.exceptionRaised(cls !== 0 || vec === EXC_DF ? vec : -1, next);
+      if (vec === EXC_DF) {
+        trace?.tripleFault();
+        return false;
+      }
       prevClass = cls;
       if ((cls === 1 && nextCls === 1) || (cls === 2 && nextCls >= 1)) {
         vec = EXC_DF;

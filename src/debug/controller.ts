@@ -14,9 +14,11 @@ export type StopReason =
   | { kind: 'watchpoint'; watch: 'watch' | 'rwatch' | 'awatch'; addr: number; id: number; oldValue?: number[] }
   | { kind: 'step' }
   | { kind: 'interrupt'; by: string }
-  | { kind: 'exited'; code: number }
+  | { kind: 'exited'; code: number; why?: string }
   | { kind: 'halted' }
   | { kind: 'triple-fault' }
+  /** -no-shutdown: the guest powered off, or reset under -no-reboot; the machine is paused for good. */
+  | { kind: 'shutdown'; cause: string }
   | { kind: 'budget' }
   | { kind: 'killed' };
 
@@ -42,6 +44,8 @@ export interface ControllerOptions {
   /** Stop after this many retired instructions. */
   maxInsns?: number | null;
   symbols?: ElfSymbol[];
+  /** QEMU's -no-shutdown: power-off (or a -no-reboot reset) stops the machine instead of ending it. */
+  noShutdown?: boolean;
 }
 
 export class DebugController {
@@ -58,11 +62,13 @@ export class DebugController {
   /** Measured guest speed of the last running period (instructions per second). */
   mips = 0;
   readonly maxInsns: number | null;
+  readonly noShutdown: boolean;
 
   constructor(readonly machine: PcMachine, opts: ControllerOptions = {}) {
     this.slice = opts.sliceInsns ?? 5_000_000;
     this.maxInsns = opts.maxInsns ?? null;
     this.symbols = opts.symbols ?? [];
+    this.noShutdown = opts.noShutdown ?? false;
   }
 
   subscribe(l: ControllerListener): () => void {
@@ -84,6 +90,12 @@ export class DebugController {
   /** Continue until something stops the guest; returns at once ('stop' events follow). */
   resume(by = 'debugger'): void {
     if (this.state !== 'stopped') return;
+    if (this.lastStop.kind === 'shutdown') {
+      // As QEMU: a machine paused by -no-shutdown needs a reset before it runs again.
+      this.emit({ type: 'resume', by });
+      this.finish(this.lastStop);
+      return;
+    }
     this.state = 'running';
     this.pauseRequest = null;
     this.emit({ type: 'resume', by });
@@ -193,7 +205,9 @@ export class DebugController {
       case 'halted-forever':
         return { kind: 'halted' };
       case 'power-off':
-        return { kind: 'exited', code: 0 };
+        return this.noShutdown ? { kind: 'shutdown', cause: 'power-off' } : { kind: 'exited', code: 0, why: 'power-off' };
+      case 'guest-reset':
+        return this.noShutdown ? { kind: 'shutdown', cause: stop.cause } : { kind: 'exited', code: 0, why: `${stop.cause} (-no-reboot)` };
       case 'triple-fault':
         return { kind: 'triple-fault' };
       case 'exit-request':
@@ -204,6 +218,8 @@ export class DebugController {
 
   private finish(reason: StopReason): void {
     this.machine.exec.exitRequest = false;
+    // -icount auto: time spent stopped in the debugger is not guest time.
+    this.machine.icountAuto?.pause();
     this.pauseRequest = null;
     this.lastStop = reason;
     this.state = reason.kind === 'exited' || reason.kind === 'killed' ? 'exited' : 'stopped';
@@ -223,7 +239,7 @@ export class DebugController {
 
   private async stepWith(n: number, by: string, opts: { single?: boolean; noIrq?: boolean; oneBlock?: boolean }): Promise<StopReason> {
     if (this.state === 'running') await this.pause(by);
-    if (this.state === 'exited') return this.lastStop;
+    if (this.state === 'exited' || this.lastStop.kind === 'shutdown') return this.lastStop;
     const m = this.machine;
     this.emit({ type: 'resume', by });
     let reason: StopReason = { kind: 'step' };

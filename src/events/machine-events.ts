@@ -7,7 +7,7 @@ export type MachineEvent =
   | { kind: 'tb-translate'; icount: number; pc: number; phys: number; size: number; ninsns: number; id: number }
   | { kind: 'tb-invalidate'; icount: number; pc: number; phys: number; id: number; reason: string }
   | { kind: 'tb-flush'; icount: number; reason: string; count: number }
-  | { kind: 'tb-chain'; icount: number; from: number; to: number; slot: number }
+  | { kind: 'tb-chain'; icount: number; from: number; to: number; slot: number; fromId: number; toId: number }
   | { kind: 'irq-raise'; icount: number; line: number }
   | { kind: 'irq-lower'; icount: number; line: number }
   | { kind: 'irq-deliver'; icount: number; vector: number; eip: number }

@@ -36,6 +36,14 @@ import { PciTestdev } from '../devices/pci/pci-testdev.js';
 import { UserError } from '../user-error.js';
 import { buildAcpiTables, type AcpiBuild } from '../acpi/tables.js';
 import { serveAcpiTables } from '../acpi/fw-cfg-acpi.js';
+import { IcountAuto } from './icount-auto.js';
+
+/** An isa-debugcon: its port, readback value and where its bytes go. */
+export interface DebugconConfig {
+  port: number;
+  output: (byte: number) => void;
+  readback?: number;
+}
 
 export interface MachineConfig {
   /** Guest RAM in MiB (default 32). */
@@ -58,10 +66,28 @@ export interface MachineConfig {
   maxTbs?: number;
   /** QEMU's -cpu model name (pentium, pentium2, pentium3, qemu32); default pentium2. */
   cpuModel?: string;
+  /** A UART at 0x3F8 (COM1); false: none, as QEMU with -serial none or -nodefaults. */
+  serialDevice?: boolean;
+  /** The VGA (ports 0x3B0-0x3DF, 0xA0000); false: none, as QEMU with -nodefaults or -vga none. */
+  vga?: boolean;
+  /**
+   * isa-debugcon devices. Default: 0xE9 (none with pc-testdev, which claims 0xE8-0xEB)
+   * and 0x402 (SeaBIOS's log port), both writing to `debugcon`.
+   */
+  debugcons?: DebugconConfig[];
+  /** isa-debug-exit devices (default: one at 0xF4, 4 ports, as our samples expect). */
+  debugExits?: { iobase: number; iosize: number }[];
+  /**
+   * QEMU's -no-reboot: a guest-requested reset or a triple fault does not reset the
+   * machine; run() returns a 'guest-reset' stop with the state left as it was.
+   */
+  noReboot?: boolean;
+  /** -icount shift=auto: the rate follows wall-clock time (src/machine/icount-auto.ts). */
+  icountAuto?: boolean;
 }
 
 export type MachineStop =
-  | { kind: 'budget'; halted?: boolean }
+  | { kind: 'budget'; halted?: boolean; waitNs?: number } // waitNs: wall time until the next timer (-icount auto)
   | { kind: 'breakpoint'; pc: number }
   | { kind: 'watchpoint'; hit: WatchHit }
   | { kind: 'idle' } // halted with interrupts enabled, nothing scheduled: waiting for input
@@ -69,6 +95,7 @@ export type MachineStop =
   | { kind: 'exit'; code: number } // isa-debug-exit
   | { kind: 'power-off' } // ACPI S5
   | { kind: 'triple-fault' } // the machine was reset
+  | { kind: 'guest-reset'; cause: string } // a reset request or triple fault under noReboot (not reset)
   | { kind: 'exit-request' };
 
 const BIOS_ALIAS_SIZE = 128 * 1024;
@@ -87,9 +114,8 @@ export class PcMachine {
   readonly pit: Pit8254;
   readonly hpet: Hpet;
   readonly com1: Uart16550;
-  readonly debugcon: DebugCon | null;
-  readonly debugcon402: DebugCon;
-  readonly debugExit: IsaDebugExit;
+  readonly debugcons: DebugCon[] = [];
+  readonly debugExits: IsaDebugExit[] = [];
   readonly vga: Vga;
   readonly pam: PamController;
   readonly pci: PciBus;
@@ -105,6 +131,10 @@ export class PcMachine {
   readonly post: PostPort;
   readonly testdev: PcTestdev | null;
   readonly ramSize: number;
+  /** The wall-clock rate regulator of -icount shift=auto, if asked for. */
+  readonly icountAuto: IcountAuto | null;
+  /** Called at the start of every reset with its cause, before any state changes (QEMU's -d cpu_reset). */
+  onBeforeReset: ((cause: string) => void) | null = null;
   /** A guest-requested reset (0xCF9, 8042, port 0x92) waiting for the loop. */
   pendingReset: string | null = null;
   /** ACPI S5 power-off: the run ends. */
@@ -152,9 +182,12 @@ export class PcMachine {
       const alias = Math.min(BIOS_ALIAS_SIZE, biosSize);
       romWindows.push({ phys: 0x100000 - alias, size: alias, area: bios, offset: biosSize - alias });
     }
-    this.vga = new Vga(this.io, { textModeAtReset: !config.bios });
+    // A device left out (QEMU's -nodefaults) still exists for the front ends, on a port
+    // space of its own that the guest never reaches.
+    const hasVga = config.vga !== false;
+    this.vga = new Vga(hasVga ? this.io : new IoBus(), { textModeAtReset: !config.bios });
     this.pam = new PamController(this.phys, {
-      ram, rom: romWindows, vga: this.vga.lowMem, onRemap: (p, size) => this.exec?.codeWrite(p, size),
+      ram, rom: romWindows, vga: hasVga ? this.vga.lowMem : undefined, onRemap: (p, size) => this.exec?.codeWrite(p, size),
     });
 
     const model = config.cpuModel === undefined ? defaultCpuModel() : findCpuModel(config.cpuModel);
@@ -164,6 +197,7 @@ export class PcMachine {
     this.cpu = new Cpu(this.phys, this.io, model);
     this.phys.onMapChange = () => this.cpu.mmu.flush();
     this.clock = new VirtualClock(() => this.cpu.icount, config.nsPerInsn ?? 1);
+    this.icountAuto = config.icountAuto ? new IcountAuto(this.clock, () => this.cpu.icount) : null;
     // A timer armed while translated code runs may be due before the slice's deadline.
     this.clock.onArm = (ns) => {
       const at = Math.ceil((ns - this.clock.warpNs) / this.clock.nsPerInsn);
@@ -197,18 +231,28 @@ export class PcMachine {
     // FERR# (an unmasked x87 exception with CR0.NE clear) is IRQ 13 on a PC.
     const irq13 = irq(13);
     this.cpu.fpu.onFerr = (level) => irq13.set(level !== 0);
-    this.com1 = new Uart16550(this.io, this.clock, { irq: irq(4), onTransmit: config.serial ?? (() => {}) });
-    // QEMU's pc-testdev claims 0xE8-0xEB, so with it the 0xE9 console stays off.
-    this.debugcon = config.pcTestdev ? null : new DebugCon(this.io, { onOutput: config.debugcon ?? (() => {}) });
-    // SeaBIOS writes its debug log to port 0x402: the same sink as 0xE9.
-    this.debugcon402 = new DebugCon(this.io, { port: 0x402, onOutput: config.debugcon ?? (() => {}) });
-    this.debugExit = new IsaDebugExit(this.io, {
-      onExit: (code) => {
-        this.exitCode = code;
-        this.exec.exitRequest = true;
-        this.cpu.requestExit();
-      },
+    this.com1 = new Uart16550(config.serialDevice === false ? new IoBus() : this.io, this.clock, {
+      irq: irq(4), onTransmit: config.serial ?? (() => {}),
     });
+    const debugconOut = config.debugcon ?? (() => {});
+    // QEMU's pc-testdev claims 0xE8-0xEB, so with it the 0xE9 console stays off. SeaBIOS
+    // writes its debug log to port 0x402: the same sink as 0xE9.
+    const debugcons = config.debugcons ??
+      [...(config.pcTestdev ? [] : [{ port: 0xe9, output: debugconOut }]), { port: 0x402, output: debugconOut }];
+    for (const d of debugcons) {
+      claimPorts(`isa-debugcon at 0x${d.port.toString(16)}`, () =>
+        this.debugcons.push(new DebugCon(this.io, { port: d.port, onOutput: d.output, readback: d.readback })));
+    }
+    for (const d of config.debugExits ?? [{ iobase: 0xf4, iosize: 4 }]) {
+      claimPorts(`isa-debug-exit at 0x${d.iobase.toString(16)}`, () => this.debugExits.push(new IsaDebugExit(this.io, {
+        iobase: d.iobase, iosize: d.iosize,
+        onExit: (code) => {
+          this.exitCode = code;
+          this.exec.exitRequest = true;
+          this.cpu.requestExit();
+        },
+      })));
+    }
 
     // The i440FX board: PCI host bridge with PAM/SMRAM, PIIX3 (ISA bridge, IDE), PIIX4
     // power management, standard VGA; then the ISA devices a BIOS and an OS expect.
@@ -232,8 +276,9 @@ export class PcMachine {
       },
       onSuspend: () => this.suspend(),
     });
-    // The std VGA is on PCI with or without a BIOS (its option ROM only comes with one).
-    new StdVgaPci(this.pci, this.vga, { rom: config.vgaBios });
+    // The std VGA is on PCI with or without a BIOS (its option ROM only comes with one);
+    // -nodefaults and -vga none leave it out, as QEMU.
+    if (hasVga) new StdVgaPci(this.pci, this.vga, { rom: config.vgaBios });
     this.rtc = new Mc146818Rtc(this.io, this.clock, { irq: this.hpet.rtcLine });
     this.rtc.fillPcCmos({ belowFourG: this.ramSize });
     this.rtc.onAlarm = () => {
@@ -264,8 +309,11 @@ export class PcMachine {
       });
       if (r === 'reboot') requestReset('INIT (firmware reboot)');
     };
-    this.testdev = config.pcTestdev ? new PcTestdev(this.io, { phys: this.phys, setIrq: (line, level) => irq(line).set(level) }) : null;
-    if (config.pciTestdev) new PciTestdev(this.pci, { slot: 3 });
+    this.testdev = config.pcTestdev
+      ? claimPorts('pc-testdev', () => new PcTestdev(this.io, { phys: this.phys, setIrq: (line, level) => irq(line).set(level) }))
+      : null;
+    // QEMU plugs a -device PCI card into the first free slot.
+    if (config.pciTestdev) new PciTestdev(this.pci, { slot: this.pci.firstFreeSlot() });
     this.reset('power-on');
   }
 
@@ -277,6 +325,7 @@ export class PcMachine {
 
   /** qemu_system_reset: every device and the CPU back to their reset state. */
   reset(cause: string, opts: { s3Resume?: boolean } = {}): void {
+    this.onBeforeReset?.(cause);
     this.cpu.reset();
     this.pic.reset();
     this.lapic.reset();
@@ -310,9 +359,13 @@ export class PcMachine {
    */
   run(maxInsns: number, opts: RunOptions = {}): MachineStop {
     const cpu = this.cpu;
+    const auto = this.icountAuto;
+    auto?.adjust();
     const end = cpu.icount + maxInsns;
-    // A slice is also a window of virtual time, so a halted guest cannot spin here.
-    const endNs = this.clock.now() + maxInsns * this.clock.nsPerInsn;
+    // A slice is also a window of virtual time, so a halted guest cannot spin here; at
+    // least 1 ms of it, so a small instruction budget still lets a halted guest reach
+    // its next timer (halted time retires no instructions).
+    const endNs = this.clock.now() + Math.max(maxInsns, 1_000_000) * this.clock.nsPerInsn;
     for (;;) {
       this.clock.runDue();
       if (this.exitCode !== null) return { kind: 'exit', code: this.exitCode };
@@ -345,6 +398,14 @@ export class PcMachine {
           if (!(cpu.eflags & FLAG_IF) && !(cpu.interruptRequest & (IRQ_NMI | IRQ_INIT))) return { kind: 'halted-forever' };
           const next = this.clock.nextDeadline();
           if (next === Infinity) return { kind: 'idle' };
+          if (auto !== null && !opts.single && !opts.oneBlock) {
+            // Wall-paced: skip idle time only as far as wall time has gone.
+            const limit = auto.idleLimitNs();
+            if (next > limit) {
+              this.clock.warpTo(limit);
+              return { kind: 'budget', halted: true, waitNs: next - limit };
+            }
+          }
           if (next > endNs || opts.single || opts.oneBlock) {
             if (!opts.single && !opts.oneBlock) this.clock.warpTo(endNs);
             return { kind: 'budget', halted: true };
@@ -360,12 +421,18 @@ export class PcMachine {
           return { kind: 'watchpoint', hit };
         }
         case 'triple-fault':
+          if (this.config.noReboot) return { kind: 'guest-reset', cause: 'triple fault' };
           this.reset('triple fault');
           return { kind: 'triple-fault' };
         case 'exit-request':
           if (this.exitCode !== null) return { kind: 'exit', code: this.exitCode };
           if (this.poweredOff) return { kind: 'power-off' };
           if (this.pendingReset !== null) {
+            if (this.config.noReboot) {
+              const cause = this.pendingReset;
+              this.pendingReset = null;
+              return { kind: 'guest-reset', cause };
+            }
             // A guest-requested reset reboots the machine and goes on running.
             this.reset(this.pendingReset);
             continue;
@@ -461,5 +528,16 @@ export class PcMachine {
       if (this.cpu.mmu.codePages[pa >>> 12]) this.exec.codeWrite(pa, 1);
       this.phys.poke8(pa, data[i]!);
     }
+  }
+}
+
+/** Build a device whose ports the user chose: a clash is the user's mistake, not a bug. */
+function claimPorts<T>(what: string, build: () => T): T {
+  try {
+    return build();
+  } catch (e) {
+    const m = /^port (0x[0-9a-f]+) claimed by (\S+)/.exec((e as Error).message);
+    if (m) throw new UserError(`${what}: port ${m[1]} is already taken by ${m[2]}`);
+    throw e;
   }
 }

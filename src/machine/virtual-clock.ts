@@ -27,9 +27,14 @@ export function clockTickToNs(tick: number, hz: number): number {
 }
 
 export class VirtualClock {
-  /** Nanoseconds skipped while halted (icount "warp"). */
+  /**
+   * Nanoseconds added to icount * nsPerInsn: the time skipped while halted (icount
+   * "warp"), and the rebasing that keeps time continuous when the rate changes (QEMU's
+   * qemu_icount_bias).
+   */
   warpNs = 0;
   private readonly timers: Timer[] = [];
+  private rate: number;
   /** Told about every armed deadline (the machine shortens the running slice if needed). */
   onArm: (deadlineNs: number) => void = () => {};
 
@@ -37,11 +42,29 @@ export class VirtualClock {
    * @param icount source of the retired-instruction count
    * @param nsPerInsn virtual nanoseconds per instruction
    */
-  constructor(private readonly icount: () => number, readonly nsPerInsn = 1) {}
+  constructor(private readonly icount: () => number, nsPerInsn = 1) {
+    this.rate = nsPerInsn;
+  }
+
+  /** Virtual nanoseconds per retired instruction (QEMU's 2^icount_time_shift). */
+  get nsPerInsn(): number {
+    return this.rate;
+  }
+
+  /**
+   * Change the rate from now on (-icount shift=auto): time stays continuous and armed
+   * deadlines keep their virtual time, so they fall due at a different instruction count.
+   */
+  setNsPerInsn(ns: number): void {
+    if (!(ns > 0)) throw new Error(`nsPerInsn ${ns}`);
+    const now = this.now();
+    this.rate = ns;
+    this.warpNs = now - this.icount() * ns;
+  }
 
   /** Virtual time in nanoseconds. */
   now(): number {
-    return this.icount() * this.nsPerInsn + this.warpNs;
+    return this.icount() * this.rate + this.warpNs;
   }
 
   /** The earliest armed deadline, in ns, or Infinity. */

@@ -98,6 +98,12 @@ export class PhysicalMemory {
     this.onMapChange();
   }
 
+  /**
+   * Told about every guest access to an address nothing is mapped at (writes to ROM are
+   * not such accesses): QEMU's -d guest_errors. Off (null) unless someone listens.
+   */
+  onUnassigned: ((pa: number, size: number, write: boolean) => void) | null = null;
+
   mmioAt(phys: number): MmioMapping | undefined {
     return this.mmio[phys >>> PAGE_SHIFT];
   }
@@ -111,7 +117,9 @@ export class PhysicalMemory {
     const off = this.readOff[pa >>> PAGE_SHIFT]!;
     if (off >= 0) return this.u8[off + (pa & 0xfff)]!;
     const m = this.mmio[pa >>> PAGE_SHIFT];
-    return m ? m.handler.read((pa - m.base) >>> 0, 1) & 0xff : UNASSIGNED_READ;
+    if (m) return m.handler.read((pa - m.base) >>> 0, 1) & 0xff;
+    this.onUnassigned?.(pa, 1, false);
+    return UNASSIGNED_READ;
   }
 
   read16(pa: number): number {
@@ -122,7 +130,9 @@ export class PhysicalMemory {
       return o & 1 ? this.u8[o]! | (this.u8[o + 1]! << 8) : this.u16[o >> 1]!;
     }
     const m = this.mmio[pa >>> PAGE_SHIFT];
-    return m ? m.handler.read((pa - m.base) >>> 0, 2) & 0xffff : UNASSIGNED_READ;
+    if (m) return m.handler.read((pa - m.base) >>> 0, 2) & 0xffff;
+    this.onUnassigned?.(pa, 2, false);
+    return UNASSIGNED_READ;
   }
 
   read32(pa: number): number {
@@ -135,7 +145,9 @@ export class PhysicalMemory {
       return u[o]! | (u[o + 1]! << 8) | (u[o + 2]! << 16) | (u[o + 3]! << 24);
     }
     const m = this.mmio[pa >>> PAGE_SHIFT];
-    return m ? m.handler.read((pa - m.base) >>> 0, 4) | 0 : UNASSIGNED_READ;
+    if (m) return m.handler.read((pa - m.base) >>> 0, 4) | 0;
+    this.onUnassigned?.(pa, 4, false);
+    return UNASSIGNED_READ;
   }
 
   write8(pa: number, v: number): void {
@@ -146,6 +158,7 @@ export class PhysicalMemory {
     }
     const m = this.mmio[pa >>> PAGE_SHIFT];
     if (m) m.handler.write((pa - m.base) >>> 0, v & 0xff, 1);
+    else if (this.onUnassigned !== null && this.readOff[pa >>> PAGE_SHIFT]! < 0) this.onUnassigned(pa, 1, true);
   }
 
   write16(pa: number, v: number): void {
@@ -165,6 +178,7 @@ export class PhysicalMemory {
     }
     const m = this.mmio[pa >>> PAGE_SHIFT];
     if (m) m.handler.write((pa - m.base) >>> 0, v & 0xffff, 2);
+    else if (this.onUnassigned !== null && this.readOff[pa >>> PAGE_SHIFT]! < 0) this.onUnassigned(pa, 2, true);
   }
 
   write32(pa: number, v: number): void {
@@ -188,6 +202,7 @@ export class PhysicalMemory {
     }
     const m = this.mmio[pa >>> PAGE_SHIFT];
     if (m) m.handler.write((pa - m.base) >>> 0, v >>> 0, 4);
+    else if (this.onUnassigned !== null && this.readOff[pa >>> PAGE_SHIFT]! < 0) this.onUnassigned(pa, 4, true);
   }
 
   /** Copy bytes into physical memory, ignoring ROM protection (loaders, debuggers). */

@@ -124,7 +124,7 @@ export class TbCache {
     from.jmpDest[slot] = to;
     to.jmpIn.add(from);
     this.stats.chainsMade++;
-    this.events?.emit({ kind: 'tb-chain', icount: this.icount(), from: from.pc, to: to.pc, slot });
+    this.events?.emit({ kind: 'tb-chain', icount: this.icount(), from: from.pc, to: to.pc, slot, fromId: from.id, toId: to.id });
   }
 
   invalidate(tb: TranslationBlock, reason: string): void {

@@ -61,11 +61,11 @@ export function probeOnBmbt(model: string, probes: string, opts: { direct?: bool
   let out = '';
   const kernel = readFileSync(PROBE_ELF);
   const machine = new PcMachine({
-    memoryMiB: MIB, cpuModel: model, debugcon: (b) => (out += String.fromCharCode(b)),
+    memoryMiB: MIB, cpuModel: model,
+    // SeaBIOS's log on port 0x402 is not the guest's output (QEMU's default board drops it).
+    debugcons: [{ port: 0xe9, output: (b) => (out += String.fromCharCode(b)) }, { port: 0x402, output: () => {} }],
     ...(opts.direct ? {} : { bios: readFileSync(SEABIOS), vgaBios: readFileSync(VGABIOS) }),
   });
-  // SeaBIOS's log on port 0x402 is not the guest's output (QEMU's default board drops it).
-  machine.debugcon402.onOutput = () => {};
   if (opts.direct) {
     loadMultiboot(machine.phys, machine.cpu, kernel, { kernelName: PROBE_ELF, cmdline: `${PROBE_ELF} ${probes}`, modules: [], ramSize: machine.ramSize });
   } else {

@@ -52,7 +52,8 @@ export function describeStop(ctl: DebugController, r: StopReason): string {
     case 'watchpoint': return `${r.watch} ${r.id} hit at 0x${hex8(r.addr)}`;
     case 'step': return `stepped to ${at(ctl.machine.cpu.pc)}`;
     case 'interrupt': return `paused by ${r.by}`;
-    case 'exited': return `guest exited (isa-debug-exit status ${r.code})`;
+    case 'exited': return r.why ? `guest ended: ${r.why}` : `guest exited (isa-debug-exit status ${r.code})`;
+    case 'shutdown': return r.cause === 'power-off' ? 'guest powered off (-no-shutdown)' : `guest reset (${r.cause}), held by -no-shutdown`;
     case 'halted': return 'guest halted with interrupts off';
     case 'triple-fault': return 'triple fault: the machine was reset';
     case 'budget': return 'instruction budget reached (--max-insns)';

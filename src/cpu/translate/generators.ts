@@ -758,12 +758,12 @@ function interrupt(kind: 'int' | 'int3' | 'into' | 'int1'): Generator {
   return (g, i) => {
     g.mayFault();
     if (kind === 'into') {
-      g.emit(`if (${g.cond(0)}) { c.eip = ${g.next}; H.softInt(4, ${g.next}, 0); ${g.exitHelper()} }`);
+      g.emit(`if (${g.cond(0)}) { c.eip = ${g.next}; H.softInt(4, ${g.next}, 0, ${i.eip}); ${g.exitHelper()} }`);
       g.emit(g.exitLookup(g.next));
     } else {
       const vec = kind === 'int' ? op0(i).value : kind === 'int3' ? EXC_BP : 1;
       // The pushed return address is the next instruction: state is committed first.
-      g.emit(`c.eip = ${g.next}; H.softInt(${vec}, ${g.next}, ${kind === 'int' ? 1 : kind === 'int1' ? 2 : 0});`);
+      g.emit(`c.eip = ${g.next}; H.softInt(${vec}, ${g.next}, ${kind === 'int' ? 1 : kind === 'int1' ? 2 : 0}, ${i.eip});`);
       g.emit(g.exitHelper());
     }
     g.ended = true;

@@ -81,6 +81,16 @@ export class PciBus implements PortHandler, Resettable {
     dev.reset();
   }
 
+  /** The lowest slot with no function plugged in (where QEMU puts a -device card). */
+  firstFreeSlot(): number {
+    for (let slot = 0; slot < 32; slot++) {
+      let used = false;
+      for (let fn = 0; fn < 8; fn++) if (this.fns[(slot << 3) | fn]) used = true;
+      if (!used) return slot;
+    }
+    throw new Error('no free PCI slot');
+  }
+
   isMultiFunctionSlot(slot: number): boolean {
     for (let fn = 1; fn < 8; fn++) if (this.fns[(slot << 3) | fn]) return true;
     return false;

@@ -62,7 +62,7 @@ export class CpuExec {
    * link (QEMU's -d exec "Trace" lines); null when nobody listens.
    */
   onTbEnter: ((tb: TranslationBlock) => void) | null = null;
-  /** Every TB returns to the loop instead of chaining (QEMU's -d nochain). */
+  /** Every TB returns to the loop instead of chaining or looping in itself (QEMU's -d nochain). */
   noChain = false;
 
   constructor(readonly cpu: Cpu, readonly events: EventLog | null, maxTbs?: number) {
@@ -153,6 +153,7 @@ export class CpuExec {
         drExec: flags & HF_DR_EXEC ? guestExecBreakpoints(cpu) : null,
         runtime: (u) => this.runtimes[u ? 1 : 0],
         newId: () => tbs.newId(),
+        noSelfLoop: this.noChain,
       });
       tbs.insert(tb);
       this.onTbGenerated?.(tb);

@@ -9,7 +9,8 @@ import { QEMU_BINARY } from './qemu.js';
 import { runCli, type CliResult } from './cli.js';
 import { assemble } from './nasm.js';
 
-export function runQemuCli(args: string[], opts: { input?: string; timeoutMs?: number } = {}): Promise<CliResult> {
+/** `killAfterMs`: a run that never ends by itself (QEMU rebooting a guest) is stopped then, and that is no error. */
+export function runQemuCli(args: string[], opts: { input?: string; timeoutMs?: number; killAfterMs?: number } = {}): Promise<CliResult> {
   return new Promise((resolve, reject) => {
     const child = spawn(QEMU_BINARY, args, { stdio: ['pipe', 'pipe', 'pipe'] });
     let stdout = '';
@@ -20,9 +21,11 @@ export function runQemuCli(args: string[], opts: { input?: string; timeoutMs?: n
       child.kill('SIGKILL');
       reject(new Error(`qemu ${args.join(' ')} timed out; stdout so far: ${JSON.stringify(stdout)} stderr: ${stderr}`));
     }, opts.timeoutMs ?? 30_000);
+    const stopper = opts.killAfterMs === undefined ? null : setTimeout(() => child.kill('SIGTERM'), opts.killAfterMs);
     child.on('error', reject);
     child.on('close', (code) => {
       clearTimeout(timer);
+      if (stopper) clearTimeout(stopper);
       resolve({ code, stdout, stderr });
     });
     child.stdin.end(opts.input ?? '');

@@ -23,6 +23,8 @@ export interface TranslateOptions {
   drExec?: ReadonlyMap<number, number> | null;
   runtime: (user: boolean) => Runtime;
   newId: () => number;
+  /** No loop inside a TB: each pass returns to the CPU loop (-d nochain traces every pass). */
+  noSelfLoop?: boolean;
 }
 
 /** Thrown (as a guest exception) when the first instruction cannot be fetched. */
@@ -106,7 +108,7 @@ export function tbGenCode(cpu: Cpu, cflags: number, opts: TranslateOptions): Tra
 
   let gen: GeneratedBody;
   try {
-    gen = generateBody(decoded, tail, flags, startEip, csLimit, !single, null);
+    gen = generateBody(decoded, tail, flags, startEip, csLimit, !single && !opts.noSelfLoop, null);
   } catch (e) {
     if (e === GUEST_EXCEPTION) throw e;
     cpu.onUnimplemented(startEip, bytesOut.slice(0, 15), `translator error: ${(e as Error).message}`);

@@ -112,6 +112,11 @@ export class Cpu {
   /** Retired instructions. */
   icount = 0;
   /**
+   * While an I/O instruction or RDTSC runs inside a TB: how many instructions of the TB
+   * retired before it (icount itself advances at TB exits). The clock counts them.
+   */
+  icountOff = 0;
+  /**
    * Translated code runs while icount < deadline: the loop sets it to the next timer or
    * budget end, and anything that must stop execution early sets it to 0.
    */

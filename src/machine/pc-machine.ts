@@ -196,7 +196,7 @@ export class PcMachine {
     }
     this.cpu = new Cpu(this.phys, this.io, model);
     this.phys.onMapChange = () => this.cpu.mmu.flush();
-    this.clock = new VirtualClock(() => this.cpu.icount, config.nsPerInsn ?? 1);
+    this.clock = new VirtualClock(() => this.cpu.icount + this.cpu.icountOff, config.nsPerInsn ?? 1);
     this.icountAuto = config.icountAuto ? new IcountAuto(this.clock, () => this.cpu.icount) : null;
     // A timer armed while translated code runs may be due before the slice's deadline.
     this.clock.onArm = (ns) => {
@@ -358,9 +358,19 @@ export class PcMachine {
    * halting fast-forwards the clock to the next timer.
    */
   run(maxInsns: number, opts: RunOptions = {}): MachineStop {
-    const cpu = this.cpu;
     const auto = this.icountAuto;
-    auto?.adjust();
+    if (auto === null) return this.runSlice(maxInsns, opts, null);
+    auto.adjust();
+    auto.enter();
+    try {
+      return this.runSlice(maxInsns, opts, auto);
+    } finally {
+      auto.leave();
+    }
+  }
+
+  private runSlice(maxInsns: number, opts: RunOptions, auto: IcountAuto | null): MachineStop {
+    const cpu = this.cpu;
     const end = cpu.icount + maxInsns;
     // A slice is also a window of virtual time, so a halted guest cannot spin here; at
     // least 1 ms of it, so a small instruction budget still lets a halted guest reach

@@ -728,8 +728,12 @@ function inOut(isIn: boolean): Generator {
     const size = dataOp.size;
     const port = portOp.kind === OpKind.Imm ? String(portOp.value) : '(R[2] & 0xffff)';
     g.mayFault();
+    // Devices see the time of this instruction, not of the TB's first one (QEMU's icount
+    // makes I/O exact the same way).
+    g.emit(`c.icountOff = ${g.k};`);
     if (isIn) g.emit(g.setReg(0, size, `H.in(${port}, ${size})`));
     else g.emit(`H.out(${port}, ${g.reg(0, size)}, ${size});`);
+    g.emit('c.icountOff = 0;');
     g.emit(g.exitLookup(g.next));
     g.ended = true;
   };
@@ -992,7 +996,12 @@ export const GENERATORS: Record<string, Generator> = {
   les: loadFarPointer(SEG_ES), lds: loadFarPointer(SEG_DS), lss: loadFarPointer(SEG_SS),
   lfs: loadFarPointer(4), lgs: loadFarPointer(5),
   cpuid: helperCall('H.cpuid();'),
-  rdtsc: helperCall('H.rdtsc();'),
+  rdtsc: (g, i) => {
+    // The TSC of this instruction: the ones before it in the TB have retired.
+    g.emit(`c.icountOff = ${g.k};`);
+    helperCall('H.rdtsc();')(g, i);
+    g.emit('c.icountOff = 0;');
+  },
   rdmsr: (g, i) => { if (privileged(g)) helperCall('H.rdmsr();')(g, i); },
   wrmsr: (g, i) => { if (privileged(g)) helperCall('H.wrmsr();', { end: true })(g, i); },
   rdpmc: helperCall('H.rdpmc();'),

@@ -31,7 +31,7 @@ export function buildRegion(members: TranslationBlock[], runtime: Runtime): Regi
     ...cases,
     '}',
     '}',
-    '} catch (e) { c.eip = EE[s][ix$]; c.icount += ix$; RG.last = s; throw e; }',
+    '} catch (e) { c.eip = EE[s][ix$]; c.icount += ix$; c.icountOff = 0; RG.last = s; throw e; }',
     '};',
   ].join('\n');
   const region: { fn: (s: number) => number; members: TranslationBlock[]; last: number; source: string } = {

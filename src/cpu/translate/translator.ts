@@ -124,7 +124,7 @@ export function tbGenCode(cpu: Cpu, cflags: number, opts: TranslateOptions): Tra
     drPrologue,
     gen.body,
     loop ? '}' : '',
-    '} catch (e) { c.eip = E[ix$]; c.icount += ix$; throw e; }',
+    '} catch (e) { c.eip = E[ix$]; c.icount += ix$; c.icountOff = 0; throw e; }',
     '};',
   ].join('\n');
   const tb = new TranslationBlock(

@@ -9,7 +9,8 @@ import { join } from 'node:path';
 import { runCli, REPO } from './support/cli.js';
 import { skipWithoutQemu } from './support/qemu.js';
 import { assemble, skipWithoutNasm } from './support/nasm.js';
-import { multibootFlat, runBoth } from './support/same-command-line.js';
+import { HEX_NIBBLE, HEX_PRINTER, multibootFlat, runBoth } from './support/same-command-line.js';
+import { DebugController } from '../src/debug/controller.js';
 import { VirtualClock, Timer } from '../src/machine/virtual-clock.js';
 import { IcountAuto } from '../src/machine/icount-auto.js';
 import { PcMachine } from '../src/machine/pc-machine.js';
@@ -60,6 +61,153 @@ describe.skipIf(skipWithoutQemu() || skipWithoutNasm())('-icount shift=N against
       expect(ours.code).toBe(qemu.code);
     }
   }, 60_000);
+});
+
+/** RDTSC around REP MOVSB x100 and a REP STOSB with ECX = 0: the count of a REP instruction. */
+const REP_COUNT = `
+start:
+  cli
+  mov esi, 0x200000
+  mov edi, 0x300000
+  mov ecx, 100
+  cld
+  rdtsc
+  mov ebx, eax
+  rep movsb
+  xor ecx, ecx
+  rep stosb
+  rdtsc
+  sub eax, ebx
+  mov ecx, 8
+.p:
+  rol eax, 4
+  mov ebx, eax
+  and al, 15
+  add al, '0'
+  cmp al, '9'
+  jbe .d
+  add al, 7
+.d:
+  out 0xe9, al
+  mov eax, ebx
+  dec ecx
+  jnz .p
+  mov al, 10
+  out 0xe9, al
+  mov al, 0
+  out 0xf4, al
+`;
+
+/**
+ * REP MOVSB (ECX = 3) with EFLAGS.TF set; the #DB handler counts traps with the saved EIP
+ * on the REP, on the instruction after it, and in all. Prints the three counts.
+ */
+const REP_TF = `
+${HEX_PRINTER}
+start:
+  cli
+  mov esp, 0x90000
+  mov eax, db_handler
+  mov [idt + 8], ax
+  shr eax, 16
+  mov [idt + 14], ax
+  mov ax, cs
+  mov [idt + 10], ax
+  mov word [idt + 12], 0x8e00
+  lidt [idtr]
+  mov esi, 0x200000
+  mov edi, 0x300000
+  mov ecx, 3
+  cld
+  pushfd
+  or dword [esp], 0x100
+  popfd
+rep_insn:
+  rep movsb
+after_rep:
+  nop
+  pushfd
+  and dword [esp], ~0x100
+  popfd
+  mov al, [on_rep]
+  print_hex 0xe9
+  mov al, [on_next]
+  print_hex 0xe9
+  mov al, [total]
+  print_hex 0xe9
+  mov al, 10
+  out 0xe9, al
+  mov al, 0
+  out 0xf4, al
+db_handler:
+  push eax
+  mov eax, [esp + 4]
+  cmp eax, rep_insn
+  jne .o
+  inc dword [on_rep]
+.o:
+  cmp eax, after_rep
+  jne .p
+  inc dword [on_next]
+.p:
+  inc dword [total]
+  pop eax
+  iretd
+${HEX_NIBBLE}
+align 8
+on_rep: dd 0
+on_next: dd 0
+total: dd 0
+idtr: dw 0x7f
+  dd idt
+align 8
+idt: times 16 dq 0
+`;
+
+describe.skipIf(skipWithoutQemu() || skipWithoutNasm())('REP string instructions count as QEMU counts them (decisions.md 6)', () => {
+  it('one instruction per iteration and one for the pass that finds ECX zero', async () => {
+    const { qemu, ours } = await runBoth(['-kernel', multibootFlat(REP_COUNT), ...ARGS, '-icount', 'shift=0']);
+    // rdtsc, mov, rep movsb (100 + 1), xor, rep stosb (1)
+    expect(qemu.stdout).toBe('00000069\n');
+    expect(ours.stdout).toBe(qemu.stdout);
+  });
+
+  it('with EFLAGS.TF, one #DB per iteration and none for a final pass (QEMU without -icount)', async () => {
+    const { qemu, ours } = await runBoth(['-kernel', multibootFlat(REP_TF), ...ARGS]);
+    // Two traps on the REP (ECX 2, 1), one after it (the last iteration completes it),
+    // then the NOP, PUSHFD, AND and POPFD.
+    expect(qemu.stdout).toBe('02 01 07 \n');
+    expect(ours.stdout).toBe(qemu.stdout);
+  });
+});
+
+describe.skipIf(skipWithoutNasm())('stepping a REP string instruction in the debugger', () => {
+  it('stepi runs one iteration and the last one completes it, as QEMU\'s gdb stub without -icount', async () => {
+    // Measured on QEMU 7.2 (gdb stepi over rep movsb, ECX = 3): EIP stays on the REP
+    // with ECX 2 and 1, then moves on with ECX 0: three steps, no fourth for ECX = 0.
+    const image = assemble(`bits 32
+org 0x100000
+mb: dd 0x1BADB002, 0x00010000, -(0x1BADB002 + 0x00010000)
+    dd mb, mb, 0, 0, start
+start:
+  mov esi, 0x200000
+  mov edi, 0x300000
+  mov ecx, 3
+  cld
+  rep movsb
+  nop
+`);
+    const m = new PcMachine({});
+    loadMultiboot(m.phys, m.cpu, image, { kernelName: 'rep', cmdline: '', modules: [], ramSize: m.ramSize });
+    const ctl = new DebugController(m, {});
+    const seen: Array<[number, number]> = [];
+    for (let i = 0; i < 8; i++) {
+      await ctl.stepInstruction();
+      seen.push([m.cpu.eip, m.cpu.regs[1]!]);
+    }
+    const rep = 0x100020 + 16; // after the header and 16 bytes of MOVs and CLD
+    expect(seen.slice(3, 8)).toEqual([[rep, 3], [rep, 2], [rep, 1], [rep + 2, 0], [rep + 3, 0]]);
+  });
 });
 
 describe('the rate', () => {

@@ -262,6 +262,7 @@ export class CpuExec {
       // RF suppresses the guest's instruction breakpoints for one instruction.
       const rf = (cpu.eflags & FLAG_RF) !== 0;
       if (trap || rf) cflags |= CF_SINGLE;
+      cpu.stepping = trap || opts.single === true;
       // MOV SS / POP SS hold debug traps back until after the next instruction.
       cpu.inhibitDebug = false;
       blocks++;

@@ -135,6 +135,11 @@ export class Cpu {
   interruptRequest = 0;
   /** Set by a slow path when the current instruction must be the last of its TB. */
   stopAfterInsn = false;
+  /**
+   * Single-stepping (EFLAGS.TF or the debugger's stepi): a REP string instruction runs one
+   * iteration per step and its last iteration completes it, as QEMU without -icount.
+   */
+  stepping = false;
   watchHit: WatchHit | null = null;
   /** Debugger watchpoints (gdb, UI); see refreshWatch(). */
   watchpoints: Watchpoint[] = [];

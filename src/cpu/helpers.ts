@@ -642,8 +642,11 @@ export class Helpers {
 
   /**
    * A REP-prefixed string instruction: iterate while ECX (CX) is non-zero and the
-   * instruction budget lasts. Each iteration counts as one retired instruction. Returns
-   * true when the instruction has completed.
+   * instruction budget lasts. Each iteration counts as one retired instruction, and so
+   * does the final pass that finds ECX zero (QEMU re-executes the instruction for it;
+   * decisions.md 6); a REPE/REPNE that stops on ZF has no such pass. Single-stepping
+   * (TF, stepi) runs one iteration per step and has no final pass either, as QEMU without
+   * -icount. Returns true when the instruction has completed.
    */
   private rep(one: () => void, adsize: number, rep: number, k: number, compares: boolean): boolean {
     const c = this.c;
@@ -654,7 +657,7 @@ export class Helpers {
       return true;
     }
     let budget = c.deadline - (c.icount + k);
-    if (budget < 1) budget = 1;
+    if (budget < 1 || c.stepping) budget = 1;
     let n = 0;
     try {
       while (cx !== 0 && n < budget) {
@@ -671,7 +674,19 @@ export class Helpers {
     } finally {
       c.icount += n;
     }
-    return cx === 0;
+    return cx === 0 && this.finalPass(n < budget);
+  }
+
+  /**
+   * ECX reached zero: the pass that sees it counts one instruction, now if the budget
+   * has room, else when the loop comes back to the instruction (then `false`: not done);
+   * none while single-stepping.
+   */
+  private finalPass(room: boolean): boolean {
+    if (this.c.stepping) return true;
+    if (!room) return false;
+    this.c.icount += 1;
+    return true;
   }
 
   rep_movs(size: number, adsize: number, seg: number, rep: number, k: number): boolean {
@@ -718,7 +733,7 @@ export class Helpers {
       return true;
     }
     let budget = c.deadline - (c.icount + k);
-    if (budget < 1) budget = 1;
+    if (budget < 1 || c.stepping) budget = 1;
     const rd = (o: number): number => {
       if (size === 1) return u8[o]!;
       if (size === 2) return u8[o]! | (u8[o + 1]! << 8);
@@ -792,7 +807,7 @@ export class Helpers {
       budget -= done;
       if (readsDst && (rep === REP_E ? !this.cond(4) : this.cond(4))) return true;
     }
-    return cx === 0;
+    return cx === 0 && this.finalPass(budget > 0);
   }
 
   rep_lods(size: number, adsize: number, seg: number, rep: number, k: number): boolean {

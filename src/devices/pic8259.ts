@@ -212,9 +212,12 @@ class Pic8259Chip {
 
   /** What ICW1 resets (datasheet, ICW1 a-f). */
   private initReset(): void {
-    // Edge-sense reset: an edge-triggered input needs a fresh low-to-high transition, so
-    // the current input levels stay recorded; level-sensitive inputs keep requesting.
+    // Edge-sense reset as QEMU (last_irr = 0): the recorded levels of edge-triggered
+    // inputs are forgotten, so a device that drives its line high again (without a low
+    // in between) latches a new request; level-sensitive inputs keep requesting.
+    // (The datasheet's edge sense would want a fresh low-to-high transition; decisions.md 18.)
     this.irr = this.lines & this.levelMask();
+    this.lines &= this.levelMask();
     this.isr = 0;
     this.imr = 0;
     this.priorityAdd = 0;

@@ -2,7 +2,11 @@
 // port B bits that belong to it (port 0x61: channel 2 gate, speaker data, refresh toggle,
 // channel 2 OUT). Semantics follow the 8254 datasheet (Intel 231164): the counting element
 // (CE) is loaded on the CLK pulse after the count is written, modes 2/3 pick up a new count
-// at the end of the period / half-cycle, GATE suspends or retriggers per mode.
+// at the end of the period / half-cycle, GATE suspends or retriggers per mode. As QEMU, a
+// mode 1 or 5 count written to channel 0 or 1 (GATE tied high) starts counting, and the
+// refresh bit of port 0x61 toggles at every read. QEMU 7.2 measured otherwise and kept
+// here (decisions.md 17): its OUT is inverted in modes 1, 2, 4 and 5 and GATE low never
+// suspends counting.
 //
 // Nothing is polled: every value is a closed-form function of the PIT clock tick derived
 // from the virtual clock (1,193,182 Hz, ticks = floor(ns * f / 1e9)), and channel 0's OUT,
@@ -20,8 +24,6 @@ export const PORT61_TIMER2_GATE = 0x01;
 export const PORT61_SPEAKER_DATA = 0x02;
 export const PORT61_REFRESH = 0x10;
 export const PORT61_TIMER2_OUT = 0x20;
-/** The DRAM refresh request toggles once per 18 PIT clocks (~15.09 µs) on a PC/AT. */
-export const REFRESH_PERIOD_TICKS = 18;
 
 /** PIT input clock pulses seen by virtual time `ns`. */
 export function pitTicksAt(ns: number): number {
@@ -76,6 +78,8 @@ export interface PitChannelState {
 export interface Pit8254State {
   channels: PitChannelState[];
   speakerData: boolean;
+  /** Port 0x61's refresh bit as last read. */
+  refresh: boolean;
   irqLevel: boolean;
   irqEdgeTick: number | null;
   irqRaises: number;
@@ -134,6 +138,7 @@ function newChannel(gate: boolean): PitChannelState {
 export class Pit8254 implements PortHandler, Resettable, SavesState<Pit8254State> {
   private channels: PitChannelState[] = [newChannel(true), newChannel(true), newChannel(false)];
   private speakerData = false;
+  private refresh = false;
   private readonly irq0: IrqLine;
   private irqLevel = false;
   private irqEdgeTick: number | null = null;
@@ -388,7 +393,9 @@ export class Pit8254 implements PortHandler, Resettable, SavesState<Pit8254State
         break;
       case 1:
       case 5:
-        // Takes effect at the next GATE trigger.
+        // Takes effect at the next GATE trigger. Channels 0 and 1 have GATE tied high and
+        // never see one: there, as QEMU, the count write starts counting (decisions.md 17).
+        if (c !== this.channels[2]) this.startEpoch(c, t, t + 1, n);
         break;
       default: // 2, 3
         if (c.start === null || t < c.start) {
@@ -556,8 +563,17 @@ export class Pit8254 implements PortHandler, Resettable, SavesState<Pit8254State
     const c2 = this.channels[2]!;
     return (c2.gate ? PORT61_TIMER2_GATE : 0)
       | (this.speakerData ? PORT61_SPEAKER_DATA : 0)
-      | (Math.floor(t / REFRESH_PERIOD_TICKS) & 1 ? PORT61_REFRESH : 0)
+      | (this.refreshToggle() ? PORT61_REFRESH : 0)
       | (this.outAt(c2, t) ? PORT61_TIMER2_OUT : 0);
+  }
+
+  /**
+   * The refresh bit flips at every read, as QEMU's pcspk (a PC/AT toggles it every 18 PIT
+   * clocks, ~15 µs; a delay loop counting toggles ends at once here, as under QEMU).
+   */
+  private refreshToggle(): boolean {
+    this.refresh = !this.refresh;
+    return this.refresh;
   }
 
   private writePort61(val: number): void {
@@ -573,6 +589,7 @@ export class Pit8254 implements PortHandler, Resettable, SavesState<Pit8254State
     const t = this.tick();
     this.channels = [newChannel(true), newChannel(true), newChannel(false)];
     this.speakerData = false;
+    this.refresh = false;
     this.channels.forEach((c, i) => {
       this.writeControl((i << 6) | 0x36, t);
       this.loadCount(c, 0, t);
@@ -584,6 +601,7 @@ export class Pit8254 implements PortHandler, Resettable, SavesState<Pit8254State
     return {
       channels: this.channels.map((c) => ({ ...c })),
       speakerData: this.speakerData,
+      refresh: this.refresh,
       irqLevel: this.irqLevel,
       irqEdgeTick: this.irqEdgeTick,
       irqRaises: this.irqRaises,
@@ -593,6 +611,7 @@ export class Pit8254 implements PortHandler, Resettable, SavesState<Pit8254State
   loadState(s: Pit8254State): void {
     this.channels = s.channels.map((c) => ({ ...c }));
     this.speakerData = s.speakerData;
+    this.refresh = s.refresh;
     this.irqRaises = s.irqRaises;
     this.irqLevel = s.irqLevel;
     this.irq0.set(s.irqLevel);
@@ -631,7 +650,7 @@ export class Pit8254 implements PortHandler, Resettable, SavesState<Pit8254State
         gate2: c2.gate,
         speakerData: this.speakerData,
         out2: this.outAt(c2, t),
-        refresh: (Math.floor(t / REFRESH_PERIOD_TICKS) & 1) === 1,
+        refresh: this.refresh,
       },
     };
   }

@@ -4,7 +4,8 @@
 // host-side queue that feeds the 16-byte RX FIFO (or the single RBR in 16450 mode) as the
 // guest drains it, so typed or pasted input is never lost to overrun; only loopback can
 // overrun the receiver, as on the chip. Where the datasheet and QEMU's hw/char/serial.c
-// differ, QEMU wins: reset MCR has OUT2 set, and the IRQ is not gated by OUT2.
+// differ, QEMU wins: reset MCR has OUT2 set, the IRQ is not gated by OUT2, and loopback
+// sets no MSR delta bits (decisions.md 16).
 import type { IoBus, PortHandler } from './io-bus.js';
 import { NO_IRQ, type IrqLine, type Resettable, type SavesState } from './device.js';
 import { Timer, type VirtualClock } from '../machine/virtual-clock.js';
@@ -191,9 +192,9 @@ export class Uart16550 implements PortHandler, Resettable, SavesState<Uart16550S
 
   /** Drive the modem status inputs (MSR bits 4-7) from the host side. */
   setModemLines(msrBits: number): void {
-    const before = this.modemInputs();
+    const before = this.hostModemLines;
     this.hostModemLines = msrBits & 0xf0;
-    this.modemInputsChanged(before);
+    this.modemInputsChanged(before, this.hostModemLines);
     this.updateIrq();
   }
 
@@ -243,6 +244,8 @@ export class Uart16550 implements PortHandler, Resettable, SavesState<Uart16550S
         return v;
       }
       case 6: {
+        // In loopback QEMU shows the looped outputs only; host deltas wait for its end.
+        if (this.mcr & UART_MCR_LOOP) return this.modemInputs();
         const v = this.modemInputs() | this.msrDelta;
         if (this.msrDelta) {
           this.msrDelta = 0;
@@ -285,10 +288,10 @@ export class Uart16550 implements PortHandler, Resettable, SavesState<Uart16550S
         this.updateCharTime();
         break;
       case 4: {
-        const before = this.modemInputs();
+        // MCR changes set no delta bits, looped back or not (QEMU: the loopback wiring is
+        // applied when MSR is read; the chip would report the looped edges).
         const wasLoop = (this.mcr & UART_MCR_LOOP) !== 0;
         this.mcr = val & 0x1f;
-        this.modemInputsChanged(before);
         // Leaving loopback reconnects the serial input.
         if (wasLoop && !(this.mcr & UART_MCR_LOOP)) this.pump();
         this.updateIrq();
@@ -450,8 +453,7 @@ export class Uart16550 implements PortHandler, Resettable, SavesState<Uart16550S
     return this.hostModemLines;
   }
 
-  private modemInputsChanged(before: number): void {
-    const now = this.modemInputs();
+  private modemInputsChanged(before: number, now: number): void {
     const diff = before ^ now;
     if (diff & UART_MSR_CTS) this.msrDelta |= UART_MSR_DCTS;
     if (diff & UART_MSR_DSR) this.msrDelta |= UART_MSR_DDSR;

@@ -271,18 +271,35 @@ describe('Pit8254', () => {
     expect(s.io.read(0x61, 1) & 0x20).toBe(0x20);
   });
 
-  it('port 0x61: gate and speaker bits read back, refresh toggles every 18 ticks', () => {
+  it('port 0x61: gate and speaker bits read back; the refresh bit toggles at every read, as QEMU (decisions.md 17)', () => {
     const s = setup();
     s.io.write(0x61, 0x03, 1);
     expect(s.io.read(0x61, 1) & 0x03).toBe(0x03);
     s.io.write(0x61, 0x02, 1);
     expect(s.io.read(0x61, 1) & 0x03).toBe(0x02);
     s.at(18 * 7);
-    const a = s.io.read(0x61, 1) & 0x10;
-    s.at(18 * 7 + 17);
-    expect(s.io.read(0x61, 1) & 0x10).toBe(a);
-    s.at(18 * 8);
-    expect(s.io.read(0x61, 1) & 0x10).toBe(a ^ 0x10);
+    const bits = Array.from({ length: 6 }, () => s.io.read(0x61, 1) & 0x10);
+    expect(bits).toEqual([0x10, 0, 0x10, 0, 0x10, 0]);
+  });
+
+  it('modes 1 and 5 on channels 0 and 1 (GATE tied high) start counting at the count write, as QEMU; OUT as the datasheet (decisions.md 17)', () => {
+    const s = setup();
+    s.at(0);
+    s.program(0, 1, 100); // epoch at 1
+    s.at(51);
+    expect(s.latch(0)).toBe(50);
+    expect(s.status(0) >> 7).toBe(0); // OUT low while counting (QEMU 7.2: high)
+    s.program(1, 5, 10); // epoch at 52, strobe at 62
+    s.at(61);
+    expect(s.status(1) >> 7).toBe(1);
+    s.at(62);
+    expect(s.status(1) >> 7).toBe(0);
+    // Channel 0's one-shot ends with a rising OUT: IRQ 0, and not before.
+    s.edges.length = 0;
+    s.runTo(pitTickToNs(99));
+    expect(s.edges.map((e) => e.level)).not.toContain(true);
+    s.runTo(pitTickToNs(102));
+    expect(s.edges.map((e) => e.level)).toContain(true);
   });
 
   it('read-back: status byte holds OUT, null count and the programmed control bits', () => {

@@ -189,17 +189,20 @@ describe('Uart16550', () => {
     expect(rd(RBR)).toBe(0x7a);
   });
 
-  it('loopback wires MCR outputs to MSR inputs, with delta bits', () => {
-    const { rd, wr } = setup();
+  it('loopback wires MCR outputs to MSR inputs without delta bits, as QEMU (decisions.md 16)', () => {
+    const { rd, wr, uart } = setup();
     wr(MCR, 0x10 | 0x0a); // LOOP | OUT2 | RTS: the Linux 8250 probe expects 0x90
-    expect(rd(MSR) & 0xf0).toBe(0x90);
+    expect(rd(MSR)).toBe(0x90);
     wr(MCR, 0x1f);
-    expect(rd(MSR) & 0xf0).toBe(0xf0);
-    wr(MCR, 0x10 | 0x0b); // OUT1 falls: trailing edge of RI; DTR rose: DDSR
-    const msr = rd(MSR);
-    expect(msr & 0xf0).toBe(0xb0);
-    expect(msr & 0x04).toBe(0x04);
-    expect(rd(MSR) & 0x0f).toBe(0); // reading clears the deltas
+    expect(rd(MSR)).toBe(0xf0);
+    wr(MCR, 0x10 | 0x0b); // OUT1 falls, DTR rose: the chip would set TERI and DDSR
+    expect(rd(MSR)).toBe(0xb0);
+    // A host-side change while looped back shows once loopback ends.
+    uart.setModemLines(0x30); // DCD drops
+    expect(rd(MSR) & 0x0f).toBe(0);
+    wr(MCR, 0x08);
+    expect(rd(MSR)).toBe(0x30 | 0x08);
+    expect(rd(MSR)).toBe(0x30);
   });
 
   it('overrun in 16450 loopback sets OE; reading LSR clears it', () => {
@@ -214,11 +217,11 @@ describe('Uart16550', () => {
   });
 
   it('IIR reports the highest-priority source: line status > data > THRE > modem status', () => {
-    const { rd, wr } = setup();
+    const { rd, wr, uart } = setup();
     wr(IER, 0x0f);
     wr(MCR, 0x10); // loopback, DTR/RTS/OUT off
     expect(rd(IIR)).toBe(0x02); // THRE, armed by enabling ETBEI
-    wr(MCR, 0x11); // DTR -> DSR change: modem status delta
+    uart.setModemLines(0x30); // the host drops DCD: modem status delta
     wr(THR, 1);
     wr(THR, 2); // overrun
     expect(rd(IIR)).toBe(0x06);
@@ -227,6 +230,7 @@ describe('Uart16550', () => {
     rd(RBR);
     expect(rd(IIR)).toBe(0x02); // the THRE from the last THR write
     expect(rd(IIR)).toBe(0x00); // reading IIR cleared THRE; the modem delta remains
+    wr(MCR, 0x00); // (loopback hides the deltas from MSR reads)
     rd(MSR);
     expect(rd(IIR)).toBe(0x01);
   });

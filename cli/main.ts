@@ -149,18 +149,20 @@ export class LogWriter {
 /**
  * The isa-debugcon devices of a run: -device isa-debugcon ones, then our built-in ones
  * (0xE9, and 0x402 for SeaBIOS's log, both to --debugcon) on the ports they left free.
- * pc-testdev takes 0xE8-0xEB, so it leaves no console at 0xE9.
+ * Where one overlaps pc-testdev (0xE8-0xEB), QEMU's later device answers: -debugcon is
+ * created after every -device, a -device isa-debugcon in command-line order; our built-in
+ * 0xE9 console without -debugcon is not QEMU's and yields to pc-testdev.
  */
 function debugconDevices(opts: CliOptions, builtIn: (b: number) => void): { configs: DebugconConfig[]; writers: SinkWriter[] } {
   const writers: SinkWriter[] = [];
   const configs: DebugconConfig[] = opts.debugcons.map((d) => {
     const w = new SinkWriter(d.sink);
     writers.push(w);
-    return { port: d.iobase, output: w.put, readback: d.readback };
+    return { port: d.iobase, output: w.put, readback: d.readback, overPcTestdev: d.afterPcTestdev };
   });
   const taken = new Set(configs.map((c) => c.port));
   for (const port of opts.builtinDebugcons) {
-    if (!taken.has(port) && !(port === 0xe9 && opts.pcTestdev)) configs.push({ port, output: builtIn });
+    if (!taken.has(port)) configs.push({ port, output: builtIn, overPcTestdev: opts.debugcon.kind !== 'none' });
   }
   return { configs, writers };
 }

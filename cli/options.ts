@@ -19,6 +19,8 @@ export interface DebugconSpec {
   iobase: number;
   readback: number;
   sink: Sink;
+  /** Given after -device pc-testdev: on a port both decode, QEMU lets the later device answer. */
+  afterPcTestdev: boolean;
 }
 
 export interface CliOptions {
@@ -125,9 +127,17 @@ export function parseSink(text: string, what: string, chardevs: ReadonlyMap<stri
   throw new UserError(`${what}: "${text}" is not stdio, mon:stdio, stderr, none, null, file:PATH or chardev:ID`);
 }
 
+/** The ids of each -chardev table that a device already uses. */
+const CHARDEVS_IN_USE = new WeakMap<ReadonlyMap<string, Sink>, Set<string>>();
+
+/** A chardev serves one device, as QEMU's without mux=on ("Device 'ID' is in use"). */
 function chardevSink(id: string, what: string, chardevs: ReadonlyMap<string, Sink>): Sink {
   const s = chardevs.get(id);
   if (!s) throw new UserError(`${what}: no -chardev with id "${id}"`);
+  let used = CHARDEVS_IN_USE.get(chardevs);
+  if (!used) CHARDEVS_IN_USE.set(chardevs, (used = new Set()));
+  if (used.has(id)) throw new UserError(`${what}: chardev "${id}" is already in use by another device`);
+  used.add(id);
   return s;
 }
 
@@ -238,7 +248,7 @@ function parseDevice(text: string, chardevs: ReadonlyMap<string, Sink>, d: Devic
       const id = props.get('chardev');
       // Without a chardev QEMU's device exists and discards what it is given.
       const sink: Sink = id === undefined ? { kind: 'none' } : chardevSink(id, what, chardevs);
-      d.debugcons.push({ iobase, readback, sink });
+      d.debugcons.push({ iobase, readback, sink, afterPcTestdev: d.pcTestdev });
       return;
     }
     case 'pc-testdev':

@@ -89,6 +89,13 @@ describe.skipIf(skipWithoutQemu() || skipWithoutNasm())('the same command line o
       ['-kernel', on0x402, ...BASE, '-nodefaults', '-vga', 'none', '-device', 'pc-testdev', '-device', 'isa-debug-exit,iobase=0xf4,iosize=0x4',
         '-serial', 'null', '-device', 'pci-testdev', '-machine', 'accel=tcg', '-chardev', 'stdio,id=log',
         '-device', 'isa-debugcon,iobase=0x402,chardev=log']],
+    ['-debugcon with pc-testdev: the console answers at 0xE9 (QEMU creates it after every -device)', () =>
+      ['-kernel', on0xe9, ...BASE, '-nodefaults', '-device', 'pc-testdev', '-debugcon', 'stdio', '-device', 'isa-debug-exit,iobase=0xf4,iosize=4']],
+    ['-device isa-debugcon at 0xE9 after pc-testdev answers there', () =>
+      ['-kernel', on0xe9, ...BASE, '-nodefaults', '-device', 'pc-testdev', '-chardev', 'stdio,id=c', '-device', 'isa-debugcon,chardev=c']],
+    ['-device isa-debugcon at 0xE9 before pc-testdev is shadowed by it (the probe prints on 0x402)', () =>
+      ['-kernel', on0x402, ...BASE, '-nodefaults', '-chardev', 'file,id=n,path=/dev/null', '-device', 'isa-debugcon,chardev=n', '-device', 'pc-testdev',
+        '-chardev', 'stdio,id=c', '-device', 'isa-debugcon,iobase=0x402,chardev=c']],
     ['-serial none takes the UART away, -vga none the VGA; -M pc -accel tcg -m 64 change nothing', () =>
       ['-kernel', on0xe9, ...BASE, '-nodefaults', '-serial', 'none', '-vga', 'none', '-M', 'pc', '-accel', 'tcg', '-m', '64',
         '-chardev', 'stdio,id=c', '-device', 'isa-debugcon,chardev=c', '-device', 'isa-debug-exit,iobase=0x501']],
@@ -124,6 +131,7 @@ describe('spellings bmbt-dbg does not have, and bad values: one line, status 2',
     [['-device', 'isa-debug-exit,iobase=0xfffe,iosize=4'], /outside 0-0xffff/],
     [['-device', 'isa-debug-exit,colour=red'], /property "colour" is not supported/],
     [['-device', 'isa-debugcon,chardev=nope'], /no -chardev with id "nope"/],
+    [['-chardev', 'stdio,id=c', '-device', 'isa-debugcon,chardev=c', '-device', 'isa-debugcon,iobase=0x402,chardev=c'], /chardev "c" is already in use by another device/],
     [['-chardev', 'socket,id=x,path=/tmp/s'], /backend "socket" is not supported/],
     [['-icount', 'shift=11'], /-icount shift=11: shift must be 0-10 or auto/],
     [['-icount', 'shift=-1'], /shift must be 0-10 or auto/],

@@ -24,6 +24,19 @@ export interface PcTestdevOptions {
   /** Drive GSI `line` (the board routes 0-15 to the PICs and all to the I/O APIC). */
   setIrq?: (line: number, level: boolean) => void;
   onFlushPage?: (phys: number) => void;
+  /**
+   * Ports another device created after it took (QEMU: of two overlapping ISA devices, the
+   * later one answers); pc-testdev leaves them to that device.
+   */
+  leave?: readonly number[];
+}
+
+/** Every port pc-testdev decodes. */
+export function pcTestdevPorts(): number[] {
+  const ports: number[] = [];
+  for (let p = PC_TESTDEV_IOPORT; p < PC_TESTDEV_IOPORT_BYTE + 4; p++) ports.push(p);
+  for (let i = 0; i < PC_TESTDEV_IRQ_COUNT; i++) ports.push(PC_TESTDEV_IRQ + i);
+  return ports;
 }
 
 export interface PcTestdevState {
@@ -41,9 +54,13 @@ export class PcTestdev implements PortHandler, Resettable, SavesState<PcTestdevS
   constructor(io: IoBus, opts: PcTestdevOptions = {}) {
     this.setIrq = opts.setIrq ?? (() => {});
     this.onFlushPage = opts.onFlushPage ?? (() => {});
-    io.register(PC_TESTDEV_IOPORT, 4, this, 'pc-testdev-ioport');
-    io.register(PC_TESTDEV_FLUSH, 4, this, 'pc-testdev-flush-page');
-    io.register(PC_TESTDEV_IOPORT_BYTE, 4, this, 'pc-testdev-ioport-byte');
+    const leave = new Set(opts.leave ?? []);
+    const claim = (first: number, count: number, h: PortHandler, name: string): void => {
+      for (let p = first; p < first + count; p++) if (!leave.has(p)) io.register(p, 1, h, name);
+    };
+    claim(PC_TESTDEV_IOPORT, 4, this, 'pc-testdev-ioport');
+    claim(PC_TESTDEV_FLUSH, 4, this, 'pc-testdev-flush-page');
+    claim(PC_TESTDEV_IOPORT_BYTE, 4, this, 'pc-testdev-ioport-byte');
     const irq: PortHandler = {
       read: (_p, size) => (size === 1 ? 0xff : size === 2 ? 0xffff : 0xffffffff),
       write: (port, value, size) => {
@@ -57,7 +74,7 @@ export class PcTestdev implements PortHandler, Resettable, SavesState<PcTestdevS
         }
       },
     };
-    io.register(PC_TESTDEV_IRQ, PC_TESTDEV_IRQ_COUNT, irq, 'pc-testdev-irq-line');
+    claim(PC_TESTDEV_IRQ, PC_TESTDEV_IRQ_COUNT, irq, 'pc-testdev-irq-line');
     if (opts.phys) {
       const mem = this.iomem;
       const h: MmioHandler = {

@@ -31,7 +31,7 @@ import { FwCfg, FW_CFG_IRQ0_OVERRIDE, FW_CFG_MAX_CPUS, FW_CFG_NB_CPUS, FW_CFG_RA
 import { I8042 } from '../devices/i8042.js';
 import { Port92 } from '../devices/port92.js';
 import { PostPort } from '../devices/post-port.js';
-import { PcTestdev } from '../devices/pc-testdev.js';
+import { PcTestdev, pcTestdevPorts } from '../devices/pc-testdev.js';
 import { PciTestdev } from '../devices/pci/pci-testdev.js';
 import { UserError } from '../user-error.js';
 import { buildAcpiTables, type AcpiBuild } from '../acpi/tables.js';
@@ -43,6 +43,11 @@ export interface DebugconConfig {
   port: number;
   output: (byte: number) => void;
   readback?: number;
+  /**
+   * Created after pc-testdev (QEMU: -debugcon, or -device isa-debugcon after -device
+   * pc-testdev): where their ports overlap, this console answers.
+   */
+  overPcTestdev?: boolean;
 }
 
 export interface MachineConfig {
@@ -72,7 +77,8 @@ export interface MachineConfig {
   vga?: boolean;
   /**
    * isa-debugcon devices. Default: 0xE9 (none with pc-testdev, which claims 0xE8-0xEB)
-   * and 0x402 (SeaBIOS's log port), both writing to `debugcon`.
+   * and 0x402 (SeaBIOS's log port), both writing to `debugcon`. One on a pc-testdev port
+   * exists only with `overPcTestdev`.
    */
   debugcons?: DebugconConfig[];
   /** isa-debug-exit devices (default: one at 0xF4, 4 ports, as our samples expect). */
@@ -239,7 +245,10 @@ export class PcMachine {
     // writes its debug log to port 0x402: the same sink as 0xE9.
     const debugcons = config.debugcons ??
       [...(config.pcTestdev ? [] : [{ port: 0xe9, output: debugconOut }]), { port: 0x402, output: debugconOut }];
+    // A console pc-testdev shadows (created before it, on one of its ports) gets nothing.
+    const testdevPorts = new Set(config.pcTestdev ? pcTestdevPorts() : []);
     for (const d of debugcons) {
+      if (testdevPorts.has(d.port) && !d.overPcTestdev) continue;
       claimPorts(`isa-debugcon at 0x${d.port.toString(16)}`, () =>
         this.debugcons.push(new DebugCon(this.io, { port: d.port, onOutput: d.output, readback: d.readback })));
     }
@@ -310,7 +319,10 @@ export class PcMachine {
       if (r === 'reboot') requestReset('INIT (firmware reboot)');
     };
     this.testdev = config.pcTestdev
-      ? claimPorts('pc-testdev', () => new PcTestdev(this.io, { phys: this.phys, setIrq: (line, level) => irq(line).set(level) }))
+      ? claimPorts('pc-testdev', () => new PcTestdev(this.io, {
+        phys: this.phys, setIrq: (line, level) => irq(line).set(level),
+        leave: debugcons.filter((d) => d.overPcTestdev).map((d) => d.port),
+      }))
       : null;
     // QEMU plugs a -device PCI card into the first free slot.
     if (config.pciTestdev) new PciTestdev(this.pci, { slot: this.pci.firstFreeSlot() });

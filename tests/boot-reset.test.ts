@@ -19,7 +19,8 @@ const BOOT_SECTOR = join(BUILD, 'reset-bootsector.bin');
 
 /** bmbt-dbg in process, as the CLI builds it; runs through resets until isa-debug-exit. */
 function runOurs(args: string[]): { serial: string; exit: number | null; resets: number } {
-  const opts = parseCli([...args, '--serial', 'none', '--ui', 'none']) as CliOptions;
+  // -serial null: a UART whose output only the tap sees (-serial none would remove the UART, as QEMU).
+  const opts = parseCli([...args, '--serial', 'null', '--ui', 'none']) as CliOptions;
   let serial = '';
   const { machine } = buildGuest(opts, { serial: (b) => (serial += String.fromCharCode(b)) });
   for (let i = 0; i < 8; i++) {
@@ -61,7 +62,7 @@ describe('reset of a directly booted guest', () => {
   });
 
   it('the debugger\'s reset (and the monitor\'s system_reset) boots the kernel again', async () => {
-    const opts = parseCli(['--kernel', LOWBOOT, '--serial', 'none', '--ui', 'none']) as CliOptions;
+    const opts = parseCli(['--kernel', LOWBOOT, '--serial', 'null', '--ui', 'none']) as CliOptions;
     let serial = '';
     const { machine } = buildGuest(opts, { serial: (b) => (serial += String.fromCharCode(b)) });
     const ctl = new DebugController(machine);

@@ -74,6 +74,7 @@ export class CpuExec {
     this.tbs.onPageEmpty = (page) => cpu.mmu.unprotectCodePage(page);
     cpu.onCodeWrite = (pa, size) => this.codeWrite(pa, size);
     cpu.onTlbFlushHook = () => this.tbs.clearJmpCache();
+    cpu.onTlbFlushPageHook = (vpage) => this.tbs.clearJmpCachePage(vpage);
     // Guest instruction breakpoints (DR0-DR3) are compiled into TBs.
     cpu.onDebugRegistersChanged = () => this.tbs.flush('debug registers changed');
   }

@@ -186,6 +186,8 @@ export class Cpu {
   onTlbFlushHook: () => void = () => {};
   /** QEMU's -d int: null unless a log listens. */
   intTrace: InterruptTrace | null = null;
+  /** One linear page's mapping changed (INVLPG): forget what was looked up through it. */
+  onTlbFlushPageHook: (vpage: number) => void = () => {};
   /** Reports an instruction the translator does not implement (bytes, address). */
   onUnimplemented: (eip: number, bytes: number[], what: string) => void = () => {};
 
@@ -584,6 +586,10 @@ export class Cpu {
 
   onTlbFlush(): void {
     this.onTlbFlushHook();
+  }
+
+  onTlbFlushPage(vpage: number): void {
+    this.onTlbFlushPageHook(vpage);
   }
 
   setA20(enabled: boolean): void {

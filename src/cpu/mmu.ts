@@ -51,7 +51,11 @@ export const ACCESS_WRITE = 1;
 export const ACCESS_FETCH = 2;
 
 const TLB_SIZE = 1 << 20;
-const FILLED_MAX = 1 << 16;
+/** Filled entries tracked one by one; past this many a flush clears the whole tables. */
+const FILLED_MAX = 1 << 17;
+/** `tlbState` bits of a linear page. */
+const ST_LISTED = 1; // in `filled`
+const ST_GLOBAL = 2; // filled from a global page (kept by a flush that keeps globals)
 
 export interface PageMapping {
   readonly linear: number;
@@ -67,65 +71,84 @@ export class Mmu {
   readonly tlbWK = new Int32Array(TLB_SIZE).fill(-1);
   readonly tlbRU = new Int32Array(TLB_SIZE).fill(-1);
   readonly tlbWU = new Int32Array(TLB_SIZE).fill(-1);
+  /**
+   * The linear pages filled since the last flush (each once, `ST_LISTED`), so a flush
+   * clears only those: a kernel flushes thousands of times per boot. Past FILLED_MAX the
+   * list is abandoned (`overflowed`) and the next flush clears the whole tables.
+   */
   private readonly filled = new Int32Array(FILLED_MAX);
   private nFilled = 0;
-  private readonly globalPages = new Set<number>();
-  /** Linear pages holding write entries, by the backing offset they point at. */
-  private readonly writers = new Map<number, number[]>();
+  private overflowed = false;
+  private readonly tlbState = new Uint8Array(TLB_SIZE);
+  /**
+   * The linear range covered by the 4 MiB / 2 MiB pages filled since the last flush
+   * (grown to one aligned block, as QEMU's large_page_addr/mask): INVLPG inside it must
+   * drop every entry the large page filled, elsewhere only the one page.
+   */
+  private largeAddr = -1;
+  private largeMask = 0;
   /** Physical pages that hold translated code: writes to them go through the slow path. */
   readonly codePages: Uint8Array = new Uint8Array(TLB_SIZE);
   /** Linear pages with watchpoints: every access takes the slow path. */
   readonly watchedPages = new Set<number>();
   a20Mask = 0xffffffff | 0;
   flushes = 0;
+  pageFlushes = 0;
   fills = 0;
 
   constructor(private readonly cpu: Cpu, private readonly phys: PhysicalMemory) {}
 
   flush(keepGlobal = false): void {
     this.flushes++;
-    const keep = keepGlobal && (this.cpu.cr4 & CR4_PGE) !== 0 && this.globalPages.size > 0;
-    if (this.nFilled >= FILLED_MAX) {
+    const keep = keepGlobal && (this.cpu.cr4 & CR4_PGE) !== 0 && !this.overflowed;
+    const st = this.tlbState;
+    if (this.overflowed) {
       this.tlbRK.fill(-1);
       this.tlbWK.fill(-1);
       this.tlbRU.fill(-1);
       this.tlbWU.fill(-1);
+      st.fill(0);
+      this.nFilled = 0;
+      this.overflowed = false;
     } else {
+      let kept = 0;
       for (let i = 0; i < this.nFilled; i++) {
         const v = this.filled[i]!;
-        if (keep && this.globalPages.has(v)) continue;
+        if (keep && st[v]! & ST_GLOBAL) {
+          this.filled[kept++] = v;
+          continue;
+        }
+        st[v] = 0;
         this.tlbRK[v] = -1;
         this.tlbWK[v] = -1;
         this.tlbRU[v] = -1;
         this.tlbWU[v] = -1;
       }
+      this.nFilled = kept;
     }
-    this.nFilled = 0;
-    this.writers.clear();
-    if (keep) {
-      for (const v of this.globalPages) {
-        this.filled[this.nFilled++] = v;
-        for (const off of [this.tlbWK[v]!, this.tlbWU[v]!]) {
-          if (off < 0) continue;
-          const list = this.writers.get(off);
-          if (list) list.push(v);
-          else this.writers.set(off, [v]);
-        }
-      }
-    } else this.globalPages.clear();
+    // Kept global entries may come from a large page: keep its range too.
+    if (!keep) {
+      this.largeAddr = -1;
+      this.largeMask = 0;
+    }
     this.cpu.onTlbFlush();
   }
 
+  /** INVLPG: the entries of one page, or all of them when a large page covers it. */
   flushPage(lin: number): void {
+    if (this.largeAddr !== -1 && ((lin & this.largeMask) >>> 0) === this.largeAddr) {
+      // A 4 MiB page may have filled many entries; INVLPG must drop them all (SDM vol. 3, 4.10.4.1).
+      this.flush(false);
+      return;
+    }
+    this.pageFlushes++;
     const v = lin >>> PAGE_SHIFT;
     this.tlbRK[v] = -1;
     this.tlbWK[v] = -1;
     this.tlbRU[v] = -1;
     this.tlbWU[v] = -1;
-    this.globalPages.delete(v);
-    // A 4 MiB page may have filled many entries; INVLPG must drop them all (SDM vol. 3, 4.10.4.1).
-    if (this.cpu.cr4 & CR4_PSE || this.cpu.cr4 & CR4_PAE) this.flush(true);
-    this.cpu.onTlbFlush();
+    this.tlbState[v]! &= ~ST_GLOBAL;
+    this.cpu.onTlbFlushPage(v);
   }
 
   /** Drop every write entry that points at a physical page (it now holds code). */
@@ -134,20 +157,21 @@ export class Mmu {
     this.codePages[physPage] = 1;
     const off = this.phys.writeOff[physPage]!;
     if (off < 0) return;
-    if (this.nFilled >= FILLED_MAX) {
+    const wk = this.tlbWK;
+    const wu = this.tlbWU;
+    if (this.overflowed) {
       for (let v = 0; v < TLB_SIZE; v++) {
-        if (this.tlbWK[v] === off) this.tlbWK[v] = -1;
-        if (this.tlbWU[v] === off) this.tlbWU[v] = -1;
+        if (wk[v] === off) wk[v] = -1;
+        if (wu[v] === off) wu[v] = -1;
       }
       return;
     }
-    const vpages = this.writers.get(off);
-    if (!vpages) return;
-    for (const v of vpages) {
-      if (this.tlbWK[v] === off) this.tlbWK[v] = -1;
-      if (this.tlbWU[v] === off) this.tlbWU[v] = -1;
+    const f = this.filled;
+    for (let i = 0; i < this.nFilled; i++) {
+      const v = f[i]!;
+      if (wk[v] === off) wk[v] = -1;
+      if (wu[v] === off) wu[v] = -1;
     }
-    this.writers.delete(off);
   }
 
   unprotectCodePage(physPage: number): void {
@@ -168,7 +192,7 @@ export class Mmu {
     const vpage = lin >>> PAGE_SHIFT;
     if (!this.pagingOn()) {
       const pa = (lin & this.a20Mask) >>> 0;
-      this.fill(vpage, pa >>> PAGE_SHIFT, true, true, false);
+      this.fill(vpage, pa >>> PAGE_SHIFT, true, true, false, false);
       return pa;
     }
     const cr4 = this.cpu.cr4;
@@ -264,8 +288,8 @@ export class Mmu {
     const pa = (((pageBase & ~pageMask) | (lin & pageMask)) & this.a20Mask) >>> 0;
     const dirty = (pte & PTE_D) !== 0;
     const kernelWrite = rw || !(this.cpu.cr0 & CR0_WP);
-    this.fill(vpage, pa >>> PAGE_SHIFT, us, dirty && kernelWrite, dirty && rw && us);
-    if (pte & PTE_G && cr4 & CR4_PGE) this.globalPages.add(vpage);
+    if (pageMask !== 0xfff) this.addLargePage(lin, ~pageMask);
+    this.fill(vpage, pa >>> PAGE_SHIFT, us, dirty && kernelWrite, dirty && rw && us, (pte & PTE_G) !== 0 && (cr4 & CR4_PGE) !== 0);
     return pa;
   }
 
@@ -283,24 +307,40 @@ export class Mmu {
     return this.cpu.raiseException(EXC_PF, err);
   }
 
-  private fill(vpage: number, ppage: number, userRead: boolean, kernelWrite: boolean, userWrite: boolean): void {
+  private fill(vpage: number, ppage: number, userRead: boolean, kernelWrite: boolean, userWrite: boolean, global: boolean): void {
     if (this.watchedPages.size > 0 && this.watchedPages.has(vpage)) return;
     const rOff = this.phys.readOff[ppage]!;
     let wOff = this.phys.writeOff[ppage]!;
     if (this.codePages[ppage]) wOff = -1;
     if (rOff < 0 && wOff < 0) return;
-    if (this.nFilled < FILLED_MAX) this.filled[this.nFilled++] = vpage;
-    else this.nFilled = FILLED_MAX;
+    const st = this.tlbState;
+    const s0 = st[vpage]!;
+    if (!(s0 & ST_LISTED) && !this.overflowed) {
+      if (this.nFilled < FILLED_MAX) this.filled[this.nFilled++] = vpage;
+      else this.overflowed = true;
+    }
+    st[vpage] = global ? ST_LISTED | ST_GLOBAL : ST_LISTED;
     this.fills++;
     this.tlbRK[vpage] = rOff;
     this.tlbRU[vpage] = userRead ? rOff : -1;
     this.tlbWK[vpage] = kernelWrite ? wOff : -1;
     this.tlbWU[vpage] = userWrite ? wOff : -1;
-    if ((kernelWrite || userWrite) && wOff >= 0) {
-      const list = this.writers.get(wOff);
-      if (list) list.push(vpage);
-      else this.writers.set(wOff, [vpage]);
+  }
+
+  /** Note a large page's range (QEMU's tlb_add_large_page): one block covering all of them. */
+  private addLargePage(lin: number, mask: number): void {
+    const size = ~mask;
+    if (this.largeAddr === -1) {
+      this.largeAddr = (lin & mask) >>> 0;
+      this.largeMask = mask;
+      return;
     }
+    let m = this.largeMask;
+    if (size > ~m) m = mask;
+    // Widen the mask until the old range and the new page share one block.
+    while (((this.largeAddr ^ lin) & m) !== 0) m = m << 1;
+    this.largeMask = m;
+    this.largeAddr = (this.largeAddr & m) >>> 0;
   }
 
   private readPhys32(pa: number): number {
@@ -402,15 +442,11 @@ export class Mmu {
   /** Number of valid TLB entries (for `info tlb`). */
   validEntries(): number {
     let n = 0;
-    const seen = new Set<number>();
-    const count = Math.min(this.nFilled, FILLED_MAX);
-    for (let i = 0; i < count; i++) {
-      const v = this.filled[i]!;
-      if (!seen.has(v) && this.tlbRK[v] !== -1) {
-        seen.add(v);
-        n++;
-      }
+    if (this.overflowed) {
+      for (let v = 0; v < TLB_SIZE; v++) if (this.tlbRK[v] !== -1) n++;
+      return n;
     }
+    for (let i = 0; i < this.nFilled; i++) if (this.tlbRK[this.filled[i]!] !== -1) n++;
     return n;
   }
 }

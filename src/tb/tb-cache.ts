@@ -219,6 +219,25 @@ export class TbCache {
     this.jmpUsedCount = 0;
   }
 
+  /**
+   * Forget the jump-cache entries of TBs with code on linear page `vpage` (they may start
+   * on the page before it), as QEMU's tlb_flush_page does for its jump cache.
+   */
+  clearJmpCachePage(vpage: number): void {
+    const jc = this.jmpCache;
+    const hit = (tb: TranslationBlock | null): boolean =>
+      tb !== null && (tb.pc >>> 12 === vpage || ((tb.pc + tb.size - 1) >>> 12) === vpage);
+    if (this.jmpUsedCount > this.jmpUsed.length) {
+      for (let h = 0; h < JMP_CACHE_SIZE; h++) if (hit(jc[h]!)) jc[h] = null;
+      return;
+    }
+    // Cleared slots stay listed; the next full clear resets them anyway.
+    for (let i = 0; i < this.jmpUsedCount; i++) {
+      const h = this.jmpUsed[i]!;
+      if (hit(jc[h]!)) jc[h] = null;
+    }
+  }
+
   /** QEMU's tb_flush: drop everything. */
   flush(reason: string): void {
     const n = this.count;

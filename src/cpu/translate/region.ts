@@ -23,7 +23,8 @@ export function buildRegion(members: TranslationBlock[], runtime: Runtime): Regi
     cases.push(`case ${i}: { // tb ${m.id} at ${m.pc.toString(16)}\n${gen.body}\n}`);
   });
   const source = [
-    `return function region_${members[0]!.pc.toString(16)}(s) {`,
+    // Compiled eagerly, as TBs are (translator.ts).
+    `return (function region_${members[0]!.pc.toString(16)}(s) {`,
     'let ix$ = 0;',
     'try {',
     'for (;;) {',
@@ -32,7 +33,7 @@ export function buildRegion(members: TranslationBlock[], runtime: Runtime): Regi
     '}',
     '}',
     '} catch (e) { c.eip = EE[s][ix$]; c.icount += ix$; c.icountOff = 0; RG.last = s; throw e; }',
-    '};',
+    '});',
   ].join('\n');
   const region: { fn: (s: number) => number; members: TranslationBlock[]; last: number; source: string } = {
     fn: () => 0, members, last: 0, source,

@@ -116,8 +116,10 @@ export function tbGenCode(cpu: Cpu, cflags: number, opts: TranslateOptions): Tra
   }
   const instrs: TbInstruction[] = decoded.map((i) => ({ eip: i.eip, len: i.len, mnem: i.mnem }));
   const loop = gen.selfLoop;
+  // The parentheses make V8 compile the function now, with the factory (its lazy
+  // compilation at the first call parses the source a second time).
   const source = [
-    `return function tb_${pc.toString(16)}() {`,
+    `return (function tb_${pc.toString(16)}() {`,
     'let ix$ = 0;',
     'try {',
     loop ? 'for (;;) {' : '',
@@ -125,7 +127,7 @@ export function tbGenCode(cpu: Cpu, cflags: number, opts: TranslateOptions): Tra
     gen.body,
     loop ? '}' : '',
     '} catch (e) { c.eip = E[ix$]; c.icount += ix$; c.icountOff = 0; throw e; }',
-    '};',
+    '});',
   ].join('\n');
   const tb = new TranslationBlock(
     opts.newId(), pc, csBase, startEip, flags, cflags, phys0, phys2, size, instrs.length, instrs, source,

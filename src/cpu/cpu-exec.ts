@@ -8,7 +8,8 @@ import { FLAG_IF, FLAG_RF } from './lazy-flags.js';
 import { INT_HARDWARE, deliverException, doInterrupt } from './protection.js';
 import { Helpers } from './helpers.js';
 import { makeRuntime, type Runtime } from './runtime.js';
-import { tbGenCode } from './translate/translator.js';
+import { redecodeTb, tbGenCode } from './translate/translator.js';
+import type { Instr } from './instr.js';
 import { EXIT_DEBUG, EXIT_INDIRECT, EXIT_STOP } from './translate/codegen.js';
 import { SEG_CS } from './instr.js';
 import { TbCache } from '../tb/tb-cache.js';
@@ -19,6 +20,9 @@ import { REGION_MAX_MEMBERS, REGION_MAX_SOURCE, buildRegion } from './translate/
 const REGION_HOT = 2000;
 const REGION_MIN = 50;
 import type { EventLog } from '../events/machine-events.js';
+
+/** What a TB keeps of its decoded instructions once compiled (see redecodeTb). */
+const NO_INSTRS: readonly Instr[] = [];
 
 export type ExecStop =
   | 'budget' // the instruction budget (or the next timer deadline) was reached
@@ -104,9 +108,15 @@ export class CpuExec {
       size += c.source.length;
     }
     if (members.length < 2 || !members.includes(tb)) return;
+    const decoded: Instr[][] = [];
+    for (const m of members) {
+      const d = redecodeTb(m, this.cpu.model.edx);
+      if (d === null) return;
+      decoded.push(d);
+    }
     for (const m of members) if (m.region) this.tbs.dissolve(m.region);
     const user = (tb.flags & HF_CPL_MASK) === 3;
-    const region = buildRegion(members, this.runtimes[user ? 1 : 0]);
+    const region = buildRegion(members, decoded, this.runtimes[user ? 1 : 0]);
     members.forEach((m, i) => {
       m.region = region;
       m.regionIndex = i;
@@ -158,6 +168,7 @@ export class CpuExec {
       });
       tbs.insert(tb);
       this.onTbGenerated?.(tb);
+      tb.decoded = NO_INSTRS;
     }
     if (cflags === 0) tbs.setJmpCache(tb);
     return tb;

@@ -30,7 +30,10 @@ export class TranslationBlock {
   invalidatedAt = -1;
   invalidationReason = '';
   fn: () => number = () => 0;
-  /** The decoded instructions and the block's ending, kept to recompile it into a region. */
+  /**
+   * The decoded instructions while the TB is made; the CPU loop drops them once it is
+   * inserted (regions decode `bytes` again). The block's ending is kept for regions.
+   */
   decoded: readonly Instr[] = [];
   tail: string | null = null;
   eips: number[] = [];

@@ -5,20 +5,21 @@
 // region and its members run on their own functions again.
 import { RUNTIME_NAMES, type Runtime } from '../runtime.js';
 import { generateBody } from './translator.js';
+import type { Instr } from '../instr.js';
 import type { Region, TranslationBlock } from '../../tb/translation-block.js';
 
 export const REGION_MAX_MEMBERS = 32;
 /** V8 does not optimize functions past a bytecode size: a region stays well below it. */
 export const REGION_MAX_SOURCE = 28 * 1024;
 
-export function buildRegion(members: TranslationBlock[], runtime: Runtime): Region {
+export function buildRegion(members: TranslationBlock[], decoded: readonly (readonly Instr[])[], runtime: Runtime): Region {
   const byEip = new Map<number, number>();
   members.forEach((m, i) => byEip.set(m.eip, i));
   const ctx = { byEip, ninsns: members.map((m) => m.ninsns) };
   const cases: string[] = [];
   const eips: number[][] = [];
   members.forEach((m, i) => {
-    const gen = generateBody(m.decoded, m.tail, m.flags, m.eip, m.csLimit, false, ctx);
+    const gen = generateBody(decoded[i]!, m.tail, m.flags, m.eip, m.csLimit, false, ctx);
     eips.push(gen.eips);
     cases.push(`case ${i}: { // tb ${m.id} at ${m.pc.toString(16)}\n${gen.body}\n}`);
   });

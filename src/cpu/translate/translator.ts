@@ -150,6 +150,26 @@ export function tbGenCode(cpu: Cpu, cflags: number, opts: TranslateOptions): Tra
   return tb;
 }
 
+/**
+ * The instructions of `tb` decoded again from its bytes (TBs do not keep their decoded
+ * form: it is most of a TB's memory, and only the few TBs that become region members need
+ * it again). Null if the bytes do not decode to the same instructions.
+ */
+export function redecodeTb(tb: TranslationBlock, modelEdx: number): Instr[] | null {
+  const code32 = (tb.flags & HF_CS32) !== 0;
+  const out: Instr[] = [];
+  let off = 0;
+  for (const want of tb.instructions) {
+    const base = off;
+    const instr = decode((o) => (base + o < tb.bytes.length ? tb.bytes[base + o]! : 0), want.eip, code32);
+    if (instr.len !== want.len || instr.mnem !== want.mnem) return null;
+    if (!instr.invalid && absentOnModel(modelEdx, instr)) instr.invalid = true;
+    out.push(instr);
+    off += instr.len;
+  }
+  return out;
+}
+
 export interface RegionContext {
   /** Member index by EIP (members share CS base and flags). */
   readonly byEip: ReadonlyMap<number, number>;

@@ -13,6 +13,7 @@
 import type { CliOptions } from './options.js';
 import type { Guest } from './main.js';
 import { shutdownText } from '../gdbstub/session.js';
+import { RunClock, formatRunStats, wantRunStats } from './run-stats.js';
 
 const SLICE = 20_000_000;
 
@@ -45,18 +46,22 @@ export async function runHeadless(guest: Guest, opts: CliOptions): Promise<numbe
   } else stdinEnded = true;
   const limit = opts.maxInsns ?? Infinity;
   let idleSlices = 0;
+  const clock = new RunClock();
+  let end = 'error';
   try {
     for (;;) {
       const left = limit - machine.cpu.icount;
       if (left <= 0) {
         note(`stopped after ${machine.cpu.icount} instructions (--max-insns)`);
+        end = 'max-insns';
         return EXIT_MAX_INSNS;
       }
       const before = machine.cpu.icount;
-      const stop = machine.run(Math.min(SLICE, left));
+      const stop = clock.slice(() => machine.run(Math.min(SLICE, left)));
       serial.flush();
       debugcon.flush();
       log?.flush();
+      end = stop.kind;
       switch (stop.kind) {
         case 'exit':
           return stop.code & 0xff;
@@ -117,6 +122,7 @@ export async function runHeadless(guest: Guest, opts: CliOptions): Promise<numbe
     serial.flush();
     debugcon.flush();
     log?.flush();
+    if (wantRunStats()) process.stderr.write(formatRunStats(clock.stats(machine, end)));
     if (serialFromStdin) {
       stdin.off('data', onData);
       stdin.off('end', onEnd);

@@ -5,11 +5,19 @@
 // the kernel keeps the high-water mark, so polling misses at most the growth of the last
 // interval before exit).
 import { spawn } from 'node:child_process';
-import { readFileSync } from 'node:fs';
-import { join } from 'node:path';
+import { existsSync, readFileSync } from 'node:fs';
+import { dirname, join } from 'node:path';
 import type { Corpus } from './fetch.js';
 
-export const REPO = join(import.meta.dirname, '..', '..');
+/** The checkout: this file runs from tests/corpus (vitest) and from dist/tests/corpus (the bench). */
+function findRepo(from: string): string {
+  for (let d = from; d !== dirname(d); d = dirname(d)) {
+    if (existsSync(join(d, 'package.json')) && existsSync(join(d, 'bin', 'bmbt-dbg.js'))) return d;
+  }
+  throw new Error(`no bmbt-dbg checkout above ${from}`);
+}
+
+export const REPO = findRepo(import.meta.dirname);
 export const BMBT_BIN = join(REPO, 'bin', 'bmbt-dbg.js');
 export const QEMU_BIN = process.env['QEMU_I386'] ?? 'qemu-system-i386';
 

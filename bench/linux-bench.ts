@@ -1,0 +1,143 @@
+// npm run bench:linux: the Debian 686 kernel and the corpus initramfs (npm run corpus
+// builds both) booted on bmbt-dbg and on QEMU, one after the other, through SeaBIOS and
+// directly. For each boot: wall time from process start to each console marker (the
+// kernel's first line, `Run /init`, BOOT-OK, power-off) and to process exit, the guest
+// instructions and MIPS (bmbt-dbg's own count), the peak RSS of each process, and ratios
+// to QEMU from the same run. bmbt-dbg runs with BMBT_STATS=1 and its run statistics
+// (cli/run-stats.ts: TB cache counts, time in and out of the run loop, and any
+// `breakdownMs` phases the core reports) are printed below each run.
+//
+//   npm run bench:linux                      # 1 run, both paths
+//   npm run bench:linux -- --runs 3 --path bios
+//   BENCH_RUNS=3 npm run bench:linux
+// Prints numbers; asserts nothing.
+import { spawnSync } from 'node:child_process';
+import { ensureCorpus, CorpusError, BOOT_OK, CORPUS_DONE, type Corpus } from '../tests/corpus/fetch.js';
+import { bmbtLinuxArgs, qemuLinuxArgs, QEMU_BIN, runBoot, type BootResult, type LinuxPath } from '../tests/corpus/boot-run.js';
+import { parseRunStats, RUN_STATS_ENV, type RunStats } from '../cli/run-stats.js';
+
+const MARKERS = [
+  { key: 'Linux version', label: 'kernel\'s first line' },
+  { key: 'Run /init as init process', label: 'Run /init' },
+  { key: BOOT_OK, label: BOOT_OK },
+  { key: CORPUS_DONE, label: '/init done' },
+  { key: 'reboot: ', label: 'power-off' },
+] as const;
+
+interface Options {
+  runs: number;
+  paths: LinuxPath[];
+  qemu: boolean;
+}
+
+function parseArgs(argv: string[]): Options {
+  const o: Options = { runs: Number(process.env['BENCH_RUNS'] ?? 1), paths: ['bios', 'direct'], qemu: true };
+  for (let i = 0; i < argv.length; i++) {
+    const a = argv[i]!;
+    if (a === '--runs') o.runs = Number(argv[++i]);
+    else if (a === '--path') {
+      const p = argv[++i];
+      if (p !== 'bios' && p !== 'direct' && p !== 'both') throw new Error(`--path: "${p}" is not bios, direct or both`);
+      o.paths = p === 'both' ? ['bios', 'direct'] : [p];
+    } else if (a === '--no-qemu') o.qemu = false;
+    else throw new Error(`unknown option ${a} (--runs N, --path bios|direct|both, --no-qemu)`);
+  }
+  if (!Number.isInteger(o.runs) || o.runs < 1) throw new Error(`--runs: "${o.runs}" is not a positive integer`);
+  return o;
+}
+
+interface Sample {
+  path: LinuxPath;
+  ours: BootResult;
+  stats: RunStats | null;
+  qemu: BootResult | null;
+}
+
+const s = (ms: number | undefined): string => (ms === undefined ? '-' : `${(ms / 1000).toFixed(2)} s`);
+const mib = (kib: number): string => (kib ? `${(kib / 1024).toFixed(0)} MiB` : '-');
+const ratio = (a: number | undefined, b: number | undefined): string => (a === undefined || b === undefined || b === 0 ? '-' : `${(a / b).toFixed(1)}x`);
+const pad = (t: string, n: number): string => t.padEnd(n);
+const padL = (t: string, n: number): string => t.padStart(n);
+
+function printSample(x: Sample, run: number): void {
+  console.log(`\n${x.path === 'bios' ? 'via SeaBIOS (--bios / -bios)' : 'direct (--kernel without --bios / -kernel)'}, run ${run}`);
+  console.log(`  ${pad('', 22)}${padL('bmbt-dbg', 12)}${padL('qemu', 12)}${padL('ratio', 9)}`);
+  for (const m of MARKERS) {
+    const a = x.ours.markerMs[m.key];
+    const b = x.qemu?.markerMs[m.key];
+    console.log(`  ${pad(m.label, 22)}${padL(s(a), 12)}${padL(s(b), 12)}${padL(ratio(a, b), 9)}`);
+  }
+  console.log(`  ${pad('process exit', 22)}${padL(s(x.ours.wallMs), 12)}${padL(s(x.qemu?.wallMs), 12)}${padL(ratio(x.ours.wallMs, x.qemu?.wallMs), 9)}`);
+  console.log(`  ${pad('peak RSS', 22)}${padL(mib(x.ours.peakRssKiB), 12)}${padL(mib(x.qemu?.peakRssKiB ?? 0), 12)}${padL(ratio(x.ours.peakRssKiB, x.qemu?.peakRssKiB), 9)}`);
+  console.log(`  ${pad('exit status', 22)}${padL(String(x.ours.code), 12)}${padL(String(x.qemu?.code ?? '-'), 12)}`);
+  const st = x.stats;
+  if (st) {
+    console.log(`  guest instructions ${(st.icount / 1e9).toFixed(3)} G, ${(st.icount / 1e6 / (st.wallMs / 1000)).toFixed(1)} MIPS over the run loop's wall time ` +
+      `(${s(st.wallMs)}: ${s(st.runMs)} running, ${s(st.outsideMs)} between slices); ended: ${st.end}`);
+    const t = st.tb;
+    console.log(`  TBs: ${t.translations} translated (${(t.insnsTranslated / Math.max(1, t.translations)).toFixed(1)} insns each), ${t.live} live, ` +
+      `${t.flushes} flushes, ${t.invalidations} invalidated, ${t.chainsMade} chains, ${t.regionsBuilt} regions built; ` +
+      `lookups ${t.lookups} (jump cache hits ${t.jmpCacheHits}, hash hits ${t.hashHits})`);
+    const phases = Object.entries(st.breakdownMs);
+    if (phases.length) console.log(`  breakdown: ${phases.map(([k, v]) => `${k} ${s(v)}`).join(', ')}`);
+  } else {
+    console.log(`  (no ${RUN_STATS_ENV} record on stderr: ${x.ours.err.trim().split('\n').slice(-2).join(' / ')})`);
+  }
+  const end = x.ours.err.split('\n').find((l) => l.startsWith('bmbt-dbg: '));
+  if (end) console.log(`  ${end}`);
+}
+
+function median(xs: number[]): number | undefined {
+  if (xs.length === 0) return undefined;
+  const v = [...xs].sort((a, b) => a - b);
+  return v[v.length >> 1];
+}
+
+function printSummary(samples: Sample[], o: Options): void {
+  if (o.runs < 2) return;
+  console.log(`\nmedians over ${o.runs} runs`);
+  for (const path of o.paths) {
+    const xs = samples.filter((x) => x.path === path);
+    const med = (f: (x: Sample) => number | undefined): number | undefined => median(xs.map(f).filter((v): v is number => v !== undefined));
+    const line = (label: string, a: number | undefined, b: number | undefined, fmt: (v: number | undefined) => string): void =>
+      console.log(`  ${pad(`${path} ${label}`, 24)}${padL(fmt(a), 12)}${padL(fmt(b), 12)}${padL(ratio(a, b), 9)}`);
+    line(BOOT_OK, med((x) => x.ours.markerMs[BOOT_OK]), med((x) => x.qemu?.markerMs[BOOT_OK]), s);
+    line('process exit', med((x) => x.ours.wallMs), med((x) => x.qemu?.wallMs), s);
+    line('peak RSS', med((x) => x.ours.peakRssKiB), med((x) => x.qemu?.peakRssKiB), (v) => mib(v ?? 0));
+  }
+}
+
+async function main(): Promise<void> {
+  const o = parseArgs(process.argv.slice(2));
+  let corpus: Corpus;
+  try {
+    corpus = ensureCorpus();
+  } catch (e) {
+    if (e instanceof CorpusError) {
+      console.log(`corpus: ${e.message}`);
+      process.exitCode = 2;
+      return;
+    }
+    throw e;
+  }
+  const haveQemu = o.qemu && spawnSync(QEMU_BIN, ['--version'], { stdio: 'ignore' }).status === 0;
+  console.log(`${corpus.linux.package} ${corpus.linux.version}, busybox-static ${corpus.initramfs.busyboxVersion}, SeaBIOS ${corpus.seabios.version}; ` +
+    `${o.runs} run(s); QEMU ${haveQemu ? 'alongside' : 'not run'}; times from process start`);
+  const markers = MARKERS.map((m) => m.key);
+  const samples: Sample[] = [];
+  for (let run = 1; run <= o.runs; run++) {
+    for (const path of o.paths) {
+      // One at a time: two emulators on a 2-core machine would slow each other down.
+      const qemu = haveQemu ? await runBoot(QEMU_BIN, qemuLinuxArgs(corpus, path), { markers, timeoutMs: 300_000 }) : null;
+      const ours = await runBoot(process.execPath, bmbtLinuxArgs(corpus, path), {
+        markers, timeoutMs: 1_800_000, env: { ...process.env, [RUN_STATS_ENV]: '1' },
+      });
+      const x: Sample = { path, ours, stats: parseRunStats(ours.err), qemu };
+      samples.push(x);
+      printSample(x, run);
+    }
+  }
+  printSummary(samples, o);
+}
+
+await main();

@@ -13,7 +13,7 @@
 // Prints numbers; asserts nothing.
 import { spawnSync } from 'node:child_process';
 import { ensureCorpus, CorpusError, BOOT_OK, CORPUS_DONE, type Corpus } from '../tests/corpus/fetch.js';
-import { bmbtLinuxArgs, qemuLinuxArgs, QEMU_BIN, runBoot, type BootResult, type LinuxPath } from '../tests/corpus/boot-run.js';
+import { bmbtLinuxArgs, qemuLinuxArgs, QEMU_BIN, runBoot, withConsoleFile, type BootResult, type LinuxPath } from '../tests/corpus/boot-run.js';
 import { parseRunStats, RUN_STATS_ENV, type RunStats } from '../cli/run-stats.js';
 
 const MARKERS = [
@@ -24,25 +24,33 @@ const MARKERS = [
   { key: 'reboot: ', label: 'power-off' },
 ] as const;
 
+const USAGE = 'usage: npm run bench:linux -- [--runs N] [--path bios|direct|both] [--no-qemu] (BENCH_RUNS=N also sets the runs)';
+
+/** A bad command line: one line on stderr, exit status 2. */
+class UsageError extends Error {}
+
 interface Options {
   runs: number;
   paths: LinuxPath[];
   qemu: boolean;
 }
 
-function parseArgs(argv: string[]): Options {
-  const o: Options = { runs: Number(process.env['BENCH_RUNS'] ?? 1), paths: ['bios', 'direct'], qemu: true };
+function parseArgs(argv: string[]): Options | 'help' {
+  const o: Options = { runs: 1, paths: ['bios', 'direct'], qemu: true };
+  let runs = process.env['BENCH_RUNS'] ?? '1';
   for (let i = 0; i < argv.length; i++) {
     const a = argv[i]!;
-    if (a === '--runs') o.runs = Number(argv[++i]);
+    if (a === '--help' || a === '-h') return 'help';
+    if (a === '--runs') runs = argv[++i] ?? '';
     else if (a === '--path') {
       const p = argv[++i];
-      if (p !== 'bios' && p !== 'direct' && p !== 'both') throw new Error(`--path: "${p}" is not bios, direct or both`);
+      if (p !== 'bios' && p !== 'direct' && p !== 'both') throw new UsageError(`--path: "${p ?? ''}" is not bios, direct or both`);
       o.paths = p === 'both' ? ['bios', 'direct'] : [p];
     } else if (a === '--no-qemu') o.qemu = false;
-    else throw new Error(`unknown option ${a} (--runs N, --path bios|direct|both, --no-qemu)`);
+    else throw new UsageError(`unknown option ${a} (${USAGE})`);
   }
-  if (!Number.isInteger(o.runs) || o.runs < 1) throw new Error(`--runs: "${o.runs}" is not a positive integer`);
+  if (!/^[1-9]\d*$/.test(runs)) throw new UsageError(`--runs: "${runs}" is not a positive integer`);
+  o.runs = Number(runs);
   return o;
 }
 
@@ -108,13 +116,26 @@ function printSummary(samples: Sample[], o: Options): void {
 }
 
 async function main(): Promise<void> {
-  const o = parseArgs(process.argv.slice(2));
+  let o: Options;
+  try {
+    const parsed = parseArgs(process.argv.slice(2));
+    if (parsed === 'help') {
+      console.log(USAGE);
+      return;
+    }
+    o = parsed;
+  } catch (e) {
+    if (!(e instanceof UsageError)) throw e;
+    console.error(`bench:linux: ${e.message}`);
+    process.exitCode = 2;
+    return;
+  }
   let corpus: Corpus;
   try {
     corpus = ensureCorpus();
   } catch (e) {
     if (e instanceof CorpusError) {
-      console.log(`corpus: ${e.message}`);
+      console.error(`bench:linux: corpus: ${e.message}`);
       process.exitCode = 2;
       return;
     }
@@ -128,7 +149,10 @@ async function main(): Promise<void> {
   for (let run = 1; run <= o.runs; run++) {
     for (const path of o.paths) {
       // One at a time: two emulators on a 2-core machine would slow each other down.
-      const qemu = haveQemu ? await runBoot(QEMU_BIN, qemuLinuxArgs(corpus, path), { markers, timeoutMs: 300_000 }) : null;
+      // QEMU as people run it (no -icount), its console in a file (polled for the markers).
+      const qemu = haveQemu
+        ? await withConsoleFile((consoleFile) => runBoot(QEMU_BIN, qemuLinuxArgs(corpus, path, { consoleFile, icount: false }), { markers, timeoutMs: 300_000, consoleFile }))
+        : null;
       const ours = await runBoot(process.execPath, bmbtLinuxArgs(corpus, path), {
         markers, timeoutMs: 1_800_000, env: { ...process.env, [RUN_STATS_ENV]: '1' },
       });

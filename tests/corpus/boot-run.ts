@@ -5,7 +5,8 @@
 // the kernel keeps the high-water mark, so polling misses at most the growth of the last
 // interval before exit).
 import { spawn } from 'node:child_process';
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import type { Corpus } from './fetch.js';
 
@@ -45,7 +46,19 @@ function vmHwmKiB(pid: number): number {
   }
 }
 
-export function runBoot(cmd: string, args: string[], opts: { markers: readonly string[]; timeoutMs: number; env?: NodeJS.ProcessEnv }): Promise<BootResult> {
+export interface RunBootOptions {
+  markers: readonly string[];
+  timeoutMs: number;
+  env?: NodeJS.ProcessEnv;
+  /**
+   * The console goes to this file, not stdout (it is polled for the markers). QEMU's
+   * UART drops a character after a few failed writes to a full pipe (measured: whole
+   * words lost when the reader fell behind on a loaded machine); a file never fills.
+   */
+  consoleFile?: string;
+}
+
+export function runBoot(cmd: string, args: string[], opts: RunBootOptions): Promise<BootResult> {
   return new Promise((resolve, reject) => {
     const t0 = performance.now();
     const child = spawn(cmd, args, { cwd: REPO, stdio: ['ignore', 'pipe', 'pipe'], env: opts.env ?? process.env });
@@ -54,19 +67,32 @@ export function runBoot(cmd: string, args: string[], opts: { markers: readonly s
     let peak = 0;
     let timedOut = false;
     const markerMs: Record<string, number> = {};
+    const seen = (text: string, from: number): void => {
+      const now = performance.now() - t0;
+      for (const m of opts.markers) if (!(m in markerMs) && text.indexOf(m, from) >= 0) markerMs[m] = now;
+    };
+    const readConsole = (): void => {
+      if (!opts.consoleFile || !existsSync(opts.consoleFile)) return;
+      const text = readFileSync(opts.consoleFile, 'latin1');
+      if (text.length === out.length) return;
+      const from = Math.max(0, out.length - 64);
+      out = text;
+      seen(out, from);
+    };
     const poll = setInterval(() => {
       if (child.pid) peak = Math.max(peak, vmHwmKiB(child.pid));
+      readConsole();
     }, 25);
     const timer = setTimeout(() => {
       timedOut = true;
       child.kill('SIGKILL');
     }, opts.timeoutMs);
     child.stdout.setEncoding('latin1').on('data', (d: string) => {
+      if (opts.consoleFile) return;
       // Search only the new text (and a marker's length before it, for a split marker).
       const from = Math.max(0, out.length - 64);
       out += d;
-      const now = performance.now() - t0;
-      for (const m of opts.markers) if (!(m in markerMs) && out.indexOf(m, from) >= 0) markerMs[m] = now;
+      seen(out, from);
       if (child.pid) peak = Math.max(peak, vmHwmKiB(child.pid));
     });
     child.stderr.setEncoding('utf8').on('data', (d: string) => {
@@ -81,9 +107,20 @@ export function runBoot(cmd: string, args: string[], opts: { markers: readonly s
     child.on('close', (code, signal) => {
       clearInterval(poll);
       clearTimeout(timer);
+      readConsole();
       resolve({ code, signal, out, err, markerMs, wallMs: performance.now() - t0, peakRssKiB: peak, timedOut });
     });
   });
+}
+
+/** Runs `f` with a fresh console file path, removed afterwards. */
+export async function withConsoleFile<T>(f: (path: string) => Promise<T>): Promise<T> {
+  const dir = mkdtempSync(join(tmpdir(), 'bmbt-corpus-'));
+  try {
+    return await f(join(dir, 'console.log'));
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
 }
 
 /** The Linux command line of every corpus boot. */
@@ -111,15 +148,20 @@ export const RTC_BASE = '2024-01-01T00:00:00';
 export type LinuxPath = 'bios' | 'direct';
 
 /**
- * QEMU with the same PC as bmbt-dbg's board: -nodefaults drops the floppy drive, the
+ * QEMU with the same PC as bmbt-dbg's board (the console in `consoleFile`; `icount` for
+ * the comparisons, off for the bench, which measures QEMU as people run it): -nodefaults drops the floppy drive, the
  * CD-ROM, the parallel port and the NIC bmbt-dbg does not have, -vga std puts back the
  * VGA bmbt-dbg does have; -nographic sets fw_cfg's "nographic" as bmbt-dbg does (SeaBIOS
  * then mirrors its screen on COM1, on both).
  */
-export function qemuLinuxArgs(c: Corpus, path: LinuxPath): string[] {
+export function qemuLinuxArgs(c: Corpus, path: LinuxPath, o: { consoleFile: string; icount: boolean }): string[] {
   return [
-    '-nodefaults', '-vga', 'std', '-nographic', '-serial', 'stdio', '-monitor', 'none', '-no-reboot',
+    '-nodefaults', '-vga', 'std', '-nographic', '-serial', `file:${o.consoleFile}`, '-monitor', 'none', '-no-reboot',
     '-m', String(LINUX_MEMORY_MIB), '-cpu', QEMU_CPU, '-rtc', `base=${RTC_BASE}`,
+    // Guest time from the instruction count, 1 ns each, and no sleeping while idle (time
+    // jumps to the next timer): bmbt-dbg's clock. Without it the kernel's timing checks
+    // (timer-through-IO-APIC, PM timer rate, TSC calibration) follow the host's load.
+    ...(o.icount ? ['-icount', 'shift=0,sleep=off'] : []),
     ...(path === 'bios' ? ['-bios', c.seabios.bios] : []),
     '-kernel', c.linux.vmlinuz, '-initrd', c.initramfs.path, '-append', LINUX_APPEND,
   ];

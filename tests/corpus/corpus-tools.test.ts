@@ -61,6 +61,7 @@ describe('Linux log normalisation and diff', () => {
       '=== interrupts',
       '  0:         76   IO-APIC   2-edge      timer',
       '[    1.0] rtc_cmos 00:05: setting system clock to 2024-01-01T00:00:03 UTC (1704067203)',
+      '[    1.1] sched_clock: Marking stable (973261941, -10752261)->(849843218, 112666462)',
     ].join('\n'), 'bios');
     expect(n.ordered).toEqual([
       'kernel| tsc: Detected # MHz processor',
@@ -68,6 +69,8 @@ describe('Linux log normalisation and diff', () => {
       'interrupts| === interrupts',
       'interrupts| 0: # IO-APIC 2-edge timer',
       'kernel| rtc_cmos 00:05: setting system clock to 2024-01-01T00:00:## UTC (#)',
+      // The sign goes with the number (it follows which clock was read first).
+      'kernel| sched_clock: Marking stable (#, #)->(#, #)',
     ]);
   });
 

@@ -8,7 +8,7 @@
 import { beforeAll, describe, expect, it } from 'vitest';
 import { corpusOrReason } from './fetch.js';
 import { BOOT_OK, CORPUS_DONE } from './fetch.js';
-import { bmbtLinuxArgs, fullCorpusRun, qemuLinuxArgs, QEMU_BIN, runBoot, type BootResult, type LinuxPath } from './boot-run.js';
+import { bmbtLinuxArgs, fullCorpusRun, qemuLinuxArgs, QEMU_BIN, runBoot, withConsoleFile, type BootResult, type LinuxPath } from './boot-run.js';
 import { CATEGORIES, categoryOf, classify, diffLogs, formatDiffs, KNOWN_GAPS, normaliseLinuxLog, type Classified } from './linux-compare.js';
 
 /** In boot order; "reboot: " is followed by "Power down" or "System halted". */
@@ -32,7 +32,8 @@ export function defineLinuxCorpusTests(path: LinuxPath, title: string): void {
       const corpus = corpusOrReason();
       if (typeof corpus === 'string') throw new Error(`the corpus is missing: ${corpus} (npm run corpus; .ci/run installs what it needs)`);
       [qemu, ours] = await Promise.all([
-        runBoot(QEMU_BIN, qemuLinuxArgs(corpus, path), { markers: LINUX_MARKERS, timeoutMs: QEMU_TIMEOUT_MS }),
+        withConsoleFile((consoleFile) =>
+          runBoot(QEMU_BIN, qemuLinuxArgs(corpus, path, { consoleFile, icount: true }), { markers: LINUX_MARKERS, timeoutMs: QEMU_TIMEOUT_MS, consoleFile })),
         runBoot(process.execPath, bmbtLinuxArgs(corpus, path), { markers: LINUX_MARKERS, timeoutMs: BMBT_TIMEOUT_MS }),
       ]);
       result = classify(diffLogs(normaliseLinuxLog(qemu.out, path), normaliseLinuxLog(ours.out, path)), path);

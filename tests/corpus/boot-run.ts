@@ -1,5 +1,5 @@
-// Running one corpus boot as a child process, as a user would: bmbt-dbg headless or
-// qemu-system-i386, serial console on stdout. Used by the corpus tests and by
+// Running one corpus boot as a child process, as a user would: bmbt-dbg headless (serial
+// console on stdout) or qemu-system-i386 (serial console in a file). Used by the corpus tests and by
 // `npm run bench:linux`: it records the wall time at which each marker first appears on
 // the console, the exit status, and the process's peak RSS (VmHWM from /proc, polled;
 // the kernel keeps the high-water mark, so polling misses at most the growth of the last
@@ -136,11 +136,10 @@ export const LINUX_APPEND = [
 export const LINUX_MEMORY_MIB = 128;
 
 /**
- * The QEMU CPU model to compare with: the one bmbt-dbg implements by default (family 6
- * model 5 stepping 2, "Pentium II (Deschutes)", src/cpu/cpuid-msr.ts). When bmbt-dbg
- * learns `-cpu` (issue 9), both sides get the same `-cpu` and this becomes QEMU's default.
+ * The CPU model of both sides: bmbt-dbg's default (decisions.md "CPU models are QEMU's"),
+ * named on both command lines so that a change of default does not go unnoticed.
  */
-export const QEMU_CPU = 'pentium2';
+export const CPU_MODEL = 'pentium2';
 
 /** The RTC start bmbt-dbg uses (deterministic), given to QEMU so dates agree. */
 export const RTC_BASE = '2024-01-01T00:00:00';
@@ -149,15 +148,15 @@ export type LinuxPath = 'bios' | 'direct';
 
 /**
  * QEMU with the same PC as bmbt-dbg's board (the console in `consoleFile`; `icount` for
- * the comparisons, off for the bench, which measures QEMU as people run it): -nodefaults drops the floppy drive, the
- * CD-ROM, the parallel port and the NIC bmbt-dbg does not have, -vga std puts back the
- * VGA bmbt-dbg does have; -nographic sets fw_cfg's "nographic" as bmbt-dbg does (SeaBIOS
- * then mirrors its screen on COM1, on both).
+ * the comparisons, off for the bench, which measures QEMU as people run it):
+ * -nodefaults drops the floppy drive, the CD-ROM, the parallel port and the NIC bmbt-dbg
+ * does not have, -vga std puts back the VGA bmbt-dbg does have; -nographic sets fw_cfg's
+ * "nographic" as bmbt-dbg does (SeaBIOS then mirrors its screen on COM1, on both).
  */
 export function qemuLinuxArgs(c: Corpus, path: LinuxPath, o: { consoleFile: string; icount: boolean }): string[] {
   return [
     '-nodefaults', '-vga', 'std', '-nographic', '-serial', `file:${o.consoleFile}`, '-monitor', 'none', '-no-reboot',
-    '-m', String(LINUX_MEMORY_MIB), '-cpu', QEMU_CPU, '-rtc', `base=${RTC_BASE}`,
+    '-m', String(LINUX_MEMORY_MIB), '-cpu', CPU_MODEL, '-rtc', `base=${RTC_BASE}`,
     // Guest time from the instruction count, 1 ns each, and no sleeping while idle (time
     // jumps to the next timer): bmbt-dbg's clock. Without it the kernel's timing checks
     // (timer-through-IO-APIC, PM timer rate, TSC calibration) follow the host's load.
@@ -170,7 +169,7 @@ export function qemuLinuxArgs(c: Corpus, path: LinuxPath, o: { consoleFile: stri
 /** bmbt-dbg, headless; `--bios` runs SeaBIOS and linuxboot_dma.bin, else the direct loader. */
 export function bmbtLinuxArgs(c: Corpus, path: LinuxPath): string[] {
   return [
-    BMBT_BIN, '--ui', 'none', '--serial', 'stdio', '-m', String(LINUX_MEMORY_MIB),
+    BMBT_BIN, '--ui', 'none', '--serial', 'stdio', '-m', String(LINUX_MEMORY_MIB), '--cpu', CPU_MODEL,
     ...(path === 'bios' ? ['--bios', c.seabios.bios] : []),
     '--kernel', c.linux.vmlinuz, '--initrd', c.initramfs.path, '--append', LINUX_APPEND,
   ];

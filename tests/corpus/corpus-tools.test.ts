@@ -2,11 +2,13 @@
 // normalisation and diff the Linux comparison rests on. Fast; runs by default.
 import { describe, expect, it } from 'vitest';
 import { spawnSync } from 'node:child_process';
+import { readFileSync } from 'node:fs';
 import { gunzipSync } from 'node:zlib';
 import { writeCpio } from './cpio.js';
 import { buildInitramfs, INIT_SCRIPT } from './fetch.js';
-import { classify, diffLines, diffLogs, normaliseLinuxLog } from './linux-compare.js';
+import { classify, diffLines, diffLogs, KNOWN_GAPS, normaliseLinuxLog } from './linux-compare.js';
 
+const DECISIONS = readFileSync(new URL('../../docs/decisions.md', import.meta.url), 'utf8');
 const haveCpio = spawnSync('cpio', ['--version'], { stdio: 'ignore' }).status === 0;
 
 describe('cpio newc writer', () => {
@@ -89,11 +91,26 @@ describe('Linux log normalisation and diff', () => {
 
   it('classifies a known gap, and leaves any other difference unexplained', () => {
     const diffs = [
-      { side: 'bmbt' as const, line: 'kernel| Performance Events: Broken PMU hardware detected, using software events only.' },
+      { side: 'bmbt' as const, line: 'kernel| tsc: Fast TSC calibration failed' },
       { side: 'bmbt' as const, line: 'kernel| something new' },
+      // A direct-boot-only gap does not explain a line of a boot through SeaBIOS.
+      { side: 'bmbt' as const, line: 'kernel| Console: colour dummy device 80x25' },
     ];
     const c = classify(diffs, 'bios');
-    expect(c.explained.get('p6-pmu-msrs')).toEqual([diffs[0]]);
-    expect(c.unexplained).toEqual([diffs[1]]);
+    expect(c.explained.get('pit-count-load')).toEqual([diffs[0]]);
+    expect(c.unexplained).toEqual([diffs[1], diffs[2]]);
+    expect(classify(diffs, 'direct').explained.get('direct-entry-state')).toEqual([diffs[2]]);
+  });
+
+  it('has a cause for every known gap', () => {
+    for (const g of KNOWN_GAPS) {
+      expect(g.cause.length, g.id).toBeGreaterThan(40);
+      expect(g.lines.length, g.id).toBeGreaterThan(0);
+      if (g.status === 'decision') expect(g.cause, g.id).toMatch(/decisions\.md "/);
+      // Every entry of decisions.md a cause names (by the start of its bold title) exists.
+      for (const m of g.cause.matchAll(/decisions\.md "([^"]+?)(, \.\.\.)?"/g)) {
+        expect(DECISIONS, `${g.id}: ${m[1]}`).toContain(`**${m[1]}`);
+      }
+    }
   });
 });

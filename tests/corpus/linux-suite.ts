@@ -5,6 +5,8 @@
 // (linux-compare.ts has the normalisation rules and the table of known gaps).
 //
 // Long (about two minutes on bmbt-dbg today): runs when CI=true or BMBT_FULL=1.
+import { mkdirSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { corpusOrReason } from './fetch.js';
 import { BOOT_OK, CORPUS_DONE } from './fetch.js';
@@ -13,6 +15,9 @@ import { CATEGORIES, categoryOf, classify, diffLogs, formatDiffs, KNOWN_GAPS, no
 
 /** In boot order; "reboot: " is followed by "Power down" or "System halted". */
 export const LINUX_MARKERS = ['Linux version', 'Run /init as init process', BOOT_OK, CORPUS_DONE, 'reboot: '] as const;
+
+/** A directory for the raw console logs of both sides (optional). */
+const LOGS_ENV = 'BMBT_CORPUS_LOGS';
 
 const QEMU_TIMEOUT_MS = 180_000;
 /** bmbt-dbg boots in ~100-130 s alone today (issue 10); two boots share 2 cores in CI. */
@@ -36,6 +41,14 @@ export function defineLinuxCorpusTests(path: LinuxPath, title: string): void {
           runBoot(QEMU_BIN, qemuLinuxArgs(corpus, path, { consoleFile, icount: true }), { markers: LINUX_MARKERS, timeoutMs: QEMU_TIMEOUT_MS, consoleFile })),
         runBoot(process.execPath, bmbtLinuxArgs(corpus, path), { markers: LINUX_MARKERS, timeoutMs: BMBT_TIMEOUT_MS }),
       ]);
+      const logs = process.env[LOGS_ENV];
+      if (logs) {
+        // The raw consoles, to read a failure or to rework the known gaps without booting again.
+        mkdirSync(logs, { recursive: true });
+        writeFileSync(join(logs, `qemu-${path}.log`), qemu.out, 'latin1');
+        writeFileSync(join(logs, `bmbt-${path}.log`), ours.out, 'latin1');
+        writeFileSync(join(logs, `bmbt-${path}.err`), ours.err);
+      }
       result = classify(diffLogs(normaliseLinuxLog(qemu.out, path), normaliseLinuxLog(ours.out, path)), path);
     }, BMBT_TIMEOUT_MS + 60_000);
 

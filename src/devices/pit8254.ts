@@ -383,19 +383,28 @@ export class Pit8254 implements PortHandler, Resettable, SavesState<Pit8254State
     c.nullCount = true;
     c.nullClearTick = null;
     const n = this.effectiveCount(c, value);
+    // Modes 0 and 4 (and 1/5 on channels 0 and 1) count from the next CLK pulse, as the
+    // datasheet says, but the new count reads back at once, as under QEMU 7.2 (which loads
+    // it at the write): Linux's quick PIT calibration writes 0xFFFF and reads the MSB back a
+    // few instructions later, expecting 0xFF (decisions.md 17).
     switch (c.mode) {
       case 0:
         this.startEpoch(c, t, t + 1, n);
         c.outBefore = false; // a new count sets OUT low
+        c.ceBefore = n % (c.bcd ? 10000 : 65536);
         break;
       case 4:
         this.startEpoch(c, t, t + 1, n);
+        c.ceBefore = n % (c.bcd ? 10000 : 65536);
         break;
       case 1:
       case 5:
         // Takes effect at the next GATE trigger. Channels 0 and 1 have GATE tied high and
         // never see one: there, as QEMU, the count write starts counting (decisions.md 17).
-        if (c !== this.channels[2]) this.startEpoch(c, t, t + 1, n);
+        if (c !== this.channels[2]) {
+          this.startEpoch(c, t, t + 1, n);
+          c.ceBefore = n % (c.bcd ? 10000 : 65536);
+        }
         break;
       default: // 2, 3
         if (c.start === null || t < c.start) {

@@ -212,18 +212,6 @@ export const KNOWN_GAPS: readonly KnownGap[] = [
     lines: [/^cpuinfo\| flags\s*:/],
   },
   {
-    id: 'pit-count-load',
-    area: 'board',
-    status: 'open',
-    cause: 'bmbt-dbg loads a count written to the 8254 into the counting element on the next PIT clock pulse (the datasheet; pit8254.ts), QEMU at the write. Linux\'s quick_pit_calibrate writes 0xFFFF to channel 2 in mode 0 and reads it back 4 instructions (4 ns) later, before the next pulse (838 ns): it sees the old count (MSB 0xC4, measured), prints "Fast TSC calibration failed" and calibrates later against the PIT and the HPET or PM timer, so "tsc: Detected" moves too. Under QEMU (-icount shift=0) the fast calibration succeeds.',
-    paths: BOTH,
-    lines: [
-      /^kernel\| tsc: Fast TSC calibration (failed|using PIT)$/,
-      /^kernel\| tsc: (Unable to calibrate against PIT|using (HPET|PMTIMER) reference calibration|PIT calibration matches (PMTIMER|HPET)\. \d+ loops|Using PIT calibration value)$/,
-      /^kernel\| tsc: Detected # MHz processor$/,
-    ],
-  },
-  {
     id: 'dsdt',
     area: 'board',
     status: 'decision',

@@ -76,6 +76,23 @@ describe('Pit8254', () => {
     expect(s.latch(0)).toBe(0xfffe); // keeps counting, wrapping
   });
 
+  it('a count written in modes 0 and 4 reads back before the load pulse, as under QEMU (Linux quick_pit_calibrate)', () => {
+    const s = setup();
+    // Channel 2, mode 0, 0xFFFF, read back 4 ns later: the MSB must be 0xFF.
+    s.m.icount = pitTickToNs(5000) + 100;
+    s.program(2, 0, 0xffff);
+    s.m.icount += 4;
+    expect(s.latch(2)).toBe(0xffff);
+    // Channel 0 (GATE high), mode 4: the count reads back at once; counting itself still
+    // starts at the next pulse.
+    s.program(0, 4, 1234);
+    expect(s.latch(0)).toBe(1234);
+    s.at(5001);
+    expect(s.latch(0)).toBe(1234);
+    s.at(5101);
+    expect(s.latch(0)).toBe(1134);
+  });
+
   it('mode 0 on channel 0 raises IRQ 0 at the terminal count through a clock timer', () => {
     const s = setup();
     s.at(1000);

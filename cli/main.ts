@@ -29,6 +29,24 @@ function readInput(path: string, what: string): Uint8Array {
   }
 }
 
+/**
+ * Write all of `data` to `fd` (non-blocking stdio may take it in parts, or say EAGAIN). A
+ * closed reader (EPIPE) ends the output quietly; other errors are thrown if `strict`.
+ */
+function writeAll(fd: number, data: Uint8Array, strict: boolean): void {
+  let off = 0;
+  while (off < data.length) {
+    try {
+      off += writeSync(fd, data, off);
+    } catch (e) {
+      const code = (e as NodeJS.ErrnoException).code;
+      if (code === 'EAGAIN') continue;
+      if (code === 'EPIPE' || !strict) return;
+      throw e;
+    }
+  }
+}
+
 /** Output sinks buffer bytes and flush at slice ends (one write per slice, not per byte). */
 export class SinkWriter {
   private buf: number[] = [];
@@ -50,16 +68,7 @@ export class SinkWriter {
     if (this.fd === null || this.buf.length === 0) return;
     const data = Uint8Array.from(this.buf);
     this.buf = [];
-    let off = 0;
-    while (off < data.length) {
-      try {
-        off += writeSync(this.fd, data, off);
-      } catch (e) {
-        if ((e as NodeJS.ErrnoException).code === 'EAGAIN') continue;
-        if ((e as NodeJS.ErrnoException).code === 'EPIPE') return;
-        throw e;
-      }
-    }
+    writeAll(this.fd, data, true);
   }
 }
 
@@ -134,15 +143,7 @@ export class LogWriter {
     const data = Buffer.from(this.chunks.join(''), 'latin1');
     this.chunks = [];
     this.size = 0;
-    let off = 0;
-    while (off < data.length) {
-      try {
-        off += writeSync(this.fd, data, off);
-      } catch (e) {
-        if ((e as NodeJS.ErrnoException).code === 'EAGAIN') continue;
-        return;
-      }
-    }
+    writeAll(this.fd, data, false);
   }
 }
 

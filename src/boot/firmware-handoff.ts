@@ -5,6 +5,7 @@
 // runs; each value below was measured under QEMU 7.2 with the entry-state guest
 // (tests/guests/entry-state; docs/decisions.md lists what is left out and why).
 import type { PcMachine } from '../machine/pc-machine.js';
+import { MSR_MTRRCAP, readMsr, writeMsr } from '../cpu/cpuid-msr.js';
 
 /** The 8259 masks SeaBIOS leaves: IRQ 0, 1, 2, 6 and 8, 12, 13, 14 unmasked. */
 const PIC1_IMR = 0xb8;
@@ -68,4 +69,44 @@ export function applyFirmwareHandoff(m: PcMachine): void {
   bda16(0x63, 0x3d4);
   // The EBDA's first byte is its size in KiB.
   m.phys.load(EBDA_SEGMENT << 4, Uint8Array.of(1));
+  setupMtrrs(m);
+}
+
+/** MTRR memory types. */
+const MT_UC = 0n;
+const MT_WP = 5n;
+const MT_WB = 6n;
+const EACH_BYTE = 0x0101010101010101n;
+
+/**
+ * The MTRRs as SeaBIOS leaves them on a CPU model that has them (measured under QEMU 7.2
+ * with the cpu-probe guest, -m 128/1024/2560/3000): fixed ranges write-back below
+ * 0xA0000, uncached at 0xA0000-0xBFFFF, write-protected at 0xC0000-0xFFFFF; variable
+ * pair 0 makes the PCI window (from 2 GiB, or RAM rounded up to 1 GiB above that) up to
+ * 4 GiB uncached in 36-bit physical space; default type write-back with fixed and
+ * variable ranges enabled. Linux reads them to set up PAT.
+ */
+function setupMtrrs(m: PcMachine): void {
+  const cap = readMsr(m.cpu, MSR_MTRRCAP) ?? 0n;
+  if ((cap & 0xffn) === 0n || (cap & 0x100n) === 0n) return;
+  const wr = (msr: number, v: bigint): void => {
+    writeMsr(m.cpu, msr, v);
+  };
+  wr(0x2ff, 0n);
+  wr(0x250, MT_WB * EACH_BYTE);
+  wr(0x258, MT_WB * EACH_BYTE);
+  wr(0x259, MT_UC);
+  for (let j = 0; j < 8; j++) wr(0x268 + j, MT_WP * EACH_BYTE);
+  const ram = BigInt(m.ramSize);
+  const GIB = 1n << 30n;
+  const pciStart = ram <= 2n * GIB ? 2n * GIB : ((ram + GIB - 1n) / GIB) * GIB;
+  for (let i = 0; i < Number(cap & 0xffn); i++) {
+    wr(0x200 + 2 * i, 0n);
+    wr(0x201 + 2 * i, 0n);
+  }
+  if (pciStart < 4n * GIB) {
+    wr(0x200, pciStart | MT_UC);
+    wr(0x201, ((1n << 36n) - ((1n << 32n) - pciStart)) | 0x800n);
+  }
+  wr(0x2ff, 0xc00n | MT_WB);
 }

@@ -9,7 +9,8 @@ import { DESC_A, DESC_B, DESC_CODE, DESC_G, DESC_P, DESC_R, DESC_S, DESC_W } fro
 import { CR0_ET, CR0_PE } from '../cpu/mmu.js';
 import { directBootMemoryMap, TOP_RESERVED } from './memory-map.js';
 
-const BOOT_PARAMS = 0x10000;
+/** Where a direct boot puts the zero page (boot_params). */
+export const BOOT_PARAMS = 0x10000;
 const CMDLINE = 0x20000;
 const GDT = 0x8000;
 const HDR_START = 0x1f1;
@@ -82,6 +83,14 @@ export function loadLinux(phys: PhysicalMemory, cpu: Cpu, image: Uint8Array, opt
   const hdrEnd = 0x202 + (image[0x201]!);
   bp.set(image.subarray(HDR_START, Math.min(hdrEnd, 0x280)), HDR_START);
   const b = new DataView(bp.buffer);
+  // screen_info as the kernel's own setup code fills it under SeaBIOS's 80x25 colour text
+  // mode on a VGA (INT 10h): without it Linux picks the dummy console, not vgacon.
+  b.setUint8(0x06, 0x03); // orig_video_mode
+  b.setUint8(0x07, 80); // orig_video_cols
+  b.setUint16(0x0a, 0x0003, true); // orig_video_ega_bx: colour, 256 KiB (INT 10h AH=12h BL=10h)
+  b.setUint8(0x0e, 25); // orig_video_lines
+  b.setUint8(0x0f, 1); // orig_video_isVGA
+  b.setUint16(0x10, 16, true); // orig_video_points: the 8x16 font
   b.setUint8(0x210, 0xff); // type_of_loader: undefined loader
   b.setUint8(0x211, (loadflags | 0x80) & ~0x20); // CAN_USE_HEAP, not QUIET
   b.setUint16(0x224, 0xde00, true); // heap_end_ptr

@@ -94,12 +94,12 @@ describe('Linux log normalisation and diff', () => {
       { side: 'bmbt' as const, line: 'cpuinfo| flags\t\t: fpu vme de pse tsc msr' },
       { side: 'bmbt' as const, line: 'kernel| something new' },
       // A direct-boot-only gap does not explain a line of a boot through SeaBIOS.
-      { side: 'bmbt' as const, line: 'kernel| Console: colour dummy device 80x25' },
+      { side: 'qemu' as const, line: 'kernel| pci 0000:00:02.0: Video device with shadowed ROM at [mem 0x000c0000-0x000dffff]' },
     ];
     const c = classify(diffs, 'bios');
     expect(c.explained.get('cpu-model')).toEqual([diffs[0]]);
     expect(c.unexplained).toEqual([diffs[1], diffs[2]]);
-    expect(classify(diffs, 'direct').explained.get('direct-entry-state')).toEqual([diffs[2]]);
+    expect(classify(diffs, 'direct').explained.get('direct-pci-bars')).toEqual([diffs[2]]);
   });
 
   it('has a cause for every known gap', () => {

@@ -271,19 +271,6 @@ export const KNOWN_GAPS: readonly KnownGap[] = [
     ],
   },
   {
-    id: 'direct-entry-state',
-    area: 'boot',
-    status: 'open',
-    cause: 'Left different by decisions.md "A direct boot starts from the state SeaBIOS leaves": screen_info is not that of a VGA text console (Linux picks "colour dummy device" and vgacon does not claim 03c0-03df), and the MTRRs stay at their RESET state, disabled (SeaBIOS enables them, write-back by default; Linux then says "CPU MTRRs all blank" and skips PAT).',
-    paths: ['direct'],
-    lines: [
-      /^kernel\| Console: colour (VGA\+|dummy device) 80x25$/,
-      /^ioports\| {3}03c0-03df : vga\+$/,
-      /^kernel\| (Disabled|CPU MTRRs all blank - virtualized system\.)$/,
-      /^kernel\| x86\/PAT: (PAT not supported by the CPU\.|MTRRs disabled, skipping PAT initialization too\.)$/,
-    ],
-  },
-  {
     id: 'boot-order',
     area: 'board',
     status: 'open',

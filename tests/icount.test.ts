@@ -16,18 +16,8 @@ import { IcountAuto } from '../src/machine/icount-auto.js';
 import { PcMachine } from '../src/machine/pc-machine.js';
 import { loadMultiboot } from '../src/boot/multiboot.js';
 
-/** RDTSC around 2000 loop instructions; the delta (low 32 bits) in hex on 0xE9; exit 0. */
-const TSC_DELTA = `
-start:
-  cli
-  rdtsc
-  mov esi, eax
-  mov ecx, 1000
-.l:
-  dec ecx
-  jnz .l
-  rdtsc
-  sub eax, esi
+/** EAX as 8 hex digits and a newline on port 0xE9, then isa-debug-exit status 0. */
+const PRINT_EAX_AND_EXIT = `
   mov ecx, 8
 .p:
   rol eax, 4
@@ -47,6 +37,20 @@ start:
   mov al, 0
   out 0xf4, al
 `;
+
+/** RDTSC around 2000 loop instructions; the delta (low 32 bits) in hex on 0xE9; exit 0. */
+const TSC_DELTA = `
+start:
+  cli
+  rdtsc
+  mov esi, eax
+  mov ecx, 1000
+.l:
+  dec ecx
+  jnz .l
+  rdtsc
+  sub eax, esi
+${PRINT_EAX_AND_EXIT}`;
 
 const ARGS = ['-display', 'none', '-monitor', 'none', '-serial', 'none', '-nodefaults', '-debugcon', 'stdio', '-device', 'isa-debug-exit,iobase=0xf4,iosize=4'];
 
@@ -78,25 +82,7 @@ start:
   rep stosb
   rdtsc
   sub eax, ebx
-  mov ecx, 8
-.p:
-  rol eax, 4
-  mov ebx, eax
-  and al, 15
-  add al, '0'
-  cmp al, '9'
-  jbe .d
-  add al, 7
-.d:
-  out 0xe9, al
-  mov eax, ebx
-  dec ecx
-  jnz .p
-  mov al, 10
-  out 0xe9, al
-  mov al, 0
-  out 0xf4, al
-`;
+${PRINT_EAX_AND_EXIT}`;
 
 /**
  * REP MOVSB (ECX = 3) with EFLAGS.TF set; the #DB handler counts traps with the saved EIP

@@ -5,7 +5,7 @@
 // runs; each value below was measured under QEMU 7.2 with the entry-state guest
 // (tests/guests/entry-state; docs/decisions.md lists what is left out and why).
 import type { PcMachine } from '../machine/pc-machine.js';
-import { MSR_MTRRCAP, readMsr, writeMsr } from '../cpu/cpuid-msr.js';
+import { MSR_MTRRCAP, MSR_MTRR_DEF_TYPE, readMsr, writeMsr } from '../cpu/cpuid-msr.js';
 
 /** The 8259 masks SeaBIOS leaves: IRQ 0, 1, 2, 6 and 8, 12, 13, 14 unmasked. */
 const PIC1_IMR = 0xb8;
@@ -92,7 +92,8 @@ function setupMtrrs(m: PcMachine): void {
   const wr = (msr: number, v: bigint): void => {
     writeMsr(m.cpu, msr, v);
   };
-  wr(0x2ff, 0n);
+  // MTRRfix64K_00000, MTRRfix16K_80000/_A0000, MTRRfix4K_C0000.._F8000, PhysBase/Mask pairs.
+  wr(MSR_MTRR_DEF_TYPE, 0n);
   wr(0x250, MT_WB * EACH_BYTE);
   wr(0x258, MT_WB * EACH_BYTE);
   wr(0x259, MT_UC);
@@ -108,5 +109,5 @@ function setupMtrrs(m: PcMachine): void {
     wr(0x200, pciStart | MT_UC);
     wr(0x201, ((1n << 36n) - ((1n << 32n) - pciStart)) | 0x800n);
   }
-  wr(0x2ff, 0xc00n | MT_WB);
+  wr(MSR_MTRR_DEF_TYPE, 0xc00n | MT_WB);
 }

@@ -389,22 +389,17 @@ export class Pit8254 implements PortHandler, Resettable, SavesState<Pit8254State
     // few instructions later, expecting 0xFF (decisions.md 17).
     switch (c.mode) {
       case 0:
-        this.startEpoch(c, t, t + 1, n);
+        this.startReadableEpoch(c, t, n);
         c.outBefore = false; // a new count sets OUT low
-        c.ceBefore = n % (c.bcd ? 10000 : 65536);
         break;
       case 4:
-        this.startEpoch(c, t, t + 1, n);
-        c.ceBefore = n % (c.bcd ? 10000 : 65536);
+        this.startReadableEpoch(c, t, n);
         break;
       case 1:
       case 5:
         // Takes effect at the next GATE trigger. Channels 0 and 1 have GATE tied high and
         // never see one: there, as QEMU, the count write starts counting (decisions.md 17).
-        if (c !== this.channels[2]) {
-          this.startEpoch(c, t, t + 1, n);
-          c.ceBefore = n % (c.bcd ? 10000 : 65536);
-        }
+        if (c !== this.channels[2]) this.startReadableEpoch(c, t, n);
         break;
       default: // 2, 3
         if (c.start === null || t < c.start) {
@@ -425,6 +420,12 @@ export class Pit8254 implements PortHandler, Resettable, SavesState<Pit8254State
         }
         break;
     }
+  }
+
+  /** Count from the next pulse, the new count reading back until then (see loadCount). */
+  private startReadableEpoch(c: PitChannelState, t: number, n: number): void {
+    this.startEpoch(c, t, t + 1, n);
+    c.ceBefore = n % (c.bcd ? 10000 : 65536);
   }
 
   /** Modes 2/3: where a new count is picked up (end of period / end of half-cycle). */

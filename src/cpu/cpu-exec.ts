@@ -79,8 +79,17 @@ export class CpuExec {
     cpu.onCodeWrite = (pa, size) => this.codeWrite(pa, size);
     cpu.onTlbFlushHook = () => this.tbs.clearJmpCache();
     cpu.onTlbFlushPageHook = (vpage) => this.tbs.clearJmpCachePage(vpage);
-    // Guest instruction breakpoints (DR0-DR3) are compiled into TBs.
-    cpu.onDebugRegistersChanged = () => this.tbs.flush('debug registers changed');
+    // Guest instruction breakpoints (DR0-DR3) are compiled into the TBs translated with
+    // HF_DR_EXEC: only those holding an address whose breakpoint changed are stale (QEMU
+    // invalidates per breakpoint too). A kernel clears DR0-DR7 at every CPU bring-up,
+    // which changes nothing.
+    let drExec = guestExecBreakpoints(cpu);
+    cpu.onDebugRegistersChanged = () => {
+      const now = guestExecBreakpoints(cpu);
+      for (const [lin, bits] of drExec) if (now.get(lin) !== bits) this.tbs.invalidateLinear(lin, 'debug registers changed', HF_DR_EXEC);
+      for (const [lin, bits] of now) if (drExec.get(lin) !== bits) this.tbs.invalidateLinear(lin, 'debug registers changed', HF_DR_EXEC);
+      drExec = now;
+    };
   }
 
   /** A write hit a page with translated code: drop the TBs it overlaps. */

@@ -181,9 +181,10 @@ export class TbCache {
   }
 
   /** Invalidate every TB whose linear range contains `lin` (breakpoint changes). */
-  invalidateLinear(lin: number, reason: string): number {
+  invalidateLinear(lin: number, reason: string, flagsMask = -1): number {
     let n = 0;
     for (const tb of this.all()) {
+      if ((tb.flags & flagsMask) === 0) continue;
       // (tb.pc === lin: a TB that starts at a breakpoint holds no instruction, size 0)
       if (lin === tb.pc || (lin >= tb.pc && lin < tb.pc + tb.size)) {
         this.invalidate(tb, reason);

@@ -10,7 +10,7 @@ import { Helpers } from './helpers.js';
 import { makeRuntime, type Runtime } from './runtime.js';
 import { redecodeTb, tbGenCode } from './translate/translator.js';
 import type { Instr } from './instr.js';
-import { EXIT_DEBUG, EXIT_INDIRECT, EXIT_STOP } from './translate/codegen.js';
+import { EXIT_DEBUG, EXIT_INDIRECT, EXIT_LOOKUP, EXIT_STOP } from './translate/codegen.js';
 import { SEG_CS } from './instr.js';
 import { TbCache } from '../tb/tb-cache.js';
 import { CF_NOBP, CF_SINGLE, type Region, type TranslationBlock } from '../tb/translation-block.js';
@@ -68,6 +68,8 @@ export class CpuExec {
   onTbEnter: ((tb: TranslationBlock) => void) | null = null;
   /** Every TB returns to the loop instead of chaining or looping in itself (QEMU's -d nochain). */
   noChain = false;
+  /** Bumped by every TLB flush: links to another page hold only within one generation. */
+  private mapGen = 0;
 
   constructor(readonly cpu: Cpu, readonly events: EventLog | null, maxTbs?: number) {
     this.tbs = new TbCache(events, maxTbs);
@@ -77,8 +79,14 @@ export class CpuExec {
     this.tbs.onPageUsed = (page) => cpu.mmu.protectCodePage(page);
     this.tbs.onPageEmpty = (page) => cpu.mmu.unprotectCodePage(page);
     cpu.onCodeWrite = (pa, size) => this.codeWrite(pa, size);
-    cpu.onTlbFlushHook = () => this.tbs.clearJmpCache();
-    cpu.onTlbFlushPageHook = (vpage) => this.tbs.clearJmpCachePage(vpage);
+    cpu.onTlbFlushHook = () => {
+      this.tbs.clearJmpCache();
+      this.mapGen++;
+    };
+    cpu.onTlbFlushPageHook = (vpage) => {
+      this.tbs.clearJmpCachePage(vpage);
+      this.mapGen++;
+    };
     // Guest instruction breakpoints (DR0-DR3) are compiled into the TBs translated with
     // HF_DR_EXEC: only those holding an address whose breakpoint changed are stale (QEMU
     // invalidates per breakpoint too). A kernel clears DR0-DR7 at every CPU bring-up,
@@ -355,13 +363,15 @@ export class CpuExec {
       let lookedUp = true;
       if (code <= 1) {
         next = tb.jmpDest[code]!;
-        if (next === null || !next.valid) {
+        const gen = tb.jmpGen[code]!;
+        if (next === null || !next.valid || (gen !== -1 && gen !== this.mapGen)) {
           next = this.tbFind(0);
-          // Direct links only within the page of the source TB (as QEMU): a link must
-          // stay right when another page's mapping changes.
-          if (tb.valid && (next.pc & ~0xfff) === (tb.pc & ~0xfff)) this.tbs.tbAddJump(tb, code, next);
+          // A link within the page holds as long as the source TB runs (as QEMU's); one to
+          // another page holds until the next TLB flush may have moved that page (QEMU
+          // looks such jumps up every time, through the jump cache).
+          if (tb.valid) this.tbs.tbAddJump(tb, code, next, (next.pc & ~0xfff) === (tb.pc & ~0xfff) ? -1 : this.mapGen);
         } else lookedUp = false;
-      } else if (code === EXIT_INDIRECT) {
+      } else if (code === EXIT_INDIRECT || (code === EXIT_LOOKUP && this.mayChainOn())) {
         next = this.tbFind(0);
       } else {
         this.lastTb = tb;
@@ -374,6 +384,17 @@ export class CpuExec {
       if (lookedUp && this.onTbEnter !== null) this.onTbEnter(next);
       tb = next;
     }
+  }
+
+  /**
+   * After a TB that asked for a lookup (I/O, a completed REP string, INVLPG, IRET...), the
+   * chain may go on when the loop has nothing to do before the next TB: no interrupt or
+   * stop request pending, no interrupt shadow, not halted, no single-step or RF.
+   */
+  private mayChainOn(): boolean {
+    const cpu = this.cpu;
+    return cpu.interruptRequest === 0 && !cpu.halted && !cpu.inhibitIrq && (cpu.hflags & HF_TF) === 0 &&
+      (cpu.eflags & FLAG_RF) === 0 && cpu.dbTrapPending === 0 && !this.exitRequest && !this.timersChanged;
   }
 
   /** Drop all translations (breakpoint changes need only invalidateLinear). */

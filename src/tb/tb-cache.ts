@@ -118,9 +118,15 @@ export class TbCache {
     this.jmpCache[h] = tb;
   }
 
-  /** QEMU's tb_add_jump: link `from`'s exit `slot` directly to `to`. */
-  tbAddJump(from: TranslationBlock, slot: number, to: TranslationBlock): void {
-    if (from.jmpDest[slot] === to || !to.valid || !from.valid) return;
+  /**
+   * QEMU's tb_add_jump: link `from`'s exit `slot` directly to `to`; `gen` is the
+   * address-space generation for a link to another page, -1 within the page.
+   */
+  tbAddJump(from: TranslationBlock, slot: number, to: TranslationBlock, gen = -1): void {
+    if (!to.valid || !from.valid) return;
+    from.jmpGen[slot] = gen;
+    if (from.jmpDest[slot] === to) return;
+    from.jmpDest[slot]?.jmpIn.delete(from);
     from.jmpDest[slot] = to;
     to.jmpIn.add(from);
     this.stats.chainsMade++;

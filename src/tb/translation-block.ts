@@ -23,6 +23,12 @@ export interface TbInstruction {
 export class TranslationBlock {
   /** Outgoing direct-jump links (QEMU's jmp_dest), by exit slot. */
   readonly jmpDest: (TranslationBlock | null)[] = [null, null];
+  /**
+   * For a link to another page: the address-space generation it was made in (it holds
+   * only while no TLB flush has changed where that page maps); -1 for a link within the
+   * page, which holds while this TB runs at all.
+   */
+  readonly jmpGen: number[] = [-1, -1];
   /** TBs that jump directly into this one: unlinked when this one is invalidated. */
   readonly jmpIn = new Set<TranslationBlock>();
   execCount = 0;

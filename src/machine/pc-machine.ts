@@ -36,6 +36,8 @@ import { PciTestdev } from '../devices/pci/pci-testdev.js';
 import { UserError } from '../user-error.js';
 import { buildAcpiTables, type AcpiBuild } from '../acpi/tables.js';
 import { serveAcpiTables } from '../acpi/fw-cfg-acpi.js';
+import { buildSmbiosTables, serveSmbiosTables, type SmbiosBuild } from '../smbios/tables.js';
+import { cpuidLeaf } from '../cpu/cpuid-msr.js';
 import { IcountAuto } from './icount-auto.js';
 
 /** An isa-debugcon: its port, readback value and where its bytes go. */
@@ -133,6 +135,8 @@ export class PcMachine {
   readonly fwCfg: FwCfg;
   /** QEMU's ACPI tables for this board (served on fw_cfg; placed in RAM for a direct boot). */
   readonly acpi: AcpiBuild;
+  /** QEMU's SMBIOS files for this board (served on fw_cfg; placed in RAM for a direct boot). */
+  readonly smbios: SmbiosBuild;
   readonly kbc: I8042;
   readonly post: PostPort;
   readonly testdev: PcTestdev | null;
@@ -302,6 +306,9 @@ export class PcMachine {
     this.fwCfg.setBootOrder([]);
     this.acpi = buildAcpiTables({ belowFourG: this.ramSize });
     serveAcpiTables(this.fwCfg, this.acpi);
+    const [cpuSignature, , , cpuFeatures] = cpuidLeaf(this.cpu, 1, 0);
+    this.smbios = buildSmbiosTables({ ramSize: this.ramSize, cpuSignature, cpuFeatures });
+    serveSmbiosTables(this.fwCfg, this.smbios);
     this.kbc = new I8042(this.io, {
       irqKbd: irq(1), irqMouse: irq(12), setA20: (e) => this.cpu.setA20(e), onReset: () => requestReset('keyboard controller'),
     });

@@ -256,14 +256,6 @@ export const KNOWN_GAPS: readonly KnownGap[] = [
       /^(ioports|iomem)\| {3}\w+-\w+ : 0000:00:0\d\.\d$/,
     ],
   },
-  {
-    id: 'boot-order',
-    area: 'board',
-    status: 'open',
-    cause: 'after iPXE returns, SeaBIOS on bmbt-dbg tries the floppy before the hard disk; QEMU (CMOS 0x3D=0x12, 0x38=0x30, the same values bmbt-dbg stores) tries the hard disk first (reported to the lead).',
-    paths: ['ipxe'],
-    lines: [/^screen\| (Booting from (Floppy|Hard Disk)\.\.\.|Boot failed: could not read the boot disk)$/],
-  },
 ];
 
 export interface Classified {

@@ -16,6 +16,7 @@ import { isElf, parseElf32 } from '../src/boot/elf.js';
 import { runHeadless } from './headless.js';
 import { runGdbSession } from './gdb-session.js';
 import { chooseUi } from './ui-choice.js';
+import { FIRMWARE_DIRS, findFirmware, findFirmwarePath, kvmvapicRom } from './firmware.js';
 
 const PACKAGE_ROOT = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
 export const DEFAULT_GUEST = join(PACKAGE_ROOT, 'samples', 'build', 'demo.elf');
@@ -70,24 +71,6 @@ export class SinkWriter {
     this.buf = [];
     writeAll(this.fd, data, true);
   }
-}
-
-/** Firmware files Debian ships with QEMU and SeaBIOS (option ROMs, the VGA BIOS). */
-const FIRMWARE_DIRS = [process.env.BMBT_FIRMWARE_DIR, '/usr/share/qemu', '/usr/share/seabios'].filter((d): d is string => !!d);
-
-function findFirmwarePath(name: string): string | null {
-  for (const dir of FIRMWARE_DIRS) {
-    const p = join(dir, name);
-    if (existsSync(p)) return p;
-  }
-  return null;
-}
-
-function findFirmware(name: string, required: boolean): Uint8Array | null {
-  const p = findFirmwarePath(name);
-  if (p) return readFileSync(p);
-  if (required) throw new UserError(`${name} not found in ${FIRMWARE_DIRS.join(', ')} (install qemu-system-data, or set BMBT_FIRMWARE_DIR)`);
-  return null;
 }
 
 /**
@@ -182,12 +165,13 @@ export function buildGuest(opts: CliOptions, taps: GuestTaps = {}): Guest {
   if (!bios && opts.kernel && kernelNeedsFirmware(kernelBytes!)) bios = firmwareForSetupCode(opts.kernel, kernelBytes!);
   // The std VGA's option ROM, as QEMU loads it (vgabios-stdvga.bin), when there is a BIOS.
   const vgaBios = bios ? findFirmware('vgabios-stdvga.bin', false) ?? undefined : undefined;
+  const vapic = bios ? kvmvapicRom() : null;
   const tap = (put: (b: number) => void, extra?: (b: number) => void): ((b: number) => void) =>
     extra ? (b) => { put(b); extra(b); } : put;
   const devs = debugconDevices(opts, tap(debugcon.put, taps.debugcon));
   const allDebugcons = { flush: (): void => [debugcon, ...devs.writers].forEach((w) => w.flush()) };
   const machine = new PcMachine({
-    memoryMiB: opts.memoryMiB, serial: tap(serial.put, taps.serial), bios, vgaBios,
+    memoryMiB: opts.memoryMiB, serial: tap(serial.put, taps.serial), bios, vgaBios, kvmvapicRom: vapic?.rom ?? undefined,
     nsPerInsn: opts.nsPerInsn, cpuModel: opts.cpuModel ?? undefined, icountAuto: opts.icountAuto,
     serialDevice: opts.serialDevice, vga: opts.vga, debugcons: devs.configs, debugExits: opts.debugExits,
     pcTestdev: opts.pcTestdev, pciTestdev: opts.pciTestdev, noReboot: opts.noReboot,
@@ -195,6 +179,11 @@ export function buildGuest(opts: CliOptions, taps: GuestTaps = {}): Guest {
   // -d/-D: QEMU's log; and with -icount shift=auto, every rate chosen (to -D, else stderr).
   const log = opts.log.items.length > 0 || (opts.log.file !== null) || opts.icountAuto ? new LogWriter(opts.log.file) : null;
   if (log && opts.log.items.length > 0) new QemuLog(machine, opts.log.items, log.write);
+  // One note, in the -d log when there is one, when kvmvapic.bin is missing.
+  if (vapic?.note) {
+    if (log) log.write(vapic.note);
+    else process.stderr.write(vapic.note);
+  }
   if (log && machine.icountAuto) {
     machine.icountAuto.onChange = (c) => {
       const where = `${c.aheadNs >= 0 ? 'ahead of' : 'behind'} wall time by ${(Math.abs(c.aheadNs) / 1e6).toFixed(1)} ms`;

@@ -8,6 +8,9 @@
 // - links QEMU's ACPI tables (the same fw_cfg blobs SeaBIOS gets, through the same loader
 //   script) into the reserved block at the top of RAM, the RSDP into the F segment;
 // - writes an MP floating pointer and configuration table like SeaBIOS's;
+// - places QEMU's SMBIOS tables (the fw_cfg files SeaBIOS gets) with SeaBIOS's type 0 in
+//   front, the entry point and the tables in the F segment, as SeaBIOS does with tables
+//   of up to 600 bytes (this board's are 388 bytes, whatever its RAM size);
 // - fills the 128 KiB at the top of RAM that the loaders' memory map reserves
 //   (`directBootMemoryMap`, SeaBIOS's e820);
 // - makes a wake-up from ACPI S3 do what SeaBIOS's resume path does: the PCI set-up again
@@ -28,6 +31,7 @@ import { PCI_INTERRUPT_LINE, PCI_INTERRUPT_PIN } from '../devices/pci/pci-device
 import { pciSlotPirq } from '../devices/pci/pci-bus.js';
 import { cpuidLeaf } from '../cpu/cpuid-msr.js';
 import { buildMpConfigTable, buildMpFloatingPointer, type MpPciInterrupt } from './mp-table.js';
+import { placeSmbiosAsSeabios } from '../smbios/seabios.js';
 import { SEG_CS } from '../cpu/instr.js';
 
 /** SeaBIOS's high zone at the top of RAM: the ACPI tables live in it (reserved). */
@@ -43,6 +47,7 @@ export interface FirmwareTables {
   rsdp: number;
   acpiTables: number;
   mpTable: number;
+  smbiosEntry: number;
 }
 
 function setupPci(m: PcMachine): MpPciInterrupt[] {
@@ -87,9 +92,19 @@ export function installFirmwareTables(m: PcMachine): FirmwareTables {
   });
   m.writePhysical(MP_TABLE_ADDR, mp);
   m.writePhysical(MP_FLOATING_ADDR, buildMpFloatingPointer(MP_TABLE_ADDR));
+  // SMBIOS after the MP table, the entry point first and the tables right behind it (the
+  // order SeaBIOS's F-segment allocator gives them).
+  const smbiosEntry = align16(MP_TABLE_ADDR + mp.length);
+  const smbios = placeSmbiosAsSeabios(m.smbios, smbiosEntry + 0x20);
+  m.writePhysical(smbiosEntry, smbios.entryPoint);
+  m.writePhysical(smbiosEntry + 0x20, smbios.tables);
   const facs = acpiTables + m.acpi.offsets.FACS;
   m.onDirectWake = () => enterWakingVector(m, facs);
-  return { rsdp: RSDP_ADDR, acpiTables, mpTable: MP_TABLE_ADDR };
+  return { rsdp: RSDP_ADDR, acpiTables, mpTable: MP_TABLE_ADDR, smbiosEntry };
+}
+
+function align16(a: number): number {
+  return (a + 15) & ~15;
 }
 
 /** SeaBIOS's s3_resume for a board without a BIOS (called right after the wake-up reset). */

@@ -155,8 +155,13 @@ async function info(ctl: DebugController, what: string, rest: string): Promise<s
       const { files: _f, ...rest } = i;
       return `${kv(rest)}\nfiles:\n${files.join('\n')}\n`;
     }
-    case 'pam':
-      return m.pam.info().segments.map((sg) => `${hex8(sg.base)}-${hex8(sg.base + sg.size - 1)} read ${sg.read} write ${sg.write}`).join('\n') + '\n';
+    case 'pam': {
+      const info = m.pam.info();
+      const lines = info.segments.map((sg) => `${hex8(sg.base)}-${hex8(sg.base + sg.size - 1)} read ${sg.read} write ${sg.write}`);
+      const o = info.ramOverlay;
+      if (o) lines.push(`${hex8(o.base)}-${hex8(o.base + o.size - 1)} read ram write ram (kvmvapic option ROM)`);
+      return lines.join('\n') + '\n';
+    }
     case 'vga':
       return m.vga.textScreen().chars.join('\n').trimEnd() + '\n';
     case 'tlb':

@@ -33,9 +33,13 @@ import { Port92 } from '../devices/port92.js';
 import { PostPort } from '../devices/post-port.js';
 import { PcTestdev, pcTestdevPorts } from '../devices/pc-testdev.js';
 import { PciTestdev } from '../devices/pci/pci-testdev.js';
+import { KvmVapic } from '../devices/kvmvapic.js';
+import { SEG_CS } from '../cpu/instr.js';
 import { UserError } from '../user-error.js';
 import { buildAcpiTables, type AcpiBuild } from '../acpi/tables.js';
 import { serveAcpiTables } from '../acpi/fw-cfg-acpi.js';
+import { buildSmbiosTables, serveSmbiosTables, type SmbiosBuild } from '../smbios/tables.js';
+import { cpuidLeaf } from '../cpu/cpuid-msr.js';
 import { IcountAuto } from './icount-auto.js';
 
 /** An isa-debugcon: its port, readback value and where its bytes go. */
@@ -63,6 +67,11 @@ export interface MachineConfig {
   bios?: Uint8Array;
   /** The VGA BIOS offered as the VGA's PCI option ROM (with a BIOS). */
   vgaBios?: Uint8Array;
+  /**
+   * QEMU's kvmvapic.bin, offered to the BIOS as fw_cfg "genroms/kvmvapic.bin" as QEMU's
+   * pc machine does (with a BIOS only; without it the kvmvapic device still exists).
+   */
+  kvmvapicRom?: Uint8Array;
   /** QEMU's pc-testdev (ports 0xE0-0xEB, 0x2000-0x2017, MMIO 0xFF000000), as -device pc-testdev. */
   pcTestdev?: boolean;
   /** QEMU's pci-testdev in slot 3, as -device pci-testdev. */
@@ -116,6 +125,8 @@ export class PcMachine {
   readonly clock: VirtualClock;
   readonly pic: DualPic;
   readonly lapic: LocalApic;
+  /** QEMU's kvmvapic (created with the local APIC; its option ROM comes with a BIOS). */
+  readonly vapic: KvmVapic;
   readonly ioapic: IoApic;
   readonly pit: Pit8254;
   readonly hpet: Hpet;
@@ -133,6 +144,8 @@ export class PcMachine {
   readonly fwCfg: FwCfg;
   /** QEMU's ACPI tables for this board (served on fw_cfg; placed in RAM for a direct boot). */
   readonly acpi: AcpiBuild;
+  /** QEMU's SMBIOS files for this board (served on fw_cfg; placed in RAM for a direct boot). */
+  readonly smbios: SmbiosBuild;
   readonly kbc: I8042;
   readonly post: PostPort;
   readonly testdev: PcTestdev | null;
@@ -226,6 +239,19 @@ export class PcMachine {
     this.pic = new DualPic(this.io, { log: this.events, onIntr: (level) => this.lapic.setLint0(level) });
     this.lapic.extInt = this.pic;
     connectLocalApic(this.cpu, this.lapic);
+    this.vapic = new KvmVapic(this.io, {
+      ramSize: this.ramSize,
+      ramRead8: (pa) => this.phys.u8[ram.offset + pa]!,
+      read8: (pa) => this.phys.read8(pa),
+      write8: (pa, v) => {
+        this.exec.codeWrite(pa, 1);
+        this.phys.write8(pa, v);
+      },
+      setRomWritable: (r) => this.pam.setRamOverlay(r),
+      csBase: () => this.cpu.segBase[SEG_CS]!,
+      eip: () => this.cpu.eip,
+      translate: (lin) => this.cpu.mmu.debugTranslate(lin),
+    });
     this.ioapic = new IoApic(this.lapic, { phys: this.phys });
     this.lapic.onEoiBroadcast = (v) => this.ioapic.eoiBroadcast(v);
     const irq = (n: number): IrqLine => isaIrqLine(this.pic, this.ioapic, n);
@@ -300,8 +326,14 @@ export class PcMachine {
     this.fwCfg.addI32(FW_CFG_IRQ0_OVERRIDE, 1);
     this.fwCfg.setE820([{ address: 0, length: this.ramSize, type: E820_RAM }]);
     this.fwCfg.setBootOrder([]);
+    // QEMU's per-disk geometry overrides for SeaBIOS: empty without disks, but listed.
+    this.fwCfg.addFile('bios-geometry', new Uint8Array(0));
     this.acpi = buildAcpiTables({ belowFourG: this.ramSize });
     serveAcpiTables(this.fwCfg, this.acpi);
+    const [cpuSignature, , , cpuFeatures] = cpuidLeaf(this.cpu, 1, 0);
+    this.smbios = buildSmbiosTables({ ramSize: this.ramSize, cpuSignature, cpuFeatures });
+    serveSmbiosTables(this.fwCfg, this.smbios);
+    if (config.bios && config.kvmvapicRom) this.fwCfg.addFile('genroms/kvmvapic.bin', config.kvmvapicRom);
     this.kbc = new I8042(this.io, {
       irqKbd: irq(1), irqMouse: irq(12), setA20: (e) => this.cpu.setA20(e), onReset: () => requestReset('keyboard controller'),
     });
@@ -341,6 +373,7 @@ export class PcMachine {
     this.cpu.reset();
     this.pic.reset();
     this.lapic.reset();
+    this.vapic.reset();
     this.ioapic.reset();
     this.hpet.reset();
     this.pci.reset();

@@ -246,20 +246,6 @@ export const KNOWN_GAPS: readonly KnownGap[] = [
     lines: [/^kernel\| ACPI: RSDP 0x00000000000F\w+ 000014 /, /^kernel\| found SMP MP-table at \[mem 0x000f\w+-0x000f\w+\]$/],
   },
   {
-    id: 'smbios',
-    area: 'board',
-    status: 'open',
-    cause: 'QEMU hands SeaBIOS SMBIOS 2.8 tables over fw_cfg (etc/smbios/smbios-tables, smbios-anchor); bmbt-dbg serves none (decisions.md "No QEMU-generated ACPI/SMBIOS tables in fw_cfg"), so SeaBIOS writes its own 2.4 ones ("Bochs"), and a boot without a BIOS has no SMBIOS at all ("DMI not present"); the kernel then keeps no DMI strings in its brk area, one page less reserved (the "Memory:" line, direct boot). Through SeaBIOS the RSDP moves too: SeaBIOS fills the F segment top-down and QEMU\'s SMBIOS data there is 0x80 bytes larger (its debug log: "Copying SMBIOS ... to 0x000f6770" under QEMU, 0x000f67f0 here), so the RSDP below it sits 0x80 bytes lower.',
-    paths: BOTH,
-    lines: [
-      /^kernel\| ACPI: RSDP 0x00000000000F\w+ 000014 /,
-      /^kernel\| SMBIOS 2\.[48] present\.$/,
-      /^kernel\| DMI: /,
-      /^kernel\| DMI not present or invalid\.$/,
-      /^kernel\| Memory: \d+K\/\d+K available \(/,
-    ],
-  },
-  {
     id: 'direct-pci-bars',
     area: 'boot',
     status: 'decision',
@@ -269,14 +255,6 @@ export const KNOWN_GAPS: readonly KnownGap[] = [
       /^kernel\| pci 0000:00:0\d\.\d: (BAR \d \[(io |mem) 0x\w+-0x\w+( pref)?\](: assigned)?|ROM \[mem 0x\w+-0x\w+ pref\]|Video device with shadowed ROM at |vgaarb: VGA device added: )/,
       /^(ioports|iomem)\| {3}\w+-\w+ : 0000:00:0\d\.\d$/,
     ],
-  },
-  {
-    id: 'boot-order',
-    area: 'board',
-    status: 'open',
-    cause: 'after iPXE returns, SeaBIOS on bmbt-dbg tries the floppy before the hard disk; QEMU (CMOS 0x3D=0x12, 0x38=0x30, the same values bmbt-dbg stores) tries the hard disk first (reported to the lead).',
-    paths: ['ipxe'],
-    lines: [/^screen\| (Booting from (Floppy|Hard Disk)\.\.\.|Boot failed: could not read the boot disk)$/],
   },
 ];
 

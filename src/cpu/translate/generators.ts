@@ -696,6 +696,8 @@ function string(kind: string): Generator {
     const seg = i.segOverride >= 0 ? i.segOverride : SEG_DS;
     const size = i.strSize;
     g.mayFault();
+    // A device sees the EIP of the I/O instruction (QEMU's kvmvapic reads it).
+    if (kind === 'ins' || kind === 'outs') g.emit(`c.eip = ${i.eip};`);
     if (i.rep !== REP_NONE) {
       // The helper runs as many iterations as the instruction budget allows and counts
       // them itself; EIP stays on the instruction until ECX reaches zero.
@@ -728,9 +730,9 @@ function inOut(isIn: boolean): Generator {
     const size = dataOp.size;
     const port = portOp.kind === OpKind.Imm ? String(portOp.value) : '(R[2] & 0xffff)';
     g.mayFault();
-    // Devices see the time of this instruction, not of the TB's first one (QEMU's icount
-    // makes I/O exact the same way).
-    g.emit(`c.icountOff = ${g.k};`);
+    // Devices see the time and the EIP of this instruction, not of the TB's first one
+    // (QEMU's icount makes I/O exact the same way; its kvmvapic reads EIP).
+    g.emit(`c.icountOff = ${g.k}; c.eip = ${i.eip};`);
     if (isIn) g.emit(g.setReg(0, size, `H.in(${port}, ${size})`));
     else g.emit(`H.out(${port}, ${g.reg(0, size)}, ${size});`);
     g.emit('c.icountOff = 0;');

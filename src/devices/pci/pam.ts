@@ -14,6 +14,11 @@
 // 0xA0000-0xBFFFF is the SMRAM window: with SMRAM.D_OPEN clear it decodes to the PCI side
 // (the VGA handler, or nothing), with D_OPEN set to DRAM. There is no SMM in our CPU, so
 // G_SMRAME and the SMM-mode view do not change anything (docs/decisions.md).
+//
+// A RAM overlay (`setRamOverlay`) maps a page range to DRAM, readable and writable, over
+// whatever PAM or SMRAM routes there: QEMU's kvmvapic device does this to its option ROM
+// (an alias of pc.ram at priority 1000 above the PAM regions), so the ROM stays writable
+// after the BIOS write-protects its shadow RAM.
 import type { BackingArea, MmioHandler, PhysicalMemory } from '../../memory/physical-memory.js';
 import { PAGE_SIZE } from '../../memory/physical-memory.js';
 
@@ -63,6 +68,20 @@ export interface PamInfo {
   segments: PamSegmentInfo[];
   smramOpen: boolean;
   vgaWindow: 'vga' | 'ram' | 'none';
+  /** Pages mapped to DRAM read-write over the routing above (kvmvapic's ROM), if any. */
+  ramOverlay: PageRange | null;
+}
+
+/** A page-aligned physical range. */
+export interface PageRange {
+  base: number;
+  size: number;
+}
+
+export interface PamState {
+  attrs: number[];
+  smramOpen: boolean;
+  ramOverlay?: PageRange | null;
 }
 
 /** Base and size of PAM segment `i` (0: 0xF0000 64 KiB; 1-12: 0xC0000 + 16 KiB steps). */
@@ -73,6 +92,7 @@ export function pamSegment(i: number): { base: number; size: number } {
 export class PamController {
   private readonly attrs = new Uint8Array(PAM_SEGMENT_COUNT);
   private smramOpen = false;
+  private ramOverlay: PageRange | null = null;
   private readonly ram: BackingArea;
   private readonly rom: LegacyRomWindow[];
   private readonly vga: MmioHandler | null;
@@ -108,6 +128,24 @@ export class PamController {
     this.applySmram(true);
   }
 
+  /**
+   * Map [base, base + size) (page aligned) to DRAM both ways over the PAM and SMRAM
+   * routing, replacing the previous overlay; null removes it. Only the legacy window
+   * 0xA0000-0xFFFFF is affected: RAM elsewhere is RAM already.
+   */
+  setRamOverlay(range: PageRange | null): void {
+    const old = this.ramOverlay;
+    this.ramOverlay = range && range.size > 0 ? { base: range.base >>> 0, size: range.size } : null;
+    for (const r of [old, this.ramOverlay]) {
+      if (!r) continue;
+      for (let i = 0; i < PAM_SEGMENT_COUNT; i++) {
+        const seg = pamSegment(i);
+        if (overlaps(r, seg)) this.applySegment(i, true);
+      }
+      if (overlaps(r, { base: SMRAM_BASE, size: SMRAM_SIZE })) this.applySmram(true);
+    }
+  }
+
   /** Power-on routing: every segment to ROM, SMRAM closed. */
   reset(): void {
     for (let i = 0; i < PAM_SEGMENT_COUNT; i++) this.setPam(i, 0);
@@ -135,23 +173,35 @@ export class PamController {
       if (attr & PAM_WE) this.phys.mapDirect(pa, PAGE_SIZE, this.ram, pa, false, true);
       else this.phys.unmap(pa, PAGE_SIZE, false, true);
     }
+    this.applyOverlay(base, size);
     if (readChanged) this.onRemap(base, size);
+  }
+
+  /** The overlay's pages inside [base, base + size) to DRAM, read and write. */
+  private applyOverlay(base: number, size: number): void {
+    const r = this.ramOverlay;
+    if (!r) return;
+    const from = Math.max(base, r.base);
+    const to = Math.min(base + size, r.base + r.size);
+    for (let pa = from; pa < to; pa += PAGE_SIZE) this.phys.mapDirect(pa, PAGE_SIZE, this.ram, pa, true, true);
   }
 
   private applySmram(notify: boolean): void {
     if (this.smramOpen) this.phys.mapDirect(SMRAM_BASE, SMRAM_SIZE, this.ram, SMRAM_BASE, true, true);
     else if (this.vga) this.phys.mapMmio(SMRAM_BASE, SMRAM_SIZE, this.vga);
     else this.phys.unmap(SMRAM_BASE, SMRAM_SIZE);
+    this.applyOverlay(SMRAM_BASE, SMRAM_SIZE);
     if (notify) this.onRemap(SMRAM_BASE, SMRAM_SIZE);
   }
 
-  saveState(): { attrs: number[]; smramOpen: boolean } {
-    return { attrs: Array.from(this.attrs), smramOpen: this.smramOpen };
+  saveState(): PamState {
+    return { attrs: Array.from(this.attrs), smramOpen: this.smramOpen, ramOverlay: this.ramOverlay && { ...this.ramOverlay } };
   }
 
-  loadState(s: { attrs: number[]; smramOpen: boolean }): void {
+  loadState(s: PamState): void {
     for (let i = 0; i < PAM_SEGMENT_COUNT; i++) this.setPam(i, s.attrs[i] ?? 0);
     this.setSmramOpen(s.smramOpen);
+    this.setRamOverlay(s.ramOverlay ?? null);
   }
 
   info(): PamInfo {
@@ -165,6 +215,13 @@ export class PamController {
         write: attr & PAM_WE ? 'ram' : 'none',
       });
     }
-    return { segments, smramOpen: this.smramOpen, vgaWindow: this.smramOpen ? 'ram' : this.vga ? 'vga' : 'none' };
+    return {
+      segments, smramOpen: this.smramOpen, vgaWindow: this.smramOpen ? 'ram' : this.vga ? 'vga' : 'none',
+      ramOverlay: this.ramOverlay && { ...this.ramOverlay },
+    };
   }
+}
+
+function overlaps(a: PageRange, b: PageRange): boolean {
+  return a.base < b.base + b.size && b.base < a.base + a.size;
 }

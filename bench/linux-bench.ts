@@ -3,9 +3,10 @@
 // directly. For each boot: wall time from process start to each console marker (the
 // kernel's first line, `Run /init`, BOOT-OK, power-off) and to process exit, the guest
 // instructions and MIPS (bmbt-dbg's own count), the peak RSS of each process, and ratios
-// to QEMU from the same run. bmbt-dbg runs with BMBT_STATS=1 and its run statistics
-// (cli/run-stats.ts: TB cache counts, time in and out of the run loop, and any
-// `breakdownMs` phases the core reports) are printed below each run.
+// to QEMU from the same run. bmbt-dbg runs with BMBT_STATS=profile and its run statistics
+// (cli/run-stats.ts: TB cache counts, time in and out of the run loop, the sampled time
+// breakdown of cli/time-breakdown.ts, TBs by how often they ran) are
+// printed below each run. --no-breakdown runs without the sampling profiler.
 //
 //   npm run bench:linux                      # 1 run, both paths
 //   npm run bench:linux -- --runs 3 --path bios
@@ -15,6 +16,7 @@ import { spawnSync } from 'node:child_process';
 import { ensureCorpus, CorpusError, BOOT_OK, CORPUS_DONE, type Corpus } from '../tests/corpus/fetch.js';
 import { bmbtLinuxArgs, qemuLinuxArgs, QEMU_BIN, runBoot, withConsoleFile, type BootResult, type LinuxPath } from '../tests/corpus/boot-run.js';
 import { parseRunStats, RUN_STATS_ENV, type RunStats } from '../cli/run-stats.js';
+import { runBucketLabel } from '../src/tb/tb-cache.js';
 
 const MARKERS = [
   { key: 'Linux version', label: 'kernel\'s first line' },
@@ -24,7 +26,7 @@ const MARKERS = [
   { key: 'reboot: ', label: 'power-off' },
 ] as const;
 
-const USAGE = 'usage: npm run bench:linux -- [--runs N] [--path bios|direct|both] [--no-qemu] (BENCH_RUNS=N also sets the runs)';
+const USAGE = 'usage: npm run bench:linux -- [--runs N] [--path bios|direct|both] [--no-qemu] [--no-breakdown] (BENCH_RUNS=N also sets the runs)';
 
 /** A bad command line: one line on stderr, exit status 2. */
 class UsageError extends Error {}
@@ -33,10 +35,12 @@ interface Options {
   runs: number;
   paths: LinuxPath[];
   qemu: boolean;
+  /** Sample where bmbt-dbg's time goes (BMBT_STATS=profile). */
+  breakdown: boolean;
 }
 
 function parseArgs(argv: string[]): Options | 'help' {
-  const o: Options = { runs: 1, paths: ['bios', 'direct'], qemu: true };
+  const o: Options = { runs: 1, paths: ['bios', 'direct'], qemu: true, breakdown: true };
   let runs = process.env['BENCH_RUNS'] ?? '1';
   for (let i = 0; i < argv.length; i++) {
     const a = argv[i]!;
@@ -47,6 +51,7 @@ function parseArgs(argv: string[]): Options | 'help' {
       if (p !== 'bios' && p !== 'direct' && p !== 'both') throw new UsageError(`--path: "${p ?? ''}" is not bios, direct or both`);
       o.paths = p === 'both' ? ['bios', 'direct'] : [p];
     } else if (a === '--no-qemu') o.qemu = false;
+    else if (a === '--no-breakdown') o.breakdown = false;
     else throw new UsageError(`unknown option ${a} (${USAGE})`);
   }
   if (!/^[1-9]\d*$/.test(runs)) throw new UsageError(`--runs: "${runs}" is not a positive integer`);
@@ -86,8 +91,13 @@ function printSample(x: Sample, run: number): void {
     console.log(`  TBs: ${t.translations} translated (${(t.insnsTranslated / Math.max(1, t.translations)).toFixed(1)} insns each), ${t.live} live, ` +
       `${t.flushes} flushes, ${t.invalidations} invalidated, ${t.chainsMade} chains, ${t.regionsBuilt} regions built; ` +
       `lookups ${t.lookups} (jump cache hits ${t.jmpCacheHits}, hash hits ${t.hashHits})`);
+    if (st.tbRuns) console.log(`  TBs by runs: ${st.tbRuns.map((n, k) => `${runBucketLabel(k)}: ${n}`).join(', ')}`);
     const phases = Object.entries(st.breakdownMs);
-    if (phases.length) console.log(`  breakdown: ${phases.map(([k, v]) => `${k} ${s(v)}`).join(', ')}`);
+    if (phases.length) {
+      const total = phases.reduce((a, [, v]) => a + v, 0);
+      console.log(`  where the time went (sampled over ${s(total)}):`);
+      for (const [k, v] of phases) console.log(`    ${pad(k, 36)}${padL(s(v), 10)}${padL(`${((100 * v) / total).toFixed(1)}%`, 8)}`);
+    }
   } else {
     console.log(`  (no ${RUN_STATS_ENV} record on stderr: ${x.ours.err.trim().split('\n').slice(-2).join(' / ')})`);
   }
@@ -154,7 +164,7 @@ async function main(): Promise<void> {
         ? await withConsoleFile((consoleFile) => runBoot(QEMU_BIN, qemuLinuxArgs(corpus, path, { consoleFile, icount: false }), { markers, timeoutMs: 300_000, consoleFile }))
         : null;
       const ours = await runBoot(process.execPath, bmbtLinuxArgs(corpus, path), {
-        markers, timeoutMs: 1_800_000, env: { ...process.env, [RUN_STATS_ENV]: '1' },
+        markers, timeoutMs: 1_800_000, env: { ...process.env, [RUN_STATS_ENV]: o.breakdown ? 'profile' : '1' },
       });
       const x: Sample = { path, ours, stats: parseRunStats(ours.err), qemu };
       samples.push(x);

@@ -3,11 +3,13 @@
 // what is counted anyway (the retired-instruction count, the TB cache's statistics) and
 // two clocks read once per run slice, so asking for it does not slow the guest.
 //
-// `breakdownMs` is the place for a finer profile (translation, translated code, helpers,
-// exceptions, flushes, I/O, idle): whatever the core measures goes there as milliseconds
-// per phase, and `npm run bench:linux` prints every field it finds.
+// With BMBT_STATS=profile, `breakdownMs` also says where the time went (translated code,
+// decode, codegen, V8 compile, dispatch, helpers, exceptions, flushes, I/O, idle...), from
+// V8's sampling profiler run in-process (cli/time-breakdown.ts), and `npm run bench:linux`
+// prints every phase it finds.
 import type { PcMachine } from '../src/machine/pc-machine.js';
 import type { TbStats } from '../src/tb/tb-cache.js';
+import { TimeBreakdown } from './time-breakdown.js';
 
 export const RUN_STATS_ENV = 'BMBT_STATS';
 export const RUN_STATS_PREFIX = 'bmbt-stats ';
@@ -25,6 +27,9 @@ export interface RunStats {
   /** Between slices: waiting for input, pacing a halted guest, flushing output. */
   outsideMs: number;
   tb: TbStats & { live: number };
+  /** TBs by how often they ran (TbCache.execCountHistogram: 0, 1, 2-9, 10-99, ...). */
+  tbRuns: number[];
+  /** Milliseconds per phase (sampled; empty unless BMBT_STATS=profile). */
   breakdownMs: Record<string, number>;
 }
 
@@ -33,6 +38,12 @@ export class RunClock {
   private first = -1;
   private last = 0;
   private inRun = 0;
+  private readonly profile: TimeBreakdown | null;
+
+  constructor(profile = wantTimeBreakdown()) {
+    this.profile = profile ? new TimeBreakdown() : null;
+    this.profile?.start();
+  }
 
   /** Times one machine.run call. */
   slice<T>(run: () => T): T {
@@ -57,7 +68,8 @@ export class RunClock {
       runMs: round(this.inRun),
       outsideMs: round(wallMs - this.inRun),
       tb: { ...machine.exec.tbs.stats, live: machine.exec.tbs.size },
-      breakdownMs: {},
+      tbRuns: machine.exec.tbs.execCountHistogram(),
+      breakdownMs: this.profile?.stop() ?? {},
     };
   }
 }
@@ -69,6 +81,11 @@ function round(ms: number): number {
 export function wantRunStats(env: NodeJS.ProcessEnv = process.env): boolean {
   const v = env[RUN_STATS_ENV];
   return v !== undefined && v !== '' && v !== '0';
+}
+
+/** BMBT_STATS=profile: the run statistics with the sampled time breakdown. */
+export function wantTimeBreakdown(env: NodeJS.ProcessEnv = process.env): boolean {
+  return env[RUN_STATS_ENV] === 'profile';
 }
 
 export function formatRunStats(s: RunStats): string {

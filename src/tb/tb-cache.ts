@@ -7,6 +7,23 @@ import { TranslationBlock, type Region } from './translation-block.js';
 const JMP_CACHE_BITS = 12;
 const JMP_CACHE_SIZE = 1 << JMP_CACHE_BITS;
 
+/** Buckets of TbCache.execCountHistogram: 0, 1, 2-9, 10-99, ..., 100000 and more. */
+export const RUN_BUCKETS = 8;
+
+function runBucket(n: number): number {
+  if (n <= 1) return n;
+  let k = 2;
+  for (let limit = 10; n >= limit && k < RUN_BUCKETS - 1; limit *= 10) k++;
+  return k;
+}
+
+/** The label of bucket k of TbCache.execCountHistogram. */
+export function runBucketLabel(k: number): string {
+  if (k <= 1) return String(k);
+  const lo = k === 2 ? 2 : 10 ** (k - 2);
+  return k === RUN_BUCKETS - 1 ? `${lo}+` : `${lo}-${10 ** (k - 1) - 1}`;
+}
+
 export interface TbStats {
   translations: number;
   bytesTranslated: number;
@@ -47,6 +64,7 @@ export class TbCache {
   /** Recent invalidations, newest last (bounded). */
   readonly invalidated: InvalidationRecord[] = [];
   private nextId = 1;
+  private readonly droppedRuns: number[] = new Array<number>(RUN_BUCKETS).fill(0);
   private count = 0;
   /** Called when a page no longer holds any TB (its writes may take the fast path again). */
   onPageEmpty: (page: number) => void = () => {};
@@ -166,6 +184,7 @@ export class TbCache {
     const h = TbCache.jmpHash(tb.pc);
     if (this.jmpCache[h] === tb) this.jmpCache[h] = null;
     this.count--;
+    this.countRuns(tb);
     this.stats.invalidations++;
     this.invalidated.push({ id: tb.id, pc: tb.pc, phys: tb.phys, icount: tb.invalidatedAt, reason, execCount: tb.execCount });
     if (this.invalidated.length > 1024) this.invalidated.splice(0, this.invalidated.length - 1024);
@@ -249,6 +268,7 @@ export class TbCache {
   flush(reason: string): void {
     const n = this.count;
     for (const tb of this.all()) {
+      this.countRuns(tb);
       tb.valid = false;
       tb.region = null;
       tb.invalidatedAt = this.icount();
@@ -266,6 +286,21 @@ export class TbCache {
     this.count = 0;
     this.stats.flushes++;
     this.events?.emit({ kind: 'tb-flush', icount: this.icount(), reason, count: n });
+  }
+
+  /**
+   * How often TBs ran, over every TB translated so far (dropped or live): the count of
+   * TBs that ran 0 times, once, 2-9 times, 10-99, ... (index k >= 2: 10^(k-2)+ runs
+   * below 10^(k-1)), the last bucket open-ended.
+   */
+  execCountHistogram(): number[] {
+    const h = [...this.droppedRuns];
+    for (const tb of this.all()) h[runBucket(tb.execCount)]!++;
+    return h;
+  }
+
+  private countRuns(tb: TranslationBlock): void {
+    this.droppedRuns[runBucket(tb.execCount)]!++;
   }
 
   all(): TranslationBlock[] {

@@ -3,6 +3,7 @@
 // chains run without returning to the CPU loop between blocks. The TBs stay what they
 // are (cached, inspected, invalidated one by one); invalidating any member dissolves the
 // region and its members run on their own functions again.
+import { compileGenerated } from './compile.js';
 import { RUNTIME_NAMES, type Runtime } from '../runtime.js';
 import { generateBody } from './translator.js';
 import type { Instr } from '../instr.js';
@@ -39,8 +40,8 @@ export function buildRegion(members: TranslationBlock[], decoded: readonly (read
   const region: { fn: (s: number) => number; members: TranslationBlock[]; last: number; source: string } = {
     fn: () => 0, members, last: 0, source,
   };
-  const factory = new Function(...RUNTIME_NAMES, 'EE', 'M', 'RG', source) as (...args: unknown[]) => (s: number) => number;
-  region.fn = factory(...RUNTIME_NAMES.map((n) => runtime[n]), eips, members, region);
+  const factory = compileGenerated([...RUNTIME_NAMES, 'EE', 'M', 'RG'], source);
+  region.fn = factory(...RUNTIME_NAMES.map((n) => runtime[n]), eips, members, region) as (s: number) => number;
   return region;
 }
 

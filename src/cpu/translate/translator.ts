@@ -9,6 +9,7 @@ import { REP_NONE, SEG_CS, type Instr } from '../instr.js';
 import { ACCESS_FETCH } from '../mmu.js';
 import { absentOnModel } from '../cpu-models.js';
 import { CodeGen, EXIT_DEBUG, EXIT_LOOKUP } from './codegen.js';
+import { compileGenerated } from './compile.js';
 import { flagsLiveAfter } from './flag-liveness.js';
 import { GENERATORS, unimplemented } from './generators.js';
 import { RUNTIME_NAMES, type Runtime } from '../runtime.js';
@@ -139,8 +140,8 @@ export function tbGenCode(cpu: Cpu, cflags: number, opts: TranslateOptions): Tra
   tb.eips = gen.eips;
   const rt = opts.runtime(user);
   try {
-    const factory = new Function(...RUNTIME_NAMES, 'E', 'T', source) as (...args: unknown[]) => () => number;
-    tb.fn = factory(...RUNTIME_NAMES.map((n) => rt[n]), gen.eips, tb);
+    const factory = compileGenerated([...RUNTIME_NAMES, 'E', 'T'], source);
+    tb.fn = factory(...RUNTIME_NAMES.map((n) => rt[n]), gen.eips, tb) as () => number;
   } catch (e) {
     // A translator bug must not take the emulator down: report it, and the guest sees #UD
     // at the block's first instruction.

@@ -21,6 +21,14 @@ const REGION_HOT = 2000;
 const REGION_MIN = 50;
 import type { EventLog } from '../events/machine-events.js';
 
+/**
+ * Exceptions delivered with no instruction retired in between, beyond which each further
+ * delivery counts as an instruction (a #PF, #DF, triple fault chain is 3).
+ */
+export const STORM_DELIVERIES = 256;
+/** Instructions charged for each delivery of a storm: 1 µs of virtual time at 1 ns each. */
+export const STORM_CHARGE = 1000;
+
 /** What a TB keeps of its decoded instructions once compiled (see redecodeTb). */
 const NO_INSTRS: readonly Instr[] = [];
 
@@ -68,6 +76,9 @@ export class CpuExec {
   onTbEnter: ((tb: TranslationBlock) => void) | null = null;
   /** Every TB returns to the loop instead of chaining or looping in itself (QEMU's -d nochain). */
   noChain = false;
+  /** The instruction count at the last exception delivery, and deliveries since then. */
+  private stormIcount = -1;
+  private stormDeliveries = 0;
   /** Bumped by every TLB flush: links to another page hold only within one generation. */
   private mapGen = 0;
 
@@ -244,6 +255,20 @@ export class CpuExec {
       cpu.eip = p.eip;
       p.eip = -1;
     }
+    // An exception whose handler faults at once (a #UD vector pointing at UD2, a real-mode
+    // stack that wraps without ever reaching a double fault) retires no instruction, ever:
+    // past a streak no real guest makes, each delivery is charged STORM_CHARGE
+    // instructions (about what it costs us to deliver one), so the budget, the virtual
+    // clock, timers and the slice ends where stop requests are served still come round.
+    if (cpu.icount === this.stormIcount) {
+      if (++this.stormDeliveries > STORM_DELIVERIES) {
+        if (this.stormDeliveries === STORM_DELIVERIES + 1) {
+          this.events?.emit({ kind: 'exception-storm', icount: cpu.icount, vector: p.vector, eip: cpu.eip, deliveries: this.stormDeliveries });
+        }
+        cpu.icount += STORM_CHARGE;
+      }
+    } else this.stormDeliveries = 1;
+    this.stormIcount = cpu.icount;
     this.events?.emit({ kind: 'exception', icount: cpu.icount, vector: p.vector, errorCode: p.hasErrorCode ? p.errorCode : -1, eip: cpu.eip });
     this.onException(p.vector, p.errorCode, cpu.eip);
     cpu.halted = false;

@@ -12,6 +12,8 @@ export type MachineEvent =
   | { kind: 'irq-lower'; icount: number; line: number }
   | { kind: 'irq-deliver'; icount: number; vector: number; eip: number }
   | { kind: 'exception'; icount: number; vector: number; errorCode: number; eip: number }
+  /** Exceptions delivered back to back with no instruction retiring (see CpuExec.handleException). */
+  | { kind: 'exception-storm'; icount: number; vector: number; eip: number; deliveries: number }
   | { kind: 'io'; icount: number; port: number; value: number; size: number; write: boolean }
   | { kind: 'reset'; icount: number; cause: string }
   | { kind: 'unimplemented'; icount: number; eip: number; bytes: number[]; what: string }
@@ -22,7 +24,7 @@ export type MachineEventKind = MachineEvent['kind'];
 /** Which ring each kind lives in: a burst of one kind does not push out the others. */
 const CHANNEL: Record<MachineEventKind, 'tb' | 'irq' | 'io' | 'misc'> = {
   'tb-translate': 'tb', 'tb-invalidate': 'tb', 'tb-flush': 'tb', 'tb-chain': 'tb',
-  'irq-raise': 'irq', 'irq-lower': 'irq', 'irq-deliver': 'irq', exception: 'irq',
+  'irq-raise': 'irq', 'irq-lower': 'irq', 'irq-deliver': 'irq', exception: 'irq', 'exception-storm': 'misc',
   io: 'io', reset: 'misc', unimplemented: 'misc', post: 'misc',
 };
 

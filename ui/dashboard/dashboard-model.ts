@@ -21,7 +21,7 @@ export interface DashboardSample {
   icount: number;
 }
 
-const LOGGED: ReadonlySet<MachineEvent['kind']> = new Set(['tb-flush', 'tb-invalidate', 'exception', 'reset', 'unimplemented']);
+const LOGGED: ReadonlySet<MachineEvent['kind']> = new Set(['tb-flush', 'tb-invalidate', 'exception', 'exception-storm', 'reset', 'unimplemented']);
 
 export class DashboardModel {
   readonly history: DashboardSample[] = [];
@@ -103,6 +103,7 @@ export function formatEvent(ctl: DebugController, e: MachineEvent): string {
       return `${at} TB #${e.id} ${hex(e.pc)}${sym ? ` <${sym}>` : ''} invalidated: ${e.reason}`;
     }
     case 'exception': return `${at} exception ${e.vector} at ${hex(e.eip)}`;
+    case 'exception-storm': return `${at} exception storm: ${e.deliveries} deliveries of exception ${e.vector} at ${hex(e.eip)} with no instruction retired; each further one counts as an instruction`;
     case 'reset': return `${at} reset: ${e.cause}`;
     case 'unimplemented': return `${at} unimplemented ${e.what} at ${hex(e.eip)}`;
     default: return `${at} ${e.kind}`;

@@ -8,7 +8,7 @@ import { FLAG_IF, FLAG_RF } from './lazy-flags.js';
 import { INT_HARDWARE, deliverException, doInterrupt } from './protection.js';
 import { Helpers } from './helpers.js';
 import { makeRuntime, type Runtime } from './runtime.js';
-import { redecodeTb, tbGenCode } from './translate/translator.js';
+import { MAX_TB_INSNS, redecodeTb, tbGenCode } from './translate/translator.js';
 import type { Instr } from './instr.js';
 import { EXIT_DEBUG, EXIT_INDIRECT, EXIT_LOOKUP, EXIT_STOP } from './translate/codegen.js';
 import { SEG_CS } from './instr.js';
@@ -154,6 +154,11 @@ export class CpuExec {
 
   /** QEMU's tb_find: jump cache, then the physical hash table, then translate. */
   tbFind(cflags: number): TranslationBlock {
+    return this.tbLookup(cflags, true)!;
+  }
+
+  /** tbFind, or null where it would translate (`translate` false). */
+  private tbLookup(cflags: number, translate: boolean): TranslationBlock | null {
     const cpu = this.cpu;
     const csBase = cpu.segBase[SEG_CS]! >>> 0;
     const pc = (csBase + cpu.eip) >>> 0;
@@ -187,6 +192,7 @@ export class CpuExec {
       }
     }
     if (tb === null) {
+      if (!translate) return null;
       tb = tbGenCode(cpu, cflags, {
         breakpoints: this.breakpoints,
         drExec: flags & HF_DR_EXEC ? guestExecBreakpoints(cpu) : null,
@@ -321,8 +327,12 @@ export class CpuExec {
       cpu.inhibitDebug = false;
       blocks++;
       try {
-        let tb = this.tbFind(cflags);
-        if (!(cflags & CF_SINGLE) && tb.ninsns > end - cpu.icount) tb = this.tbFind(CF_SINGLE);
+        // Near the end of the budget a block is run only if it is already translated and
+        // fits; otherwise one instruction at a time (translating a full block there would
+        // be wasted: the next pass starts one instruction further on).
+        const left = end - cpu.icount;
+        let tb = cflags & CF_SINGLE || left >= MAX_TB_INSNS ? this.tbFind(cflags) : this.tbLookup(cflags, false);
+        if (tb === null || (!(cflags & CF_SINGLE) && tb.ninsns > left)) tb = this.tbFind(CF_SINGLE);
         this.onTbEnter?.(tb);
         // A one-instruction TB (single step, TF, RF, interrupt shadow, budget edge) must not
         // chain on: the loop has work to do right after that instruction.

@@ -65,13 +65,19 @@ export class TranslationBlock {
     readonly size: number,
     readonly ninsns: number,
     readonly instructions: readonly TbInstruction[],
-    /** The generated JavaScript. */
-    readonly source: string,
     /** Retired-instruction count when it was translated. */
     readonly translatedAt: number,
     /** Guest code bytes (for disassembly in the inspector). */
     readonly bytes: Uint8Array,
   ) {}
+
+  /**
+   * The generated JavaScript, as V8 keeps it for the compiled function anyway (a TB does
+   * not hold a second copy: with tens of thousands of TBs that was tens of MiB).
+   */
+  get source(): string {
+    return this.fn.toString();
+  }
 
   /** Physical pages this TB's code occupies. */
   pages(): number[] {

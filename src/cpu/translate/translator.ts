@@ -131,7 +131,7 @@ export function tbGenCode(cpu: Cpu, cflags: number, opts: TranslateOptions): Tra
     '});',
   ].join('\n');
   const tb = new TranslationBlock(
-    opts.newId(), pc, csBase, startEip, flags, cflags, phys0, phys2, size, instrs.length, instrs, source,
+    opts.newId(), pc, csBase, startEip, flags, cflags, phys0, phys2, size, instrs.length, instrs,
     cpu.icount, Uint8Array.from(bytesOut),
   );
   tb.decoded = decoded;

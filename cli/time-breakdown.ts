@@ -5,8 +5,8 @@
 // than they do.
 import { Session } from 'node:inspector';
 
-/** Sampling interval in microseconds. */
-const INTERVAL_US = 500;
+/** Sampling interval in microseconds: a 2-minute boot gives 60 k samples (the profile stays small). */
+const INTERVAL_US = 2000;
 
 interface ProfileNode {
   id: number;

@@ -165,7 +165,11 @@ export class GdbSession {
       // QEMU reports a guest shutdown held by -no-shutdown as SIGQUIT.
       else if (reason.kind === 'shutdown') sig = SIGQUIT;
       else if (reason.kind === 'breakpoint') {
-        if (reason.hw && this.hwbreak) extra = 'hwbreak:;';
+        // gdb knows a breakpoint by its linear address and takes EIP for the PC; where they
+        // differ (real mode, a segment base) a "breakpoint hit" at a PC where it has none
+        // makes gdb resume silently. Without the reason it reports a SIGTRAP, as with QEMU.
+        if (reason.pc !== r.eip) extra = '';
+        else if (reason.hw && this.hwbreak) extra = 'hwbreak:;';
         else if (!reason.hw && this.swbreak) extra = 'swbreak:;';
       } else if (reason.kind === 'watchpoint') extra = `${reason.watch}:${(reason.addr >>> 0).toString(16)};`;
     }
@@ -179,6 +183,11 @@ export class GdbSession {
     else if (reason.kind === 'triple-fault') this.output(`bmbt-dbg: triple fault: the machine was reset\n`);
     else if (reason.kind === 'budget') this.output(`bmbt-dbg: instruction limit (--max-insns) reached at ${pc}\n`);
     else if (reason.kind === 'shutdown') this.output(`bmbt-dbg: guest ${shutdownText(reason.cause)}; paused (-no-shutdown)\n`);
+    else if (reason.kind === 'breakpoint' && reason.pc !== this.ctl.registersNow().eip) {
+      const r = this.ctl.registersNow();
+      const cs = r.seg[1]!.sel.toString(16).padStart(4, '0');
+      this.output(`bmbt-dbg: breakpoint at linear 0x${reason.pc.toString(16)} hit at ${cs}:${r.eip.toString(16).padStart(4, '0')} (EIP is $pc)\n`);
+    }
     this.reply(this.stopReply(reason));
   }
 

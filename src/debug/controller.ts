@@ -12,7 +12,8 @@ export type StopReason =
   | { kind: 'initial' }
   | { kind: 'breakpoint'; pc: number; hw: boolean; id: number }
   | { kind: 'watchpoint'; watch: 'watch' | 'rwatch' | 'awatch'; addr: number; id: number; oldValue?: number[] }
-  | { kind: 'step' }
+  /** `idle`: the CPU is halted and nothing woke it, so the step did not run an instruction. */
+  | { kind: 'step'; idle?: boolean }
   | { kind: 'interrupt'; by: string }
   | { kind: 'exited'; code: number; why?: string }
   | { kind: 'halted' }
@@ -252,7 +253,10 @@ export class DebugController {
         reason = r;
         break;
       }
-      if (m.cpu.icount === before && m.cpu.halted) break;
+      if (m.cpu.icount === before && m.cpu.halted) {
+        reason = { kind: 'step', idle: true };
+        break;
+      }
     }
     this.finish(reason);
     return reason;

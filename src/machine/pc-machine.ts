@@ -383,11 +383,15 @@ export class PcMachine {
 
   private runSlice(maxInsns: number, opts: RunOptions, auto: IcountAuto | null): MachineStop {
     const cpu = this.cpu;
-    const end = cpu.icount + maxInsns;
+    const start = cpu.icount;
+    let end = start + maxInsns;
+    const stepping = opts.single === true || opts.oneBlock === true;
+    let pastHlt = false;
     // A slice is also a window of virtual time, so a halted guest cannot spin here; at
     // least 1 ms of it, so a small instruction budget still lets a halted guest reach
-    // its next timer (halted time retires no instructions).
-    const endNs = this.clock.now() + Math.max(maxInsns, 1_000_000) * this.clock.nsPerInsn;
+    // its next timer (halted time retires no instructions). A step waits for a halted
+    // CPU to wake up, for at most 10 s of guest time.
+    const endNs = this.clock.now() + (stepping ? 10e9 : Math.max(maxInsns, 1_000_000) * this.clock.nsPerInsn);
     for (;;) {
       this.clock.runDue();
       if (this.exitCode !== null) return { kind: 'exit', code: this.exitCode };
@@ -411,16 +415,30 @@ export class PcMachine {
       const stop = this.exec.run(deadline, opts);
       switch (stop) {
         case 'budget':
-          if (opts.oneBlock || opts.single) return { kind: 'budget' };
+          if (opts.single && cpu.halted && !pastHlt) {
+            // As QEMU's stepi: a HLT does not end the step; the CPU waits for the next
+            // interrupt (not taken while stepping) and the instruction after it runs.
+            pastHlt = true;
+            end = cpu.icount + 1;
+            continue;
+          }
+          // A halted CPU that has not run yet (a timer was armed on the way): keep waiting.
+          if (stepping && !(cpu.halted && cpu.icount === start)) return { kind: 'budget' };
           if (cpu.icount >= end) return { kind: 'budget' };
           continue;
         case 'halted': {
           if (cpu.interruptRequest & IRQ_HARD && cpu.eflags & FLAG_IF && !opts.noIrq) continue;
           if (cpu.interruptRequest & IRQ_INIT && !opts.noIrq) continue;
           if (!(cpu.eflags & FLAG_IF) && !(cpu.interruptRequest & (IRQ_NMI | IRQ_INIT))) return { kind: 'halted-forever' };
+          if (stepping && (cpu.interruptRequest & (IRQ_NMI | IRQ_INIT) || (cpu.interruptRequest & IRQ_HARD && cpu.eflags & FLAG_IF))) {
+            // Stepping with interrupts held back (QEMU's SSTEP_NOIRQ): the CPU has work, so
+            // it leaves HLT, and the next instruction runs with the interrupt still pending.
+            cpu.halted = false;
+            continue;
+          }
           const next = this.clock.nextDeadline();
           if (next === Infinity) return { kind: 'idle' };
-          if (auto !== null && !opts.single && !opts.oneBlock) {
+          if (auto !== null && !stepping) {
             // Wall-paced: skip idle time only as far as wall time has gone.
             const limit = auto.idleLimitNs();
             if (next > limit) {
@@ -428,8 +446,8 @@ export class PcMachine {
               return { kind: 'budget', halted: true, waitNs: next - limit };
             }
           }
-          if (next > endNs || opts.single || opts.oneBlock) {
-            if (!opts.single && !opts.oneBlock) this.clock.warpTo(endNs);
+          if (next > endNs) {
+            if (!stepping) this.clock.warpTo(endNs);
             return { kind: 'budget', halted: true };
           }
           this.clock.warpToNextDeadline();

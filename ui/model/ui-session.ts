@@ -50,7 +50,7 @@ export function describeStop(ctl: DebugController, r: StopReason): string {
     case 'initial': return 'paused at start';
     case 'breakpoint': return `breakpoint ${r.id} at ${at(r.pc)}`;
     case 'watchpoint': return `${r.watch} ${r.id} hit at 0x${hex8(r.addr)}`;
-    case 'step': return `stepped to ${at(ctl.machine.cpu.pc)}`;
+    case 'step': return r.idle ? `halted at ${at(ctl.machine.cpu.pc)}: no interrupt is due, nothing ran` : `stepped to ${at(ctl.machine.cpu.pc)}`;
     case 'interrupt': return `paused by ${r.by}`;
     case 'exited': return r.why ? `guest ended: ${r.why}` : `guest exited (isa-debug-exit status ${r.code})`;
     case 'shutdown': return r.cause === 'power-off' ? 'guest powered off (-no-shutdown)' : `guest reset (${r.cause}), held by -no-shutdown`;
@@ -440,10 +440,10 @@ export class UiSession implements CommandHost {
   private execute(command: Command): void {
     const ctl = this.ctl;
     switch (command) {
-      case 'stepInstruction': return void this.stepInstruction(1);
-      case 'stepBlock': return void this.stepBlock(1);
-      case 'continue': return this.continueGuest();
-      case 'pause': return void this.pauseGuest();
+      case 'stepInstruction': return void this.enqueue(() => this.stepInstruction(1));
+      case 'stepBlock': return void this.enqueue(() => this.stepBlock(1));
+      case 'continue': return void this.enqueue(() => this.continueGuest());
+      case 'pause': return void this.enqueue(() => this.pauseGuest());
       case 'toggleBreakpoint': {
         const addr = this.dis.cursor ?? ctl.machine.cpu.pc;
         if (ctl.breakpoints().some((b) => b.addr === addr)) {
@@ -682,31 +682,26 @@ export class UiSession implements CommandHost {
     this.schedule('output');
   }
 
-  stepInstruction(n: number): Promise<void> {
-    return this.enqueue(async () => {
-      if (this.ctl.state === 'exited') return this.log('the guest has exited');
-      await this.ctl.stepInstruction(n, 'ui');
-    });
+  // The command line runs inside the action queue (enqueue), so these act at once; keys
+  // go through the queue (execute) so that a key pressed during a step waits for it.
+
+  async stepInstruction(n: number): Promise<void> {
+    if (this.ctl.state === 'exited') return this.log('the guest has exited');
+    await this.ctl.stepInstruction(n, 'ui');
   }
 
-  stepBlock(n: number): Promise<void> {
-    return this.enqueue(async () => {
-      if (this.ctl.state === 'exited') return this.log('the guest has exited');
-      await this.ctl.stepBlock(n, 'ui');
-    });
+  async stepBlock(n: number): Promise<void> {
+    if (this.ctl.state === 'exited') return this.log('the guest has exited');
+    await this.ctl.stepBlock(n, 'ui');
   }
 
   continueGuest(): void {
-    void this.enqueue(() => {
-      if (this.ctl.state === 'exited') return this.log('the guest has exited');
-      this.ctl.resume('ui');
-    });
+    if (this.ctl.state === 'exited') return this.log('the guest has exited');
+    this.ctl.resume('ui');
   }
 
-  pauseGuest(): Promise<void> {
-    return this.enqueue(async () => {
-      if (this.ctl.state === 'running') await this.ctl.pause('ui');
-    });
+  async pauseGuest(): Promise<void> {
+    if (this.ctl.state === 'running') await this.ctl.pause('ui');
   }
 
   quit(): void {

@@ -2,7 +2,7 @@
 // line parser, the layout at 80×24 and up, 80-bit values in decimal.
 import { describe, expect, it } from 'vitest';
 import { BINDINGS, helpLine, helpText, lookupKey } from './keymap.js';
-import { inkToKeys, keyToBytes } from './keys.js';
+import { inputToKeys, keyToBytes } from './keys.js';
 import { ConsoleBuffer } from './console-buffer.js';
 import { computeLayout } from './layout.js';
 import { parseAddress } from './commands.js';
@@ -11,7 +11,6 @@ import { sampleController } from '../testing/sample-controller.js';
 import { float80ToString } from './x87-view.js';
 import { UiSession } from './ui-session.js';
 
-const noKey = { upArrow: false, downArrow: false, leftArrow: false, rightArrow: false, pageDown: false, pageUp: false, return: false, escape: false, ctrl: false, shift: false, tab: false, backspace: false, delete: false, meta: false };
 
 describe('key bindings as data', () => {
   it('every global command has a key, pane keys win over global ones, keys are unique per scope', () => {
@@ -36,14 +35,22 @@ describe('key bindings as data', () => {
     for (const p of FOCUS_ORDER) expect(helpLine(p).length).toBeGreaterThan(10);
   });
 
-  it('Ink input bursts become one key per character; special keys map to names and bytes', () => {
-    expect(inkToKeys('sss', noKey)).toEqual(['s', 's', 's']);
-    expect(inkToKeys('hi there\r', noKey)).toEqual(['h', 'i', 'space', 't', 'h', 'e', 'r', 'e', 'return']);
-    expect(inkToKeys('', { ...noKey, upArrow: true })).toEqual(['up']);
-    expect(inkToKeys('c', { ...noKey, ctrl: true })).toEqual(['ctrl-c']);
-    expect(inkToKeys('', { ...noKey, tab: true, shift: true })).toEqual(['shift-tab']);
-    expect(inkToKeys('', { ...noKey, delete: true })).toEqual(['backspace']);
-    expect(inkToKeys('/', { ...noKey, meta: true })).toEqual(['escape', '/']);
+  it('input events become one key per character; escape sequences (function keys too) map to names and bytes', () => {
+    expect(inputToKeys('sss')).toEqual(['s', 's', 's']);
+    expect(inputToKeys('hi there\r')).toEqual(['h', 'i', 'space', 't', 'h', 'e', 'r', 'e', 'return']);
+    expect(inputToKeys('\x1b[A')).toEqual(['up']);
+    expect(inputToKeys('\x1bOB')).toEqual(['down']);
+    expect(inputToKeys('\x03')).toEqual(['ctrl-c']);
+    expect(inputToKeys('\x1b[Z')).toEqual(['shift-tab']);
+    expect(inputToKeys('\x7f')).toEqual(['backspace']);
+    expect(inputToKeys('\x1b/')).toEqual(['escape', '/']);
+    expect(inputToKeys('\x1b')).toEqual(['escape']);
+    // F5, F7, F8, F9 as xterm and tmux send them, with and without modifiers; F1 as SS3.
+    expect(['\x1b[15~', '\x1b[18~', '\x1b[19~', '\x1b[20~', '\x1b[18;2~', '\x1bOP'].map(inputToKeys)).toEqual([['f5'], ['f7'], ['f8'], ['f9'], ['f7'], ['f1']]);
+    expect(inputToKeys('\x1b[5~')).toEqual(['pageup']);
+    expect(inputToKeys('\x1b[3~')).toEqual(['delete']);
+    expect(inputToKeys('\x1b[1;5C')).toEqual(['right']);
+    expect(inputToKeys('\x1b[<0;3;4M')).toEqual([]);
     expect(keyToBytes('return')).toEqual([13]);
     expect(keyToBytes('ctrl-d')).toEqual([4]);
     expect(keyToBytes('a')).toEqual([97]);

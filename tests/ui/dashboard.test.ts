@@ -3,7 +3,7 @@
 import { afterAll, describe, expect, it } from 'vitest';
 import { TmuxTerm, skipWithoutTmux } from './support/tmux.js';
 import { DashboardModel } from '../../ui/dashboard/dashboard-model.js';
-import { WIDGET_TITLES } from '../../ui/dashboard/dashboard-view.js';
+import { WIDGET_TITLES, gaugePercent } from '../../ui/dashboard/dashboard-view.js';
 import { sampleController } from '../../ui/testing/sample-controller.js';
 
 const terms: TmuxTerm[] = [];
@@ -37,6 +37,16 @@ describe('dashboard model', () => {
   });
 });
 
+describe('dashboard gauge', () => {
+  it('gives blessed-contrib a percentage it cannot take for a fraction (it reads below 1.001 as one)', () => {
+    // 126 of 32,768 TBs is 0.38%: the gauge showed 40%.
+    expect(gaugePercent(126 / 32768)).toBe(0);
+    expect(gaugePercent(0.007)).toBe(1.002);
+    expect(gaugePercent(0.25)).toBe(25);
+    expect(gaugePercent(1)).toBe(100);
+  });
+});
+
 describe.skipIf(skipWithoutTmux())('dashboard in tmux', () => {
   it('renders every widget and quits on q', async () => {
     const t = new TmuxTerm('dash');
@@ -46,6 +56,10 @@ describe.skipIf(skipWithoutTmux())('dashboard in tmux', () => {
     expect(s).toMatch(/Guest MIPS [\d.]+ \S (running|stopped|exited)/);
     await t.waitFor(/serial: demo: tick 10, smc value 7/, 'serial lines in the event log');
     await t.waitFor(/ \d+ +10[0-9a-f]{4} +\d+ +\w+/, 'a row of the hottest TBs');
+    // The gauge's percentage is the live TBs over the limit, as its label gives them.
+    const g = await t.waitFor(/TB cache (\d+)\/(\d+)[\s\S]*?(\d+)%/, 'the gauge');
+    const [, live, limit, shown] = /TB cache (\d+)\/(\d+)[\s\S]*?(\d+)%/.exec(g)!.map(Number);
+    expect(shown).toBe(Math.round((100 * live!) / limit!));
     t.keys('q');
     await t.waitFor(() => t.dead(), 'exit', 5000);
     expect(t.deadStatus()).toBe('exit 0');

@@ -16,8 +16,10 @@ export interface IrqRequest {
   /** Instructions per column, or null to fit the events in the ring. */
   perCol: number | null;
   cols: number;
-  /** Rows available for lines (IRQ rows beyond this are dropped, idle ones first). */
+  /** Rows available: when the 16 lines do not fit, busy lines come first, one row says
+   * which are hidden, and `lineOffset` scrolls the list. */
   rows: number;
+  lineOffset?: number;
   /** Index of the selected event in `events`, or -1. */
   selected: number;
 }
@@ -149,13 +151,20 @@ export function buildIrqTimeline(ctl: DebugController, req: IrqRequest): IrqTime
   }
   const selCol = sel ? colOf(sel.icount) : -1;
 
-  // Rows: every line when there is room, else the busy lines first.
-  const lineRows = Math.max(0, req.rows - 2);
+  // Rows: every line when there is room, else the busy lines first, from lineOffset on,
+  // and a row that names the hidden ones.
+  let lineRows = Math.max(0, req.rows - 2);
   let lines = Array.from({ length: 16 }, (_, i) => i);
+  let hidden: number[] = [];
+  let lineOffset = 0;
   if (lines.length > lineRows) {
+    lineRows = Math.max(1, lineRows - 1);
     const busy = lines.filter((l) => active.has(l) || info.lines[l]!.raised > 0);
     const idle = lines.filter((l) => !busy.includes(l));
-    lines = [...busy, ...idle].slice(0, lineRows).sort((a, b) => a - b);
+    const order = [...busy, ...idle];
+    lineOffset = Math.max(0, Math.min(req.lineOffset ?? 0, order.length - lineRows));
+    lines = order.slice(lineOffset, lineOffset + lineRows).sort((a, b) => a - b);
+    hidden = order.filter((l) => !lines.includes(l)).sort((a, b) => a - b);
   }
   const countOf = (n: number): string => (n > 99999 ? `${Math.floor(n / 1000)}k` : String(n));
   const rows: IrqRowView[] = lines.map((l) => ({
@@ -170,6 +179,7 @@ export function buildIrqTimeline(ctl: DebugController, req: IrqRequest): IrqTime
   rows.push({ label: 'vec', cells: vec.join(''), selectedCol: selLine === 16 ? selCol : -1, count: countOf(vecCount) });
   return {
     start, perCol, cols, follow: req.start === null, rows, selected, totalEvents: events.length, vectorBase, eventCount: events.length,
+    hidden, lineOffset,
   };
 }
 
@@ -177,4 +187,16 @@ export function buildIrqTimeline(ctl: DebugController, req: IrqRequest): IrqTime
 export function startShowing(icount: number, start: number, perCol: number, cols: number): number {
   if (icount >= start && icount < start + cols * perCol) return start;
   return Math.max(0, icount - Math.floor(cols / 2) * perCol);
+}
+
+/** `[0, 1, 2, 5, 7, 8]` as `0-2,5,7-8`. */
+export function lineRanges(lines: readonly number[]): string {
+  const parts: string[] = [];
+  for (let i = 0; i < lines.length; ) {
+    let j = i;
+    while (j + 1 < lines.length && lines[j + 1] === lines[j]! + 1) j++;
+    parts.push(j > i ? `${lines[i]}-${lines[j]}` : String(lines[i]));
+    i = j + 1;
+  }
+  return parts.join(',');
 }

@@ -109,6 +109,8 @@ export const BINDINGS: readonly Binding[] = [
   { command: 'historyTbs', keys: ['i'], scope: 'tbs', help: 'live TBs / invalidation history', short: 'invalidated' },
   { command: 'flushTbs', keys: ['F'], scope: 'tbs', help: 'flush the TB cache', short: 'flush' },
 
+  { command: 'cursorUp', keys: ['up', 'k'], scope: 'irq', help: 'scroll the IRQ lines (when they do not all fit)' },
+  { command: 'cursorDown', keys: ['down', 'j'], scope: 'irq', help: 'scroll the IRQ lines (when they do not all fit)' },
   { command: 'zoomIn', keys: ['+', '='], scope: 'irq', help: 'zoom in', short: 'zoom' },
   { command: 'zoomOut', keys: ['-', '_'], scope: 'irq', help: 'zoom out' },
   { command: 'scrollLeft', keys: ['[', 'pageup'], scope: 'irq', help: 'scroll back in time', short: 'scroll' },

@@ -81,7 +81,7 @@ export class UiSession implements CommandHost {
     mode: 'live' as 'live' | 'history', sort: 'execs' as TbSort, filter: '', filterEditing: false, selected: 0, offset: 0,
     detailId: null as number | null, detailScroll: 0, ids: [] as number[], rows: 1, pcs: [] as number[],
   };
-  private irq = { start: null as number | null, perCol: null as number | null, selected: -1, shownStart: 0, shownPerCol: 1, cols: 1 };
+  private irq = { start: null as number | null, perCol: null as number | null, selected: -1, shownStart: 0, shownPerCol: 1, cols: 1, lineOffset: 0 };
   private bpSelected = 0;
   private mem = { addr: 0, physical: false, follow: 'esp' as string | null, lines: 1 };
   private logScroll = 0;
@@ -309,9 +309,10 @@ export class UiSession implements CommandHost {
       case 'irq': {
         const cols = Math.max(8, width - 12);
         this.irq.cols = cols;
-        const v = buildIrqTimeline(ctl, { start: this.irq.start, perCol: this.irq.perCol, cols, rows: height - 2, selected: this.irq.selected });
+        const v = buildIrqTimeline(ctl, { start: this.irq.start, perCol: this.irq.perCol, cols, rows: height - 2, selected: this.irq.selected, lineOffset: this.irq.lineOffset });
         this.irq.shownStart = v.start;
         this.irq.shownPerCol = v.perCol;
+        this.irq.lineOffset = v.lineOffset;
         const { eventCount: _n, ...view } = v;
         return { id: 'irq', view };
       }
@@ -527,6 +528,8 @@ export class UiSession implements CommandHost {
       case 'flushTbs': return this.flushTbs();
       case 'zoomIn':
       case 'zoomOut': {
+        // From what the last key asked for, not from the last frame: keys come in bursts
+        // (key repeat, `+ + + +`) faster than frames.
         const per = this.irq.shownPerCol;
         const next = command === 'zoomIn' ? Math.max(1, per / 2) : per * 2;
         // Keep the selected event (or the middle) where it is.
@@ -535,6 +538,8 @@ export class UiSession implements CommandHost {
         const pivot = sel ? sel.icount : this.irq.shownStart + (this.irq.cols * per) / 2;
         this.irq.perCol = next;
         if (this.irq.start !== null || sel) this.irq.start = Math.max(0, pivot - (this.irq.cols * next) / 2);
+        this.irq.shownPerCol = next;
+        this.irq.shownStart = this.irq.start ?? Math.max(0, pivot - (this.irq.cols * next) / 2);
         return;
       }
       case 'scrollLeft':
@@ -544,6 +549,7 @@ export class UiSession implements CommandHost {
         const delta = Math.floor(span / 4) * (command === 'scrollLeft' ? -1 : 1);
         this.irq.perCol = this.irq.shownPerCol;
         this.irq.start = Math.max(0, this.irq.shownStart + delta);
+        this.irq.shownStart = this.irq.start;
         return;
       }
       case 'prevEvent':
@@ -618,6 +624,9 @@ export class UiSession implements CommandHost {
       }
       case 'tb':
         this.tbScroll = Math.max(0, this.tbScroll + delta);
+        return;
+      case 'irq':
+        this.irq.lineOffset = Math.max(0, this.irq.lineOffset + delta);
         return;
       case 'tbs':
         if (this.tbs.detailId !== null) this.tbs.detailScroll = Math.max(0, this.tbs.detailScroll + delta);

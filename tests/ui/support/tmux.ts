@@ -54,7 +54,7 @@ export class TmuxTerm {
 
   /** Literal text (no key-name lookup). */
   type(text: string): void {
-    this.tmux('send-keys', '-t', 'main', '-l', text);
+    this.tmux('send-keys', '-t', 'main', '-l', '--', text);
   }
 
   screen(): string {

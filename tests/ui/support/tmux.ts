@@ -47,6 +47,30 @@ export class TmuxTerm {
     }
   }
 
+  /**
+   * A shell in a width × height terminal (for what happens around bmbt-dbg: the scrollback
+   * before it, the prompt after it). `runInShell` starts bmbt-dbg in it.
+   */
+  startShell(opts: { width?: number; height?: number } = {}): void {
+    this.tmux('-f', '/dev/null', 'new-session', '-d', '-s', 'main', '-x', String(opts.width ?? 120), '-y', String(opts.height ?? 40), 'env -u CI -u CONTINUOUS_INTEGRATION LANG=C.UTF-8 LC_ALL=C.UTF-8 PS1="$ " bash --norc --noprofile');
+  }
+
+  runInShell(args: string[]): void {
+    const quoted = args.map((a) => `'${a.replace(/'/g, `'\\''`)}'`).join(' ');
+    this.type(`cd '${REPO}' && '${process.execPath}' '${BIN}' ${quoted} 2>'${this.stderrFile}'; echo $? >'${this.statusFile}'`);
+    this.keys('Enter');
+  }
+
+  /** Everything written to the terminal from now on goes to `file` as well (tmux pipe-pane). */
+  pipeOutput(file: string): void {
+    this.tmux('pipe-pane', '-t', 'main', '-o', `cat >> '${file}'`);
+  }
+
+  /** The screen and the scrollback above it. */
+  history(): string {
+    return this.tmux('capture-pane', '-p', '-S', '-', '-t', 'main');
+  }
+
   /** tmux key names ('Enter', 'Escape', 'C-c') or characters. */
   keys(...keys: string[]): void {
     this.tmux('send-keys', '-t', 'main', ...keys);

@@ -8,6 +8,7 @@ import type { Socket } from 'node:net';
 import type { DebugController, StopReason } from '../src/debug/controller.js';
 import { isX87Register } from '../src/debug/x87-registers.js';
 import { newMonitorSession, runMonitorCommand, type MonitorSession } from '../src/debug/monitor.js';
+import { describeStop } from '../src/debug/describe-stop.js';
 import {
   MAX_PACKET, PacketDecoder, escapeBinary, frame, fromHex, hexOfText, latin1, leHex, parseHex, toHex, unescapeBinary, type RspInput,
 } from './packet.js';
@@ -178,15 +179,15 @@ export class GdbSession {
   }
 
   private sendStop(reason: StopReason): void {
-    const pc = `0x${(this.ctl.machine.cpu.pc >>> 0).toString(16)}`;
-    if (reason.kind === 'halted') this.output(`bmbt-dbg: the guest halted with interrupts disabled at ${pc}; nothing can wake it\n`);
-    else if (reason.kind === 'triple-fault') this.output(`bmbt-dbg: triple fault: the machine was reset\n`);
-    else if (reason.kind === 'budget') this.output(`bmbt-dbg: instruction limit (--max-insns) reached at ${pc}\n`);
-    else if (reason.kind === 'shutdown') this.output(`bmbt-dbg: guest ${shutdownText(reason.cause)}; paused (-no-shutdown)\n`);
-    else if (reason.kind === 'breakpoint' && reason.pc !== this.ctl.registersNow().eip) {
-      const r = this.ctl.registersNow();
+    // Stops gdb has no words for are said on its console, as the headless notes say them.
+    const r = this.ctl.registersNow();
+    const m = this.ctl.machine;
+    const say = (text: string): void => this.output(`bmbt-dbg: ${text}\n`);
+    if (reason.kind === 'halted' || reason.kind === 'triple-fault' || reason.kind === 'budget' || reason.kind === 'shutdown') {
+      say(describeStop(reason, { pc: m.cpu.pc, icount: m.cpu.icount, symbolAt: (a) => this.ctl.symbolAt(a) }));
+    } else if (reason.kind === 'breakpoint' && reason.pc !== r.eip) {
       const cs = r.seg[1]!.sel.toString(16).padStart(4, '0');
-      this.output(`bmbt-dbg: breakpoint at linear 0x${reason.pc.toString(16)} hit at ${cs}:${r.eip.toString(16).padStart(4, '0')} (EIP is $pc)\n`);
+      say(`breakpoint ${reason.id} at linear 0x${reason.pc.toString(16)} hit at ${cs}:${r.eip.toString(16).padStart(4, '0')} (EIP is $pc)`);
     }
     this.reply(this.stopReply(reason));
   }
@@ -581,9 +582,4 @@ export class GdbSession {
   get isClosed(): boolean {
     return this.closed;
   }
-}
-
-/** How a -no-shutdown stop reads: "powered off" or "reset (triple fault)". */
-export function shutdownText(cause: string): string {
-  return cause === 'power-off' ? 'powered off' : `reset (${cause})`;
 }

@@ -15,12 +15,15 @@ export type StopReason =
   /** `idle`: the CPU is halted and nothing woke it, so the step did not run an instruction. */
   | { kind: 'step'; idle?: boolean }
   | { kind: 'interrupt'; by: string }
-  | { kind: 'exited'; code: number; why?: string }
+  /** The run is over: isa-debug-exit (code), an ACPI power-off, or a reset under -no-reboot. */
+  | { kind: 'exited'; code: number; why?: 'power-off' | 'reset'; cause?: string }
   | { kind: 'halted' }
   | { kind: 'triple-fault' }
   /** -no-shutdown: the guest powered off, or reset under -no-reboot; the machine is paused for good. */
   | { kind: 'shutdown'; cause: string }
   | { kind: 'budget' }
+  /** The guest waits for input, and the front end says no more will come (headless, stdin at its end). */
+  | { kind: 'idle' }
   | { kind: 'killed' };
 
 export interface Breakpoint {
@@ -35,7 +38,8 @@ export type ControllerEvent =
   | { type: 'stop'; reason: StopReason }
   | { type: 'resume'; by: string }
   | { type: 'breakpoints' }
-  | { type: 'output'; stream: 'serial' | 'debugcon'; data: string };
+  /** A run slice ended (about every 10 ms while the guest runs): output can leave now. */
+  | { type: 'slice' };
 
 export type ControllerListener = (e: ControllerEvent) => void;
 
@@ -47,7 +51,21 @@ export interface ControllerOptions {
   symbols?: ElfSymbol[];
   /** QEMU's -no-shutdown: power-off (or a -no-reboot reset) stops the machine instead of ending it. */
   noShutdown?: boolean;
+  /**
+   * Whether input has ended (headless: stdin closed): a guest waiting for input then
+   * stops the run ('idle') instead of waiting for ever.
+   */
+  inputEnded?: () => boolean;
+  /** Wraps every machine.run of a continue (the run statistics time them). */
+  timeSlice?: <T>(run: () => T) => T;
 }
+
+/** Guest time a halted CPU may skip per slice (20 ms at 1 ns per instruction). */
+const HALTED_WINDOW_INSNS = 20_000_000;
+/** Wall time between slices in which a halted guest ran nothing. */
+const IDLE_PAUSE_MS = 2;
+/** Slices in a row that ran nothing before a guest whose input has ended counts as idle (1 s). */
+const IDLE_SLICES = 500;
 
 export class DebugController {
   state: 'stopped' | 'running' | 'exited' = 'stopped';
@@ -64,12 +82,16 @@ export class DebugController {
   mips = 0;
   readonly maxInsns: number | null;
   readonly noShutdown: boolean;
+  private readonly inputEnded: () => boolean;
+  private readonly timeSlice: <T>(run: () => T) => T;
 
   constructor(readonly machine: PcMachine, opts: ControllerOptions = {}) {
     this.slice = opts.sliceInsns ?? 5_000_000;
     this.maxInsns = opts.maxInsns ?? null;
     this.symbols = opts.symbols ?? [];
     this.noShutdown = opts.noShutdown ?? false;
+    this.inputEnded = opts.inputEnded ?? (() => false);
+    this.timeSlice = opts.timeSlice ?? ((run) => run());
   }
 
   subscribe(l: ControllerListener): () => void {
@@ -84,6 +106,12 @@ export class DebugController {
   /** Called by whoever feeds the guest's input: a halted guest may now have work. */
   kick(): void {
     this.wake?.();
+  }
+
+  /** Bytes typed on the guest's serial line (COM1): they reach it now, running or not. */
+  serialInput(bytes: Uint8Array | readonly number[]): void {
+    this.machine.serialInput(bytes);
+    this.kick();
   }
 
   // ---- running ----------------------------------------------------------------------
@@ -135,11 +163,20 @@ export class DebugController {
     if (this.bps.some((b) => b.addr === pc)) this.machine.exec.skipBreakpointAt = pc;
   }
 
+  /**
+   * The run loop (QEMU's round-robin CPU thread, on the event loop): slices of about 10 ms
+   * of guest work, each followed by a turn of the event loop, so keys, packets and stdin
+   * are served and output leaves (the 'slice' event) while the guest runs. A halted guest
+   * skips guest time up to its next timer (at most 20 ms of it per slice); when a slice
+   * ran nothing at all it waits 2 ms, or until input arrives (kick), or, under -icount
+   * auto, until wall time reaches its next timer.
+   */
   private async loop(): Promise<void> {
     const m = this.machine;
     let idle = 0;
     let t0 = performance.now();
     let i0 = m.cpu.icount;
+    const haltedNs = HALTED_WINDOW_INSNS * m.clock.nsPerInsn;
     for (;;) {
       if (this.pauseRequest !== null) {
         this.finish({ kind: 'interrupt', by: this.pauseRequest });
@@ -156,8 +193,9 @@ export class DebugController {
       }
       const before = m.cpu.icount;
       const start = performance.now();
-      const stop = m.run(budget);
+      const stop = this.timeSlice(() => m.run(budget, { haltedNs }));
       const took = performance.now() - start;
+      this.emit({ type: 'slice' });
       // Keep slices near 10 ms so keys and packets are served promptly.
       if (stop.kind === 'budget' && !stop.halted) {
         if (took < 5) this.slice = Math.min(this.slice * 2, 200_000_000);
@@ -175,13 +213,24 @@ export class DebugController {
         this.finish(reason);
         return;
       }
-      if (stop.kind === 'idle' || (stop.kind === 'budget' && stop.halted && m.cpu.icount === before)) {
-        idle++;
-        await new Promise<void>((r) => {
-          this.wake = r;
-          if (stop.kind !== 'idle') setTimeout(r, Math.min(10, idle));
-        });
-        this.wake = null;
+      if (stop.kind === 'idle') {
+        // Nothing is scheduled: only input (or a debugger) can wake the guest.
+        if (this.inputEnded()) {
+          this.finish({ kind: 'idle' });
+          return;
+        }
+        await this.sleep(Infinity);
+      } else if (stop.kind === 'budget' && stop.halted && m.cpu.icount === before) {
+        if (stop.waitNs !== undefined) {
+          // -icount auto: the guest waits for wall time to reach its next timer.
+          await this.sleep(Math.min(50, Math.max(1, Math.ceil(stop.waitNs / 1e6))));
+        } else {
+          if (++idle > IDLE_SLICES && this.inputEnded()) {
+            this.finish({ kind: 'idle' });
+            return;
+          }
+          await this.sleep(IDLE_PAUSE_MS);
+        }
       } else {
         idle = 0;
         await new Promise<void>((r) => setImmediate(r));
@@ -189,8 +238,20 @@ export class DebugController {
     }
   }
 
+  /** Wait `ms` (for ever: Infinity) or until kicked. */
+  private sleep(ms: number): Promise<void> {
+    return new Promise<void>((r) => {
+      let timer: ReturnType<typeof setTimeout> | null = null;
+      this.wake = () => {
+        if (timer) clearTimeout(timer);
+        this.wake = null;
+        r();
+      };
+      if (ms !== Infinity) timer = setTimeout(() => this.wake?.(), ms);
+    });
+  }
+
   private translate(stop: MachineStop): StopReason | null {
-    const cpu = this.machine.cpu;
     switch (stop.kind) {
       case 'budget':
       case 'idle':
@@ -208,11 +269,10 @@ export class DebugController {
       case 'power-off':
         return this.noShutdown ? { kind: 'shutdown', cause: 'power-off' } : { kind: 'exited', code: 0, why: 'power-off' };
       case 'guest-reset':
-        return this.noShutdown ? { kind: 'shutdown', cause: stop.cause } : { kind: 'exited', code: 0, why: `${stop.cause} (-no-reboot)` };
+        return this.noShutdown ? { kind: 'shutdown', cause: stop.cause } : { kind: 'exited', code: 0, why: 'reset', cause: stop.cause };
       case 'triple-fault':
         return { kind: 'triple-fault' };
       case 'exit-request':
-        void cpu;
         return { kind: 'interrupt', by: this.pauseRequest ?? 'request' };
     }
   }

@@ -92,6 +92,15 @@ export interface MachineConfig {
   icountAuto?: boolean;
 }
 
+export interface MachineRunOptions extends RunOptions {
+  /**
+   * Guest time a halted CPU may skip in this call when no timer is due sooner (default:
+   * the instruction budget's worth, at least 1 ms). A run loop with short slices gives
+   * more, so that guest time does not crawl while the guest waits for a timer.
+   */
+  haltedNs?: number;
+}
+
 export type MachineStop =
   | { kind: 'budget'; halted?: boolean; waitNs?: number } // waitNs: wall time until the next timer (-icount auto)
   | { kind: 'breakpoint'; pc: number }
@@ -369,7 +378,7 @@ export class PcMachine {
    * Run up to `maxInsns` instructions, serving timers on the virtual clock; the CPU
    * halting fast-forwards the clock to the next timer.
    */
-  run(maxInsns: number, opts: RunOptions = {}): MachineStop {
+  run(maxInsns: number, opts: MachineRunOptions = {}): MachineStop {
     const auto = this.icountAuto;
     if (auto === null) return this.runSlice(maxInsns, opts, null);
     auto.adjust();
@@ -381,7 +390,7 @@ export class PcMachine {
     }
   }
 
-  private runSlice(maxInsns: number, opts: RunOptions, auto: IcountAuto | null): MachineStop {
+  private runSlice(maxInsns: number, opts: MachineRunOptions, auto: IcountAuto | null): MachineStop {
     const cpu = this.cpu;
     const start = cpu.icount;
     let end = start + maxInsns;
@@ -391,7 +400,8 @@ export class PcMachine {
     // least 1 ms of it, so a small instruction budget still lets a halted guest reach
     // its next timer (halted time retires no instructions). A step waits for a halted
     // CPU to wake up, for at most 10 s of guest time.
-    const endNs = this.clock.now() + (stepping ? 10e9 : Math.max(maxInsns, 1_000_000) * this.clock.nsPerInsn);
+    const ns = this.clock.nsPerInsn;
+    const endNs = this.clock.now() + (stepping ? 10e9 : Math.max(maxInsns * ns, opts.haltedNs ?? 1_000_000 * ns));
     for (;;) {
       this.clock.runDue();
       if (this.exitCode !== null) return { kind: 'exit', code: this.exitCode };

@@ -6,6 +6,7 @@
 import type { DebugController, StopReason, ControllerEvent } from '../../src/debug/controller.js';
 import type { RegisterSnapshot } from '../../src/debug/registers.js';
 import { hex8 } from '../../src/debug/inspect.js';
+import { describeStop as describeStopText } from '../../src/debug/describe-stop.js';
 import { ConsoleBuffer } from './console-buffer.js';
 import { BINDINGS, helpLine, helpText, lookupKey, type Command } from './keymap.js';
 import { keyToBytes } from './keys.js';
@@ -42,23 +43,7 @@ const SORTS: readonly TbSort[] = ['execs', 'recent', 'address'];
 
 /** A stop reason in words, with the symbol where there is one. */
 export function describeStop(ctl: DebugController, r: StopReason): string {
-  const at = (pc: number): string => {
-    const s = ctl.symbolAt(pc);
-    return `0x${hex8(pc)}${s ? ` <${s.name}${s.offset ? `+${s.offset.toString(16)}` : ''}>` : ''}`;
-  };
-  switch (r.kind) {
-    case 'initial': return 'paused at start';
-    case 'breakpoint': return `breakpoint ${r.id} at ${at(r.pc)}`;
-    case 'watchpoint': return `${r.watch} ${r.id} hit at 0x${hex8(r.addr)}`;
-    case 'step': return r.idle ? `halted at ${at(ctl.machine.cpu.pc)}: no interrupt is due, nothing ran` : `stepped to ${at(ctl.machine.cpu.pc)}`;
-    case 'interrupt': return `paused by ${r.by}`;
-    case 'exited': return r.why ? `guest ended: ${r.why}` : `guest exited (isa-debug-exit status ${r.code})`;
-    case 'shutdown': return r.cause === 'power-off' ? 'guest powered off (-no-shutdown)' : `guest reset (${r.cause}), held by -no-shutdown`;
-    case 'halted': return 'guest halted with interrupts off';
-    case 'triple-fault': return 'triple fault: the machine was reset';
-    case 'budget': return 'instruction budget reached (--max-insns)';
-    case 'killed': return 'killed';
-  }
+  return describeStopText(r, { pc: ctl.machine.cpu.pc, symbolAt: (a) => ctl.symbolAt(a) });
 }
 
 export class UiSession implements CommandHost {
@@ -170,7 +155,7 @@ export class UiSession implements CommandHost {
       case 'breakpoints':
         this.schedule('key');
         break;
-      case 'output':
+      case 'slice':
         break;
     }
   }
@@ -367,9 +352,8 @@ export class UiSession implements CommandHost {
       }
       const bytes = keyToBytes(key);
       if (bytes.length) {
-        this.ctl.machine.serialInput(bytes);
+        this.ctl.serialInput(bytes);
         this.consoleSent += bytes.length;
-        this.ctl.kick();
       }
       return;
     }

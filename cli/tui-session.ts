@@ -41,7 +41,8 @@ export async function runTuiSession(opts: CliOptions): Promise<number> {
   let gdb: import('../gdbstub/server.js').GdbServer | null = null;
   if (opts.gdb) {
     const { startGdbServer } = await import('../gdbstub/server.js');
-    gdb = await startGdbServer(ctl, opts.gdb, { note: (m) => session?.logQuiet(`gdb: ${m}`) });
+    // gdb's notes (connected, detached, the guest moved behind its back) on the message line.
+    gdb = await startGdbServer(ctl, opts.gdb, { note: (m) => session?.log(`gdb: ${m}`) });
   }
   const { runMonitorCommand, newMonitorSession } = await import('../src/debug/monitor.js');
   const monitorState = newMonitorSession();
@@ -56,6 +57,10 @@ export async function runTuiSession(opts: CliOptions): Promise<number> {
   });
   if (gdb) session.logQuiet(`gdb server listening on ${gdb.host}:${gdb.port}`);
   const detach = session.attach();
+  // gdb's `kill` ends the emulator, as it ends QEMU.
+  const unsubscribe = ctl.subscribe((e) => {
+    if (e.type === 'stop' && e.reason.kind === 'killed') session?.quit();
+  });
 
   forgetCi();
   // React's development build keeps ~60 KB per frame alive (measured): a debugger left
@@ -66,6 +71,7 @@ export async function runTuiSession(opts: CliOptions): Promise<number> {
   try {
     await runTui(session, quitted);
   } finally {
+    unsubscribe();
     detach();
     clearInterval(flusher);
     if (ctl.state === 'running') await ctl.pause('quit');

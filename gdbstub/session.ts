@@ -47,8 +47,19 @@ export class GdbSession {
   private queue: Promise<void> = Promise.resolve();
   private closed = false;
   private readonly unsubscribe: () => void;
-  /** Breakpoints and watchpoints this connection inserted: key -> created by us. */
-  private readonly points = new Map<string, boolean>();
+  /**
+   * Breakpoints and watchpoints this connection inserted, by `type:addr:len`: whether we
+   * created it in the controller (not the UI), and whether gdb has taken it out since the
+   * last stop. gdb takes every breakpoint out when the guest stops and puts it back when
+   * it resumes; taken out, it stays in the controller until the resume (the UI's
+   * Breakpoints pane and `monitor info breakpoints` still show it, and a continue from
+   * the UI still stops there), and going back in it keeps its number.
+   */
+  private readonly points = new Map<string, { created: boolean; out: boolean }>();
+  /** The controller's number of each breakpoint gdb has had, so it keeps it when put back. */
+  private readonly pointIds = new Map<string, number>();
+  /** The guest moved while gdb was stopped (the UI stepped it): gdb's registers are stale. */
+  private movedBehindGdb = false;
   readonly monitor: MonitorSession = newMonitorSession();
 
   constructor(readonly ctl: DebugController, readonly socket: Socket, private readonly opts: SessionOptions = {}) {
@@ -57,9 +68,15 @@ export class GdbSession {
     socket.on('error', () => this.teardown());
     socket.on('close', () => this.teardown());
     this.unsubscribe = ctl.subscribe((e) => {
-      if (e.type === 'stop' && this.waiting) {
+      if (e.type !== 'stop') return;
+      if (this.waiting) {
         this.waiting = false;
         this.sendStop(e.reason);
+      } else if (!this.movedBehindGdb && e.reason.kind !== 'killed' && e.reason.kind !== 'exited') {
+        // All-stop gdb reads nothing it did not ask for (a stop reply or an `O` packet now
+        // would be taken for the answer to its next request): say it where the user is.
+        this.movedBehindGdb = true;
+        this.opts.note?.('the guest moved while gdb was stopped: gdb shows the old registers until it resumes (in gdb: maintenance flush register-cache)');
       }
     });
     // gdb's `target remote` expects a stopped target (QEMU stops the VM too); packets
@@ -371,25 +388,38 @@ export class GdbSession {
     if (m[5] !== undefined && !insert) return 'E22';
     const key = `${type}:${addr}:${type >= 2 ? kind : 0}`;
     const watch = (['watch', 'rwatch', 'awatch'] as const)[type - 2];
+    const have = this.points.get(key);
     if (insert) {
-      if (this.points.has(key)) return 'OK';
+      if (have) {
+        have.out = false;
+        return 'OK';
+      }
       let created: boolean;
+      let id: number;
       if (watch) {
         created = !this.ctl.watchpoints().some((w) => w.addr === addr && w.len === kind && w.kind === watch);
-        this.ctl.addWatchpoint(addr, kind, watch);
+        id = this.ctl.addWatchpoint(addr, kind, watch, this.pointIds.get(key)).id;
       } else {
         const hw = type === 1;
         created = !this.ctl.breakpoints().some((b) => b.addr === addr && b.hw === hw);
-        this.ctl.addBreakpoint(addr, { hw, owner: 'gdb' });
+        id = this.ctl.addBreakpoint(addr, { hw, owner: 'gdb', id: this.pointIds.get(key) }).id;
       }
-      this.points.set(key, created);
+      if (created) this.pointIds.set(key, id);
+      this.points.set(key, { created, out: false });
       return 'OK';
     }
-    const created = this.points.get(key);
-    if (created === undefined) return 'E22';
-    this.points.delete(key);
-    if (created) this.removePoint(key);
+    if (!have || have.out) return 'E22';
+    have.out = true;
     return 'OK';
+  }
+
+  /** At a resume: what gdb took out and did not put back is gone. */
+  private dropRemovedPoints(): void {
+    for (const [key, p] of this.points) {
+      if (!p.out) continue;
+      this.points.delete(key);
+      if (p.created) this.removePoint(key);
+    }
   }
 
   private removePoint(key: string): void {
@@ -400,7 +430,7 @@ export class GdbSession {
   }
 
   private removeAllPoints(): void {
-    for (const [key, created] of this.points) if (created) this.removePoint(key);
+    for (const [key, p] of this.points) if (p.created) this.removePoint(key);
     this.points.clear();
   }
 
@@ -427,6 +457,8 @@ export class GdbSession {
 
   private async resume(a: Action): Promise<void> {
     const ctl = this.ctl;
+    this.dropRemovedPoints();
+    this.movedBehindGdb = false;
     if (ctl.state === 'exited') return this.reply(this.stopReply(ctl.lastStop));
     if (a.kind === 't') return this.reply(`T00thread:${this.threadId};`);
     if (a.addr !== undefined) await ctl.setRegister('eip', a.addr);

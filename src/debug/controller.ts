@@ -324,15 +324,23 @@ export class DebugController {
 
   // ---- breakpoints and watchpoints -------------------------------------------------------
 
-  addBreakpoint(addr: number, opts: { hw?: boolean; owner?: string } = {}): Breakpoint {
+  /** `id`: the number to give it, if free (a front end that takes a breakpoint out and puts it back keeps its number). */
+  addBreakpoint(addr: number, opts: { hw?: boolean; owner?: string; id?: number } = {}): Breakpoint {
     addr >>>= 0;
     const existing = this.bps.find((b) => b.addr === addr && b.hw === (opts.hw ?? false));
     if (existing) return existing;
-    const bp: Breakpoint = { id: this.nextId++, addr, hw: opts.hw ?? false, owner: opts.owner ?? 'debugger' };
+    const bp: Breakpoint = { id: this.takeId(opts.id), addr, hw: opts.hw ?? false, owner: opts.owner ?? 'debugger' };
     this.bps.push(bp);
     this.machine.exec.addBreakpoint(addr);
     this.emit({ type: 'breakpoints' });
     return bp;
+  }
+
+  private takeId(wanted: number | undefined): number {
+    const used = (id: number): boolean => this.bps.some((b) => b.id === id) || this.machine.cpu.watchpoints.some((w) => w.id === id);
+    if (wanted !== undefined && wanted > 0 && !used(wanted)) return wanted;
+    while (used(this.nextId)) this.nextId++;
+    return this.nextId++;
   }
 
   removeBreakpoint(addr: number, hw?: boolean): boolean {
@@ -356,12 +364,12 @@ export class DebugController {
     return this.bps;
   }
 
-  addWatchpoint(addr: number, len: number, kind: 'watch' | 'rwatch' | 'awatch'): Watchpoint {
+  addWatchpoint(addr: number, len: number, kind: 'watch' | 'rwatch' | 'awatch', id?: number): Watchpoint {
     addr >>>= 0;
     const cpu = this.machine.cpu;
     const existing = cpu.watchpoints.find((w) => w.addr === addr && w.len === len && w.kind === kind);
     if (existing) return existing;
-    const w: Watchpoint = { id: this.nextId++, addr, len, kind };
+    const w: Watchpoint = { id: this.takeId(id), addr, len, kind };
     cpu.watchpoints = [...cpu.watchpoints, w];
     this.refreshWatchPages();
     this.emit({ type: 'breakpoints' });

@@ -167,6 +167,10 @@ describe('gdb server: protocol', () => {
       // The accessing instruction has completed: the previous instruction touched total.
       expect(g.machine.cpu.pc).not.toBe(0);
     }
+    // gdb takes its points out at every stop and puts back those it keeps as it resumes:
+    // one taken out stays listed (and armed) until then.
+    expect(ctl.watchpoints()).toHaveLength(1);
+    await c.step();
     expect(ctl.watchpoints()).toEqual([]);
     expect(await c.request(`Z2,${total.toString(16)},0`)).toBe('E22');
     expect(await c.request('Z2,ffffffff,8')).toBe('E22');

@@ -45,6 +45,7 @@ export function attachStdioConsole(ctl: DebugController, guest: Guest, opts: Cli
     close() {
       unsubscribe();
       flush();
+      guest.serial.finish();
       if (fromStdin) {
         stdin.off('data', onData);
         stdin.off('end', onEnd);

@@ -1,13 +1,14 @@
 // Headless runs pass the guest's console through as it happens (issue 11, defect 21):
 // output leaves when the guest writes it, not once per run slice of 20 M instructions
 // (kernel lines came in bursts seconds apart), and input reaches a busy guest at once
-// (keys echoed after 22-140 ms; QEMU: 5-8 ms).
+// (keys echoed after 22-140 ms; QEMU: 5-8 ms). COM1 and the debug console on the same
+// stdout keep the order the guest wrote them in (defect 16).
 import { afterAll, describe, expect, it } from 'vitest';
 import { spawn } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { BIN, REPO } from './support/cli.js';
+import { BIN, REPO, runCli } from './support/cli.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'bmbt-console-'));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
@@ -32,7 +33,21 @@ const ECHO = [
   0xef, 0x66, 0xba, 0xf8, 0x03, 0xec, 0xee, 0x3c, 0x71, 0x75, 0xe5, 0xfa, 0xf4,
 ];
 
+// mov dx,0x3f8; mov al,'1'; out dx,al / mov dx,0xe9; mov al,'2'; out dx,al /
+// mov dx,0x3f8; mov al,'3'; out dx,al / mov dx,0xe9; mov al,'4'; out dx,al / cli; hlt
+const ALTERNATE = [
+  0x66, 0xba, 0xf8, 0x03, 0xb0, 0x31, 0xee, 0x66, 0xba, 0xe9, 0x00, 0xb0, 0x32, 0xee, 0x66, 0xba,
+  0xf8, 0x03, 0xb0, 0x33, 0xee, 0x66, 0xba, 0xe9, 0x00, 0xb0, 0x34, 0xee, 0xfa, 0xf4,
+];
+
 describe('headless console', () => {
+  it('COM1 and the debug console on one stdout come out in the order written', async () => {
+    const r = await runCli([...guest('alternate.bin', ALTERNATE), '--debugcon', 'stdio']);
+    expect(r.code).toBe(0);
+    // Two buffers flushed one after the other gave 1324.
+    expect(r.stdout).toBe('1234');
+  });
+
   it('writes each line when the guest writes it', async () => {
     const child = spawn(process.execPath, [BIN, ...guest('lines.bin', LINES)], { cwd: REPO, stdio: ['ignore', 'pipe', 'pipe'] });
     // The lines each chunk of output carried: one line every 4 M instructions.

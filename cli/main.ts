@@ -7,7 +7,7 @@ import { dirname, join, basename } from 'node:path';
 import { parseCli, type CliOptions, type Sink } from './options.js';
 import { QemuLog } from '../src/debug/qemu-log.js';
 import type { DebugconConfig } from '../src/machine/pc-machine.js';
-import { UserError } from '../src/user-error.js';
+import { UserError, systemErrorText } from '../src/user-error.js';
 import { cpuModelHelp } from '../src/cpu/cpu-models.js';
 import { PcMachine } from '../src/machine/pc-machine.js';
 import { isBzImage, linuxProtocol } from '../src/boot/linux.js';
@@ -26,7 +26,7 @@ function readInput(path: string, what: string): Uint8Array {
   try {
     return readFileSync(path);
   } catch (e) {
-    throw new UserError(`${what} ${path}: ${(e as NodeJS.ErrnoException).code ?? 'cannot read'}`);
+    throw new UserError(`${what} ${path}: ${systemErrorText(e)}`);
   }
 }
 
@@ -86,7 +86,7 @@ export class LogWriter {
       try {
         this.fd = openSync(path, 'w');
       } catch (e) {
-        throw new UserError(`-D ${path}: ${(e as NodeJS.ErrnoException).code ?? 'cannot open'}`);
+        throw new UserError(`-D ${path}: ${systemErrorText(e)}`);
       }
     }
     process.on('exit', () => this.flush());
@@ -204,6 +204,11 @@ export function buildGuest(opts: CliOptions, taps: GuestTaps = {}): Guest {
 export async function main(argv: string[]): Promise<number> {
   const opts = parseCli(argv);
   if (opts === 'help') return 0;
+  if (opts === 'version') {
+    const pkg = JSON.parse(readFileSync(join(PACKAGE_ROOT, 'package.json'), 'utf8')) as { version: string };
+    process.stdout.write(`bmbt-dbg ${pkg.version} (an x86-32 PC, QEMU 7.2's command line)\n`);
+    return 0;
+  }
   if (opts.cpuModel === 'help') {
     process.stdout.write(cpuModelHelp());
     return 0;

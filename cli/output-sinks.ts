@@ -5,7 +5,7 @@
 import { openSync, writeSync } from 'node:fs';
 import { isatty } from 'node:tty';
 import type { Sink } from './options.js';
-import { UserError } from '../src/user-error.js';
+import { UserError, systemErrorText } from '../src/user-error.js';
 
 /**
  * Write all of `data` to `fd` (non-blocking stdio may take it in parts, or say EAGAIN). A
@@ -96,7 +96,7 @@ export class OutputSinks {
         try {
           fd = openSync(sink.path, 'w');
         } catch (e) {
-          throw new UserError(`cannot open ${sink.path}: ${(e as NodeJS.ErrnoException).code === 'EISDIR' ? 'it is a directory' : (e as Error).message}`);
+          throw new UserError(`cannot open ${sink.path}: ${systemErrorText(e)}`);
         }
         this.files.set(sink.path, fd);
       }

@@ -4,7 +4,7 @@
 // start it through startGdbServer.
 import * as net from 'node:net';
 import type { DebugController } from '../src/debug/controller.js';
-import { UserError } from '../src/user-error.js';
+import { UserError, systemErrorText } from '../src/user-error.js';
 import { GdbSession } from './session.js';
 import { frame } from './packet.js';
 
@@ -68,7 +68,7 @@ export async function startGdbServer(
 
   await new Promise<void>((resolve, reject) => {
     const onError = (e: NodeJS.ErrnoException): void => {
-      reject(new UserError(`--gdb: cannot listen on ${host}:${where.port}: ${e.code ?? e.message}`));
+      reject(new UserError(`--gdb: cannot listen on ${host}:${where.port}: ${systemErrorText(e)}`));
     };
     server.once('error', onError);
     server.listen({ host, port: where.port }, () => {

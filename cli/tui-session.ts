@@ -19,6 +19,13 @@ export function forgetCi(): void {
 }
 
 export async function runTuiSession(opts: CliOptions): Promise<number> {
+  // Ink, React and the UI load while the guest is built (their files are read meanwhile):
+  // the first frame comes sooner.
+  forgetCi();
+  // React's development build keeps ~60 KB per frame alive (measured): a debugger left
+  // running for an hour would grow by gigabytes. React picks its build when first loaded.
+  process.env['NODE_ENV'] ??= 'production';
+  const tui = import('../ui/run-tui.js');
   let session: UiSession | null = null;
   let debugconLine = '';
   const guest = buildGuest({ ...opts, serial: uiSink(opts.serial), debugcon: uiSink(opts.debugcon), debugcons: opts.debugcons.map((d) => ({ ...d, sink: uiSink(d.sink) })) }, {
@@ -62,11 +69,7 @@ export async function runTuiSession(opts: CliOptions): Promise<number> {
     if (e.type === 'stop' && e.reason.kind === 'killed') session?.quit();
   });
 
-  forgetCi();
-  // React's development build keeps ~60 KB per frame alive (measured): a debugger left
-  // running for an hour would grow by gigabytes. React picks its build when first loaded.
-  process.env['NODE_ENV'] ??= 'production';
-  const { runTui } = await import('../ui/run-tui.js');
+  const { runTui } = await tui;
   if (!opts.startPaused) ctl.resume('start');
   try {
     await runTui(session, quitted);

@@ -61,7 +61,7 @@ describe.skipIf(skipWithoutTmux())('dashboard in tmux', () => {
     const [, live, limit, shown] = /TB cache (\d+)\/(\d+)[\s\S]*?(\d+)%/.exec(g)!.map(Number);
     expect(shown).toBe(Math.round((100 * live!) / limit!));
     t.keys('q');
-    await t.waitFor(() => t.dead(), 'exit', 5000);
+    await t.waitFor(() => t.dead(), 'exit', 15_000);
     expect(t.deadStatus()).toBe('exit 0');
   });
 });

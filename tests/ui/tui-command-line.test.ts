@@ -20,7 +20,7 @@ describe.skipIf(skipWithoutTmux())('terminal UI in tmux: command-line steps', ()
     const t = new TmuxTerm('cmdline');
     terms.push(t);
     t.start(['--ui', 'tui', '-S', '--kernel', 'samples/build/hello.elf']);
-    await t.waitFor('paused at start', 'the first frame', 30_000);
+    await t.firstFrame('paused at start');
     // cli; cld; lgdt [..]: three instructions, 1 + 1 + 7 bytes.
     command(t, 'si 3');
     let s = await t.waitFor(/eip 00100015/, ':si 3');
@@ -42,7 +42,7 @@ describe.skipIf(skipWithoutTmux())('terminal UI in tmux: command-line steps', ()
     s = await t.waitFor('breakpoint 1 at 0x00100b50 <main>', 'continue to main');
     // :pause of a running guest: the echo sample waits for input forever.
     t.keys('q');
-    await t.waitFor(() => t.dead(), 'exit', 5000);
+    await t.waitFor(() => t.dead(), 'exit', 15_000);
     expect(t.deadStatus()).toBe('exit 0');
   });
 
@@ -50,7 +50,7 @@ describe.skipIf(skipWithoutTmux())('terminal UI in tmux: command-line steps', ()
     const t = new TmuxTerm('cmdpause');
     terms.push(t);
     t.start(['--ui', 'tui', '--kernel', 'samples/build/echo.elf']);
-    await t.waitFor('running', 'the first frame', 30_000);
+    await t.firstFrame('running');
     command(t, 'pause');
     let s = await t.waitFor('paused by ui', ':pause');
     const eip = regOnScreen(s, 'eip');
@@ -59,6 +59,6 @@ describe.skipIf(skipWithoutTmux())('terminal UI in tmux: command-line steps', ()
     s = await t.waitFor('no interrupt is due, nothing ran', 's after :pause');
     expect(regOnScreen(s, 'eip')).toBe(eip);
     t.keys('q');
-    await t.waitFor(() => t.dead(), 'exit', 5000);
+    await t.waitFor(() => t.dead(), 'exit', 15_000);
   });
 });

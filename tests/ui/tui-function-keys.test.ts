@@ -14,7 +14,7 @@ describe.skipIf(skipWithoutTmux())('terminal UI in tmux: function keys', () => {
     const t = new TmuxTerm('fkeys');
     terms.push(t);
     t.start(['--ui', 'tui', '-S', '--kernel', 'samples/build/hello.elf']);
-    await t.waitFor('paused at start', 'the first frame', 30_000);
+    await t.firstFrame('paused at start');
     t.keys('F7');
     await t.waitFor(/eip 0010000d/, 'F7: one instruction');
     t.keys('F7', 'F7');
@@ -31,6 +31,6 @@ describe.skipIf(skipWithoutTmux())('terminal UI in tmux: function keys', () => {
     s = await t.waitFor(`breakpoint 1 at 0x${bp.toString(16).padStart(8, '0')}`, 'F5: continue to it');
     expect(regOnScreen(s, 'eip')).toBe(bp);
     t.keys('q');
-    await t.waitFor(() => t.dead(), 'exit', 5000);
+    await t.waitFor(() => t.dead(), 'exit', 15_000);
   });
 });

@@ -43,6 +43,6 @@ describe.skipIf(skipWithoutTmux())('terminal UI in tmux: the IRQ timeline at 80Ã
     s = await t.waitFor(/IRQ15 /, 'IRQ 15 after scrolling');
     expect(s.split('\n').every((l) => [...l].length <= 80)).toBe(true);
     t.keys('q');
-    await t.waitFor(() => t.dead(), 'exit', 5000);
+    await t.waitFor(() => t.dead(), 'exit', 15_000);
   });
 });

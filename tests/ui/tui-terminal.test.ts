@@ -32,7 +32,7 @@ describe.skipIf(skipWithoutTmux())('terminal UI in tmux: the terminal around it'
     await t.waitFor(/^200$/m, 'the shell output');
     t.pipeOutput(out);
     t.runInShell(['--ui', 'tui', '--load', `${spin}@0x100000`, '--entry', '0x100000']);
-    await t.waitFor(/running .* insns/, 'the first frame', 30_000);
+    await t.firstFrame(/running .* insns/);
     await sleep(1500);
     // Five seconds of a running guest: a few rows a frame, not the whole screen.
     const before = statSync(out).size;
@@ -44,7 +44,7 @@ describe.skipIf(skipWithoutTmux())('terminal UI in tmux: the terminal around it'
     expect(stream).toContain('\x1b[?1049h');
     expect(stream).not.toContain('\x1b[3J');
     t.keys('q');
-    await t.waitFor(() => t.dead(), 'exit', 5000);
+    await t.waitFor(() => t.dead(), 'exit', 15_000);
     expect(readFileSync(out, 'latin1')).toContain('\x1b[?1049l');
     // The shell's 200 lines are all still there, and the UI left nothing behind.
     await sleep(200);

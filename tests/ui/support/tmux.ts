@@ -105,8 +105,20 @@ export class TmuxTerm {
     return existsSync(this.stderrFile) ? readFileSync(this.stderrFile, 'utf8') : '';
   }
 
-  /** Poll the screen until `test` passes; the screen and stderr are in the error otherwise. */
-  async waitFor(test: RegExp | string | ((screen: string) => boolean), what?: string, timeoutMs = 10_000): Promise<string> {
+  /**
+   * The first frame: the status line. Starting Node, Ink and the guest takes 2-5 s on a
+   * loaded 2-core machine; the wait ends as soon as the frame is there.
+   */
+  firstFrame(test: RegExp | string = / insns │/): Promise<string> {
+    return this.waitFor(test, 'the first frame', 60_000);
+  }
+
+  /**
+   * Poll the screen until `test` passes; the screen and stderr are in the error otherwise.
+   * The budget only bounds a failure (the wait ends when the screen shows it): generous,
+   * so a loaded machine does not fail a test that would pass.
+   */
+  async waitFor(test: RegExp | string | ((screen: string) => boolean), what?: string, timeoutMs = 30_000): Promise<string> {
     const pred = typeof test === 'function' ? test : typeof test === 'string' ? (s: string) => s.includes(test) : (s: string) => test.test(s);
     const t0 = Date.now();
     for (;;) {

@@ -541,11 +541,15 @@ export class PcMachine {
   // ---- debugger access (linear addresses go through the MMU without side effects) ------
 
   readLinear(lin: number, len: number): Uint8Array | null {
+    // A page walk per page, not per byte (gdb reads 2 KiB a packet).
     const out = new Uint8Array(len);
-    for (let i = 0; i < len; i++) {
-      const pa = this.cpu.mmu.debugTranslate((lin + i) >>> 0);
+    for (let i = 0; i < len; ) {
+      const a = (lin + i) >>> 0;
+      const pa = this.cpu.mmu.debugTranslate(a);
       if (pa === null) return null;
-      out[i] = this.phys.peek8(pa);
+      const n = Math.min(len - i, 0x1000 - (a & 0xfff));
+      this.phys.peekPage(pa, out, i, n);
+      i += n;
     }
     return out;
   }
@@ -564,7 +568,12 @@ export class PcMachine {
 
   readPhysical(pa: number, len: number): Uint8Array {
     const out = new Uint8Array(len);
-    for (let i = 0; i < len; i++) out[i] = this.phys.peek8((pa + i) >>> 0);
+    for (let i = 0; i < len; ) {
+      const a = (pa + i) >>> 0;
+      const n = Math.min(len - i, 0x1000 - (a & 0xfff));
+      this.phys.peekPage(a, out, i, n);
+      i += n;
+    }
     return out;
   }
 

@@ -7,6 +7,8 @@
 import { describe, expect, it } from 'vitest';
 import { DebugController } from '../../src/debug/controller.js';
 import { bootSample } from '../support/samples.js';
+import { PcMachine } from '../../src/machine/pc-machine.js';
+import { enterFlatProtectedMode } from '../../src/boot/multiboot.js';
 
 describe('run loop', () => {
   it('a guest sleeping on a 100 Hz timer gets through a second of guest time fast, with short slices', async () => {
@@ -35,5 +37,32 @@ describe('run loop', () => {
     ended = true;
     ctl.kick();
     expect(await ctl.waitForStop()).toEqual({ kind: 'idle' });
+  });
+});
+
+describe('run loop with a guest that retires nothing', () => {
+  it('a fault loop (every exception handler is a UD2) still ends slices: pause works, the event loop is served', async () => {
+    // Issue 11, defect 8: garbage (a reset --kernel guest, a broken IDT) can deliver faults
+    // for ever without retiring an instruction; the slice, bounded by retired
+    // instructions, never ended and the UI stopped redrawing.
+    const m = new PcMachine({});
+    m.phys.load(0x100000, Uint8Array.from([0x0f, 0x0b])); // ud2
+    const idt = new Uint8Array(256 * 8);
+    for (let v = 0; v < 256; v++) idt.set([0x00, 0x00, 0x08, 0x00, 0x00, 0x8e, 0x10, 0x00], v * 8);
+    m.phys.load(0x200000, idt);
+    enterFlatProtectedMode(m.phys, m.cpu, 0x100000);
+    m.cpu.idtBase = 0x200000;
+    m.cpu.idtLimit = idt.length - 1;
+    const ctl = new DebugController(m);
+    let ticks = 0;
+    const timer = setInterval(() => ticks++, 10);
+    ctl.resume('test');
+    await new Promise((r) => setTimeout(r, 300));
+    clearInterval(timer);
+    // Timers ran while the guest spun, and a pause is answered.
+    expect(ticks).toBeGreaterThan(5);
+    expect(await ctl.pause('test')).toEqual({ kind: 'interrupt', by: 'test' });
+    expect(m.cpu.icount).toBe(0);
+    expect(m.events.count('exception')).toBeGreaterThan(1000);
   });
 });

@@ -60,9 +60,18 @@ function parseCount(text: string | undefined, what: string, max: number): number
   return n;
 }
 
+/** Quantities (counts, times, rates) are decimal; register-like values hex. */
+const DECIMAL_KEY = /count|channel|mode|ns$|us$|ms$|hz$|freq|period|rate|ticks|seconds|icount/i;
+
+function kvValue(k: string, v: unknown): string {
+  if (typeof v !== 'number') return JSON.stringify(v);
+  if (!Number.isInteger(v)) return String(Math.round(v * 1000) / 1000);
+  return DECIMAL_KEY.test(k) ? String(v) : `0x${v.toString(16)}`;
+}
+
 function kv(obj: Record<string, unknown>): string {
   return Object.entries(obj)
-    .map(([k, v]) => `${k}=${typeof v === 'number' && !k.toLowerCase().includes('count') && k !== 'channel' && k !== 'mode' ? `0x${v.toString(16)}` : JSON.stringify(v)}`)
+    .map(([k, v]) => `${k}=${kvValue(k, v)}`)
     .join(' ');
 }
 
@@ -71,7 +80,8 @@ async function xp(ctl: DebugController, args: string): Promise<string> {
   if (!m) throw new MonitorError('usage: xp /NFU ADDR');
   const count = parseCount(m[1], 'xp count', 4096);
   const fmt = m[2] || 'x';
-  const unit = ({ b: 1, h: 2, w: 4, g: 8 } as const)[(m[3] || 'w') as 'b' | 'h' | 'w' | 'g'];
+  // As QEMU's and gdb's x: characters are bytes unless a unit is given.
+  const unit = ({ b: 1, h: 2, w: 4, g: 8 } as const)[(m[3] || (fmt === 'c' ? 'b' : 'w')) as 'b' | 'h' | 'w' | 'g'];
   const addr = parseAddress(ctl, m[4]!);
   if (fmt === 'i') {
     const bytes = (await ctl.readMemory(addr, count * 15, true))!;

@@ -76,6 +76,8 @@ describe('monitor commands', () => {
     expect(await run('xp /1uh 0x200002')).toBe('00200002: 65535\n');
     expect(await run('xp /1xg 0x200000')).toBe('00200000: 00000001ffff4241\n');
     expect(await run('xp /3cb 0x200000')).toBe("00200000: 'A' 'B' '\\xff'\n");
+    // /c without a unit: bytes, as QEMU's and gdb's x (it printed words).
+    expect(await run('xp /3c 0x200000')).toBe("00200000: 'A' 'B' '\\xff'\n");
     expect(await run('xp 0x200004')).toBe('00200004: 00000001\n');
     expect(await run('xp /2i 0x10000c')).toBe('0010000c: cli\n0010000d: cld\n');
     expect(await run('xp /4xw')).toMatch(/^error: /);
@@ -91,7 +93,11 @@ describe('monitor commands', () => {
     expect(g.machine.cpu.cr0 & 0x80000000).not.toBe(0);
     expect(await run('info irq')).toMatch(/^INTR=0 .*\nmaster: IRR=00 ISR=00 IMR=[0-9a-f]{2} base=[0-9a-f]{2}\nslave : /);
     expect(await run('info pic')).toMatch(/^INTR=0\nmaster: irr=0x0 /);
-    expect(await run('info pit')).toMatch(/^channel 0: mode=/);
+    const pit = await run('info pit');
+    expect(pit).toMatch(/^channel 0: mode=/);
+    // Times and counts in decimal, not as hexadecimal fractions (periodNs=0x3461859.277b434).
+    expect(pit).not.toMatch(/=0x[0-9a-f]+\.[0-9a-f]/);
+    expect(pit).toMatch(/periodNs=[\d.]+ /);
     expect(await run('info serial')).toMatch(/^COM1: base=0x3f8 /);
     const tlb = await run('info tlb');
     expect(tlb).toMatch(/^00000000: 00000000 -SW|^00001000: 00001000 -SW/m);

@@ -62,7 +62,7 @@ describe('UiSession publishing', () => {
     const snap = session.getSnapshot();
     expect(snap.registers.cur.eip).toBe(symbol('main') + 4);
     expect(snap.registers.prev!.eip).toBe(symbol('main'));
-    expect(snap.status.reason).toBe('stepped to 0x00100b54 <main+4>');
+    expect(snap.status.reason).toBe('stepped to 0x00100b54 <main+0x4>');
     session.dispose();
   });
 });

@@ -262,7 +262,7 @@ export class UiSession implements CommandHost {
       pane,
       commandLine: { active: this.cmd.active, text: this.cmd.text },
       message: this.message,
-      helpLine: helpLine(this.focus),
+      helpLine: helpLine(this.focus, BINDINGS, layout.columns),
       helpText: this.help ? [...helpText(BINDINGS), { title: 'command line (:)', lines: COMMAND_HELP }] : [],
     };
     this.builds++;

@@ -12,8 +12,9 @@
 // process waits (as QEMU) until it is interrupted.
 import type { CliOptions } from './options.js';
 import type { Guest } from './main.js';
-import { DebugController, type StopReason } from '../src/debug/controller.js';
-import { describeStop } from '../src/debug/describe-stop.js';
+import { DebugController } from '../src/debug/controller.js';
+import type { DebugTarget, StopReason } from '../src/debug/target.js';
+import { describeStop, stopContext } from '../src/debug/describe-stop.js';
 import { attachStdioConsole } from './stdio-console.js';
 import { RunClock, formatRunStats, wantRunStats } from './run-stats.js';
 
@@ -24,9 +25,8 @@ export function note(msg: string): void {
 }
 
 /** The stop as the one-line note of a run without the UI (with the instruction count). */
-export function stopNote(ctl: DebugController, r: StopReason): string {
-  const m = ctl.machine;
-  return describeStop(r, { pc: m.cpu.pc, icount: m.cpu.icount, symbolAt: (a) => ctl.symbolAt(a) });
+export function stopNote(ctl: DebugTarget, r: StopReason): string {
+  return describeStop(r, stopContext(ctl, true));
 }
 
 /** The `end` field of the run statistics. */

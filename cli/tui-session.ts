@@ -51,15 +51,12 @@ export async function runTuiSession(opts: CliOptions): Promise<number> {
     // gdb's notes (connected, detached, the guest moved behind its back) on the message line.
     gdb = await startGdbServer(ctl, opts.gdb, { note: (m) => session?.log(`gdb: ${m}`) });
   }
-  const { runMonitorCommand, newMonitorSession } = await import('../src/debug/monitor.js');
-  const monitorState = newMonitorSession();
 
   let quit: () => void = () => {};
   const quitted = new Promise<void>((r) => (quit = r));
   session = new UiSession(ctl, {
     guestName: guest.name,
     gdbStatus: () => (gdb ? `${gdb.attached ? 'attached' : 'listening'} :${gdb.port}` : null),
-    monitor: (line) => runMonitorCommand(ctl, line, monitorState),
     onQuit: () => quit(),
   });
   if (gdb) session.logQuiet(`gdb server listening on ${gdb.host}:${gdb.port}`);

@@ -5,10 +5,10 @@
 // the stop reply. Everything that arrives from the network is validated; a malformed
 // packet gets an error or the empty reply and changes nothing.
 import type { Socket } from 'node:net';
-import type { DebugController, StopReason } from '../src/debug/controller.js';
+import type { DebugTarget, StopReason } from '../src/debug/target.js';
 import { isX87Register } from '../src/debug/x87-registers.js';
 import { newMonitorSession, runMonitorCommand, type MonitorSession } from '../src/debug/monitor.js';
-import { describeStop } from '../src/debug/describe-stop.js';
+import { describeStop, stopContext } from '../src/debug/describe-stop.js';
 import {
   MAX_PACKET, PacketDecoder, escapeBinary, frame, fromHex, hexOfText, latin1, leHex, parseHex, toHex, unescapeBinary, type RspInput,
 } from './packet.js';
@@ -62,7 +62,7 @@ export class GdbSession {
   private movedBehindGdb = false;
   readonly monitor: MonitorSession = newMonitorSession();
 
-  constructor(readonly ctl: DebugController, readonly socket: Socket, private readonly opts: SessionOptions = {}) {
+  constructor(readonly ctl: DebugTarget, readonly socket: Socket, private readonly opts: SessionOptions = {}) {
     socket.setNoDelay(true);
     socket.on('data', (chunk: Buffer) => this.onData(chunk));
     socket.on('error', () => this.teardown());
@@ -81,7 +81,7 @@ export class GdbSession {
     });
     // gdb's `target remote` expects a stopped target (QEMU stops the VM too); packets
     // are served once it is (their queue starts behind the pause).
-    if (ctl.state === 'running') this.queue = ctl.pause('gdb attach').then(() => undefined);
+    if (ctl.status().state === 'running') this.queue = ctl.pause('gdb attach').then(() => undefined);
   }
 
   // ---- input -----------------------------------------------------------------------------
@@ -175,7 +175,7 @@ export class GdbSession {
   stopReply(reason: StopReason, forQuery = false): string {
     if (reason.kind === 'exited') return `W${leHex(reason.code & 0xff, 1)}${this.multiprocess ? ';process:1' : ''}`;
     if (reason.kind === 'killed') return `X${leHex(SIGKILL, 1)}${this.multiprocess ? ';process:1' : ''}`;
-    const r = this.ctl.registersNow();
+    const r = this.ctl.registers();
     let sig = SIGTRAP;
     let extra = '';
     if (!forQuery) {
@@ -197,11 +197,10 @@ export class GdbSession {
 
   private sendStop(reason: StopReason): void {
     // Stops gdb has no words for are said on its console, as the headless notes say them.
-    const r = this.ctl.registersNow();
-    const m = this.ctl.machine;
+    const r = this.ctl.registers();
     const say = (text: string): void => this.output(`bmbt-dbg: ${text}\n`);
     if (reason.kind === 'halted' || reason.kind === 'triple-fault' || reason.kind === 'budget' || reason.kind === 'shutdown') {
-      say(describeStop(reason, { pc: m.cpu.pc, icount: m.cpu.icount, symbolAt: (a) => this.ctl.symbolAt(a) }));
+      say(describeStop(reason, stopContext(this.ctl, true)));
     } else if (reason.kind === 'breakpoint' && reason.pc !== r.eip) {
       const cs = r.seg[1]!.sel.toString(16).padStart(4, '0');
       say(`breakpoint ${reason.id} at linear 0x${reason.pc.toString(16)} hit at ${cs}:${r.eip.toString(16).padStart(4, '0')} (EIP is $pc)`);
@@ -218,7 +217,7 @@ export class GdbSession {
     const head = text[0];
     switch (head) {
       case '?':
-        return this.reply(text === '?' ? this.stopReply(this.ctl.lastStop, true) : 'E22');
+        return this.reply(text === '?' ? this.stopReply(this.ctl.status().lastStop, true) : 'E22');
       case 'g':
         return this.reply(text === 'g' ? this.readAllRegisters() : 'E22');
       case 'G':
@@ -266,7 +265,7 @@ export class GdbSession {
   // ---- registers -------------------------------------------------------------------------
 
   private readAllRegisters(): string {
-    const r = this.ctl.registersNow();
+    const r = this.ctl.registers();
     let s = '';
     for (const def of REGISTERS) s += toHex(def.read(r));
     return s;
@@ -290,7 +289,7 @@ export class GdbSession {
     const n = REGISTER_OFFSETS.findIndex((off, i) => off + REGISTERS[i]!.bitsize / 8 > bytes.length);
     const count = n < 0 ? REGISTERS.length : n;
     if (bytes.length > G_PACKET_BYTES || (n >= 0 && REGISTER_OFFSETS[n] !== bytes.length) || count === 0) return 'E22';
-    const snap = this.ctl.registersNow();
+    const snap = this.ctl.registers();
     let ok = true;
     for (let i = 0; i < count; i++) {
       const def = REGISTERS[i]!;
@@ -305,7 +304,7 @@ export class GdbSession {
     if (n === null) return 'E22';
     const def = REGISTERS[n];
     if (!def) return 'E14';
-    return toHex(def.read(this.ctl.registersNow()));
+    return toHex(def.read(this.ctl.registers()));
   }
 
   private async writeOneRegister(arg: string): Promise<string> {
@@ -317,7 +316,7 @@ export class GdbSession {
     const def = REGISTERS[n];
     if (!def) return 'E14';
     if (bytes.length !== def.bitsize / 8) return 'E22';
-    return (await this.writeReg(def, bytes, def.read(this.ctl.registersNow()))) ? 'OK' : 'E14';
+    return (await this.writeReg(def, bytes, def.read(this.ctl.registers()))) ? 'OK' : 'E14';
   }
 
   // ---- memory ----------------------------------------------------------------------------
@@ -459,10 +458,10 @@ export class GdbSession {
     const ctl = this.ctl;
     this.dropRemovedPoints();
     this.movedBehindGdb = false;
-    if (ctl.state === 'exited') return this.reply(this.stopReply(ctl.lastStop));
+    if (ctl.status().state === 'exited') return this.reply(this.stopReply(ctl.status().lastStop));
     if (a.kind === 't') return this.reply(`T00thread:${this.threadId};`);
     if (a.addr !== undefined) await ctl.setRegister('eip', a.addr);
-    if (ctl.state === 'running') {
+    if (ctl.status().state === 'running') {
       // Someone else (the UI) is running it: report the next stop.
       this.waiting = true;
       return;
@@ -494,7 +493,7 @@ export class GdbSession {
     this.reply('OK');
     this.removeAllPoints();
     this.opts.note?.('gdb detached; the guest runs on');
-    if (this.ctl.state === 'stopped') this.ctl.resume('gdb detach');
+    if (this.ctl.status().state === 'stopped') this.ctl.resume('gdb detach');
     this.socket.end();
     this.teardown();
   }
@@ -538,7 +537,7 @@ export class GdbSession {
         return this.reply('l');
       case 'qThreadExtraInfo': {
         if (!this.validThread(text.slice('qThreadExtraInfo,'.length), false)) return this.reply('E22');
-        const st = this.ctl.machine.cpu.halted ? 'halted' : 'running';
+        const st = this.ctl.status().halted ? 'halted' : 'running';
         return this.reply(hexOfText(`CPU#0 [${st}]`));
       }
       case 'qOffsets':

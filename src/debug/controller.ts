@@ -3,45 +3,20 @@
 // both clients of it, so a stop caused by one is seen by the other. Every request is
 // async, so the machine can later move into a worker thread behind the same interface.
 import type { PcMachine, MachineStop } from '../machine/pc-machine.js';
-import type { Watchpoint } from '../cpu/cpu.js';
 import { snapshotRegisters, writeRegister, type RegisterSnapshot } from './registers.js';
 import { isX87Register, writeX87Register } from './x87-registers.js';
 import type { ElfSymbol } from '../boot/elf.js';
+import type { MachineEvent, MachineEventKind } from '../events/machine-events.js';
+import type {
+  Breakpoint, ControllerEvent, ControllerListener, DebugTarget, DeviceName, EventCursor, InvalidationRecord, IrqRecord, StopReason, TargetStatus, TbCacheStats, TbDetailRecord, TbSummary,
+  TlbRecord, WatchKind, Watchpoint,
+} from './target.js';
+import { tbDetailRecord, tbSummary } from './tb-records.js';
+import { HF_CS32 } from '../cpu/cpu.js';
+import { CR0_PG, CR4_PAE, CR4_PSE } from '../cpu/mmu.js';
+import type { TextScreen } from '../devices/vga.js';
 
-export type StopReason =
-  | { kind: 'initial' }
-  | { kind: 'breakpoint'; pc: number; hw: boolean; id: number }
-  | { kind: 'watchpoint'; watch: 'watch' | 'rwatch' | 'awatch'; addr: number; id: number; oldValue?: number[] }
-  /** `idle`: the CPU is halted and nothing woke it, so the step did not run an instruction. */
-  | { kind: 'step'; idle?: boolean }
-  | { kind: 'interrupt'; by: string }
-  /** The run is over: isa-debug-exit (code), an ACPI power-off, or a reset under -no-reboot. */
-  | { kind: 'exited'; code: number; why?: 'power-off' | 'reset'; cause?: string }
-  | { kind: 'halted' }
-  | { kind: 'triple-fault' }
-  /** -no-shutdown: the guest powered off, or reset under -no-reboot; the machine is paused for good. */
-  | { kind: 'shutdown'; cause: string }
-  | { kind: 'budget' }
-  /** The guest waits for input, and the front end says no more will come (headless, stdin at its end). */
-  | { kind: 'idle' }
-  | { kind: 'killed' };
-
-export interface Breakpoint {
-  id: number;
-  addr: number;
-  hw: boolean;
-  /** Who set it: 'gdb', 'ui', ... (they all share one list). */
-  owner: string;
-}
-
-export type ControllerEvent =
-  | { type: 'stop'; reason: StopReason }
-  | { type: 'resume'; by: string }
-  | { type: 'breakpoints' }
-  /** A run slice ended (about every 10 ms while the guest runs): output can leave now. */
-  | { type: 'slice' };
-
-export type ControllerListener = (e: ControllerEvent) => void;
+export type { Breakpoint, ControllerEvent, ControllerListener, StopReason, Watchpoint } from './target.js';
 
 export interface ControllerOptions {
   /** Instructions per slice between visits to the event loop. */
@@ -67,7 +42,7 @@ const IDLE_PAUSE_MS = 2;
 /** Slices in a row that ran nothing before a guest whose input has ended counts as idle (1 s). */
 const IDLE_SLICES = 500;
 
-export class DebugController {
+export class DebugController implements DebugTarget {
   state: 'stopped' | 'running' | 'exited' = 'stopped';
   lastStop: StopReason = { kind: 'initial' };
   private readonly listeners = new Set<ControllerListener>();
@@ -85,7 +60,8 @@ export class DebugController {
   private readonly inputEnded: () => boolean;
   private readonly timeSlice: <T>(run: () => T) => T;
 
-  constructor(readonly machine: PcMachine, opts: ControllerOptions = {}) {
+  /** The machine is the controller's alone: front ends see it through DebugTarget's records. */
+  constructor(private readonly machine: PcMachine, opts: ControllerOptions = {}) {
     this.slice = opts.sliceInsns ?? 5_000_000;
     this.maxInsns = opts.maxInsns ?? null;
     this.symbols = opts.symbols ?? [];
@@ -207,7 +183,7 @@ export class DebugController {
         t0 = now;
         i0 = m.cpu.icount;
       }
-      const reason = this.translate(stop);
+      const reason = this.stopReasonOf(stop);
       if (reason) {
         if (reason.kind === 'interrupt' && this.pauseRequest !== null) reason.by = this.pauseRequest;
         this.finish(reason);
@@ -251,7 +227,7 @@ export class DebugController {
     });
   }
 
-  private translate(stop: MachineStop): StopReason | null {
+  private stopReasonOf(stop: MachineStop): StopReason | null {
     switch (stop.kind) {
       case 'budget':
       case 'idle':
@@ -308,7 +284,7 @@ export class DebugController {
       this.armSkip();
       const before = m.cpu.icount;
       const stop = m.run(opts.single ? 1 : 1_000_000_000, opts);
-      const r = this.translate(stop);
+      const r = this.stopReasonOf(stop);
       if (r) {
         reason = r;
         break;
@@ -364,7 +340,7 @@ export class DebugController {
     return this.bps;
   }
 
-  addWatchpoint(addr: number, len: number, kind: 'watch' | 'rwatch' | 'awatch', id?: number): Watchpoint {
+  addWatchpoint(addr: number, len: number, kind: WatchKind, id?: number): Watchpoint {
     addr >>>= 0;
     const cpu = this.machine.cpu;
     const existing = cpu.watchpoints.find((w) => w.addr === addr && w.len === len && w.kind === kind);
@@ -376,7 +352,7 @@ export class DebugController {
     return w;
   }
 
-  removeWatchpoint(addr: number, len: number, kind: 'watch' | 'rwatch' | 'awatch'): boolean {
+  removeWatchpoint(addr: number, len: number, kind: WatchKind): boolean {
     const cpu = this.machine.cpu;
     const before = cpu.watchpoints.length;
     cpu.watchpoints = cpu.watchpoints.filter((w) => !(w.addr === addr >>> 0 && w.len === len && w.kind === kind));
@@ -398,11 +374,7 @@ export class DebugController {
 
   // ---- state ----------------------------------------------------------------------------
 
-  async registers(): Promise<RegisterSnapshot> {
-    return snapshotRegisters(this.machine.cpu);
-  }
-
-  registersNow(): RegisterSnapshot {
+  registers(): RegisterSnapshot {
     return snapshotRegisters(this.machine.cpu);
   }
 
@@ -416,8 +388,12 @@ export class DebugController {
   }
 
   /** Linear (default) or physical memory; null when any byte is unmapped. */
-  async readMemory(addr: number, len: number, physical = false): Promise<Uint8Array | null> {
+  readMemory(addr: number, len: number, physical = false): Uint8Array | null {
     return physical ? this.machine.readPhysical(addr >>> 0, len) : this.machine.readLinear(addr >>> 0, len);
+  }
+
+  translate(linear: number): number | null {
+    return this.machine.cpu.mmu.debugTranslate(linear >>> 0);
   }
 
   async writeMemory(addr: number, data: Uint8Array, physical = false): Promise<boolean> {
@@ -440,8 +416,9 @@ export class DebugController {
     this.finish({ kind: 'killed' });
   }
 
-  /** Symbol containing `addr` (for displays), or null. */
+  /** Symbol containing `addr` (for displays), or null: functions and labels. */
   symbolAt(addr: number): { name: string; offset: number } | null {
+    addr >>>= 0;
     let best: ElfSymbol | null = null;
     for (const s of this.symbols) {
       if (s.type !== 2 && s.type !== 0) continue;
@@ -451,8 +428,147 @@ export class DebugController {
     return { name: best.name, offset: addr - best.value };
   }
 
+  /** For data addresses: the object (ELF STT_OBJECT) that holds `addr`, else symbolAt. */
+  dataSymbolAt(addr: number): { name: string; offset: number } | null {
+    addr >>>= 0;
+    const obj = this.symbols.find((s) => s.type === 1 && addr >= s.value && addr < s.value + Math.max(1, s.size));
+    return obj ? { name: obj.name, offset: addr - obj.value } : this.symbolAt(addr);
+  }
+
   lookupSymbol(name: string): number | null {
     const s = this.symbols.find((x) => x.name === name);
     return s ? s.value : null;
+  }
+
+  // ---- DebugTarget: what the front ends read -----------------------------------------------
+
+  status(): TargetStatus {
+    const m = this.machine;
+    return {
+      state: this.state,
+      lastStop: this.lastStop,
+      pc: m.cpu.pc >>> 0,
+      icount: m.cpu.icount,
+      mips: this.mips,
+      halted: m.cpu.halted,
+      codeBits: m.cpu.hflags & HF_CS32 ? 32 : 16,
+      postCode: m.post.lastCode,
+      a20: m.cpu.a20Enabled,
+    };
+  }
+
+  tbStats(): TbCacheStats {
+    const tbs = this.machine.exec.tbs;
+    let linksLive = 0;
+    let inRegions = 0;
+    let bytesCached = 0;
+    let executions = 0;
+    for (const t of tbs.all()) {
+      linksLive += (t.jmpDest[0] ? 1 : 0) + (t.jmpDest[1] ? 1 : 0);
+      if (t.region !== null) inRegions++;
+      bytesCached += t.size;
+      executions += t.execCount;
+    }
+    return { ...tbs.stats, live: tbs.size, limit: tbs.maxTbs, linksLive, inRegions, bytesCached, executions };
+  }
+
+  tbs(linear?: number): TbSummary[] {
+    const cache = this.machine.exec.tbs;
+    if (linear === undefined) return cache.all().map(tbSummary);
+    // The TBs of the page that holds `linear` (physically), then those covering it.
+    const lin = linear >>> 0;
+    const pa = this.translate(lin);
+    const candidates = pa === null ? cache.findByLinear(lin) : cache.touchingPage(pa >>> 12).filter((t) => lin >= t.pc && lin < t.pc + t.size);
+    return candidates.map(tbSummary);
+  }
+
+  tbDetail(id: number): TbDetailRecord | null {
+    const tbs = this.machine.exec.tbs;
+    const tb = tbs.findById(id);
+    return tb ? tbDetailRecord(tb, tbs.invalidated.filter((r) => r.pc === tb.pc).slice(-20)) : null;
+  }
+
+  lastTb(): TbSummary | null {
+    const t = this.machine.exec.lastTb;
+    return t && t.valid ? tbSummary(t) : null;
+  }
+
+  invalidations(): InvalidationRecord[] {
+    return this.machine.exec.tbs.invalidated.map((r) => ({ ...r }));
+  }
+
+  events(kinds: readonly MachineEventKind[], max = Infinity): MachineEvent[] {
+    return this.machine.events.recent(kinds, max);
+  }
+
+  eventCount(kind: MachineEventKind): number {
+    return this.machine.events.count(kind);
+  }
+
+  eventSerial(kind: MachineEventKind): number {
+    return this.machine.events.serial(kind);
+  }
+
+  eventsSince(kinds: readonly MachineEventKind[], since: EventCursor | null): { events: MachineEvent[]; cursor: EventCursor } {
+    const want = new Set(kinds);
+    const events: MachineEvent[] = [];
+    const cursor: EventCursor = {};
+    for (const [name, ring] of Object.entries(this.machine.events.rings)) {
+      cursor[name] = ring.total;
+      if (since === null) continue;
+      const fresh = Math.min(ring.length, ring.total - (since[name] ?? 0));
+      if (fresh > 0) for (const e of ring.last(fresh)) if (want.has(e.kind)) events.push(e);
+    }
+    events.sort((a, b) => a.icount - b.icount);
+    return { events, cursor };
+  }
+
+  irq(): IrqRecord {
+    const cpu = this.machine.cpu;
+    return { pic: this.machine.pic.info(), cpuIf: (cpu.eflags & 0x200) !== 0, halted: cpu.halted };
+  }
+
+  tlb(max = 100_000): TlbRecord {
+    const cpu = this.machine.cpu;
+    const mmu = cpu.mmu;
+    return {
+      paging: (cpu.cr0 & CR0_PG) !== 0, pae: (cpu.cr4 & CR4_PAE) !== 0, pse: (cpu.cr4 & CR4_PSE) !== 0, cr3: cpu.cr3 >>> 0, a20: cpu.a20Enabled,
+      mappings: mmu.mappings(max).map((p) => ({ ...p })), validEntries: mmu.validEntries(), fills: mmu.fills, flushes: mmu.flushes,
+    };
+  }
+
+  deviceInfo(name: DeviceName): unknown {
+    const m = this.machine;
+    switch (name) {
+      case 'pic': return m.pic.info();
+      case 'pit': return m.pit.info();
+      case 'serial': return m.com1.info();
+      case 'rtc': return m.rtc.info();
+      case 'lapic': return m.lapic.info();
+      case 'ioapic': return m.ioapic.info();
+      case 'pci': return m.pci.devices().map((d) => d.info());
+      case 'fw_cfg': return m.fwCfg.info();
+      case 'pam': return m.pam.info();
+      case 'vga': return m.vga.info();
+      case 'hpet': return m.hpet.info();
+      case 'kbc': return m.kbc.info();
+      case 'post': return m.post.info();
+    }
+  }
+
+  vgaText(): TextScreen {
+    return this.machine.vga.textScreen();
+  }
+
+  tbFlush(reason: string): number {
+    const n = this.machine.exec.tbs.size;
+    this.machine.exec.tbFlush(reason);
+    return n;
+  }
+
+  wakeup(): boolean {
+    const ok = this.machine.requestWakeup('other');
+    if (ok) this.kick();
+    return ok;
   }
 }

@@ -1,7 +1,7 @@
 // Why the guest stopped, in words: one sentence for the headless notes on stderr, gdb's
 // console (`O` packets) and the terminal UI's status line and log. Addresses are written
 // as gdb writes them and can be typed back: `0x00100b5a <main+0xa>`.
-import type { StopReason } from './controller.js';
+import type { DebugTarget, StopReason } from './target.js';
 
 export interface StopContext {
   /** The linear PC now (where a step ended, where a halt or reset happened). */
@@ -9,6 +9,8 @@ export interface StopContext {
   /** Retired instructions: given, end-of-run sentences say "after N instructions". */
   icount?: number;
   symbolAt?: (addr: number) => { name: string; offset: number } | null;
+  /** For data addresses (watchpoints): objects first. */
+  dataSymbolAt?: (addr: number) => { name: string; offset: number } | null;
 }
 
 export const hex8 = (v: number): string => (v >>> 0).toString(16).padStart(8, '0');
@@ -30,7 +32,7 @@ export function describeStop(r: StopReason, c: StopContext): string {
   switch (r.kind) {
     case 'initial': return 'paused at start';
     case 'breakpoint': return `breakpoint ${r.id} at ${at(r.pc)}`;
-    case 'watchpoint': return `${r.watch} ${r.id} hit at ${at(r.addr)}`;
+    case 'watchpoint': return `${r.watch} ${r.id} hit at 0x${hex8(r.addr)}${symbolSuffix(c.dataSymbolAt ?? c.symbolAt, r.addr)}`;
     case 'step': return r.idle ? `halted at ${at(c.pc)}: no interrupt is due, nothing ran` : `stepped to ${at(c.pc)}`;
     case 'interrupt': return `paused by ${r.by}`;
     case 'exited':
@@ -44,4 +46,13 @@ export function describeStop(r: StopReason, c: StopContext): string {
     case 'idle': return `guest is waiting for input and input has ended${after}`;
     case 'killed': return 'killed';
   }
+}
+
+/** The context of a stop from the target: PC, symbols (and the instruction count when asked). */
+export function stopContext(t: DebugTarget, withIcount = false): StopContext {
+  const st = t.status();
+  return {
+    pc: st.pc, ...(withIcount ? { icount: st.icount } : {}),
+    symbolAt: (a) => t.symbolAt(a), dataSymbolAt: (a) => t.dataSymbolAt(a),
+  };
 }

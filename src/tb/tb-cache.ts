@@ -261,6 +261,12 @@ export class TbCache {
     this.events?.emit({ kind: 'tb-flush', icount: this.icount(), reason, count: n });
   }
 
+  /** The TBs with code on physical page `page` (address >>> 12), also those starting before it. */
+  touchingPage(page: number): TranslationBlock[] {
+    const set = this.byPage.get(page);
+    return set ? [...set] : [];
+  }
+
   all(): TranslationBlock[] {
     const out: TranslationBlock[] = [];
     for (const list of this.byPhys.values()) out.push(...list);

@@ -19,18 +19,18 @@ describe('dashboard model', () => {
     await ctl.continue();
     now = 1000;
     const s = model.sample();
-    const tbs = ctl.machine.exec.tbs;
-    expect(s.mips).toBeCloseTo(ctl.machine.cpu.icount / 1e6, 6);
-    expect(s.translationsPerSec).toBe(tbs.stats.translations);
-    expect(s.occupancy).toBeCloseTo(tbs.size / tbs.maxTbs);
+    const tbs = ctl.tbStats();
+    expect(s.mips).toBeCloseTo(ctl.status().icount / 1e6, 6);
+    expect(s.translationsPerSec).toBe(tbs.translations);
+    expect(s.occupancy).toBeCloseTo(tbs.live / tbs.limit);
     // 100 ticks while it ran (the PIT raised IRQ 0 once more at reset, before the model started).
     expect(s.irqPerSec[0]).toBe(100);
     expect(s.irqPerSec.slice(1).every((r) => r === 0)).toBe(true);
-    expect(s.hottest[0]!.execCount).toBe(Math.max(...tbs.all().map((t) => t.execCount)));
+    expect(s.hottest[0]!.execCount).toBe(Math.max(...ctl.tbs().map((t) => t.execCount)));
     expect(s.state).toMatch(/exited/);
-    ctl.machine.exec.tbFlush('test');
+    ctl.tbFlush('test');
     const log = model.drainLog();
-    expect(log).toContain(`@${ctl.machine.cpu.icount} TB flush (test): ${s.live} TBs`);
+    expect(log).toContain(`@${ctl.status().icount} TB flush (test): ${s.live} TBs`);
     expect(log.some((l) => /stopped: guest exited/.test(l))).toBe(true);
     expect(model.drainLog()).toEqual([]);
     model.dispose();

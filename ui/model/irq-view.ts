@@ -1,7 +1,7 @@
 // The IRQ timeline: the machine's IRQ ring (raise, lower, deliver, exception) laid out on
 // an instruction-count axis, one row per ISA line 0-15 plus rows for exceptions and for
 // delivered vectors. The ring is bounded, so old events fall off the left.
-import type { DebugController } from '../../src/debug/controller.js';
+import type { DebugTarget } from '../../src/debug/target.js';
 import type { MachineEvent } from '../../src/events/machine-events.js';
 import type { IrqEventView, IrqRowView, IrqTimelineView } from './types.js';
 
@@ -24,15 +24,14 @@ export interface IrqRequest {
   selected: number;
 }
 
-const cache = new WeakMap<DebugController, { total: number; events: IrqEvent[] }>();
+const cache = new WeakMap<DebugTarget, { total: number; events: IrqEvent[] }>();
 
 /** The IRQ ring's events, oldest first (cached until the ring changes). */
-export function irqEvents(ctl: DebugController): IrqEvent[] {
-  const log = ctl.machine.events;
-  const total = log.rings.irq.total;
+export function irqEvents(ctl: DebugTarget): IrqEvent[] {
+  const total = ctl.eventSerial('irq-raise');
   const hit = cache.get(ctl);
   if (hit && hit.total === total) return hit.events;
-  const events = log.recent(IRQ_KINDS) as IrqEvent[];
+  const events = ctl.events(IRQ_KINDS) as IrqEvent[];
   cache.set(ctl, { total, events });
   return events;
 }
@@ -60,10 +59,10 @@ export function describeIrqEvent(e: IrqEventView): string {
   }
 }
 
-export function buildIrqTimeline(ctl: DebugController, req: IrqRequest): IrqTimelineView & { eventCount: number; start: number; perCol: number } {
-  const m = ctl.machine;
+export function buildIrqTimeline(ctl: DebugTarget, req: IrqRequest): IrqTimelineView & { eventCount: number; start: number; perCol: number } {
   const events = irqEvents(ctl);
-  const info = m.pic.info();
+  const info = ctl.irq().pic;
+  const icount = ctl.status().icount;
   const vectorBase = { master: info.master.vectorBase, slave: info.slave.vectorBase };
   const lineOfVector = (v: number): number | null => {
     if (v >= vectorBase.master && v < vectorBase.master + 8) return v - vectorBase.master;
@@ -71,8 +70,8 @@ export function buildIrqTimeline(ctl: DebugController, req: IrqRequest): IrqTime
     return null;
   };
   const cols = Math.max(8, req.cols);
-  const first = events.length ? events[0]!.icount : m.cpu.icount;
-  const now = Math.max(m.cpu.icount, events.length ? events[events.length - 1]!.icount : 0) + 1;
+  const first = events.length ? events[0]!.icount : icount;
+  const now = Math.max(icount, events.length ? events[events.length - 1]!.icount : 0) + 1;
   const perCol = req.perCol ?? pow2AtLeast(Math.ceil(Math.max(1, now - first) / cols));
   let start = req.start ?? Math.max(0, now - cols * perCol);
   start = Math.floor(start / perCol) * perCol;
@@ -173,8 +172,8 @@ export function buildIrqTimeline(ctl: DebugController, req: IrqRequest): IrqTime
     selectedCol: selLine === l ? selCol : -1,
     count: countOf(info.lines[l]!.raised),
   }));
-  const excCount = m.events.count('exception');
-  const vecCount = m.events.count('irq-deliver');
+  const excCount = ctl.eventCount('exception');
+  const vecCount = ctl.eventCount('irq-deliver');
   rows.push({ label: 'exc', cells: exc.join(''), selectedCol: selLine === -1 ? selCol : -1, count: countOf(excCount) });
   rows.push({ label: 'vec', cells: vec.join(''), selectedCol: selLine === 16 ? selCol : -1, count: countOf(vecCount) });
   return {

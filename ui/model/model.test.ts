@@ -5,10 +5,10 @@ import { BINDINGS, helpLine, helpText, lookupKey } from './keymap.js';
 import { inputToKeys, keyToBytes } from './keys.js';
 import { ConsoleBuffer } from './console-buffer.js';
 import { computeLayout } from './layout.js';
-import { parseAddress } from './commands.js';
+import { parseAddress } from '../../src/debug/commands.js';
 import { FOCUS_ORDER } from './types.js';
 import { sampleController } from '../testing/sample-controller.js';
-import { float80ToString } from './x87-view.js';
+import { float80ToString } from '../../src/debug/x87-view.js';
 import { UiSession } from './ui-session.js';
 
 
@@ -90,10 +90,13 @@ describe('command-line addresses', () => {
     expect(parseAddress(ctl, '*0x100b50')).toBe(0x100b50);
     expect(parseAddress(ctl, '1051472')).toBe(1051472);
     expect(parseAddress(ctl, 'main')).toBe(symbol('main'));
+    // The offset in the radix it is written in: 0x10 hex, 10 decimal.
     expect(parseAddress(ctl, 'main+0x10')).toBe(symbol('main') + 16);
+    expect(parseAddress(ctl, 'main+10')).toBe(symbol('main') + 10);
     expect(parseAddress(ctl, '$eip')).toBe(0x10000c);
     expect(parseAddress(ctl, '$esp-4')).toBe(0x7bfc);
-    expect(parseAddress(ctl, 'nosuchsymbol')).toMatch(/no symbol/);
+    expect(parseAddress(ctl, '$esp - 0x10 + 4')).toBe(0x7bf4);
+    expect(() => parseAddress(ctl, 'nosuchsymbol')).toThrow(/no symbol/);
   });
 });
 

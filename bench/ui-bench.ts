@@ -28,18 +28,19 @@ process.env['NODE_ENV'] ??= 'production';
 /** A guest that never stops: an ALU loop (inc, add, xor, rol, add, jmp) at 0x100000. */
 const SPIN = Uint8Array.from([0x40, 0x01, 0xc3, 0x31, 0xd9, 0xd1, 0xc2, 0x01, 0xca, 0xeb, 0xf5]);
 
-function boot(image: string, serial?: (b: number) => void): DebugController {
+/** The bench owns the machine it measures (the UI sees it only through the controller). */
+function boot(image: string, serial?: (b: number) => void): { ctl: DebugController; m: PcMachine } {
   const m = new PcMachine({ serial });
   const path = join(ROOT, image);
   const k = loadMultiboot(m.phys, m.cpu, readFileSync(path), { kernelName: path, cmdline: path, modules: [], ramSize: m.ramSize });
-  return new DebugController(m, { symbols: k.symbols });
+  return { ctl: new DebugController(m, { symbols: k.symbols }), m };
 }
 
-function bootSpin(): DebugController {
+function bootSpin(): { ctl: DebugController; m: PcMachine } {
   const m = new PcMachine({});
   m.phys.load(0x100000, SPIN);
   enterFlatProtectedMode(m.phys, m.cpu, 0x100000);
-  return new DebugController(m);
+  return { ctl: new DebugController(m), m };
 }
 
 /** A terminal for Ink: 120×40, output counted (and optionally watched), input injectable. */
@@ -124,11 +125,10 @@ const GAP_MS = 50;
  */
 async function mipsOf(image: string, withUi: boolean, repeatMs: number): Promise<{ mips: number; frames: number; runs: number; msPerRun: number }> {
   const tap: { fn: ((b: number) => void) | null } = { fn: null };
-  const ctl = boot(image, (b) => tap.fn?.(b));
+  const { ctl, m } = boot(image, (b) => tap.fn?.(b));
   const ui = withUi ? await openUi(ctl, tap) : null;
   const path = join(ROOT, image);
   const elf = readFileSync(path);
-  const m = ctl.machine;
   let insns = 0;
   let ms = 0;
   let runs = 0;
@@ -172,9 +172,8 @@ async function mipsOf(image: string, withUi: boolean, repeatMs: number): Promise
  * unlike MIPS it hardly depends on what else the machine is doing.
  */
 async function spinMips(withUi: boolean, ms: number): Promise<{ mips: number; guestShare: number }> {
-  const ctl = bootSpin();
+  const { ctl, m } = bootSpin();
   const ui = withUi ? await openUi(ctl) : null;
-  const m = ctl.machine;
   const run = m.run.bind(m);
   let inRun = 0;
   m.run = (n, o) => {
@@ -201,11 +200,11 @@ async function spinMips(withUi: boolean, ms: number): Promise<{ mips: number; gu
 
 /** Key-to-screen latency in process: key into stdin → first output containing `expect`. */
 async function keyLatencyInProcess(samples: number): Promise<{ lat: number[]; mips: number }> {
-  const ctl = bootSpin();
+  const { ctl } = bootSpin();
   const ui = await openUi(ctl);
   ctl.resume('bench');
   await new Promise((r) => setTimeout(r, 1500));
-  const i0 = ctl.machine.cpu.icount;
+  const i0 = ctl.status().icount;
   const t0 = performance.now();
   const keys: [string, string][] = [['3', 'sort: execs'], ['4', 'following'], ['2', 'generated JavaScript'], ['7', 'nothing yet'], ['5', 'no breakpoints']];
   const lat: number[] = [];
@@ -223,7 +222,7 @@ async function keyLatencyInProcess(samples: number): Promise<{ lat: number[]; mi
     ui.term.watcher = null;
     await new Promise((r) => setTimeout(r, 50 + Math.random() * 50));
   }
-  const mips = (ctl.machine.cpu.icount - i0) / (performance.now() - t0) / 1000;
+  const mips = (ctl.status().icount - i0) / (performance.now() - t0) / 1000;
   await ctl.pause('bench');
   ui.close();
   return { lat, mips };

@@ -7,38 +7,26 @@ import type { CliOptions } from './options.js';
 import type { Guest } from './main.js';
 import { DebugController } from '../src/debug/controller.js';
 import { startGdbServer } from '../gdbstub/server.js';
-import { shutdownText } from '../gdbstub/session.js';
-
-function note(msg: string): void {
-  process.stderr.write(`bmbt-dbg: ${msg}\n`);
-}
+import { attachStdioConsole } from './stdio-console.js';
+import { note, stopNote } from './headless.js';
 
 const hex = (v: number): string => `0x${(v >>> 0).toString(16)}`;
 
 export async function runGdbSession(guest: Guest, opts: CliOptions): Promise<number> {
-  const { machine, serial, debugcon } = guest;
+  const { machine } = guest;
   const ctl = new DebugController(machine, { symbols: guest.symbols, maxInsns: opts.maxInsns, noShutdown: opts.noShutdown });
-  const flush = (): void => {
-    serial.flush();
-    debugcon.flush();
-    guest.log?.flush();
-  };
+  const io = attachStdioConsole(ctl, guest, opts);
 
   let finish: (code: number) => void = () => {};
   const finished = new Promise<number>((r) => (finish = r));
   const unsubscribe = ctl.subscribe((e) => {
     if (e.type !== 'stop') return;
-    flush();
     const r = e.reason;
     if (r.kind === 'exited') {
-      if (r.why) note(`guest ended: ${r.why}, after ${machine.cpu.icount} instructions`);
+      if (r.why) note(stopNote(ctl, r));
       finish(r.code & 0xff);
-    }
-    else if (r.kind === 'killed') finish(0);
-    else if (r.kind === 'halted') note(`guest halted with interrupts disabled at ${hex(machine.cpu.pc)} after ${machine.cpu.icount} instructions`);
-    else if (r.kind === 'triple-fault') note(`guest triple fault; machine reset after ${machine.cpu.icount} instructions`);
-    else if (r.kind === 'shutdown') note(`guest ${shutdownText(r.cause)} after ${machine.cpu.icount} instructions; paused (-no-shutdown)`);
-    else if (r.kind === 'budget') note(`stopped after ${machine.cpu.icount} instructions (--max-insns)`);
+    } else if (r.kind === 'killed') finish(0);
+    else if (r.kind === 'halted' || r.kind === 'triple-fault' || r.kind === 'shutdown' || r.kind === 'budget') note(stopNote(ctl, r));
   });
 
   // BMBT_GDB_TRACE=1 logs every packet (what gdb's `set debug remote 1` shows, from our side).
@@ -52,20 +40,8 @@ export async function runGdbSession(guest: Guest, opts: CliOptions): Promise<num
     ...(opts.startPaused ? [`guest paused at ${hex(machine.cpu.pc)}; waiting for gdb to resume it`] : []),
   ].join('\nbmbt-dbg: '));
 
-  const stdin = process.stdin;
-  const serialFromStdin = opts.serial.kind === 'stdio';
-  const onData = (d: Buffer): void => {
-    machine.serialInput(d);
-    ctl.kick();
-  };
-  const onEnd = (): void => {};
-  if (serialFromStdin) {
-    stdin.on('data', onData);
-    stdin.on('end', onEnd);
-    stdin.on('error', onEnd);
-  }
-  const flusher = setInterval(flush, 20);
-
+  // Output written while the guest is stopped (gdb writes to the UART, a monitor command).
+  const flusher = setInterval(() => io.flush(), 50);
   if (!opts.startPaused) ctl.resume('start');
 
   try {
@@ -73,14 +49,7 @@ export async function runGdbSession(guest: Guest, opts: CliOptions): Promise<num
   } finally {
     unsubscribe();
     clearInterval(flusher);
-    flush();
+    io.close();
     await server.close();
-    if (serialFromStdin) {
-      stdin.off('data', onData);
-      stdin.off('end', onEnd);
-      stdin.off('error', onEnd);
-      stdin.pause();
-      stdin.unref?.();
-    }
   }
 }

@@ -1,6 +1,6 @@
-// Headless mode: console to stdio, no UI. Runs the machine in slices on the event loop
-// so serial input from stdin is served. The exit status says how the run ended; our own
-// statuses are even, so none is ever an isa-debug-exit status ((value << 1) | 1 is odd):
+// Headless mode: the debugger controller with no front end, its console on stdio. The
+// exit status says how the run ended; our own statuses are even, so none is ever an
+// isa-debug-exit status ((value << 1) | 1 is odd):
 //   isa-debug-exit write of v      (v << 1 | 1) & 0xff, as QEMU
 //   ACPI S5 power-off              0 (QEMU)
 //   guest reset or triple fault    with -no-reboot: 0 and a line on stderr saying which (QEMU
@@ -12,123 +12,74 @@
 // process waits (as QEMU) until it is interrupted.
 import type { CliOptions } from './options.js';
 import type { Guest } from './main.js';
-import { shutdownText } from '../gdbstub/session.js';
+import { DebugController } from '../src/debug/controller.js';
+import type { DebugTarget, StopReason } from '../src/debug/target.js';
+import { describeStop, stopContext } from '../src/debug/describe-stop.js';
+import { attachStdioConsole } from './stdio-console.js';
 import { RunClock, formatRunStats, wantRunStats } from './run-stats.js';
-
-const SLICE = 20_000_000;
 
 export const EXIT_MAX_INSNS = 124;
 
-function note(msg: string): void {
+export function note(msg: string): void {
   process.stderr.write(`bmbt-dbg: ${msg}\n`);
 }
 
-const hex = (v: number): string => `0x${(v >>> 0).toString(16)}`;
+/** The stop as the one-line note of a run without the UI (with the instruction count). */
+export function stopNote(ctl: DebugTarget, r: StopReason): string {
+  return describeStop(r, stopContext(ctl, true));
+}
+
+/** The `end` field of the run statistics. */
+function runEnd(r: StopReason): string {
+  switch (r.kind) {
+    case 'exited': return r.why === 'power-off' ? 'power-off' : r.why === 'reset' ? 'guest-reset' : 'exit';
+    case 'halted': return 'halted-forever';
+    case 'budget': return 'max-insns';
+    default: return r.kind;
+  }
+}
 
 export async function runHeadless(guest: Guest, opts: CliOptions): Promise<number> {
-  const { machine, serial, debugcon, log } = guest;
-  let stdinEnded = false;
-  let wake: (() => void) | null = null;
-  const stdin = process.stdin;
-  const onData = (d: Buffer): void => {
-    machine.serialInput(d);
-    wake?.();
-  };
-  const onEnd = (): void => {
-    stdinEnded = true;
-    wake?.();
-  };
-  const serialFromStdin = opts.serial.kind === 'stdio';
-  if (serialFromStdin) {
-    stdin.on('data', onData);
-    stdin.on('end', onEnd);
-    stdin.on('error', onEnd);
-  } else stdinEnded = true;
-  const limit = opts.maxInsns ?? Infinity;
-  let idleSlices = 0;
   const clock = new RunClock();
+  let io: ReturnType<typeof attachStdioConsole> | null = null;
+  const ctl = new DebugController(guest.machine, {
+    symbols: guest.symbols, maxInsns: opts.maxInsns, noShutdown: opts.noShutdown,
+    inputEnded: () => io?.inputEnded ?? true, timeSlice: (run) => clock.slice(run),
+  });
+  io = attachStdioConsole(ctl, guest, opts);
   let end = 'error';
   try {
     for (;;) {
-      const left = limit - machine.cpu.icount;
-      if (left <= 0) {
-        note(`stopped after ${machine.cpu.icount} instructions (--max-insns)`);
-        end = 'max-insns';
-        return EXIT_MAX_INSNS;
-      }
-      const before = machine.cpu.icount;
-      const stop = clock.slice(() => machine.run(Math.min(SLICE, left)));
-      serial.flush();
-      debugcon.flush();
-      log?.flush();
-      end = stop.kind;
-      switch (stop.kind) {
-        case 'exit':
-          return stop.code & 0xff;
-        case 'power-off':
-          if (opts.noShutdown) return pausedForever(`guest ${shutdownText('power-off')} after ${machine.cpu.icount} instructions; paused (-no-shutdown)`);
-          note(`guest powered off (ACPI S5) after ${machine.cpu.icount} instructions`);
+      ctl.resume('start');
+      const r = await ctl.waitForStop();
+      end = runEnd(r);
+      switch (r.kind) {
+        case 'exited':
+          if (r.why) note(stopNote(ctl, r));
+          return r.code & 0xff;
+        case 'shutdown':
+          return pausedForever(stopNote(ctl, r));
+        case 'halted':
+        case 'idle':
+          note(stopNote(ctl, r));
           return 0;
-        case 'guest-reset': {
-          const what = `guest ${shutdownText(stop.cause)} at ${hex(machine.cpu.pc)} after ${machine.cpu.icount} instructions`;
-          if (opts.noShutdown) return pausedForever(`${what}; paused (-no-shutdown)`);
-          note(`${what}; -no-reboot ends the run`);
-          return 0;
-        }
-        case 'halted-forever':
-          note(`guest halted with interrupts disabled at ${hex(machine.cpu.pc)} after ${machine.cpu.icount} instructions`);
-          return 0;
+        case 'budget':
+          note(stopNote(ctl, r));
+          return EXIT_MAX_INSNS;
         case 'triple-fault':
           // As QEMU without -no-reboot: the machine was reset and runs on.
-          note(`guest triple fault; machine reset after ${machine.cpu.icount} instructions`);
+          note(stopNote(ctl, r));
           break;
-        case 'idle':
-          if (stdinEnded) {
-            note('guest is waiting for input and input has ended');
-            return 0;
-          }
-          await new Promise<void>((r) => (wake = r));
-          wake = null;
-          break;
-        case 'budget':
-          if (stop.halted && machine.cpu.icount === before) {
-            // Halted between timer ticks that cannot wake it: pace, and give up once
-            // input has ended and nothing happens for a long while. With -icount auto the
-            // guest is waiting for wall time to reach its next timer: wait for that.
-            const wallPaced = stop.waitNs !== undefined;
-            if (!wallPaced) idleSlices++;
-            if (stdinEnded && idleSlices > 500) {
-              note('guest is idle and input has ended');
-              return 0;
-            }
-            const ms = wallPaced ? Math.min(50, Math.max(1, Math.ceil(stop.waitNs! / 1e6))) : 2;
-            await new Promise<void>((r) => {
-              wake = r;
-              setTimeout(r, ms);
-            });
-            wake = null;
-          } else {
-            idleSlices = 0;
-            await new Promise<void>((r) => setImmediate(r));
-          }
-          break;
-        case 'breakpoint':
-        case 'watchpoint':
-        case 'exit-request':
+        case 'killed':
+          return 0;
+        default:
+          // Nothing else stops a run without a debugger.
           break;
       }
     }
   } finally {
-    serial.flush();
-    debugcon.flush();
-    log?.flush();
-    if (wantRunStats()) process.stderr.write(formatRunStats(clock.stats(machine, end)));
-    if (serialFromStdin) {
-      stdin.off('data', onData);
-      stdin.off('end', onEnd);
-      stdin.pause();
-      stdin.unref?.();
-    }
+    io.close();
+    if (wantRunStats()) process.stderr.write(formatRunStats(clock.stats(guest.machine, end)));
   }
 }
 

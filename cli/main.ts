@@ -1,12 +1,13 @@
 // bmbt-dbg entry point: parse options, build the PC, load the guest, run it headless
 // (or with the gdb server / terminal UI). User errors end as one line and status 2.
-import { readFileSync, openSync, writeSync, existsSync } from 'node:fs';
+import { readFileSync, openSync, existsSync } from 'node:fs';
+import { OutputSinks, writeAll, type SinkWriter } from './output-sinks.js';
 import { fileURLToPath } from 'node:url';
 import { dirname, join, basename } from 'node:path';
 import { parseCli, type CliOptions, type Sink } from './options.js';
 import { QemuLog } from '../src/debug/qemu-log.js';
 import type { DebugconConfig } from '../src/machine/pc-machine.js';
-import { UserError } from '../src/user-error.js';
+import { UserError, systemErrorText } from '../src/user-error.js';
 import { cpuModelHelp } from '../src/cpu/cpu-models.js';
 import { PcMachine } from '../src/machine/pc-machine.js';
 import { isBzImage, linuxProtocol } from '../src/boot/linux.js';
@@ -26,50 +27,7 @@ function readInput(path: string, what: string): Uint8Array {
   try {
     return readFileSync(path);
   } catch (e) {
-    throw new UserError(`${what} ${path}: ${(e as NodeJS.ErrnoException).code ?? 'cannot read'}`);
-  }
-}
-
-/**
- * Write all of `data` to `fd` (non-blocking stdio may take it in parts, or say EAGAIN). A
- * closed reader (EPIPE) ends the output quietly; other errors are thrown if `strict`.
- */
-function writeAll(fd: number, data: Uint8Array, strict: boolean): void {
-  let off = 0;
-  while (off < data.length) {
-    try {
-      off += writeSync(fd, data, off);
-    } catch (e) {
-      const code = (e as NodeJS.ErrnoException).code;
-      if (code === 'EAGAIN') continue;
-      if (code === 'EPIPE' || !strict) return;
-      throw e;
-    }
-  }
-}
-
-/** Output sinks buffer bytes and flush at slice ends (one write per slice, not per byte). */
-export class SinkWriter {
-  private buf: number[] = [];
-  private fd: number | null = null;
-  constructor(private readonly sink: Sink) {
-    if (sink.kind === 'file') {
-      try {
-        this.fd = openSync(sink.path, 'w');
-      } catch (e) {
-        throw new UserError(`cannot open ${sink.path}: ${(e as NodeJS.ErrnoException).code ?? 'error'}`);
-      }
-    } else if (sink.kind === 'stdio') this.fd = 1;
-    else if (sink.kind === 'stderr') this.fd = 2;
-  }
-  readonly put = (b: number): void => {
-    if (this.fd !== null) this.buf.push(b);
-  };
-  flush(): void {
-    if (this.fd === null || this.buf.length === 0) return;
-    const data = Uint8Array.from(this.buf);
-    this.buf = [];
-    writeAll(this.fd, data, true);
+    throw new UserError(`${what} ${path}: ${systemErrorText(e)}`);
   }
 }
 
@@ -111,7 +69,7 @@ export class LogWriter {
       try {
         this.fd = openSync(path, 'w');
       } catch (e) {
-        throw new UserError(`-D ${path}: ${(e as NodeJS.ErrnoException).code ?? 'cannot open'}`);
+        throw new UserError(`-D ${path}: ${systemErrorText(e)}`);
       }
     }
     process.on('exit', () => this.flush());
@@ -137,10 +95,10 @@ export class LogWriter {
  * created after every -device, a -device isa-debugcon in command-line order; our built-in
  * 0xE9 console without -debugcon is not QEMU's and yields to pc-testdev.
  */
-function debugconDevices(opts: CliOptions, builtIn: (b: number) => void): { configs: DebugconConfig[]; writers: SinkWriter[] } {
+function debugconDevices(opts: CliOptions, sinks: OutputSinks, builtIn: (b: number) => void): { configs: DebugconConfig[]; writers: SinkWriter[] } {
   const writers: SinkWriter[] = [];
   const configs: DebugconConfig[] = opts.debugcons.map((d) => {
-    const w = new SinkWriter(d.sink);
+    const w = sinks.writer(d.sink);
     writers.push(w);
     return { port: d.iobase, output: w.put, readback: d.readback, overPcTestdev: d.afterPcTestdev };
   });
@@ -158,8 +116,9 @@ export interface GuestTaps {
 }
 
 export function buildGuest(opts: CliOptions, taps: GuestTaps = {}): Guest {
-  const serial = new SinkWriter(opts.serial);
-  const debugcon = new SinkWriter(opts.debugcon);
+  const sinks = new OutputSinks();
+  const serial = sinks.writer(opts.serial, { console: true });
+  const debugcon = sinks.writer(opts.debugcon);
   let bios = opts.bios ? readInput(opts.bios, 'BIOS') : undefined;
   const kernelBytes = opts.kernel ? readInput(opts.kernel, 'kernel') : undefined;
   if (!bios && opts.kernel && kernelNeedsFirmware(kernelBytes!)) bios = firmwareForSetupCode(opts.kernel, kernelBytes!);
@@ -168,7 +127,7 @@ export function buildGuest(opts: CliOptions, taps: GuestTaps = {}): Guest {
   const vapic = bios ? kvmvapicRom() : null;
   const tap = (put: (b: number) => void, extra?: (b: number) => void): ((b: number) => void) =>
     extra ? (b) => { put(b); extra(b); } : put;
-  const devs = debugconDevices(opts, tap(debugcon.put, taps.debugcon));
+  const devs = debugconDevices(opts, sinks, tap(debugcon.put, taps.debugcon));
   const allDebugcons = { flush: (): void => [debugcon, ...devs.writers].forEach((w) => w.flush()) };
   const machine = new PcMachine({
     memoryMiB: opts.memoryMiB, serial: tap(serial.put, taps.serial), bios, vgaBios, kvmvapicRom: vapic?.rom ?? undefined,
@@ -234,6 +193,11 @@ export function buildGuest(opts: CliOptions, taps: GuestTaps = {}): Guest {
 export async function main(argv: string[]): Promise<number> {
   const opts = parseCli(argv);
   if (opts === 'help') return 0;
+  if (opts === 'version') {
+    const pkg = JSON.parse(readFileSync(join(PACKAGE_ROOT, 'package.json'), 'utf8')) as { version: string };
+    process.stdout.write(`bmbt-dbg ${pkg.version} (an x86-32 PC, QEMU 7.2's command line)\n`);
+    return 0;
+  }
   if (opts.cpuModel === 'help') {
     process.stdout.write(cpuModelHelp());
     return 0;

@@ -73,7 +73,7 @@ const QEMU_SPELLINGS: Record<string, boolean> = {
   kernel: true, initrd: true, append: true, serial: true, debugcon: true, bios: true, gdb: true, cpu: true,
   device: true, chardev: true, display: true, machine: true, accel: true, icount: true, monitor: true,
   net: true, nic: true, parallel: true, vga: true, smp: true,
-  nodefaults: false, nographic: false, 'no-reboot': false, 'no-shutdown': false,
+  nodefaults: false, nographic: false, 'no-reboot': false, 'no-shutdown': false, version: false,
 };
 
 /** Our own options that take a value (their value is never read as an option). */
@@ -323,7 +323,17 @@ export const DEFAULT_MEMORY_MIB = 128;
 /** The built-in isa-debug-exit (kept without -device so our samples end; see decisions.md). */
 export const BUILTIN_DEBUG_EXIT: DebugExitSpec = { iobase: 0xf4, iosize: 4 };
 
-export function parseCli(argv: string[]): CliOptions | 'help' {
+/** Lines of `--help`'s "Examples:" (command, what it does). */
+const EXAMPLES: [string, string][] = [
+  ['$0 --kernel samples/build/hello.elf', 'boot a multiboot kernel in the terminal UI'],
+  ['$0 --gdb 1234 --kernel k.elf', 'the same, with gdb attaching to :1234 (the guest waits for it)'],
+  ['$0 --ui none --kernel bzImage --initrd rd.gz', 'Linux headless, its console on stdio'],
+  ['$0 --bios /usr/share/seabios/bios.bin', 'SeaBIOS on the PC board (8: its VGA screen in the UI)'],
+  ['$0 -s -S -kernel k.elf -nographic', 'QEMU\'s spelling: gdb on :1234, paused, no UI'],
+  ['$0 dashboard --kernel k.elf', 'live charts of the running guest'],
+];
+
+export function parseCli(argv: string[]): CliOptions | 'help' | 'version' {
   let failure: string | null = null;
   const parsed = yargs(normaliseArgv(argv))
     .scriptName('bmbt-dbg')
@@ -367,9 +377,12 @@ export function parseCli(argv: string[]): CliOptions | 'help' {
     .option('wait', { type: 'boolean', default: true, describe: 'with --gdb, wait for the debugger before running (--no-wait to run at once)' })
     .option('cpu', { type: 'string', describe: `CPU model: ${CPU_MODELS.map((m) => m.name).join(' | ')} (QEMU: -cpu; default pentium2; help lists them)` })
     .option('ns-per-insn', { type: 'string', describe: 'virtual nanoseconds per instruction (default 1; -icount shift=N is 2^N)' })
+    .version(false)
+    .option('version', { type: 'boolean', describe: 'print the version and exit' })
+    .example(EXAMPLES)
     .strict()
     .help()
-    .version(false)
+    .alias('h', 'help')
     .exitProcess(false)
     .fail((msg, err) => {
       failure = msg ?? err?.message ?? 'invalid arguments';
@@ -377,6 +390,7 @@ export function parseCli(argv: string[]): CliOptions | 'help' {
     .parseSync();
   if (failure) throw new UserError(failure);
   if (parsed.help) return 'help';
+  if (parsed.version) return 'version';
   const one = (v: string | string[] | boolean | undefined, name: string): string | undefined => {
     if (Array.isArray(v)) {
       if (v.length > 1) throw new UserError(`--${name} given more than once`);
@@ -427,6 +441,7 @@ export function parseCli(argv: string[]): CliOptions | 'help' {
   if (loads.length > 0 && entry === null) throw new UserError('--load needs --entry ADDR');
   if (entry !== null && loads.length === 0) throw new UserError('--entry needs at least one --load FILE@ADDR');
   if (kernel && loads.length > 0) throw new UserError('--kernel and --load cannot be used together');
+  if ((parsed.initrd ?? []).length > 0 && !kernel) throw new UserError('--initrd needs --kernel (the initrd goes with a kernel)');
   if (parsed.bootSector !== undefined && (kernel || loads.length > 0)) throw new UserError('--boot-sector cannot be combined with --kernel or --load');
   const maxText = one(parsed.maxInsns as string | undefined, 'max-insns');
   const gdbText = one(parsed.gdb as string | undefined, 'gdb');

@@ -19,6 +19,13 @@ export function forgetCi(): void {
 }
 
 export async function runTuiSession(opts: CliOptions): Promise<number> {
+  // Ink, React and the UI load while the guest is built (their files are read meanwhile):
+  // the first frame comes sooner.
+  forgetCi();
+  // React's development build keeps ~60 KB per frame alive (measured): a debugger left
+  // running for an hour would grow by gigabytes. React picks its build when first loaded.
+  process.env['NODE_ENV'] ??= 'production';
+  const tui = import('../ui/run-tui.js');
   let session: UiSession | null = null;
   let debugconLine = '';
   const guest = buildGuest({ ...opts, serial: uiSink(opts.serial), debugcon: uiSink(opts.debugcon), debugcons: opts.debugcons.map((d) => ({ ...d, sink: uiSink(d.sink) })) }, {
@@ -41,31 +48,30 @@ export async function runTuiSession(opts: CliOptions): Promise<number> {
   let gdb: import('../gdbstub/server.js').GdbServer | null = null;
   if (opts.gdb) {
     const { startGdbServer } = await import('../gdbstub/server.js');
-    gdb = await startGdbServer(ctl, opts.gdb, { note: (m) => session?.logQuiet(`gdb: ${m}`) });
+    // gdb's notes (connected, detached, the guest moved behind its back) on the message line.
+    gdb = await startGdbServer(ctl, opts.gdb, { note: (m) => session?.log(`gdb: ${m}`) });
   }
-  const { runMonitorCommand, newMonitorSession } = await import('../src/debug/monitor.js');
-  const monitorState = newMonitorSession();
 
   let quit: () => void = () => {};
   const quitted = new Promise<void>((r) => (quit = r));
   session = new UiSession(ctl, {
     guestName: guest.name,
     gdbStatus: () => (gdb ? `${gdb.attached ? 'attached' : 'listening'} :${gdb.port}` : null),
-    monitor: (line) => runMonitorCommand(ctl, line, monitorState),
     onQuit: () => quit(),
   });
   if (gdb) session.logQuiet(`gdb server listening on ${gdb.host}:${gdb.port}`);
   const detach = session.attach();
+  // gdb's `kill` ends the emulator, as it ends QEMU.
+  const unsubscribe = ctl.subscribe((e) => {
+    if (e.type === 'stop' && e.reason.kind === 'killed') session?.quit();
+  });
 
-  forgetCi();
-  // React's development build keeps ~60 KB per frame alive (measured): a debugger left
-  // running for an hour would grow by gigabytes. React picks its build when first loaded.
-  process.env['NODE_ENV'] ??= 'production';
-  const { runTui } = await import('../ui/run-tui.js');
+  const { runTui } = await tui;
   if (!opts.startPaused) ctl.resume('start');
   try {
     await runTui(session, quitted);
   } finally {
+    unsubscribe();
     detach();
     clearInterval(flusher);
     if (ctl.state === 'running') await ctl.pause('quit');

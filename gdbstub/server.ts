@@ -3,8 +3,8 @@
 // first session goes on. Both front ends (the headless gdb session and the terminal UI)
 // start it through startGdbServer.
 import * as net from 'node:net';
-import type { DebugController } from '../src/debug/controller.js';
-import { UserError } from '../src/user-error.js';
+import type { DebugTarget } from '../src/debug/target.js';
+import { UserError, systemErrorText } from '../src/user-error.js';
 import { GdbSession } from './session.js';
 import { frame } from './packet.js';
 
@@ -31,7 +31,7 @@ export interface GdbServer {
 export const REFUSAL = 'E.bmbt-dbg: another debugger is already attached to this machine; detach it first';
 
 export async function startGdbServer(
-  ctl: DebugController,
+  ctl: DebugTarget,
   where: { host?: string; port: number },
   opts: GdbServerOptions = {},
 ): Promise<GdbServer> {
@@ -68,7 +68,7 @@ export async function startGdbServer(
 
   await new Promise<void>((resolve, reject) => {
     const onError = (e: NodeJS.ErrnoException): void => {
-      reject(new UserError(`--gdb: cannot listen on ${host}:${where.port}: ${e.code ?? e.message}`));
+      reject(new UserError(`--gdb: cannot listen on ${host}:${where.port}: ${systemErrorText(e)}`));
     };
     server.once('error', onError);
     server.listen({ host, port: where.port }, () => {

@@ -5,9 +5,10 @@
 // the stop reply. Everything that arrives from the network is validated; a malformed
 // packet gets an error or the empty reply and changes nothing.
 import type { Socket } from 'node:net';
-import type { DebugController, StopReason } from '../src/debug/controller.js';
+import type { DebugTarget, StopReason } from '../src/debug/target.js';
 import { isX87Register } from '../src/debug/x87-registers.js';
 import { newMonitorSession, runMonitorCommand, type MonitorSession } from '../src/debug/monitor.js';
+import { describeStop, stopContext } from '../src/debug/describe-stop.js';
 import {
   MAX_PACKET, PacketDecoder, escapeBinary, frame, fromHex, hexOfText, latin1, leHex, parseHex, toHex, unescapeBinary, type RspInput,
 } from './packet.js';
@@ -46,24 +47,41 @@ export class GdbSession {
   private queue: Promise<void> = Promise.resolve();
   private closed = false;
   private readonly unsubscribe: () => void;
-  /** Breakpoints and watchpoints this connection inserted: key -> created by us. */
-  private readonly points = new Map<string, boolean>();
+  /**
+   * Breakpoints and watchpoints this connection inserted, by `type:addr:len`: whether we
+   * created it in the controller (not the UI), and whether gdb has taken it out since the
+   * last stop. gdb takes every breakpoint out when the guest stops and puts it back when
+   * it resumes; taken out, it stays in the controller until the resume (the UI's
+   * Breakpoints pane and `monitor info breakpoints` still show it, and a continue from
+   * the UI still stops there), and going back in it keeps its number.
+   */
+  private readonly points = new Map<string, { created: boolean; out: boolean }>();
+  /** The controller's number of each breakpoint gdb has had, so it keeps it when put back. */
+  private readonly pointIds = new Map<string, number>();
+  /** The guest moved while gdb was stopped (the UI stepped it): gdb's registers are stale. */
+  private movedBehindGdb = false;
   readonly monitor: MonitorSession = newMonitorSession();
 
-  constructor(readonly ctl: DebugController, readonly socket: Socket, private readonly opts: SessionOptions = {}) {
+  constructor(readonly ctl: DebugTarget, readonly socket: Socket, private readonly opts: SessionOptions = {}) {
     socket.setNoDelay(true);
     socket.on('data', (chunk: Buffer) => this.onData(chunk));
     socket.on('error', () => this.teardown());
     socket.on('close', () => this.teardown());
     this.unsubscribe = ctl.subscribe((e) => {
-      if (e.type === 'stop' && this.waiting) {
+      if (e.type !== 'stop') return;
+      if (this.waiting) {
         this.waiting = false;
         this.sendStop(e.reason);
+      } else if (!this.movedBehindGdb && e.reason.kind !== 'killed' && e.reason.kind !== 'exited') {
+        // All-stop gdb reads nothing it did not ask for (a stop reply or an `O` packet now
+        // would be taken for the answer to its next request): say it where the user is.
+        this.movedBehindGdb = true;
+        this.opts.note?.('the guest moved while gdb was stopped: gdb shows the old registers until it resumes (in gdb: maintenance flush register-cache)');
       }
     });
     // gdb's `target remote` expects a stopped target (QEMU stops the VM too); packets
     // are served once it is (their queue starts behind the pause).
-    if (ctl.state === 'running') this.queue = ctl.pause('gdb attach').then(() => undefined);
+    if (ctl.status().state === 'running') this.queue = ctl.pause('gdb attach').then(() => undefined);
   }
 
   // ---- input -----------------------------------------------------------------------------
@@ -157,7 +175,7 @@ export class GdbSession {
   stopReply(reason: StopReason, forQuery = false): string {
     if (reason.kind === 'exited') return `W${leHex(reason.code & 0xff, 1)}${this.multiprocess ? ';process:1' : ''}`;
     if (reason.kind === 'killed') return `X${leHex(SIGKILL, 1)}${this.multiprocess ? ';process:1' : ''}`;
-    const r = this.ctl.registersNow();
+    const r = this.ctl.registers();
     let sig = SIGTRAP;
     let extra = '';
     if (!forQuery) {
@@ -165,7 +183,11 @@ export class GdbSession {
       // QEMU reports a guest shutdown held by -no-shutdown as SIGQUIT.
       else if (reason.kind === 'shutdown') sig = SIGQUIT;
       else if (reason.kind === 'breakpoint') {
-        if (reason.hw && this.hwbreak) extra = 'hwbreak:;';
+        // gdb knows a breakpoint by its linear address and takes EIP for the PC; where they
+        // differ (real mode, a segment base) a "breakpoint hit" at a PC where it has none
+        // makes gdb resume silently. Without the reason it reports a SIGTRAP, as with QEMU.
+        if (reason.pc !== r.eip) extra = '';
+        else if (reason.hw && this.hwbreak) extra = 'hwbreak:;';
         else if (!reason.hw && this.swbreak) extra = 'swbreak:;';
       } else if (reason.kind === 'watchpoint') extra = `${reason.watch}:${(reason.addr >>> 0).toString(16)};`;
     }
@@ -174,11 +196,15 @@ export class GdbSession {
   }
 
   private sendStop(reason: StopReason): void {
-    const pc = `0x${(this.ctl.machine.cpu.pc >>> 0).toString(16)}`;
-    if (reason.kind === 'halted') this.output(`bmbt-dbg: the guest halted with interrupts disabled at ${pc}; nothing can wake it\n`);
-    else if (reason.kind === 'triple-fault') this.output(`bmbt-dbg: triple fault: the machine was reset\n`);
-    else if (reason.kind === 'budget') this.output(`bmbt-dbg: instruction limit (--max-insns) reached at ${pc}\n`);
-    else if (reason.kind === 'shutdown') this.output(`bmbt-dbg: guest ${shutdownText(reason.cause)}; paused (-no-shutdown)\n`);
+    // Stops gdb has no words for are said on its console, as the headless notes say them.
+    const r = this.ctl.registers();
+    const say = (text: string): void => this.output(`bmbt-dbg: ${text}\n`);
+    if (reason.kind === 'halted' || reason.kind === 'triple-fault' || reason.kind === 'budget' || reason.kind === 'shutdown') {
+      say(describeStop(reason, stopContext(this.ctl, true)));
+    } else if (reason.kind === 'breakpoint' && reason.pc !== r.eip) {
+      const cs = r.seg[1]!.sel.toString(16).padStart(4, '0');
+      say(`breakpoint ${reason.id} at linear 0x${reason.pc.toString(16)} hit at ${cs}:${r.eip.toString(16).padStart(4, '0')} (EIP is $pc)`);
+    }
     this.reply(this.stopReply(reason));
   }
 
@@ -191,7 +217,7 @@ export class GdbSession {
     const head = text[0];
     switch (head) {
       case '?':
-        return this.reply(text === '?' ? this.stopReply(this.ctl.lastStop, true) : 'E22');
+        return this.reply(text === '?' ? this.stopReply(this.ctl.status().lastStop, true) : 'E22');
       case 'g':
         return this.reply(text === 'g' ? this.readAllRegisters() : 'E22');
       case 'G':
@@ -239,7 +265,7 @@ export class GdbSession {
   // ---- registers -------------------------------------------------------------------------
 
   private readAllRegisters(): string {
-    const r = this.ctl.registersNow();
+    const r = this.ctl.registers();
     let s = '';
     for (const def of REGISTERS) s += toHex(def.read(r));
     return s;
@@ -263,7 +289,7 @@ export class GdbSession {
     const n = REGISTER_OFFSETS.findIndex((off, i) => off + REGISTERS[i]!.bitsize / 8 > bytes.length);
     const count = n < 0 ? REGISTERS.length : n;
     if (bytes.length > G_PACKET_BYTES || (n >= 0 && REGISTER_OFFSETS[n] !== bytes.length) || count === 0) return 'E22';
-    const snap = this.ctl.registersNow();
+    const snap = this.ctl.registers();
     let ok = true;
     for (let i = 0; i < count; i++) {
       const def = REGISTERS[i]!;
@@ -278,7 +304,7 @@ export class GdbSession {
     if (n === null) return 'E22';
     const def = REGISTERS[n];
     if (!def) return 'E14';
-    return toHex(def.read(this.ctl.registersNow()));
+    return toHex(def.read(this.ctl.registers()));
   }
 
   private async writeOneRegister(arg: string): Promise<string> {
@@ -290,7 +316,7 @@ export class GdbSession {
     const def = REGISTERS[n];
     if (!def) return 'E14';
     if (bytes.length !== def.bitsize / 8) return 'E22';
-    return (await this.writeReg(def, bytes, def.read(this.ctl.registersNow()))) ? 'OK' : 'E14';
+    return (await this.writeReg(def, bytes, def.read(this.ctl.registers()))) ? 'OK' : 'E14';
   }
 
   // ---- memory ----------------------------------------------------------------------------
@@ -361,25 +387,38 @@ export class GdbSession {
     if (m[5] !== undefined && !insert) return 'E22';
     const key = `${type}:${addr}:${type >= 2 ? kind : 0}`;
     const watch = (['watch', 'rwatch', 'awatch'] as const)[type - 2];
+    const have = this.points.get(key);
     if (insert) {
-      if (this.points.has(key)) return 'OK';
+      if (have) {
+        have.out = false;
+        return 'OK';
+      }
       let created: boolean;
+      let id: number;
       if (watch) {
         created = !this.ctl.watchpoints().some((w) => w.addr === addr && w.len === kind && w.kind === watch);
-        this.ctl.addWatchpoint(addr, kind, watch);
+        id = this.ctl.addWatchpoint(addr, kind, watch, this.pointIds.get(key)).id;
       } else {
         const hw = type === 1;
         created = !this.ctl.breakpoints().some((b) => b.addr === addr && b.hw === hw);
-        this.ctl.addBreakpoint(addr, { hw, owner: 'gdb' });
+        id = this.ctl.addBreakpoint(addr, { hw, owner: 'gdb', id: this.pointIds.get(key) }).id;
       }
-      this.points.set(key, created);
+      if (created) this.pointIds.set(key, id);
+      this.points.set(key, { created, out: false });
       return 'OK';
     }
-    const created = this.points.get(key);
-    if (created === undefined) return 'E22';
-    this.points.delete(key);
-    if (created) this.removePoint(key);
+    if (!have || have.out) return 'E22';
+    have.out = true;
     return 'OK';
+  }
+
+  /** At a resume: what gdb took out and did not put back is gone. */
+  private dropRemovedPoints(): void {
+    for (const [key, p] of this.points) {
+      if (!p.out) continue;
+      this.points.delete(key);
+      if (p.created) this.removePoint(key);
+    }
   }
 
   private removePoint(key: string): void {
@@ -390,7 +429,7 @@ export class GdbSession {
   }
 
   private removeAllPoints(): void {
-    for (const [key, created] of this.points) if (created) this.removePoint(key);
+    for (const [key, p] of this.points) if (p.created) this.removePoint(key);
     this.points.clear();
   }
 
@@ -417,10 +456,12 @@ export class GdbSession {
 
   private async resume(a: Action): Promise<void> {
     const ctl = this.ctl;
-    if (ctl.state === 'exited') return this.reply(this.stopReply(ctl.lastStop));
+    this.dropRemovedPoints();
+    this.movedBehindGdb = false;
+    if (ctl.status().state === 'exited') return this.reply(this.stopReply(ctl.status().lastStop));
     if (a.kind === 't') return this.reply(`T00thread:${this.threadId};`);
     if (a.addr !== undefined) await ctl.setRegister('eip', a.addr);
-    if (ctl.state === 'running') {
+    if (ctl.status().state === 'running') {
       // Someone else (the UI) is running it: report the next stop.
       this.waiting = true;
       return;
@@ -452,7 +493,7 @@ export class GdbSession {
     this.reply('OK');
     this.removeAllPoints();
     this.opts.note?.('gdb detached; the guest runs on');
-    if (this.ctl.state === 'stopped') this.ctl.resume('gdb detach');
+    if (this.ctl.status().state === 'stopped') this.ctl.resume('gdb detach');
     this.socket.end();
     this.teardown();
   }
@@ -496,7 +537,7 @@ export class GdbSession {
         return this.reply('l');
       case 'qThreadExtraInfo': {
         if (!this.validThread(text.slice('qThreadExtraInfo,'.length), false)) return this.reply('E22');
-        const st = this.ctl.machine.cpu.halted ? 'halted' : 'running';
+        const st = this.ctl.status().halted ? 'halted' : 'running';
         return this.reply(hexOfText(`CPU#0 [${st}]`));
       }
       case 'qOffsets':
@@ -572,9 +613,4 @@ export class GdbSession {
   get isClosed(): boolean {
     return this.closed;
   }
-}
-
-/** How a -no-shutdown stop reads: "powered off" or "reset (triple fault)". */
-export function shutdownText(cause: string): string {
-  return cause === 'power-off' ? 'powered off' : `reset (${cause})`;
 }

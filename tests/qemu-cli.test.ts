@@ -181,6 +181,6 @@ describe('-m as QEMU', () => {
     expect(parseMemory('size=256M')).toBe(256);
     expect(parseMemory('0')).toBe(128);
     const opts = parseCli(['--kernel', 'k']);
-    expect(opts !== 'help' && opts.memoryMiB).toBe(128);
+    expect(typeof opts === 'object' && opts.memoryMiB).toBe(128);
   });
 });

@@ -37,19 +37,19 @@ describe('App', () => {
     ink.stdin.write('sss');
     text = await waitFrame(ink.lastFrame, (t) => t.includes('stepped to 0x00100015'), 'three steps');
     expect(text).toContain('eip 00100015');
-    expect(text).toMatch(/▶ 00100015 +jmp far 0010001Ch,8 <_start\+10>/);
-    expect(ctl.machine.cpu.icount).toBe(3);
+    expect(text).toMatch(/▶ 00100015 +jmp far 0010001Ch,8 <_start\+0x10>/);
+    expect(ctl.status().icount).toBe(3);
     // One TB: the far jump ends its block.
     ink.stdin.write('t');
     text = await waitFrame(ink.lastFrame, (t) => t.includes('eip 0010001c'), 'step TB');
     expect(text).toMatch(/▶ 0010001c +mov cx,10h/);
     // The next TB runs to the call of lib_start: several instructions at once.
-    const before = ctl.machine.cpu.icount;
+    const before = ctl.status().icount;
     ink.stdin.write('t');
-    await waitFrame(ink.lastFrame, () => ctl.machine.cpu.icount > before + 1, 'second TB');
+    await waitFrame(ink.lastFrame, () => ctl.status().icount > before + 1, 'second TB');
     await session.idle();
-    text = await waitFrame(ink.lastFrame, (t) => t.includes(`eip ${ctl.machine.cpu.pc.toString(16).padStart(8, '0')}`), 'registers after TB');
-    expect(text).toContain(`${ctl.machine.cpu.icount.toLocaleString('en-US')} insns`);
+    text = await waitFrame(ink.lastFrame, (t) => t.includes(`eip ${ctl.status().pc.toString(16).padStart(8, '0')}`), 'registers after TB');
+    expect(text).toContain(`${ctl.status().icount.toLocaleString('en-US')} insns`);
     ink.unmount();
     session.dispose();
   });

@@ -1,9 +1,12 @@
-// Mount the UI on a terminal: alternate screen, raw mode through Ink, resizes followed;
-// whatever ends the session (q, Ctrl-C, a signal, an error) restores the terminal.
+// Mount the UI on a terminal: the alternate screen (the user's screen and scrollback stay
+// as they were), raw mode through Ink, resizes followed, and only the rows that changed
+// written (FrameWriter); whatever ends the session (q, Ctrl-C, a signal, an error)
+// restores the terminal.
 import { render } from 'ink';
 import type { UiSession } from './model/ui-session.js';
 import { Root } from './root.js';
 import { hangUp } from './terminal.js';
+import { FrameWriter } from './frame-writer.js';
 
 const ENTER_ALT = '\x1b[?1049h\x1b[H\x1b[2J\x1b[?25l';
 const LEAVE_ALT = '\x1b[?25h\x1b[?1049l';
@@ -17,9 +20,10 @@ export interface TerminalStreams {
  * Show `session` until it quits. `quitted` resolves when the session asks to quit (its
  * onQuit); the caller wires that. Returns after the terminal is restored.
  */
-export async function runTui(session: UiSession, quitted: Promise<void>, io: TerminalStreams = { stdin: process.stdin, stdout: process.stdout }): Promise<void> {
+export async function runTui(session: UiSession, quitted: Promise<void>, io: TerminalStreams = { stdin: process.stdin, stdout: process.stdout }): Promise<FrameWriter> {
   const { stdin, stdout } = io;
   let restored = false;
+  const frames = new FrameWriter(stdout);
   const restore = (): void => {
     if (restored) return;
     restored = true;
@@ -32,13 +36,18 @@ export async function runTui(session: UiSession, quitted: Promise<void>, io: Ter
   };
   const onSignal = (): void => session.quit();
   const onExit = (): void => restore();
-  const onResize = (): void => session.resize(stdout.columns ?? 80, stdout.rows ?? 24);
+  const onResize = (): void => {
+    // The terminal moved or cut what was on it: draw everything again.
+    frames.invalidate();
+    session.resize(stdout.columns ?? 80, stdout.rows ?? 24);
+  };
   // A write to a terminal that has gone away fails with EIO: nothing left to draw on.
   const onWriteError = (): void => {};
   process.on('SIGTERM', onSignal);
   process.on('SIGHUP', hangUp);
   process.on('SIGINT', onSignal);
   process.on('exit', onExit);
+  // Before Ink's own resize listener (on the same stream), so Ink's redraw is a full one.
   stdout.on('resize', onResize);
   stdout.on('error', onWriteError);
   stdout.write(ENTER_ALT);
@@ -46,11 +55,11 @@ export async function runTui(session: UiSession, quitted: Promise<void>, io: Ter
   session.publishNow();
   const ink = render(<Root session={session} />, {
     stdin,
-    stdout,
+    stdout: frames.inkStdout(stdout),
     exitOnCtrlC: false,
-    patchConsole: true,
-    // The session already caps snapshots at 30/s; Ink's own throttle would only add latency.
-    maxFps: 60,
+    // Debug mode: Ink hands each frame to FrameWriter instead of drawing it itself.
+    debug: true,
+    patchConsole: false,
   });
   try {
     await Promise.race([quitted, ink.waitUntilExit()]);
@@ -65,4 +74,5 @@ export async function runTui(session: UiSession, quitted: Promise<void>, io: Ter
     restore();
     stdout.off('error', onWriteError);
   }
+  return frames;
 }

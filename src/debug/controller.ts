@@ -3,40 +3,20 @@
 // both clients of it, so a stop caused by one is seen by the other. Every request is
 // async, so the machine can later move into a worker thread behind the same interface.
 import type { PcMachine, MachineStop } from '../machine/pc-machine.js';
-import type { Watchpoint } from '../cpu/cpu.js';
 import { snapshotRegisters, writeRegister, type RegisterSnapshot } from './registers.js';
 import { isX87Register, writeX87Register } from './x87-registers.js';
 import type { ElfSymbol } from '../boot/elf.js';
+import type { MachineEvent, MachineEventKind } from '../events/machine-events.js';
+import type {
+  Breakpoint, ControllerEvent, ControllerListener, DebugTarget, DeviceName, EventCursor, InvalidationRecord, IrqRecord, StopReason, TargetStatus, TbCacheStats, TbDetailRecord, TbSummary,
+  TlbRecord, WatchKind, Watchpoint,
+} from './target.js';
+import { tbDetailRecord, tbSummary } from './tb-records.js';
+import { HF_CS32 } from '../cpu/cpu.js';
+import { CR0_PG, CR4_PAE, CR4_PSE } from '../cpu/mmu.js';
+import type { TextScreen } from '../devices/vga.js';
 
-export type StopReason =
-  | { kind: 'initial' }
-  | { kind: 'breakpoint'; pc: number; hw: boolean; id: number }
-  | { kind: 'watchpoint'; watch: 'watch' | 'rwatch' | 'awatch'; addr: number; id: number; oldValue?: number[] }
-  | { kind: 'step' }
-  | { kind: 'interrupt'; by: string }
-  | { kind: 'exited'; code: number; why?: string }
-  | { kind: 'halted' }
-  | { kind: 'triple-fault' }
-  /** -no-shutdown: the guest powered off, or reset under -no-reboot; the machine is paused for good. */
-  | { kind: 'shutdown'; cause: string }
-  | { kind: 'budget' }
-  | { kind: 'killed' };
-
-export interface Breakpoint {
-  id: number;
-  addr: number;
-  hw: boolean;
-  /** Who set it: 'gdb', 'ui', ... (they all share one list). */
-  owner: string;
-}
-
-export type ControllerEvent =
-  | { type: 'stop'; reason: StopReason }
-  | { type: 'resume'; by: string }
-  | { type: 'breakpoints' }
-  | { type: 'output'; stream: 'serial' | 'debugcon'; data: string };
-
-export type ControllerListener = (e: ControllerEvent) => void;
+export type { Breakpoint, ControllerEvent, ControllerListener, StopReason, Watchpoint } from './target.js';
 
 export interface ControllerOptions {
   /** Instructions per slice between visits to the event loop. */
@@ -46,9 +26,23 @@ export interface ControllerOptions {
   symbols?: ElfSymbol[];
   /** QEMU's -no-shutdown: power-off (or a -no-reboot reset) stops the machine instead of ending it. */
   noShutdown?: boolean;
+  /**
+   * Whether input has ended (headless: stdin closed): a guest waiting for input then
+   * stops the run ('idle') instead of waiting for ever.
+   */
+  inputEnded?: () => boolean;
+  /** Wraps every machine.run of a continue (the run statistics time them). */
+  timeSlice?: <T>(run: () => T) => T;
 }
 
-export class DebugController {
+/** Guest time a halted CPU may skip per slice (20 ms at 1 ns per instruction). */
+const HALTED_WINDOW_INSNS = 20_000_000;
+/** Wall time between slices in which a halted guest ran nothing. */
+const IDLE_PAUSE_MS = 2;
+/** Slices in a row that ran nothing before a guest whose input has ended counts as idle (1 s). */
+const IDLE_SLICES = 500;
+
+export class DebugController implements DebugTarget {
   state: 'stopped' | 'running' | 'exited' = 'stopped';
   lastStop: StopReason = { kind: 'initial' };
   private readonly listeners = new Set<ControllerListener>();
@@ -63,12 +57,17 @@ export class DebugController {
   mips = 0;
   readonly maxInsns: number | null;
   readonly noShutdown: boolean;
+  private readonly inputEnded: () => boolean;
+  private readonly timeSlice: <T>(run: () => T) => T;
 
-  constructor(readonly machine: PcMachine, opts: ControllerOptions = {}) {
+  /** The machine is the controller's alone: front ends see it through DebugTarget's records. */
+  constructor(private readonly machine: PcMachine, opts: ControllerOptions = {}) {
     this.slice = opts.sliceInsns ?? 5_000_000;
     this.maxInsns = opts.maxInsns ?? null;
     this.symbols = opts.symbols ?? [];
     this.noShutdown = opts.noShutdown ?? false;
+    this.inputEnded = opts.inputEnded ?? (() => false);
+    this.timeSlice = opts.timeSlice ?? ((run) => run());
   }
 
   subscribe(l: ControllerListener): () => void {
@@ -83,6 +82,12 @@ export class DebugController {
   /** Called by whoever feeds the guest's input: a halted guest may now have work. */
   kick(): void {
     this.wake?.();
+  }
+
+  /** Bytes typed on the guest's serial line (COM1): they reach it now, running or not. */
+  serialInput(bytes: Uint8Array | readonly number[]): void {
+    this.machine.serialInput(bytes);
+    this.kick();
   }
 
   // ---- running ----------------------------------------------------------------------
@@ -134,11 +139,20 @@ export class DebugController {
     if (this.bps.some((b) => b.addr === pc)) this.machine.exec.skipBreakpointAt = pc;
   }
 
+  /**
+   * The run loop (QEMU's round-robin CPU thread, on the event loop): slices of about 10 ms
+   * of guest work, each followed by a turn of the event loop, so keys, packets and stdin
+   * are served and output leaves (the 'slice' event) while the guest runs. A halted guest
+   * skips guest time up to its next timer (at most 20 ms of it per slice); when a slice
+   * ran nothing at all it waits 2 ms, or until input arrives (kick), or, under -icount
+   * auto, until wall time reaches its next timer.
+   */
   private async loop(): Promise<void> {
     const m = this.machine;
     let idle = 0;
     let t0 = performance.now();
     let i0 = m.cpu.icount;
+    const haltedNs = HALTED_WINDOW_INSNS * m.clock.nsPerInsn;
     for (;;) {
       if (this.pauseRequest !== null) {
         this.finish({ kind: 'interrupt', by: this.pauseRequest });
@@ -155,8 +169,9 @@ export class DebugController {
       }
       const before = m.cpu.icount;
       const start = performance.now();
-      const stop = m.run(budget);
+      const stop = this.timeSlice(() => m.run(budget, { haltedNs }));
       const took = performance.now() - start;
+      this.emit({ type: 'slice' });
       // Keep slices near 10 ms so keys and packets are served promptly.
       if (stop.kind === 'budget' && !stop.halted) {
         if (took < 5) this.slice = Math.min(this.slice * 2, 200_000_000);
@@ -168,19 +183,30 @@ export class DebugController {
         t0 = now;
         i0 = m.cpu.icount;
       }
-      const reason = this.translate(stop);
+      const reason = this.stopReasonOf(stop);
       if (reason) {
         if (reason.kind === 'interrupt' && this.pauseRequest !== null) reason.by = this.pauseRequest;
         this.finish(reason);
         return;
       }
-      if (stop.kind === 'idle' || (stop.kind === 'budget' && stop.halted && m.cpu.icount === before)) {
-        idle++;
-        await new Promise<void>((r) => {
-          this.wake = r;
-          if (stop.kind !== 'idle') setTimeout(r, Math.min(10, idle));
-        });
-        this.wake = null;
+      if (stop.kind === 'idle') {
+        // Nothing is scheduled: only input (or a debugger) can wake the guest.
+        if (this.inputEnded()) {
+          this.finish({ kind: 'idle' });
+          return;
+        }
+        await this.sleep(Infinity);
+      } else if (stop.kind === 'budget' && stop.halted && m.cpu.icount === before) {
+        if (stop.waitNs !== undefined) {
+          // -icount auto: the guest waits for wall time to reach its next timer.
+          await this.sleep(Math.min(50, Math.max(1, Math.ceil(stop.waitNs / 1e6))));
+        } else {
+          if (++idle > IDLE_SLICES && this.inputEnded()) {
+            this.finish({ kind: 'idle' });
+            return;
+          }
+          await this.sleep(IDLE_PAUSE_MS);
+        }
       } else {
         idle = 0;
         await new Promise<void>((r) => setImmediate(r));
@@ -188,8 +214,20 @@ export class DebugController {
     }
   }
 
-  private translate(stop: MachineStop): StopReason | null {
-    const cpu = this.machine.cpu;
+  /** Wait `ms` (for ever: Infinity) or until kicked. */
+  private sleep(ms: number): Promise<void> {
+    return new Promise<void>((r) => {
+      let timer: ReturnType<typeof setTimeout> | null = null;
+      this.wake = () => {
+        if (timer) clearTimeout(timer);
+        this.wake = null;
+        r();
+      };
+      if (ms !== Infinity) timer = setTimeout(() => this.wake?.(), ms);
+    });
+  }
+
+  private stopReasonOf(stop: MachineStop): StopReason | null {
     switch (stop.kind) {
       case 'budget':
       case 'idle':
@@ -207,11 +245,10 @@ export class DebugController {
       case 'power-off':
         return this.noShutdown ? { kind: 'shutdown', cause: 'power-off' } : { kind: 'exited', code: 0, why: 'power-off' };
       case 'guest-reset':
-        return this.noShutdown ? { kind: 'shutdown', cause: stop.cause } : { kind: 'exited', code: 0, why: `${stop.cause} (-no-reboot)` };
+        return this.noShutdown ? { kind: 'shutdown', cause: stop.cause } : { kind: 'exited', code: 0, why: 'reset', cause: stop.cause };
       case 'triple-fault':
         return { kind: 'triple-fault' };
       case 'exit-request':
-        void cpu;
         return { kind: 'interrupt', by: this.pauseRequest ?? 'request' };
     }
   }
@@ -247,12 +284,15 @@ export class DebugController {
       this.armSkip();
       const before = m.cpu.icount;
       const stop = m.run(opts.single ? 1 : 1_000_000_000, opts);
-      const r = this.translate(stop);
+      const r = this.stopReasonOf(stop);
       if (r) {
         reason = r;
         break;
       }
-      if (m.cpu.icount === before && m.cpu.halted) break;
+      if (m.cpu.icount === before && m.cpu.halted) {
+        reason = { kind: 'step', idle: true };
+        break;
+      }
     }
     this.finish(reason);
     return reason;
@@ -260,15 +300,23 @@ export class DebugController {
 
   // ---- breakpoints and watchpoints -------------------------------------------------------
 
-  addBreakpoint(addr: number, opts: { hw?: boolean; owner?: string } = {}): Breakpoint {
+  /** `id`: the number to give it, if free (a front end that takes a breakpoint out and puts it back keeps its number). */
+  addBreakpoint(addr: number, opts: { hw?: boolean; owner?: string; id?: number } = {}): Breakpoint {
     addr >>>= 0;
     const existing = this.bps.find((b) => b.addr === addr && b.hw === (opts.hw ?? false));
     if (existing) return existing;
-    const bp: Breakpoint = { id: this.nextId++, addr, hw: opts.hw ?? false, owner: opts.owner ?? 'debugger' };
+    const bp: Breakpoint = { id: this.takeId(opts.id), addr, hw: opts.hw ?? false, owner: opts.owner ?? 'debugger' };
     this.bps.push(bp);
     this.machine.exec.addBreakpoint(addr);
     this.emit({ type: 'breakpoints' });
     return bp;
+  }
+
+  private takeId(wanted: number | undefined): number {
+    const used = (id: number): boolean => this.bps.some((b) => b.id === id) || this.machine.cpu.watchpoints.some((w) => w.id === id);
+    if (wanted !== undefined && wanted > 0 && !used(wanted)) return wanted;
+    while (used(this.nextId)) this.nextId++;
+    return this.nextId++;
   }
 
   removeBreakpoint(addr: number, hw?: boolean): boolean {
@@ -292,19 +340,19 @@ export class DebugController {
     return this.bps;
   }
 
-  addWatchpoint(addr: number, len: number, kind: 'watch' | 'rwatch' | 'awatch'): Watchpoint {
+  addWatchpoint(addr: number, len: number, kind: WatchKind, id?: number): Watchpoint {
     addr >>>= 0;
     const cpu = this.machine.cpu;
     const existing = cpu.watchpoints.find((w) => w.addr === addr && w.len === len && w.kind === kind);
     if (existing) return existing;
-    const w: Watchpoint = { id: this.nextId++, addr, len, kind };
+    const w: Watchpoint = { id: this.takeId(id), addr, len, kind };
     cpu.watchpoints = [...cpu.watchpoints, w];
     this.refreshWatchPages();
     this.emit({ type: 'breakpoints' });
     return w;
   }
 
-  removeWatchpoint(addr: number, len: number, kind: 'watch' | 'rwatch' | 'awatch'): boolean {
+  removeWatchpoint(addr: number, len: number, kind: WatchKind): boolean {
     const cpu = this.machine.cpu;
     const before = cpu.watchpoints.length;
     cpu.watchpoints = cpu.watchpoints.filter((w) => !(w.addr === addr >>> 0 && w.len === len && w.kind === kind));
@@ -326,11 +374,7 @@ export class DebugController {
 
   // ---- state ----------------------------------------------------------------------------
 
-  async registers(): Promise<RegisterSnapshot> {
-    return snapshotRegisters(this.machine.cpu);
-  }
-
-  registersNow(): RegisterSnapshot {
+  registers(): RegisterSnapshot {
     return snapshotRegisters(this.machine.cpu);
   }
 
@@ -344,8 +388,12 @@ export class DebugController {
   }
 
   /** Linear (default) or physical memory; null when any byte is unmapped. */
-  async readMemory(addr: number, len: number, physical = false): Promise<Uint8Array | null> {
+  readMemory(addr: number, len: number, physical = false): Uint8Array | null {
     return physical ? this.machine.readPhysical(addr >>> 0, len) : this.machine.readLinear(addr >>> 0, len);
+  }
+
+  translate(linear: number): number | null {
+    return this.machine.cpu.mmu.debugTranslate(linear >>> 0);
   }
 
   async writeMemory(addr: number, data: Uint8Array, physical = false): Promise<boolean> {
@@ -368,8 +416,9 @@ export class DebugController {
     this.finish({ kind: 'killed' });
   }
 
-  /** Symbol containing `addr` (for displays), or null. */
+  /** Symbol containing `addr` (for displays), or null: functions and labels. */
   symbolAt(addr: number): { name: string; offset: number } | null {
+    addr >>>= 0;
     let best: ElfSymbol | null = null;
     for (const s of this.symbols) {
       if (s.type !== 2 && s.type !== 0) continue;
@@ -379,8 +428,147 @@ export class DebugController {
     return { name: best.name, offset: addr - best.value };
   }
 
+  /** For data addresses: the object (ELF STT_OBJECT) that holds `addr`, else symbolAt. */
+  dataSymbolAt(addr: number): { name: string; offset: number } | null {
+    addr >>>= 0;
+    const obj = this.symbols.find((s) => s.type === 1 && addr >= s.value && addr < s.value + Math.max(1, s.size));
+    return obj ? { name: obj.name, offset: addr - obj.value } : this.symbolAt(addr);
+  }
+
   lookupSymbol(name: string): number | null {
     const s = this.symbols.find((x) => x.name === name);
     return s ? s.value : null;
+  }
+
+  // ---- DebugTarget: what the front ends read -----------------------------------------------
+
+  status(): TargetStatus {
+    const m = this.machine;
+    return {
+      state: this.state,
+      lastStop: this.lastStop,
+      pc: m.cpu.pc >>> 0,
+      icount: m.cpu.icount,
+      mips: this.mips,
+      halted: m.cpu.halted,
+      codeBits: m.cpu.hflags & HF_CS32 ? 32 : 16,
+      postCode: m.post.lastCode,
+      a20: m.cpu.a20Enabled,
+    };
+  }
+
+  tbStats(): TbCacheStats {
+    const tbs = this.machine.exec.tbs;
+    let linksLive = 0;
+    let inRegions = 0;
+    let bytesCached = 0;
+    let executions = 0;
+    for (const t of tbs.all()) {
+      linksLive += (t.jmpDest[0] ? 1 : 0) + (t.jmpDest[1] ? 1 : 0);
+      if (t.region !== null) inRegions++;
+      bytesCached += t.size;
+      executions += t.execCount;
+    }
+    return { ...tbs.stats, live: tbs.size, limit: tbs.maxTbs, linksLive, inRegions, bytesCached, executions };
+  }
+
+  tbs(linear?: number): TbSummary[] {
+    const cache = this.machine.exec.tbs;
+    if (linear === undefined) return cache.all().map(tbSummary);
+    // The TBs of the page that holds `linear` (physically), then those covering it.
+    const lin = linear >>> 0;
+    const pa = this.translate(lin);
+    const candidates = pa === null ? cache.findByLinear(lin) : cache.touchingPage(pa >>> 12).filter((t) => lin >= t.pc && lin < t.pc + t.size);
+    return candidates.map(tbSummary);
+  }
+
+  tbDetail(id: number): TbDetailRecord | null {
+    const tbs = this.machine.exec.tbs;
+    const tb = tbs.findById(id);
+    return tb ? tbDetailRecord(tb, tbs.invalidated.filter((r) => r.pc === tb.pc).slice(-20)) : null;
+  }
+
+  lastTb(): TbSummary | null {
+    const t = this.machine.exec.lastTb;
+    return t && t.valid ? tbSummary(t) : null;
+  }
+
+  invalidations(): InvalidationRecord[] {
+    return this.machine.exec.tbs.invalidated.map((r) => ({ ...r }));
+  }
+
+  events(kinds: readonly MachineEventKind[], max = Infinity): MachineEvent[] {
+    return this.machine.events.recent(kinds, max);
+  }
+
+  eventCount(kind: MachineEventKind): number {
+    return this.machine.events.count(kind);
+  }
+
+  eventSerial(kind: MachineEventKind): number {
+    return this.machine.events.serial(kind);
+  }
+
+  eventsSince(kinds: readonly MachineEventKind[], since: EventCursor | null): { events: MachineEvent[]; cursor: EventCursor } {
+    const want = new Set(kinds);
+    const events: MachineEvent[] = [];
+    const cursor: EventCursor = {};
+    for (const [name, ring] of Object.entries(this.machine.events.rings)) {
+      cursor[name] = ring.total;
+      if (since === null) continue;
+      const fresh = Math.min(ring.length, ring.total - (since[name] ?? 0));
+      if (fresh > 0) for (const e of ring.last(fresh)) if (want.has(e.kind)) events.push(e);
+    }
+    events.sort((a, b) => a.icount - b.icount);
+    return { events, cursor };
+  }
+
+  irq(): IrqRecord {
+    const cpu = this.machine.cpu;
+    return { pic: this.machine.pic.info(), cpuIf: (cpu.eflags & 0x200) !== 0, halted: cpu.halted };
+  }
+
+  tlb(max = 100_000): TlbRecord {
+    const cpu = this.machine.cpu;
+    const mmu = cpu.mmu;
+    return {
+      paging: (cpu.cr0 & CR0_PG) !== 0, pae: (cpu.cr4 & CR4_PAE) !== 0, pse: (cpu.cr4 & CR4_PSE) !== 0, cr3: cpu.cr3 >>> 0, a20: cpu.a20Enabled,
+      mappings: mmu.mappings(max).map((p) => ({ ...p })), validEntries: mmu.validEntries(), fills: mmu.fills, flushes: mmu.flushes,
+    };
+  }
+
+  deviceInfo(name: DeviceName): unknown {
+    const m = this.machine;
+    switch (name) {
+      case 'pic': return m.pic.info();
+      case 'pit': return m.pit.info();
+      case 'serial': return m.com1.info();
+      case 'rtc': return m.rtc.info();
+      case 'lapic': return m.lapic.info();
+      case 'ioapic': return m.ioapic.info();
+      case 'pci': return m.pci.devices().map((d) => d.info());
+      case 'fw_cfg': return m.fwCfg.info();
+      case 'pam': return m.pam.info();
+      case 'vga': return m.vga.info();
+      case 'hpet': return m.hpet.info();
+      case 'kbc': return m.kbc.info();
+      case 'post': return m.post.info();
+    }
+  }
+
+  vgaText(): TextScreen {
+    return this.machine.vga.textScreen();
+  }
+
+  tbFlush(reason: string): number {
+    const n = this.machine.exec.tbs.size;
+    this.machine.exec.tbFlush(reason);
+    return n;
+  }
+
+  wakeup(): boolean {
+    const ok = this.machine.requestWakeup('other');
+    if (ok) this.kick();
+    return ok;
   }
 }

@@ -1,11 +1,8 @@
 // Text views of the machine for debuggers (gdb `monitor`, the UI's command line): the
 // registers with hidden segment state, the TB cache and one TB, IRQs, the TLB.
-import type { PcMachine } from '../machine/pc-machine.js';
-import type { TranslationBlock } from '../tb/translation-block.js';
 import type { RegisterSnapshot, SegmentState } from './registers.js';
-import { ccName } from '../cpu/lazy-flags.js';
+import type { DebugTarget, TbCacheStats, TbDetailRecord, TlbRecord } from './target.js';
 import { describeSegmentFlags } from '../cpu/segment.js';
-import { HF_CS32 } from '../cpu/cpu.js';
 import { disassemble } from './disassembler.js';
 import { EXCEPTION_NAMES } from '../cpu/cpu-exception.js';
 
@@ -43,41 +40,33 @@ export function formatRegisters(r: RegisterSnapshot, a20 = true): string {
   return lines.join('\n') + '\n';
 }
 
-export function formatTbStats(m: PcMachine): string {
-  const tbs = m.exec.tbs;
-  const s = tbs.stats;
-  const all = tbs.all();
-  const chained = all.reduce((n, t) => n + (t.jmpDest[0] ? 1 : 0) + (t.jmpDest[1] ? 1 : 0), 0);
-  const execs = all.reduce((n, t) => n + t.execCount, 0);
-  const inRegions = all.filter((t) => t.region !== null).length;
+export function formatTbStats(s: TbCacheStats): string {
   const hitRate = s.lookups + s.jmpCacheHits > 0 ? ((s.jmpCacheHits + s.hashHits) / (s.jmpCacheHits + s.lookups)) * 100 : 0;
   return [
-    `TB cache: ${tbs.size} TBs (limit ${tbs.maxTbs}), ${all.reduce((n, t) => n + t.size, 0)} guest bytes cached`,
+    `TB cache: ${s.live} TBs (limit ${s.limit}), ${s.bytesCached} guest bytes cached`,
     `translated: ${s.translations} TBs, ${s.insnsTranslated} instructions, ${s.bytesTranslated} guest bytes`,
-    `chained links: ${chained} live (${s.chainsMade} made); regions: ${inRegions} TBs in regions (${s.regionsBuilt} built, ${s.regionsDissolved} dissolved)`,
+    `chained links: ${s.linksLive} live (${s.chainsMade} made); regions: ${s.inRegions} TBs in regions (${s.regionsBuilt} built, ${s.regionsDissolved} dissolved)`,
     `flushes: ${s.flushes}, invalidations: ${s.invalidations}`,
     `lookups: ${s.jmpCacheHits} jump-cache hits, ${s.lookups} hash lookups (${s.hashHits} hits); hit rate ${hitRate.toFixed(1)}%`,
-    `TB executions (entries): ${execs}`,
+    `TB executions (entries): ${s.executions}`,
   ].join('\n') + '\n';
 }
 
-export function formatTb(m: PcMachine, tb: TranslationBlock, opts: { source?: boolean } = {}): string {
-  const code32 = (tb.flags & HF_CS32) !== 0;
+export function formatTb(tb: TbDetailRecord, opts: { source?: boolean } = {}): string {
   const out: string[] = [];
   out.push(`TB #${tb.id} pc=${hex8(tb.pc)} phys=${hex8(tb.phys)}${tb.phys2 >= 0 ? ` phys2=${hex8(tb.phys2)}` : ''} cs_base=${hex8(tb.csBase)} flags=${hex8(tb.flags)} cflags=${tb.cflags}`);
   out.push(`${tb.ninsns} instructions, ${tb.size} bytes, executed ${tb.execCount} times, translated at icount ${tb.translatedAt}${tb.valid ? '' : `, INVALID since icount ${tb.invalidatedAt} (${tb.invalidationReason})`}`);
-  out.push(`region: ${tb.region ? `member ${tb.regionIndex} of ${tb.region.members.length}` : 'none'}`);
-  const links = tb.jmpDest.map((d, i) => `  out[${i}] -> ${d ? `#${d.id} ${hex8(d.pc)}` : '(unlinked)'}`);
+  out.push(`region: ${tb.region ? `member ${tb.region.index} of ${tb.region.members}` : 'none'}`);
+  const links = tb.links.out.map((d, i) => `  out[${i}] -> ${d ? `#${d.id} ${hex8(d.pc)}` : '(unlinked)'}`);
   out.push('links out:', ...links);
-  out.push(`links in: ${[...tb.jmpIn].map((t) => `#${t.id} ${hex8(t.pc)}`).join(', ') || '(none)'}`);
+  out.push(`links in: ${tb.links.in.map((t) => `#${t.id} ${hex8(t.pc)}`).join(', ') || '(none)'}`);
   out.push('guest code:');
-  for (const l of disassemble(tb.bytes, tb.pc, code32 ? 32 : 16)) {
+  for (const l of disassemble(Uint8Array.from(tb.bytes), tb.pc, tb.codeBits)) {
     out.push(`  ${hex8(l.addr)}  ${l.bytes.map((b) => b.toString(16).padStart(2, '0')).join(' ').padEnd(24)} ${l.text}`);
   }
-  const hist = m.exec.tbs.invalidated.filter((r) => r.pc === tb.pc);
-  if (hist.length) {
+  if (tb.history.length) {
     out.push('invalidation history at this address:');
-    for (const h of hist.slice(-10)) out.push(`  #${h.id} at icount ${h.icount}: ${h.reason} (executed ${h.execCount} times)`);
+    for (const h of tb.history.slice(-10)) out.push(`  #${h.id} at icount ${h.icount}: ${h.reason} (executed ${h.execCount} times)`);
   }
   if (opts.source !== false) {
     out.push('generated JavaScript:');
@@ -87,22 +76,22 @@ export function formatTb(m: PcMachine, tb: TranslationBlock, opts: { source?: bo
 }
 
 /** TBs covering a linear address, newest first, with recent invalidated ones. */
-export function formatTbAt(m: PcMachine, addr: number): string {
-  const live = m.exec.tbs.findByLinear(addr >>> 0);
+export function formatTbAt(t: DebugTarget, addr: number): string {
+  const live = t.tbs(addr >>> 0);
   if (live.length === 0) {
-    const hist = m.exec.tbs.invalidated.filter((r) => addr >= r.pc && addr < r.pc + 64);
+    const hist = t.invalidations().filter((r) => addr >= r.pc && addr < r.pc + 64);
     if (hist.length) {
       return `no live TB at ${hex8(addr)}; invalidated:\n` + hist.slice(-10).map((h) => `  #${h.id} pc=${hex8(h.pc)} at icount ${h.icount}: ${h.reason}`).join('\n') + '\n';
     }
     return `no TB covers ${hex8(addr)}\n`;
   }
-  return live.map((tb) => formatTb(m, tb)).join('\n');
+  return live.map((s) => formatTb(t.tbDetail(s.id)!)).join('\n');
 }
 
-export function formatIrq(m: PcMachine): string {
-  const info = m.pic.info();
+export function formatIrq(t: DebugTarget): string {
+  const { pic: info, cpuIf, halted } = t.irq();
   const out: string[] = [];
-  out.push(`INTR=${info.intr ? 1 : 0}  CPU IF=${(m.cpu.eflags >> 9) & 1}  halted=${m.cpu.halted ? 1 : 0}`);
+  out.push(`INTR=${info.intr ? 1 : 0}  CPU IF=${cpuIf ? 1 : 0}  halted=${halted ? 1 : 0}`);
   const chip = (name: string, c: { irr: number; isr: number; imr: number; vectorBase: number }): string =>
     `${name}: IRR=${c.irr.toString(16).padStart(2, '0')} ISR=${c.isr.toString(16).padStart(2, '0')} IMR=${c.imr.toString(16).padStart(2, '0')} base=${c.vectorBase.toString(16).padStart(2, '0')}`;
   out.push(chip('master', info.master as never), chip('slave ', info.slave as never));
@@ -112,7 +101,7 @@ export function formatIrq(m: PcMachine): string {
     out.push(`IRQ${String(i).padEnd(3)} ${li.level ? 'high ' : 'low  '}  ${li.masked ? 'yes' : 'no '}     ${String(li.raised).padStart(6)}  ${String(li.delivered).padStart(9)}`);
   });
   out.push(`spurious: master ${info.spurious.master}, slave ${info.spurious.slave}`);
-  const recent = m.events.recent(['irq-deliver', 'exception'], 8);
+  const recent = t.events(['irq-deliver', 'exception'], 8);
   if (recent.length) {
     out.push('recent deliveries:');
     for (const e of recent) {
@@ -123,19 +112,18 @@ export function formatIrq(m: PcMachine): string {
   return out.join('\n') + '\n';
 }
 
-export function formatTlb(m: PcMachine): string {
-  const cpu = m.cpu;
+/** Page mappings merged into ranges, and the software TLB's counters (QEMU's `info mem`). */
+export function formatTlb(tlb: TlbRecord): string {
   const out: string[] = [];
-  if (!(cpu.cr0 & 0x80000000)) {
-    out.push('paging disabled: linear = physical' + (cpu.a20Enabled ? '' : ' (A20 masked)'));
+  if (!tlb.paging) {
+    out.push('paging disabled: linear = physical' + (tlb.a20 ? '' : ' (A20 masked)'));
   } else {
-    const maps = cpu.mmu.mappings(100000);
     // Merge contiguous runs with the same attributes.
     let run: { lin: number; phys: number; size: number; w: boolean; u: boolean; g: boolean } | null = null;
     const flush = (): void => {
       if (run) out.push(`${hex8(run.lin)}-${hex8(run.lin + run.size)} -> ${hex8(run.phys)} ${run.u ? 'u' : '-'}${run.w ? 'w' : 'r'}${run.g ? 'g' : '-'}`);
     };
-    for (const p of maps) {
+    for (const p of tlb.mappings) {
       if (run && run.lin + run.size === p.linear && run.phys + run.size === p.physical && run.w === p.writable && run.u === p.user && run.g === p.global) {
         run.size += p.size;
       } else {
@@ -144,15 +132,10 @@ export function formatTlb(m: PcMachine): string {
       }
     }
     flush();
-    out.unshift(`paging on: CR3=${hex8(cpu.cr3)} CR4.PSE=${(cpu.cr4 >> 4) & 1} CR4.PAE=${(cpu.cr4 >> 5) & 1}; ${maps.length} mapped pages`);
+    out.unshift(`paging on: CR3=${hex8(tlb.cr3)} CR4.PSE=${tlb.pse ? 1 : 0} CR4.PAE=${tlb.pae ? 1 : 0}; ${tlb.mappings.length} mapped pages`);
   }
-  out.push(`software TLB: ${cpu.mmu.validEntries()} valid entries, ${cpu.mmu.fills} fills, ${cpu.mmu.flushes} flushes`);
+  out.push(`software TLB: ${tlb.validEntries} valid entries, ${tlb.fills} fills, ${tlb.flushes} flushes`);
   return out.join('\n') + '\n';
-}
-
-export function formatLazyFlags(m: PcMachine): string {
-  const c = m.cpu;
-  return `lazy flags: op=${ccName(c.ccOp)} dst=${hex8(c.ccDst)} src=${hex8(c.ccSrc)} aux=${hex8(c.ccAux)}\n`;
 }
 
 /** `xp /NFU ADDR` style dump of physical (or linear) memory. */

@@ -54,6 +54,11 @@ export class EventLog {
     return this.counts.get(kind) ?? 0;
   }
 
+  /** Events pushed so far into the ring that holds `kind` (a change means new events there). */
+  serial(kind: MachineEventKind): number {
+    return this.rings[CHANNEL[kind]].total;
+  }
+
   /** Events of the given kinds, oldest first. */
   recent(kinds: readonly MachineEventKind[], max = Infinity): MachineEvent[] {
     const want = new Set(kinds);

@@ -101,6 +101,15 @@ export interface MachineConfig {
   icountAuto?: boolean;
 }
 
+export interface MachineRunOptions extends RunOptions {
+  /**
+   * Guest time a halted CPU may skip in this call when no timer is due sooner (default:
+   * the instruction budget's worth, at least 1 ms). A run loop with short slices gives
+   * more, so that guest time does not crawl while the guest waits for a timer.
+   */
+  haltedNs?: number;
+}
+
 export type MachineStop =
   | { kind: 'budget'; halted?: boolean; waitNs?: number } // waitNs: wall time until the next timer (-icount auto)
   | { kind: 'breakpoint'; pc: number }
@@ -402,7 +411,7 @@ export class PcMachine {
    * Run up to `maxInsns` instructions, serving timers on the virtual clock; the CPU
    * halting fast-forwards the clock to the next timer.
    */
-  run(maxInsns: number, opts: RunOptions = {}): MachineStop {
+  run(maxInsns: number, opts: MachineRunOptions = {}): MachineStop {
     const auto = this.icountAuto;
     if (auto === null) return this.runSlice(maxInsns, opts, null);
     auto.adjust();
@@ -414,13 +423,18 @@ export class PcMachine {
     }
   }
 
-  private runSlice(maxInsns: number, opts: RunOptions, auto: IcountAuto | null): MachineStop {
+  private runSlice(maxInsns: number, opts: MachineRunOptions, auto: IcountAuto | null): MachineStop {
     const cpu = this.cpu;
-    const end = cpu.icount + maxInsns;
+    const start = cpu.icount;
+    let end = start + maxInsns;
+    const stepping = opts.single === true || opts.oneBlock === true;
+    let pastHlt = false;
     // A slice is also a window of virtual time, so a halted guest cannot spin here; at
     // least 1 ms of it, so a small instruction budget still lets a halted guest reach
-    // its next timer (halted time retires no instructions).
-    const endNs = this.clock.now() + Math.max(maxInsns, 1_000_000) * this.clock.nsPerInsn;
+    // its next timer (halted time retires no instructions). A step waits for a halted
+    // CPU to wake up, for at most 10 s of guest time.
+    const ns = this.clock.nsPerInsn;
+    const endNs = this.clock.now() + (stepping ? 10e9 : Math.max(maxInsns * ns, opts.haltedNs ?? 1_000_000 * ns));
     for (;;) {
       this.clock.runDue();
       if (this.exitCode !== null) return { kind: 'exit', code: this.exitCode };
@@ -444,16 +458,30 @@ export class PcMachine {
       const stop = this.exec.run(deadline, opts);
       switch (stop) {
         case 'budget':
-          if (opts.oneBlock || opts.single) return { kind: 'budget' };
+          if (opts.single && cpu.halted && !pastHlt) {
+            // As QEMU's stepi: a HLT does not end the step; the CPU waits for the next
+            // interrupt (not taken while stepping) and the instruction after it runs.
+            pastHlt = true;
+            end = cpu.icount + 1;
+            continue;
+          }
+          // A halted CPU that has not run yet (a timer was armed on the way): keep waiting.
+          if (stepping && !(cpu.halted && cpu.icount === start)) return { kind: 'budget' };
           if (cpu.icount >= end) return { kind: 'budget' };
           continue;
         case 'halted': {
           if (cpu.interruptRequest & IRQ_HARD && cpu.eflags & FLAG_IF && !opts.noIrq) continue;
           if (cpu.interruptRequest & IRQ_INIT && !opts.noIrq) continue;
           if (!(cpu.eflags & FLAG_IF) && !(cpu.interruptRequest & (IRQ_NMI | IRQ_INIT))) return { kind: 'halted-forever' };
+          if (stepping && (cpu.interruptRequest & (IRQ_NMI | IRQ_INIT) || (cpu.interruptRequest & IRQ_HARD && cpu.eflags & FLAG_IF))) {
+            // Stepping with interrupts held back (QEMU's SSTEP_NOIRQ): the CPU has work, so
+            // it leaves HLT, and the next instruction runs with the interrupt still pending.
+            cpu.halted = false;
+            continue;
+          }
           const next = this.clock.nextDeadline();
           if (next === Infinity) return { kind: 'idle' };
-          if (auto !== null && !opts.single && !opts.oneBlock) {
+          if (auto !== null && !stepping) {
             // Wall-paced: skip idle time only as far as wall time has gone.
             const limit = auto.idleLimitNs();
             if (next > limit) {
@@ -461,13 +489,16 @@ export class PcMachine {
               return { kind: 'budget', halted: true, waitNs: next - limit };
             }
           }
-          if (next > endNs || opts.single || opts.oneBlock) {
-            if (!opts.single && !opts.oneBlock) this.clock.warpTo(endNs);
+          if (next > endNs) {
+            if (!stepping) this.clock.warpTo(endNs);
             return { kind: 'budget', halted: true };
           }
           this.clock.warpToNextDeadline();
           continue;
         }
+        case 'stalled':
+          // Faults and nothing retired: end the slice, so the debugger and the UI get a turn.
+          return { kind: 'budget' };
         case 'breakpoint':
           return { kind: 'breakpoint', pc: cpu.pc };
         case 'watchpoint': {
@@ -546,11 +577,15 @@ export class PcMachine {
   // ---- debugger access (linear addresses go through the MMU without side effects) ------
 
   readLinear(lin: number, len: number): Uint8Array | null {
+    // A page walk per page, not per byte (gdb reads 2 KiB a packet).
     const out = new Uint8Array(len);
-    for (let i = 0; i < len; i++) {
-      const pa = this.cpu.mmu.debugTranslate((lin + i) >>> 0);
+    for (let i = 0; i < len; ) {
+      const a = (lin + i) >>> 0;
+      const pa = this.cpu.mmu.debugTranslate(a);
       if (pa === null) return null;
-      out[i] = this.phys.peek8(pa);
+      const n = Math.min(len - i, 0x1000 - (a & 0xfff));
+      this.phys.peekPage(pa, out, i, n);
+      i += n;
     }
     return out;
   }
@@ -569,7 +604,12 @@ export class PcMachine {
 
   readPhysical(pa: number, len: number): Uint8Array {
     const out = new Uint8Array(len);
-    for (let i = 0; i < len; i++) out[i] = this.phys.peek8((pa + i) >>> 0);
+    for (let i = 0; i < len; ) {
+      const a = (pa + i) >>> 0;
+      const n = Math.min(len - i, 0x1000 - (a & 0xfff));
+      this.phys.peekPage(a, out, i, n);
+      i += n;
+    }
     return out;
   }
 

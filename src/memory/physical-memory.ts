@@ -219,6 +219,18 @@ export class PhysicalMemory {
   }
 
   /**
+   * `len` bytes from `pa` as peek8 reads them, into `out` at `at`; the range must stay in
+   * one page (debuggers read a page at a time).
+   */
+  peekPage(pa: number, out: Uint8Array, at: number, len: number): void {
+    const off = this.readOff[pa >>> PAGE_SHIFT]!;
+    if (off >= 0) {
+      const o = off + (pa & 0xfff);
+      out.set(this.u8.subarray(o, o + len), at);
+    } else out.fill(this.mmio[pa >>> PAGE_SHIFT] ? 0xff : UNASSIGNED_READ, at, at + len);
+  }
+
+  /**
    * Debugger read without side effects: MMIO devices are not called (0xff there);
    * unassigned pages read 0, as the guest sees them.
    */

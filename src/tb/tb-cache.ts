@@ -303,6 +303,12 @@ export class TbCache {
     this.droppedRuns[runBucket(tb.execCount)]!++;
   }
 
+  /** The TBs with code on physical page `page` (address >>> 12), also those starting before it. */
+  touchingPage(page: number): TranslationBlock[] {
+    const set = this.byPage.get(page);
+    return set ? [...set] : [];
+  }
+
   all(): TranslationBlock[] {
     const out: TranslationBlock[] = [];
     for (const list of this.byPhys.values()) out.push(...list);

@@ -35,7 +35,7 @@ function screenLines(rows: readonly string[]): string[] {
 function bootOurs(c: Corpus): { screen: string[]; log: string; icount: number } {
   let log = '';
   const opts = parseCli(['--bios', c.seabios.bios, '--kernel', c.ipxe.lkrn, '-m', '128', '--serial', 'none', '--ui', 'none']);
-  if (opts === 'help') throw new Error('unexpected --help');
+  if (opts === 'help' || opts === 'version') throw new Error('unexpected --help or --version');
   const guest = buildGuest(opts, {
     debugcon: (b) => (log += String.fromCharCode(b)),
   });

@@ -80,7 +80,7 @@ describe('bmbt-dbg --gdb on the command line', () => {
     const r = await runCli(['--gdb', `127.0.0.1:${emu.port}`, '--kernel', BUGGY, '--ui', 'none'], { timeoutMs: 20_000 });
     // The first emulator listens on all interfaces: 127.0.0.1:PORT is taken.
     expect(r.code).toBe(2);
-    expect(r.stderr.trim().split('\n')).toEqual([expect.stringMatching(/^bmbt-dbg: --gdb: cannot listen on 127\.0\.0\.1:\d+: EADDRINUSE$/)]);
+    expect(r.stderr.trim().split('\n')).toEqual([expect.stringMatching(/^bmbt-dbg: --gdb: cannot listen on 127\.0\.0\.1:\d+: the address is in use \(another program listens there\)$/)]);
   });
 
   it.skipIf(skipWithoutGdb())('a second gdb is refused with a clear message while the first session goes on', async () => {

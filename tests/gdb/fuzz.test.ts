@@ -227,7 +227,7 @@ async function detached(): Promise<void> {
 }
 
 function state(): string {
-  const r = ctl.registersNow();
+  const r = ctl.registers();
   const h = createHash('sha256');
   h.update(JSON.stringify({ ...r, icount: 0 }));
   h.update(g.machine.readPhysical(0, 0x200000));

@@ -17,7 +17,7 @@ describe('monitor commands', () => {
   it('help lists every command', async () => {
     const { run } = setup();
     const help = await run('help');
-    for (const c of ['info registers', 'info tb ADDR', 'info irq', 'info tlb', 'info mem', 'tb flush', 'stepb', 'icount', 'system_reset', 'xp /NFU ADDR', 'physmem']) {
+    for (const c of ['info registers', 'info tb ADDR', 'info irq', 'info tlb', 'info mem', 'tb flush', 'stepb', 'icount', 'system_reset', 'xp/NFU ADDR', 'physmem']) {
       expect(help).toContain(c);
     }
   });
@@ -45,7 +45,7 @@ describe('monitor commands', () => {
     expect(tb).toMatch(/links out:\n {2}out\[0\]/);
     expect(await run('info tb find_item+6')).toMatch(/pc=00100d55/);
     expect(await run('info tb $pc')).toMatch(/pc=00100d9c/);
-    expect(await run('info tb nosuchsymbol')).toMatch(/^error: "nosuchsymbol" is not an address/);
+    expect(await run('info tb nosuchsymbol')).toMatch(/^error: no symbol "nosuchsymbol"/);
     const n = g.machine.exec.tbs.size;
     expect(await run('tb flush')).toBe(`flushed ${n} TBs\n`);
     expect(g.machine.exec.tbs.size).toBe(0);
@@ -76,8 +76,11 @@ describe('monitor commands', () => {
     expect(await run('xp /1uh 0x200002')).toBe('00200002: 65535\n');
     expect(await run('xp /1xg 0x200000')).toBe('00200000: 00000001ffff4241\n');
     expect(await run('xp /3cb 0x200000')).toBe("00200000: 'A' 'B' '\\xff'\n");
+    // /c without a unit: bytes, as QEMU's and gdb's x (it printed words).
+    expect(await run('xp /3c 0x200000')).toBe("00200000: 'A' 'B' '\\xff'\n");
     expect(await run('xp 0x200004')).toBe('00200004: 00000001\n');
-    expect(await run('xp /2i 0x10000c')).toBe('0010000c: cli\n0010000d: cld\n');
+    // Addresses as gdb's x/i writes them, symbol offsets in hex: they can be typed back.
+    expect(await run('xp /2i 0x10000c')).toBe('0x0010000c <_start>:  cli\n0x0010000d <_start+0x1>:  cld\n');
     expect(await run('xp /4xw')).toMatch(/^error: /);
     expect(await run('xp /99999xw 0')).toMatch(/^error: xp count: 99999 is out of range/);
   });
@@ -91,7 +94,11 @@ describe('monitor commands', () => {
     expect(g.machine.cpu.cr0 & 0x80000000).not.toBe(0);
     expect(await run('info irq')).toMatch(/^INTR=0 .*\nmaster: IRR=00 ISR=00 IMR=[0-9a-f]{2} base=[0-9a-f]{2}\nslave : /);
     expect(await run('info pic')).toMatch(/^INTR=0\nmaster: irr=0x0 /);
-    expect(await run('info pit')).toMatch(/^channel 0: mode=/);
+    const pit = await run('info pit');
+    expect(pit).toMatch(/^channel 0: mode=/);
+    // Times and counts in decimal, not as hexadecimal fractions (periodNs=0x3461859.277b434).
+    expect(pit).not.toMatch(/=0x[0-9a-f]+\.[0-9a-f]/);
+    expect(pit).toMatch(/periodNs=[\d.]+ /);
     expect(await run('info serial')).toMatch(/^COM1: base=0x3f8 /);
     const tlb = await run('info tlb');
     expect(tlb).toMatch(/^00000000: 00000000 -SW|^00001000: 00001000 -SW/m);
@@ -100,7 +107,7 @@ describe('monitor commands', () => {
     const mem = await run('info mem');
     expect(mem).toMatch(/^paging on: CR3=00110000 CR4.PSE=1 CR4.PAE=0; \d+ mapped pages/);
     expect(mem).toMatch(/^00000000-00800000 -> 00000000 -w-$/m);
-    expect(await run('info breakpoints')).toBe('#1 break  00100010 <_start+4> (ui)\n#2 awatch 40000000 len 4\n');
+    expect(await run('info breakpoints')).toBe('#1 break  00100010 <_start+0x4> (ui)\n#2 awatch 40000000 len 4\n');
     expect(await run('info')).toMatch(/^error: info what/);
     expect(await run('info nothing')).toMatch(/^error: unknown info command "nothing"/);
   });

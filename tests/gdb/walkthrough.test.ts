@@ -78,7 +78,7 @@ describe.skipIf(skipWithoutGdb())('README walkthrough', () => {
     }
     const part = (c: string) => parts.find((p) => p.startsWith(c + '\n'))!;
     expect(part('xp /4xw 0x1062e0')).toMatch(/001062e0: 00000000 00000000 00000000 00000000/);
-    expect(part('xp /3i 0x100dc0')).toMatch(/00100dc3: mov \[eax\],edx/);
+    expect(part('xp /3i 0x100dc0')).toMatch(/0x00100dc3 <apply_order\+0x27>:  mov \[eax\],edx/);
     expect(part('info irq')).toMatch(/master: IRR=/);
     expect(part('info registers')).toMatch(/GDT= +00102000 00000017/);
   });

@@ -3,7 +3,7 @@
 import { afterAll, describe, expect, it } from 'vitest';
 import { TmuxTerm, skipWithoutTmux } from './support/tmux.js';
 import { DashboardModel } from '../../ui/dashboard/dashboard-model.js';
-import { WIDGET_TITLES } from '../../ui/dashboard/dashboard-view.js';
+import { WIDGET_TITLES, gaugePercent } from '../../ui/dashboard/dashboard-view.js';
 import { sampleController } from '../../ui/testing/sample-controller.js';
 
 const terms: TmuxTerm[] = [];
@@ -19,21 +19,31 @@ describe('dashboard model', () => {
     await ctl.continue();
     now = 1000;
     const s = model.sample();
-    const tbs = ctl.machine.exec.tbs;
-    expect(s.mips).toBeCloseTo(ctl.machine.cpu.icount / 1e6, 6);
-    expect(s.translationsPerSec).toBe(tbs.stats.translations);
-    expect(s.occupancy).toBeCloseTo(tbs.size / tbs.maxTbs);
+    const tbs = ctl.tbStats();
+    expect(s.mips).toBeCloseTo(ctl.status().icount / 1e6, 6);
+    expect(s.translationsPerSec).toBe(tbs.translations);
+    expect(s.occupancy).toBeCloseTo(tbs.live / tbs.limit);
     // 100 ticks while it ran (the PIT raised IRQ 0 once more at reset, before the model started).
     expect(s.irqPerSec[0]).toBe(100);
     expect(s.irqPerSec.slice(1).every((r) => r === 0)).toBe(true);
-    expect(s.hottest[0]!.execCount).toBe(Math.max(...tbs.all().map((t) => t.execCount)));
+    expect(s.hottest[0]!.execCount).toBe(Math.max(...ctl.tbs().map((t) => t.execCount)));
     expect(s.state).toMatch(/exited/);
-    ctl.machine.exec.tbFlush('test');
+    ctl.tbFlush('test');
     const log = model.drainLog();
-    expect(log).toContain(`@${ctl.machine.cpu.icount} TB flush (test): ${s.live} TBs`);
+    expect(log).toContain(`@${ctl.status().icount} TB flush (test): ${s.live} TBs`);
     expect(log.some((l) => /stopped: guest exited/.test(l))).toBe(true);
     expect(model.drainLog()).toEqual([]);
     model.dispose();
+  });
+});
+
+describe('dashboard gauge', () => {
+  it('gives blessed-contrib a percentage it cannot take for a fraction (it reads below 1.001 as one)', () => {
+    // 126 of 32,768 TBs is 0.38%: the gauge showed 40%.
+    expect(gaugePercent(126 / 32768)).toBe(0);
+    expect(gaugePercent(0.007)).toBe(1.002);
+    expect(gaugePercent(0.25)).toBe(25);
+    expect(gaugePercent(1)).toBe(100);
   });
 });
 
@@ -46,8 +56,12 @@ describe.skipIf(skipWithoutTmux())('dashboard in tmux', () => {
     expect(s).toMatch(/Guest MIPS [\d.]+ \S (running|stopped|exited)/);
     await t.waitFor(/serial: demo: tick 10, smc value 7/, 'serial lines in the event log');
     await t.waitFor(/ \d+ +10[0-9a-f]{4} +\d+ +\w+/, 'a row of the hottest TBs');
+    // The gauge's percentage is the live TBs over the limit, as its label gives them.
+    const g = await t.waitFor(/TB cache (\d+)\/(\d+)[\s\S]*?(\d+)%/, 'the gauge');
+    const [, live, limit, shown] = /TB cache (\d+)\/(\d+)[\s\S]*?(\d+)%/.exec(g)!.map(Number);
+    expect(shown).toBe(Math.round((100 * live!) / limit!));
     t.keys('q');
-    await t.waitFor(() => t.dead(), 'exit', 5000);
+    await t.waitFor(() => t.dead(), 'exit', 15_000);
     expect(t.deadStatus()).toBe('exit 0');
   });
 });

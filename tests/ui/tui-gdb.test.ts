@@ -57,6 +57,6 @@ describe.skipIf(skipWithoutTmux() || skipWithoutGdb())('terminal UI with gdb att
     await gdb.close();
     await t.waitFor(/gdb listening :\d+/, 'gdb detached in the status line');
     t.keys('q');
-    await t.waitFor(() => t.dead(), 'exit', 5000);
+    await t.waitFor(() => t.dead(), 'exit', 15_000);
   });
 });

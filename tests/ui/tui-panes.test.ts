@@ -94,7 +94,7 @@ describe.skipIf(skipWithoutTmux())('terminal UI in tmux: TB cache, IRQs, console
     t.keys('Escape');
     await t.waitFor((x) => !x.includes('keys go to the guest'), 'the console left');
     t.keys('q');
-    await t.waitFor(() => t.dead(), 'exit', 5000);
+    await t.waitFor(() => t.dead(), 'exit', 15_000);
     expect(t.deadStatus()).toBe('exit 0');
   });
 });

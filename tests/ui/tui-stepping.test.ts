@@ -20,7 +20,7 @@ describe.skipIf(skipWithoutTmux())('terminal UI in tmux: stepping and breakpoint
   it('steps by instruction and by TB; breakpoints from the UI stop continue; q restores the terminal', async () => {
     const t = term('step');
     t.start(['--ui', 'tui', '-S', '--kernel', 'samples/build/hello.elf']);
-    let s = await t.waitFor('paused at start', 'the first frame');
+    let s = await t.firstFrame('paused at start');
     expect(s).toMatch(/▶ 0010000c +fa +cli/);
     expect(regOnScreen(s, 'eip')).toBe(0x10000c);
     expect(s).toContain('hello.elf');
@@ -92,7 +92,7 @@ describe.skipIf(skipWithoutTmux())('terminal UI in tmux: stepping and breakpoint
 
     // q quits and leaves the alternate screen.
     t.keys('q');
-    await t.waitFor(() => t.dead(), 'exit', 5000);
+    await t.waitFor(() => t.dead(), 'exit', 15_000);
     expect(t.deadStatus()).toBe('exit 0');
     expect(t.screen()).not.toContain('Registers');
     // Nothing but the cursor being shown again (Ink's restore-cursor writes it to stderr).
@@ -104,7 +104,7 @@ describe.skipIf(skipWithoutTmux())('terminal UI in tmux: stepping and breakpoint
     t.start(['--ui', 'tui', '--kernel', 'samples/build/echo.elf']);
     await t.waitFor('echo ready', 'the guest running');
     t.keys('C-c');
-    await t.waitFor(() => t.dead(), 'exit', 5000);
+    await t.waitFor(() => t.dead(), 'exit', 15_000);
     expect(t.screen()).not.toContain('Registers');
   });
 });

@@ -18,7 +18,7 @@ describe.skipIf(skipWithoutTmux() || !haveBios)('terminal UI in tmux: the VGA sc
     const t = new TmuxTerm('vga');
     terms.push(t);
     t.start(['--ui', 'tui', '--bios', BIOS], { width: 80, height: 24 });
-    await t.waitFor('running', 'the first frame');
+    await t.firstFrame('running');
     t.keys('8');
     let s = await t.waitFor(/│No bootable device\. +│/, 'the SeaBIOS screen in the VGA pane', 30_000);
     expect(s).toMatch(/╭─ VGA ─+ rows 0-9 cols 0-43 · POST -- ╮/);
@@ -40,7 +40,7 @@ describe.skipIf(skipWithoutTmux() || !haveBios)('terminal UI in tmux: the VGA sc
     s = await t.waitFor(/╭─ VGA ─+ rows 0-17 cols 0-77 · POST -- ╮/, 'the zoomed VGA pane');
     expect(s).toMatch(/│No bootable device\. +│/);
     t.keys('q');
-    await t.waitFor(() => t.dead(), 'exit', 5000);
+    await t.waitFor(() => t.dead(), 'exit', 15_000);
     expect(t.deadStatus()).toBe('exit 0');
   });
 });

@@ -2,7 +2,7 @@
 // translation rate, TB-cache occupancy, IRQ rate per line, the hottest TBs and a log of
 // notable events (flushes, invalidations, exceptions, resets, stops). No blessed here, so
 // it is tested on its own.
-import type { DebugController } from '../../src/debug/controller.js';
+import type { DebugTarget, EventCursor } from '../../src/debug/target.js';
 import type { MachineEvent } from '../../src/events/machine-events.js';
 import { symbolText } from '../model/tb-view.js';
 import { describeStop } from '../model/ui-session.js';
@@ -21,21 +21,20 @@ export interface DashboardSample {
   icount: number;
 }
 
-const LOGGED: ReadonlySet<MachineEvent['kind']> = new Set(['tb-flush', 'tb-invalidate', 'exception', 'exception-storm', 'reset', 'unimplemented']);
+const LOGGED: readonly MachineEvent['kind'][] = ['tb-flush', 'tb-invalidate', 'exception', 'exception-storm', 'reset', 'unimplemented'];
 
 export class DashboardModel {
   readonly history: DashboardSample[] = [];
   private last: { t: number; icount: number; translations: number; raised: number[] };
   private readonly t0: number;
-  private ringTotals: Record<string, number>;
+  private cursor: EventCursor;
   private readonly pendingLog: string[] = [];
   private readonly unsubscribe: () => void;
 
-  constructor(readonly ctl: DebugController, private readonly now: () => number = () => performance.now(), readonly keep = 120) {
-    const m = ctl.machine;
+  constructor(readonly ctl: DebugTarget, private readonly now: () => number = () => performance.now(), readonly keep = 120) {
     this.t0 = now();
-    this.last = { t: this.t0, icount: m.cpu.icount, translations: m.exec.tbs.stats.translations, raised: m.pic.info().lines.map((l) => l.raised) };
-    this.ringTotals = Object.fromEntries(Object.entries(m.events.rings).map(([k, r]) => [k, r.total]));
+    this.last = { t: this.t0, icount: ctl.status().icount, translations: ctl.tbStats().translations, raised: ctl.irq().pic.lines.map((l) => l.raised) };
+    this.cursor = ctl.eventsSince(LOGGED, null).cursor;
     this.unsubscribe = ctl.subscribe((e) => {
       if (e.type === 'stop') this.pendingLog.push(`stopped: ${describeStop(ctl, e.reason)}`);
       else if (e.type === 'resume') this.pendingLog.push(`running (${e.by})`);
@@ -48,30 +47,30 @@ export class DashboardModel {
 
   /** Take a sample now (call it at the dashboard's refresh rate). */
   sample(): DashboardSample {
-    const m = this.ctl.machine;
+    const ctl = this.ctl;
+    const st = ctl.status();
     const t = this.now();
     const dt = Math.max(1e-3, (t - this.last.t) / 1000);
-    const stats = m.exec.tbs.stats;
-    const raised = m.pic.info().lines.map((l) => l.raised);
-    const tbs = m.exec.tbs;
-    const hottest = tbs
-      .all()
+    const stats = ctl.tbStats();
+    const raised = ctl.irq().pic.lines.map((l) => l.raised);
+    const hottest = ctl
+      .tbs()
       .sort((a, b) => b.execCount - a.execCount)
       .slice(0, 12)
       .map((tb) => ({ id: tb.id, pc: tb.pc, symbol: symbolText(this.ctl, tb.pc) ?? '', ninsns: tb.ninsns, execCount: tb.execCount }));
     const s: DashboardSample = {
       t: (t - this.t0) / 1000,
-      mips: (m.cpu.icount - this.last.icount) / dt / 1e6,
+      mips: (st.icount - this.last.icount) / dt / 1e6,
       translationsPerSec: (stats.translations - this.last.translations) / dt,
-      occupancy: tbs.size / tbs.maxTbs,
-      live: tbs.size,
-      limit: tbs.maxTbs,
+      occupancy: stats.live / stats.limit,
+      live: stats.live,
+      limit: stats.limit,
       irqPerSec: raised.map((r, i) => (r - (this.last.raised[i] ?? 0)) / dt),
       hottest,
-      state: this.ctl.state === 'running' ? 'running' : `${this.ctl.state}: ${describeStop(this.ctl, this.ctl.lastStop)}`,
-      icount: m.cpu.icount,
+      state: st.state === 'running' ? 'running' : `${st.state}: ${describeStop(ctl, st.lastStop)}`,
+      icount: st.icount,
     };
-    this.last = { t, icount: m.cpu.icount, translations: stats.translations, raised };
+    this.last = { t, icount: st.icount, translations: stats.translations, raised };
     this.history.push(s);
     if (this.history.length > this.keep) this.history.shift();
     return s;
@@ -79,14 +78,9 @@ export class DashboardModel {
 
   /** Log lines for events since the last call (the newest `max` of them). */
   drainLog(max = 50): string[] {
-    const m = this.ctl.machine;
-    const out: string[] = [];
-    for (const [name, ring] of Object.entries(m.events.rings)) {
-      const fresh = Math.min(ring.length, ring.total - (this.ringTotals[name] ?? 0));
-      this.ringTotals[name] = ring.total;
-      if (fresh <= 0) continue;
-      for (const e of ring.last(fresh)) if (LOGGED.has(e.kind)) out.push(formatEvent(this.ctl, e));
-    }
+    const { events, cursor } = this.ctl.eventsSince(LOGGED, this.cursor);
+    this.cursor = cursor;
+    const out = events.map((e) => formatEvent(this.ctl, e));
     out.push(...this.pendingLog.splice(0));
     return out.slice(-max);
   }
@@ -94,7 +88,7 @@ export class DashboardModel {
 
 const hex = (v: number): string => `0x${(v >>> 0).toString(16)}`;
 
-export function formatEvent(ctl: DebugController, e: MachineEvent): string {
+export function formatEvent(ctl: DebugTarget, e: MachineEvent): string {
   const at = `@${e.icount}`;
   switch (e.kind) {
     case 'tb-flush': return `${at} TB flush (${e.reason}): ${e.count} TBs`;

@@ -1,10 +1,10 @@
 // Breakpoints and watchpoints from the controller's one list, whoever set them (the UI,
 // gdb, the command line).
-import type { DebugController } from '../../src/debug/controller.js';
+import type { DebugTarget } from '../../src/debug/target.js';
 import type { BreakpointRow, BreakpointsView } from './types.js';
 import { dataSymbolText, symbolText } from './tb-view.js';
 
-export function breakpointRows(ctl: DebugController): BreakpointRow[] {
+export function breakpointRows(ctl: DebugTarget): BreakpointRow[] {
   const rows: BreakpointRow[] = ctl.breakpoints().map((b) => ({
     id: b.id, kind: b.hw ? 'hbreak' : 'break', addr: b.addr, len: 1, owner: b.owner, symbol: symbolText(ctl, b.addr),
   }));
@@ -14,7 +14,7 @@ export function breakpointRows(ctl: DebugController): BreakpointRow[] {
   return rows.sort((a, b) => a.id - b.id);
 }
 
-export function buildBreakpoints(ctl: DebugController, selected: number): BreakpointsView {
+export function buildBreakpoints(ctl: DebugTarget, selected: number): BreakpointsView {
   const rows = breakpointRows(ctl);
   return { rows, selected: Math.max(0, Math.min(selected, rows.length - 1)) };
 }

@@ -1,11 +1,8 @@
 // The disassembly window: instructions around the cursor (EIP unless moved), decoded
 // from a known instruction boundary before it (the enclosing symbol or the TB that holds
 // it), with symbols, breakpoints and the bounds of the TB that holds EIP.
-import type { DebugController } from '../../src/debug/controller.js';
-import type { TranslationBlock } from '../../src/tb/translation-block.js';
+import type { DebugTarget, TbSummary } from '../../src/debug/target.js';
 import { disassemble, type DisasmLine } from '../../src/debug/disassembler.js';
-import { HF_CS32 } from '../../src/cpu/cpu.js';
-import { CF_SINGLE } from '../../src/tb/translation-block.js';
 import type { DisasmRow, DisasmView } from './types.js';
 
 /** How far before the cursor a symbol may start and still be decoded from. */
@@ -27,17 +24,16 @@ export interface DisasmResult extends DisasmView {
 }
 
 /** The TB to show for EIP: a live, full TB holding it, else the last TB executed. */
-export function tbAtEip(ctl: DebugController): { tb: TranslationBlock | null; how: 'eip' | 'last' | 'none' } {
-  const m = ctl.machine;
-  const eip = m.cpu.pc;
-  const live = m.exec.tbs.findByLinear(eip);
+export function tbAtEip(ctl: DebugTarget): { tb: TbSummary | null; how: 'eip' | 'last' | 'none' } {
+  const eip = ctl.status().pc;
+  const live = ctl.tbs(eip);
   if (live.length > 0) {
     // Prefer a normal TB starting at EIP, then any normal TB, then a one-instruction TB.
-    const score = (t: TranslationBlock): number => (t.cflags & CF_SINGLE ? 0 : 2) + (t.pc === eip ? 1 : 0);
+    const score = (t: TbSummary): number => (t.single ? 0 : 2) + (t.pc === eip ? 1 : 0);
     const best = live.reduce((a, b) => (score(b) > score(a) || (score(b) === score(a) && b.id > a.id) ? b : a));
     return { tb: best, how: 'eip' };
   }
-  const last = m.exec.lastTb;
+  const last = ctl.lastTb();
   return last ? { tb: last, how: 'last' } : { tb: null, how: 'none' };
 }
 
@@ -45,39 +41,38 @@ function hexBytes(bytes: number[]): string {
   return bytes.map((b) => b.toString(16).padStart(2, '0')).join(' ');
 }
 
-function decodeFrom(ctl: DebugController, start: number, len: number, bitness: 16 | 32): DisasmLine[] {
+function decodeFrom(ctl: DebugTarget, start: number, len: number, bitness: 16 | 32): DisasmLine[] {
   const bytes = readAvailable(ctl, start, len);
   if (bytes.length === 0) return [];
   return disassemble(bytes, start, bitness);
 }
 
-/** Linear memory from `addr`, cut at the first unmapped byte. */
-export function readAvailable(ctl: DebugController, addr: number, len: number): Uint8Array {
-  const m = ctl.machine;
-  const whole = m.readLinear(addr >>> 0, len);
+/** Linear memory from `addr`, cut at the first unmapped page. */
+export function readAvailable(ctl: DebugTarget, addr: number, len: number): Uint8Array {
+  const whole = ctl.readMemory(addr >>> 0, len);
   if (whole) return whole;
   let n = 0;
-  while (n < len && m.cpu.mmu.debugTranslate((addr + n) >>> 0) !== null) n++;
-  return m.readLinear(addr >>> 0, n) ?? new Uint8Array(0);
+  while (n < len && ctl.translate((addr + n) >>> 0) !== null) n += 0x1000 - ((addr + n) & 0xfff);
+  return ctl.readMemory(addr >>> 0, Math.min(n, len)) ?? new Uint8Array(0);
 }
 
 const BRANCH = /^(call|j[a-z]+|loop[a-z]*|jecxz|jcxz)\b/;
 
 /** `call 00100015h` → `call 00100015h <main>`. */
-function annotate(ctl: DebugController, text: string): string {
+function annotate(ctl: DebugTarget, text: string): string {
   if (!BRANCH.test(text)) return text;
   const m = /\b([0-9A-F]+)h\b/.exec(text);
   if (!m) return text;
   const target = parseInt(m[1]!, 16);
   const sym = ctl.symbolAt(target);
   if (!sym) return text;
-  return `${text} <${sym.name}${sym.offset ? `+${sym.offset.toString(16)}` : ''}>`;
+  return `${text} <${sym.name}${sym.offset ? `+0x${sym.offset.toString(16)}` : ''}>`;
 }
 
-export function buildDisasm(ctl: DebugController, req: DisasmRequest): DisasmResult {
-  const cpu = ctl.machine.cpu;
-  const eip = cpu.pc;
-  const bitness: 16 | 32 = cpu.hflags & HF_CS32 ? 32 : 16;
+export function buildDisasm(ctl: DebugTarget, req: DisasmRequest): DisasmResult {
+  const st = ctl.status();
+  const eip = st.pc;
+  const bitness = st.codeBits;
   const { tb } = tbAtEip(ctl);
   const tbRange = tb && tb.valid && eip >= tb.pc && eip < tb.pc + tb.size ? { id: tb.id, start: tb.pc, end: tb.pc + tb.size } : null;
   const cursor = req.cursor >>> 0;
@@ -87,7 +82,7 @@ export function buildDisasm(ctl: DebugController, req: DisasmRequest): DisasmRes
   const candidates: number[] = [];
   const sym = ctl.symbolAt(cursor);
   if (sym && sym.offset <= MAX_LOOKBEHIND) candidates.push(cursor - sym.offset);
-  for (const t of ctl.machine.exec.tbs.findByLinear(cursor)) candidates.push(t.pc);
+  for (const t of ctl.tbs(cursor)) candidates.push(t.pc);
   if (req.top !== null && req.top <= cursor && cursor - req.top <= MAX_LOOKBEHIND) candidates.push(req.top);
   candidates.push(cursor);
   let lines: DisasmLine[] = [];

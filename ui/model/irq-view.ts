@@ -1,7 +1,7 @@
 // The IRQ timeline: the machine's IRQ ring (raise, lower, deliver, exception) laid out on
 // an instruction-count axis, one row per ISA line 0-15 plus rows for exceptions and for
 // delivered vectors. The ring is bounded, so old events fall off the left.
-import type { DebugController } from '../../src/debug/controller.js';
+import type { DebugTarget } from '../../src/debug/target.js';
 import type { MachineEvent } from '../../src/events/machine-events.js';
 import type { IrqEventView, IrqRowView, IrqTimelineView } from './types.js';
 
@@ -16,21 +16,22 @@ export interface IrqRequest {
   /** Instructions per column, or null to fit the events in the ring. */
   perCol: number | null;
   cols: number;
-  /** Rows available for lines (IRQ rows beyond this are dropped, idle ones first). */
+  /** Rows available: when the 16 lines do not fit, busy lines come first, one row says
+   * which are hidden, and `lineOffset` scrolls the list. */
   rows: number;
+  lineOffset?: number;
   /** Index of the selected event in `events`, or -1. */
   selected: number;
 }
 
-const cache = new WeakMap<DebugController, { total: number; events: IrqEvent[] }>();
+const cache = new WeakMap<DebugTarget, { total: number; events: IrqEvent[] }>();
 
 /** The IRQ ring's events, oldest first (cached until the ring changes). */
-export function irqEvents(ctl: DebugController): IrqEvent[] {
-  const log = ctl.machine.events;
-  const total = log.rings.irq.total;
+export function irqEvents(ctl: DebugTarget): IrqEvent[] {
+  const total = ctl.eventSerial('irq-raise');
   const hit = cache.get(ctl);
   if (hit && hit.total === total) return hit.events;
-  const events = log.recent(IRQ_KINDS) as IrqEvent[];
+  const events = ctl.events(IRQ_KINDS) as IrqEvent[];
   cache.set(ctl, { total, events });
   return events;
 }
@@ -58,10 +59,10 @@ export function describeIrqEvent(e: IrqEventView): string {
   }
 }
 
-export function buildIrqTimeline(ctl: DebugController, req: IrqRequest): IrqTimelineView & { eventCount: number; start: number; perCol: number } {
-  const m = ctl.machine;
+export function buildIrqTimeline(ctl: DebugTarget, req: IrqRequest): IrqTimelineView & { eventCount: number; start: number; perCol: number } {
   const events = irqEvents(ctl);
-  const info = m.pic.info();
+  const info = ctl.irq().pic;
+  const icount = ctl.status().icount;
   const vectorBase = { master: info.master.vectorBase, slave: info.slave.vectorBase };
   const lineOfVector = (v: number): number | null => {
     if (v >= vectorBase.master && v < vectorBase.master + 8) return v - vectorBase.master;
@@ -69,8 +70,8 @@ export function buildIrqTimeline(ctl: DebugController, req: IrqRequest): IrqTime
     return null;
   };
   const cols = Math.max(8, req.cols);
-  const first = events.length ? events[0]!.icount : m.cpu.icount;
-  const now = Math.max(m.cpu.icount, events.length ? events[events.length - 1]!.icount : 0) + 1;
+  const first = events.length ? events[0]!.icount : icount;
+  const now = Math.max(icount, events.length ? events[events.length - 1]!.icount : 0) + 1;
   const perCol = req.perCol ?? pow2AtLeast(Math.ceil(Math.max(1, now - first) / cols));
   let start = req.start ?? Math.max(0, now - cols * perCol);
   start = Math.floor(start / perCol) * perCol;
@@ -149,13 +150,20 @@ export function buildIrqTimeline(ctl: DebugController, req: IrqRequest): IrqTime
   }
   const selCol = sel ? colOf(sel.icount) : -1;
 
-  // Rows: every line when there is room, else the busy lines first.
-  const lineRows = Math.max(0, req.rows - 2);
+  // Rows: every line when there is room, else the busy lines first, from lineOffset on,
+  // and a row that names the hidden ones.
+  let lineRows = Math.max(0, req.rows - 2);
   let lines = Array.from({ length: 16 }, (_, i) => i);
+  let hidden: number[] = [];
+  let lineOffset = 0;
   if (lines.length > lineRows) {
+    lineRows = Math.max(1, lineRows - 1);
     const busy = lines.filter((l) => active.has(l) || info.lines[l]!.raised > 0);
     const idle = lines.filter((l) => !busy.includes(l));
-    lines = [...busy, ...idle].slice(0, lineRows).sort((a, b) => a - b);
+    const order = [...busy, ...idle];
+    lineOffset = Math.max(0, Math.min(req.lineOffset ?? 0, order.length - lineRows));
+    lines = order.slice(lineOffset, lineOffset + lineRows).sort((a, b) => a - b);
+    hidden = order.filter((l) => !lines.includes(l)).sort((a, b) => a - b);
   }
   const countOf = (n: number): string => (n > 99999 ? `${Math.floor(n / 1000)}k` : String(n));
   const rows: IrqRowView[] = lines.map((l) => ({
@@ -164,12 +172,13 @@ export function buildIrqTimeline(ctl: DebugController, req: IrqRequest): IrqTime
     selectedCol: selLine === l ? selCol : -1,
     count: countOf(info.lines[l]!.raised),
   }));
-  const excCount = m.events.count('exception');
-  const vecCount = m.events.count('irq-deliver');
+  const excCount = ctl.eventCount('exception');
+  const vecCount = ctl.eventCount('irq-deliver');
   rows.push({ label: 'exc', cells: exc.join(''), selectedCol: selLine === -1 ? selCol : -1, count: countOf(excCount) });
   rows.push({ label: 'vec', cells: vec.join(''), selectedCol: selLine === 16 ? selCol : -1, count: countOf(vecCount) });
   return {
     start, perCol, cols, follow: req.start === null, rows, selected, totalEvents: events.length, vectorBase, eventCount: events.length,
+    hidden, lineOffset,
   };
 }
 
@@ -177,4 +186,16 @@ export function buildIrqTimeline(ctl: DebugController, req: IrqRequest): IrqTime
 export function startShowing(icount: number, start: number, perCol: number, cols: number): number {
   if (icount >= start && icount < start + cols * perCol) return start;
   return Math.max(0, icount - Math.floor(cols / 2) * perCol);
+}
+
+/** `[0, 1, 2, 5, 7, 8]` as `0-2,5,7-8`. */
+export function lineRanges(lines: readonly number[]): string {
+  const parts: string[] = [];
+  for (let i = 0; i < lines.length; ) {
+    let j = i;
+    while (j + 1 < lines.length && lines[j + 1] === lines[j]! + 1) j++;
+    parts.push(j > i ? `${lines[i]}-${lines[j]}` : String(lines[i]));
+    i = j + 1;
+  }
+  return parts.join(',');
 }

@@ -109,6 +109,8 @@ export const BINDINGS: readonly Binding[] = [
   { command: 'historyTbs', keys: ['i'], scope: 'tbs', help: 'live TBs / invalidation history', short: 'invalidated' },
   { command: 'flushTbs', keys: ['F'], scope: 'tbs', help: 'flush the TB cache', short: 'flush' },
 
+  { command: 'cursorUp', keys: ['up', 'k'], scope: 'irq', help: 'scroll the IRQ lines (when they do not all fit)' },
+  { command: 'cursorDown', keys: ['down', 'j'], scope: 'irq', help: 'scroll the IRQ lines (when they do not all fit)' },
   { command: 'zoomIn', keys: ['+', '='], scope: 'irq', help: 'zoom in', short: 'zoom' },
   { command: 'zoomOut', keys: ['-', '_'], scope: 'irq', help: 'zoom out' },
   { command: 'scrollLeft', keys: ['[', 'pageup'], scope: 'irq', help: 'scroll back in time', short: 'scroll' },
@@ -157,21 +159,33 @@ export function keyLabel(key: string): string {
   return KEY_LABELS[key] ?? (key.startsWith('f') && key.length > 1 ? key.toUpperCase() : key);
 }
 
-/** The one-line summary: the global short bindings, then the focused pane's. */
-export function helpLine(focus: PaneId, bindings: readonly Binding[] = BINDINGS): string {
-  const summary = (scope: Scope): string => {
-    const parts: string[] = [];
+/**
+ * The one-line summary: the global short bindings, then the focused pane's. When both do
+ * not fit in `width`, the pane's keep their words and the global ones shrink: their keys
+ * alone, then only help and quit.
+ */
+export function helpLine(focus: PaneId, bindings: readonly Binding[] = BINDINGS, width = Infinity): string {
+  const entries = (scope: Scope): { keys: string; label: string }[] => {
+    const parts: { keys: string; label: string }[] = [];
     const seen = new Set<Command>();
     for (const b of bindings) {
       if (b.scope !== scope || !b.short || seen.has(b.command)) continue;
       seen.add(b.command);
-      parts.push(`${b.shortKeys ?? keyLabel(b.keys[0]!)} ${b.short}`);
+      parts.push({ keys: b.shortKeys ?? keyLabel(b.keys[0]!), label: b.short });
     }
-    return parts.join('  ');
+    return parts;
   };
   if (focus === 'console') return 'console: typing goes to the guest  Esc leave  ^C quit';
-  const pane = summary(focus);
-  return pane ? `${summary('global')}  │ ${pane}` : summary('global');
+  const global = entries('global');
+  const pane = entries(focus).map((e) => `${e.keys} ${e.label}`).join('  ');
+  const variants = [
+    global.map((e) => `${e.keys} ${e.label}`).join('  '),
+    global.map((e) => e.keys).join(' '),
+    global.filter((e) => e.label === 'help' || e.label === 'quit').map((e) => `${e.keys} ${e.label}`).join('  '),
+  ];
+  const join = (g: string): string => (pane ? `${g}  │ ${pane}` : g);
+  for (const g of variants) if ([...join(g)].length <= width) return join(g);
+  return join(variants[variants.length - 1]!);
 }
 
 /** Every binding, grouped by scope, for the `?` overlay: one line per global binding,

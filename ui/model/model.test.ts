@@ -2,16 +2,15 @@
 // line parser, the layout at 80×24 and up, 80-bit values in decimal.
 import { describe, expect, it } from 'vitest';
 import { BINDINGS, helpLine, helpText, lookupKey } from './keymap.js';
-import { inkToKeys, keyToBytes } from './keys.js';
+import { inputToKeys, keyToBytes } from './keys.js';
 import { ConsoleBuffer } from './console-buffer.js';
 import { computeLayout } from './layout.js';
-import { parseAddress } from './commands.js';
+import { parseAddress } from '../../src/debug/commands.js';
 import { FOCUS_ORDER } from './types.js';
 import { sampleController } from '../testing/sample-controller.js';
-import { float80ToString } from './x87-view.js';
+import { float80ToString } from '../../src/debug/x87-view.js';
 import { UiSession } from './ui-session.js';
 
-const noKey = { upArrow: false, downArrow: false, leftArrow: false, rightArrow: false, pageDown: false, pageUp: false, return: false, escape: false, ctrl: false, shift: false, tab: false, backspace: false, delete: false, meta: false };
 
 describe('key bindings as data', () => {
   it('every global command has a key, pane keys win over global ones, keys are unique per scope', () => {
@@ -36,14 +35,22 @@ describe('key bindings as data', () => {
     for (const p of FOCUS_ORDER) expect(helpLine(p).length).toBeGreaterThan(10);
   });
 
-  it('Ink input bursts become one key per character; special keys map to names and bytes', () => {
-    expect(inkToKeys('sss', noKey)).toEqual(['s', 's', 's']);
-    expect(inkToKeys('hi there\r', noKey)).toEqual(['h', 'i', 'space', 't', 'h', 'e', 'r', 'e', 'return']);
-    expect(inkToKeys('', { ...noKey, upArrow: true })).toEqual(['up']);
-    expect(inkToKeys('c', { ...noKey, ctrl: true })).toEqual(['ctrl-c']);
-    expect(inkToKeys('', { ...noKey, tab: true, shift: true })).toEqual(['shift-tab']);
-    expect(inkToKeys('', { ...noKey, delete: true })).toEqual(['backspace']);
-    expect(inkToKeys('/', { ...noKey, meta: true })).toEqual(['escape', '/']);
+  it('input events become one key per character; escape sequences (function keys too) map to names and bytes', () => {
+    expect(inputToKeys('sss')).toEqual(['s', 's', 's']);
+    expect(inputToKeys('hi there\r')).toEqual(['h', 'i', 'space', 't', 'h', 'e', 'r', 'e', 'return']);
+    expect(inputToKeys('\x1b[A')).toEqual(['up']);
+    expect(inputToKeys('\x1bOB')).toEqual(['down']);
+    expect(inputToKeys('\x03')).toEqual(['ctrl-c']);
+    expect(inputToKeys('\x1b[Z')).toEqual(['shift-tab']);
+    expect(inputToKeys('\x7f')).toEqual(['backspace']);
+    expect(inputToKeys('\x1b/')).toEqual(['escape', '/']);
+    expect(inputToKeys('\x1b')).toEqual(['escape']);
+    // F5, F7, F8, F9 as xterm and tmux send them, with and without modifiers; F1 as SS3.
+    expect(['\x1b[15~', '\x1b[18~', '\x1b[19~', '\x1b[20~', '\x1b[18;2~', '\x1bOP'].map(inputToKeys)).toEqual([['f5'], ['f7'], ['f8'], ['f9'], ['f7'], ['f1']]);
+    expect(inputToKeys('\x1b[5~')).toEqual(['pageup']);
+    expect(inputToKeys('\x1b[3~')).toEqual(['delete']);
+    expect(inputToKeys('\x1b[1;5C')).toEqual(['right']);
+    expect(inputToKeys('\x1b[<0;3;4M')).toEqual([]);
     expect(keyToBytes('return')).toEqual([13]);
     expect(keyToBytes('ctrl-d')).toEqual([4]);
     expect(keyToBytes('a')).toEqual([97]);
@@ -83,10 +90,13 @@ describe('command-line addresses', () => {
     expect(parseAddress(ctl, '*0x100b50')).toBe(0x100b50);
     expect(parseAddress(ctl, '1051472')).toBe(1051472);
     expect(parseAddress(ctl, 'main')).toBe(symbol('main'));
+    // The offset in the radix it is written in: 0x10 hex, 10 decimal.
     expect(parseAddress(ctl, 'main+0x10')).toBe(symbol('main') + 16);
+    expect(parseAddress(ctl, 'main+10')).toBe(symbol('main') + 10);
     expect(parseAddress(ctl, '$eip')).toBe(0x10000c);
     expect(parseAddress(ctl, '$esp-4')).toBe(0x7bfc);
-    expect(parseAddress(ctl, 'nosuchsymbol')).toMatch(/no symbol/);
+    expect(parseAddress(ctl, '$esp - 0x10 + 4')).toBe(0x7bf4);
+    expect(() => parseAddress(ctl, 'nosuchsymbol')).toThrow(/no symbol/);
   });
 });
 

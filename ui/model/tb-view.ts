@@ -1,37 +1,32 @@
 // The translation cache as the panes show it: one TB in detail (guest code, generated
 // JavaScript, links, counts, history), the sortable and filterable list, the statistics.
-import type { DebugController } from '../../src/debug/controller.js';
-import type { TranslationBlock } from '../../src/tb/translation-block.js';
+import type { DebugTarget, TbDetailRecord } from '../../src/debug/target.js';
 import { disassemble } from '../../src/debug/disassembler.js';
-import { HF_CS32 } from '../../src/cpu/cpu.js';
 import type { TbDetail, TbInspectorView, TbRow, TbSort, TbStatsView } from './types.js';
 
-const symbolMemo = new WeakMap<DebugController, Map<number, string | null>>();
+const symbolMemo = new WeakMap<DebugTarget, Map<number, string | null>>();
 
-/** `name+off` for an address (memoised: symbols never change during a session). */
-export function symbolText(ctl: DebugController, addr: number): string | null {
+/** `name+0xoff` for an address, as it can be typed back (memoised: symbols never change during a session). */
+export function symbolText(ctl: DebugTarget, addr: number): string | null {
   let memo = symbolMemo.get(ctl);
   if (!memo) symbolMemo.set(ctl, (memo = new Map()));
   const hit = memo.get(addr);
   if (hit !== undefined) return hit;
   const s = ctl.symbolAt(addr);
-  const text = s ? (s.offset ? `${s.name}+${s.offset.toString(16)}` : s.name) : null;
+  const text = s ? (s.offset ? `${s.name}+0x${s.offset.toString(16)}` : s.name) : null;
   if (memo.size > 100_000) memo.clear();
   memo.set(addr, text);
   return text;
 }
 
-/** For data addresses: the object (ELF STT_OBJECT) that contains `addr`, else symbolText. */
-export function dataSymbolText(ctl: DebugController, addr: number): string | null {
-  const obj = ctl.symbols.find((s) => s.type === 1 && addr >= s.value && addr < s.value + Math.max(1, s.size));
-  if (obj) return addr === obj.value ? obj.name : `${obj.name}+${(addr - obj.value).toString(16)}`;
-  return symbolText(ctl, addr);
+/** For data addresses: the object (ELF STT_OBJECT) that holds `addr`, else symbolText. */
+export function dataSymbolText(ctl: DebugTarget, addr: number): string | null {
+  const s = ctl.dataSymbolAt(addr);
+  return s ? (s.offset ? `${s.name}+0x${s.offset.toString(16)}` : s.name) : null;
 }
 
-export function tbDetail(ctl: DebugController, tb: TranslationBlock, eip: number | null = null): TbDetail {
-  const tbs = ctl.machine.exec.tbs;
-  const code32 = (tb.flags & HF_CS32) !== 0;
-  const code = disassemble(tb.bytes, tb.pc, code32 ? 32 : 16).map((l) => ({
+export function tbDetail(ctl: DebugTarget, tb: TbDetailRecord, eip: number | null = null): TbDetail {
+  const code = disassemble(Uint8Array.from(tb.bytes), tb.pc, tb.codeBits).map((l) => ({
     addr: l.addr,
     text: l.text,
     bytes: l.bytes.map((b) => b.toString(16).padStart(2, '0')).join(' '),
@@ -50,24 +45,23 @@ export function tbDetail(ctl: DebugController, tb: TranslationBlock, eip: number
     invalidationReason: tb.invalidationReason,
     cflags: tb.cflags,
     symbol: symbolText(ctl, tb.pc),
-    region: tb.region ? `member ${tb.regionIndex} of a ${tb.region.members.length}-TB region` : null,
-    linksOut: tb.jmpDest.map((d) => (d ? { id: d.id, pc: d.pc } : null)),
-    linksIn: [...tb.jmpIn].map((t) => ({ id: t.id, pc: t.pc })),
+    region: tb.region ? `member ${tb.region.index} of a ${tb.region.members}-TB region` : null,
+    linksOut: tb.links.out,
+    linksIn: tb.links.in,
     code,
     source: tb.source.split('\n'),
-    history: tbs.invalidated.filter((r) => r.pc === tb.pc).slice(-20).map((r) => ({ id: r.id, icount: r.icount, reason: r.reason, execCount: r.execCount })),
+    history: tb.history.map((r) => ({ id: r.id, icount: r.icount, reason: r.reason, execCount: r.execCount })),
   };
 }
 
 /** Like QEMU's `info jit`. */
-export function tbStats(ctl: DebugController): TbStatsView {
-  const tbs = ctl.machine.exec.tbs;
-  const s = tbs.stats;
+export function tbStats(ctl: DebugTarget): TbStatsView {
+  const s = ctl.tbStats();
   const hits = s.jmpCacheHits + s.hashHits;
   const tries = s.jmpCacheHits + s.lookups;
   return {
-    live: tbs.size,
-    limit: tbs.maxTbs,
+    live: s.live,
+    limit: s.limit,
     translations: s.translations,
     invalidations: s.invalidations,
     flushes: s.flushes,
@@ -96,19 +90,19 @@ function matches(row: TbRow, filter: string): boolean {
   return row.pc.toString(16).padStart(8, '0').includes(f) || (row.symbol?.toLowerCase().includes(f) ?? false) || `#${row.id}` === f;
 }
 
-export function buildTbInspector(ctl: DebugController, req: TbListRequest): TbInspectorView & { ids: number[] } {
-  const tbs = ctl.machine.exec.tbs;
+export function buildTbInspector(ctl: DebugTarget, req: TbListRequest): TbInspectorView & { ids: number[] } {
+  const invalidated = ctl.invalidations();
   const invCount = new Map<number, number>();
-  for (const r of tbs.invalidated) invCount.set(r.pc, (invCount.get(r.pc) ?? 0) + 1);
+  for (const r of invalidated) invCount.set(r.pc, (invCount.get(r.pc) ?? 0) + 1);
   let rows: TbRow[];
   if (req.mode === 'live') {
-    rows = tbs.all().map((tb) => ({
+    rows = ctl.tbs().map((tb) => ({
       id: tb.id, pc: tb.pc, symbol: null, ninsns: tb.ninsns, size: tb.size, execCount: tb.execCount,
-      translatedAt: tb.translatedAt, linksIn: tb.jmpIn.size, linksOut: (tb.jmpDest[0] ? 1 : 0) + (tb.jmpDest[1] ? 1 : 0),
-      invalidations: invCount.get(tb.pc) ?? 0, inRegion: tb.region !== null,
+      translatedAt: tb.translatedAt, linksIn: tb.linksIn, linksOut: tb.linksOut,
+      invalidations: invCount.get(tb.pc) ?? 0, inRegion: tb.inRegion,
     }));
   } else {
-    rows = tbs.invalidated.map((r) => ({
+    rows = invalidated.map((r) => ({
       id: r.id, pc: r.pc, symbol: null, ninsns: 0, size: 0, execCount: r.execCount, translatedAt: -1,
       linksIn: 0, linksOut: 0, invalidations: invCount.get(r.pc) ?? 0, inRegion: false, invalidatedAt: r.icount, reason: r.reason,
     }));
@@ -137,8 +131,8 @@ export function buildTbInspector(ctl: DebugController, req: TbListRequest): TbIn
   if (selected >= offset + visible) offset = selected - visible + 1;
   let detail: TbDetail | null = null;
   if (req.detailId !== null) {
-    const tb = tbs.findById(req.detailId);
-    if (tb) detail = tbDetail(ctl, tb, ctl.machine.cpu.pc);
+    const tb = ctl.tbDetail(req.detailId);
+    if (tb) detail = tbDetail(ctl, tb, ctl.status().pc);
   }
   return {
     mode: req.mode, sort: req.sort, filter: req.filter, filterEditing: req.filterEditing, total, offset, selected,

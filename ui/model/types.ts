@@ -179,6 +179,9 @@ export interface IrqTimelineView {
   selected: IrqEventView | null;
   totalEvents: number;
   vectorBase: { master: number; slave: number };
+  /** IRQ lines left out for want of rows (ascending), and where the list is scrolled to. */
+  hidden: number[];
+  lineOffset: number;
 }
 
 export interface ConsoleView {

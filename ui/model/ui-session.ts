@@ -3,9 +3,10 @@
 // publishes snapshots of the machine for the panes at most ~30 times a second (fewer
 // while the guest runs), never once per TB. It knows nothing about Ink or React, so it
 // is driven the same way by the terminal, by tests and by the benchmark.
-import type { DebugController, StopReason, ControllerEvent } from '../../src/debug/controller.js';
+import type { ControllerEvent, DebugTarget, StopReason } from '../../src/debug/target.js';
 import type { RegisterSnapshot } from '../../src/debug/registers.js';
-import { hex8 } from '../../src/debug/inspect.js';
+import { describeStop as describeStopText, hex8, stopContext } from '../../src/debug/describe-stop.js';
+import { COMMAND_HELP, newCommandSession, runCommand, type CommandHost } from '../../src/debug/commands.js';
 import { ConsoleBuffer } from './console-buffer.js';
 import { BINDINGS, helpLine, helpText, lookupKey, type Command } from './keymap.js';
 import { keyToBytes } from './keys.js';
@@ -16,15 +17,12 @@ import { buildIrqTimeline, irqEvents, startShowing } from './irq-view.js';
 import { buildMemory, FOLLOW_REGISTERS } from './memory-view.js';
 import { buildBreakpoints, breakpointRows } from './breakpoints-view.js';
 import { buildVga } from './vga-view.js';
-import { COMMAND_HELP, runCommand, type CommandHost } from './commands.js';
 import { FOCUS_ORDER, REGISTER_PAGES, TAB_PANES, type PaneId, type PaneSnapshot, type RegisterPage, type TbSort, type UiSnapshot } from './types.js';
 
 export interface UiSessionOptions {
   guestName?: string;
   /** gdb status for the status line ("attached :1234", "listening :1234"), or null. */
   gdbStatus?: () => string | null;
-  /** The monitor interpreter (gdb's `monitor` commands), when built in. */
-  monitor?: (line: string) => Promise<string | null>;
   /** Redraws per second at most (keys, stops). */
   maxFps?: number;
   /** Redraws per second while the guest runs with nothing typed. */
@@ -41,27 +39,11 @@ export type SnapshotListener = (s: UiSnapshot) => void;
 const SORTS: readonly TbSort[] = ['execs', 'recent', 'address'];
 
 /** A stop reason in words, with the symbol where there is one. */
-export function describeStop(ctl: DebugController, r: StopReason): string {
-  const at = (pc: number): string => {
-    const s = ctl.symbolAt(pc);
-    return `0x${hex8(pc)}${s ? ` <${s.name}${s.offset ? `+${s.offset.toString(16)}` : ''}>` : ''}`;
-  };
-  switch (r.kind) {
-    case 'initial': return 'paused at start';
-    case 'breakpoint': return `breakpoint ${r.id} at ${at(r.pc)}`;
-    case 'watchpoint': return `${r.watch} ${r.id} hit at 0x${hex8(r.addr)}`;
-    case 'step': return `stepped to ${at(ctl.machine.cpu.pc)}`;
-    case 'interrupt': return `paused by ${r.by}`;
-    case 'exited': return r.why ? `guest ended: ${r.why}` : `guest exited (isa-debug-exit status ${r.code})`;
-    case 'shutdown': return r.cause === 'power-off' ? 'guest powered off (-no-shutdown)' : `guest reset (${r.cause}), held by -no-shutdown`;
-    case 'halted': return 'guest halted with interrupts off';
-    case 'triple-fault': return 'triple fault: the machine was reset';
-    case 'budget': return 'instruction budget reached (--max-insns)';
-    case 'killed': return 'killed';
-  }
+export function describeStop(ctl: DebugTarget, r: StopReason): string {
+  return describeStopText(r, stopContext(ctl));
 }
 
-export class UiSession implements CommandHost {
+export class UiSession {
   columns: number;
   rows: number;
   focus: PaneId = 'disasm';
@@ -81,7 +63,7 @@ export class UiSession implements CommandHost {
     mode: 'live' as 'live' | 'history', sort: 'execs' as TbSort, filter: '', filterEditing: false, selected: 0, offset: 0,
     detailId: null as number | null, detailScroll: 0, ids: [] as number[], rows: 1, pcs: [] as number[],
   };
-  private irq = { start: null as number | null, perCol: null as number | null, selected: -1, shownStart: 0, shownPerCol: 1, cols: 1 };
+  private irq = { start: null as number | null, perCol: null as number | null, selected: -1, shownStart: 0, shownPerCol: 1, cols: 1, lineOffset: 0 };
   private bpSelected = 0;
   private mem = { addr: 0, physical: false, follow: 'esp' as string | null, lines: 1 };
   private logScroll = 0;
@@ -108,11 +90,30 @@ export class UiSession implements CommandHost {
   builds = 0;
   buildMs = 0;
 
-  constructor(readonly ctl: DebugController, private readonly opts: UiSessionOptions = {}) {
+  /** The command line's state and what it may do here (panes, running, quitting). */
+  private readonly commands: CommandHost;
+
+  constructor(readonly ctl: DebugTarget, private readonly opts: UiSessionOptions = {}) {
     this.columns = opts.columns ?? 120;
     this.rows = opts.rows ?? 40;
     this.now = opts.now ?? (() => performance.now());
-    this.lastStopRegs = ctl.registersNow();
+    this.lastStopRegs = ctl.registers();
+    this.commands = {
+      session: newCommandSession(),
+      run: {
+        stepInstruction: (n) => this.stepInstruction(n),
+        stepBlock: (n) => this.stepBlock(n),
+        continueGuest: () => this.continueGuest(),
+        pauseGuest: () => this.pauseGuest(),
+      },
+      quit: () => this.quit(),
+      showMemory: (a, p) => this.showMemory(a, p),
+      showTb: (id) => this.showTb(id),
+      showDisasm: (a) => this.showDisasm(a),
+      showIrq: () => this.showIrq(),
+      showRegisters: (page) => this.showRegisters(page),
+      showVga: () => this.showVga(),
+    };
     this.snapshot = this.build();
   }
 
@@ -125,10 +126,10 @@ export class UiSession implements CommandHost {
     // A stopped machine can still change under us (gdb writes registers or memory, a
     // debugger attaches): look again twice a second.
     this.idleTicker = setInterval(() => {
-      if (this.ctl.state !== 'running') this.schedule('tick');
+      if (this.ctl.status().state !== 'running') this.schedule('tick');
     }, 500);
     this.idleTicker.unref?.();
-    if (this.ctl.state === 'running') this.onControllerEvent({ type: 'resume', by: 'debugger' });
+    if (this.ctl.status().state === 'running') this.onControllerEvent({ type: 'resume', by: 'debugger' });
     return () => this.dispose();
   }
 
@@ -147,8 +148,8 @@ export class UiSession implements CommandHost {
     switch (e.type) {
       case 'resume':
         this.run.t0 = this.now();
-        this.run.i0 = this.ctl.machine.cpu.icount;
-        if (this.ctl.state === 'running' && !this.ticker) {
+        this.run.i0 = this.ctl.status().icount;
+        if (this.ctl.status().state === 'running' && !this.ticker) {
           this.ticker = setInterval(() => this.schedule('tick'), 1000 / (this.opts.runningFps ?? 5));
         }
         // Not at once: a key that resumed has its frame scheduled already, and a short run
@@ -159,9 +160,9 @@ export class UiSession implements CommandHost {
         if (this.ticker) clearInterval(this.ticker);
         this.ticker = null;
         const dt = this.now() - this.run.t0;
-        if (dt > 50) this.run.mips = ((this.ctl.machine.cpu.icount - this.run.i0) / dt) * 1000;
+        if (dt > 50) this.run.mips = ((this.ctl.status().icount - this.run.i0) / dt) * 1000;
         this.prevStopRegs = this.lastStopRegs;
-        this.lastStopRegs = this.ctl.registersNow();
+        this.lastStopRegs = this.ctl.registers();
         this.dis.cursor = null;
         if (e.reason.kind !== 'step') this.log(`stopped: ${describeStop(this.ctl, e.reason)}`);
         this.schedule('stop');
@@ -170,7 +171,7 @@ export class UiSession implements CommandHost {
       case 'breakpoints':
         this.schedule('key');
         break;
-      case 'output':
+      case 'slice':
         break;
     }
   }
@@ -202,7 +203,7 @@ export class UiSession implements CommandHost {
   /** Publish a snapshot soon: at most maxFps a second, runningFps for output and ticks while running. */
   schedule(why: 'key' | 'stop' | 'output' | 'tick'): void {
     if (this.quitting) return;
-    const fast = why === 'key' || why === 'stop' || this.ctl.state !== 'running';
+    const fast = why === 'key' || why === 'stop' || this.ctl.status().state !== 'running';
     const interval = 1000 / (fast ? (this.opts.maxFps ?? 30) : (this.opts.runningFps ?? 5));
     // While running, the first frame comes one interval after the resume: a run that ends
     // sooner (a step, a short continue) goes straight to the frame of its stop.
@@ -236,27 +237,27 @@ export class UiSession implements CommandHost {
   private build(): UiSnapshot {
     const t0 = performance.now();
     const ctl = this.ctl;
-    const cpu = ctl.machine.cpu;
+    const st = ctl.status();
     const layout = computeLayout(this.columns, this.rows, this.focus, this.zoom);
-    const running = ctl.state === 'running';
+    const running = st.state === 'running';
     const status = {
-      state: ctl.state,
-      reason: running ? '' : describeStop(ctl, ctl.lastStop),
-      icount: cpu.icount,
-      mips: running ? ctl.mips : this.run.mips,
+      state: st.state,
+      reason: running ? '' : describeStop(ctl, st.lastStop),
+      icount: st.icount,
+      mips: running ? st.mips : this.run.mips,
       gdb: this.opts.gdbStatus?.() ?? null,
       guest: this.opts.guestName ?? '',
-      halted: cpu.halted,
-      post: ctl.machine.post.lastCode,
+      halted: st.halted,
+      post: st.postCode,
     };
     const registers = {
       page: this.regPage,
-      cur: ctl.registersNow(),
+      cur: ctl.registers(),
       prev: running ? this.lastStopRegs : this.prevStopRegs,
       running,
     };
     this.dis.rows = layout.disasmBody.height;
-    const d = buildDisasm(ctl, { cursor: this.dis.cursor ?? cpu.pc, top: this.dis.top, rows: this.dis.rows });
+    const d = buildDisasm(ctl, { cursor: this.dis.cursor ?? st.pc, top: this.dis.top, rows: this.dis.rows });
     this.dis.addrs = d.addrs;
     this.dis.top = d.top;
     const disasm = { rows: d.rows, eip: d.eip, cursor: d.cursor, tb: d.tb, bitness: d.bitness };
@@ -277,8 +278,8 @@ export class UiSession implements CommandHost {
       pane,
       commandLine: { active: this.cmd.active, text: this.cmd.text },
       message: this.message,
-      helpLine: helpLine(this.focus),
-      helpText: this.help ? [...helpText(BINDINGS), { title: 'command line (:)', lines: COMMAND_HELP }] : [],
+      helpLine: helpLine(this.focus, BINDINGS, layout.columns),
+      helpText: this.help ? [...helpText(BINDINGS), { title: 'command line (:) and gdb monitor', lines: [...COMMAND_HELP] }] : [],
     };
     this.builds++;
     this.buildMs += performance.now() - t0;
@@ -293,7 +294,8 @@ export class UiSession implements CommandHost {
         return { id: 'console', view: { lines: this.console.tail(height), sent: this.consoleSent } };
       case 'tb': {
         const { tb, how } = tbAtEip(ctl);
-        return { id: 'tb', view: { tb: tb ? tbDetail(ctl, tb, ctl.machine.cpu.pc) : null, how, scroll: this.tbScroll } };
+        const detail = tb ? ctl.tbDetail(tb.id) : null;
+        return { id: 'tb', view: { tb: detail ? tbDetail(ctl, detail, ctl.status().pc) : null, how, scroll: this.tbScroll } };
       }
       case 'tbs': {
         this.tbs.rows = Math.max(1, height - 3);
@@ -309,9 +311,10 @@ export class UiSession implements CommandHost {
       case 'irq': {
         const cols = Math.max(8, width - 12);
         this.irq.cols = cols;
-        const v = buildIrqTimeline(ctl, { start: this.irq.start, perCol: this.irq.perCol, cols, rows: height - 2, selected: this.irq.selected });
+        const v = buildIrqTimeline(ctl, { start: this.irq.start, perCol: this.irq.perCol, cols, rows: height - 2, selected: this.irq.selected, lineOffset: this.irq.lineOffset });
         this.irq.shownStart = v.start;
         this.irq.shownPerCol = v.perCol;
+        this.irq.lineOffset = v.lineOffset;
         const { eventCount: _n, ...view } = v;
         return { id: 'irq', view };
       }
@@ -366,9 +369,8 @@ export class UiSession implements CommandHost {
       }
       const bytes = keyToBytes(key);
       if (bytes.length) {
-        this.ctl.machine.serialInput(bytes);
+        this.ctl.serialInput(bytes);
         this.consoleSent += bytes.length;
-        this.ctl.kick();
       }
       return;
     }
@@ -390,7 +392,10 @@ export class UiSession implements CommandHost {
         }
         c.index = -1;
         this.logLines.push(`(bmbt) ${line}`);
-        this.enqueue(() => runCommand(this, line));
+        this.enqueue(async () => {
+          const out = await runCommand(this.ctl, line, this.commands);
+          if (out) this.log(out.trimEnd());
+        });
         return;
       }
       case 'escape':
@@ -440,12 +445,12 @@ export class UiSession implements CommandHost {
   private execute(command: Command): void {
     const ctl = this.ctl;
     switch (command) {
-      case 'stepInstruction': return void this.stepInstruction(1);
-      case 'stepBlock': return void this.stepBlock(1);
-      case 'continue': return this.continueGuest();
-      case 'pause': return void this.pauseGuest();
+      case 'stepInstruction': return void this.enqueue(() => this.stepInstruction(1));
+      case 'stepBlock': return void this.enqueue(() => this.stepBlock(1));
+      case 'continue': return void this.enqueue(() => this.continueGuest());
+      case 'pause': return void this.enqueue(() => this.pauseGuest());
       case 'toggleBreakpoint': {
-        const addr = this.dis.cursor ?? ctl.machine.cpu.pc;
+        const addr = this.dis.cursor ?? ctl.status().pc;
         if (ctl.breakpoints().some((b) => b.addr === addr)) {
           ctl.removeBreakpoint(addr);
           this.log(`breakpoint at 0x${hex8(addr)} removed`);
@@ -499,7 +504,7 @@ export class UiSession implements CommandHost {
         if (this.tbs.mode === 'live') this.tbs.detailId = id;
         else {
           const pc = this.tbs.pcs[this.tbs.selected - this.tbs.offset];
-          const live = pc !== undefined ? ctl.machine.exec.tbs.findByLinear(pc).find((t) => t.pc === pc) : undefined;
+          const live = pc !== undefined ? ctl.tbs(pc).find((t) => t.pc === pc) : undefined;
           if (live) this.tbs.detailId = live.id;
           else this.message = 'no live TB at that address now';
         }
@@ -527,6 +532,8 @@ export class UiSession implements CommandHost {
       case 'flushTbs': return this.flushTbs();
       case 'zoomIn':
       case 'zoomOut': {
+        // From what the last key asked for, not from the last frame: keys come in bursts
+        // (key repeat, `+ + + +`) faster than frames.
         const per = this.irq.shownPerCol;
         const next = command === 'zoomIn' ? Math.max(1, per / 2) : per * 2;
         // Keep the selected event (or the middle) where it is.
@@ -535,6 +542,8 @@ export class UiSession implements CommandHost {
         const pivot = sel ? sel.icount : this.irq.shownStart + (this.irq.cols * per) / 2;
         this.irq.perCol = next;
         if (this.irq.start !== null || sel) this.irq.start = Math.max(0, pivot - (this.irq.cols * next) / 2);
+        this.irq.shownPerCol = next;
+        this.irq.shownStart = this.irq.start ?? Math.max(0, pivot - (this.irq.cols * next) / 2);
         return;
       }
       case 'scrollLeft':
@@ -544,6 +553,7 @@ export class UiSession implements CommandHost {
         const delta = Math.floor(span / 4) * (command === 'scrollLeft' ? -1 : 1);
         this.irq.perCol = this.irq.shownPerCol;
         this.irq.start = Math.max(0, this.irq.shownStart + delta);
+        this.irq.shownStart = this.irq.start;
         return;
       }
       case 'prevEvent':
@@ -609,7 +619,7 @@ export class UiSession implements CommandHost {
     switch (this.focus) {
       case 'disasm': {
         const addrs = this.dis.addrs;
-        const cur = this.dis.cursor ?? this.ctl.machine.cpu.pc;
+        const cur = this.dis.cursor ?? this.ctl.status().pc;
         const i = addrs.indexOf(cur);
         if (i < 0) return;
         const j = Math.max(0, Math.min(addrs.length - 1, i + delta));
@@ -618,6 +628,9 @@ export class UiSession implements CommandHost {
       }
       case 'tb':
         this.tbScroll = Math.max(0, this.tbScroll + delta);
+        return;
+      case 'irq':
+        this.irq.lineOffset = Math.max(0, this.irq.lineOffset + delta);
         return;
       case 'tbs':
         if (this.tbs.detailId !== null) this.tbs.detailScroll = Math.max(0, this.tbs.detailScroll + delta);
@@ -682,31 +695,26 @@ export class UiSession implements CommandHost {
     this.schedule('output');
   }
 
-  stepInstruction(n: number): Promise<void> {
-    return this.enqueue(async () => {
-      if (this.ctl.state === 'exited') return this.log('the guest has exited');
-      await this.ctl.stepInstruction(n, 'ui');
-    });
+  // The command line runs inside the action queue (enqueue), so these act at once; keys
+  // go through the queue (execute) so that a key pressed during a step waits for it.
+
+  async stepInstruction(n: number): Promise<void> {
+    if (this.ctl.status().state === 'exited') return this.log('the guest has exited');
+    await this.ctl.stepInstruction(n, 'ui');
   }
 
-  stepBlock(n: number): Promise<void> {
-    return this.enqueue(async () => {
-      if (this.ctl.state === 'exited') return this.log('the guest has exited');
-      await this.ctl.stepBlock(n, 'ui');
-    });
+  async stepBlock(n: number): Promise<void> {
+    if (this.ctl.status().state === 'exited') return this.log('the guest has exited');
+    await this.ctl.stepBlock(n, 'ui');
   }
 
   continueGuest(): void {
-    void this.enqueue(() => {
-      if (this.ctl.state === 'exited') return this.log('the guest has exited');
-      this.ctl.resume('ui');
-    });
+    if (this.ctl.status().state === 'exited') return this.log('the guest has exited');
+    this.ctl.resume('ui');
   }
 
-  pauseGuest(): Promise<void> {
-    return this.enqueue(async () => {
-      if (this.ctl.state === 'running') await this.ctl.pause('ui');
-    });
+  async pauseGuest(): Promise<void> {
+    if (this.ctl.status().state === 'running') await this.ctl.pause('ui');
   }
 
   quit(): void {
@@ -750,11 +758,7 @@ export class UiSession implements CommandHost {
   }
 
   flushTbs(): void {
-    this.ctl.machine.exec.tbFlush('ui');
-    this.log('TB cache flushed');
+    this.log(`TB cache flushed (${this.ctl.tbFlush('ui')} TBs)`);
   }
 
-  async monitor(line: string): Promise<string | null> {
-    return this.opts.monitor ? this.opts.monitor(line) : null;
-  }
 }

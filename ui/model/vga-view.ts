@@ -3,7 +3,8 @@
 // small pane follows the text: blank rows and columns at the bottom and the right go
 // first, then the window scrolls to keep the last line written and the cursor in view,
 // as a terminal does; the user can scroll it by hand instead.
-import type { DebugController } from '../../src/debug/controller.js';
+import type { DebugTarget } from '../../src/debug/target.js';
+import type { VgaInfo } from '../../src/devices/vga.js';
 import type { VgaRun, VgaView } from './types.js';
 
 export interface VgaWindow {
@@ -40,11 +41,10 @@ function followStart(total: number, size: number, usedCount: number, keep: numbe
   return Math.max(0, Math.min(total - size, end - size));
 }
 
-export function buildVga(ctl: DebugController, win: VgaWindow): VgaView {
-  const m = ctl.machine;
-  const info = m.vga.info();
-  const post = m.post.lastCode;
-  const screen = m.vga.textScreen();
+export function buildVga(t: DebugTarget, win: VgaWindow): VgaView {
+  const info = t.deviceInfo('vga') as VgaInfo;
+  const post = t.status().postCode;
+  const screen = t.vgaText();
   const cols = screen.cols;
   const rows = screen.rows;
   const graphics = info.mode === 'vbe' ? `VBE ${info.vbe.xres}×${info.vbe.yres}×${info.vbe.bpp}` : info.mode === 'graphics' ? `graphics (misc 0x${info.misc.toString(16)})` : null;

@@ -17,15 +17,15 @@ describe('CurrentTbPane', () => {
     const { tb, how } = tbAtEip(ctl);
     expect(how).toBe('eip');
     expect(tb!.pc).toBe(loop);
-    const detail = tbDetail(ctl, tb!, loop);
+    const detail = tbDetail(ctl, ctl.tbDetail(tb!.id)!, loop);
     const { lastFrame } = render(<CurrentTbPane view={{ tb: detail, how, scroll: 0 }} width={96} height={40} />);
     const text = plain(lastFrame());
-    expect(text).toContain(`TB #${tb!.id} 00100b78-00100b8b <main+28> · 5 insns · executed ${tb!.execCount}×`);
+    expect(text).toContain(`TB #${tb!.id} 00100b78-00100b8b <main+0x28> · 5 insns · executed ${tb!.execCount}×`);
     expect(text).toMatch(/▶ 00100b78  xor eax,edx/);
     expect(text).toMatch(/ 00100b7d  imul eax,1000193h/);
     expect(text).toContain('generated JavaScript:');
     // The first line of the generated source is in the pane.
-    expect(text).toContain(tb!.source.split('\n')[0]!.trim().slice(0, 40));
+    expect(text).toContain(ctl.tbDetail(tb!.id)!.source.split('\n')[0]!.trim().slice(0, 40));
   });
 
   it('scrolls through the generated code', async () => {
@@ -34,7 +34,7 @@ describe('CurrentTbPane', () => {
     await ctl.continue();
     await ctl.setRegister('eip', symbol('main') + 0x28);
     const { tb } = tbAtEip(ctl);
-    const detail = tbDetail(ctl, tb!);
+    const detail = tbDetail(ctl, ctl.tbDetail(tb!.id)!);
     const lines = detail.source.filter((l) => l.trim() !== '');
     const { lastFrame } = render(<CurrentTbPane view={{ tb: detail, how: 'eip', scroll: 7 + lines.length }} width={96} height={6} />);
     const text = plain(lastFrame());

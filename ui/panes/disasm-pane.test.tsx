@@ -38,14 +38,14 @@ describe('DisasmPane', () => {
     // The loop ran as the TB [loop, after); put EIP back into it and step once.
     await ctl.setRegister('eip', loop);
     await ctl.stepInstruction(1);
-    expect(ctl.machine.cpu.pc).toBe(loop + 2);
-    const view = buildDisasm(ctl, { cursor: ctl.machine.cpu.pc, top: null, rows: 10 });
+    expect(ctl.status().pc).toBe(loop + 2);
+    const view = buildDisasm(ctl, { cursor: ctl.status().pc, top: null, rows: 10 });
     expect(view.tb).toMatchObject({ start: loop, end: after });
     const { lastFrame } = render(<DisasmPane view={view} width={90} height={12} focused={false} />);
     const text = plain(lastFrame());
     expect(rowOf(text, loop)).toMatch(/│ ┌  00100b78/);
     expect(rowOf(text, loop + 2)).toMatch(/│ │▶ 00100b7a  83 c2 01 +add edx,1/);
-    expect(rowOf(text, 0x100b89)).toMatch(/│ └  00100b89  75 ed +jne short 00100B78h <main\+28>/);
+    expect(rowOf(text, 0x100b89)).toMatch(/│ └  00100b89  75 ed +jne short 00100B78h <main\+0x28>/);
     expect(rowOf(text, after)).toMatch(/│●   00100b8b/);
     expect(text).toContain(`TB #${view.tb!.id} 100b78-100b8b`);
   });

@@ -44,12 +44,24 @@ export function fitStyled(s: string, w: number): string {
   return out;
 }
 
+/**
+ * `╭─ title ─── info ╮` in exactly `width` columns, corners kept: what does not fit goes,
+ * the info first (cut, then left out), then the end of the title.
+ */
+export function topBorder(title: string, info: string | undefined, width: number): string {
+  const avail = Math.max(0, width - 3);
+  let label = ` ${title} `;
+  if ([...label].length > avail) label = avail >= 3 ? ` ${fit(title, avail - 2)} ` : '';
+  let right = '';
+  const room = avail - [...label].length - 1;
+  if (info && room >= 4) right = [...info].length + 2 <= room ? ` ${info} ` : ` ${fit(info, room - 2)} `;
+  const fill = Math.max(0, avail - [...label].length - [...right].length);
+  return `╭─${label}${'─'.repeat(fill)}${right}╮`.slice(0, Math.max(0, width));
+}
+
 export function Frame({ title, width, height, focused = false, info, children }: FrameProps): React.JSX.Element {
   const color = focused ? 'cyan' : 'gray';
-  const label = ` ${title} `;
-  const right = info ? ` ${info} ` : '';
-  const fill = Math.max(0, width - 3 - [...label].length - [...right].length);
-  const top = `╭─${label}${'─'.repeat(fill)}${right}╮`;
+  const top = topBorder(title, info, width);
   return (
     <Box flexDirection="column" width={width} height={height} flexShrink={0}>
       <Text color={color} bold={focused} wrap="truncate-end">

@@ -3,7 +3,7 @@
 import { describe, expect, it } from 'vitest';
 import { render } from 'ink-testing-library';
 import { IrqTimelinePane } from './irq-timeline-pane.js';
-import { buildIrqTimeline, irqEvents, GLYPH } from '../model/irq-view.js';
+import { buildIrqTimeline, irqEvents, lineRanges, GLYPH } from '../model/irq-view.js';
 import { sampleController, plain } from '../testing/sample-controller.js';
 
 async function timerDone() {
@@ -58,6 +58,15 @@ describe('IrqTimelinePane', () => {
   it('keeps the busy lines when there is no room for all sixteen', async () => {
     const { ctl } = await timerDone();
     const view = buildIrqTimeline(ctl, { start: null, perCol: null, cols: 40, rows: 6, selected: -1 });
-    expect(view.rows.map((r) => r.label)).toEqual(['IRQ 0', 'IRQ 1', 'IRQ 2', 'IRQ 3', 'exc', 'vec']);
+    // One row names the hidden lines: three lines fit.
+    expect(view.rows.map((r) => r.label)).toEqual(['IRQ 0', 'IRQ 1', 'IRQ 2', 'exc', 'vec']);
+    expect(view.hidden).toEqual([3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15]);
+    expect(lineRanges(view.hidden)).toBe('3-15');
+    const text = plain(render(<IrqTimelinePane view={view} width={60} height={8} />).lastFrame());
+    expect(text).toContain('IRQ 3-15 hidden · ↑↓ scroll');
+    // Scrolled to the end: the last lines, and the first ones named as hidden.
+    const end = buildIrqTimeline(ctl, { start: null, perCol: null, cols: 40, rows: 6, selected: -1, lineOffset: 99 });
+    expect(end.rows.map((r) => r.label)).toEqual(['IRQ13', 'IRQ14', 'IRQ15', 'exc', 'vec']);
+    expect(lineRanges(end.hidden)).toBe('0-12');
   });
 });

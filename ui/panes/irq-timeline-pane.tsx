@@ -4,7 +4,7 @@
 import React from 'react';
 import { Text } from 'ink';
 import type { IrqRowView, IrqTimelineView } from '../model/types.js';
-import { describeIrqEvent } from '../model/irq-view.js';
+import { describeIrqEvent, lineRanges } from '../model/irq-view.js';
 import { fit } from './frame.js';
 import { paint } from './paint.js';
 
@@ -24,7 +24,9 @@ export function irqRowText(r: IrqRowView): string {
 }
 
 export function IrqTimelinePane({ view, width, height }: { view: IrqTimelineView; width: number; height: number }): React.JSX.Element {
-  const rows = view.rows.slice(0, Math.max(0, height - 2));
+  const rows = view.rows.slice(0, Math.max(0, height - 2)).map(irqRowText);
+  // Lines left out are named, on the row before exceptions and vectors.
+  if (view.hidden.length) rows.splice(Math.max(0, rows.length - 2), 0, paint(fit(`IRQ ${lineRanges(view.hidden)} hidden · ↑↓ scroll · z zoom`, width), 'dim'));
   const detail = view.selected ? paint(fit(`▶ ${describeIrqEvent(view.selected)}`, width), 'yellow') : paint(fit('←/→ select an event · +/- zoom · [ ] scroll · f follow', width), 'dim');
-  return <Text>{[paint(fit(axisLine(view), width), 'cyan'), ...rows.map(irqRowText), detail].join('\n')}</Text>;
+  return <Text>{[paint(fit(axisLine(view), width), 'cyan'), ...rows.slice(0, Math.max(0, height - 2)), detail].join('\n')}</Text>;
 }

@@ -12,8 +12,8 @@ describe('MemoryPane', () => {
     ctl.addBreakpoint(symbol('serial_puts'));
     await ctl.continue();
     // serial_puts(const char *s): the string's address is the first argument.
-    const esp = ctl.machine.cpu.regs[4]! >>> 0;
-    const arg = ctl.machine.readLinear(esp + 4, 4)!;
+    const esp = ctl.registers().gpr[4]! >>> 0;
+    const arg = ctl.readMemory(esp + 4, 4)!;
     const str = arg[0]! | (arg[1]! << 8) | (arg[2]! << 16) | (arg[3]! << 24);
     const view = buildMemory(ctl, { addr: str, physical: false, follow: null, lines: 3 });
     const text = plain(render(<MemoryPane view={view} width={90} height={5} />).lastFrame());

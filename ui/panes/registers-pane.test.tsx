@@ -9,17 +9,17 @@ import { render } from 'ink-testing-library';
 import { RegistersPane, changedRegisters, describeSegment } from './registers-pane.js';
 import { sampleController, plain, rawController } from '../testing/sample-controller.js';
 import { assemble, skipWithoutNasm } from '../../tests/support/nasm.js';
-import { formatInfoFloat } from '../model/x87-view.js';
+import { formatInfoFloat } from '../../src/debug/x87-view.js';
 
 describe('RegistersPane', () => {
   it('shows general, segment and control registers of the hello sample and highlights what an instruction changed', async () => {
     const { ctl, symbol } = sampleController('hello');
     ctl.addBreakpoint(symbol('main'));
     await ctl.continue();
-    const before = ctl.registersNow();
+    const before = ctl.registers();
     // main: lea ecx,[esp+4] changes ECX and EIP only.
     await ctl.stepInstruction(1);
-    const after = ctl.registersNow();
+    const after = ctl.registers();
     expect(after.gpr[1]).toBe((before.gpr[4]! + 4) >>> 0);
     const changed = changedRegisters(after, before);
     expect([...changed].sort()).toEqual(['ecx', 'eip']);
@@ -46,7 +46,7 @@ describe('RegistersPane', () => {
     ctl.resume('test');
     await new Promise((r) => setTimeout(r, 50));
     await ctl.pause('test');
-    const regs = ctl.registersNow();
+    const regs = ctl.registers();
     const { lastFrame } = render(<RegistersPane view={{ page: 'general', cur: regs, prev: null, running: false }} width={34} height={22} />);
     const text = plain(lastFrame());
     const letters = (regs.eflags & 0x200 ? 'I' : '-') + '-' + (regs.eflags & 0x80 ? 'S' : '-') + (regs.eflags & 0x40 ? 'Z' : '-');
@@ -85,9 +85,9 @@ describe.skipIf(skipWithoutNasm())('RegistersPane: system and x87 pages', () => 
     const ctl = rawController(assemble(X87_GUEST));
     ctl.addBreakpoint(0x100040);
     await ctl.continue();
-    const before = ctl.registersNow();
+    const before = ctl.registers();
     await ctl.stepInstruction(1);
-    const after = ctl.registersNow();
+    const after = ctl.registers();
     expect([...changedRegisters(after, before)].sort()).toEqual(['eip', 'fioff', 'st0']);
 
     const { lastFrame } = render(<RegistersPane view={{ page: 'x87', cur: after, prev: before, running: false }} width={34} height={37} />);
@@ -121,7 +121,7 @@ describe.skipIf(skipWithoutNasm())('RegistersPane: system and x87 pages', () => 
   it('the system page shows GDTR/IDTR, LDTR/TR, CR0/CR4 and DR0-DR7 decoded, and the segment attributes', async () => {
     const ctl = rawController(assemble(X87_GUEST));
     await ctl.continue();
-    const r = ctl.registersNow();
+    const r = ctl.registers();
     const text = plain(render(<RegistersPane view={{ page: 'system', cur: r, prev: null, running: false }} width={34} height={21} />).lastFrame());
     const h8 = (v: number): string => v.toString(16).padStart(8, '0');
     expect(text).toContain('System registers');

@@ -12,7 +12,7 @@ import React from 'react';
 import { Text } from 'ink';
 import type { RegisterPage, RegistersView } from '../model/types.js';
 import type { RegisterSnapshot, SegmentState } from '../../src/debug/registers.js';
-import { conditionCodes, controlWord, exceptionFlags, float80Hex, float80ToString, fpuTop, tagOf } from '../model/x87-view.js';
+import { conditionCodes, controlWord, exceptionFlags, float80Hex, float80ToString, fpuTop, tagOf } from '../../src/debug/x87-view.js';
 import { Frame, fit, fitStyled } from './frame.js';
 import { paint } from './paint.js';
 

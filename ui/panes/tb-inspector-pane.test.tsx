@@ -19,15 +19,15 @@ describe('TbInspectorPane', () => {
   it('lists the smc sample TBs by execution count with cache statistics and invalidation counts', async () => {
     const { ctl } = await smcDone();
     const view = buildTbInspector(ctl, base);
-    const tbs = ctl.machine.exec.tbs;
-    expect(view.total).toBe(tbs.size);
+    const tbs = ctl.tbStats();
+    expect(view.total).toBe(tbs.live);
     expect(view.stats.invalidations).toBeGreaterThan(0);
     const execs = view.rows.map((r) => r.execCount);
     expect(execs).toEqual([...execs].sort((a, b) => b - a));
     const { lastFrame } = render(<TbInspectorPane view={view} width={96} height={34} focused />);
     const text = plain(lastFrame());
-    expect(text).toContain(`${tbs.size}/${tbs.maxTbs} TBs`);
-    expect(text).toContain(`${tbs.stats.invalidations} invalidated`);
+    expect(text).toContain(`${tbs.live}/${tbs.limit} TBs`);
+    expect(text).toContain(`${tbs.invalidations} invalidated`);
     const top = view.rows[0]!;
     expect(text).toContain(`#${top.id}`);
     expect(text).toMatch(new RegExp(`${top.pc.toString(16).padStart(8, '0')} +\\d+ +${top.execCount} `));
@@ -54,7 +54,7 @@ describe('TbInspectorPane', () => {
   it('shows the invalidation history: code writes into translated code', async () => {
     const { ctl } = await smcDone();
     const view = buildTbInspector(ctl, { ...base, mode: 'history', sort: 'recent' });
-    expect(view.total).toBe(ctl.machine.exec.tbs.invalidated.length);
+    expect(view.total).toBe(ctl.invalidations().length);
     const { lastFrame } = render(<TbInspectorPane view={view} width={96} height={20} focused />);
     const text = plain(lastFrame());
     expect(text).toContain('invalidated TBs');
@@ -63,10 +63,10 @@ describe('TbInspectorPane', () => {
 
   it('shows one TB in detail: links in and out, counts, history, guest code and generated JavaScript', async () => {
     const { ctl, symbol } = await smcDone();
-    const tbs = ctl.machine.exec.tbs;
-    const tb = tbs.all().find((t) => t.pc === symbol('smc_get_value'))!;
+    const all = ctl.tbs().map((s) => ctl.tbDetail(s.id)!);
+    const tb = all.find((t) => t.pc === symbol('smc_get_value'))!;
     expect(tb).toBeDefined();
-    const linked = tbs.all().find((t) => t.jmpDest[0] || t.jmpDest[1])!;
+    const linked = all.find((t) => t.links.out[0] || t.links.out[1])!;
     for (const t of [tb, linked]) {
       const view = buildTbInspector(ctl, { ...base, detailId: t.id });
       expect(view.detail!.id).toBe(t.id);
@@ -77,7 +77,7 @@ describe('TbInspectorPane', () => {
       expect(text).toContain('links out:');
       expect(text).toContain('generated JavaScript:');
       if (t === linked) {
-        const dest = t.jmpDest[0] ?? t.jmpDest[1]!;
+        const dest = t.links.out[0] ?? t.links.out[1]!;
         expect(text).toContain(`#${dest.id} ${dest.pc.toString(16).padStart(8, '0')}`);
       } else {
         expect(text).toMatch(/invalidation history at 00102020: *\n.*self-modifying code/);

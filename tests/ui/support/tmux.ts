@@ -47,6 +47,30 @@ export class TmuxTerm {
     }
   }
 
+  /**
+   * A shell in a width × height terminal (for what happens around bmbt-dbg: the scrollback
+   * before it, the prompt after it). `runInShell` starts bmbt-dbg in it.
+   */
+  startShell(opts: { width?: number; height?: number } = {}): void {
+    this.tmux('-f', '/dev/null', 'new-session', '-d', '-s', 'main', '-x', String(opts.width ?? 120), '-y', String(opts.height ?? 40), 'env -u CI -u CONTINUOUS_INTEGRATION LANG=C.UTF-8 LC_ALL=C.UTF-8 PS1="$ " bash --norc --noprofile');
+  }
+
+  runInShell(args: string[]): void {
+    const quoted = args.map((a) => `'${a.replace(/'/g, `'\\''`)}'`).join(' ');
+    this.type(`cd '${REPO}' && '${process.execPath}' '${BIN}' ${quoted} 2>'${this.stderrFile}'; echo $? >'${this.statusFile}'`);
+    this.keys('Enter');
+  }
+
+  /** Everything written to the terminal from now on goes to `file` as well (tmux pipe-pane). */
+  pipeOutput(file: string): void {
+    this.tmux('pipe-pane', '-t', 'main', '-o', `cat >> '${file}'`);
+  }
+
+  /** The screen and the scrollback above it. */
+  history(): string {
+    return this.tmux('capture-pane', '-p', '-S', '-', '-t', 'main');
+  }
+
   /** tmux key names ('Enter', 'Escape', 'C-c') or characters. */
   keys(...keys: string[]): void {
     this.tmux('send-keys', '-t', 'main', ...keys);
@@ -54,7 +78,7 @@ export class TmuxTerm {
 
   /** Literal text (no key-name lookup). */
   type(text: string): void {
-    this.tmux('send-keys', '-t', 'main', '-l', text);
+    this.tmux('send-keys', '-t', 'main', '-l', '--', text);
   }
 
   screen(): string {
@@ -81,8 +105,20 @@ export class TmuxTerm {
     return existsSync(this.stderrFile) ? readFileSync(this.stderrFile, 'utf8') : '';
   }
 
-  /** Poll the screen until `test` passes; the screen and stderr are in the error otherwise. */
-  async waitFor(test: RegExp | string | ((screen: string) => boolean), what?: string, timeoutMs = 10_000): Promise<string> {
+  /**
+   * The first frame: the status line. Starting Node, Ink and the guest takes 2-5 s on a
+   * loaded 2-core machine; the wait ends as soon as the frame is there.
+   */
+  firstFrame(test: RegExp | string = / insns │/): Promise<string> {
+    return this.waitFor(test, 'the first frame', 60_000);
+  }
+
+  /**
+   * Poll the screen until `test` passes; the screen and stderr are in the error otherwise.
+   * The budget only bounds a failure (the wait ends when the screen shows it): generous,
+   * so a loaded machine does not fail a test that would pass.
+   */
+  async waitFor(test: RegExp | string | ((screen: string) => boolean), what?: string, timeoutMs = 30_000): Promise<string> {
     const pred = typeof test === 'function' ? test : typeof test === 'string' ? (s: string) => s.includes(test) : (s: string) => test.test(s);
     const t0 = Date.now();
     for (;;) {

@@ -2,7 +2,7 @@
 // 80-bit register images as decimal (exact BigInt arithmetic, like gdb's `info float`),
 // the tag of each register, TOP, the condition codes and the exception, mask, precision
 // and rounding fields of the status and control words (SDM vol. 1, 8.1.3-8.1.7).
-import type { FpuState } from '../../src/debug/registers.js';
+import type { FpuState } from './registers.js';
 
 export type X87Tag = 'valid' | 'zero' | 'special' | 'empty';
 const TAGS: readonly X87Tag[] = ['valid', 'zero', 'special', 'empty'];

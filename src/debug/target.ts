@@ -1,0 +1,239 @@
+// The one door into the machine for every front end (the terminal UI, the dashboard, the
+// gdb server, the monitor): queries that return plain, serialisable records (numbers,
+// strings, arrays, plain objects: nothing that holds the machine, a live TB or a CPU
+// flag) and commands. DebugController implements it on a machine in this thread; the
+// same records can cross a worker boundary as messages.
+import type { RegisterSnapshot } from './registers.js';
+import type { MachineEvent, MachineEventKind } from '../events/machine-events.js';
+import type { TextScreen } from '../devices/vga.js';
+import type { DualPicInfo } from '../devices/pic8259.js';
+
+export type RunState = 'stopped' | 'running' | 'exited';
+
+export type StopReason =
+  | { kind: 'initial' }
+  | { kind: 'breakpoint'; pc: number; hw: boolean; id: number }
+  | { kind: 'watchpoint'; watch: WatchKind; addr: number; id: number; oldValue?: number[] }
+  /** `idle`: the CPU is halted and nothing woke it, so the step did not run an instruction. */
+  | { kind: 'step'; idle?: boolean }
+  | { kind: 'interrupt'; by: string }
+  /** The run is over: isa-debug-exit (code), an ACPI power-off, or a reset under -no-reboot. */
+  | { kind: 'exited'; code: number; why?: 'power-off' | 'reset'; cause?: string }
+  | { kind: 'halted' }
+  | { kind: 'triple-fault' }
+  /** -no-shutdown: the guest powered off, or reset under -no-reboot; the machine is paused for good. */
+  | { kind: 'shutdown'; cause: string }
+  | { kind: 'budget' }
+  /** The guest waits for input, and the front end says no more will come (headless, stdin at its end). */
+  | { kind: 'idle' }
+  | { kind: 'killed' };
+
+export type WatchKind = 'watch' | 'rwatch' | 'awatch';
+
+/** A point in the event stream: events pushed so far, per ring. */
+export type EventCursor = Record<string, number>;
+
+export interface Breakpoint {
+  id: number;
+  addr: number;
+  hw: boolean;
+  /** Who set it: 'gdb', 'ui', ... (they all share one list). */
+  owner: string;
+}
+
+export interface Watchpoint {
+  id: number;
+  addr: number;
+  len: number;
+  kind: WatchKind;
+}
+
+export interface TargetStatus {
+  state: RunState;
+  lastStop: StopReason;
+  /** Linear address of the next instruction (CS base + EIP). */
+  pc: number;
+  icount: number;
+  /** Guest speed of the last running period, instructions per second / 1e6. */
+  mips: number;
+  halted: boolean;
+  /** Operand size of the code at the PC. */
+  codeBits: 16 | 32;
+  /** The last POST code written to port 0x80, or null. */
+  postCode: number | null;
+  a20: boolean;
+}
+
+/** One TB, as lists show it. */
+export interface TbSummary {
+  id: number;
+  /** Linear address of the first instruction. */
+  pc: number;
+  phys: number;
+  size: number;
+  ninsns: number;
+  execCount: number;
+  translatedAt: number;
+  /** A one-instruction TB (single step, budget edge, interrupt shadow). */
+  single: boolean;
+  linksIn: number;
+  linksOut: number;
+  inRegion: boolean;
+  valid: boolean;
+}
+
+/** One TB in full: guest bytes, generated code, links and history. */
+export interface TbDetailRecord extends TbSummary {
+  csBase: number;
+  flags: number;
+  cflags: number;
+  phys2: number;
+  codeBits: 16 | 32;
+  bytes: number[];
+  source: string;
+  links: { out: ({ id: number; pc: number } | null)[]; in: { id: number; pc: number }[] };
+  region: { index: number; members: number } | null;
+  invalidatedAt: number;
+  invalidationReason: string;
+  /** Invalidations of TBs at the same address (oldest first, the last 20). */
+  history: InvalidationRecord[];
+}
+
+export interface InvalidationRecord {
+  id: number;
+  pc: number;
+  phys: number;
+  icount: number;
+  reason: string;
+  execCount: number;
+}
+
+export interface TbCacheStats {
+  live: number;
+  limit: number;
+  translations: number;
+  bytesTranslated: number;
+  insnsTranslated: number;
+  lookups: number;
+  jmpCacheHits: number;
+  hashHits: number;
+  chainsMade: number;
+  invalidations: number;
+  flushes: number;
+  regionsBuilt: number;
+  regionsDissolved: number;
+  /** Links between live TBs, TBs in regions, guest bytes cached, executions. */
+  linksLive: number;
+  inRegions: number;
+  bytesCached: number;
+  executions: number;
+}
+
+export interface PageMappingRecord {
+  linear: number;
+  physical: number;
+  size: number;
+  writable: boolean;
+  user: boolean;
+  global: boolean;
+}
+
+export interface TlbRecord {
+  paging: boolean;
+  pae: boolean;
+  pse: boolean;
+  cr3: number;
+  a20: boolean;
+  mappings: PageMappingRecord[];
+  validEntries: number;
+  fills: number;
+  flushes: number;
+}
+
+export interface IrqRecord {
+  pic: DualPicInfo;
+  cpuIf: boolean;
+  halted: boolean;
+}
+
+/** Devices whose state `deviceInfo` returns (each a plain record). */
+export const DEVICE_NAMES = ['pic', 'pit', 'serial', 'rtc', 'lapic', 'ioapic', 'pci', 'fw_cfg', 'pam', 'vga', 'hpet', 'kbc', 'post'] as const;
+export type DeviceName = (typeof DEVICE_NAMES)[number];
+
+export type ControllerEvent =
+  | { type: 'stop'; reason: StopReason }
+  | { type: 'resume'; by: string }
+  | { type: 'breakpoints' }
+  /** A run slice ended (about every 10 ms while the guest runs): output can leave now. */
+  | { type: 'slice' };
+
+export type ControllerListener = (e: ControllerEvent) => void;
+
+export interface DebugTarget {
+  /** Stops, resumes, breakpoint changes and slice ends; returns the unsubscribe function. */
+  subscribe(l: ControllerListener): () => void;
+  // ---- state
+  status(): TargetStatus;
+  registers(): RegisterSnapshot;
+  /** Linear (default) or physical memory; null when any byte is unmapped. */
+  readMemory(addr: number, len: number, physical?: boolean): Uint8Array | null;
+  /** The physical address of a linear one through the page tables (no side effects), or null. */
+  translate(linear: number): number | null;
+  breakpoints(): readonly Breakpoint[];
+  watchpoints(): readonly Watchpoint[];
+  symbolAt(addr: number): { name: string; offset: number } | null;
+  /** Data symbols (ELF objects) first: for watchpoints and memory. */
+  dataSymbolAt(addr: number): { name: string; offset: number } | null;
+  lookupSymbol(name: string): number | null;
+  // ---- the translation cache
+  tbStats(): TbCacheStats;
+  /** Live TBs (all of them, or those whose code covers `linear`). */
+  tbs(linear?: number): TbSummary[];
+  tbDetail(id: number): TbDetailRecord | null;
+  /** The TB that last ran, if still live. */
+  lastTb(): TbSummary | null;
+  invalidations(): InvalidationRecord[];
+  // ---- events, interrupts, devices
+  /** Events of the given kinds, oldest first (bounded rings). */
+  events(kinds: readonly MachineEventKind[], max?: number): MachineEvent[];
+  /** How many events of the kind happened since the start (also those the rings dropped). */
+  eventCount(kind: MachineEventKind): number;
+  /** Events pushed so far into the ring that holds `kind` (changes whenever it gets one). */
+  eventSerial(kind: MachineEventKind): number;
+  /**
+   * Events of `kinds` that came after `since` (a cursor from an earlier call; null: from
+   * now on), oldest first, as far as the rings still hold them, and the cursor for the
+   * next call.
+   */
+  eventsSince(kinds: readonly MachineEventKind[], since: EventCursor | null): { events: MachineEvent[]; cursor: EventCursor };
+  irq(): IrqRecord;
+  tlb(max?: number): TlbRecord;
+  deviceInfo(name: DeviceName): unknown;
+  vgaText(): TextScreen;
+  // ---- commands
+  resume(by?: string): void;
+  /** Continue and wait for the stop. */
+  continue(by?: string): Promise<StopReason>;
+  /** Wait for the current run (if any) to stop. */
+  waitForStop(): Promise<StopReason>;
+  /** Input arrived for a guest that may be waiting for it. */
+  kick(): void;
+  pause(by?: string): Promise<StopReason>;
+  stepInstruction(n?: number, by?: string): Promise<StopReason>;
+  stepBlock(n?: number, by?: string): Promise<StopReason>;
+  addBreakpoint(addr: number, opts?: { hw?: boolean; owner?: string; id?: number }): Breakpoint;
+  removeBreakpoint(addr: number, hw?: boolean): boolean;
+  removeBreakpointById(id: number): boolean;
+  addWatchpoint(addr: number, len: number, kind: WatchKind, id?: number): Watchpoint;
+  removeWatchpoint(addr: number, len: number, kind: WatchKind): boolean;
+  setRegister(name: string, value: number): Promise<boolean>;
+  /** A register wider than 32 bits, as little-endian bytes (the x87 registers). */
+  setRegisterBytes(name: string, bytes: Uint8Array): Promise<boolean>;
+  writeMemory(addr: number, data: Uint8Array, physical?: boolean): Promise<boolean>;
+  serialInput(bytes: Uint8Array | readonly number[]): void;
+  tbFlush(reason: string): number;
+  reset(by?: string): Promise<void>;
+  /** Wake a guest suspended to RAM (ACPI S3); false when it is not suspended. */
+  wakeup(): boolean;
+  kill(by?: string): Promise<void>;
+}

@@ -38,11 +38,7 @@ export type ExecStop =
   | 'breakpoint' // EIP is at a breakpoint
   | 'watchpoint' // a watchpoint was hit by the last instruction
   | 'triple-fault'
-  | 'exit-request' // someone asked the loop to stop (debugger, UI)
-  | 'stalled'; // many rounds of the loop and no instruction retired (a fault loop): let the caller breathe
-
-/** Rounds of the run loop (blocks, exception deliveries) without a retired instruction. */
-const STALL_ROUNDS = 1 << 12;
+  | 'exit-request'; // someone asked the loop to stop (debugger, UI)
 
 export interface RunOptions {
   /** Take no external interrupts (single-stepping, as QEMU does by default). */
@@ -292,15 +288,7 @@ export class CpuExec {
   run(end: number, opts: RunOptions = {}): ExecStop {
     const cpu = this.cpu;
     let blocks = 0;
-    // A guest can fault for ever without retiring an instruction (every handler faults
-    // again): the budget, counted in instructions, would never end the call.
-    let seen = cpu.icount;
-    let rounds = 0;
     for (;;) {
-      if (cpu.icount !== seen) {
-        seen = cpu.icount;
-        rounds = 0;
-      } else if (++rounds > STALL_ROUNDS) return 'stalled';
       if (this.exitRequest) {
         this.exitRequest = false;
         return 'exit-request';

@@ -496,9 +496,6 @@ export class PcMachine {
           this.clock.warpToNextDeadline();
           continue;
         }
-        case 'stalled':
-          // Faults and nothing retired: end the slice, so the debugger and the UI get a turn.
-          return { kind: 'budget' };
         case 'breakpoint':
           return { kind: 'breakpoint', pc: cpu.pc };
         case 'watchpoint': {

@@ -3,9 +3,8 @@
 // the TB cache, IRQ rates, the hottest TBs and an event log (serial lines included).
 // The gdb server runs on the same controller when --gdb is given.
 import type { CliOptions } from './options.js';
-import { buildGuest } from './main.js';
+import { buildGuest, guestController } from './guest.js';
 import { uiSink } from './tui-session.js';
-import { DebugController } from '../src/debug/controller.js';
 import { DashboardModel } from '../ui/dashboard/dashboard-model.js';
 
 const REFRESH_MS = 500;
@@ -21,7 +20,7 @@ export async function runDashboard(opts: CliOptions): Promise<number> {
       } else if (b !== 13) serialLine += String.fromCharCode(b);
     },
   });
-  const ctl = new DebugController(guest.machine, { symbols: guest.symbols, maxInsns: opts.maxInsns, noShutdown: opts.noShutdown });
+  const ctl = guestController(guest, { maxInsns: opts.maxInsns, noShutdown: opts.noShutdown });
   let gdb: import('../gdbstub/server.js').GdbServer | null = null;
   if (opts.gdb) {
     const { startGdbServer } = await import('../gdbstub/server.js');

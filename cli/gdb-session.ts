@@ -4,8 +4,7 @@
 // when the guest exits (after gdb got its W packet) or when gdb kills it.
 // BMBT_GDB_TRACE=1 in the environment logs every packet on stderr.
 import type { CliOptions } from './options.js';
-import type { Guest } from './main.js';
-import { DebugController } from '../src/debug/controller.js';
+import { guestController, type Guest } from './guest.js';
 import { startGdbServer } from '../gdbstub/server.js';
 import { attachStdioConsole } from './stdio-console.js';
 import { note, stopNote } from './headless.js';
@@ -13,8 +12,7 @@ import { note, stopNote } from './headless.js';
 const hex = (v: number): string => `0x${(v >>> 0).toString(16)}`;
 
 export async function runGdbSession(guest: Guest, opts: CliOptions): Promise<number> {
-  const { machine } = guest;
-  const ctl = new DebugController(machine, { symbols: guest.symbols, maxInsns: opts.maxInsns, noShutdown: opts.noShutdown });
+  const ctl = guestController(guest, { maxInsns: opts.maxInsns, noShutdown: opts.noShutdown });
   const io = attachStdioConsole(ctl, guest, opts);
 
   let finish: (code: number) => void = () => {};
@@ -37,7 +35,7 @@ export async function runGdbSession(guest: Guest, opts: CliOptions): Promise<num
   note([
     `gdb server listening on ${hostText}:${server.port}`,
     `attach with: gdb -ex 'target remote ${hostText}:${server.port}'${opts.kernel ? ` ${opts.kernel}` : ''}`,
-    ...(opts.startPaused ? [`guest paused at ${hex(machine.cpu.pc)}; waiting for gdb to resume it`] : []),
+    ...(opts.startPaused ? [`guest paused at ${hex(ctl.status().pc)}; waiting for gdb to resume it`] : []),
   ].join('\nbmbt-dbg: '));
 
   // Output written while the guest is stopped (gdb writes to the UART, a monitor command).

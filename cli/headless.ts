@@ -11,8 +11,7 @@
 // With -no-shutdown, power-off and a -no-reboot reset pause the machine instead: the
 // process waits (as QEMU) until it is interrupted.
 import type { CliOptions } from './options.js';
-import type { Guest } from './main.js';
-import { DebugController } from '../src/debug/controller.js';
+import { guestController, type Guest } from './guest.js';
 import type { DebugTarget, StopReason } from '../src/debug/target.js';
 import { describeStop, stopContext } from '../src/debug/describe-stop.js';
 import { attachStdioConsole } from './stdio-console.js';
@@ -42,8 +41,8 @@ function runEnd(r: StopReason): string {
 export async function runHeadless(guest: Guest, opts: CliOptions): Promise<number> {
   const clock = new RunClock();
   let io: ReturnType<typeof attachStdioConsole> | null = null;
-  const ctl = new DebugController(guest.machine, {
-    symbols: guest.symbols, maxInsns: opts.maxInsns, noShutdown: opts.noShutdown,
+  const ctl = guestController(guest, {
+    maxInsns: opts.maxInsns, noShutdown: opts.noShutdown,
     inputEnded: () => io?.inputEnded ?? true, timeSlice: (run) => clock.slice(run),
   });
   io = attachStdioConsole(ctl, guest, opts);
@@ -79,7 +78,7 @@ export async function runHeadless(guest: Guest, opts: CliOptions): Promise<numbe
     }
   } finally {
     io.close();
-    if (wantRunStats()) process.stderr.write(formatRunStats(clock.stats(guest.machine, end)));
+    if (wantRunStats()) process.stderr.write(formatRunStats(clock.stats(ctl, end)));
   }
 }
 

@@ -7,7 +7,7 @@
 // decode, codegen, V8 compile, dispatch, helpers, exceptions, flushes, I/O, idle...), from
 // V8's sampling profiler run in-process (cli/time-breakdown.ts), and `npm run bench:linux`
 // prints every phase it finds.
-import type { PcMachine } from '../src/machine/pc-machine.js';
+import type { DebugTarget } from '../src/debug/target.js';
 import type { TbStats } from '../src/tb/tb-cache.js';
 import { TimeBreakdown } from './time-breakdown.js';
 
@@ -58,17 +58,18 @@ export class RunClock {
     }
   }
 
-  stats(machine: PcMachine, end: string): RunStats {
+  stats(target: DebugTarget, end: string): RunStats {
     const wallMs = this.first < 0 ? 0 : this.last - this.first;
+    const { live, limit: _l, runHistogram, linksLive: _k, inRegions: _r, bytesCached: _b, executions: _e, ...tb } = target.tbStats();
     return {
       version: 1,
       end,
-      icount: machine.cpu.icount,
+      icount: target.status().icount,
       wallMs: round(wallMs),
       runMs: round(this.inRun),
       outsideMs: round(wallMs - this.inRun),
-      tb: { ...machine.exec.tbs.stats, live: machine.exec.tbs.size },
-      tbRuns: machine.exec.tbs.execCountHistogram(),
+      tb: { ...tb, live },
+      tbRuns: runHistogram,
       breakdownMs: this.profile?.stop() ?? {},
     };
   }

@@ -3,8 +3,8 @@
 // run slice (about every 10 ms while the guest runs) and at every stop, so kernel lines
 // arrive as the guest writes them and a shell echoes keys at once.
 import type { CliOptions } from './options.js';
-import type { Guest } from './main.js';
-import type { DebugController } from '../src/debug/controller.js';
+import type { Guest } from './guest.js';
+import type { DebugTarget } from '../src/debug/target.js';
 
 export interface StdioConsole {
   /** Whether stdin has ended (or was never the guest's input). */
@@ -14,7 +14,7 @@ export interface StdioConsole {
   close(): void;
 }
 
-export function attachStdioConsole(ctl: DebugController, guest: Guest, opts: CliOptions): StdioConsole {
+export function attachStdioConsole(ctl: DebugTarget, guest: Guest, opts: CliOptions): StdioConsole {
   const flush = (): void => {
     guest.serial.flush();
     guest.debugcon.flush();

@@ -3,8 +3,7 @@
 // guest's serial console goes to the UI's console pane, debugcon to its log. Ink and
 // React are loaded only here, so headless runs never pay for them.
 import type { CliOptions, Sink } from './options.js';
-import { buildGuest } from './main.js';
-import { DebugController } from '../src/debug/controller.js';
+import { buildGuest, guestController } from './guest.js';
 import { UiSession } from '../ui/model/ui-session.js';
 
 /** stdio would draw over the UI: the console pane and the log take its place. */
@@ -38,7 +37,7 @@ export async function runTuiSession(opts: CliOptions): Promise<number> {
       }
     },
   });
-  const ctl = new DebugController(guest.machine, { symbols: guest.symbols, maxInsns: opts.maxInsns, noShutdown: opts.noShutdown });
+  const ctl = guestController(guest, { maxInsns: opts.maxInsns, noShutdown: opts.noShutdown });
   const flusher = setInterval(() => {
     guest.serial.flush();
     guest.debugcon.flush();

@@ -11,7 +11,7 @@ import { skipWithoutQemu } from './support/qemu.js';
 import { assemble, skipWithoutNasm } from './support/nasm.js';
 import { HEX_NIBBLE, HEX_PRINTER, multibootFlat, runBoth } from './support/same-command-line.js';
 import { DebugController } from '../src/debug/controller.js';
-import { VirtualClock, Timer } from '../src/machine/virtual-clock.js';
+import { VirtualClock, Timer } from '../src/time/virtual-clock.js';
 import { IcountAuto } from '../src/machine/icount-auto.js';
 import { PcMachine } from '../src/machine/pc-machine.js';
 import { loadMultiboot } from '../src/boot/multiboot.js';

@@ -4,7 +4,7 @@ import { describe, expect, it } from 'vitest';
 import { render } from 'ink-testing-library';
 import { Root } from './root.js';
 import { UiSession } from './model/ui-session.js';
-import { sampleController, plain } from './testing/sample-controller.js';
+import { sampleController, plain } from '../tests/support/sample-controller.js';
 
 async function waitFrame(lastFrame: () => string | undefined, pred: (text: string) => boolean, what: string, ms = 5000): Promise<string> {
   const t0 = Date.now();

@@ -17,7 +17,7 @@ import xterm from '@xterm/headless';
 import { render } from 'ink';
 import { Root } from './root.js';
 import { UiSession } from './model/ui-session.js';
-import { sampleController } from './testing/sample-controller.js';
+import { sampleController } from '../tests/support/sample-controller.js';
 
 class XtermScreen {
   readonly term: InstanceType<typeof xterm.Terminal>;

@@ -469,7 +469,7 @@ export class DebugController implements DebugTarget {
       bytesCached += t.size;
       executions += t.execCount;
     }
-    return { ...tbs.stats, live: tbs.size, limit: tbs.maxTbs, linksLive, inRegions, bytesCached, executions };
+    return { ...tbs.stats, live: tbs.size, limit: tbs.maxTbs, runHistogram: tbs.execCountHistogram(), linksLive, inRegions, bytesCached, executions };
   }
 
   tbs(linear?: number): TbSummary[] {

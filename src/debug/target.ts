@@ -5,8 +5,14 @@
 // same records can cross a worker boundary as messages.
 import type { RegisterSnapshot } from './registers.js';
 import type { MachineEvent, MachineEventKind } from '../events/machine-events.js';
-import type { TextScreen } from '../devices/vga.js';
+import type { TextScreen, VgaInfo } from '../devices/vga.js';
 import type { DualPicInfo } from '../devices/pic8259.js';
+
+// The record types of the events and devices, for front ends (they import src/debug only).
+export type { MachineEvent, MachineEventKind } from '../events/machine-events.js';
+export type { TextScreen, VgaInfo } from '../devices/vga.js';
+export type { DualPicInfo } from '../devices/pic8259.js';
+export type { RegisterSnapshot, FpuState, SegmentState } from './registers.js';
 
 export type RunState = 'stopped' | 'running' | 'exited';
 
@@ -122,6 +128,8 @@ export interface TbCacheStats {
   flushes: number;
   regionsBuilt: number;
   regionsDissolved: number;
+  /** TBs by how often they ran, dropped ones too (0, 1, 2-9, 10-99, ...). */
+  runHistogram: number[];
   /** Links between live TBs, TBs in regions, guest bytes cached, executions. */
   linksLive: number;
   inRegions: number;

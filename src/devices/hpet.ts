@@ -31,7 +31,7 @@
 // interrupt per period, as QEMU gives in its default mode and as hardware does.
 import type { MmioHandler, PhysicalMemory } from '../memory/physical-memory.js';
 import { NO_IRQ, type IrqLine, type Resettable, type SavesState } from './device.js';
-import { Timer, type VirtualClock } from '../machine/virtual-clock.js';
+import { Timer, type VirtualClock } from '../time/virtual-clock.js';
 
 export const HPET_BASE = 0xfed00000;
 export const HPET_LEN = 0x400;

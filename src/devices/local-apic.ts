@@ -38,7 +38,7 @@
 //   nobody.
 import { PAGE_SHIFT, PAGE_SIZE, type MmioHandler, type PhysicalMemory } from '../memory/physical-memory.js';
 import type { IrqLine, Resettable, SavesState } from './device.js';
-import { Timer, type VirtualClock } from '../machine/virtual-clock.js';
+import { Timer, type VirtualClock } from '../time/virtual-clock.js';
 import { IRQ_HARD, IRQ_INIT, IRQ_NMI, type Cpu, type InterruptController } from '../cpu/cpu.js';
 import { CPUID_APIC } from '../cpu/cpuid-msr.js';
 

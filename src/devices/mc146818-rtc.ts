@@ -16,7 +16,7 @@
 // IRQF and the IRQ line follow (PF&PIE)|(AF&AIE)|(UF&UIE); reading C clears it.
 import type { IoBus, PortHandler } from './io-bus.js';
 import { NO_IRQ, type IrqLine, type Resettable, type SavesState } from './device.js';
-import { NS_PER_S, Timer, clockTickToNs, clockTicksAt, floorDiv, type VirtualClock } from '../machine/virtual-clock.js';
+import { NS_PER_S, Timer, clockTickToNs, clockTicksAt, floorDiv, type VirtualClock } from '../time/virtual-clock.js';
 
 export const RTC_INDEX_PORT = 0x70;
 export const RTC_DATA_PORT = 0x71;

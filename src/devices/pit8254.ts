@@ -13,7 +13,7 @@
 // which drives IRQ 0, is advanced by a Timer armed at its next edge. Same clock, same results.
 import type { IoBus, PortHandler } from './io-bus.js';
 import { NO_IRQ, type IrqLine, type Resettable, type SavesState } from './device.js';
-import { NS_PER_S, Timer, clockTickToNs, clockTicksAt, type VirtualClock } from '../machine/virtual-clock.js';
+import { NS_PER_S, Timer, clockTickToNs, clockTicksAt, type VirtualClock } from '../time/virtual-clock.js';
 
 export const PIT_FREQ = 1_193_182;
 export const PIT_PORT_BASE = 0x40;

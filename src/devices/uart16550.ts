@@ -8,7 +8,7 @@
 // sets no MSR delta bits (decisions.md 16).
 import type { IoBus, PortHandler } from './io-bus.js';
 import { NO_IRQ, type IrqLine, type Resettable, type SavesState } from './device.js';
-import { Timer, type VirtualClock } from '../machine/virtual-clock.js';
+import { Timer, type VirtualClock } from '../time/virtual-clock.js';
 
 export const COM1_BASE = 0x3f8;
 export const COM2_BASE = 0x2f8;

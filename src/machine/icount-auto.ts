@@ -9,7 +9,7 @@
 // far as wall time has gone (QEMU warps idle time the same way), so a guest waiting for
 // a timer waits in real time. Every change is reported (onChange), so a run can be
 // repeated deterministically with -icount shift=N.
-import type { VirtualClock } from './virtual-clock.js';
+import type { VirtualClock } from '../time/virtual-clock.js';
 
 export const ICOUNT_MAX_SHIFT = 10;
 /** QEMU's first guess: 8 ns per instruction (125 MIPS). */

@@ -8,7 +8,7 @@ import { firmwareResume } from '../boot/firmware-resume.js';
 import { CpuExec, type RunOptions } from '../cpu/cpu-exec.js';
 import { FLAG_IF } from '../cpu/lazy-flags.js';
 import { EventLog } from '../events/machine-events.js';
-import { VirtualClock } from './virtual-clock.js';
+import { VirtualClock } from '../time/virtual-clock.js';
 import { DualPic } from '../devices/pic8259.js';
 import { Pit8254 } from '../devices/pit8254.js';
 import { Uart16550 } from '../devices/uart16550.js';

@@ -9,7 +9,7 @@ import { IoBus } from '../../src/devices/io-bus.js';
 import { Cpu, IRQ_HARD, IRQ_NMI } from '../../src/cpu/cpu.js';
 import { CpuExec } from '../../src/cpu/cpu-exec.js';
 import { FLAG_IF } from '../../src/cpu/lazy-flags.js';
-import { VirtualClock } from '../../src/machine/virtual-clock.js';
+import { VirtualClock } from '../../src/time/virtual-clock.js';
 import { DualPic } from '../../src/devices/pic8259.js';
 import { Pit8254 } from '../../src/devices/pit8254.js';
 import { Uart16550 } from '../../src/devices/uart16550.js';

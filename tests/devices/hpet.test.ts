@@ -1,7 +1,7 @@
 // The HPET model's state handling; its guest-visible behaviour is compared with QEMU 7.2 by
 // tests/devices/board-guests.test.ts (board-hpet.elf).
 import { describe, expect, it } from 'vitest';
-import { VirtualClock } from '../../src/machine/virtual-clock.js';
+import { VirtualClock } from '../../src/time/virtual-clock.js';
 import { Hpet, HPET_CFG, HPET_COUNTER, HPET_STATUS } from '../../src/devices/hpet.js';
 
 function setup() {

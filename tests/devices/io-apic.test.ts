@@ -6,7 +6,7 @@ import {
   IOAPIC_DEFAULT_BASE, IOAPIC_EOI, IOAPIC_IOREGSEL, IOAPIC_IOWIN, IoApic, describeIoApic, isaIrqLine, isaIrqToGsi,
 } from '../../src/devices/io-apic.js';
 import { APIC_EOI, APIC_SVR, LocalApic, type ApicMessage } from '../../src/devices/local-apic.js';
-import { VirtualClock } from '../../src/machine/virtual-clock.js';
+import { VirtualClock } from '../../src/time/virtual-clock.js';
 import { PhysicalMemory } from '../../src/memory/physical-memory.js';
 import { IoBus } from '../../src/devices/io-bus.js';
 import { DualPic } from '../../src/devices/pic8259.js';

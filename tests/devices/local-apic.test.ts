@@ -8,7 +8,7 @@ import {
   APIC_SVR, APIC_TIMER_CURRENT, APIC_TIMER_DIVIDE, APIC_TIMER_INITIAL, APIC_TMR, APIC_TPR, APIC_VER, LocalApic,
   connectLocalApic, describeLocalApic,
 } from '../../src/devices/local-apic.js';
-import { VirtualClock } from '../../src/machine/virtual-clock.js';
+import { VirtualClock } from '../../src/time/virtual-clock.js';
 import { PhysicalMemory } from '../../src/memory/physical-memory.js';
 import { IoBus } from '../../src/devices/io-bus.js';
 import { Cpu, IRQ_HARD, IRQ_INIT, IRQ_NMI } from '../../src/cpu/cpu.js';

@@ -1,6 +1,6 @@
 import { describe, it, expect } from 'vitest';
 import { IoBus } from '../../src/devices/io-bus.js';
-import { VirtualClock } from '../../src/machine/virtual-clock.js';
+import { VirtualClock } from '../../src/time/virtual-clock.js';
 import { Mc146818Rtc } from '../../src/devices/mc146818-rtc.js';
 
 const S = 1_000_000_000;

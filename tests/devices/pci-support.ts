@@ -2,7 +2,7 @@
 // functions QEMU's `pc` machine has on bus 0.
 import { IoBus } from '../../src/devices/io-bus.js';
 import { PhysicalMemory } from '../../src/memory/physical-memory.js';
-import { VirtualClock } from '../../src/machine/virtual-clock.js';
+import { VirtualClock } from '../../src/time/virtual-clock.js';
 import { PciBus } from '../../src/devices/pci/pci-bus.js';
 import { PamController } from '../../src/devices/pci/pam.js';
 import { I440fx } from '../../src/devices/pci/i440fx.js';

@@ -1,7 +1,7 @@
 import { describe, it, expect } from 'vitest';
 import { IoBus } from '../../src/devices/io-bus.js';
 import { Pit8254, PIT_FREQ, pitTicksAt, pitTickToNs } from '../../src/devices/pit8254.js';
-import { VirtualClock } from '../../src/machine/virtual-clock.js';
+import { VirtualClock } from '../../src/time/virtual-clock.js';
 
 /** One virtual ns per instruction: icount == ns. */
 function setup(startNs = 0) {

@@ -1,7 +1,7 @@
 import { describe, it, expect } from 'vitest';
 import { IoBus } from '../../src/devices/io-bus.js';
 import { Uart16550 } from '../../src/devices/uart16550.js';
-import { VirtualClock } from '../../src/machine/virtual-clock.js';
+import { VirtualClock } from '../../src/time/virtual-clock.js';
 
 const B = 0x3f8;
 const RBR = B, THR = B, DLL = B, IER = B + 1, DLM = B + 1, IIR = B + 2, FCR = B + 2;

@@ -4,7 +4,7 @@ import { afterAll, describe, expect, it } from 'vitest';
 import { TmuxTerm, skipWithoutTmux } from './support/tmux.js';
 import { DashboardModel } from '../../ui/dashboard/dashboard-model.js';
 import { WIDGET_TITLES, gaugePercent } from '../../ui/dashboard/dashboard-view.js';
-import { sampleController } from '../../ui/testing/sample-controller.js';
+import { sampleController } from '../support/sample-controller.js';
 
 const terms: TmuxTerm[] = [];
 afterAll(() => {

@@ -2,8 +2,7 @@
 // translation rate, TB-cache occupancy, IRQ rate per line, the hottest TBs and a log of
 // notable events (flushes, invalidations, exceptions, resets, stops). No blessed here, so
 // it is tested on its own.
-import type { DebugTarget, EventCursor } from '../../src/debug/target.js';
-import type { MachineEvent } from '../../src/events/machine-events.js';
+import type { DebugTarget, EventCursor, MachineEvent } from '../../src/debug/target.js';
 import { symbolText } from '../model/tb-view.js';
 import { describeStop } from '../model/ui-session.js';
 

@@ -2,7 +2,7 @@
 // an instruction-count axis, one row per ISA line 0-15 plus rows for exceptions and for
 // delivered vectors. The ring is bounded, so old events fall off the left.
 import type { DebugTarget } from '../../src/debug/target.js';
-import type { MachineEvent } from '../../src/events/machine-events.js';
+import type { MachineEvent } from '../../src/debug/target.js';
 import type { IrqEventView, IrqRowView, IrqTimelineView } from './types.js';
 
 export const IRQ_KINDS = ['irq-raise', 'irq-lower', 'irq-deliver', 'exception'] as const;

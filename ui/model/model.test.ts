@@ -7,7 +7,7 @@ import { ConsoleBuffer } from './console-buffer.js';
 import { computeLayout } from './layout.js';
 import { parseAddress } from '../../src/debug/commands.js';
 import { FOCUS_ORDER } from './types.js';
-import { sampleController } from '../testing/sample-controller.js';
+import { sampleController } from '../../tests/support/sample-controller.js';
 import { float80ToString } from '../../src/debug/x87-view.js';
 import { UiSession } from './ui-session.js';
 

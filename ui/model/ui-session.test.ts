@@ -2,7 +2,7 @@
 // about 5 times a second while the guest runs with nothing typed, and never per TB.
 import { describe, expect, it } from 'vitest';
 import { UiSession } from './ui-session.js';
-import { sampleController } from '../testing/sample-controller.js';
+import { sampleController } from '../../tests/support/sample-controller.js';
 import { PcMachine } from '../../src/machine/pc-machine.js';
 import { enterFlatProtectedMode } from '../../src/boot/multiboot.js';
 import { DebugController } from '../../src/debug/controller.js';

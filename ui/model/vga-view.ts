@@ -3,8 +3,7 @@
 // small pane follows the text: blank rows and columns at the bottom and the right go
 // first, then the window scrolls to keep the last line written and the cursor in view,
 // as a terminal does; the user can scroll it by hand instead.
-import type { DebugTarget } from '../../src/debug/target.js';
-import type { VgaInfo } from '../../src/devices/vga.js';
+import type { DebugTarget, VgaInfo } from '../../src/debug/target.js';
 import type { VgaRun, VgaView } from './types.js';
 
 export interface VgaWindow {

@@ -3,7 +3,7 @@ import { describe, expect, it } from 'vitest';
 import { render } from 'ink-testing-library';
 import { BreakpointsPane } from './breakpoints-pane.js';
 import { buildBreakpoints } from '../model/breakpoints-view.js';
-import { sampleController, plain } from '../testing/sample-controller.js';
+import { sampleController, plain } from '../../tests/support/sample-controller.js';
 
 describe('BreakpointsPane', () => {
   it('lists breakpoints and watchpoints from every client and stops where they say', async () => {

@@ -4,7 +4,7 @@ import { describe, expect, it } from 'vitest';
 import { render } from 'ink-testing-library';
 import { ConsolePane } from './console-pane.js';
 import { UiSession } from '../model/ui-session.js';
-import { sampleController, runUntil, plain } from '../testing/sample-controller.js';
+import { sampleController, runUntil, plain } from '../../tests/support/sample-controller.js';
 
 describe('ConsolePane', () => {
   it('shows serial output; typed keys go to the echo sample and come back', async () => {

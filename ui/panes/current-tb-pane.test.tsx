@@ -5,7 +5,7 @@ import { render } from 'ink-testing-library';
 import { CurrentTbPane } from './current-tb-pane.js';
 import { tbAtEip } from '../model/disasm-view.js';
 import { tbDetail } from '../model/tb-view.js';
-import { sampleController, plain } from '../testing/sample-controller.js';
+import { sampleController, plain } from '../../tests/support/sample-controller.js';
 
 describe('CurrentTbPane', () => {
   it('shows the guest code and the generated JavaScript of the TB holding EIP', async () => {

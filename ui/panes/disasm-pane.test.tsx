@@ -4,7 +4,7 @@ import { describe, expect, it } from 'vitest';
 import { render } from 'ink-testing-library';
 import { DisasmPane } from './disasm-pane.js';
 import { buildDisasm } from '../model/disasm-view.js';
-import { sampleController, plain } from '../testing/sample-controller.js';
+import { sampleController, plain } from '../../tests/support/sample-controller.js';
 
 function rowOf(text: string, addr: number): string {
   const line = text.split('\n').find((l) => l.includes(` ${addr.toString(16).padStart(8, '0')}  `));

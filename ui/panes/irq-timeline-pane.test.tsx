@@ -4,7 +4,7 @@ import { describe, expect, it } from 'vitest';
 import { render } from 'ink-testing-library';
 import { IrqTimelinePane } from './irq-timeline-pane.js';
 import { buildIrqTimeline, irqEvents, lineRanges, GLYPH } from '../model/irq-view.js';
-import { sampleController, plain } from '../testing/sample-controller.js';
+import { sampleController, plain } from '../../tests/support/sample-controller.js';
 
 async function timerDone() {
   const s = sampleController('timer');

@@ -4,7 +4,7 @@ import { describe, expect, it } from 'vitest';
 import { render } from 'ink-testing-library';
 import { MemoryPane } from './memory-pane.js';
 import { buildMemory } from '../model/memory-view.js';
-import { sampleController, plain } from '../testing/sample-controller.js';
+import { sampleController, plain } from '../../tests/support/sample-controller.js';
 
 describe('MemoryPane', () => {
   it('shows hex and ASCII of the guest memory, linear or physical, or following a register', async () => {

@@ -7,7 +7,7 @@ vi.hoisted(() => {
 });
 import { render } from 'ink-testing-library';
 import { RegistersPane, changedRegisters, describeSegment } from './registers-pane.js';
-import { sampleController, plain, rawController } from '../testing/sample-controller.js';
+import { sampleController, plain, rawController } from '../../tests/support/sample-controller.js';
 import { assemble, skipWithoutNasm } from '../../tests/support/nasm.js';
 import { formatInfoFloat } from '../../src/debug/x87-view.js';
 

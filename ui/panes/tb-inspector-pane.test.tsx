@@ -4,7 +4,7 @@ import { describe, expect, it } from 'vitest';
 import { render } from 'ink-testing-library';
 import { TbInspectorPane } from './tb-inspector-pane.js';
 import { buildTbInspector, type TbListRequest } from '../model/tb-view.js';
-import { sampleController, plain } from '../testing/sample-controller.js';
+import { sampleController, plain } from '../../tests/support/sample-controller.js';
 
 const base: TbListRequest = { mode: 'live', sort: 'execs', filter: '', filterEditing: false, selected: 0, offset: 0, rows: 30, detailId: null, detailScroll: 0 };
 

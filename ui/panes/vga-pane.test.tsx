@@ -11,7 +11,7 @@ import { StatusLine } from './status-line.js';
 import { buildVga } from '../model/vga-view.js';
 import { UiSession } from '../model/ui-session.js';
 import { Root } from '../root.js';
-import { biosController, haveSeabios, plain, rawController, runUntil } from '../testing/sample-controller.js';
+import { biosController, haveSeabios, plain, rawController, runUntil } from '../../tests/support/sample-controller.js';
 import { assemble, skipWithoutNasm } from '../../tests/support/nasm.js';
 import type { DebugController } from '../../src/debug/controller.js';
 

@@ -24,7 +24,7 @@
 //   the registers exist, there are no slave devices, every transaction ends in DEV_ERR.
 import type { IoBus, PortHandler } from '../io-bus.js';
 import { NO_IRQ, type IrqLine } from '../device.js';
-import { Timer, clockTickToNs, clockTicksAt, type VirtualClock } from '../../machine/virtual-clock.js';
+import { Timer, clockTickToNs, clockTicksAt, type VirtualClock } from '../../time/virtual-clock.js';
 import { PciDevice, PCI_STATUS, PCI_STATUS_DEVSEL_MEDIUM } from './pci-device.js';
 import type { PciBus } from './pci-bus.js';
 

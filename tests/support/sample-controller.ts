@@ -6,8 +6,8 @@ import { join } from 'node:path';
 import { PcMachine } from '../../src/machine/pc-machine.js';
 import { enterFlatProtectedMode, loadMultiboot } from '../../src/boot/multiboot.js';
 import { DebugController } from '../../src/debug/controller.js';
-import { REPO } from '../../tests/support/cli.js';
-import { sample } from '../../tests/support/samples.js';
+import { REPO } from './cli.js';
+import { sample } from './samples.js';
 
 export interface SampleController {
   ctl: DebugController;

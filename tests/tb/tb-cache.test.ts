@@ -1,0 +1,119 @@
+// The TB cache on its own (issue 11: it was only tested end to end): lookup by physical
+// pc and CPU state, the jump cache, chaining (QEMU's tb_add_jump) and the unlinking an
+// invalidation does, invalidation by physical range (self-modifying code) across a page
+// boundary, the page bookkeeping the TLB relies on, and flushes.
+import { describe, expect, it } from 'vitest';
+import { TbCache } from '../../src/tb/tb-cache.js';
+import { TranslationBlock } from '../../src/tb/translation-block.js';
+import { EventLog } from '../../src/events/machine-events.js';
+
+function tb(cache: TbCache, pc: number, size: number, opts: { phys?: number; phys2?: number; flags?: number; cflags?: number } = {}): TranslationBlock {
+  const phys = opts.phys ?? pc;
+  return new TranslationBlock(cache.newId(), pc, 0, pc, opts.flags ?? 0x10, opts.cflags ?? 0, phys, opts.phys2 ?? -1, size, Math.max(1, size >> 1), [], 0, new Uint8Array(size));
+}
+
+function cacheWithLog(max?: number): { cache: TbCache; log: EventLog; empty: number[]; used: number[] } {
+  const log = new EventLog();
+  const cache = new TbCache(log, max);
+  const empty: number[] = [];
+  const used: number[] = [];
+  cache.onPageEmpty = (p) => empty.push(p);
+  cache.onPageUsed = (p) => used.push(p);
+  return { cache, log, empty, used };
+}
+
+describe('TB cache', () => {
+  it('finds a TB by physical pc, linear pc, CS base, flags and cflags; the jump cache by linear pc', () => {
+    const { cache, used } = cacheWithLog();
+    const a = tb(cache, 0x1000, 8);
+    const single = tb(cache, 0x1000, 1, { cflags: 1 });
+    cache.insert(a);
+    cache.insert(single);
+    expect(used).toEqual([1]);
+    expect(cache.lookup(0x1000, 0x1000, 0, 0x10, 0)).toBe(a);
+    expect(cache.lookup(0x1000, 0x1000, 0, 0x10, 1)).toBe(single);
+    expect(cache.lookup(0x1000, 0x1000, 0, 0x11, 0)).toBeNull(); // other CPU mode flags
+    expect(cache.lookup(0x2000, 0x1000, 0, 0x10, 0)).toBeNull();
+    expect(cache.jmpLookup(0x1000)).toBeNull();
+    cache.setJmpCache(a);
+    expect(cache.jmpLookup(0x1000)).toBe(a);
+    expect(cache.size).toBe(2);
+    expect(cache.stats.translations).toBe(2);
+  });
+
+  it('chains exits to TBs and unlinks both directions when either end is invalidated', () => {
+    const { cache, log } = cacheWithLog();
+    const a = tb(cache, 0x1000, 8);
+    const b = tb(cache, 0x1008, 8);
+    const c = tb(cache, 0x1010, 8);
+    for (const t of [a, b, c]) cache.insert(t);
+    cache.tbAddJump(a, 0, b);
+    cache.tbAddJump(a, 1, c);
+    cache.tbAddJump(b, 0, c);
+    expect(a.jmpDest).toEqual([b, c]);
+    expect([...c.jmpIn]).toEqual([a, b]);
+    expect(cache.stats.chainsMade).toBe(3);
+    expect(log.count('tb-chain')).toBe(3);
+    // Relinking a slot moves the incoming link.
+    cache.tbAddJump(a, 1, b);
+    expect([...c.jmpIn]).toEqual([b]);
+    expect([...b.jmpIn]).toEqual([a]);
+    // Invalidating b: a's exit to it and b's exit to c are cut.
+    cache.invalidate(b, 'test');
+    expect(a.jmpDest).toEqual([null, null]);
+    expect(c.jmpIn.size).toBe(0);
+    expect(b.valid).toBe(false);
+    expect(b.invalidationReason).toBe('test');
+    // Nothing links to or from a dead TB.
+    cache.tbAddJump(a, 0, b);
+    expect(a.jmpDest[0]).toBeNull();
+    expect(cache.invalidated.map((r) => r.id)).toEqual([b.id]);
+  });
+
+  it('invalidates by physical range, a TB that runs onto a second page included, and reports pages that hold no code any more', () => {
+    const { cache, empty } = cacheWithLog();
+    // Starts 4 bytes before a page boundary, its tail on another physical page.
+    const cross = tb(cache, 0x10ffc, 8, { phys: 0x20ffc, phys2: 0x35000 });
+    const other = tb(cache, 0x12000, 8, { phys: 0x40000 });
+    cache.insert(cross);
+    cache.insert(other);
+    expect(cache.touchingPage(0x35).map((t) => t.id)).toEqual([cross.id]);
+    expect(cache.onPage(0x35)).toEqual([]); // does not start there
+    // A write to the tail's page hits it; one next to it does not.
+    expect(cache.tbInvalidatePhysRange(0x35004, 4)).toEqual([]);
+    expect(cache.tbInvalidatePhysRange(0x35002, 1).map((t) => t.id)).toEqual([cross.id]);
+    expect(empty.sort()).toEqual([0x20, 0x35]);
+    expect(cache.size).toBe(1);
+    expect(cache.tbInvalidatePhysRange(0x40007, 2).map((t) => t.id)).toEqual([other.id]);
+    expect(cache.size).toBe(0);
+  });
+
+  it('a flush drops every TB and link, empties the jump cache, and is counted and logged', () => {
+    const { cache, log, empty } = cacheWithLog();
+    const a = tb(cache, 0x1000, 8);
+    const b = tb(cache, 0x2000, 8);
+    cache.insert(a);
+    cache.insert(b);
+    cache.setJmpCache(a);
+    cache.tbAddJump(a, 0, b);
+    cache.flush('test');
+    expect(cache.size).toBe(0);
+    expect(cache.all()).toEqual([]);
+    expect(a.valid || b.valid).toBe(false);
+    expect(a.jmpDest[0]).toBeNull();
+    expect(b.jmpIn.size).toBe(0);
+    expect(cache.jmpLookup(0x1000)).toBeNull();
+    expect(cache.lookup(0x1000, 0x1000, 0, 0x10, 0)).toBeNull();
+    expect(empty.sort()).toEqual([1, 2]);
+    expect(cache.stats.flushes).toBe(1);
+    expect(log.recent(['tb-flush'])).toMatchObject([{ kind: 'tb-flush', reason: 'test', count: 2 }]);
+  });
+
+  it('is bounded: inserting past the limit flushes first', () => {
+    const { cache } = cacheWithLog(3);
+    for (let i = 0; i < 3; i++) cache.insert(tb(cache, 0x1000 + i * 16, 8));
+    cache.insert(tb(cache, 0x2000, 8));
+    expect(cache.size).toBe(1);
+    expect(cache.stats.flushes).toBe(1);
+  });
+});

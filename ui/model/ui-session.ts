@@ -76,7 +76,15 @@ export class UiSession {
   private run = { t0: 0, i0: 0, mips: 0 };
 
   private readonly listeners = new Set<SnapshotListener>();
-  private snapshot: UiSnapshot;
+  /** Built on first use: the terminal sizes the session before its first frame. */
+  private snapshotCache: UiSnapshot | null = null;
+  private get snapshot(): UiSnapshot {
+    return (this.snapshotCache ??= this.build());
+  }
+
+  private set snapshot(s: UiSnapshot) {
+    this.snapshotCache = s;
+  }
   private seq = 0;
   private lastPublish = -Infinity;
   private timer: ReturnType<typeof setTimeout> | null = null;
@@ -114,7 +122,6 @@ export class UiSession {
       showRegisters: (page) => this.showRegisters(page),
       showVga: () => this.showVga(),
     };
-    this.snapshot = this.build();
   }
 
   // ---- wiring ------------------------------------------------------------------------------

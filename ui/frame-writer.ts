@@ -40,8 +40,13 @@ export class FrameWriter {
     return s;
   }
 
+  private frames = 0;
+
   /** Draw `frame` (lines separated by \n), writing only the rows that differ. */
   frame(frame: string): void {
+    // Every 100 frames everything is drawn again: whatever else touched the screen (a
+    // message from another program, a terminal that dropped a byte) does not stay.
+    if (++this.frames % 100 === 0) this.shown = [];
     const d = this.diff(frame);
     if (d === '') return;
     const data = BSU + d + ESU;

@@ -123,7 +123,13 @@ export class TmuxTerm {
     const t0 = Date.now();
     for (;;) {
       const s = this.screen();
-      if (pred(s)) return s;
+      // A frame being drawn can be caught half-written: the screen must hold still too.
+      if (pred(s)) {
+        await new Promise((r) => setTimeout(r, 40));
+        const again = this.screen();
+        if (again === s) return s;
+        continue;
+      }
       if (Date.now() - t0 > timeoutMs) {
         throw new Error(`timed out waiting for ${what ?? String(test)}; screen:\n${s}\nstderr:\n${this.stderr()}`);
       }

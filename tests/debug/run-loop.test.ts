@@ -62,7 +62,7 @@ describe('run loop with a guest that retires nothing', () => {
     // Timers ran while the guest spun, and a pause is answered.
     expect(ticks).toBeGreaterThan(1);
     expect(await ctl.pause('test')).toEqual({ kind: 'interrupt', by: 'test' });
-    // Nothing retired; the storm is charged to the clock (decisions.md 57) and reported.
+    // Nothing retired; the storm is charged to the clock (decisions.md, "An exception storm is charged to the clock") and reported.
     expect(m.events.count('exception')).toBeGreaterThan(1000);
     expect(m.events.count('exception-storm')).toBe(1);
     expect(m.cpu.eip).toBe(0x100000);

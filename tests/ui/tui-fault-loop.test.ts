@@ -31,7 +31,7 @@ describe.skipIf(skipWithoutTmux())('terminal UI in tmux: a guest in a fault loop
     t.keys('p');
     const s = await t.waitFor('paused by ui', 'the pause');
     expect(s).toMatch(/eip 00100007/);
-    // the storm is charged to the clock (decisions.md 57): the count moves, EIP does not
+    // the storm is charged to the clock (decisions.md, "An exception storm is charged to the clock"): the count moves, EIP does not
     t.keys('q');
     await t.waitFor(() => t.dead(), 'exit', 15_000);
     expect(t.deadStatus()).toBe('exit 0');

@@ -499,6 +499,10 @@ export class Cpu {
   }
 
   store8(lin: number, v: number, user: boolean): void {
+    if ((user ? this.mmu.tlbWU : this.mmu.tlbWK)[lin >>> PAGE_SHIFT]! < -1) {
+      this.phys.u8[this.mmu.dirtyWriteHit(lin >>> PAGE_SHIFT) | (lin & 0xfff)] = v;
+      return;
+    }
     const pa = this.mmu.translate(lin, ACCESS_WRITE, user);
     if (this.watchActive) this.watchCheck(lin >>> 0, 1, true);
     if (this.mmu.codePages[pa >>> PAGE_SHIFT]) this.onCodeWrite(pa, 1);
@@ -507,6 +511,10 @@ export class Cpu {
 
   store16(lin: number, v: number, user: boolean): void {
     if (user) this.alignCheck(lin, 2);
+    if ((lin & 1) === 0 && (user ? this.mmu.tlbWU : this.mmu.tlbWK)[lin >>> PAGE_SHIFT]! < -1) {
+      this.phys.u16[(this.mmu.dirtyWriteHit(lin >>> PAGE_SHIFT) | (lin & 0xfff)) >> 1] = v;
+      return;
+    }
     if ((lin & 0xfff) === 0xfff) {
       // Both pages are checked before either byte is written: no partial stores.
       this.mmu.translate(lin, ACCESS_WRITE, user);
@@ -523,6 +531,10 @@ export class Cpu {
 
   store32(lin: number, v: number, user: boolean): void {
     if (user) this.alignCheck(lin, 4);
+    if ((lin & 3) === 0 && (user ? this.mmu.tlbWU : this.mmu.tlbWK)[lin >>> PAGE_SHIFT]! < -1) {
+      this.phys.i32[(this.mmu.dirtyWriteHit(lin >>> PAGE_SHIFT) | (lin & 0xfff)) >> 2] = v;
+      return;
+    }
     if ((lin & 0xfff) > 0xffc) {
       this.mmu.translate(lin, ACCESS_WRITE, user);
       this.mmu.translate((lin + 3) & ~0xfff, ACCESS_WRITE, user);

@@ -122,6 +122,15 @@ export type MachineStop =
   | { kind: 'guest-reset'; cause: string } // a reset request or triple fault under noReboot (not reset)
   | { kind: 'exit-request' };
 
+export interface BoardState {
+  pendingReset: string | null;
+  poweredOff: boolean;
+  suspended: boolean;
+  wakeReason: 'rtc' | 'other' | null;
+  exitCode: number | null;
+  resets: number;
+}
+
 const BIOS_ALIAS_SIZE = 128 * 1024;
 const LEGACY_ROM_SIZE = 128 * 1024;
 
@@ -156,6 +165,7 @@ export class PcMachine {
   /** QEMU's SMBIOS files for this board (served on fw_cfg; placed in RAM for a direct boot). */
   readonly smbios: SmbiosBuild;
   readonly kbc: I8042;
+  readonly port92: Port92;
   readonly post: PostPort;
   readonly testdev: PcTestdev | null;
   readonly ramSize: number;
@@ -346,7 +356,7 @@ export class PcMachine {
     this.kbc = new I8042(this.io, {
       irqKbd: irq(1), irqMouse: irq(12), setA20: (e) => this.cpu.setA20(e), onReset: () => requestReset('keyboard controller'),
     });
-    new Port92(this.io, { setA20: (e) => this.cpu.setA20(e), onReset: () => requestReset('port 0x92') });
+    this.port92 = new Port92(this.io, { setA20: (e) => this.cpu.setA20(e), onReset: () => requestReset('port 0x92') });
     this.post = new PostPort(this.io, { log: this.events });
     // INIT (an INIT IPI to ourselves): the CPU restarts at its reset vector, where the
     // firmware takes its resume path; without a BIOS image we do what SeaBIOS would.
@@ -368,6 +378,23 @@ export class PcMachine {
     // QEMU plugs a -device PCI card into the first free slot.
     if (config.pciTestdev) new PciTestdev(this.pci, { slot: this.pci.firstFreeSlot() });
     this.reset('power-on');
+  }
+
+  /** The board's own run state, for snapshots (src/snapshot saves the devices and the CPU). */
+  saveBoardState(): BoardState {
+    return {
+      pendingReset: this.pendingReset, poweredOff: this.poweredOff, suspended: this.suspended,
+      wakeReason: this.wakeReason, exitCode: this.exitCode, resets: this.resets,
+    };
+  }
+
+  loadBoardState(s: BoardState): void {
+    this.pendingReset = s.pendingReset;
+    this.poweredOff = s.poweredOff;
+    this.suspended = s.suspended;
+    this.wakeReason = s.wakeReason;
+    this.exitCode = s.exitCode;
+    this.resets = s.resets;
   }
 
   /** Install the direct-boot step and run it now (the first boot); see `bootLoader`. */

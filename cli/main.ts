@@ -18,6 +18,7 @@ import { runHeadless } from './headless.js';
 import { runGdbSession } from './gdb-session.js';
 import { chooseUi } from './ui-choice.js';
 import { FIRMWARE_DIRS, findFirmware, findFirmwarePath, kvmvapicRom } from './firmware.js';
+import { applyTimeTravelOptions } from './time-travel.js';
 
 const PACKAGE_ROOT = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
 export const DEFAULT_GUEST = join(PACKAGE_ROOT, 'samples', 'build', 'demo.elf');
@@ -115,7 +116,14 @@ export interface GuestTaps {
   debugcon?: (byte: number) => void;
 }
 
+/** The guest of the command line, booted, and put in the state time-travel options ask for. */
 export function buildGuest(opts: CliOptions, taps: GuestTaps = {}): Guest {
+  const guest = bootGuest(opts, taps);
+  applyTimeTravelOptions(guest.machine, opts);
+  return guest;
+}
+
+function bootGuest(opts: CliOptions, taps: GuestTaps): Guest {
   const sinks = new OutputSinks();
   const serial = sinks.writer(opts.serial, { console: true });
   const debugcon = sinks.writer(opts.debugcon);

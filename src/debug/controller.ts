@@ -9,9 +9,10 @@ import type { ElfSymbol } from '../boot/elf.js';
 import type { MachineEvent, MachineEventKind } from '../events/machine-events.js';
 import type {
   Breakpoint, ControllerEvent, ControllerListener, DebugTarget, DeviceName, EventCursor, InvalidationRecord, IrqRecord, StopReason, TargetStatus, TbCacheStats, TbDetailRecord, TbSummary,
-  TlbRecord, WatchKind, Watchpoint,
+  TlbRecord, WatchKind, Watchpoint, SnapshotRecord,
 } from './target.js';
 import { tbDetailRecord, tbSummary } from './tb-records.js';
+import { namedSnapshots } from '../snapshot/named-snapshots.js';
 import { HF_CS32 } from '../cpu/cpu.js';
 import { CR0_PG, CR4_PAE, CR4_PSE } from '../cpu/mmu.js';
 import type { TextScreen } from '../devices/vga.js';
@@ -409,6 +410,55 @@ export class DebugController implements DebugTarget {
     this.machine.reset(`system_reset (${by})`);
     this.lastStop = { kind: 'interrupt', by };
     if (this.state === 'exited') this.state = 'stopped';
+  }
+
+  /**
+   * The machine was put in another state (a snapshot was loaded): a guest that had exited
+   * can run again, and front ends re-read everything (a stop event says so).
+   */
+  private stateLoaded(by = 'debugger'): void {
+    if (this.state === 'running') return;
+    this.finish({ kind: 'interrupt', by });
+  }
+
+  // ---- time travel ----------------------------------------------------------------------
+
+  snapshots(): SnapshotRecord[] {
+    const shelf = namedSnapshots(this.machine);
+    return shelf.entries().map((e) => shelf.describe(e));
+  }
+
+  snapshotFile(): string | null {
+    return namedSnapshots(this.machine).path;
+  }
+
+  async saveSnapshot(name: string, by = 'debugger'): Promise<SnapshotRecord> {
+    const shelf = namedSnapshots(this.machine);
+    return this.stoppedForAMoment(by, () => shelf.describe(shelf.save(name)));
+  }
+
+  async loadSnapshot(name: string, by = 'debugger'): Promise<SnapshotRecord> {
+    const shelf = namedSnapshots(this.machine);
+    return this.stoppedForAMoment(by, () => {
+      const e = shelf.load(name);
+      this.stateLoaded(by);
+      return shelf.describe(e);
+    });
+  }
+
+  deleteSnapshot(name: string): boolean {
+    return namedSnapshots(this.machine).delete(name);
+  }
+
+  /** Run `f` with the guest stopped; a guest that was running runs on afterwards (QEMU's savevm). */
+  private async stoppedForAMoment<T>(by: string, f: () => T): Promise<T> {
+    const wasRunning = this.state === 'running';
+    if (wasRunning) await this.pause(by);
+    try {
+      return f();
+    } finally {
+      if (wasRunning && this.state === 'stopped') this.resume(by);
+    }
   }
 
   async kill(by = 'debugger'): Promise<void> {

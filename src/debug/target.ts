@@ -30,6 +30,20 @@ export type StopReason =
 
 export type WatchKind = 'watch' | 'rwatch' | 'awatch';
 
+/** A named snapshot (savevm), as `info snapshots` lists it. */
+export interface SnapshotRecord {
+  name: string;
+  /** Wall-clock time it was taken (ms since the epoch). */
+  date: number;
+  icount: number;
+  /** Virtual time, ns. */
+  timeNs: number;
+  /** What it holds: its non-zero memory pages and its records, bytes. */
+  size: number;
+  /** Of another machine configuration: listed and kept, not loadable here. */
+  foreign: boolean;
+}
+
 /** A point in the event stream: events pushed so far, per ring. */
 export type EventCursor = Record<string, number>;
 
@@ -235,5 +249,23 @@ export interface DebugTarget {
   reset(by?: string): Promise<void>;
   /** Wake a guest suspended to RAM (ACPI S3); false when it is not suspended. */
   wakeup(): boolean;
+  // ---- time travel
+  /** The named snapshots (savevm), oldest first. */
+  snapshots(): SnapshotRecord[];
+  /** Where they are kept across runs (--snapshot-file), or null. */
+  snapshotFile(): string | null;
+  /**
+   * savevm: a snapshot of the machine now as `name` (replacing one of that name); a
+   * running guest is stopped for the moment and runs on. Rejects with the reason when
+   * the snapshot file cannot be written.
+   */
+  saveSnapshot(name: string, by?: string): Promise<SnapshotRecord>;
+  /**
+   * loadvm: the machine takes the state of snapshot `name`; rejects with the reason (no
+   * such snapshot, another machine configuration) and the machine stays as it was.
+   */
+  loadSnapshot(name: string, by?: string): Promise<SnapshotRecord>;
+  /** delvm; false when there is no such snapshot. */
+  deleteSnapshot(name: string): boolean;
   kill(by?: string): Promise<void>;
 }

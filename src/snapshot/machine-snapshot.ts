@@ -13,6 +13,7 @@ import type { ClockState } from '../machine/virtual-clock.js';
 import { PageStore, type MemoryImage } from './page-store.js';
 import type { PciBusState } from '../devices/pci/pci-bus.js';
 import { PAGE_SHIFT } from '../memory/physical-memory.js';
+import { UserError } from '../user-error.js';
 
 /** Every device's record, by name. */
 export interface DeviceStates {
@@ -56,7 +57,7 @@ export interface MachineSnapshot {
 }
 
 /** A snapshot that does not fit this machine: the user's mistake, with the reason. */
-export class SnapshotMismatch extends Error {}
+export class SnapshotMismatch extends UserError {}
 
 /**
  * What a snapshot must agree on with the machine it is loaded into: RAM size, firmware

@@ -37,12 +37,19 @@ export class MemoryImage {
     return this.chunks[p >>> CHUNK_SHIFT]!.pages[p & (CHUNK_PAGES - 1)]!;
   }
 
-  /** Non-zero pages, in ascending order. */
-  *nonZeroPages(): Generator<[number, Uint8Array]> {
+  /** Non-zero pages, in ascending order, with the copies they share with other images. */
+  *pageCopies(): Generator<[number, PageCopy]> {
     for (let c = 0; c < this.chunks.length; c++) {
       const pages = this.chunks[c]!.pages;
-      for (let i = 0; i < pages.length; i++) if (pages[i] !== null) yield [c * CHUNK_PAGES + i, pages[i]!.data];
+      for (let i = 0; i < pages.length; i++) if (pages[i] !== null) yield [c * CHUNK_PAGES + i, pages[i]!];
     }
+  }
+
+  /** Bytes of its non-zero pages. */
+  get nonZeroBytes(): number {
+    let n = 0;
+    for (const ch of this.chunks) for (const pg of ch.pages) if (pg !== null) n += PAGE_BYTES;
+    return n;
   }
 }
 
@@ -61,6 +68,15 @@ export class PageStore {
 
   constructor(readonly mem: TrackedMemory) {
     this.pageCount = mem.dirty.pages;
+  }
+
+  /**
+   * A store for images of a memory this process does not have (the snapshots of another
+   * machine configuration in a snapshot file): they can be kept and written back, never
+   * captured or restored.
+   */
+  static detached(pageCount: number): PageStore {
+    return new PageStore({ bytes: new Uint8Array(0), dirty: { pages: pageCount } as DirtyPages });
   }
 
   /** An image of the memory now; it becomes the base the dirty log is relative to. */
@@ -143,13 +159,16 @@ export class PageStore {
     }
   }
 
-  /** An image made from saved pages (a snapshot file); every other page is zero. */
-  fromPages(pages: Iterable<[number, Uint8Array]>): MemoryImage {
+  /**
+   * An image made from saved pages (a snapshot file; images may share PageCopy objects);
+   * every other page is zero. False when a page number is out of range.
+   */
+  fromPages(pages: Iterable<[number, PageCopy]>): MemoryImage | null {
     const nChunks = Math.ceil(this.pageCount / CHUNK_PAGES);
-    const tables = Array.from({ length: nChunks }, () => new Array<PageCopy | null>(CHUNK_PAGES).fill(null));
-    for (const [p, data] of pages) {
-      if (p < 0 || p >= this.pageCount || data.length !== PAGE_BYTES) throw new Error(`bad page ${p}`);
-      tables[p >>> CHUNK_SHIFT]![p & (CHUNK_PAGES - 1)] = isZero(data) ? null : new PageCopy(data);
+    const tables = Array.from({ length: nChunks }, (_, c) => new Array<PageCopy | null>(Math.min(CHUNK_PAGES, this.pageCount - c * CHUNK_PAGES)).fill(null));
+    for (const [p, pg] of pages) {
+      if (!Number.isInteger(p) || p < 0 || p >= this.pageCount || pg.data.length !== PAGE_BYTES) return null;
+      tables[p >>> CHUNK_SHIFT]![p & (CHUNK_PAGES - 1)] = isZero(pg.data) ? null : pg;
     }
     const chunks = tables.map((t) => {
       for (const pg of t) if (pg !== null) this.refPage(pg);

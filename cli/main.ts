@@ -18,7 +18,7 @@ import { runHeadless } from './headless.js';
 import { runGdbSession } from './gdb-session.js';
 import { chooseUi } from './ui-choice.js';
 import { FIRMWARE_DIRS, findFirmware, findFirmwarePath, kvmvapicRom } from './firmware.js';
-import { applyTimeTravelOptions } from './time-travel.js';
+import { applyTimeTravelOptions, type TimeTravel } from './time-travel.js';
 
 const PACKAGE_ROOT = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
 export const DEFAULT_GUEST = join(PACKAGE_ROOT, 'samples', 'build', 'demo.elf');
@@ -54,6 +54,8 @@ export interface Guest {
   symbols: { name: string; value: number; size: number; type: number }[];
   /** The -d log (flushed with the consoles; also at process exit). */
   log: LogWriter | null;
+  /** --record / --replay, when given. */
+  timeTravel?: TimeTravel;
 }
 
 /**
@@ -119,7 +121,7 @@ export interface GuestTaps {
 /** The guest of the command line, booted, and put in the state time-travel options ask for. */
 export function buildGuest(opts: CliOptions, taps: GuestTaps = {}): Guest {
   const guest = bootGuest(opts, taps);
-  applyTimeTravelOptions(guest.machine, opts);
+  guest.timeTravel = applyTimeTravelOptions(guest.machine, opts);
   return guest;
 }
 

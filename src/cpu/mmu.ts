@@ -62,8 +62,8 @@ const ST_GLOBAL = 2; // filled from a global page (kept by a flush that keeps gl
 
 /** The TLB's contents (snapshots restore it, so a stale entry stays stale, as it was). */
 export interface TlbState {
-  /** Filled linear pages, with their four entries and state bits (5 ints each). */
-  entries: Int32Array;
+  /** Filled linear pages, with their four entries and state bits (5 numbers each; JSON-able). */
+  entries: number[];
   largeAddr: number;
   largeMask: number;
   /** The fill list had overflowed: the entries are not listed (restore flushes). */
@@ -217,12 +217,15 @@ export class Mmu {
 
   saveTlb(): TlbState {
     const n = this.overflowed ? 0 : this.nFilled;
-    const e = new Int32Array(5 * n);
+    const e: number[] = new Array<number>(5 * n);
     for (let i = 0; i < n; i++) {
       const v = this.filled[i]!;
-      e.set([v, this.tlbRK[v]!, this.tlbWK[v]!, this.tlbRU[v]!, this.tlbWU[v]!], 5 * i);
       // The state bits ride in the page number's top bits (linear pages are 20 bits).
       e[5 * i] = v | (this.tlbState[v]! << 24);
+      e[5 * i + 1] = this.tlbRK[v]!;
+      e[5 * i + 2] = this.tlbWK[v]!;
+      e[5 * i + 3] = this.tlbRU[v]!;
+      e[5 * i + 4] = this.tlbWU[v]!;
     }
     return { entries: e, largeAddr: this.largeAddr, largeMask: this.largeMask, overflowed: this.overflowed };
   }

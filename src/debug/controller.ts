@@ -380,12 +380,16 @@ export class DebugController implements DebugTarget {
   }
 
   async setRegister(name: string, value: number): Promise<boolean> {
-    return writeRegister(this.machine.cpu, name, value);
+    const ok = writeRegister(this.machine.cpu, name, value);
+    if (ok) this.machine.cpuEdited();
+    return ok;
   }
 
   /** A register wider than 32 bits, as little-endian bytes (the x87 registers). */
   async setRegisterBytes(name: string, bytes: Uint8Array): Promise<boolean> {
-    return isX87Register(name) && writeX87Register(this.machine.cpu.fpu, name, bytes);
+    const ok = isX87Register(name) && writeX87Register(this.machine.cpu.fpu, name, bytes);
+    if (ok) this.machine.cpuEdited();
+    return ok;
   }
 
   /** Linear (default) or physical memory; null when any byte is unmapped. */

@@ -108,6 +108,11 @@ export interface MachineRunOptions extends RunOptions {
    * more, so that guest time does not crawl while the guest waits for a timer.
    */
   haltedNs?: number;
+  /**
+   * A halted CPU skips time up to exactly here, not further (a replay reaching the point
+   * where an input went in); overrides haltedNs and a step's wait.
+   */
+  untilNs?: number;
 }
 
 export type MachineStop =
@@ -129,6 +134,26 @@ export interface BoardState {
   wakeReason: 'rtc' | 'other' | null;
   exitCode: number | null;
   resets: number;
+}
+
+/**
+ * An input from outside the guest (a front end, the user): what record/replay and the
+ * reverse debugger's history log. Registers written by a debugger are one 'cpu' event.
+ */
+export type ExternalInput =
+  | { kind: 'serial'; bytes: number[] }
+  | { kind: 'keyboard'; bytes: number[] }
+  | { kind: 'wakeup' }
+  | { kind: 'reset'; cause: string }
+  | { kind: 'memory'; pas: number[]; data: number[] }
+  | { kind: 'cpu' };
+
+/**
+ * Sees every run() of the machine (record/replay, the reverse debugger's history): it
+ * calls `inner` to run, and may run differently (a replay stops where inputs arrive).
+ */
+export interface RunObserver {
+  run(maxInsns: number, opts: MachineRunOptions, inner: (maxInsns: number, opts: MachineRunOptions) => MachineStop): MachineStop;
 }
 
 const BIOS_ALIAS_SIZE = 128 * 1024;
@@ -188,6 +213,17 @@ export class PcMachine {
   onDirectWake: (() => boolean) | null = null;
   /** Set by isa-debug-exit: the process exit status QEMU would give. */
   exitCode: number | null = null;
+  /** See RunObserver; null when nobody records or replays. */
+  runObserver: RunObserver | null = null;
+  /**
+   * Told about every input from outside the guest before it is applied; returning false
+   * drops it (a replay feeds the guest from its log instead). Null: inputs just apply.
+   */
+  inputGate: ((e: ExternalInput) => boolean) | null = null;
+  /** Every byte COM1 sends, after the configured sink (record/replay check the output). */
+  readonly serialTaps = new Set<(byte: number) => void>();
+  /** Inside run(): resets and wake-ups then come from the guest, not from outside. */
+  private running = false;
   resets = 0;
   /**
    * The boot step of a direct boot (no firmware to boot the guest): run after every reset,
@@ -283,7 +319,10 @@ export class PcMachine {
     const irq13 = irq(13);
     this.cpu.fpu.onFerr = (level) => irq13.set(level !== 0);
     this.com1 = new Uart16550(config.serialDevice === false ? new IoBus() : this.io, this.clock, {
-      irq: irq(4), onTransmit: config.serial ?? (() => {}),
+      irq: irq(4), onTransmit: (b) => {
+        config.serial?.(b);
+        for (const t of this.serialTaps) t(b);
+      },
     });
     const debugconOut = config.debugcon ?? (() => {});
     // QEMU's pc-testdev claims 0xE8-0xEB, so with it the 0xE9 console stays off. SeaBIOS
@@ -405,6 +444,7 @@ export class PcMachine {
 
   /** qemu_system_reset: every device and the CPU back to their reset state. */
   reset(cause: string, opts: { s3Resume?: boolean } = {}): void {
+    if (!this.running && this.resets > 0 && !this.admit({ kind: 'reset', cause })) return;
     this.onBeforeReset?.(cause);
     this.cpu.reset();
     this.pic.reset();
@@ -439,6 +479,30 @@ export class PcMachine {
    * halting fast-forwards the clock to the next timer.
    */
   run(maxInsns: number, opts: MachineRunOptions = {}): MachineStop {
+    const o = this.runObserver;
+    return o === null ? this.runInner(maxInsns, opts) : o.run(maxInsns, opts, this.runInner);
+  }
+
+  /** An input from outside is about to apply: false when the gate drops it. */
+  private admit(e: ExternalInput): boolean {
+    return this.inputGate === null || this.inputGate(e);
+  }
+
+  /** A debugger changed registers (anything in the CPU state): the input logs hear of it. */
+  cpuEdited(): void {
+    this.admit({ kind: 'cpu' });
+  }
+
+  private readonly runInner = (maxInsns: number, opts: MachineRunOptions): MachineStop => {
+    this.running = true;
+    try {
+      return this.runAuto(maxInsns, opts);
+    } finally {
+      this.running = false;
+    }
+  };
+
+  private runAuto(maxInsns: number, opts: MachineRunOptions): MachineStop {
     const auto = this.icountAuto;
     if (auto === null) return this.runSlice(maxInsns, opts, null);
     auto.adjust();
@@ -459,9 +523,9 @@ export class PcMachine {
     // A slice is also a window of virtual time, so a halted guest cannot spin here; at
     // least 1 ms of it, so a small instruction budget still lets a halted guest reach
     // its next timer (halted time retires no instructions). A step waits for a halted
-    // CPU to wake up, for at most 10 s of guest time.
+    // CPU to wake up, for at most 10 s of guest time. `untilNs` sets it exactly.
     const ns = this.clock.nsPerInsn;
-    const endNs = this.clock.now() + (stepping ? 10e9 : Math.max(maxInsns * ns, opts.haltedNs ?? 1_000_000 * ns));
+    const endNs = opts.untilNs ?? this.clock.now() + (stepping ? 10e9 : Math.max(maxInsns * ns, opts.haltedNs ?? 1_000_000 * ns));
     for (;;) {
       this.clock.runDue();
       if (this.exitCode !== null) return { kind: 'exit', code: this.exitCode };
@@ -575,6 +639,7 @@ export class PcMachine {
    */
   requestWakeup(reason: 'rtc' | 'other'): boolean {
     if (!this.suspended) return false;
+    if (!this.running && reason === 'other' && !this.admit({ kind: 'wakeup' })) return false;
     this.wakeReason ??= reason;
     this.exec.exitRequest = true;
     this.cpu.requestExit();
@@ -592,12 +657,18 @@ export class PcMachine {
 
   /** Scancodes typed on the PS/2 keyboard; a key wakes a suspended machine, as QEMU. */
   keyboardInput(bytes: readonly number[] | Uint8Array): void {
+    if (!this.admit({ kind: 'keyboard', bytes: Array.from(bytes) })) return;
     this.kbc.injectScancodes(bytes);
-    this.requestWakeup('other');
+    if (this.suspended) {
+      this.wakeReason ??= 'other';
+      this.exec.exitRequest = true;
+      this.cpu.requestExit();
+    }
   }
 
   /** Bytes typed on the serial console reach the guest's UART. */
   serialInput(bytes: Uint8Array | readonly number[]): void {
+    if (!this.admit({ kind: 'serial', bytes: Array.from(bytes) })) return;
     this.com1.receive(bytes);
   }
 
@@ -645,6 +716,7 @@ export class PcMachine {
   }
 
   private writePhysicalAt(pas: number[], data: Uint8Array): void {
+    if (!this.admit({ kind: 'memory', pas, data: Array.from(data) })) return;
     for (let i = 0; i < data.length; i++) {
       const pa = pas[i]!;
       if (this.cpu.mmu.codePages[pa >>> 12]) this.exec.codeWrite(pa, 1);

@@ -60,7 +60,11 @@ export class VirtualClock {
     const now = this.now();
     this.rate = ns;
     this.warpNs = now - this.icount() * ns;
+    this.onRateChange?.(ns);
   }
+
+  /** Told about every rate change (the rate of -icount shift=auto is an input to replay). */
+  onRateChange: ((nsPerInsn: number) => void) | null = null;
 
   /** Virtual time in nanoseconds. */
   now(): number {

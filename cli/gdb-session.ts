@@ -9,12 +9,15 @@ import { DebugController } from '../src/debug/controller.js';
 import { startGdbServer } from '../gdbstub/server.js';
 import { attachStdioConsole } from './stdio-console.js';
 import { note, stopNote } from './headless.js';
+import { enableHistory } from '../src/replay/history.js';
 
 const hex = (v: number): string => `0x${(v >>> 0).toString(16)}`;
 
 export async function runGdbSession(guest: Guest, opts: CliOptions): Promise<number> {
   const { machine } = guest;
   const ctl = new DebugController(machine, { symbols: guest.symbols, maxInsns: opts.maxInsns, noShutdown: opts.noShutdown });
+  // Reverse execution (gdb's reverse-stepi, reverse-continue...) while the debugger is attached.
+  enableHistory(machine, opts.rrBudgetMiB * 1024 * 1024);
   const io = attachStdioConsole(ctl, guest, opts);
 
   let finish: (code: number) => void = () => {};

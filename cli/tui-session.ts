@@ -5,6 +5,7 @@
 import type { CliOptions, Sink } from './options.js';
 import { buildGuest } from './main.js';
 import { DebugController } from '../src/debug/controller.js';
+import { enableHistory } from '../src/replay/history.js';
 import { UiSession } from '../ui/model/ui-session.js';
 
 /** stdio would draw over the UI: the console pane and the log take its place. */
@@ -39,6 +40,7 @@ export async function runTuiSession(opts: CliOptions): Promise<number> {
     },
   });
   const ctl = new DebugController(guest.machine, { symbols: guest.symbols, maxInsns: opts.maxInsns, noShutdown: opts.noShutdown });
+  enableHistory(guest.machine, opts.rrBudgetMiB * 1024 * 1024);
   const flusher = setInterval(() => {
     guest.serial.flush();
     guest.debugcon.flush();

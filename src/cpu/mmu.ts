@@ -231,24 +231,26 @@ export class Mmu {
   }
 
   /**
-   * Put back what saveTlb() saw, with every write entry held back (the memory is as the
-   * snapshot left it: clean). Entries for pages whose mapping in physical memory changed
-   * since are not trusted: the whole TLB is refilled instead.
+   * Put back the read entries saveTlb() saw (a stale one stays stale, as it was). Write
+   * entries are not: the pages may hold translated code now (the TB cache outlives a
+   * load), so the first store to each page walks the tables and fills it again. Pages a
+   * debugger watches get no entry.
    */
   loadTlb(s: TlbState): void {
     this.flush(false);
     if (s.overflowed) return;
     const e = s.entries;
+    const watched = this.watchedPages;
     for (let i = 0; i < e.length; i += 5) {
       const v = e[i]! & 0xfffff;
-      const st = e[i]! >>> 24;
+      if (watched.size > 0 && watched.has(v)) continue;
       if (this.nFilled >= FILLED_MAX) break;
       this.filled[this.nFilled++] = v;
-      this.tlbState[v] = st;
+      this.tlbState[v] = e[i]! >>> 24;
       this.tlbRK[v] = e[i + 1]!;
-      this.tlbWK[v] = e[i + 2]! >= 0 ? -2 - e[i + 2]! : e[i + 2]!;
+      this.tlbWK[v] = -1;
       this.tlbRU[v] = e[i + 3]!;
-      this.tlbWU[v] = e[i + 4]! >= 0 ? -2 - e[i + 4]! : e[i + 4]!;
+      this.tlbWU[v] = -1;
     }
     this.largeAddr = s.largeAddr;
     this.largeMask = s.largeMask;

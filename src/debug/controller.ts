@@ -13,6 +13,7 @@ import type {
 } from './target.js';
 import { tbDetailRecord, tbSummary } from './tb-records.js';
 import { namedSnapshots } from '../snapshot/named-snapshots.js';
+import { machineCanReverse, reverseMachine } from './reverse.js';
 import { HF_CS32 } from '../cpu/cpu.js';
 import { CR0_PG, CR4_PAE, CR4_PSE } from '../cpu/mmu.js';
 import type { TextScreen } from '../devices/vga.js';
@@ -420,9 +421,9 @@ export class DebugController implements DebugTarget {
    * The machine was put in another state (a snapshot was loaded): a guest that had exited
    * can run again, and front ends re-read everything (a stop event says so).
    */
-  private stateLoaded(by = 'debugger'): void {
+  private stateLoaded(by = 'debugger', reason: StopReason = { kind: 'interrupt', by }): void {
     if (this.state === 'running') return;
-    this.finish({ kind: 'interrupt', by });
+    this.finish(reason);
   }
 
   // ---- time travel ----------------------------------------------------------------------
@@ -452,6 +453,18 @@ export class DebugController implements DebugTarget {
 
   deleteSnapshot(name: string): boolean {
     return namedSnapshots(this.machine).delete(name);
+  }
+
+  canReverse(): boolean {
+    return machineCanReverse(this.machine);
+  }
+
+  async reverse(what: 'step' | 'continue', by = 'debugger'): Promise<StopReason | null> {
+    if (!this.canReverse()) return null;
+    if (this.state === 'running') await this.pause(by);
+    const reason = reverseMachine(this.machine, what, this.bps);
+    if (reason !== null) this.stateLoaded(by, reason);
+    return reason;
   }
 
   /** Run `f` with the guest stopped; a guest that was running runs on afterwards (QEMU's savevm). */

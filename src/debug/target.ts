@@ -26,7 +26,9 @@ export type StopReason =
   | { kind: 'budget' }
   /** The guest waits for input, and the front end says no more will come (headless, stdin at its end). */
   | { kind: 'idle' }
-  | { kind: 'killed' };
+  | { kind: 'killed' }
+  /** Reverse execution reached the oldest point history holds (gdb's replaylog:begin). */
+  | { kind: 'history-begin' };
 
 export type WatchKind = 'watch' | 'rwatch' | 'awatch';
 
@@ -267,5 +269,12 @@ export interface DebugTarget {
   loadSnapshot(name: string, by?: string): Promise<SnapshotRecord>;
   /** delvm; false when there is no such snapshot. */
   deleteSnapshot(name: string): boolean;
+  /** Whether the machine keeps history to go back in (reverse execution). */
+  canReverse(): boolean;
+  /**
+   * Back one instruction ('step') or to the last breakpoint or watchpoint hit
+   * ('continue'); the stop is reported like any other. Null without history.
+   */
+  reverse(what: 'step' | 'continue', by?: string): Promise<StopReason | null>;
   kill(by?: string): Promise<void>;
 }

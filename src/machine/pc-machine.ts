@@ -220,6 +220,11 @@ export class PcMachine {
    * drops it (a replay feeds the guest from its log instead). Null: inputs just apply.
    */
   inputGate: ((e: ExternalInput) => boolean) | null = null;
+  /**
+   * The guest's console output does not reach its sinks (COM1, debug consoles): the
+   * reverse debugger re-runs history the user has seen already. The taps still see it.
+   */
+  outputMuted = false;
   /** Every byte COM1 sends, after the configured sink (record/replay check the output). */
   readonly serialTaps = new Set<(byte: number) => void>();
   /** Inside run(): resets and wake-ups then come from the guest, not from outside. */
@@ -320,7 +325,7 @@ export class PcMachine {
     this.cpu.fpu.onFerr = (level) => irq13.set(level !== 0);
     this.com1 = new Uart16550(config.serialDevice === false ? new IoBus() : this.io, this.clock, {
       irq: irq(4), onTransmit: (b) => {
-        config.serial?.(b);
+        if (!this.outputMuted) config.serial?.(b);
         for (const t of this.serialTaps) t(b);
       },
     });
@@ -334,7 +339,11 @@ export class PcMachine {
     for (const d of debugcons) {
       if (testdevPorts.has(d.port) && !d.overPcTestdev) continue;
       claimPorts(`isa-debugcon at 0x${d.port.toString(16)}`, () =>
-        this.debugcons.push(new DebugCon(this.io, { port: d.port, onOutput: d.output, readback: d.readback })));
+        this.debugcons.push(new DebugCon(this.io, {
+          port: d.port, readback: d.readback, onOutput: (b) => {
+            if (!this.outputMuted) d.output(b);
+          },
+        })));
     }
     for (const d of config.debugExits ?? [{ iobase: 0xf4, iosize: 4 }]) {
       claimPorts(`isa-debug-exit at 0x${d.iobase.toString(16)}`, () => this.debugExits.push(new IsaDebugExit(this.io, {

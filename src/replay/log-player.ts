@@ -21,6 +21,11 @@ export class LogPlayer {
   applying = false;
   /** Told once when the log ends (its end event, or its end position). */
   onEnd: (why: string) => void = () => {};
+  /**
+   * While the machine is at this point, events due there wait (the reverse debugger
+   * stops right before a stepped instruction, in the state it was stepped from).
+   */
+  hold: { icount: number; ns?: number } | null = null;
 
   constructor(
     readonly machine: PcMachine,
@@ -72,6 +77,12 @@ export class LogPlayer {
     this.onEnd(why);
   }
 
+  /** At the hold point (see `hold`). */
+  held(): boolean {
+    const h = this.hold;
+    return h !== null && this.machine.cpu.icount === h.icount && (h.ns === undefined || this.machine.clock.now() === h.ns);
+  }
+
   at(p: Position): boolean {
     return this.machine.cpu.icount === p.icount && this.machine.clock.now() === p.ns;
   }
@@ -87,6 +98,7 @@ export class LogPlayer {
   private applyDue(inner: Inner): void {
     const m = this.machine;
     while (!this.live) {
+      if (this.held()) return;
       const e = this.events[this.next];
       const p = e ? e.p : this.end;
       if (p === null) return;
@@ -120,7 +132,9 @@ export class LogPlayer {
           m.clock.setNsPerInsn(e.nsPerInsn);
           break;
         case 'step': {
-          // The debugger's stepi: one instruction with interrupts held off.
+          // The debugger's stepi: one instruction with interrupts held off (it ran even
+          // if a breakpoint is set there now: the debugger steps off its breakpoints).
+          m.exec.skipBreakpointAt = m.cpu.pc;
           const stop = this.runToBreakpoint(e.end, inner, { single: true, noIrq: true, untilNs: e.end.ns }, 1);
           this.check();
           if (!this.at(e.end) || (e.end.bp !== undefined && (stop.kind !== 'breakpoint' || stop.pc !== e.end.bp))) {
@@ -164,10 +178,16 @@ export class LogPlayer {
 
   run(maxInsns: number, opts: MachineRunOptions, inner: Inner): MachineStop {
     if (this.live) return inner(maxInsns, opts);
+    const m = this.machine;
+    // The budget counts from here: a stepped instruction applied below is part of it.
+    const endAt = m.cpu.icount + maxInsns;
     this.applyDue(inner);
     this.check();
+    maxInsns = endAt - m.cpu.icount;
+    if (maxInsns <= 0 && !m.cpu.halted) return { kind: 'budget' };
+    maxInsns = Math.max(1, maxInsns);
     if (this.live) return inner(maxInsns, opts);
-    const m = this.machine;
+    if (this.held()) return { kind: 'budget' };
     const p = this.target()!;
     // The log's rules: interrupts are taken as they were (a stepi here does not hold them
     // off), and a halted CPU never skips time past the next input's moment.
@@ -180,6 +200,8 @@ export class LogPlayer {
     if (p.bp !== undefined && maxInsns >= left) stop = this.runToBreakpoint(p, inner, o, maxInsns);
     else stop = inner(Math.max(1, Math.min(maxInsns, left)), o);
     this.check();
+    // A debugger stop is reported where it happened: what is due there waits for the next run.
+    if ((stop.kind === 'breakpoint' && m.exec.breakpoints.has(stop.pc)) || stop.kind === 'watchpoint') return stop;
     // Inputs due now go in before the front end sees the stop (an idle guest gets its byte).
     this.applyDue(inner);
     this.check();

@@ -113,6 +113,12 @@ export class History implements RunObserver {
     };
   }
 
+  /** What the oldest checkpoint holds: every non-zero page then, and its record. */
+  firstCheckpointBytes(): number {
+    const c = this.checkpoints[0]!;
+    return c.snap.ram.nonZeroBytes + c.snap.vram.nonZeroBytes + c.stateBytes;
+  }
+
   private bytes(): number {
     let n = this.engine.pageBytes;
     for (const c of this.checkpoints) n += c.stateBytes;

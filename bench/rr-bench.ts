@@ -15,7 +15,6 @@ import { fileURLToPath } from 'node:url';
 import { buildGuest } from '../cli/main.js';
 import { parseCli } from '../cli/options.js';
 import { DebugController } from '../src/debug/controller.js';
-import { reverseExecute } from '../src/debug/reverse.js';
 import { enableHistory, type History } from '../src/replay/history.js';
 import type { PcMachine } from '../src/machine/pc-machine.js';
 import { CorpusError, ensureCorpus } from '../tests/corpus/fetch.js';
@@ -68,7 +67,7 @@ function guestArgs(sample: boolean): { args: string[]; name: string } {
 
 function machine(args: string[]): PcMachine {
   const opts = parseCli([...args, '-serial', 'null']);
-  if (opts === 'help') throw new Error('help');
+  if (opts === 'help' || opts === 'version') throw new Error(opts);
   return buildGuest(opts).machine;
 }
 
@@ -130,7 +129,7 @@ async function main(): Promise<void> {
   const lat: number[] = [];
   for (let i = 0; i < 10; i++) {
     const t = performance.now();
-    await reverseExecute(ctlOn, 'step');
+    await ctlOn.reverse('step');
     lat.push(performance.now() - t);
   }
   lat.sort((a, b) => a - b);
@@ -145,7 +144,7 @@ async function main(): Promise<void> {
   enableHistory(rc, o.budgetMiB * 1048576);
   const tFwd = await runTo(ctlRc2, rc, o.insns);
   const t = performance.now();
-  const r = await reverseExecute(ctlRc2, 'continue');
+  const r = await ctlRc2.reverse('continue');
   const tRev = performance.now() - t;
   console.log(`  reverse-continue  ${ms(tRev)} across ${(rc.cpu.icount === o.insns - SPAN ? SPAN : o.insns - rc.cpu.icount).toLocaleString()} instructions back to ${r?.kind}; forward they took ${ms(tFwd)} (target: no more)`);
 }

@@ -9,11 +9,12 @@ import type { ElfSymbol } from '../boot/elf.js';
 import type { MachineEvent, MachineEventKind } from '../events/machine-events.js';
 import type {
   Breakpoint, ControllerEvent, ControllerListener, DebugTarget, DeviceName, EventCursor, InvalidationRecord, IrqRecord, StopReason, TargetStatus, TbCacheStats, TbDetailRecord, TbSummary,
-  TlbRecord, WatchKind, Watchpoint, SnapshotRecord,
+  TlbRecord, WatchKind, Watchpoint, SnapshotRecord, HistoryRecord,
 } from './target.js';
 import { tbDetailRecord, tbSummary } from './tb-records.js';
 import { namedSnapshots } from '../snapshot/named-snapshots.js';
 import { machineCanReverse, reverseMachine } from './reverse.js';
+import { historyOf } from '../replay/history.js';
 import { HF_CS32 } from '../cpu/cpu.js';
 import { CR0_PG, CR4_PAE, CR4_PSE } from '../cpu/mmu.js';
 import type { TextScreen } from '../devices/vga.js';
@@ -465,6 +466,25 @@ export class DebugController implements DebugTarget {
     const reason = reverseMachine(this.machine, what, this.bps);
     if (reason !== null) this.stateLoaded(by, reason);
     return reason;
+  }
+
+  async goto(icount: number, by = 'debugger'): Promise<StopReason | null> {
+    const h = historyOf(this.machine);
+    if (h === null) return null;
+    if (this.state === 'running') await this.pause(by);
+    const reason: StopReason = h.goto(icount) ? { kind: 'step' } : { kind: 'history-begin' };
+    this.stateLoaded(by, reason);
+    return reason;
+  }
+
+  history(): HistoryRecord | null {
+    const h = historyOf(this.machine);
+    if (h === null) return null;
+    const s = h.stats();
+    return {
+      begin: s.begin, present: s.present, checkpoints: s.checkpoints, checkpointsTaken: s.checkpointsTaken,
+      checkpointMs: s.checkpointMs, bytes: s.bytes, budget: h.budgetBytes, events: s.events,
+    };
   }
 
   /** Run `f` with the guest stopped; a guest that was running runs on afterwards (QEMU's savevm). */

@@ -32,6 +32,23 @@ export type StopReason =
 
 export type WatchKind = 'watch' | 'rwatch' | 'awatch';
 
+/** Reverse execution's history, as `info history` shows it. */
+export interface HistoryRecord {
+  /** The oldest instruction count one can go back to. */
+  begin: number;
+  /** Where the present is, while the machine is in the past; null at the present. */
+  present: number | null;
+  checkpoints: number;
+  checkpointsTaken: number;
+  /** Time spent taking checkpoints, ms. */
+  checkpointMs: number;
+  /** Bytes the checkpoints hold, and the budget (--rr-budget). */
+  bytes: number;
+  budget: number;
+  /** Inputs logged since the oldest checkpoint. */
+  events: number;
+}
+
 /** A named snapshot (savevm), as `info snapshots` lists it. */
 export interface SnapshotRecord {
   name: string;
@@ -276,5 +293,13 @@ export interface DebugTarget {
    * ('continue'); the stop is reported like any other. Null without history.
    */
   reverse(what: 'step' | 'continue', by?: string): Promise<StopReason | null>;
+  /**
+   * To where the instruction count first reaches `icount`: back in history, through the
+   * recorded future, or on into a new one. The stop says where (history-begin when
+   * `icount` is before it). Null without history.
+   */
+  goto(icount: number, by?: string): Promise<StopReason | null>;
+  /** Null without history. */
+  history(): HistoryRecord | null;
   kill(by?: string): Promise<void>;
 }

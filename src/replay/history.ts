@@ -304,6 +304,33 @@ export class History implements RunObserver {
     return true;
   }
 
+  /**
+   * To where the count first reaches `icount`: back through history, forward through
+   * the recorded future, or on into a new one. False when `icount` is before history
+   * begins (the machine is then at its beginning).
+   */
+  goto(icount: number): boolean {
+    const m = this.machine;
+    if (icount < m.cpu.icount || (this.player !== null && icount === m.cpu.icount)) return this.travelTo({ icount });
+    if (this.player !== null && this.frontier !== null && icount <= this.frontier.icount) {
+      this.drive({ icount });
+      return true;
+    }
+    // Beyond the present: the machine runs there (breakpoints do not stop it).
+    const skip = new Set(m.exec.breakpoints);
+    for (const b of skip) m.exec.removeBreakpoint(b);
+    try {
+      while (m.cpu.icount < icount) {
+        const stop = m.run(icount - m.cpu.icount);
+        if (stop.kind !== 'budget' && stop.kind !== 'exit-request' && stop.kind !== 'watchpoint') break;
+        if (stop.kind === 'budget' && stop.halted && m.cpu.icount < icount && m.clock.nextDeadline() === Infinity) break;
+      }
+    } finally {
+      for (const b of skip) m.exec.addBreakpoint(b);
+    }
+    return true;
+  }
+
   /** The point one instruction back: where the last instruction started. */
   reverseStep(): TravelStop {
     const m = this.machine;

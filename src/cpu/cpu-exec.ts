@@ -160,6 +160,17 @@ export class CpuExec {
     this.tbs.stats.regionsBuilt++;
   }
 
+  /** The loop's own guest-visible state (an exception storm's count), for snapshots. */
+  saveLoopState(): { stormIcount: number; stormDeliveries: number } {
+    return { stormIcount: this.stormIcount, stormDeliveries: this.stormDeliveries };
+  }
+
+  loadLoopState(s: { stormIcount: number; stormDeliveries: number }): void {
+    this.stormIcount = s.stormIcount;
+    this.stormDeliveries = s.stormDeliveries;
+    this.ioRestart = false;
+  }
+
   /** QEMU's tb_find: jump cache, then the physical hash table, then translate. */
   tbFind(cflags: number): TranslationBlock {
     return this.tbLookup(cflags, true)!;

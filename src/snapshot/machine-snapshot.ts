@@ -40,6 +40,8 @@ export interface DeviceStates {
 /** Everything but memory: plain JSON-able values. */
 export interface MachineStateRecord {
   cpu: CpuState;
+  /** The CPU loop's exception-storm count (it charges instructions: decisions.md 57). */
+  loop: { stormIcount: number; stormDeliveries: number };
   board: BoardState;
   clock: ClockState;
   devices: DeviceStates;
@@ -151,7 +153,7 @@ function loadDevices(m: PcMachine, d: DeviceStates): void {
 
 /** The non-memory state of a machine now (also the input of stateHash). */
 export function saveMachineState(m: PcMachine): MachineStateRecord {
-  return { cpu: saveCpuState(m.cpu), board: m.saveBoardState(), clock: m.clock.saveState(), devices: saveDevices(m) };
+  return { cpu: saveCpuState(m.cpu), loop: m.exec.saveLoopState(), board: m.saveBoardState(), clock: m.clock.saveState(), devices: saveDevices(m) };
 }
 
 /** Takes and loads snapshots of one machine; owns the page stores of its memories. */
@@ -210,6 +212,7 @@ export class SnapshotEngine {
       this.vram.restore(s.vram);
       this.dropStaleCode(changed);
       loadCpuState(m.cpu, st.cpu);
+      m.exec.loadLoopState(st.loop);
       m.clock.checkTimers(st.clock);
       m.exec.exitRequest = false;
       m.exec.timersChanged = false;

@@ -6,6 +6,10 @@ import { describe, expect, it } from 'vitest';
 import { guestMachine, haveSeabiosFiles, runTo, SEABIOS_BIN, type GuestMachine } from '../support/guest-machine.js';
 import { machineDiff } from '../support/state-diff.js';
 import { snapshotEngine, stateHash } from '../../src/snapshot/machine-snapshot.js';
+import { PcMachine } from '../../src/machine/pc-machine.js';
+import { loadBootSector } from '../../src/boot/boot-sector.js';
+import { assemble, skipWithoutNasm } from '../support/nasm.js';
+import { STORM_DELIVERIES } from '../../src/cpu/cpu-exec.js';
 
 interface Case {
   name: string;
@@ -157,5 +161,38 @@ describe('machine snapshots', () => {
     expect(after.every((t) => before.has(t))).toBe(true);
     expect(after.length).toBe(before.size - dropped);
     expect(m.exec.tbs.invalidated.slice(-dropped).every((r) => r.reason === 'snapshot loaded')).toBe(true);
+  });
+
+  it.skipIf(skipWithoutNasm())('in an exception storm (a #UD handler that is a UD2), the loop\'s storm count is state too', () => {
+    // decisions.md 57: past STORM_DELIVERIES deliveries with nothing retired, each one is
+    // charged instructions; a load must bring back how far into the streak the loop was.
+    const image = assemble(`bits 16
+org 0x7c00
+  cli
+  xor ax, ax
+  mov ds, ax
+  mov bx, 0x1000
+  mov ss, bx
+  mov sp, 0x7000
+  mov word [6*4], handler
+  mov word [6*4+2], 0
+  ud2
+handler:
+  ud2
+times 510-($-$$) db 0
+dw 0xaa55
+`);
+    const m = new PcMachine({});
+    loadBootSector(m.phys, m.cpu, image, 'storm');
+    const engine = snapshotEngine(m);
+    // Part-way into the streak, before the charge starts.
+    for (let i = 0; i < STORM_DELIVERIES / 2; i++) m.run(1, { single: true });
+    const snap = engine.take();
+    m.run(500_000);
+    const first = { icount: m.cpu.icount, hash: stateHash(m, { memory: true }), storms: m.events.count('exception-storm') };
+    expect(first.storms).toBe(1);
+    engine.restore(snap);
+    m.run(500_000);
+    expect({ icount: m.cpu.icount, hash: stateHash(m, { memory: true }) }).toEqual({ icount: first.icount, hash: first.hash });
   });
 });

@@ -454,6 +454,17 @@ export class PcMachine {
   /** qemu_system_reset: every device and the CPU back to their reset state. */
   reset(cause: string, opts: { s3Resume?: boolean } = {}): void {
     if (!this.running && this.resets > 0 && !this.admit({ kind: 'reset', cause })) return;
+    // What the reset does (a direct boot loading its images again) is not another input.
+    const running = this.running;
+    this.running = true;
+    try {
+      this.resetDevices(cause, opts);
+    } finally {
+      this.running = running;
+    }
+  }
+
+  private resetDevices(cause: string, opts: { s3Resume?: boolean }): void {
     this.onBeforeReset?.(cause);
     this.cpu.reset();
     this.pic.reset();
@@ -725,7 +736,7 @@ export class PcMachine {
   }
 
   private writePhysicalAt(pas: number[], data: Uint8Array): void {
-    if (!this.admit({ kind: 'memory', pas, data: Array.from(data) })) return;
+    if (!this.running && !this.admit({ kind: 'memory', pas, data: Array.from(data) })) return;
     for (let i = 0; i < data.length; i++) {
       const pa = pas[i]!;
       if (this.cpu.mmu.codePages[pa >>> 12]) this.exec.codeWrite(pa, 1);

@@ -47,3 +47,16 @@ describe('monitor: goto, reverse-stepi, reverse-continue, info history', () => {
     expect(await run('info history')).toBe('no history (reverse execution is off while recording or replaying)\n');
   });
 });
+
+describe('history and snapshots', () => {
+  it('loadvm starts history again at the loaded state', async () => {
+    const { m, ctl, run } = setup();
+    await ctl.stepInstruction(1000);
+    expect(await run('savevm a')).toMatch(/^saved snapshot 'a' at instruction 1000/);
+    await ctl.stepInstruction(500);
+    expect(await run('loadvm a')).toMatch(/^loaded snapshot 'a'/);
+    await ctl.stepInstruction(10);
+    expect(await run('reverse-continue')).toMatch(/^no hit: history begins at instruction 1000, /);
+    expect(m.cpu.icount).toBe(1000);
+  });
+});

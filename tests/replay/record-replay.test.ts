@@ -221,4 +221,28 @@ describe('--record / --replay', () => {
     expect(missing.stderr).toBe(`bmbt-dbg: --replay ${join(dir, 'nothing.rr')}: ENOENT\n`);
     expect((await runCli([...args, '--replay', file, '--record', file])).stderr).toBe('bmbt-dbg: --record and --replay cannot be used together\n');
   }, 90_000);
+
+  it('keyboard bytes and a reset from the monitor are inputs too: the replay ends in the same state', () => {
+    const file = join(tmp(), 'kbd.rr');
+    const args = ['--kernel', 'samples/build/timer.elf'];
+    const g = guestMachine(args);
+    const rec = new Recorder(g.machine, file, bootDigest(cliOpts(args)));
+    runTo(g.machine, 12_000);
+    g.machine.keyboardInput([0x1e, 0x9e]);
+    runTo(g.machine, 16_000);
+    g.machine.reset('system_reset (monitor)');
+    runTo(g.machine, 30_000);
+    const hash = stateHash(g.machine, { memory: true });
+    rec.finish('done');
+    const r = decodeRecording(readFileSync(file), file);
+    expect(r.events.filter((e) => e.k === 'input').map((e) => (e.k === 'input' ? e.input.kind : ''))).toEqual(['keyboard', 'reset']);
+    const h = guestMachine(args);
+    new Replayer(h.machine, r, file);
+    runTo(h.machine, 30_000);
+    expect(stateHash(h.machine, { memory: true })).toBe(hash);
+    // Without them it would differ.
+    const k = guestMachine(args);
+    runTo(k.machine, 30_000);
+    expect(stateHash(k.machine, { memory: true })).not.toBe(hash);
+  });
 });

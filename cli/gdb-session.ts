@@ -12,7 +12,11 @@ import { note, stopNote } from './headless.js';
 const hex = (v: number): string => `0x${(v >>> 0).toString(16)}`;
 
 export async function runGdbSession(guest: Guest, opts: CliOptions): Promise<number> {
-  const ctl = guestController(guest, { maxInsns: opts.maxInsns, noShutdown: opts.noShutdown });
+  const ctl = guestController(guest, {
+    maxInsns: opts.maxInsns, noShutdown: opts.noShutdown,
+    // Reverse execution (gdb's reverse-stepi, reverse-continue...) while a debugger is attached.
+    historyBytes: opts.rrBudgetMiB * 1024 * 1024,
+  });
   const io = attachStdioConsole(ctl, guest, opts);
 
   let finish: (code: number) => void = () => {};

@@ -13,6 +13,7 @@ import { UserError, systemErrorText } from '../src/user-error.js';
 import { installGuest, planFirmware, type FirmwareFiles, type GuestSpec, type NamedBytes } from '../src/boot/guest-boot.js';
 import { DebugController, type ControllerOptions } from '../src/debug/controller.js';
 import { FIRMWARE_DIRS, findFirmwarePath } from './firmware.js';
+import { applyTimeTravelOptions, type TimeTravel } from './time-travel.js';
 
 const PACKAGE_ROOT = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
 export const DEFAULT_GUEST = join(PACKAGE_ROOT, 'samples', 'build', 'demo.elf');
@@ -44,6 +45,8 @@ export interface Guest {
   symbols: { name: string; value: number; size: number; type: number }[];
   /** The -d log (flushed with the consoles; also at process exit). */
   log: LogWriter | null;
+  /** --record / --replay, when given. */
+  timeTravel?: TimeTravel;
 }
 
 /**
@@ -106,6 +109,7 @@ export interface GuestTaps {
   debugcon?: (byte: number) => void;
 }
 
+/** The guest of the command line, booted, and put in the state time-travel options ask for. */
 export function buildGuest(opts: CliOptions, taps: GuestTaps = {}): Guest {
   const sinks = new OutputSinks();
   const serial = sinks.writer(opts.serial, { console: true });
@@ -149,7 +153,8 @@ export function buildGuest(opts: CliOptions, taps: GuestTaps = {}): Guest {
     };
   }
   const booted = installGuest(machine, spec, FIRMWARE);
-  return { machine, serial, debugcon: allDebugcons, name: booted.name, symbols: booted.symbols, log };
+  const timeTravel = applyTimeTravelOptions(machine, opts);
+  return { machine, serial, debugcon: allDebugcons, name: booted.name, symbols: booted.symbols, log, timeTravel };
 }
 
 /** The debugger controller on a guest: the one place the front ends get the machine from. */

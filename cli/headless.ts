@@ -40,10 +40,13 @@ function runEnd(r: StopReason): string {
 
 export async function runHeadless(guest: Guest, opts: CliOptions): Promise<number> {
   const clock = new RunClock();
+  const replayer = guest.timeTravel?.replayer ?? null;
   let io: ReturnType<typeof attachStdioConsole> | null = null;
   const ctl = guestController(guest, {
     maxInsns: opts.maxInsns, noShutdown: opts.noShutdown,
-    inputEnded: () => io?.inputEnded ?? true, timeSlice: (run) => clock.slice(run),
+    // A replay takes its input from the recording: it has not ended while some is to come.
+    inputEnded: () => (io?.inputEnded ?? true) && (replayer === null || replayer.pending === 0),
+    timeSlice: (run) => clock.slice(run),
   });
   io = attachStdioConsole(ctl, guest, opts);
   let end = 'error';

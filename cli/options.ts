@@ -66,13 +66,26 @@ export interface CliOptions {
   icountAuto: boolean;
   /** -d ITEMS -D FILE. */
   log: { items: LogItem[]; file: string | null };
+  /** --snapshot-file FILE: named snapshots (savevm/loadvm) kept across runs. */
+  snapshotFile: string | null;
+  /** -loadvm NAME: start from that snapshot of the --snapshot-file. */
+  loadvm: string | null;
+  /** --record FILE: log every input from outside the guest, with the start state. */
+  record: string | null;
+  /** --replay FILE: re-run a --record log instruction for instruction. */
+  replay: string | null;
+  /** --rr-budget MiB: memory for reverse-execution checkpoints. */
+  rrBudgetMiB: number;
 }
+
+/** Default memory for reverse-execution checkpoints, MiB. */
+export const DEFAULT_RR_BUDGET_MIB = 256;
 
 /** QEMU's spellings with a single dash, rewritten to our long options; `true`: takes a value. */
 const QEMU_SPELLINGS: Record<string, boolean> = {
   kernel: true, initrd: true, append: true, serial: true, debugcon: true, bios: true, gdb: true, cpu: true,
   device: true, chardev: true, display: true, machine: true, accel: true, icount: true, monitor: true,
-  net: true, nic: true, parallel: true, vga: true, smp: true,
+  net: true, nic: true, parallel: true, vga: true, smp: true, loadvm: true,
   nodefaults: false, nographic: false, 'no-reboot': false, 'no-shutdown': false, version: false,
 };
 
@@ -80,6 +93,7 @@ const QEMU_SPELLINGS: Record<string, boolean> = {
 const VALUE_OPTIONS = new Set([
   ...Object.keys(QEMU_SPELLINGS).filter((k) => QEMU_SPELLINGS[k]),
   'm', 'memory', 'M', 'd', 'D', 'ui', 'max-insns', 'load', 'entry', 'boot-sector', 'ns-per-insn',
+  'snapshot-file', 'record', 'replay', 'rr-budget',
 ]);
 
 /**
@@ -377,6 +391,11 @@ export function parseCli(argv: string[]): CliOptions | 'help' | 'version' {
     .option('wait', { type: 'boolean', default: true, describe: 'with --gdb, wait for the debugger before running (--no-wait to run at once)' })
     .option('cpu', { type: 'string', describe: `CPU model: ${CPU_MODELS.map((m) => m.name).join(' | ')} (QEMU: -cpu; default pentium2; help lists them)` })
     .option('ns-per-insn', { type: 'string', describe: 'virtual nanoseconds per instruction (default 1; -icount shift=N is 2^N)' })
+    .option('snapshot-file', { type: 'string', describe: 'keep the monitor\'s savevm snapshots in FILE across runs' })
+    .option('loadvm', { type: 'string', describe: 'start from snapshot NAME of the --snapshot-file (QEMU: -loadvm)' })
+    .option('record', { type: 'string', describe: 'record the run to FILE: the start state and every input from outside the guest' })
+    .option('replay', { type: 'string', describe: 'replay a run recorded with --record, instruction for instruction' })
+    .option('rr-budget', { type: 'string', describe: `MiB of memory for reverse-execution checkpoints (default ${DEFAULT_RR_BUDGET_MIB})` })
     .version(false)
     .option('version', { type: 'boolean', describe: 'print the version and exit' })
     .example(EXAMPLES)
@@ -485,6 +504,16 @@ export function parseCli(argv: string[]): CliOptions | 'help' | 'version' {
     return 'help';
   }
   const log = parseLogOptions(logTexts, one(parsed.D as string | undefined, 'D') ?? null);
+  const snapshotFile = one(parsed.snapshotFile as string | undefined, 'snapshot-file') ?? null;
+  const loadvm = one(parsed.loadvm as string | undefined, 'loadvm') ?? null;
+  if (loadvm !== null && snapshotFile === null) throw new UserError('-loadvm needs --snapshot-file FILE (where the snapshots are kept)');
+  const record = one(parsed.record as string | undefined, 'record') ?? null;
+  const replay = one(parsed.replay as string | undefined, 'replay') ?? null;
+  if (record !== null && replay !== null) throw new UserError('--record and --replay cannot be used together');
+  if (replay !== null && loadvm !== null) throw new UserError('--replay starts from the state the recording holds: -loadvm cannot be used with it');
+  const budgetText = one(parsed.rrBudget as string | undefined, 'rr-budget');
+  const rrBudgetMiB = budgetText === undefined ? DEFAULT_RR_BUDGET_MIB : parseNumber(budgetText, '--rr-budget');
+  if (rrBudgetMiB < 1 || rrBudgetMiB > 65536) throw new UserError(`--rr-budget: ${rrBudgetMiB} MiB is out of range (1-65536)`);
   return {
     command: cmd === 'dashboard' ? 'dashboard' : 'run',
     kernel,
@@ -515,6 +544,11 @@ export function parseCli(argv: string[]): CliOptions | 'help' | 'version' {
     cpuModel,
     icountAuto,
     log,
+    snapshotFile,
+    loadvm,
+    record,
+    replay,
+    rrBudgetMiB,
   };
 }
 

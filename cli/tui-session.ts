@@ -37,7 +37,11 @@ export async function runTuiSession(opts: CliOptions): Promise<number> {
       }
     },
   });
-  const ctl = guestController(guest, { maxInsns: opts.maxInsns, noShutdown: opts.noShutdown });
+  const ctl = guestController(guest, {
+    maxInsns: opts.maxInsns, noShutdown: opts.noShutdown,
+    // Reverse execution (gdb's reverse-stepi, reverse-continue...) while a debugger is attached.
+    historyBytes: opts.rrBudgetMiB * 1024 * 1024,
+  });
   const flusher = setInterval(() => {
     guest.serial.flush();
     guest.debugcon.flush();

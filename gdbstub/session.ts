@@ -190,6 +190,7 @@ export class GdbSession {
         else if (reason.hw && this.hwbreak) extra = 'hwbreak:;';
         else if (!reason.hw && this.swbreak) extra = 'swbreak:;';
       } else if (reason.kind === 'watchpoint') extra = `${reason.watch}:${(reason.addr >>> 0).toString(16)};`;
+      else if (reason.kind === 'history-begin') extra = 'replaylog:begin;';
     }
     // Expedite esp, ebp and eip: after a stepi gdb then needs no `g` to show the frame.
     return `T${leHex(sig, 1)}thread:${this.threadId};04:${leHex(r.gpr[4]!, 4)};05:${leHex(r.gpr[5]!, 4)};08:${leHex(r.eip, 4)};${extra}`;
@@ -250,8 +251,7 @@ export class GdbSession {
         if (text !== 'k') return this.reply('');
         return this.kill();
       case 'b':
-        // bs / bc: reverse execution does not exist yet.
-        return this.reply(text === 'bs' || text === 'bc' ? 'E22' : '');
+        return text === 'bs' || text === 'bc' ? this.reverse(text === 'bs' ? 'step' : 'continue') : this.reply('');
       case 'q':
       case 'Q':
         return this.query(text);
@@ -259,6 +259,16 @@ export class GdbSession {
         return this.vPacket(text);
       default:
         return this.reply('');
+    }
+  }
+
+  /** bs / bc: reverse execution (src/debug/reverse.ts); the stop comes as after a resume. */
+  private async reverse(what: 'step' | 'continue'): Promise<void> {
+    if (!this.ctl.canReverse()) return this.reply('E22');
+    this.waiting = true;
+    if ((await this.ctl.reverse(what, 'gdb')) === null) {
+      this.waiting = false;
+      this.reply('E22');
     }
   }
 
@@ -517,7 +527,8 @@ export class GdbSession {
         this.swbreak = features.includes('swbreak+');
         this.hwbreak = features.includes('hwbreak+');
         return this.reply(
-          `PacketSize=${MAX_PACKET.toString(16)};qXfer:features:read+;vContSupported+;multiprocess+;swbreak+;hwbreak+;QStartNoAckMode+`,
+          `PacketSize=${MAX_PACKET.toString(16)};qXfer:features:read+;vContSupported+;multiprocess+;swbreak+;hwbreak+;QStartNoAckMode+` +
+            (this.ctl.canReverse() ? ';ReverseStep+;ReverseContinue+' : ''),
         );
       }
       case 'QStartNoAckMode':

@@ -36,6 +36,12 @@ export class GuestException {
 /** The single object thrown for every guest exception. */
 export const GUEST_EXCEPTION = new GuestException();
 
+/**
+ * Thrown by a device access in the middle of a translated block: the block stops before
+ * the instruction (as for an exception) and the loop runs that instruction alone.
+ */
+export const IO_RESTART = { ioRestart: true } as const;
+
 /** Thrown when the machine must leave translated code at once (triple fault, shutdown). */
 export class CpuHalt {
   constructor(readonly reason: string) {}

@@ -2,7 +2,7 @@
 // tbFind (-> tbGenCode), cpuLoopExecTb with direct chaining (tbAddJump).
 import type { Cpu } from './cpu.js';
 import { HF_CPL_MASK, HF_DR_EXEC, HF_TF, IRQ_HARD, IRQ_INIT, IRQ_NMI } from './cpu.js';
-import { GUEST_EXCEPTION } from './cpu-exception.js';
+import { GUEST_EXCEPTION, IO_RESTART } from './cpu-exception.js';
 import { ACCESS_FETCH } from './mmu.js';
 import { FLAG_IF, FLAG_RF } from './lazy-flags.js';
 import { INT_HARDWARE, deliverException, doInterrupt } from './protection.js';
@@ -81,6 +81,10 @@ export class CpuExec {
   private stormDeliveries = 0;
   /** Bumped by every TLB flush: links to another page hold only within one generation. */
   private mapGen = 0;
+  /** A device access stopped the last block before its instruction: run that one alone. */
+  private ioRestart = false;
+  /** Instructions found accessing devices from inside a block (TranslateOptions.ioPcs). */
+  readonly ioPcs = new Set<number>();
 
   constructor(readonly cpu: Cpu, readonly events: EventLog | null, maxTbs?: number) {
     this.tbs = new TbCache(events, maxTbs);
@@ -124,7 +128,7 @@ export class CpuExec {
     if (tb.flags & HF_DR_EXEC) return;
     const page = tb.phys >>> 12;
     const cands = this.tbs.onPage(page).filter((t) =>
-      t.cflags === 0 && t.flags === tb.flags && t.csBase === tb.csBase && t.phys2 < 0 &&
+      t.cflags === 0 && !t.io && t.flags === tb.flags && t.csBase === tb.csBase && t.phys2 < 0 &&
       (t.pc & ~0xfff) === (tb.pc & ~0xfff) && (t === tb || t.execCount >= REGION_MIN));
     if (cands.length < 2) return;
     cands.sort((a, b) => b.execCount - a.execCount);
@@ -150,6 +154,17 @@ export class CpuExec {
       m.regionIndex = i;
     });
     this.tbs.stats.regionsBuilt++;
+  }
+
+  /** The loop's own guest-visible state (an exception storm's count), for snapshots. */
+  saveLoopState(): { stormIcount: number; stormDeliveries: number } {
+    return { stormIcount: this.stormIcount, stormDeliveries: this.stormDeliveries };
+  }
+
+  loadLoopState(s: { stormIcount: number; stormDeliveries: number }): void {
+    this.stormIcount = s.stormIcount;
+    this.stormDeliveries = s.stormDeliveries;
+    this.ioRestart = false;
   }
 
   /** QEMU's tb_find: jump cache, then the physical hash table, then translate. */
@@ -199,6 +214,7 @@ export class CpuExec {
         runtime: (u) => this.runtimes[u ? 1 : 0],
         newId: () => tbs.newId(),
         noSelfLoop: this.noChain,
+        ioPcs: this.ioPcs,
       });
       tbs.insert(tb);
       this.onTbGenerated?.(tb);
@@ -306,7 +322,8 @@ export class CpuExec {
         if (!this.handleInterrupt()) return 'triple-fault';
       }
       if (cpu.halted) return 'halted';
-      let cflags = opts.single ? CF_SINGLE : 0;
+      let cflags = opts.single || this.ioRestart ? CF_SINGLE : 0;
+      this.ioRestart = false;
       // The instruction in an STI / MOV SS shadow runs alone, and the loop comes back here
       // right after it, so an interrupt that became deliverable is taken at once.
       const shadow = cpu.inhibitIrq;
@@ -351,6 +368,17 @@ export class CpuExec {
         if (code === EXIT_STOP && cpu.watchHit) return 'watchpoint';
       } catch (e) {
         this.currentTb = null;
+        if (e === IO_RESTART) {
+          // From now on this instruction is a block of its own (the blocks holding it go).
+          cpu.dbTrapPending = 0;
+          this.ioRestart = true;
+          const pc = cpu.pc;
+          if (!this.ioPcs.has(pc)) {
+            this.ioPcs.add(pc);
+            this.tbs.invalidateLinear(pc, 'device access inside the block');
+          }
+          continue;
+        }
         if (e !== GUEST_EXCEPTION) throw e;
         // A faulting instruction completes no access: its data breakpoint hits are void.
         cpu.dbTrapPending = 0;
@@ -364,11 +392,27 @@ export class CpuExec {
     this.currentTb = tb;
     this.lastTb = tb;
     tb.execCount++;
-    return tb.fn();
+    const cpu = this.cpu;
+    cpu.ioExact = tb.ninsns <= 1;
+    try {
+      return tb.fn();
+    } finally {
+      cpu.ioExact = true;
+    }
   }
 
   /** cpu_loop_exec_tb with chaining: follow direct links without leaving this loop. */
   private execChain(first: TranslationBlock): number {
+    const cpu = this.cpu;
+    cpu.ioExact = false;
+    try {
+      return this.chain(first);
+    } finally {
+      cpu.ioExact = true;
+    }
+  }
+
+  private chain(first: TranslationBlock): number {
     const cpu = this.cpu;
     let tb = first;
     for (;;) {

@@ -6,7 +6,7 @@ import {
   ARITH_FLAGS, CC_EFLAGS, FLAG_AC, FLAG_ID, FLAG_IF, FLAG_IOPL, FLAG_NT, FLAG_RF, FLAG_TF, FLAG_VM,
   computeFlags, FLAG_DF, FLAG_VIF, FLAG_VIP, computeCarry, EFLAGS_DEFINED, FLAG_FIXED1,
 } from './lazy-flags.js';
-import { GUEST_EXCEPTION, EXC_GP, EXC_SS, EXC_AC } from './cpu-exception.js';
+import { GUEST_EXCEPTION, IO_RESTART, EXC_GP, EXC_SS, EXC_AC } from './cpu-exception.js';
 import { ACCESS_READ, ACCESS_WRITE, CR0_AM, CR0_ET, CR0_PE, Mmu } from './mmu.js';
 import {
   DESC_B, DESC_CODE, DESC_E, DESC_P, DESC_S, DESC_W, DESC_A, DESC_R,
@@ -135,6 +135,12 @@ export class Cpu {
   interruptRequest = 0;
   /** Set by a slow path when the current instruction must be the last of its TB. */
   stopAfterInsn = false;
+  /**
+   * Whether the retired count is exact for the instruction running now: outside
+   * translated code, and in one-instruction blocks (see ioCheck). The CPU loop clears
+   * it while a longer block runs.
+   */
+  ioExact = true;
   /**
    * Single-stepping (EFLAGS.TF or the debugger's stepi): a REP string instruction runs one
    * iteration per step and its last iteration completes it, as QEMU without -icount.
@@ -460,8 +466,20 @@ export class Cpu {
     if (this.hflags & HF_AC && lin & (size - 1)) this.raiseException(EXC_AC, 0);
   }
 
+  /**
+   * A device (MMIO) access from translated code must see the time and EIP of its own
+   * instruction, which only a block's first instruction knows exactly: elsewhere in a
+   * block the instruction is restarted as a block of its own (QEMU's icount does the
+   * same: I/O ends a block). Nothing of the instruction has happened yet: accesses come
+   * before any change of state.
+   */
+  private ioCheck(pa: number): void {
+    if (!this.ioExact && this.phys.mmioAt(pa) !== undefined) throw IO_RESTART;
+  }
+
   load8(lin: number, user: boolean): number {
     const pa = this.mmu.translate(lin, ACCESS_READ, user);
+    this.ioCheck(pa);
     if (this.watchActive) this.watchCheck(lin >>> 0, 1, false);
     return this.phys.read8(pa);
   }
@@ -470,11 +488,12 @@ export class Cpu {
     if (user) this.alignCheck(lin, 2);
     if ((lin & 0xfff) === 0xfff) {
       // Both pages are checked first; a fault on the second reports its first byte.
-      this.mmu.translate(lin, ACCESS_READ, user);
-      this.mmu.translate((lin + 1) | 0, ACCESS_READ, user);
+      this.ioCheck(this.mmu.translate(lin, ACCESS_READ, user));
+      this.ioCheck(this.mmu.translate((lin + 1) | 0, ACCESS_READ, user));
       return this.load8(lin, user) | (this.load8((lin + 1) | 0, user) << 8);
     }
     const pa = this.mmu.translate(lin, ACCESS_READ, user);
+    this.ioCheck(pa);
     if (this.watchActive) this.watchCheck(lin >>> 0, 2, false);
     return this.phys.read16(pa);
   }
@@ -484,6 +503,8 @@ export class Cpu {
     if ((lin & 0xfff) > 0xffc) {
       const pa0 = this.mmu.translate(lin, ACCESS_READ, user);
       const pa1 = this.mmu.translate((lin + 3) & ~0xfff, ACCESS_READ, user);
+      this.ioCheck(pa0);
+      this.ioCheck(pa1);
       if (this.watchActive) this.watchCheck(lin >>> 0, 4, false);
       let v = 0;
       for (let i = 0; i < 4; i++) {
@@ -494,12 +515,18 @@ export class Cpu {
       return v;
     }
     const pa = this.mmu.translate(lin, ACCESS_READ, user);
+    this.ioCheck(pa);
     if (this.watchActive) this.watchCheck(lin >>> 0, 4, false);
     return this.phys.read32(pa);
   }
 
   store8(lin: number, v: number, user: boolean): void {
+    if ((user ? this.mmu.tlbWU : this.mmu.tlbWK)[lin >>> PAGE_SHIFT]! < -1) {
+      this.phys.u8[this.mmu.dirtyWriteHit(lin >>> PAGE_SHIFT) | (lin & 0xfff)] = v;
+      return;
+    }
     const pa = this.mmu.translate(lin, ACCESS_WRITE, user);
+    this.ioCheck(pa);
     if (this.watchActive) this.watchCheck(lin >>> 0, 1, true);
     if (this.mmu.codePages[pa >>> PAGE_SHIFT]) this.onCodeWrite(pa, 1);
     this.phys.write8(pa, v);
@@ -507,15 +534,20 @@ export class Cpu {
 
   store16(lin: number, v: number, user: boolean): void {
     if (user) this.alignCheck(lin, 2);
+    if ((lin & 1) === 0 && (user ? this.mmu.tlbWU : this.mmu.tlbWK)[lin >>> PAGE_SHIFT]! < -1) {
+      this.phys.u16[(this.mmu.dirtyWriteHit(lin >>> PAGE_SHIFT) | (lin & 0xfff)) >> 1] = v;
+      return;
+    }
     if ((lin & 0xfff) === 0xfff) {
       // Both pages are checked before either byte is written: no partial stores.
-      this.mmu.translate(lin, ACCESS_WRITE, user);
-      this.mmu.translate((lin + 1) | 0, ACCESS_WRITE, user);
+      this.ioCheck(this.mmu.translate(lin, ACCESS_WRITE, user));
+      this.ioCheck(this.mmu.translate((lin + 1) | 0, ACCESS_WRITE, user));
       this.store8(lin, v, user);
       this.store8((lin + 1) | 0, v >> 8, user);
       return;
     }
     const pa = this.mmu.translate(lin, ACCESS_WRITE, user);
+    this.ioCheck(pa);
     if (this.watchActive) this.watchCheck(lin >>> 0, 2, true);
     if (this.mmu.codePages[pa >>> PAGE_SHIFT]) this.onCodeWrite(pa, 2);
     this.phys.write16(pa, v);
@@ -523,13 +555,18 @@ export class Cpu {
 
   store32(lin: number, v: number, user: boolean): void {
     if (user) this.alignCheck(lin, 4);
+    if ((lin & 3) === 0 && (user ? this.mmu.tlbWU : this.mmu.tlbWK)[lin >>> PAGE_SHIFT]! < -1) {
+      this.phys.i32[(this.mmu.dirtyWriteHit(lin >>> PAGE_SHIFT) | (lin & 0xfff)) >> 2] = v;
+      return;
+    }
     if ((lin & 0xfff) > 0xffc) {
-      this.mmu.translate(lin, ACCESS_WRITE, user);
-      this.mmu.translate((lin + 3) & ~0xfff, ACCESS_WRITE, user);
+      this.ioCheck(this.mmu.translate(lin, ACCESS_WRITE, user));
+      this.ioCheck(this.mmu.translate((lin + 3) & ~0xfff, ACCESS_WRITE, user));
       for (let i = 0; i < 4; i++) this.store8((lin + i) | 0, v >> (8 * i), user);
       return;
     }
     const pa = this.mmu.translate(lin, ACCESS_WRITE, user);
+    this.ioCheck(pa);
     if (this.watchActive) this.watchCheck(lin >>> 0, 4, true);
     if (this.mmu.codePages[pa >>> PAGE_SHIFT]) this.onCodeWrite(pa, 4);
     this.phys.write32(pa, v);

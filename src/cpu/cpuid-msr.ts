@@ -66,6 +66,19 @@ function isMtrr(msr: number): boolean {
 }
 
 /** The MSR state that is not in Cpu fields of its own (TSC offset, SYSENTER). */
+export interface MsrStateRecord {
+  mtrr: [number, string][];
+  miscEnable: string;
+  pat: string;
+  mcgStatus: string;
+  mcgCtl: string;
+  mcBanks: string[];
+  star: string;
+  vmHsave: string;
+  pkrs: string;
+  bndcfgs: string;
+}
+
 export class MsrState {
   readonly mtrr = new Map<number, bigint>();
   miscEnable = 1n; // fast strings enabled
@@ -92,6 +105,30 @@ export class MsrState {
     this.vmHsave = 0n;
     this.pkrs = 0n;
     this.bndcfgs = 0n;
+  }
+
+  /** For snapshots: every register, 64-bit values as decimal strings (JSON has no bigint). */
+  saveState(): MsrStateRecord {
+    return {
+      mtrr: [...this.mtrr].map(([k, v]) => [k, v.toString()]),
+      miscEnable: this.miscEnable.toString(), pat: this.pat.toString(), mcgStatus: this.mcgStatus.toString(),
+      mcgCtl: this.mcgCtl.toString(), mcBanks: this.mcBanks.map((v) => v.toString()), star: this.star.toString(),
+      vmHsave: this.vmHsave.toString(), pkrs: this.pkrs.toString(), bndcfgs: this.bndcfgs.toString(),
+    };
+  }
+
+  loadState(s: MsrStateRecord): void {
+    this.mtrr.clear();
+    for (const [k, v] of s.mtrr) this.mtrr.set(k, BigInt(v));
+    this.miscEnable = BigInt(s.miscEnable);
+    this.pat = BigInt(s.pat);
+    this.mcgStatus = BigInt(s.mcgStatus);
+    this.mcgCtl = BigInt(s.mcgCtl);
+    this.mcBanks = s.mcBanks.map((v) => BigInt(v));
+    this.star = BigInt(s.star);
+    this.vmHsave = BigInt(s.vmHsave);
+    this.pkrs = BigInt(s.pkrs);
+    this.bndcfgs = BigInt(s.bndcfgs);
   }
 
   /** INIT keeps everything but the MTRRs and BNDCFGS (measured on QEMU 7.2). */

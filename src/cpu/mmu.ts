@@ -5,7 +5,10 @@
 // supervisor and user). An entry is the page's offset in the physical memory backing
 // buffer, or -1. Translated code reads them inline; anything not directly backed (MMIO,
 // ROM writes, pages holding translated code, watched pages) never gets an entry and
-// takes the slow path here.
+// takes the slow path here. A write entry for a page not written since the last snapshot
+// (physical-memory.ts: `dirty`) is held back as -2 - offset: the first store takes the
+// slow path, which marks the page and restores the entry without a page walk
+// (`dirtyWriteHit`), so snapshots see every write and the TLB behaves as without them.
 import { PhysicalMemory, PAGE_SHIFT } from '../memory/physical-memory.js';
 import { EXC_PF } from './cpu-exception.js';
 import type { Cpu } from './cpu.js';
@@ -56,6 +59,16 @@ const FILLED_MAX = 1 << 17;
 /** `tlbState` bits of a linear page. */
 const ST_LISTED = 1; // in `filled`
 const ST_GLOBAL = 2; // filled from a global page (kept by a flush that keeps globals)
+
+/** The TLB's contents (snapshots restore it, so a stale entry stays stale, as it was). */
+export interface TlbState {
+  /** Filled linear pages, with their four entries and state bits (5 numbers each; JSON-able). */
+  entries: number[];
+  largeAddr: number;
+  largeMask: number;
+  /** The fill list had overflowed: the entries are not listed (restore flushes). */
+  overflowed: boolean;
+}
 
 export interface PageMapping {
   readonly linear: number;
@@ -159,19 +172,88 @@ export class Mmu {
     if (off < 0) return;
     const wk = this.tlbWK;
     const wu = this.tlbWU;
+    const held = -2 - off;
     if (this.overflowed) {
       for (let v = 0; v < TLB_SIZE; v++) {
-        if (wk[v] === off) wk[v] = -1;
-        if (wu[v] === off) wu[v] = -1;
+        if (wk[v] === off || wk[v] === held) wk[v] = -1;
+        if (wu[v] === off || wu[v] === held) wu[v] = -1;
       }
       return;
     }
     const f = this.filled;
     for (let i = 0; i < this.nFilled; i++) {
       const v = f[i]!;
-      if (wk[v] === off) wk[v] = -1;
-      if (wu[v] === off) wu[v] = -1;
+      if (wk[v] === off || wk[v] === held) wk[v] = -1;
+      if (wu[v] === off || wu[v] === held) wu[v] = -1;
     }
+  }
+
+  /** A write entry held back for dirty tracking: mark the page, give the entry back. */
+  dirtyWriteHit(vpage: number): number {
+    const wk = this.tlbWK;
+    const wu = this.tlbWU;
+    const e = wk[vpage]! < -1 ? wk[vpage]! : wu[vpage]!;
+    const off = -2 - e;
+    this.phys.dirty.mark(off >>> PAGE_SHIFT);
+    if (wk[vpage] === e) wk[vpage] = off;
+    if (wu[vpage] === e) wu[vpage] = off;
+    return off;
+  }
+
+  /**
+   * A snapshot was taken: every page is clean again, so hold back every write entry
+   * (the next store to each page is noted, then runs at full speed).
+   */
+  holdBackWriteEntries(): void {
+    const wk = this.tlbWK;
+    const wu = this.tlbWU;
+    const hold = (v: number): void => {
+      if (wk[v]! >= 0) wk[v] = -2 - wk[v]!;
+      if (wu[v]! >= 0) wu[v] = -2 - wu[v]!;
+    };
+    if (this.overflowed) for (let v = 0; v < TLB_SIZE; v++) hold(v);
+    else for (let i = 0; i < this.nFilled; i++) hold(this.filled[i]!);
+  }
+
+  saveTlb(): TlbState {
+    const n = this.overflowed ? 0 : this.nFilled;
+    const e: number[] = new Array<number>(5 * n);
+    for (let i = 0; i < n; i++) {
+      const v = this.filled[i]!;
+      // The state bits ride in the page number's top bits (linear pages are 20 bits).
+      e[5 * i] = v | (this.tlbState[v]! << 24);
+      e[5 * i + 1] = this.tlbRK[v]!;
+      e[5 * i + 2] = this.tlbWK[v]!;
+      e[5 * i + 3] = this.tlbRU[v]!;
+      e[5 * i + 4] = this.tlbWU[v]!;
+    }
+    return { entries: e, largeAddr: this.largeAddr, largeMask: this.largeMask, overflowed: this.overflowed };
+  }
+
+  /**
+   * Put back the read entries saveTlb() saw (a stale one stays stale, as it was). Write
+   * entries are not: the pages may hold translated code now (the TB cache outlives a
+   * load), so the first store to each page walks the tables and fills it again. Pages a
+   * debugger watches get no entry.
+   */
+  loadTlb(s: TlbState): void {
+    this.flush(false);
+    if (s.overflowed) return;
+    const e = s.entries;
+    const watched = this.watchedPages;
+    for (let i = 0; i < e.length; i += 5) {
+      const v = e[i]! & 0xfffff;
+      if (watched.size > 0 && watched.has(v)) continue;
+      if (this.nFilled >= FILLED_MAX) break;
+      this.filled[this.nFilled++] = v;
+      this.tlbState[v] = e[i]! >>> 24;
+      this.tlbRK[v] = e[i + 1]!;
+      this.tlbWK[v] = -1;
+      this.tlbRU[v] = e[i + 3]!;
+      this.tlbWU[v] = -1;
+    }
+    this.largeAddr = s.largeAddr;
+    this.largeMask = s.largeMask;
   }
 
   unprotectCodePage(physPage: number): void {
@@ -192,7 +274,7 @@ export class Mmu {
     const vpage = lin >>> PAGE_SHIFT;
     if (!this.pagingOn()) {
       const pa = (lin & this.a20Mask) >>> 0;
-      this.fill(vpage, pa >>> PAGE_SHIFT, true, true, false, false);
+      this.fill(vpage, pa >>> PAGE_SHIFT, true, true, false, false, access === ACCESS_WRITE);
       return pa;
     }
     const cr4 = this.cpu.cr4;
@@ -289,7 +371,7 @@ export class Mmu {
     const dirty = (pte & PTE_D) !== 0;
     const kernelWrite = rw || !(this.cpu.cr0 & CR0_WP);
     if (pageMask !== 0xfff) this.addLargePage(lin, ~pageMask);
-    this.fill(vpage, pa >>> PAGE_SHIFT, us, dirty && kernelWrite, dirty && rw && us, (pte & PTE_G) !== 0 && (cr4 & CR4_PGE) !== 0);
+    this.fill(vpage, pa >>> PAGE_SHIFT, us, dirty && kernelWrite, dirty && rw && us, (pte & PTE_G) !== 0 && (cr4 & CR4_PGE) !== 0, write);
     return pa;
   }
 
@@ -307,12 +389,17 @@ export class Mmu {
     return this.cpu.raiseException(EXC_PF, err);
   }
 
-  private fill(vpage: number, ppage: number, userRead: boolean, kernelWrite: boolean, userWrite: boolean, global: boolean): void {
+  private fill(vpage: number, ppage: number, userRead: boolean, kernelWrite: boolean, userWrite: boolean, global: boolean, write: boolean): void {
     if (this.watchedPages.size > 0 && this.watchedPages.has(vpage)) return;
     const rOff = this.phys.readOff[ppage]!;
     let wOff = this.phys.writeOff[ppage]!;
     if (this.codePages[ppage]) wOff = -1;
     if (rOff < 0 && wOff < 0) return;
+    if (wOff >= 0 && this.phys.dirty.flags[wOff >>> PAGE_SHIFT] === 0) {
+      // A clean page: a write now dirties it; otherwise the entry is held back.
+      if (write) this.phys.dirty.mark(wOff >>> PAGE_SHIFT);
+      else wOff = -2 - wOff;
+    }
     const st = this.tlbState;
     const s0 = st[vpage]!;
     if (!(s0 & ST_LISTED) && !this.overflowed) {

@@ -12,6 +12,7 @@ import { disassemble } from './disassembler.js';
 import { formatInfoFloat } from './x87-view.js';
 import { describeLocalApic } from '../devices/local-apic.js';
 import { describeIoApic } from '../devices/io-apic.js';
+import { TIME_TRAVEL_HELP, formatHistory, formatSnapshots, timeTravelCommand } from './time-travel-commands.js';
 import type { LocalApicInfo } from '../devices/local-apic.js';
 import type { IoApicInfo } from '../devices/io-apic.js';
 
@@ -144,6 +145,7 @@ const HELP: [string, string][] = [
   ['system_wakeup', 'wake a guest suspended to RAM (ACPI S3), as a key press would'],
   ['physmem [on|off]', "gdb's m/M/X packets read and write physical memory (on) or linear (off, default)"],
   ['q|quit', 'quit (the terminal UI)'],
+  ...TIME_TRAVEL_HELP,
 ];
 
 export const COMMAND_HELP: readonly string[] = HELP.map(([c, h]) => `${c.padEnd(34)} ${h}`);
@@ -282,8 +284,11 @@ async function dispatch(t: DebugTarget, text: string, host: CommandHost): Promis
       if (!host.quit) throw new CommandError('quit: end gdb with quit, or the emulator with kill');
       host.quit();
       return '';
-    default:
+    default: {
+      const out = await timeTravelCommand(t, cmd!, args);
+      if (out !== null) return out;
       throw new CommandError(`unknown command "${cmd}"; try "help"`);
+    }
   }
 }
 
@@ -319,6 +324,10 @@ async function info(t: DebugTarget, host: CommandHost, what: string | undefined,
     case 'break':
     case 'b':
       return formatBreakpoints(t);
+    case 'snapshots':
+      return formatSnapshots(t.snapshots());
+    case 'history':
+      return formatHistory(t.history(), t.status().icount);
     case 'vga': {
       host.showVga?.();
       return t.vgaText().chars.join('\n').trimEnd();

@@ -9,9 +9,12 @@ import type { ElfSymbol } from '../boot/elf.js';
 import type { MachineEvent, MachineEventKind } from '../events/machine-events.js';
 import type {
   Breakpoint, ControllerEvent, ControllerListener, DebugTarget, DeviceName, EventCursor, InvalidationRecord, IrqRecord, StopReason, TargetStatus, TbCacheStats, TbDetailRecord, TbSummary,
-  TlbRecord, WatchKind, Watchpoint,
+  TlbRecord, WatchKind, Watchpoint, SnapshotRecord, HistoryRecord,
 } from './target.js';
 import { tbDetailRecord, tbSummary } from './tb-records.js';
+import { namedSnapshots } from '../snapshot/named-snapshots.js';
+import { machineCanReverse, reverseMachine } from './reverse.js';
+import { enableHistory, historyOf } from '../replay/history.js';
 import { HF_CS32 } from '../cpu/cpu.js';
 import { CR0_PG, CR4_PAE, CR4_PSE } from '../cpu/mmu.js';
 import type { TextScreen } from '../devices/vga.js';
@@ -33,6 +36,11 @@ export interface ControllerOptions {
   inputEnded?: () => boolean;
   /** Wraps every machine.run of a continue (the run statistics time them). */
   timeSlice?: <T>(run: () => T) => T;
+  /**
+   * Keep history for reverse execution (a debugger is attached), its checkpoints bounded
+   * by this many bytes (--rr-budget); absent, no history.
+   */
+  historyBytes?: number;
 }
 
 /** Guest time a halted CPU may skip per slice (20 ms at 1 ns per instruction). */
@@ -68,6 +76,7 @@ export class DebugController implements DebugTarget {
     this.noShutdown = opts.noShutdown ?? false;
     this.inputEnded = opts.inputEnded ?? (() => false);
     this.timeSlice = opts.timeSlice ?? ((run) => run());
+    if (opts.historyBytes !== undefined) enableHistory(machine, opts.historyBytes);
   }
 
   subscribe(l: ControllerListener): () => void {
@@ -379,12 +388,16 @@ export class DebugController implements DebugTarget {
   }
 
   async setRegister(name: string, value: number): Promise<boolean> {
-    return writeRegister(this.machine.cpu, name, value);
+    const ok = writeRegister(this.machine.cpu, name, value);
+    if (ok) this.machine.cpuEdited();
+    return ok;
   }
 
   /** A register wider than 32 bits, as little-endian bytes (the x87 registers). */
   async setRegisterBytes(name: string, bytes: Uint8Array): Promise<boolean> {
-    return isX87Register(name) && writeX87Register(this.machine.cpu.fpu, name, bytes);
+    const ok = isX87Register(name) && writeX87Register(this.machine.cpu.fpu, name, bytes);
+    if (ok) this.machine.cpuEdited();
+    return ok;
   }
 
   /** Linear (default) or physical memory; null when any byte is unmapped. */
@@ -409,6 +422,86 @@ export class DebugController implements DebugTarget {
     this.machine.reset(`system_reset (${by})`);
     this.lastStop = { kind: 'interrupt', by };
     if (this.state === 'exited') this.state = 'stopped';
+  }
+
+  /**
+   * The machine was put in another state (a snapshot was loaded): a guest that had exited
+   * can run again, and front ends re-read everything (a stop event says so).
+   */
+  private stateLoaded(by = 'debugger', reason: StopReason = { kind: 'interrupt', by }): void {
+    if (this.state === 'running') return;
+    this.finish(reason);
+  }
+
+  // ---- time travel ----------------------------------------------------------------------
+
+  snapshots(): SnapshotRecord[] {
+    const shelf = namedSnapshots(this.machine);
+    return shelf.entries().map((e) => shelf.describe(e));
+  }
+
+  snapshotFile(): string | null {
+    return namedSnapshots(this.machine).path;
+  }
+
+  async saveSnapshot(name: string, by = 'debugger'): Promise<SnapshotRecord> {
+    const shelf = namedSnapshots(this.machine);
+    return this.stoppedForAMoment(by, () => shelf.describe(shelf.save(name)));
+  }
+
+  async loadSnapshot(name: string, by = 'debugger'): Promise<SnapshotRecord> {
+    const shelf = namedSnapshots(this.machine);
+    return this.stoppedForAMoment(by, () => {
+      const e = shelf.load(name);
+      this.stateLoaded(by);
+      return shelf.describe(e);
+    });
+  }
+
+  deleteSnapshot(name: string): boolean {
+    return namedSnapshots(this.machine).delete(name);
+  }
+
+  canReverse(): boolean {
+    return machineCanReverse(this.machine);
+  }
+
+  async reverse(what: 'step' | 'continue', by = 'debugger'): Promise<StopReason | null> {
+    if (!this.canReverse()) return null;
+    if (this.state === 'running') await this.pause(by);
+    const reason = reverseMachine(this.machine, what, this.bps);
+    if (reason !== null) this.stateLoaded(by, reason);
+    return reason;
+  }
+
+  async goto(icount: number, by = 'debugger'): Promise<StopReason | null> {
+    const h = historyOf(this.machine);
+    if (h === null) return null;
+    if (this.state === 'running') await this.pause(by);
+    const reason: StopReason = h.goto(icount) ? { kind: 'step' } : { kind: 'history-begin' };
+    this.stateLoaded(by, reason);
+    return reason;
+  }
+
+  history(): HistoryRecord | null {
+    const h = historyOf(this.machine);
+    if (h === null) return null;
+    const s = h.stats();
+    return {
+      begin: s.begin, present: s.present, checkpoints: s.checkpoints, checkpointsTaken: s.checkpointsTaken,
+      checkpointMs: s.checkpointMs, bytes: s.bytes, budget: h.budgetBytes, events: s.events,
+    };
+  }
+
+  /** Run `f` with the guest stopped; a guest that was running runs on afterwards (QEMU's savevm). */
+  private async stoppedForAMoment<T>(by: string, f: () => T): Promise<T> {
+    const wasRunning = this.state === 'running';
+    if (wasRunning) await this.pause(by);
+    try {
+      return f();
+    } finally {
+      if (wasRunning && this.state === 'stopped') this.resume(by);
+    }
   }
 
   async kill(by = 'debugger'): Promise<void> {

@@ -45,6 +45,7 @@ export function describeStop(r: StopReason, c: StopContext): string {
     case 'budget': return c.icount !== undefined ? `stopped after ${c.icount} instructions (--max-insns)` : 'instruction budget reached (--max-insns)';
     case 'idle': return `guest is waiting for input and input has ended${after}`;
     case 'killed': return 'killed';
+    case 'history-begin': return `at the beginning of history, ${at(c.pc)}`;
   }
 }
 

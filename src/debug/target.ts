@@ -32,9 +32,42 @@ export type StopReason =
   | { kind: 'budget' }
   /** The guest waits for input, and the front end says no more will come (headless, stdin at its end). */
   | { kind: 'idle' }
-  | { kind: 'killed' };
+  | { kind: 'killed' }
+  /** Reverse execution reached the oldest point history holds (gdb's replaylog:begin). */
+  | { kind: 'history-begin' };
 
 export type WatchKind = 'watch' | 'rwatch' | 'awatch';
+
+/** Reverse execution's history, as `info history` shows it. */
+export interface HistoryRecord {
+  /** The oldest instruction count one can go back to. */
+  begin: number;
+  /** Where the present is, while the machine is in the past; null at the present. */
+  present: number | null;
+  checkpoints: number;
+  checkpointsTaken: number;
+  /** Time spent taking checkpoints, ms. */
+  checkpointMs: number;
+  /** Bytes the checkpoints hold, and the budget (--rr-budget). */
+  bytes: number;
+  budget: number;
+  /** Inputs logged since the oldest checkpoint. */
+  events: number;
+}
+
+/** A named snapshot (savevm), as `info snapshots` lists it. */
+export interface SnapshotRecord {
+  name: string;
+  /** Wall-clock time it was taken (ms since the epoch). */
+  date: number;
+  icount: number;
+  /** Virtual time, ns. */
+  timeNs: number;
+  /** What it holds: its non-zero memory pages and its records, bytes. */
+  size: number;
+  /** Of another machine configuration: listed and kept, not loadable here. */
+  foreign: boolean;
+}
 
 /** A point in the event stream: events pushed so far, per ring. */
 export type EventCursor = Record<string, number>;
@@ -243,5 +276,38 @@ export interface DebugTarget {
   reset(by?: string): Promise<void>;
   /** Wake a guest suspended to RAM (ACPI S3); false when it is not suspended. */
   wakeup(): boolean;
+  // ---- time travel
+  /** The named snapshots (savevm), oldest first. */
+  snapshots(): SnapshotRecord[];
+  /** Where they are kept across runs (--snapshot-file), or null. */
+  snapshotFile(): string | null;
+  /**
+   * savevm: a snapshot of the machine now as `name` (replacing one of that name); a
+   * running guest is stopped for the moment and runs on. Rejects with the reason when
+   * the snapshot file cannot be written.
+   */
+  saveSnapshot(name: string, by?: string): Promise<SnapshotRecord>;
+  /**
+   * loadvm: the machine takes the state of snapshot `name`; rejects with the reason (no
+   * such snapshot, another machine configuration) and the machine stays as it was.
+   */
+  loadSnapshot(name: string, by?: string): Promise<SnapshotRecord>;
+  /** delvm; false when there is no such snapshot. */
+  deleteSnapshot(name: string): boolean;
+  /** Whether the machine keeps history to go back in (reverse execution). */
+  canReverse(): boolean;
+  /**
+   * Back one instruction ('step') or to the last breakpoint or watchpoint hit
+   * ('continue'); the stop is reported like any other. Null without history.
+   */
+  reverse(what: 'step' | 'continue', by?: string): Promise<StopReason | null>;
+  /**
+   * To where the instruction count first reaches `icount`: back in history, through the
+   * recorded future, or on into a new one. The stop says where (history-begin when
+   * `icount` is before it). Null without history.
+   */
+  goto(icount: number, by?: string): Promise<StopReason | null>;
+  /** Null without history. */
+  history(): HistoryRecord | null;
   kill(by?: string): Promise<void>;
 }

@@ -102,6 +102,8 @@ export interface FwCfgState {
   cur: number;
   offset: number;
   dmaHigh: number;
+  /** DMA transfers so far (`info fw_cfg`). */
+  dmaTransfers?: number;
   writable: { key: number; data: number[] }[];
 }
 
@@ -467,13 +469,14 @@ export class FwCfg implements PortHandler, Resettable, SavesState<FwCfgState> {
     this.files.forEach((f, i) => {
       if (f.item.writable) writable.push({ key: FW_CFG_FILE_FIRST + i, data: Array.from(f.item.data) });
     });
-    return { cur: this.cur, offset: this.offset, dmaHigh: this.dmaHigh, writable };
+    return { cur: this.cur, offset: this.offset, dmaHigh: this.dmaHigh, dmaTransfers: this.dmaTransfers, writable };
   }
 
   loadState(s: FwCfgState): void {
     this.cur = s.cur;
     this.offset = s.offset;
     this.dmaHigh = s.dmaHigh >>> 0;
+    this.dmaTransfers = s.dmaTransfers ?? 0;
     for (const w of s.writable) {
       const it = this.lookup(w.key);
       if (it && it.writable && it.data.length === w.data.length) it.data.set(w.data);

@@ -42,6 +42,8 @@ export function pcTestdevPorts(): number[] {
 export interface PcTestdevState {
   data: number;
   iomem: number[];
+  /** The IRQ lines it drives. */
+  irqLevels: boolean[];
 }
 
 export class PcTestdev implements PortHandler, Resettable, SavesState<PcTestdevState> {
@@ -114,12 +116,14 @@ export class PcTestdev implements PortHandler, Resettable, SavesState<PcTestdevS
   reset(): void {}
 
   saveState(): PcTestdevState {
-    return { data: this.data, iomem: Array.from(this.iomem) };
+    return { data: this.data, iomem: Array.from(this.iomem), irqLevels: [...this.irqLevels] };
   }
 
   loadState(s: PcTestdevState): void {
     this.data = s.data >>> 0;
     this.iomem.set(s.iomem.slice(0, PC_TESTDEV_IOMEM_SIZE));
+    // The levels it drives (the interrupt controllers load their inputs themselves).
+    s.irqLevels.forEach((l, i) => { if (i < PC_TESTDEV_IRQ_COUNT) this.irqLevels[i] = l; });
   }
 
   info(): { data: number; irqLines: number } {

@@ -17,6 +17,7 @@ import type { IoBus, PortHandler } from './io-bus.js';
 import type { Resettable, SavesState } from './device.js';
 import type { MmioHandler } from '../memory/physical-memory.js';
 import type { RegisterBlock } from './pci/pci-io-space.js';
+import { DirtyPages } from '../memory/dirty-pages.js';
 
 export const VBE_DISPI_IOPORT_INDEX = 0x1ce;
 export const VBE_DISPI_IOPORT_DATA = 0x1cf;
@@ -97,8 +98,7 @@ export interface VgaState {
   palette: number[];
   latch: number;
   vbeIndex: number; vbeRegs: number[]; bankOffset: number;
-  /** Pages of vram that are not all zero: [page index, bytes]. */
-  vram: [number, number[]][];
+  // Video memory is not here: snapshots keep it page by page with guest RAM (`vramDirty`).
 }
 
 export interface VgaInfo {
@@ -113,6 +113,8 @@ export interface VgaInfo {
 
 export class Vga implements PortHandler, Resettable, SavesState<VgaState> {
   readonly vram: Uint8Array;
+  /** Pages of `vram` written since the last snapshot (every write below marks its page). */
+  readonly vramDirty: DirtyPages;
   readonly vramSize: number;
   private sr = new Uint8Array(8);
   private srIndex = 0;
@@ -160,13 +162,19 @@ export class Vga implements PortHandler, Resettable, SavesState<VgaState> {
       return v >>> 0;
     },
     write: (off, value, size) => {
-      for (let i = 0; i < size; i++) if (off + i < this.vramSize) this.vram[off + i] = (value >>> (8 * i)) & 0xff;
+      for (let i = 0; i < size; i++) {
+        if (off + i < this.vramSize) {
+          this.vramDirty.mark((off + i) >>> 12);
+          this.vram[off + i] = (value >>> (8 * i)) & 0xff;
+        }
+      }
     },
   };
 
   constructor(io: IoBus, opts: VgaOptions = {}) {
     this.vramSize = opts.vramSize ?? 16 << 20;
     this.vram = new Uint8Array(this.vramSize);
+    this.vramDirty = new DirtyPages(Math.ceil(this.vramSize / 4096));
     this.textModeAtReset = opts.textModeAtReset ?? false;
     io.register(0x3b4, 2, this, 'vga');
     io.register(0x3ba, 1, this, 'vga');
@@ -338,7 +346,11 @@ export class Vga implements PortHandler, Resettable, SavesState<VgaState> {
           r[VBE_DISPI_INDEX_Y_OFFSET] = 0;
           r[VBE_DISPI_INDEX_ENABLE] = r[VBE_DISPI_INDEX_ENABLE]! | VBE_DISPI_ENABLED;
           const lineLength = this.vbeFixup();
-          if (!(val & VBE_DISPI_NOCLEARMEM)) this.vram.fill(0, 0, Math.min(this.vramSize, r[VBE_DISPI_INDEX_YRES]! * lineLength));
+          if (!(val & VBE_DISPI_NOCLEARMEM)) {
+            const n = Math.min(this.vramSize, r[VBE_DISPI_INDEX_YRES]! * lineLength);
+            this.vramDirty.markRange(0, n);
+            this.vram.fill(0, 0, n);
+          }
           // Graphics mode, memory map A0000 64 KiB, chain 4 for packed pixels (QEMU).
           this.gr[GR_MISC] = (this.gr[GR_MISC]! & ~0x0c) | 0x04 | 0x01;
           this.cr[0x17] = this.cr[0x17]! | 3;
@@ -429,14 +441,20 @@ export class Vga implements PortHandler, Resettable, SavesState<VgaState> {
     const addr = this.windowOffset(off);
     if (addr < 0) return;
     if (this.sr[SR_MEMORY_MODE]! & SR04_CHN_4M) {
-      if (this.sr[2]! & (1 << (addr & 3)) && addr < this.vramSize) this.vram[addr] = val;
+      if (this.sr[2]! & (1 << (addr & 3)) && addr < this.vramSize) {
+        this.vramDirty.mark(addr >>> 12);
+        this.vram[addr] = val;
+      }
       return;
     }
     if (this.gr[GR_MODE]! & 0x10) {
       const plane = (this.gr[4]! & 2) | (addr & 1);
       if (this.sr[2]! & (1 << plane)) {
         const o = ((addr & ~1) << 1) | plane;
-        if (o < this.vramSize) this.vram[o] = val;
+        if (o < this.vramSize) {
+          this.vramDirty.mark(o >>> 12);
+          this.vram[o] = val;
+        }
       }
       return;
     }
@@ -480,6 +498,7 @@ export class Vga implements PortHandler, Resettable, SavesState<VgaState> {
   /** Store a 4-plane value at planar index `i` through the map mask (SR2). */
   private storePlanes(i: number, v: number): void {
     const mask = this.sr[2]!;
+    this.vramDirty.mark((4 * i) >>> 12);
     for (let p = 0; p < 4; p++) if (mask & (1 << p)) this.vram[4 * i + p] = (v >>> (8 * p)) & 0xff;
   }
 
@@ -541,11 +560,6 @@ export class Vga implements PortHandler, Resettable, SavesState<VgaState> {
   }
 
   saveState(): VgaState {
-    const pages: [number, number[]][] = [];
-    for (let p = 0; p < this.vramSize; p += 4096) {
-      const page = this.vram.subarray(p, p + 4096);
-      if (page.some((b) => b !== 0)) pages.push([p >>> 12, Array.from(page)]);
-    }
     return {
       sr: Array.from(this.sr), srIndex: this.srIndex, gr: Array.from(this.gr), grIndex: this.grIndex,
       cr: Array.from(this.cr), crIndex: this.crIndex, ar: Array.from(this.ar), arIndex: this.arIndex,
@@ -553,7 +567,6 @@ export class Vga implements PortHandler, Resettable, SavesState<VgaState> {
       dacState: this.dacState, dacReadIndex: this.dacReadIndex, dacWriteIndex: this.dacWriteIndex,
       dacSubIndex: this.dacSubIndex, dacCache: [...this.dacCache], palette: Array.from(this.palette),
       latch: this.latch, vbeIndex: this.vbeIndex, vbeRegs: Array.from(this.vbeRegs), bankOffset: this.bankOffset,
-      vram: pages,
     };
   }
 
@@ -566,8 +579,6 @@ export class Vga implements PortHandler, Resettable, SavesState<VgaState> {
     this.dacState = s.dacState; this.dacReadIndex = s.dacReadIndex; this.dacWriteIndex = s.dacWriteIndex;
     this.dacSubIndex = s.dacSubIndex; this.dacCache = [...s.dacCache]; this.palette.set(s.palette);
     this.latch = s.latch >>> 0; this.vbeIndex = s.vbeIndex; this.vbeRegs.set(s.vbeRegs); this.bankOffset = s.bankOffset;
-    this.vram.fill(0);
-    for (const [page, bytes] of s.vram) this.vram.set(bytes, page << 12);
   }
 
   info(): VgaInfo {

@@ -44,7 +44,11 @@ export class EventLog {
   /** Port I/O events are off unless asked for: a serial console produces many. */
   traceIo = false;
 
+  /** While set, nothing is recorded (a snapshot being loaded replays no history). */
+  muted = false;
+
   emit(e: MachineEvent): void {
+    if (this.muted) return;
     this.rings[CHANNEL[e.kind]].push(e);
     this.counts.set(e.kind, (this.counts.get(e.kind) ?? 0) + 1);
     for (const l of this.listeners) l(e);

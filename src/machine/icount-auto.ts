@@ -84,8 +84,15 @@ export class IcountAuto {
     return this.clock.now() - this.virtBase - this.wallElapsed();
   }
 
+  /**
+   * A replay sets the rate from its log: wall time then neither moves the rate nor paces
+   * a halted guest.
+   */
+  frozen = false;
+
   /** Between slices: move the rate one step if the guest drifts away from wall time. */
   adjust(): void {
+    if (this.frozen) return;
     if (!this.started) {
       this.start();
       return;
@@ -116,6 +123,7 @@ export class IcountAuto {
    * it, the guest waits (in real time) for its next timer.
    */
   idleLimitNs(): number {
+    if (this.frozen) return Infinity;
     if (!this.started) this.start();
     return this.virtBase + this.wallElapsed();
   }

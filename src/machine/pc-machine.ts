@@ -108,6 +108,11 @@ export interface MachineRunOptions extends RunOptions {
    * more, so that guest time does not crawl while the guest waits for a timer.
    */
   haltedNs?: number;
+  /**
+   * A halted CPU skips time up to exactly here, not further (a replay reaching the point
+   * where an input went in); overrides haltedNs and a step's wait.
+   */
+  untilNs?: number;
 }
 
 export type MachineStop =
@@ -121,6 +126,35 @@ export type MachineStop =
   | { kind: 'triple-fault' } // the machine was reset
   | { kind: 'guest-reset'; cause: string } // a reset request or triple fault under noReboot (not reset)
   | { kind: 'exit-request' };
+
+export interface BoardState {
+  pendingReset: string | null;
+  poweredOff: boolean;
+  suspended: boolean;
+  wakeReason: 'rtc' | 'other' | null;
+  exitCode: number | null;
+  resets: number;
+}
+
+/**
+ * An input from outside the guest (a front end, the user): what record/replay and the
+ * reverse debugger's history log. Registers written by a debugger are one 'cpu' event.
+ */
+export type ExternalInput =
+  | { kind: 'serial'; bytes: number[] }
+  | { kind: 'keyboard'; bytes: number[] }
+  | { kind: 'wakeup' }
+  | { kind: 'reset'; cause: string }
+  | { kind: 'memory'; pas: number[]; data: number[] }
+  | { kind: 'cpu' };
+
+/**
+ * Sees every run() of the machine (record/replay, the reverse debugger's history): it
+ * calls `inner` to run, and may run differently (a replay stops where inputs arrive).
+ */
+export interface RunObserver {
+  run(maxInsns: number, opts: MachineRunOptions, inner: (maxInsns: number, opts: MachineRunOptions) => MachineStop): MachineStop;
+}
 
 const BIOS_ALIAS_SIZE = 128 * 1024;
 const LEGACY_ROM_SIZE = 128 * 1024;
@@ -156,6 +190,7 @@ export class PcMachine {
   /** QEMU's SMBIOS files for this board (served on fw_cfg; placed in RAM for a direct boot). */
   readonly smbios: SmbiosBuild;
   readonly kbc: I8042;
+  readonly port92: Port92;
   readonly post: PostPort;
   readonly testdev: PcTestdev | null;
   readonly ramSize: number;
@@ -178,6 +213,22 @@ export class PcMachine {
   onDirectWake: (() => boolean) | null = null;
   /** Set by isa-debug-exit: the process exit status QEMU would give. */
   exitCode: number | null = null;
+  /** See RunObserver; null when nobody records or replays. */
+  runObserver: RunObserver | null = null;
+  /**
+   * Told about every input from outside the guest before it is applied; returning false
+   * drops it (a replay feeds the guest from its log instead). Null: inputs just apply.
+   */
+  inputGate: ((e: ExternalInput) => boolean) | null = null;
+  /**
+   * The guest's console output does not reach its sinks (COM1, debug consoles): the
+   * reverse debugger re-runs history the user has seen already. The taps still see it.
+   */
+  outputMuted = false;
+  /** Every byte COM1 sends, after the configured sink (record/replay check the output). */
+  readonly serialTaps = new Set<(byte: number) => void>();
+  /** Inside run(): resets and wake-ups then come from the guest, not from outside. */
+  private running = false;
   resets = 0;
   /**
    * The boot step of a direct boot (no firmware to boot the guest): run after every reset,
@@ -273,7 +324,10 @@ export class PcMachine {
     const irq13 = irq(13);
     this.cpu.fpu.onFerr = (level) => irq13.set(level !== 0);
     this.com1 = new Uart16550(config.serialDevice === false ? new IoBus() : this.io, this.clock, {
-      irq: irq(4), onTransmit: config.serial ?? (() => {}),
+      irq: irq(4), onTransmit: (b) => {
+        if (!this.outputMuted) config.serial?.(b);
+        for (const t of this.serialTaps) t(b);
+      },
     });
     const debugconOut = config.debugcon ?? (() => {});
     // QEMU's pc-testdev claims 0xE8-0xEB, so with it the 0xE9 console stays off. SeaBIOS
@@ -285,7 +339,11 @@ export class PcMachine {
     for (const d of debugcons) {
       if (testdevPorts.has(d.port) && !d.overPcTestdev) continue;
       claimPorts(`isa-debugcon at 0x${d.port.toString(16)}`, () =>
-        this.debugcons.push(new DebugCon(this.io, { port: d.port, onOutput: d.output, readback: d.readback })));
+        this.debugcons.push(new DebugCon(this.io, {
+          port: d.port, readback: d.readback, onOutput: (b) => {
+            if (!this.outputMuted) d.output(b);
+          },
+        })));
     }
     for (const d of config.debugExits ?? [{ iobase: 0xf4, iosize: 4 }]) {
       claimPorts(`isa-debug-exit at 0x${d.iobase.toString(16)}`, () => this.debugExits.push(new IsaDebugExit(this.io, {
@@ -346,7 +404,7 @@ export class PcMachine {
     this.kbc = new I8042(this.io, {
       irqKbd: irq(1), irqMouse: irq(12), setA20: (e) => this.cpu.setA20(e), onReset: () => requestReset('keyboard controller'),
     });
-    new Port92(this.io, { setA20: (e) => this.cpu.setA20(e), onReset: () => requestReset('port 0x92') });
+    this.port92 = new Port92(this.io, { setA20: (e) => this.cpu.setA20(e), onReset: () => requestReset('port 0x92') });
     this.post = new PostPort(this.io, { log: this.events });
     // INIT (an INIT IPI to ourselves): the CPU restarts at its reset vector, where the
     // firmware takes its resume path; without a BIOS image we do what SeaBIOS would.
@@ -370,6 +428,23 @@ export class PcMachine {
     this.reset('power-on');
   }
 
+  /** The board's own run state, for snapshots (src/snapshot saves the devices and the CPU). */
+  saveBoardState(): BoardState {
+    return {
+      pendingReset: this.pendingReset, poweredOff: this.poweredOff, suspended: this.suspended,
+      wakeReason: this.wakeReason, exitCode: this.exitCode, resets: this.resets,
+    };
+  }
+
+  loadBoardState(s: BoardState): void {
+    this.pendingReset = s.pendingReset;
+    this.poweredOff = s.poweredOff;
+    this.suspended = s.suspended;
+    this.wakeReason = s.wakeReason;
+    this.exitCode = s.exitCode;
+    this.resets = s.resets;
+  }
+
   /** Install the direct-boot step and run it now (the first boot); see `bootLoader`. */
   setBootLoader(load: () => void): void {
     this.bootLoader = load;
@@ -378,6 +453,18 @@ export class PcMachine {
 
   /** qemu_system_reset: every device and the CPU back to their reset state. */
   reset(cause: string, opts: { s3Resume?: boolean } = {}): void {
+    if (!this.running && this.resets > 0 && !this.admit({ kind: 'reset', cause })) return;
+    // What the reset does (a direct boot loading its images again) is not another input.
+    const running = this.running;
+    this.running = true;
+    try {
+      this.resetDevices(cause, opts);
+    } finally {
+      this.running = running;
+    }
+  }
+
+  private resetDevices(cause: string, opts: { s3Resume?: boolean }): void {
     this.onBeforeReset?.(cause);
     this.cpu.reset();
     this.pic.reset();
@@ -412,6 +499,30 @@ export class PcMachine {
    * halting fast-forwards the clock to the next timer.
    */
   run(maxInsns: number, opts: MachineRunOptions = {}): MachineStop {
+    const o = this.runObserver;
+    return o === null ? this.runInner(maxInsns, opts) : o.run(maxInsns, opts, this.runInner);
+  }
+
+  /** An input from outside is about to apply: false when the gate drops it. */
+  private admit(e: ExternalInput): boolean {
+    return this.inputGate === null || this.inputGate(e);
+  }
+
+  /** A debugger changed registers (anything in the CPU state): the input logs hear of it. */
+  cpuEdited(): void {
+    this.admit({ kind: 'cpu' });
+  }
+
+  private readonly runInner = (maxInsns: number, opts: MachineRunOptions): MachineStop => {
+    this.running = true;
+    try {
+      return this.runAuto(maxInsns, opts);
+    } finally {
+      this.running = false;
+    }
+  };
+
+  private runAuto(maxInsns: number, opts: MachineRunOptions): MachineStop {
     const auto = this.icountAuto;
     if (auto === null) return this.runSlice(maxInsns, opts, null);
     auto.adjust();
@@ -432,9 +543,9 @@ export class PcMachine {
     // A slice is also a window of virtual time, so a halted guest cannot spin here; at
     // least 1 ms of it, so a small instruction budget still lets a halted guest reach
     // its next timer (halted time retires no instructions). A step waits for a halted
-    // CPU to wake up, for at most 10 s of guest time.
+    // CPU to wake up, for at most 10 s of guest time. `untilNs` sets it exactly.
     const ns = this.clock.nsPerInsn;
-    const endNs = this.clock.now() + (stepping ? 10e9 : Math.max(maxInsns * ns, opts.haltedNs ?? 1_000_000 * ns));
+    const endNs = opts.untilNs ?? this.clock.now() + (stepping ? 10e9 : Math.max(maxInsns * ns, opts.haltedNs ?? 1_000_000 * ns));
     for (;;) {
       this.clock.runDue();
       if (this.exitCode !== null) return { kind: 'exit', code: this.exitCode };
@@ -545,6 +656,7 @@ export class PcMachine {
    */
   requestWakeup(reason: 'rtc' | 'other'): boolean {
     if (!this.suspended) return false;
+    if (!this.running && reason === 'other' && !this.admit({ kind: 'wakeup' })) return false;
     this.wakeReason ??= reason;
     this.exec.exitRequest = true;
     this.cpu.requestExit();
@@ -562,12 +674,18 @@ export class PcMachine {
 
   /** Scancodes typed on the PS/2 keyboard; a key wakes a suspended machine, as QEMU. */
   keyboardInput(bytes: readonly number[] | Uint8Array): void {
+    if (!this.admit({ kind: 'keyboard', bytes: Array.from(bytes) })) return;
     this.kbc.injectScancodes(bytes);
-    this.requestWakeup('other');
+    if (this.suspended) {
+      this.wakeReason ??= 'other';
+      this.exec.exitRequest = true;
+      this.cpu.requestExit();
+    }
   }
 
   /** Bytes typed on the serial console reach the guest's UART. */
   serialInput(bytes: Uint8Array | readonly number[]): void {
+    if (!this.admit({ kind: 'serial', bytes: Array.from(bytes) })) return;
     this.com1.receive(bytes);
   }
 
@@ -615,6 +733,7 @@ export class PcMachine {
   }
 
   private writePhysicalAt(pas: number[], data: Uint8Array): void {
+    if (!this.running && !this.admit({ kind: 'memory', pas, data: Array.from(data) })) return;
     for (let i = 0; i < data.length; i++) {
       const pa = pas[i]!;
       if (this.cpu.mmu.codePages[pa >>> 12]) this.exec.codeWrite(pa, 1);

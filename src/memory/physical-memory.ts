@@ -2,6 +2,7 @@
 // (one entry per 4 KiB page of the 4 GiB space) that says, separately for reads and
 // writes, where the page's bytes live in one backing buffer, or which MMIO handler
 // serves it. RAM and ROM are direct; everything else goes through handlers.
+import { DirtyPages } from './dirty-pages.js';
 
 export interface MmioHandler {
   readonly name: string;
@@ -44,12 +45,19 @@ export class PhysicalMemory {
   private used = 0;
   /** Called whenever the page map changes, so that TLBs can be flushed. */
   onMapChange: () => void = () => {};
+  /**
+   * Backing pages written since the last snapshot. Every write that does not go through
+   * a TLB write entry marks its page here; the MMU gives translated code a write entry
+   * only for a page already marked (mmu.ts), so its stores need no check.
+   */
+  readonly dirty: DirtyPages;
 
   constructor(readonly backingSize: number) {
     this.buffer = new ArrayBuffer(backingSize);
     this.u8 = new Uint8Array(this.buffer);
     this.u16 = new Uint16Array(this.buffer);
     this.i32 = new Int32Array(this.buffer);
+    this.dirty = new DirtyPages(Math.ceil(backingSize / PAGE_SIZE));
   }
 
   /** Reserve a page-aligned area of the backing buffer. */
@@ -153,6 +161,7 @@ export class PhysicalMemory {
   write8(pa: number, v: number): void {
     const off = this.writeOff[pa >>> PAGE_SHIFT]!;
     if (off >= 0) {
+      if (this.dirty.flags[off >>> PAGE_SHIFT] === 0) this.dirty.mark(off >>> PAGE_SHIFT);
       this.u8[off + (pa & 0xfff)] = v;
       return;
     }
@@ -169,6 +178,7 @@ export class PhysicalMemory {
     }
     const off = this.writeOff[pa >>> PAGE_SHIFT]!;
     if (off >= 0) {
+      if (this.dirty.flags[off >>> PAGE_SHIFT] === 0) this.dirty.mark(off >>> PAGE_SHIFT);
       const o = off + (pa & 0xfff);
       if (o & 1) {
         this.u8[o] = v;
@@ -189,6 +199,7 @@ export class PhysicalMemory {
     }
     const off = this.writeOff[pa >>> PAGE_SHIFT]!;
     if (off >= 0) {
+      if (this.dirty.flags[off >>> PAGE_SHIFT] === 0) this.dirty.mark(off >>> PAGE_SHIFT);
       const o = off + (pa & 0xfff);
       if ((o & 3) === 0) this.i32[o >> 2] = v;
       else {
@@ -214,8 +225,10 @@ export class PhysicalMemory {
   poke8(pa: number, v: number): void {
     const page = pa >>> PAGE_SHIFT;
     const off = this.writeOff[page]! >= 0 ? this.writeOff[page]! : this.readOff[page]!;
-    if (off >= 0) this.u8[off + (pa & 0xfff)] = v;
-    else this.write8(pa, v);
+    if (off >= 0) {
+      this.dirty.mark(off >>> PAGE_SHIFT);
+      this.u8[off + (pa & 0xfff)] = v;
+    } else this.write8(pa, v);
   }
 
   /**

@@ -48,6 +48,8 @@ export class TranslationBlock {
   regionIndex = -1;
   /** The CS limit the instructions were checked against. */
   csLimit = 0xffffffff;
+  /** One instruction that accesses a device (MMIO): see TranslateOptions.ioPcs. */
+  io = false;
 
   constructor(
     readonly id: number,

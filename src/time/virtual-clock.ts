@@ -60,7 +60,11 @@ export class VirtualClock {
     const now = this.now();
     this.rate = ns;
     this.warpNs = now - this.icount() * ns;
+    this.onRateChange?.(ns);
   }
+
+  /** Told about every rate change (the rate of -icount shift=auto is an input to replay). */
+  onRateChange: ((nsPerInsn: number) => void) | null = null;
 
   /** Virtual time in nanoseconds. */
   now(): number {
@@ -123,6 +127,38 @@ export class VirtualClock {
   armedTimers(): readonly Timer[] {
     return this.timers;
   }
+
+  /** Time base and armed timers (the devices that own them save and re-arm them). */
+  saveState(): ClockState {
+    return { warpNs: this.warpNs, nsPerInsn: this.rate, timers: this.timers.map((t) => [t.name, t.deadline]) };
+  }
+
+  /** Restore the time base; call before the devices re-arm their timers (it disarms all). */
+  loadState(s: ClockState): void {
+    for (const t of [...this.timers]) t.cancel();
+    this.warpNs = s.warpNs;
+    this.rate = s.nsPerInsn;
+  }
+
+  /**
+   * After the devices re-armed their timers: put them back in the saved order (timers
+   * due at the same nanosecond fire in arming order) and check that each is armed as it
+   * was. A difference is a device that does not save or restore a timer: a bug.
+   */
+  checkTimers(s: ClockState): void {
+    const order = new Map(s.timers.map(([name], i) => [name, i]));
+    this.timers.sort((a, b) => (order.get(a.name) ?? Infinity) - (order.get(b.name) ?? Infinity));
+    const now = this.timers.map((t) => `${t.name}@${t.deadline}`).join(' ');
+    const want = s.timers.map(([name, d]) => `${name}@${d}`).join(' ');
+    if (now !== want) throw new Error(`snapshot: timers armed after loading (${now}) differ from the saved ones (${want})`);
+  }
+}
+
+export interface ClockState {
+  warpNs: number;
+  nsPerInsn: number;
+  /** Armed timers in arming order: [name, deadline ns]. */
+  timers: [string, number][];
 }
 
 /** A one-shot timer on the virtual clock; re-arm it from its callback for periodic ones. */

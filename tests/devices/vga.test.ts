@@ -157,12 +157,16 @@ describe('VGA', () => {
     expect(dispi(7)).toBe(409);
   });
 
-  it('state round-trips with video memory', () => {
+  it('state round-trips; video memory is kept by machine snapshots, which see every write to it', () => {
     const a = setup({ textModeAtReset: true });
+    a.vga.vramDirty.clean();
     a.mem.write(0x18000, 0x0758, 2);
+    // Odd/even text mode: the character and its attribute in planes 0 and 1 of one page.
+    expect(Array.from(a.vga.vramDirty.dirtyPages())).toEqual([0]);
     const s = JSON.parse(JSON.stringify(a.vga.saveState()));
     const b = setup();
     b.vga.loadState(s);
+    b.vga.vram.set(a.vga.vram);
     expect(b.vga.textScreen().chars[0]![0]).toBe('X');
   });
 });

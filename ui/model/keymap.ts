@@ -6,6 +6,10 @@ import type { PaneId } from './types.js';
 export type Command =
   | 'stepInstruction'
   | 'stepBlock'
+  | 'stepBack'
+  | 'stepBackBlock'
+  | 'continueBack'
+  | 'gotoEvent'
   | 'continue'
   | 'pause'
   | 'toggleBreakpoint'
@@ -66,6 +70,9 @@ export const BINDINGS: readonly Binding[] = [
   { command: 'stepInstruction', keys: ['s', 'f7'], scope: 'global', help: 'step one instruction', short: 'step' },
   { command: 'stepBlock', keys: ['t', 'f8'], scope: 'global', help: 'step one translated block', short: 'stepTB' },
   { command: 'continue', keys: ['c', 'f5'], scope: 'global', help: 'continue', short: 'cont' },
+  { command: 'stepBack', keys: ['S'], scope: 'global', help: 'step back one instruction (reverse execution)' },
+  { command: 'stepBackBlock', keys: ['T'], scope: 'global', help: 'step back over the last translated block that ran' },
+  { command: 'continueBack', keys: ['C'], scope: 'global', help: 'continue back to the last breakpoint or watchpoint hit' },
   { command: 'pause', keys: ['p', 'space'], scope: 'global', help: 'pause the guest', short: 'pause' },
   { command: 'toggleBreakpoint', keys: ['b', 'f9'], scope: 'global', help: 'toggle a breakpoint at the cursor (disassembly) or at EIP', short: 'break' },
   { command: 'nextPane', keys: ['tab'], scope: 'global', help: 'focus the next pane', short: 'pane', shortKeys: 'Tab/1-8' },
@@ -118,6 +125,7 @@ export const BINDINGS: readonly Binding[] = [
   { command: 'prevEvent', keys: ['left', 'h'], scope: 'irq', help: 'select the previous event', short: 'event' },
   { command: 'nextEvent', keys: ['right', 'l'], scope: 'irq', help: 'select the next event' },
   { command: 'follow', keys: ['f', 'end'], scope: 'irq', help: 'follow the newest events', short: 'follow' },
+  { command: 'gotoEvent', keys: ['return', 'g'], scope: 'irq', help: 'go to the machine state at the selected event (reverse execution)', short: 'go there' },
 
   { command: 'cursorUp', keys: ['up', 'k'], scope: 'bps', help: 'select' },
   { command: 'cursorDown', keys: ['down', 'j'], scope: 'bps', help: 'select' },

@@ -95,11 +95,14 @@ export function buildTbInspector(ctl: DebugTarget, req: TbListRequest): TbInspec
   const invCount = new Map<number, number>();
   for (const r of invalidated) invCount.set(r.pc, (invCount.get(r.pc) ?? 0) + 1);
   let rows: TbRow[];
+  const now = ctl.status().icount;
   if (req.mode === 'live') {
     rows = ctl.tbs().map((tb) => ({
       id: tb.id, pc: tb.pc, symbol: null, ninsns: tb.ninsns, size: tb.size, execCount: tb.execCount,
       translatedAt: tb.translatedAt, linksIn: tb.linksIn, linksOut: tb.linksOut,
       invalidations: invCount.get(tb.pc) ?? 0, inRegion: tb.inRegion,
+      // Travelled back: the cache still holds what was translated after this point.
+      later: tb.translatedAt > now,
     }));
   } else {
     rows = invalidated.map((r) => ({

@@ -34,6 +34,8 @@ export interface StatusView {
   halted: boolean;
   /** The last code written to the POST port (0x80), or null if none was. */
   post: number | null;
+  /** In the past (reverse execution): the instruction count of the present; else null. */
+  present: number | null;
 }
 
 /** The registers pane's pages, in the order `R` cycles through them. */
@@ -120,6 +122,8 @@ export interface TbRow {
   /** How many times a TB at this pc has been invalidated. */
   invalidations: number;
   inRegion: boolean;
+  /** Translated after the instruction count shown (the view is in the past). */
+  later?: boolean;
   /** For the history list: why and when it was invalidated. */
   invalidatedAt?: number;
   reason?: string;

@@ -256,6 +256,7 @@ export class UiSession {
       guest: this.opts.guestName ?? '',
       halted: st.halted,
       post: st.postCode,
+      present: ctl.history()?.present ?? null,
     };
     const registers = {
       page: this.regPage,
@@ -454,6 +455,19 @@ export class UiSession {
     switch (command) {
       case 'stepInstruction': return void this.enqueue(() => this.stepInstruction(1));
       case 'stepBlock': return void this.enqueue(() => this.stepBlock(1));
+      case 'stepBack': return void this.enqueue(() => this.reverse('step'));
+      case 'continueBack': return void this.enqueue(() => this.reverse('continue'));
+      case 'stepBackBlock': {
+        // Back over the last block that ran: as many instructions as it holds.
+        const tb = ctl.lastTb();
+        const to = ctl.status().icount - (tb?.ninsns ?? 1);
+        return void this.enqueue(() => this.travel(Math.max(0, to)));
+      }
+      case 'gotoEvent': {
+        const e = irqEvents(ctl)[this.irq.selected];
+        if (!e) return this.log('select an event first (left/right)');
+        return void this.enqueue(() => this.travel(e.icount));
+      }
       case 'continue': return void this.enqueue(() => this.continueGuest());
       case 'pause': return void this.enqueue(() => this.pauseGuest());
       case 'toggleBreakpoint': {
@@ -708,6 +722,16 @@ export class UiSession {
   async stepInstruction(n: number): Promise<void> {
     if (this.ctl.status().state === 'exited') return this.log('the guest has exited');
     await this.ctl.stepInstruction(n, 'ui');
+  }
+
+  /** Reverse execution: back one instruction, or to the last breakpoint or watchpoint hit. */
+  async reverse(what: 'step' | 'continue'): Promise<void> {
+    if ((await this.ctl.reverse(what, 'ui')) === null) this.log('no history to go back in (reverse execution is off while recording or replaying)');
+  }
+
+  /** To the machine state at instruction count `icount` (the IRQ timeline's events, `:goto`). */
+  async travel(icount: number): Promise<void> {
+    if ((await this.ctl.goto(icount, 'ui')) === null) this.log('no history to go back in (reverse execution is off while recording or replaying)');
   }
 
   async stepBlock(n: number): Promise<void> {

@@ -6,9 +6,10 @@ import type { StatusView } from '../model/types.js';
 import { fit } from './frame.js';
 
 export function statusText(s: StatusView): { state: string; rest: string } {
-  const state = s.state === 'running' ? (s.halted ? '● running (hlt)' : '● running') : s.state === 'exited' ? '■ exited' : '■ stopped';
+  const past = s.present !== null;
+  const state = s.state === 'running' ? (s.halted ? '● running (hlt)' : '● running') : s.state === 'exited' ? '■ exited' : past ? '⟲ in the past' : '■ stopped';
   const parts = [
-    `${s.icount.toLocaleString('en-US')} insns`,
+    past ? `${s.icount.toLocaleString('en-US')} of ${s.present!.toLocaleString('en-US')} insns` : `${s.icount.toLocaleString('en-US')} insns`,
     `${(s.mips / 1e6).toFixed(1)} MIPS`,
     s.gdb ? `gdb ${s.gdb}` : 'no gdb',
     s.post === null ? null : `POST ${s.post.toString(16).padStart(2, '0')}h`,
@@ -20,7 +21,7 @@ export function statusText(s: StatusView): { state: string; rest: string } {
 
 export function StatusLine({ status, width }: { status: StatusView; width: number }): React.JSX.Element {
   const { state, rest } = statusText(status);
-  const color = status.state === 'running' ? 'green' : status.state === 'exited' ? 'red' : 'yellow';
+  const color = status.state === 'running' ? 'green' : status.state === 'exited' ? 'red' : status.present !== null ? 'magenta' : 'yellow';
   return (
     <Text wrap="truncate-end">
       <Text color={color} bold inverse>

@@ -22,7 +22,8 @@ export function tbRowText(r: TbRow, mode: 'live' | 'history', width = 100): stri
   const inv = r.invalidations ? `✗${r.invalidations}` : '';
   if (width < 64) return `${id} ${hex8(r.pc)} ${String(r.execCount).padStart(8)} ${inv.padStart(3)} ${r.symbol ?? ''}`;
   const links = `${r.linksIn}/${r.linksOut}`.padStart(5);
-  return `${id} ${hex8(r.pc)} ${String(r.ninsns).padStart(3)} ${String(r.execCount).padStart(9)} ${links} ${inv.padStart(4)}${r.inRegion ? 'R' : ' '} ${r.symbol ?? ''}`;
+  // `»`: translated later than the instruction count shown (travelled back in time).
+  return `${id} ${hex8(r.pc)} ${String(r.ninsns).padStart(3)} ${String(r.execCount).padStart(9)} ${links} ${inv.padStart(4)}${r.inRegion ? 'R' : ' '}${r.later ? '»' : ' '}${r.symbol ?? ''}`;
 }
 
 export function tbListHeader(mode: 'live' | 'history', width = 100): string {

@@ -109,6 +109,21 @@ export interface FpuSnapshot {
   fop: number;
 }
 
+export interface FpuState {
+  fcw: number;
+  fsw: number;
+  top: number;
+  /** Physical registers R0-R7 as 10-byte images. */
+  regs: number[][];
+  empty: number;
+  fip: number;
+  fcs: number;
+  fdp: number;
+  fds: number;
+  fop: number;
+  ferr: number;
+}
+
 export class Fpu {
   fcw = FCW_FINIT;
   /** status word without TOP */
@@ -148,6 +163,29 @@ export class Fpu {
     this.empty = 0xff;
     this.fip = this.fcs = this.fdp = this.fds = this.fop = 0;
     this.setFerr(0);
+  }
+
+  /** Everything the x87 unit holds, for snapshots (registers as their 10-byte images). */
+  saveState(): FpuState {
+    return {
+      fcw: this.fcw, fsw: this.fsw, top: this.top, regs: this.regs.map((r) => toBytes(r)), empty: this.empty,
+      fip: this.fip, fcs: this.fcs, fdp: this.fdp, fds: this.fds, fop: this.fop, ferr: this.ferr,
+    };
+  }
+
+  /** Restores the unit; the FERR# output is set without telling the board (it restores IRQ 13 itself). */
+  loadState(s: FpuState): void {
+    this.fcw = s.fcw;
+    this.fsw = s.fsw;
+    this.top = s.top;
+    for (let i = 0; i < 8; i++) this.regs[i] = fromBytes(s.regs[i]!);
+    this.empty = s.empty;
+    this.fip = s.fip;
+    this.fcs = s.fcs;
+    this.fdp = s.fdp;
+    this.fds = s.fds;
+    this.fop = s.fop;
+    this.ferr = s.ferr;
   }
 
   get statusWord(): number {

@@ -1004,7 +1004,13 @@ export const GENERATORS: Record<string, Generator> = {
     helperCall('H.rdtsc();')(g, i);
     g.emit('c.icountOff = 0;');
   },
-  rdmsr: (g, i) => { if (privileged(g)) helperCall('H.rdmsr();')(g, i); },
+  rdmsr: (g, i) => {
+    if (!privileged(g)) return;
+    // IA32_TSC reads the time of this instruction, as RDTSC.
+    g.emit(`c.icountOff = ${g.k};`);
+    helperCall('H.rdmsr();')(g, i);
+    g.emit('c.icountOff = 0;');
+  },
   wrmsr: (g, i) => { if (privileged(g)) helperCall('H.wrmsr();', { end: true })(g, i); },
   rdpmc: helperCall('H.rdpmc();'),
   sysenter: (g, i) => {

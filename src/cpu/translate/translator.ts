@@ -26,6 +26,12 @@ export interface TranslateOptions {
   newId: () => number;
   /** No loop inside a TB: each pass returns to the CPU loop (-d nochain traces every pass). */
   noSelfLoop?: boolean;
+  /**
+   * Linear addresses of instructions that access devices (MMIO): each runs as a block of
+   * its own, so the device sees its exact instruction count and EIP, and an interrupt it
+   * raises is taken right after it (QEMU's icount ends a block at I/O the same way).
+   */
+  ioPcs?: ReadonlySet<number>;
 }
 
 /** Thrown (as a guest exception) when the first instruction cannot be fetched. */
@@ -58,12 +64,16 @@ export function tbGenCode(cpu: Cpu, cflags: number, opts: TranslateOptions): Tra
   let tail: string | null = null;
   let eip = startEip;
   let size = 0;
+  let ioBlock = false;
   for (let k = 0; ; k++) {
     const lin = (csBase + eip) >>> 0;
     if (opts.breakpoints.has(lin) && !(k === 0 && cflags & CF_NOBP)) {
       tail = `c.eip = ${eip}; c.icount += ${k}; return ${EXIT_DEBUG};`;
       break;
     }
+    const io = opts.ioPcs !== undefined && opts.ioPcs.has(lin);
+    // (both ends link directly: an interrupt the access raises stops the chain there)
+    if (io && k > 0) break;
     const drHit = opts.drExec?.get(lin);
     if (drHit !== undefined) {
       // A guest instruction breakpoint is a #DB fault before the instruction, unless RF
@@ -100,6 +110,10 @@ export function tbGenCode(cpu: Cpu, cflags: number, opts: TranslateOptions): Tra
     decoded.push(instr);
     size += instr.len;
     const nextEip = code32 ? (eip + instr.len) >>> 0 : (eip + instr.len) & 0xffff;
+    if (io) {
+      ioBlock = true;
+      break;
+    }
     const repString = (instr.flags & F_STRING) !== 0 && instr.rep !== REP_NONE;
     if (instr.invalid || instr.flags & F_BLOCK_END || repString) break;
     eip = nextEip;
@@ -109,7 +123,7 @@ export function tbGenCode(cpu: Cpu, cflags: number, opts: TranslateOptions): Tra
 
   let gen: GeneratedBody;
   try {
-    gen = generateBody(decoded, tail, flags, startEip, csLimit, !single && !opts.noSelfLoop, null);
+    gen = generateBody(decoded, tail, flags, startEip, csLimit, !single && !opts.noSelfLoop && !ioBlock, null, ioBlock);
   } catch (e) {
     if (e === GUEST_EXCEPTION) throw e;
     cpu.onUnimplemented(startEip, bytesOut.slice(0, 15), `translator error: ${(e as Error).message}`);
@@ -135,6 +149,7 @@ export function tbGenCode(cpu: Cpu, cflags: number, opts: TranslateOptions): Tra
     cpu.icount, Uint8Array.from(bytesOut),
   );
   tb.decoded = decoded;
+  tb.io = ioBlock;
   tb.csLimit = csLimit;
   tb.tail = tail;
   tb.eips = gen.eips;
@@ -187,7 +202,7 @@ export interface GeneratedBody {
 /** Phases 2 and 3 of translation: flag liveness, then code for each instruction. */
 export function generateBody(
   decoded: readonly Instr[], tail: string | null, flags: number, startEip: number, csLimit: number, loopOk: boolean,
-  region: RegionContext | null,
+  region: RegionContext | null, io = false,
 ): GeneratedBody {
   const live = flagsLiveAfter(decoded);
   const g = new CodeGen(flags, startEip, loopOk && region === null);
@@ -199,6 +214,8 @@ export function generateBody(
     g.begin(instr, k);
     g.flagsLive = live[k]!;
     g.emit(`{ // ${instr.eip.toString(16)}: ${instr.mnem}`);
+    // A device access block (see ioPcs): the count is exact for its one instruction.
+    if (io) g.emit('c.ioExact = true;');
     if (instr.mnem === '(toolong)' || instr.eip + instr.len - 1 > csLimit) {
       g.raise(EXC_GP, 0);
     } else if (instr.invalid) {
@@ -208,6 +225,7 @@ export function generateBody(
       if (!gen) unimplemented(g, instr, instr.mnem);
       else gen(g, instr);
     }
+    if (io && !g.ended) g.emit('c.ioExact = false;');
     g.emit('}');
     if (g.ended) break;
     const repString = (instr.flags & F_STRING) !== 0 && instr.rep !== REP_NONE;

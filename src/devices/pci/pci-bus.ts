@@ -20,7 +20,7 @@ import type { MmioHandler, PhysicalMemory } from '../../memory/physical-memory.j
 import { PAGE_SIZE } from '../../memory/physical-memory.js';
 import type { Resettable } from '../device.js';
 import { DynamicIoSpace, type RegisterBlock } from './pci-io-space.js';
-import { PCI_INTERRUPT_PIN, type PciDevice, type PciDeviceInfo } from './pci-device.js';
+import { PCI_INTERRUPT_PIN, type PciDevice, type PciDeviceInfo, type PciDeviceState } from './pci-device.js';
 
 export const PCI_CONFIG_ADDRESS = 0xcf8;
 export const PCI_CONFIG_DATA = 0xcfc;
@@ -36,6 +36,14 @@ export interface PciBusInfo {
   configAddress: number;
   devices: PciDeviceInfo[];
   pirqLevels: boolean[];
+}
+
+export interface PciBusState {
+  configAddress: number;
+  pirqLevels: boolean[];
+  /** INTx# output levels of the functions that drove theirs: [bdf, level]. */
+  intx: [string, boolean][];
+  devices: Record<string, PciDeviceState>;
 }
 
 interface MemMapping {
@@ -265,12 +273,34 @@ export class PciBus implements PortHandler, Resettable {
     }
   }
 
-  saveState(): { configAddress: number } {
-    return { configAddress: this.configAddress };
+  /** The bus and every function on it (by bus/device/function). */
+  saveState(): PciBusState {
+    return {
+      configAddress: this.configAddress,
+      pirqLevels: [...this.pirqLevels],
+      intx: [...this.intxLevels].map(([d, l]) => [d.bdf, l]),
+      devices: Object.fromEntries(this.devices().map((d) => [d.bdf, d.saveState()])),
+    };
   }
 
-  loadState(s: { configAddress: number }): void {
+  /**
+   * The functions' registers (and the mappings their BARs make), then the interrupt line
+   * levels as saved, without telling the PIIX3: the interrupt controllers load their
+   * input levels themselves.
+   */
+  loadState(s: PciBusState): void {
     this.configAddress = s.configAddress >>> 0;
+    for (const d of this.devices()) {
+      const ds = s.devices[d.bdf];
+      if (ds) d.loadState(ds);
+    }
+    const byBdf = new Map(this.devices().map((d) => [d.bdf, d]));
+    this.intxLevels.clear();
+    for (const [bdf, l] of s.intx) {
+      const d = byBdf.get(bdf);
+      if (d) this.intxLevels.set(d, l);
+    }
+    for (let p = 0; p < 4; p++) this.pirqLevels[p] = s.pirqLevels[p] ?? false;
   }
 
   info(): PciBusInfo {

@@ -12,6 +12,12 @@ import { bootSample } from '../support/samples.js';
 
 const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
 
+/** Wait for what the UI shows, not for a fixed time (a loaded machine is slow). */
+async function until(cond: () => boolean, what: string): Promise<void> {
+  for (let i = 0; i < 1000 && !cond(); i++) await sleep(10);
+  if (!cond()) throw new Error(`timed out waiting for ${what}`);
+}
+
 function setup(name: string) {
   const g = bootSample(name);
   const ctl = new DebugController(g.machine, { sliceInsns: 20_000 });
@@ -21,9 +27,10 @@ function setup(name: string) {
   return { g, ctl, session };
 }
 
+/** The keys, and every action they queued run to its end (however loaded the machine). */
 async function keys(session: UiSession, ...k: string[]): Promise<void> {
   session.handleKeys(k);
-  await sleep(80);
+  await session.idle();
 }
 
 describe('time travel in the terminal UI', () => {
@@ -56,9 +63,8 @@ describe('time travel in the terminal UI', () => {
     // Running on reaches the present again.
     ctl.removeBreakpoint(g.symbols.get('apply_order')!);
     await ctl.continue();
-    await sleep(80);
     expect(ctl.history()!.present).toBeNull();
-    expect(session.getSnapshot().status.present).toBeNull();
+    await until(() => session.getSnapshot().status.present === null, 'the status line to be back in the present');
     session.dispose();
   });
 
@@ -74,7 +80,6 @@ describe('time travel in the terminal UI', () => {
     const ev = ctl.events(['irq-deliver', 'irq-raise', 'irq-lower', 'exception']).filter((e) => e.icount === at);
     expect(ev.length).toBeGreaterThan(0);
     await keys(session, ':', ...'goto 5000'.split(''), 'return');
-    await sleep(100);
     expect(ctl.status().icount).toBe(5000);
     session.dispose();
   });

@@ -60,7 +60,7 @@ export class RunClock {
 
   stats(target: DebugTarget, end: string): RunStats {
     const wallMs = this.first < 0 ? 0 : this.last - this.first;
-    const { live, limit: _l, runHistogram, linksLive: _k, inRegions: _r, bytesCached: _b, executions: _e, ...tb } = target.tbStats();
+    const { live, limit: _l, runHistogram, linksLive: _k, inRegions: _r, bytesCached: _b, executions: _e, firstTier: _f, ...tb } = target.tbStats();
     return {
       version: 1,
       end,

@@ -27,6 +27,9 @@ interface Profile {
  */
 const PHASES: readonly { name: string; test: (fn: string, file: string) => boolean }[] = [
   { name: 'translated code', test: (fn, file) => file === '' && /^(tb|region)_[0-9a-f]+$/.test(fn) },
+  // The first tier (src/cpu/translate/threaded.ts): shared instruction templates and the
+  // function that runs a TB's templates in order.
+  { name: 'translated code, first tier', test: (fn, file) => (file === '' && fn === 'op') || (fn === 'threaded' && /src\/cpu\/translate\/threaded\.js$/.test(file)) },
   { name: 'V8 compile of TBs', test: (fn) => fn === 'compileGenerated' },
   { name: 'decode', test: (_fn, file) => /src\/cpu\/(decoder|opcode-table)\.js$/.test(file) },
   { name: 'codegen', test: (_fn, file) => /src\/cpu\/translate\//.test(file) },
@@ -38,7 +41,7 @@ const PHASES: readonly { name: string; test: (fn: string, file: string) => boole
   { name: 'memory access (TLB miss, MMIO)', test: (_fn, file) => /src\/(cpu\/(runtime|mmu)|memory\/[^/]+)\.js$/.test(file) },
   { name: 'instruction helpers', test: (_fn, file) => /src\/cpu\//.test(file) },
   { name: 'devices and port I/O', test: (_fn, file) => /src\/(devices|acpi|smbios)\//.test(file) },
-  { name: 'clock and timers', test: (_fn, file) => /src\/machine\/(virtual-clock|icount-auto)\.js$/.test(file) },
+  { name: 'clock and timers', test: (_fn, file) => /src\/(time\/virtual-clock|machine\/icount-auto)\.js$/.test(file) },
   { name: 'machine (slices, idle/halt)', test: (_fn, file) => /src\/machine\//.test(file) },
   { name: 'garbage collection', test: (fn) => fn === '(garbage collector)' },
   { name: 'idle (waiting on the event loop)', test: (fn) => fn === '(idle)' },

@@ -62,7 +62,10 @@ describe('time breakdown phases', () => {
   it('puts each function in its phase by name and module', () => {
     expect(phaseOf('tb_c1000000', '')).toBe('translated code');
     expect(phaseOf('region_1ffa4d1', '')).toBe('translated code');
+    expect(phaseOf('op', '')).toBe('translated code, first tier');
+    expect(phaseOf('threaded', 'src/cpu/translate/threaded.js')).toBe('translated code, first tier');
     expect(phaseOf('compileGenerated', 'src/cpu/translate/compile.js')).toBe('V8 compile of TBs');
+    expect(phaseOf('runDue', 'src/time/virtual-clock.js')).toBe('clock and timers');
     expect(phaseOf('decode', 'src/cpu/decoder.js')).toBe('decode');
     expect(phaseOf('generateBody', 'src/cpu/translate/translator.js')).toBe('codegen');
     expect(phaseOf('flush', 'src/cpu/mmu.js')).toBe('TLB and TB-cache flushes');

@@ -8,7 +8,8 @@ import { FLAG_IF, FLAG_RF } from './lazy-flags.js';
 import { INT_HARDWARE, deliverException, doInterrupt } from './protection.js';
 import { Helpers } from './helpers.js';
 import { makeRuntime, type Runtime } from './runtime.js';
-import { MAX_TB_INSNS, redecodeTb, tbGenCode } from './translate/translator.js';
+import { MAX_TB_INSNS, redecodeTb, tbGenCode, tierUp } from './translate/translator.js';
+import { TemplateCache } from './translate/threaded.js';
 import type { Instr } from './instr.js';
 import { EXIT_DEBUG, EXIT_INDIRECT, EXIT_LOOKUP, EXIT_STOP } from './translate/codegen.js';
 import { SEG_CS } from './instr.js';
@@ -19,6 +20,11 @@ import { REGION_MAX_MEMBERS, REGION_MAX_SOURCE, buildRegion } from './translate/
 /** A TB executed this many times compiles its page's hot TBs into a region. */
 const REGION_HOT = 2000;
 const REGION_MIN = 50;
+/**
+ * A first-tier TB (translate/threaded.ts) executed this many times is compiled as a
+ * whole: by then its own function pays for its compilation.
+ */
+export const TIER_UP = 200;
 import type { EventLog } from '../events/machine-events.js';
 
 /**
@@ -54,6 +60,9 @@ export class CpuExec {
   readonly breakpoints = new Set<number>();
   readonly helpers: Helpers;
   private readonly runtimes: [Runtime, Runtime];
+  private readonly templates: [TemplateCache, TemplateCache];
+  /** New TBs start in the first tier (threaded.ts); off, every TB is compiled at once. */
+  firstTier = true;
   currentTb: TranslationBlock | null = null;
   currentRegion: Region | null = null;
   /** Resume from a breakpoint: the instruction there runs once without stopping. */
@@ -91,6 +100,7 @@ export class CpuExec {
     this.tbs.icount = () => cpu.icount;
     this.helpers = new Helpers(cpu);
     this.runtimes = [makeRuntime(cpu, this.helpers, false), makeRuntime(cpu, this.helpers, true)];
+    this.templates = [new TemplateCache(this.runtimes[0]), new TemplateCache(this.runtimes[1])];
     this.tbs.onPageUsed = (page) => cpu.mmu.protectCodePage(page);
     this.tbs.onPageEmpty = (page) => cpu.mmu.unprotectCodePage(page);
     cpu.onCodeWrite = (pa, size) => this.codeWrite(pa, size);
@@ -215,6 +225,7 @@ export class CpuExec {
         newId: () => tbs.newId(),
         noSelfLoop: this.noChain,
         ioPcs: this.ioPcs,
+        templates: (u) => (this.firstTier ? this.templates[u ? 1 : 0] : null),
       });
       tbs.insert(tb);
       this.onTbGenerated?.(tb);
@@ -391,14 +402,21 @@ export class CpuExec {
   private execOne(tb: TranslationBlock): number {
     this.currentTb = tb;
     this.lastTb = tb;
-    tb.execCount++;
+    const n = ++tb.execCount;
     const cpu = this.cpu;
     cpu.ioExact = tb.ninsns <= 1;
     try {
       return tb.fn();
     } finally {
       cpu.ioExact = true;
+      if (n === TIER_UP && tb.tier === 0 && tb.valid) this.tierUp(tb);
     }
+  }
+
+  /** A first-tier TB compiled as a whole (see TIER_UP). */
+  private tierUp(tb: TranslationBlock): void {
+    const user = (tb.flags & HF_CPL_MASK) === 3;
+    if (tierUp(this.cpu, tb, this.runtimes[user ? 1 : 0], this.noChain)) this.tbs.stats.tierUps++;
   }
 
   /** cpu_loop_exec_tb with chaining: follow direct links without leaving this loop. */
@@ -432,7 +450,8 @@ export class CpuExec {
         this.currentTb = tb;
         const n = ++tb.execCount;
         code = tb.fn();
-        if (n === REGION_HOT && tb.valid && tb.cflags === 0) this.formRegion(tb);
+        if (n === TIER_UP && tb.tier === 0 && tb.valid) this.tierUp(tb);
+        else if (n === REGION_HOT && tb.valid && tb.cflags === 0) this.formRegion(tb);
       }
       if (cpu.icount >= cpu.deadline || cpu.stopAfterInsn) {
         this.lastTb = tb;

@@ -556,13 +556,15 @@ export class DebugController implements DebugTarget {
     let inRegions = 0;
     let bytesCached = 0;
     let executions = 0;
+    let firstTier = 0;
     for (const t of tbs.all()) {
+      if (t.tier === 0) firstTier++;
       linksLive += (t.jmpDest[0] ? 1 : 0) + (t.jmpDest[1] ? 1 : 0);
       if (t.region !== null) inRegions++;
       bytesCached += t.size;
       executions += t.execCount;
     }
-    return { ...tbs.stats, live: tbs.size, limit: tbs.maxTbs, runHistogram: tbs.execCountHistogram(), linksLive, inRegions, bytesCached, executions };
+    return { ...tbs.stats, live: tbs.size, limit: tbs.maxTbs, runHistogram: tbs.execCountHistogram(), linksLive, inRegions, bytesCached, executions, firstTier };
   }
 
   tbs(linear?: number): TbSummary[] {

@@ -161,6 +161,9 @@ export interface TbCacheStats {
   flushes: number;
   regionsBuilt: number;
   regionsDissolved: number;
+  /** First-tier TBs compiled as a whole because they kept running; live TBs still in the first tier. */
+  tierUps: number;
+  firstTier: number;
   /** TBs by how often they ran, dropped ones too (0, 1, 2-9, 10-99, ...). */
   runHistogram: number[];
   /** Links between live TBs, TBs in regions, guest bytes cached, executions. */

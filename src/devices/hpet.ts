@@ -213,6 +213,15 @@ export class Hpet implements MmioHandler, Resettable, SavesState<HpetState> {
 
   /** hpet_set_timer */
   private setTimer(t: HpetTimer): void {
+    // A disabled one-shot timer's expiry changes nothing a guest sees (enabling it arms it
+    // afresh), so it is not armed: Linux's hpet_calibrate rewrites timer 2's comparator
+    // 150,000 times in a row, and each armed timer would stop the CPU loop one tick later
+    // (docs/decisions.md, "A disabled HPET one-shot timer is not armed").
+    if (!t.enabled && !t.periodic) {
+      t.wrap = false;
+      t.timer.cancel();
+      return;
+    }
     const cur = this.ticks();
     t.wrap = false;
     let d = this.diff(t, cur);

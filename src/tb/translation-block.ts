@@ -36,6 +36,10 @@ export class TranslationBlock {
   invalidatedAt = -1;
   invalidationReason = '';
   fn: () => number = () => 0;
+  /** 0: runs as shared per-instruction code (the first tier); 1: its own compiled function. */
+  tier: 0 | 1 = 1;
+  /** The first tier's code, rebuilt when asked for (the inspector); null: `fn`'s source. */
+  sourceText: (() => string) | null = null;
   /**
    * The decoded instructions while the TB is made; the CPU loop drops them once it is
    * inserted (regions decode `bytes` again). The block's ending is kept for regions.
@@ -78,7 +82,7 @@ export class TranslationBlock {
    * not hold a second copy: with tens of thousands of TBs that was tens of MiB).
    */
   get source(): string {
-    return this.fn.toString();
+    return this.sourceText !== null ? this.sourceText() : this.fn.toString();
   }
 
   /** Physical pages this TB's code occupies. */

@@ -44,6 +44,7 @@ describe('time travel in the terminal UI', () => {
     expect(ctl.status().icount).toBe(second + 3);
     await keys(session, 'S');
     expect(ctl.status().icount).toBe(second + 2);
+    await until(() => session.getSnapshot().status.present === second + 3 && session.getSnapshot().status.icount === second + 2, 'the status line to show the step back');
     const st = session.getSnapshot().status;
     expect(st.present).toBe(second + 3);
     expect(statusText(st).state).toBe('⟲ in the past');
@@ -74,7 +75,7 @@ describe('time travel in the terminal UI', () => {
     await keys(session, '4', 'left', 'left');
     await keys(session, 'return');
     const at = ctl.status().icount;
-    expect(session.getSnapshot().status.present).not.toBeNull();
+    await until(() => session.getSnapshot().status.present !== null, 'the status line to say the view is in the past');
     expect(at).toBeLessThan(session.getSnapshot().status.present!);
     // The selected event happened at exactly that count.
     const ev = ctl.events(['irq-deliver', 'irq-raise', 'irq-lower', 'exception']).filter((e) => e.icount === at);

@@ -13,6 +13,7 @@ import { compileGenerated } from './compile.js';
 import { flagsLiveAfter } from './flag-liveness.js';
 import { GENERATORS, unimplemented } from './generators.js';
 import { RUNTIME_NAMES, type Runtime } from '../runtime.js';
+import { instantiate, templateOf, threadedFunction, type TemplateCache, type TemplateOp } from './threaded.js';
 import { CF_NOBP, CF_SINGLE, TranslationBlock, type TbInstruction } from '../../tb/translation-block.js';
 
 export const MAX_TB_INSNS = 64;
@@ -32,6 +33,8 @@ export interface TranslateOptions {
    * raises is taken right after it (QEMU's icount ends a block at I/O the same way).
    */
   ioPcs?: ReadonlySet<number>;
+  /** The first tier's templates (threaded.ts) for user or supervisor code; absent: compile every TB. */
+  templates?: (user: boolean) => TemplateCache | null;
 }
 
 /** Thrown (as a guest exception) when the first instruction cannot be fetched. */
@@ -121,29 +124,18 @@ export function tbGenCode(cpu: Cpu, cflags: number, opts: TranslateOptions): Tra
     if (single || k + 1 >= MAX_TB_INSNS || (nextLin & ~0xfff) !== page0 || phys2 !== -1) break;
   }
 
+  // The first tier (threaded.ts) for a new TB; a guest instruction breakpoint's prologue
+  // is compiled with the TB.
+  const templates = drPrologue === '' ? opts.templates?.(user) ?? null : null;
   let gen: GeneratedBody;
   try {
-    gen = generateBody(decoded, tail, flags, startEip, csLimit, !single && !opts.noSelfLoop && !ioBlock, null, ioBlock);
+    gen = generateBody(decoded, tail, flags, startEip, csLimit, templates === null && !single && !opts.noSelfLoop && !ioBlock, null, ioBlock, templates !== null);
   } catch (e) {
     if (e === GUEST_EXCEPTION) throw e;
     cpu.onUnimplemented(startEip, bytesOut.slice(0, 15), `translator error: ${(e as Error).message}`);
     gen = { body: `c.eip = ${startEip}; c.raiseException(${EXC_UD}, 0);`, eips: [startEip], selfLoop: false };
   }
   const instrs: TbInstruction[] = decoded.map((i) => ({ eip: i.eip, len: i.len, mnem: i.mnem }));
-  const loop = gen.selfLoop;
-  // The parentheses make V8 compile the function now, with the factory (its lazy
-  // compilation at the first call parses the source a second time).
-  const source = [
-    `return (function tb_${pc.toString(16)}() {`,
-    'let ix$ = 0;',
-    'try {',
-    loop ? 'for (;;) {' : '',
-    drPrologue,
-    gen.body,
-    loop ? '}' : '',
-    '} catch (e) { c.eip = E[ix$]; c.icount += ix$; c.icountOff = 0; throw e; }',
-    '});',
-  ].join('\n');
   const tb = new TranslationBlock(
     opts.newId(), pc, csBase, startEip, flags, cflags, phys0, phys2, size, instrs.length, instrs,
     cpu.icount, Uint8Array.from(bytesOut),
@@ -153,17 +145,83 @@ export function tbGenCode(cpu: Cpu, cflags: number, opts: TranslateOptions): Tra
   tb.csLimit = csLimit;
   tb.tail = tail;
   tb.eips = gen.eips;
-  const rt = opts.runtime(user);
+  if (templates !== null && gen.chunks !== undefined && threadTb(cpu, tb, gen.chunks, gen.eips, templates)) return tb;
+  compileTb(cpu, tb, gen, opts.runtime(user), drPrologue);
+  return tb;
+}
+
+/** The TB's own JavaScript function (the second tier, and the only one with a DR prologue). */
+export function compileTb(cpu: Cpu, tb: TranslationBlock, gen: GeneratedBody, rt: Runtime, drPrologue = ''): void {
+  const loop = gen.selfLoop;
+  // The parentheses make V8 compile the function now, with the factory (its lazy
+  // compilation at the first call parses the source a second time).
+  const source = [
+    `return (function tb_${tb.pc.toString(16)}() {`,
+    'let ix$ = 0;',
+    'try {',
+    loop ? 'for (;;) {' : '',
+    drPrologue,
+    gen.body,
+    loop ? '}' : '',
+    '} catch (e) { c.eip = E[ix$]; c.icount += ix$; c.icountOff = 0; throw e; }',
+    '});',
+  ].join('\n');
+  tb.tier = 1;
+  tb.sourceText = null;
   try {
     const factory = compileGenerated([...RUNTIME_NAMES, 'E', 'T'], source);
     tb.fn = factory(...RUNTIME_NAMES.map((n) => rt[n]), gen.eips, tb) as () => number;
   } catch (e) {
     // A translator bug must not take the emulator down: report it, and the guest sees #UD
     // at the block's first instruction.
-    cpu.onUnimplemented(startEip, Array.from(bytesOut.slice(0, 15)), `translator error: ${(e as Error).message}`);
+    cpu.onUnimplemented(tb.eip, Array.from(tb.bytes.slice(0, 15)), `translator error: ${(e as Error).message}`);
     tb.fn = () => cpu.raiseException(EXC_UD, 0);
   }
-  return tb;
+}
+
+/** Make `tb` run in the first tier; false when some instruction's code has no template. */
+function threadTb(cpu: Cpu, tb: TranslationBlock, chunks: readonly string[], eips: readonly number[], templates: TemplateCache): boolean {
+  const ops: TemplateOp[] = [];
+  const ks: number[][] = [];
+  const texts: string[] = [];
+  for (const chunk of chunks) {
+    const t = templateOf(chunk);
+    if (t === null) return false;
+    const tpl = templates.get(t.text);
+    if (tpl === null) return false;
+    ops.push(tpl.op);
+    ks.push(t.values);
+    texts.push(tpl.text);
+  }
+  tb.fn = threadedFunction(cpu, ops, ks, eips);
+  tb.tier = 0;
+  tb.sourceText = () => [
+    `function tb_${tb.pc.toString(16)}() { // first tier: each instruction's shared code, with its constants`,
+    ...texts.map((text, k) => {
+      const i = tb.instructions[k];
+      return `${i ? `// ${i.eip.toString(16)}: ${i.mnem}\n` : ''}${instantiate(text, ks[k]!)}`;
+    }),
+    '}',
+  ].join('\n');
+  return true;
+}
+
+/**
+ * A first-tier TB that kept running, compiled as a whole (with its loop, when it jumps to
+ * itself). False when its bytes no longer decode as they did (it stays as it is).
+ */
+export function tierUp(cpu: Cpu, tb: TranslationBlock, rt: Runtime, noSelfLoop: boolean): boolean {
+  const decoded = redecodeTb(tb, cpu.model.edx);
+  if (decoded === null) return false;
+  let gen: GeneratedBody;
+  try {
+    const loopOk = !(tb.cflags & CF_SINGLE) && !noSelfLoop && !tb.io;
+    gen = generateBody(decoded, tb.tail, tb.flags, tb.eip, tb.csLimit, loopOk, null, tb.io);
+  } catch {
+    return false;
+  }
+  compileTb(cpu, tb, gen, rt);
+  return true;
 }
 
 /**
@@ -197,20 +255,27 @@ export interface GeneratedBody {
   body: string;
   eips: number[];
   selfLoop: boolean;
+  /**
+   * With `chunks` asked for: the code of each instruction (its exits and the block's tail
+   * with the last), without the fault-index bookkeeping: what the first tier runs.
+   */
+  chunks?: string[];
 }
 
 /** Phases 2 and 3 of translation: flag liveness, then code for each instruction. */
 export function generateBody(
   decoded: readonly Instr[], tail: string | null, flags: number, startEip: number, csLimit: number, loopOk: boolean,
-  region: RegionContext | null, io = false,
+  region: RegionContext | null, io = false, chunks = false,
 ): GeneratedBody {
   const live = flagsLiveAfter(decoded);
   const g = new CodeGen(flags, startEip, loopOk && region === null);
   g.region = region;
   const eips: number[] = [];
+  const starts: number[] = [];
   for (let k = 0; k < decoded.length; k++) {
     const instr = decoded[k]!;
     eips.push(instr.eip);
+    starts.push(g.lines.length);
     g.begin(instr, k);
     g.flagsLive = live[k]!;
     g.emit(`{ // ${instr.eip.toString(16)}: ${instr.mnem}`);
@@ -242,5 +307,12 @@ export function generateBody(
   let body = g.lines.join('\n');
   // Inside a region every way out records which member is leaving.
   if (region) body = body.replace(/return (\d);/g, '{ RG.last = s; return $1; }');
-  return { body, eips, selfLoop: g.selfLoop };
+  const out: GeneratedBody = { body, eips, selfLoop: g.selfLoop };
+  if (chunks) {
+    // (begin() put the fault index first in each instruction's lines: the first tier counts itself)
+    out.chunks = starts.length === 0
+      ? [body]
+      : starts.map((st, k) => g.lines.slice(st + 1, starts[k + 1] ?? g.lines.length).join('\n'));
+  }
+  return out;
 }

@@ -1,0 +1,148 @@
+// The first tier of translation: a new TB runs as a sequence of shared per-instruction
+// functions instead of a JavaScript function of its own. Most TBs of a boot run a few
+// times (bench:linux: 80% fewer than 100 times), and compiling each with `new Function`
+// and warming its inline caches cost more than running it. The code is the one the
+// generators emit for the TB; only its constants become parameters: `R[5] = ld32(((R[4]
+// + 12) | 0));` is the template `R[K$[0]] = ld32(((R[K$[1]] + K$[2]) | 0));` with K$ = [5, 4,
+// 12]. Templates are compiled once per runtime and shared by every TB, so they are warm
+// (and optimised by V8) from the start. A TB that keeps running is compiled as a whole
+// (CpuExec's TIER_UP), then joined into a region like any other.
+import { compileGenerated } from './compile.js';
+import { RUNTIME_NAMES, type Runtime } from '../runtime.js';
+import type { Cpu } from '../cpu.js';
+
+/** One instruction's code: falls through (undefined) or leaves the TB with an exit code. */
+export type TemplateOp = (k: readonly number[]) => number | undefined;
+
+export interface Template {
+  readonly op: TemplateOp;
+  /** The normalised code (numbers replaced by K$[i]), for the inspector. */
+  readonly text: string;
+}
+
+export interface Templated {
+  text: string;
+  values: number[];
+}
+
+const isIdStart = (ch: number): boolean =>
+  (ch >= 65 && ch <= 90) || (ch >= 97 && ch <= 122) || ch === 95 || ch === 36;
+const isIdPart = (ch: number): boolean => isIdStart(ch) || (ch >= 48 && ch <= 57);
+const isDigit = (ch: number): boolean => ch >= 48 && ch <= 57;
+const NUMBER = /0[xX][0-9a-fA-F]+|\d+(?:\.\d+)?(?:[eE][+-]?\d+)?/y;
+
+/**
+ * The template of one instruction's generated code: comments dropped, every number
+ * except 0 replaced by `K$[i]` (0 stays: `| 0` is how the code says int32). Null when the
+ * code uses what only a whole TB function has (its own loop, the TB or its EIP table).
+ */
+export function templateOf(code: string): Templated | null {
+  let out = '';
+  const values: number[] = [];
+  let i = 0;
+  const n = code.length;
+  while (i < n) {
+    const ch = code.charCodeAt(i);
+    if (ch === 47 && code.charCodeAt(i + 1) === 47) {
+      // a comment, to the end of the line
+      while (i < n && code.charCodeAt(i) !== 10) i++;
+      continue;
+    }
+    if (ch === 39 || ch === 34 || ch === 96) {
+      const start = i++;
+      while (i < n && code.charCodeAt(i) !== ch) i += code.charCodeAt(i) === 92 ? 2 : 1;
+      i++;
+      out += code.slice(start, i);
+      continue;
+    }
+    if (isIdStart(ch)) {
+      const start = i;
+      while (i < n && isIdPart(code.charCodeAt(i))) i++;
+      const id = code.slice(start, i);
+      if (id === 'continue' || id === 'T' || id === 'E' || id === 'M' || id === 'RG') return null;
+      out += id;
+      continue;
+    }
+    if (isDigit(ch) || (ch === 46 && isDigit(code.charCodeAt(i + 1)))) {
+      NUMBER.lastIndex = i;
+      const m = NUMBER.exec(code);
+      if (m === null) return null;
+      const v = Number(m[0]);
+      i += m[0].length;
+      if (v === 0) out += '0';
+      else {
+        out += `K$[${values.length}]`;
+        values.push(v);
+      }
+      continue;
+    }
+    out += code[i];
+    i++;
+  }
+  return { text: out, values };
+}
+
+/** The code of a template with its constants put back (what the inspector shows). */
+export function instantiate(text: string, values: readonly number[]): string {
+  return text.replace(/K\$\[(\d+)\]/g, (_, j: string) => {
+    const v = values[Number(j)]!;
+    return v < 0 ? `(${v})` : String(v);
+  });
+}
+
+/** Compiled templates of one runtime (user or supervisor memory access). */
+export class TemplateCache {
+  private readonly byText = new Map<string, Template>();
+  /** Templates compiled (each one V8 compile; the rest of the first tier compiles nothing). */
+  compiled = 0;
+
+  constructor(private readonly runtime: Runtime) {}
+
+  /** The template for `text`, or null when it does not compile (the TB is compiled whole). */
+  get(text: string): Template | null {
+    const t = this.byText.get(text);
+    if (t !== undefined) return t;
+    let op: TemplateOp;
+    try {
+      const factory = compileGenerated(RUNTIME_NAMES, `return (function op(K$) {\n${text}\n});`);
+      op = factory(...RUNTIME_NAMES.map((name) => this.runtime[name])) as TemplateOp;
+    } catch {
+      return null;
+    }
+    // Bounded: a guest generating endless distinct code shapes cannot grow it for ever.
+    if (this.byText.size >= 50_000) this.byText.clear();
+    const made = { op, text };
+    this.byText.set(text, made);
+    this.compiled++;
+    return made;
+  }
+
+  get size(): number {
+    return this.byText.size;
+  }
+}
+
+/**
+ * A TB's function in the first tier: its instructions' templates run in order with their
+ * constants. A fault is handled as in a compiled TB: EIP and the count of the faulting
+ * instruction, then the exception goes on to the loop.
+ */
+export function threadedFunction(c: Cpu, ops: readonly TemplateOp[], ks: readonly (readonly number[])[], E: readonly number[]): () => number {
+  const n = ops.length;
+  return function threaded(): number {
+    let i = 0;
+    try {
+      for (; i < n; i++) {
+        const r = ops[i]!(ks[i]!);
+        if (r !== undefined) return r;
+      }
+      // (generated code always leaves by a return or an exception; as a compiled TB would)
+      return undefined as unknown as number;
+    } catch (e) {
+      c.eip = E[i]!;
+      c.icount += i;
+      c.icountOff = 0;
+      throw e;
+    }
+  };
+}

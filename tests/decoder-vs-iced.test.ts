@@ -80,6 +80,7 @@ const SUPPORTED = new Set([
   'CPUID', 'TSC', 'MSR', 'CX8', 'CMOV', 'RDPMC', 'MULTIBYTENOP', 'SEP', // P6 additions
   'FPU', 'FPU287', 'FPU387', // x87 (FCMOV/FCOMI are FPU+CMOV)
   'FXSR', // FXSAVE/FXRSTOR
+  'MMX', 'SSE', 'SSE2', 'CLFSH', // issue 15 (CLFLUSH decodes; no model has it, so it is #UD when translated)
 ]);
 // Not supported, for the record: the *_ONLY features (8086/286/386/486A-only oddities such as
 // LOADALL, XBTS/IBTS, CMPXCHG at 0F A6), FPU287XL_ONLY/FPU387SL_ONLY, SMM (RSM)
@@ -92,6 +93,7 @@ const HINT_NOP_OPTS = BASE_OPTS | DecoderOptions.ForceReservedNop;
 const NO_CHECK_OPTS = BASE_OPTS | DecoderOptions.NoInvalidCheck;
 
 /** iced mnemonic -> ours, where the two names differ for the same operation. */
+const SSE_ALIASES: Record<string, string> = { movhlps: 'movlps', movlhps: 'movhps' };
 const ALIASES: Record<string, string> = {
   sal: 'shl', // C0-D3 /6: SAL is SHL
   wait: 'fwait',
@@ -138,6 +140,10 @@ function oursOperand(ins: Instr, k: number, withMemSize: boolean): string {
       return `cr:${o.reg}`;
     case OpKind.Dr:
       return `dr:${o.reg}`;
+    case OpKind.Xmm:
+      return `xmm:${o.reg}`;
+    case OpKind.Mmx:
+      return `mm:${o.reg}`;
     case OpKind.Imm:
       return `imm${o.size}:${hex(o.value & mask(o.size))}`;
     case OpKind.Rel:
@@ -165,6 +171,8 @@ function icedOperand(insn: IcedInsn, o: IcedOp, withMemSize: boolean): string {
       if (r.cls === 'cr') return `cr:${r.num}`;
       if (r.cls === 'dr') return `dr:${r.num}`;
       if (r.cls === 'st') return `st:${r.num}`;
+      if (r.cls === 'xmm') return `xmm:${r.num}`;
+      if (r.cls === 'mm') return `mm:${r.num}`;
       return `?${r.name}`;
     }
     case 'imm':
@@ -230,7 +238,8 @@ function compareDecodings(ours: Instr, ref: IcedInsn, stats: Stats): string[] {
     expected = ref.ops.filter((o) => o.kind === 'mem').map((o) => icedOperand(ref, o, false));
     actual = ours.operands.flatMap((o, k) => (o.kind === OpKind.Mem ? [oursOperand(ours, k, false)] : []));
   } else {
-    let ops = ref.ops;
+    // MASKMOVQ/MASKMOVDQU: the implicit DS:(E)DI destination is the translator's business
+    let ops = ref.ops.filter((o) => !(o.kind === 'other' && /^MemorySeg/.test(o.name)));
     if (ops.some((o) => o.kind === 'str')) {
       // N1
       stats.string++;
@@ -265,7 +274,9 @@ function compareDecodings(ours: Instr, ref: IcedInsn, stats: Stats): string[] {
       for (const k of r32m16) expected[k] = expected[k]!.replace(/^r4:/, 'r2:');
     }
     actual = ours.operands.map((_, k) => oursOperand(ours, k, true));
-    const mnem = callOrJmpFar(ref) ?? ALIASES[ref.mnemonic] ?? ref.mnemonic;
+    // MOVSD/CMPSD are also SSE2 instructions; MOVHLPS/MOVLHPS are our MOVLPS/MOVHPS register forms
+    const sse = /_xmm/.test(ref.code);
+    const mnem = callOrJmpFar(ref) ?? (sse ? SSE_ALIASES[ref.mnemonic] : ALIASES[ref.mnemonic]) ?? ref.mnemonic;
     if (mnem !== ours.mnem && !HINT_NOP.test(ref.code)) diffs.push(`mnemonic ${ours.mnem} != ${mnem}`);
     if (ours.lock !== ref.lock) diffs.push(`lock ${ours.lock} != ${ref.lock}`);
     if (ref.opSize !== 0 && ref.opSize !== ours.opsize * 8) diffs.push(`operand size ${ours.opsize * 8} != ${ref.opSize}`);

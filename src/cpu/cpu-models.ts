@@ -32,7 +32,7 @@ export const CPUID_EXT_HYPERVISOR = 1 << 31;
 /** What bmbt-dbg implements of CPUID.1:EDX; a model advertises the intersection with QEMU's. */
 export const IMPLEMENTED_EDX =
   CPUID_FPU | CPUID_VME | CPUID_DE | CPUID_PSE | CPUID_TSC | CPUID_MSR | CPUID_PAE | CPUID_MCE | CPUID_CX8 | CPUID_APIC |
-  CPUID_SEP | CPUID_MTRR | CPUID_PGE | CPUID_MCA | CPUID_CMOV | CPUID_PAT | CPUID_FXSR;
+  CPUID_SEP | CPUID_MTRR | CPUID_PGE | CPUID_MCA | CPUID_CMOV | CPUID_PAT | CPUID_MMX | CPUID_FXSR | CPUID_SSE | CPUID_SSE2;
 /** CPUID.1:ECX: only the hypervisor bit (QEMU sets it for every model under TCG). */
 export const IMPLEMENTED_ECX = CPUID_EXT_HYPERVISOR;
 
@@ -183,6 +183,7 @@ const X87_CMOV_FORMS = (i: Instr): boolean => {
  * CMOV; FXSAVE/FXRSTOR need FXSR. Checked at translation time (the model never changes).
  */
 export function absentOnModel(edx: number, i: Instr): boolean {
+  if (i.feat & ~edx) return true; // MMX, SSE, SSE2, CLFLUSH
   if ((edx & (CPUID_CMOV | CPUID_FXSR)) === (CPUID_CMOV | CPUID_FXSR)) return false;
   if (!(edx & CPUID_CMOV) && (i.mnem.startsWith('cmov') || X87_CMOV_FORMS(i))) return true;
   if (!(edx & CPUID_FXSR) && (i.mnem === 'fxsave' || i.mnem === 'fxrstor')) return true;

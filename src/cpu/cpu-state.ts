@@ -9,6 +9,7 @@ import type { Cpu } from './cpu.js';
 import { ARITH_FLAGS, CC_EFLAGS } from './lazy-flags.js';
 import type { MsrStateRecord } from './cpuid-msr.js';
 import type { FpuState } from './fpu/fpu.js';
+import type { SimdState } from './simd/simd.js';
 import type { TlbState } from './mmu.js';
 
 export interface CpuState {
@@ -48,6 +49,8 @@ export interface CpuState {
   a20Mask: number;
   msr: MsrStateRecord;
   fpu: FpuState;
+  /** XMM0-7 and MXCSR (absent in snapshots taken before issue 15: reset values). */
+  simd?: SimdState;
   tlb: TlbState;
 }
 
@@ -87,6 +90,7 @@ export function saveCpuState(cpu: Cpu): CpuState {
     a20Mask: cpu.mmu.a20Mask,
     msr: cpu.msr.saveState(),
     fpu: cpu.fpu.saveState(),
+    simd: cpu.simd.saveState(),
     tlb: cpu.mmu.saveTlb(),
   };
 }
@@ -139,6 +143,8 @@ export function loadCpuState(cpu: Cpu, s: CpuState): void {
   cpu.mmu.a20Mask = s.a20Mask;
   cpu.msr.loadState(s.msr);
   cpu.fpu.loadState(s.fpu);
+  if (s.simd) cpu.simd.loadState(s.simd);
+  else cpu.simd.reset();
   // Data breakpoints from DR7 and the flags translated code depends on (this also flushes
   // the TLB), then instruction breakpoints compiled into TBs, then the TLB as it was.
   cpu.refreshWatch();

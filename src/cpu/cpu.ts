@@ -16,6 +16,7 @@ import { SEG_CS, SEG_SS } from './instr.js';
 import { MsrState, type CpuFeatures } from './cpuid-msr.js';
 import { defaultCpuModel, type CpuModel } from './cpu-models.js';
 import { Fpu } from './fpu/fpu.js';
+import { Simd } from './simd/simd.js';
 
 export const HF_CPL_MASK = 3;
 export const HF_CS32 = 1 << 2;
@@ -31,6 +32,7 @@ export const HF_FPU_TS = 1 << 22; // CR0.TS
 export const HF_FPU_MP = 1 << 23; // CR0.MP
 export const HF_DR_EXEC = 1 << 24; // guest debug registers hold enabled instruction breakpoints
 export const HF_CS_LIMIT = 1 << 25; // CS limit below the operand-size range: near jumps check it
+export const HF_OSFXSR = 1 << 26; // CR4.OSFXSR: SSE instructions exist
 
 export const IRQ_HARD = 1; // the interrupt controller asserts INTR
 export const IRQ_NMI = 2;
@@ -183,6 +185,8 @@ export class Cpu {
   readonly mmu: Mmu;
   /** The x87 FPU (src/cpu/fpu); reset with the CPU. */
   readonly fpu: Fpu = new Fpu(this);
+  /** XMM registers, MXCSR and the MMX operations (src/cpu/simd); RESET clears them, INIT keeps them. */
+  readonly simd: Simd = new Simd(this);
   intc: InterruptController | null = null;
   /** Handles an INIT taken by the loop (the board adds what its firmware would do). */
   onInit: () => void = () => this.init();
@@ -213,6 +217,7 @@ export class Cpu {
     this.sysenterEip = 0;
     this.msr.reset(this.model.mcgCap);
     this.fpu.reset();
+    this.simd.reset();
   }
 
   /**
@@ -328,6 +333,7 @@ export class Cpu {
     for (let s = 0; s < 6; s++) h |= this.segmentClass(s, pe && !vm) << (HF_SEG_SHIFT + 2 * s);
     if (this.cr0 & CR0_AM && this.eflags & FLAG_AC && this.cpl === 3) h |= HF_AC;
     if (this.cr0 & 4) h |= HF_FPU_EM;
+    if (this.cr4 & 0x200) h |= HF_OSFXSR;
     if (this.cr0 & 8) h |= HF_FPU_TS;
     if (this.cr0 & 2) h |= HF_FPU_MP;
     if (this.dr[7]! & 0xff) {

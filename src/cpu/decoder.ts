@@ -1,8 +1,8 @@
 // Table-driven i386 decoder: prefixes, one-byte and 0F maps, ModRM/SIB, 16- and 32-bit
 // addressing. It knows nothing of semantics; the translator does.
 import {
-  F_INVALID, F_LOCKABLE, F_MODRM, F_RM_REG, F_STRING, F_X87, ONE_BYTE, TWO_BYTE, isGroup, x87Defined,
-  type OpcodeEntry,
+  F_INVALID, F_LOCKABLE, F_MODRM, F_RM_REG, F_STRING, F_X87, ONE_BYTE, TWO_BYTE, isGroup, isPrefixed, x87Defined,
+  type OpcodeEntry, type PrefixedEntry,
 } from './opcode-table.js';
 import {
   OpKind, REP_E, REP_NE, REP_NONE, SEG_DS, SEG_SS,
@@ -51,16 +51,29 @@ export function decode(src: ByteSource, eip: number, code32: boolean): Instr {
   let segOverride = -1;
   let rep = REP_NONE;
   let lock = false;
+  let has66 = false;
   let b: number;
   let tooLong = false;
   const instr: Instr = {
     mnem: '(bad)', eip, len: 0, opcode: 0, opsize, adsize, segOverride, rep, lock, flags: F_INVALID,
-    modrm: -1, operands: [], ea: null, strSize: 0, invalid: true, bytes,
+    modrm: -1, operands: [], ea: null, strSize: 0, invalid: true, bytes, feat: 0,
+  };
+  // A mandatory prefix (SIMD opcodes): F3/F2 take precedence over 66; the chosen one is
+  // then neither a REP nor an operand-size prefix.
+  const pickPrefixed = (p: PrefixedEntry): OpcodeEntry | null => {
+    const idx = rep === REP_E ? 2 : rep === REP_NE ? 3 : has66 ? 1 : 0;
+    const e = p.simd[idx] ?? null;
+    if (idx >= 2) instr.rep = REP_NONE;
+    if (idx === 1) instr.opsize = opsize = code32 ? 4 : 2;
+    return e;
   };
   try {
     for (;;) {
       b = next();
-      if (b === 0x66) opsize = code32 ? 2 : 4;
+      if (b === 0x66) {
+        opsize = code32 ? 2 : 4;
+        has66 = true;
+      }
       else if (b === 0x67) adsize = code32 ? 2 : 4;
       else if (b in SEGMENT_PREFIXES) segOverride = SEGMENT_PREFIXES[b]!;
       else if (b === 0xf0) lock = true;
@@ -90,7 +103,11 @@ export function decode(src: ByteSource, eip: number, code32: boolean): Instr {
     if (isGroup(slot)) {
       modrm = next();
       const r = (modrm >> 3) & 7;
-      entry = (modrm >> 6) === 3 && slot.reg3 ? slot.reg3[r]! : slot.group[r]!;
+      const e = (modrm >> 6) === 3 && slot.reg3 ? slot.reg3[r]! : slot.group[r]!;
+      entry = e !== null && isPrefixed(e) ? pickPrefixed(e) : e;
+    } else if (isPrefixed(slot)) {
+      entry = pickPrefixed(slot);
+      if ((entry ? entry.flags : slot.flags) & F_MODRM) modrm = next();
     } else {
       entry = slot;
       if (entry.flags & F_MODRM) modrm = next();
@@ -108,6 +125,7 @@ export function decode(src: ByteSource, eip: number, code32: boolean): Instr {
     }
     instr.mnem = entry.mnem;
     instr.flags = entry.flags;
+    instr.feat = entry.feat ?? 0;
     instr.ea = ea;
     let valid = true;
     const sizeOf = (c: string): number => {
@@ -121,6 +139,7 @@ export function decode(src: ByteSource, eip: number, code32: boolean): Instr {
         case 'a': return opsize * 2;
         case 's': return 6;
         case 'f': return 512; // FXSAVE/FXRSTOR area
+        case 'x': return 16; // XMM
         default: return opsize;
       }
     };
@@ -143,12 +162,23 @@ export function decode(src: ByteSource, eip: number, code32: boolean): Instr {
           if (!x87Defined(opcode, modrm)) valid = false;
           continue;
         }
+        // Erw (PINSRW): a 32-bit register or a word in memory.
+        if (spec === 'Erw') {
+          instr.operands.push(mod3 ? reg(OpKind.Reg, 4, modRm) : reg(OpKind.Mem, 2, -1));
+          continue;
+        }
         // Evw: register form has the operand size, memory form is a word.
         if (spec === 'Evw') instr.operands.push(mod3 ? reg(OpKind.Reg, opsize, modRm) : reg(OpKind.Mem, 2, -1));
         else instr.operands.push(mod3 ? reg(OpKind.Reg, sz, modRm) : reg(OpKind.Mem, sz, -1));
       } else if (k === 'M') {
         if (mod3) valid = false;
         instr.operands.push(reg(OpKind.Mem, spec.length > 1 ? sz : 0, -1));
+      } else if (k === 'V') instr.operands.push(reg(OpKind.Xmm, sz, modReg));
+      else if (k === 'P') instr.operands.push(reg(OpKind.Mmx, sz, modReg));
+      else if (k === 'W' || k === 'Q') instr.operands.push(mod3 ? reg(k === 'W' ? OpKind.Xmm : OpKind.Mmx, sz, modRm) : reg(OpKind.Mem, sz, -1));
+      else if (k === 'U' || k === 'N') {
+        if (!mod3) valid = false;
+        instr.operands.push(reg(k === 'U' ? OpKind.Xmm : OpKind.Mmx, sz, modRm));
       } else if (k === 'R') instr.operands.push(reg(OpKind.Reg, 4, modRm));
       else if (k === 'G') instr.operands.push(reg(OpKind.Reg, sz, modReg));
       else if (k === 'Z') instr.operands.push(reg(OpKind.Reg, sz, opcode & 7));

@@ -17,8 +17,9 @@ import { DESC_B, DESC_CODE, DESC_R, DESC_W, SEGCLASS_FLAT, SEG_LDTR, SEG_TR } fr
 import { CR0_PE, CR0_PG, CR0_TS, CR4_TSD, CR4_PCE, CR4_DE, CR4_VME, CR4_PVI, CR4_PAE } from './mmu.js';
 import { cpuidLeaf, readMsr, writeMsr } from './cpuid-msr.js';
 
-/** CR4.OSFXSR: dropped on writes, since no model we run advertises SSE (issue 15 adds it). */
-const CR4_OSFXSR_WITHOUT_SSE = 0x200;
+/** CR4.OSFXSR: dropped on writes on a model without SSE (as QEMU 7.2). */
+const CR4_OSFXSR = 0x200;
+const CPUID_SSE = 1 << 25;
 
 void INT_HARDWARE;
 
@@ -1009,7 +1010,7 @@ export class Helpers {
         // every model; OSFXSR (bit 9) reads 0 on a CPU without SSE (QEMU drops it silently).
         const supported = 0x7ff;
         if (v & ~supported) c.raiseException(EXC_GP, 0);
-        v &= ~CR4_OSFXSR_WITHOUT_SSE;
+        if (!(c.model.edx & CPUID_SSE)) v &= ~CR4_OSFXSR;
         if (v & CR4_PAE && !(c.cr4 & CR4_PAE) && c.cr0 & CR0_PG && !c.mmu.pdptesValid(c.cr3)) c.raiseException(EXC_GP, 0);
         c.setCr4(v);
         return;

@@ -10,6 +10,8 @@ export const enum OpKind {
   Rel = 6, // relative branch: `value` is the target EIP (already masked to the operand size)
   FarImm = 7, // ptr16:16/32: `value` = offset, `value2` = selector
   Moffs = 8, // absolute offset (memory operand without ModRM): Instr.ea holds it
+  Xmm = 9, // XMM register
+  Mmx = 10, // MMX register (the x87 register of the same number)
 }
 
 export interface Operand {
@@ -64,4 +66,6 @@ export interface Instr {
   invalid: boolean;
   /** Raw bytes, for reports of unimplemented instructions. */
   bytes: number[];
+  /** CPUID.1:EDX bits the instruction needs (SIMD): #UD on a model without them. */
+  feat: number;
 }

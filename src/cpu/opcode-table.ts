@@ -29,21 +29,34 @@ export const F_NO_FLAGS = 1 << 6; // does not read or write arithmetic flags
 export const F_X87 = 1 << 7; // x87 escape
 export const F_INVALID = 1 << 8; // #UD
 export const F_RM_REG = 1 << 9; // ModRM.mod ignored: r/m is always a register (MOV CRn/DRn)
+export const F_SIMD = 1 << 10; // MMX/SSE/SSE2: translated by translate/simd-generators.ts
 
 export interface OpcodeEntry {
   readonly mnem: string;
   readonly operands: readonly string[];
   readonly flags: number;
+  /** CPUID.1:EDX bits the instruction needs (MMX, SSE, SSE2...): #UD on a model without them */
+  readonly feat?: number;
+}
+
+/**
+ * An opcode whose meaning depends on the mandatory prefix (SDM vol. 2, 2.1.2): entries
+ * for none, 66, F3 and F2 (F3/F2 take precedence over 66; the prefix is then not an
+ * operand-size or REP prefix).
+ */
+export interface PrefixedEntry {
+  readonly simd: readonly (OpcodeEntry | null)[];
+  readonly flags: number;
 }
 
 export interface GroupEntry {
   // Indexed by ModRM.reg; `reg3` overrides a slot when ModRM.mod is 3 (register form).
-  readonly group: readonly (OpcodeEntry | null)[];
-  readonly reg3?: readonly (OpcodeEntry | null)[];
+  readonly group: readonly (OpcodeEntry | PrefixedEntry | null)[];
+  readonly reg3?: readonly (OpcodeEntry | PrefixedEntry | null)[];
   readonly flags: number;
 }
 
-export type TableSlot = OpcodeEntry | GroupEntry | null;
+export type TableSlot = OpcodeEntry | GroupEntry | PrefixedEntry | null;
 
 function op(mnem: string, operands = '', flags = 0): OpcodeEntry {
   const list = operands === '' ? [] : operands.split(',');
@@ -54,7 +67,7 @@ function op(mnem: string, operands = '', flags = 0): OpcodeEntry {
   };
 }
 
-function group(entries: (OpcodeEntry | null)[], reg3?: (OpcodeEntry | null)[]): GroupEntry {
+function group(entries: (OpcodeEntry | PrefixedEntry | null)[], reg3?: (OpcodeEntry | PrefixedEntry | null)[]): GroupEntry {
   return reg3 ? { group: entries, reg3, flags: F_MODRM } : { group: entries, flags: F_MODRM };
 }
 
@@ -62,11 +75,15 @@ function group(entries: (OpcodeEntry | null)[], reg3?: (OpcodeEntry | null)[]): 
 const FIXED_OPERANDS = ['AL', 'CL', 'DX', 'eAX', '1', 'ES', 'CS', 'SS', 'DS', 'FS', 'GS'];
 
 export function usesModrm(spec: string): boolean {
-  return /^[EGMRSCD]/.test(spec) && !FIXED_OPERANDS.includes(spec);
+  return /^[EGMRSCDVWUPQN]/.test(spec) && !FIXED_OPERANDS.includes(spec);
 }
 
 export function isGroup(slot: TableSlot): slot is GroupEntry {
   return slot !== null && 'group' in slot;
+}
+
+export function isPrefixed(slot: TableSlot | OpcodeEntry | PrefixedEntry): slot is PrefixedEntry {
+  return slot !== null && 'simd' in slot;
 }
 
 const B = F_BLOCK_END;
@@ -290,7 +307,6 @@ TWO_BYTE[0xa9] = op('pop', 'GS', B | F_NO_FLAGS);
 TWO_BYTE[0xab] = op('bts', 'Ev,Gv', L);
 TWO_BYTE[0xac] = op('shrd', 'Ev,Gv,Ib');
 TWO_BYTE[0xad] = op('shrd', 'Ev,Gv,CL');
-TWO_BYTE[0xae] = group([op('fxsave', 'Mf', F_NO_FLAGS), op('fxrstor', 'Mf', F_NO_FLAGS), null, null, null, null, null, null], new Array(8).fill(null));
 TWO_BYTE[0xaf] = op('imul', 'Gv,Ev');
 TWO_BYTE[0xb0] = op('cmpxchg', 'Eb,Gb', L);
 TWO_BYTE[0xb1] = op('cmpxchg', 'Ev,Gv', L);
@@ -311,6 +327,129 @@ TWO_BYTE[0xc0] = op('xadd', 'Eb,Gb', L);
 TWO_BYTE[0xc1] = op('xadd', 'Ev,Gv', L);
 TWO_BYTE[0xc7] = group([null, op('cmpxchg8b', 'Mq', L), null, null, null, null, null, null], new Array(8).fill(null));
 TWO_BYTE[0xff] = op('ud0', 'Gv,Ev', B | F_NO_FLAGS);
+
+// ---- MMX, SSE, SSE2 (SDM vol. 2, appendix A, tables A-3 and A-4) ------------------------
+// Operands: V xmm (ModRM.reg), W xmm or memory (r/m), U xmm (r/m, register only), P mm
+// (ModRM.reg), Q mm or memory, N mm (r/m, register only); sizes x 16 bytes, q 8, d 4, w 2.
+// The mandatory prefix picks the entry: [none, 66, F3, F2].
+const CPUID_MMX_BIT = 1 << 23;
+const CPUID_SSE_BIT = 1 << 25;
+const CPUID_SSE2_BIT = 1 << 26;
+const CPUID_CLFSH_BIT = 1 << 19;
+
+function feat(e: OpcodeEntry, bits: number): OpcodeEntry {
+  return { ...e, flags: e.flags | F_SIMD, feat: bits };
+}
+function mmx(m: string, o: string): OpcodeEntry {
+  return feat(op(m, o, F_NO_FLAGS), CPUID_MMX_BIT);
+}
+function sse(m: string, o: string, flags = F_NO_FLAGS): OpcodeEntry {
+  return feat(op(m, o, flags), CPUID_SSE_BIT);
+}
+function sse2(m: string, o: string, flags = F_NO_FLAGS): OpcodeEntry {
+  return feat(op(m, o, flags), CPUID_SSE2_BIT);
+}
+function pfx(np: OpcodeEntry | null, p66: OpcodeEntry | null, f3: OpcodeEntry | null, f2: OpcodeEntry | null): PrefixedEntry {
+  const anyModrm = [np, p66, f3, f2].some((e) => e !== null && (e.flags & F_MODRM) !== 0 && e.operands.length > 0);
+  return { simd: [np, p66, f3, f2], flags: anyModrm ? F_MODRM : 0 };
+}
+/** A float operation in its four forms: ps, pd, ss, sd. */
+function fp4(m: string, extra = ''): PrefixedEntry {
+  return pfx(sse(m + 'ps', 'Vx,Wx' + extra), sse2(m + 'pd', 'Vx,Wx' + extra), sse(m + 'ss', 'Vx,Wd' + extra), sse2(m + 'sd', 'Vx,Wq' + extra));
+}
+/** An MMX integer operation with its SSE2 form on XMM (66 prefix). `mmxFeat`: what the MMX form needs. */
+function pint(m: string, mmxSrc = 'Qq', mmxFeat = CPUID_MMX_BIT): PrefixedEntry {
+  return pfx(feat(op(m, 'Pq,' + mmxSrc, F_NO_FLAGS), mmxFeat), sse2(m, 'Vx,Wx'), null, null);
+}
+
+TWO_BYTE[0x10] = pfx(sse('movups', 'Vx,Wx'), sse2('movupd', 'Vx,Wx'), sse('movss', 'Vx,Wd'), sse2('movsd', 'Vx,Wq'));
+TWO_BYTE[0x11] = pfx(sse('movups', 'Wx,Vx'), sse2('movupd', 'Wx,Vx'), sse('movss', 'Wd,Vx'), sse2('movsd', 'Wq,Vx'));
+TWO_BYTE[0x12] = pfx(sse('movlps', 'Vx,Wq'), sse2('movlpd', 'Vx,Mq'), null, null);
+TWO_BYTE[0x13] = pfx(sse('movlps', 'Mq,Vx'), sse2('movlpd', 'Mq,Vx'), null, null);
+TWO_BYTE[0x14] = pfx(sse('unpcklps', 'Vx,Wx'), sse2('unpcklpd', 'Vx,Wx'), null, null);
+TWO_BYTE[0x15] = pfx(sse('unpckhps', 'Vx,Wx'), sse2('unpckhpd', 'Vx,Wx'), null, null);
+TWO_BYTE[0x16] = pfx(sse('movhps', 'Vx,Wq'), sse2('movhpd', 'Vx,Mq'), null, null);
+TWO_BYTE[0x17] = pfx(sse('movhps', 'Mq,Vx'), sse2('movhpd', 'Mq,Vx'), null, null);
+TWO_BYTE[0x28] = pfx(sse('movaps', 'Vx,Wx'), sse2('movapd', 'Vx,Wx'), null, null);
+TWO_BYTE[0x29] = pfx(sse('movaps', 'Wx,Vx'), sse2('movapd', 'Wx,Vx'), null, null);
+TWO_BYTE[0x2a] = pfx(sse('cvtpi2ps', 'Vx,Qq'), sse2('cvtpi2pd', 'Vx,Qq'), sse('cvtsi2ss', 'Vx,Ed'), sse2('cvtsi2sd', 'Vx,Ed'));
+TWO_BYTE[0x2b] = pfx(sse('movntps', 'Mx,Vx'), sse2('movntpd', 'Mx,Vx'), null, null);
+TWO_BYTE[0x2c] = pfx(sse('cvttps2pi', 'Pq,Wq'), sse2('cvttpd2pi', 'Pq,Wx'), sse('cvttss2si', 'Gd,Wd'), sse2('cvttsd2si', 'Gd,Wq'));
+TWO_BYTE[0x2d] = pfx(sse('cvtps2pi', 'Pq,Wq'), sse2('cvtpd2pi', 'Pq,Wx'), sse('cvtss2si', 'Gd,Wd'), sse2('cvtsd2si', 'Gd,Wq'));
+TWO_BYTE[0x2e] = pfx(sse('ucomiss', 'Vx,Wd', 0), sse2('ucomisd', 'Vx,Wq', 0), null, null);
+TWO_BYTE[0x2f] = pfx(sse('comiss', 'Vx,Wd', 0), sse2('comisd', 'Vx,Wq', 0), null, null);
+TWO_BYTE[0x50] = pfx(sse('movmskps', 'Gd,Ux'), sse2('movmskpd', 'Gd,Ux'), null, null);
+TWO_BYTE[0x51] = fp4('sqrt');
+TWO_BYTE[0x52] = pfx(sse('rsqrtps', 'Vx,Wx'), null, sse('rsqrtss', 'Vx,Wd'), null);
+TWO_BYTE[0x53] = pfx(sse('rcpps', 'Vx,Wx'), null, sse('rcpss', 'Vx,Wd'), null);
+TWO_BYTE[0x54] = pfx(sse('andps', 'Vx,Wx'), sse2('andpd', 'Vx,Wx'), null, null);
+TWO_BYTE[0x55] = pfx(sse('andnps', 'Vx,Wx'), sse2('andnpd', 'Vx,Wx'), null, null);
+TWO_BYTE[0x56] = pfx(sse('orps', 'Vx,Wx'), sse2('orpd', 'Vx,Wx'), null, null);
+TWO_BYTE[0x57] = pfx(sse('xorps', 'Vx,Wx'), sse2('xorpd', 'Vx,Wx'), null, null);
+TWO_BYTE[0x58] = fp4('add');
+TWO_BYTE[0x59] = fp4('mul');
+TWO_BYTE[0x5a] = pfx(sse2('cvtps2pd', 'Vx,Wq'), sse2('cvtpd2ps', 'Vx,Wx'), sse2('cvtss2sd', 'Vx,Wd'), sse2('cvtsd2ss', 'Vx,Wq'));
+TWO_BYTE[0x5b] = pfx(sse2('cvtdq2ps', 'Vx,Wx'), sse2('cvtps2dq', 'Vx,Wx'), sse2('cvttps2dq', 'Vx,Wx'), null);
+TWO_BYTE[0x5c] = fp4('sub');
+TWO_BYTE[0x5d] = fp4('min');
+TWO_BYTE[0x5e] = fp4('div');
+TWO_BYTE[0x5f] = fp4('max');
+['punpcklbw', 'punpcklwd', 'punpckldq'].forEach((m, i) => { TWO_BYTE[0x60 + i] = pint(m, 'Qd'); });
+['packsswb', 'pcmpgtb', 'pcmpgtw', 'pcmpgtd', 'packuswb', 'punpckhbw', 'punpckhwd', 'punpckhdq', 'packssdw'].forEach((m, i) => {
+  TWO_BYTE[0x63 + i] = pint(m);
+});
+TWO_BYTE[0x6c] = pfx(null, sse2('punpcklqdq', 'Vx,Wx'), null, null);
+TWO_BYTE[0x6d] = pfx(null, sse2('punpckhqdq', 'Vx,Wx'), null, null);
+TWO_BYTE[0x6e] = pfx(mmx('movd', 'Pq,Ed'), sse2('movd', 'Vx,Ed'), null, null);
+TWO_BYTE[0x6f] = pfx(mmx('movq', 'Pq,Qq'), sse2('movdqa', 'Vx,Wx'), sse2('movdqu', 'Vx,Wx'), null);
+TWO_BYTE[0x70] = pfx(sse('pshufw', 'Pq,Qq,Ib'), sse2('pshufd', 'Vx,Wx,Ib'), sse2('pshufhw', 'Vx,Wx,Ib'), sse2('pshuflw', 'Vx,Wx,Ib'));
+const shiftImm = (m: string): PrefixedEntry => pfx(mmx(m, 'Nq,Ib'), sse2(m, 'Ux,Ib'), null, null);
+TWO_BYTE[0x71] = group([null, null, shiftImm('psrlw'), null, shiftImm('psraw'), null, shiftImm('psllw'), null]);
+TWO_BYTE[0x72] = group([null, null, shiftImm('psrld'), null, shiftImm('psrad'), null, shiftImm('pslld'), null]);
+TWO_BYTE[0x73] = group([
+  null, null, shiftImm('psrlq'), pfx(null, sse2('psrldq', 'Ux,Ib'), null, null), null, null, shiftImm('psllq'),
+  pfx(null, sse2('pslldq', 'Ux,Ib'), null, null),
+]);
+['pcmpeqb', 'pcmpeqw', 'pcmpeqd'].forEach((m, i) => { TWO_BYTE[0x74 + i] = pint(m); });
+TWO_BYTE[0x77] = pfx(mmx('emms', ''), null, null, null);
+TWO_BYTE[0x7e] = pfx(mmx('movd', 'Ed,Pq'), sse2('movd', 'Ed,Vx'), sse2('movq', 'Vx,Wq'), null);
+TWO_BYTE[0x7f] = pfx(mmx('movq', 'Qq,Pq'), sse2('movdqa', 'Wx,Vx'), sse2('movdqu', 'Wx,Vx'), null);
+TWO_BYTE[0xc2] = fp4('cmp', ',Ib');
+TWO_BYTE[0xc3] = pfx(sse2('movnti', 'Md,Gd'), null, null, null);
+TWO_BYTE[0xc4] = pfx(sse('pinsrw', 'Pq,Erw,Ib'), sse2('pinsrw', 'Vx,Erw,Ib'), null, null);
+TWO_BYTE[0xc5] = pfx(sse('pextrw', 'Gd,Nq,Ib'), sse2('pextrw', 'Gd,Ux,Ib'), null, null);
+TWO_BYTE[0xc6] = pfx(sse('shufps', 'Vx,Wx,Ib'), sse2('shufpd', 'Vx,Wx,Ib'), null, null);
+const INT_D0: (string | null)[] = [
+  null, 'psrlw', 'psrld', 'psrlq', 'paddq', 'pmullw', null, 'pmovmskb', 'psubusb', 'psubusw', 'pminub', 'pand', 'paddusb', 'paddusw', 'pmaxub', 'pandn',
+  'pavgb', 'psraw', 'psrad', 'pavgw', 'pmulhuw', 'pmulhw', null, null, 'psubsb', 'psubsw', 'pminsw', 'por', 'paddsb', 'paddsw', 'pmaxsw', 'pxor',
+  null, 'psllw', 'pslld', 'psllq', 'pmuludq', 'pmaddwd', 'psadbw', null, 'psubb', 'psubw', 'psubd', 'psubq', 'paddb', 'paddw', 'paddd', null,
+];
+// Integer operations added to the MMX set by SSE (on MMX registers) and by SSE2.
+const SSE_ON_MMX = new Set(['pminub', 'pmaxub', 'pavgb', 'pavgw', 'pmulhuw', 'pminsw', 'pmaxsw', 'psadbw']);
+const SSE2_ON_MMX = new Set(['paddq', 'psubq', 'pmuludq']);
+INT_D0.forEach((m, i) => {
+  if (m === null) return;
+  const f = SSE2_ON_MMX.has(m) ? CPUID_SSE2_BIT : SSE_ON_MMX.has(m) ? CPUID_SSE_BIT : CPUID_MMX_BIT;
+  TWO_BYTE[0xd0 + i] = pint(m, 'Qq', f);
+});
+TWO_BYTE[0xd6] = pfx(null, sse2('movq', 'Wq,Vx'), sse2('movq2dq', 'Vx,Nq'), sse2('movdq2q', 'Pq,Ux'));
+TWO_BYTE[0xd7] = pfx(sse('pmovmskb', 'Gd,Nq'), sse2('pmovmskb', 'Gd,Ux'), null, null);
+TWO_BYTE[0xe6] = pfx(null, sse2('cvttpd2dq', 'Vx,Wx'), sse2('cvtdq2pd', 'Vx,Wq'), sse2('cvtpd2dq', 'Vx,Wx'));
+TWO_BYTE[0xe7] = pfx(sse('movntq', 'Mq,Pq'), sse2('movntdq', 'Mx,Vx'), null, null);
+TWO_BYTE[0xf7] = pfx(sse('maskmovq', 'Pq,Nq'), sse2('maskmovdqu', 'Vx,Ux'), null, null);
+
+// 0F AE: FXSAVE, FXRSTOR, LDMXCSR, STMXCSR, CLFLUSH; register forms LFENCE, MFENCE, SFENCE.
+TWO_BYTE[0xae] = group(
+  [
+    op('fxsave', 'Mf', F_NO_FLAGS), op('fxrstor', 'Mf', F_NO_FLAGS),
+    pfx(sse('ldmxcsr', 'Md'), null, null, null), pfx(sse('stmxcsr', 'Md'), null, null, null), null, null, null,
+    pfx(feat(op('clflush', 'Mb', F_NO_FLAGS | F_SIMD), CPUID_CLFSH_BIT), null, null, null),
+  ],
+  [
+    null, null, null, null, null, pfx(sse2('lfence', ''), null, null, null), pfx(sse2('mfence', ''), null, null, null),
+    pfx(sse('sfence', ''), null, null, null),
+  ],
+);
 
 // x87 escapes D8-DF (SDM vol. 2, A.4 "Escape opcode instructions"): which encodings exist on
 // a P6 (387-class FPU plus FCMOVcc/FCOMI/FUCOMI); the others raise #UD. The decoder only
@@ -346,8 +485,9 @@ export function allMnemonics(): Set<string> {
   const visit = (s: TableSlot): void => {
     if (s === null) return;
     if (isGroup(s)) {
-      for (const e of s.group) if (e) out.add(e.mnem);
-      for (const e of s.reg3 ?? []) if (e) out.add(e.mnem);
+      for (const e of [...s.group, ...(s.reg3 ?? [])]) if (e) visit(e);
+    } else if (isPrefixed(s)) {
+      for (const e of s.simd) if (e) out.add(e.mnem);
     } else out.add(s.mnem);
   };
   ONE_BYTE.forEach(visit);

@@ -5,6 +5,7 @@
 import type { Cpu } from './cpu.js';
 import { Helpers } from './helpers.js';
 import { PARITY } from './lazy-flags.js';
+import type { Simd } from './simd/simd.js';
 
 export interface Runtime {
   readonly c: Cpu;
@@ -21,10 +22,12 @@ export interface Runtime {
   readonly st32: (a: number, v: number) => void;
   /** seg:off for a BASIC segment (expand-up, base + limit). */
   readonly sg: (s: number, off: number, size: number) => number;
+  /** The SIMD unit (MMX/SSE/SSE2 instructions). */
+  readonly X: Simd;
 }
 
 /** Names the generated code may use, in this order, as the factory's parameters. */
-export const RUNTIME_NAMES = ['c', 'R', 'SB', 'SL', 'H', 'PAR', 'ld8', 'ld16', 'ld32', 'st8', 'st16', 'st32', 'sg'] as const;
+export const RUNTIME_NAMES = ['c', 'R', 'SB', 'SL', 'H', 'PAR', 'ld8', 'ld16', 'ld32', 'st8', 'st16', 'st32', 'sg', 'X'] as const;
 
 export function makeRuntime(cpu: Cpu, helpers: Helpers, user: boolean): Runtime {
   const mem8 = cpu.phys.u8;
@@ -72,5 +75,6 @@ export function makeRuntime(cpu: Cpu, helpers: Helpers, user: boolean): Runtime 
       if ((off >>> 0) + size - 1 > SL[s]!) cpu.segLimitFault(s);
       return (SB[s]! + off) | 0;
     },
+    X: cpu.simd,
   };
 }

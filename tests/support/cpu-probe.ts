@@ -33,12 +33,12 @@ export interface ProbeRun {
 }
 
 /** QEMU 7.2: `-cpu MODEL -kernel cpu-probe.elf -append PROBES`, debug console to a file. */
-export function probeOnQemu(model: string, probes: string, timeoutMs = 60_000): Promise<ProbeRun> {
+export function probeOnQemu(model: string, probes: string, timeoutMs = 60_000, elf = PROBE_ELF): Promise<ProbeRun> {
   const dir = mkdtempSync(join(tmpdir(), 'bmbt-probe-'));
   const log = join(dir, 'debugcon.txt');
   return new Promise((resolve, reject) => {
     const q = spawn(QEMU_BINARY, [
-      '-cpu', model, '-m', String(MIB), '-kernel', PROBE_ELF, '-append', probes, '-debugcon', `file:${log}`,
+      '-cpu', model, '-m', String(MIB), '-kernel', elf, '-append', probes, '-debugcon', `file:${log}`,
       '-display', 'none', '-monitor', 'none', '-serial', 'none', '-net', 'none', '-no-shutdown',
       '-device', 'isa-debug-exit,iobase=0xf4,iosize=4',
     ], { stdio: 'ignore' });
@@ -57,9 +57,10 @@ export function probeOnQemu(model: string, probes: string, timeoutMs = 60_000): 
 }
 
 /** bmbt-dbg in process: the same board size, firmware and hand-over (or a direct boot). */
-export function probeOnBmbt(model: string, probes: string, opts: { direct?: boolean; maxInsns?: number } = {}): ProbeRun & { machine: PcMachine } {
+export function probeOnBmbt(model: string, probes: string, opts: { direct?: boolean; maxInsns?: number; elf?: string } = {}): ProbeRun & { machine: PcMachine } {
   let out = '';
-  const kernel = readFileSync(PROBE_ELF);
+  const elf = opts.elf ?? PROBE_ELF;
+  const kernel = readFileSync(elf);
   const machine = new PcMachine({
     memoryMiB: MIB, cpuModel: model,
     // SeaBIOS's log on port 0x402 is not the guest's output (QEMU's default board drops it).
@@ -67,11 +68,11 @@ export function probeOnBmbt(model: string, probes: string, opts: { direct?: bool
     ...(opts.direct ? {} : { bios: readFileSync(SEABIOS), vgaBios: readFileSync(VGABIOS) }),
   });
   if (opts.direct) {
-    loadMultiboot(machine.phys, machine.cpu, kernel, { kernelName: PROBE_ELF, cmdline: `${PROBE_ELF} ${probes}`, modules: [], ramSize: machine.ramSize });
+    loadMultiboot(machine.phys, machine.cpu, kernel, { kernelName: elf, cmdline: `${elf} ${probes}`, modules: [], ramSize: machine.ramSize });
   } else {
     const rom = MULTIBOOT_ROM.find((p) => p && existsSync(p))!;
     prepareBiosKernelBoot(machine.fwCfg, {
-      kernelName: PROBE_ELF, kernel, cmdline: probes, initrds: [], ramSize: machine.ramSize, optionRom: () => readFileSync(rom),
+      kernelName: elf, kernel, cmdline: probes, initrds: [], ramSize: machine.ramSize, optionRom: () => readFileSync(rom),
     });
   }
   const budget = opts.maxInsns ?? 3_000_000_000;

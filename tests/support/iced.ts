@@ -7,7 +7,7 @@ import type * as IcedApi from 'iced-x86';
 const require = createRequire(import.meta.url);
 export const iced = require('iced-x86') as typeof IcedApi;
 
-export type IcedRegClass = 'gpr' | 'seg' | 'cr' | 'dr' | 'st' | 'other';
+export type IcedRegClass = 'gpr' | 'seg' | 'cr' | 'dr' | 'st' | 'xmm' | 'mm' | 'other';
 
 export interface IcedReg {
   readonly name: string;
@@ -78,7 +78,11 @@ function regInfo(r: IcedApi.Register): IcedReg {
           ? 'dr'
           : RegisterExt.isST(r)
             ? 'st'
-            : 'other';
+            : RegisterExt.isXMM(r)
+              ? 'xmm'
+              : RegisterExt.isMM(r)
+                ? 'mm'
+                : 'other';
   // RegisterExt.size() reports 8 for CRn/DRn (the 64-bit view); they are 32-bit here.
   const size = cls === 'cr' || cls === 'dr' ? 4 : RegisterExt.size(r);
   return { name: Register[r] ?? String(r), cls, num: RegisterExt.number(r), size };

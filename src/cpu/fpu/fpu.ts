@@ -10,6 +10,7 @@ import type { Cpu } from '../cpu.js';
 import { EXC_GP, EXC_MF } from '../cpu-exception.js';
 import { ACCESS_WRITE } from '../mmu.js';
 import { SEG_CS } from '../instr.js';
+import { MXCSR_MASK } from '../simd/simd.js';
 import {
   DEFAULT_NAN, FE_DE, FE_IE, FE_PE, FE_SF, FE_ZE, FMT_DOUBLE, FMT_SINGLE, F80_ONE, J_BIT, K_INF,
   K_NORMAL, K_UNSUPPORTED, K_ZERO, RC_CHOP, RC_DOWN, RC_UP, abs, f80, fromBcd, fromBinary, fromBytes, fromInt,
@@ -28,6 +29,7 @@ export const SW_B = 0x8000;
 const SW_CC = SW_C0 | SW_C1 | SW_C2 | SW_C3;
 
 const CR0_NE = 0x20;
+const CR4_OSFXSR = 0x200;
 const FCW_FINIT = 0x37f;
 /** Control-word bits that read as zero; bit 6 reads as one (SDM vol. 1, 8.1.5). */
 const FCW_RESERVED = 0xe0c0;
@@ -1054,7 +1056,9 @@ export class Fpu {
     for (let i = 0; i < 8; i++) this.regs[(this.top + i) & 7] = regs[i]!;
   }
 
-  // ---- FXSAVE / FXRSTOR (legacy region: x87 state only; no SSE on this CPU) ---------------------
+  // ---- FXSAVE / FXRSTOR (legacy region) -------------------------------------------------------
+  // With CR4.OSFXSR the image also holds MXCSR, MXCSR_MASK and XMM0-7 (QEMU 7.2 saves and
+  // loads them only then; the SDM leaves it to the implementation).
 
   /** FXSAVE m512 (SDM vol. 2, FXSAVE, table 3-53). */
   fxsave(a: number): void {
@@ -1077,6 +1081,12 @@ export class Fpu {
     put16(0);
     this.stBytes(a, head);
     for (let i = 0; i < 8; i++) this.stBytes((a + 32 + 16 * i) | 0, toBytes(this.st(i)));
+    if (this.cpu.cr4 & CR4_OSFXSR) {
+      const simd = this.cpu.simd;
+      this.st32((a + 24) | 0, simd.mxcsr);
+      this.st32((a + 28) | 0, MXCSR_MASK);
+      for (let k = 0; k < 32; k++) this.st32((a + 160 + 4 * k) | 0, simd.I[k]!);
+    }
   }
 
   /** FXRSTOR m512. */
@@ -1092,6 +1102,14 @@ export class Fpu {
     const fds = this.ld16((a + 20) | 0);
     const regs: F80[] = [];
     for (let i = 0; i < 8; i++) regs.push(this.ld80((a + 32 + 16 * i) | 0));
+    const sse = (this.cpu.cr4 & CR4_OSFXSR) !== 0;
+    const mxcsr = sse ? this.ld32((a + 24) | 0) : 0;
+    const xmm: number[] = [];
+    if (sse) for (let k = 0; k < 32; k++) xmm.push(this.ld32((a + 160 + 4 * k) | 0) | 0);
+    if (sse) {
+      this.cpu.simd.ldmxcsr(mxcsr);
+      this.cpu.simd.I.set(xmm);
+    }
     this.fcw = (fcw & ~FCW_RESERVED) | 0x40;
     this.fsw = fsw & ~0x3800;
     this.top = (fsw >> 11) & 7;

@@ -3,7 +3,8 @@
 import type { Cpu } from '../cpu.js';
 import { HF_CPL_MASK, HF_CS32 } from '../cpu.js';
 import { decode } from '../decoder.js';
-import { F_BLOCK_END, F_STRING } from '../opcode-table.js';
+import { F_BLOCK_END, F_SIMD, F_STRING } from '../opcode-table.js';
+import { simdGenerator } from './simd-generators.js';
 import { EXC_GP, EXC_UD, GUEST_EXCEPTION } from '../cpu-exception.js';
 import { REP_NONE, SEG_CS, type Instr } from '../instr.js';
 import { ACCESS_FETCH } from '../mmu.js';
@@ -286,7 +287,7 @@ export function generateBody(
     } else if (instr.invalid) {
       g.raise(EXC_UD, 0);
     } else {
-      const gen = GENERATORS[instr.mnem];
+      const gen = instr.flags & F_SIMD ? simdGenerator : GENERATORS[instr.mnem];
       if (!gen) unimplemented(g, instr, instr.mnem);
       else gen(g, instr);
     }

@@ -15,16 +15,16 @@ export class BmbtDiffTarget implements DiffTarget {
   readonly machine: PcMachine;
   readonly ctl: DebugController;
 
-  private constructor(kernel: string) {
-    this.machine = new PcMachine({ memoryMiB: 64 });
+  private constructor(kernel: string, cpuModel?: string) {
+    this.machine = new PcMachine({ memoryMiB: 64, ...(cpuModel ? { cpuModel } : {}) });
     loadMultiboot(this.machine.phys, this.machine.cpu, readFileSync(kernel), {
       kernelName: kernel, cmdline: kernel, modules: [], ramSize: this.machine.ramSize,
     });
     this.ctl = new DebugController(this.machine);
   }
 
-  static async start(kernel = HARNESS_ELF): Promise<BmbtDiffTarget> {
-    return new BmbtDiffTarget(kernel);
+  static async start(kernel = HARNESS_ELF, cpuModel?: string): Promise<BmbtDiffTarget> {
+    return new BmbtDiffTarget(kernel, cpuModel);
   }
 
   async writeMemory(addr: number, bytes: Uint8Array): Promise<void> {

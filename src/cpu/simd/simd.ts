@@ -109,13 +109,17 @@ export class Simd {
     this.I[slot * 4 + 1] = Number(sig >> 32n) | 0;
   }
 
-  /** Write an MMX register from a slot's low quadword (the exponent field is left as it is, as QEMU 7.2). */
-  mmOut(slot: number, r: number): void {
+  /**
+   * Write an MMX register from a slot's low quadword. The exponent field is left as it is,
+   * as QEMU 7.2 does (the SDM sets it to all ones), except that MOVDQ2Q clears it (QEMU
+   * moves a whole XMM-sized register there; measured).
+   */
+  mmOut(slot: number, r: number, clearExponent = false): void {
     const fpu = this.cpu.fpu;
     fpu.top = 0;
     fpu.empty = 0;
     const sig = (BigInt(this.I[slot * 4 + 1]! >>> 0) << 32n) | BigInt(this.I[slot * 4]! >>> 0);
-    fpu.regs[r] = f80(fpu.regs[r]!.se, sig);
+    fpu.regs[r] = f80(clearExponent ? 0 : fpu.regs[r]!.se, sig);
   }
 
   /** MMX mode without an operand read (MOVD mm, r32 ...). */

@@ -280,7 +280,7 @@ export function simdGenerator(g: CodeGen, i: Instr): void {
       g.emit(`X.mmIn(${SLOT_SRC}, ${o1!.reg}); X.mov(${o0!.reg}, 0, ${SLOT_SRC}, 0, 2); X.zero(${o0!.reg}, 2);`);
       return;
     case 'movdq2q':
-      g.emit(`X.mov(${SLOT_MMD}, 0, ${o1!.reg}, 0, 2); X.mmOut(${SLOT_MMD}, ${o0!.reg});`);
+      g.emit(`X.mov(${SLOT_MMD}, 0, ${o1!.reg}, 0, 2); X.mmOut(${SLOT_MMD}, ${o0!.reg}, true);`);
       return;
     case 'movd':
       if (o0!.kind === OpKind.Xmm || o0!.kind === OpKind.Mmx) {

@@ -12,7 +12,7 @@ import { describeStop, stopContext } from '../src/debug/describe-stop.js';
 import {
   MAX_PACKET, PacketDecoder, escapeBinary, frame, fromHex, hexOfText, latin1, leHex, parseHex, toHex, unescapeBinary, type RspInput,
 } from './packet.js';
-import { G_PACKET_BYTES, REGISTERS, REGISTER_OFFSETS, TARGET_FILES, isPlaceholder, type RegisterDef } from './target-description.js';
+import { G_PACKET_BYTES, REGISTERS, REGISTER_OFFSETS, TARGET_FILES, type RegisterDef } from './target-description.js';
 
 /** Largest m/M read or write (the hex reply must fit in PacketSize). */
 export const MAX_MEMORY_XFER = MAX_PACKET / 2;
@@ -284,12 +284,9 @@ export class GdbSession {
   private async writeReg(def: RegisterDef, bytes: Uint8Array, current: Uint8Array): Promise<boolean> {
     if (bytes.every((b, i) => b === current[i])) return true;
     if (!def.writeName) return false;
-    if (isX87Register(def.name)) return this.ctl.setRegisterBytes(def.name, bytes);
-    if (def.bitsize !== 32) return isPlaceholder(def); // xmm0-7: no SSE unit to write yet
+    if (isX87Register(def.name) || def.bitsize !== 32) return this.ctl.setRegisterBytes(def.name, bytes); // st0-7, xmm0-7
     const v = new DataView(bytes.buffer, bytes.byteOffset, 4).getUint32(0, true);
-    const ok = await this.ctl.setRegister(def.writeName, v);
-    // MXCSR: the CPU has no SSE unit yet; the write is accepted and dropped.
-    return ok || isPlaceholder(def);
+    return this.ctl.setRegister(def.writeName, v);
   }
 
   private async writeAllRegisters(hex: string): Promise<string> {

@@ -85,10 +85,6 @@ export const REGISTER_OFFSETS: readonly number[] = (() => {
 export const G_PACKET_BYTES = REGISTERS.reduce((n, r) => n + r.bitsize / 8, 0);
 export const REGNUM = new Map(REGISTERS.map((r, i) => [r.name, i]));
 
-/** Registers that gdb shows but the CPU does not have yet (SSE): writes are accepted and dropped. */
-export function isPlaceholder(r: RegisterDef): boolean {
-  return r.feature === 'sse';
-}
 
 const EFLAGS_FLAGS = `  <flags id="i386_eflags" size="4">
     <field name="CF" start="0" end="0"/>

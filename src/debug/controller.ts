@@ -3,7 +3,7 @@
 // both clients of it, so a stop caused by one is seen by the other. Every request is
 // async, so the machine can later move into a worker thread behind the same interface.
 import type { PcMachine, MachineStop } from '../machine/pc-machine.js';
-import { snapshotRegisters, writeRegister, type RegisterSnapshot } from './registers.js';
+import { snapshotRegisters, writeRegister, writeXmmRegister, type RegisterSnapshot } from './registers.js';
 import { isX87Register, writeX87Register } from './x87-registers.js';
 import type { ElfSymbol } from '../boot/elf.js';
 import type { MachineEvent, MachineEventKind } from '../events/machine-events.js';
@@ -393,9 +393,10 @@ export class DebugController implements DebugTarget {
     return ok;
   }
 
-  /** A register wider than 32 bits, as little-endian bytes (the x87 registers). */
+  /** A register wider than 32 bits, as little-endian bytes (the x87 registers, XMM0-7). */
   async setRegisterBytes(name: string, bytes: Uint8Array): Promise<boolean> {
-    const ok = isX87Register(name) && writeX87Register(this.machine.cpu.fpu, name, bytes);
+    const cpu = this.machine.cpu;
+    const ok = isX87Register(name) ? writeX87Register(cpu.fpu, name, bytes) : writeXmmRegister(cpu, name, bytes);
     if (ok) this.machine.cpuEdited();
     return ok;
   }

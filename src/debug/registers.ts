@@ -85,14 +85,22 @@ export function snapshotRegisters(cpu: Cpu): RegisterSnapshot {
     icount: cpu.icount,
     halted: cpu.halted,
     fpu: fpuState(cpu),
-    xmm: Array.from({ length: 8 }, () => new Array<number>(16).fill(0)),
-    mxcsr: 0x1f80,
+    xmm: Array.from({ length: 8 }, (_, i) => Array.from(cpu.simd.U8.subarray(16 * i, 16 * i + 16))),
+    mxcsr: cpu.simd.mxcsr >>> 0,
   };
+}
+
+/** Write XMM0-7 from a debugger's 16 little-endian bytes. */
+export function writeXmmRegister(cpu: Cpu, name: string, bytes: Uint8Array): boolean {
+  const m = /^xmm([0-7])$/.exec(name);
+  if (!m || bytes.length !== 16) return false;
+  cpu.simd.U8.set(bytes, 16 * Number(m[1]));
+  return true;
 }
 
 /** Every register name a debugger may write. */
 export const WRITABLE_REGISTERS = [
-  ...GPR_NAMES, 'eip', 'eflags', ...SEG_REG_NAMES, 'cr0', 'cr2', 'cr3', 'cr4', 'dr0', 'dr1', 'dr2', 'dr3', 'dr6', 'dr7',
+  ...GPR_NAMES, 'eip', 'eflags', ...SEG_REG_NAMES, 'cr0', 'cr2', 'cr3', 'cr4', 'dr0', 'dr1', 'dr2', 'dr3', 'dr6', 'dr7', 'mxcsr',
 ] as const;
 
 /**
@@ -118,6 +126,7 @@ export function writeRegister(cpu: Cpu, name: string, value: number): boolean {
     case 'cr2': cpu.cr2 = value | 0; return true;
     case 'cr3': cpu.setCr3(value | 0); return true;
     case 'cr4': cpu.setCr4(value | 0); return true;
+    case 'mxcsr': cpu.simd.ldmxcsr(value); return true; // any value, as LDMXCSR under QEMU 7.2
     case 'dr0': case 'dr1': case 'dr2': case 'dr3': case 'dr6': case 'dr7':
       cpu.dr[Number(name[2])] = value | 0;
       cpu.updateHflags();

@@ -47,6 +47,22 @@ describe.skipIf(skipWithoutGdb())('gdb -batch against bmbt-dbg', () => {
     expect(mon).toMatch(/DR7=00000400/);
   });
 
+  it('SSE registers are real: info registers xmm0, p $xmm1.v4_float, set $mxcsr, set $xmm2', async () => {
+    emu = await startEmu(['--cpu', 'qemu32', '--kernel', BUGGY]);
+    const r = await runGdb(emu.port, [
+      'set $xmm1.v4_float[0] = 1.5', 'set $xmm1.v4_float[3] = -2', 'p $xmm1.v4_float',
+      'set $xmm2.v2_int64[0] = 0x0011223344556677', 'set $xmm2.v2_int64[1] = 0x0123456789abcdef', 'info registers xmm2',
+      'set $mxcsr = 0x9fc0', 'info registers mxcsr', 'stepi', 'p/x $xmm2.v4_int32', 'p $xmm1.v4_float', 'p/x $mxcsr',
+    ]);
+    expect(r.out).toMatch(/\$1 = \{1\.5, 0, 0, -2\}/);
+    expect(r.out).toMatch(/^xmm2\s+\{v4_float.*uint128 = 0x123456789abcdef0011223344556677\}/m);
+    expect(r.out).toMatch(/^mxcsr\s+0x9fc0\s+\[ DAZ IM DM ZM OM UM PM FZ \]/m);
+    // after a step (the machine ran: the values live in the CPU)
+    expect(r.out).toMatch(/\$2 = \{0x44556677, 0x112233, 0x89abcdef, 0x1234567\}/);
+    expect(r.out).toMatch(/\$3 = \{1\.5, 0, 0, -2\}/);
+    expect(r.out).toMatch(/\$4 = 0x9fc0/);
+  });
+
   it('x/8i $pc disassembles the entry code', async () => {
     const e = await buggy();
     const r = await runGdb(e.port, ['x/8i $pc']);

@@ -89,8 +89,16 @@ describe('gdb server: protocol', () => {
     await c.writeRegister('eax', 0xdeadbeef);
     expect(g.machine.cpu.regs[0]! >>> 0).toBe(0xdeadbeef);
     expect(Buffer.from(await c.readRegister('eax')).readUInt32LE(0)).toBe(0xdeadbeef);
-    await c.writeRegister('xmm0', new Uint8Array(16).fill(1)); // accepted, no SSE unit yet: reads as zero
-    expect(Buffer.from(await c.readRegister('xmm0')).every((b) => b === 0)).toBe(true);
+    // XMM0-7 and MXCSR are the SIMD unit's (issue 15)
+    const x = Uint8Array.from({ length: 16 }, (_, i) => 0x10 + i);
+    await c.writeRegister('xmm3', x);
+    expect([...g.machine.cpu.simd.U8.subarray(48, 64)]).toEqual([...x]);
+    expect([...(await c.readRegister('xmm3'))]).toEqual([...x]);
+    await c.writeRegister('mxcsr', 0x7f80);
+    expect(g.machine.cpu.simd.mxcsr).toBe(0x7f80);
+    expect(Buffer.from(await c.readRegister('mxcsr')).readUInt32LE(0)).toBe(0x7f80);
+    await c.writeRegister('mxcsr', 0x1f80);
+    await c.writeRegister('xmm3', new Uint8Array(16));
     expect(await c.request(`p${REGISTERS.length.toString(16)}`)).toBe('E14');
     expect(await c.request('P0=1234')).toBe('E22'); // wrong size
     expect(await c.request('Pzz=12345678')).toBe('E22');

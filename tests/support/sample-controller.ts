@@ -77,8 +77,8 @@ export function biosController(): { ctl: DebugController; debugcon: () => string
  * A raw 32-bit guest (flat protected mode, as `--load FILE@ADDR --entry ADDR` runs it)
  * on the board without a BIOS: the VGA starts in text mode 3.
  */
-export function rawController(code: Uint8Array, addr = 0x100000): DebugController {
-  const machine = new PcMachine({});
+export function rawController(code: Uint8Array, addr = 0x100000, cpuModel?: string): DebugController {
+  const machine = new PcMachine(cpuModel ? { cpuModel } : {});
   machine.phys.load(addr, code);
   enterFlatProtectedMode(machine.phys, machine.cpu, addr);
   return new DebugController(machine);

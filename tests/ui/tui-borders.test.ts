@@ -34,7 +34,7 @@ describe.skipIf(skipWithoutTmux() || !existsSync(BIOS))('terminal UI in tmux: bo
       await t.waitFor((s) => /([\d,]{9,}) insns/.test(s), 'ten million instructions', 60_000);
       t.keys('p');
       await t.waitFor('paused by ui', 'the pause');
-      for (const page of ['general', 'system', 'x87']) {
+      for (const page of ['general', 'system', 'x87', 'sse']) {
         for (const key of ['0', '2', '3', '4', '5', '6', '7', '8']) {
           t.keys(key);
           await sleep(250);

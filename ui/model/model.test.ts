@@ -140,7 +140,9 @@ describe('command line: info float', () => {
     expect(text).toMatch(/=>R0: /);
     expect(text).toMatch(/Control Word: +0x[0-9a-f]{4}/);
     expect(text).toMatch(/Tag Word: +0x[0-9a-f]{4}/);
-    // R cycles the pages: x87 -> general -> system.
+    // R cycles the pages: x87 -> sse -> general -> system.
+    session.handleKeys(['R']);
+    expect(session.publishNow().registers.page).toBe('sse');
     session.handleKeys(['R']);
     expect(session.publishNow().registers.page).toBe('general');
     session.handleKeys(['R']);

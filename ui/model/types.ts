@@ -39,8 +39,8 @@ export interface StatusView {
 }
 
 /** The registers pane's pages, in the order `R` cycles through them. */
-export type RegisterPage = 'general' | 'system' | 'x87';
-export const REGISTER_PAGES: readonly RegisterPage[] = ['general', 'system', 'x87'];
+export type RegisterPage = 'general' | 'system' | 'x87' | 'sse';
+export const REGISTER_PAGES: readonly RegisterPage[] = ['general', 'system', 'x87', 'sse'];
 
 export interface RegistersView {
   page: RegisterPage;

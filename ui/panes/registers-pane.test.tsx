@@ -1,6 +1,7 @@
 // The registers pane shows the machine's registers after real guest instructions, with
 // the values that changed since the previous stop highlighted: general registers, the
-// system page (descriptor tables, debug registers, decoded attributes) and the x87 page.
+// system page (descriptor tables, debug registers, decoded attributes), the x87 page and
+// the SSE page.
 import { vi, describe, expect, it } from 'vitest';
 vi.hoisted(() => {
   process.env['FORCE_COLOR'] = '1';
@@ -137,5 +138,53 @@ describe.skipIf(skipWithoutNasm())('RegistersPane: system and x87 pages', () => 
     expect(describeSegment(r.seg[1]!)).toMatch(/^code XRA? +dpl0 32 4K$/);
     expect(text).toMatch(/│cs code XRA? +dpl0 32 4K/);
     expect(text).toMatch(/│ss data RWA? +dpl0 32 4K/);
+  });
+});
+
+/** SSE state of known values: a packed single add, MXCSR with round-up and DAZ. */
+const SSE_GUEST = `
+bits 32
+org 0x100000
+    mov eax, cr4
+    or eax, 0x600           ; OSFXSR, OSXMMEXCPT
+    mov cr4, eax
+    ldmxcsr [csr]
+    movups xmm1, [a]
+    movups xmm2, [b]
+    times 0x40 - ($ - $$) nop
+stop:                       ; 0x100040
+    addps xmm1, xmm2
+    cli
+    hlt
+align 16
+a:   dd 1.0, 2.5, -3.0, 100.0
+b:   dd 0.5, 0.5, 0.25, 0.1
+csr: dd 0x5fc0              ; RC up, DAZ, all masked
+`;
+
+describe.skipIf(skipWithoutNasm())('RegistersPane: SSE page', () => {
+  it('shows MXCSR decoded and XMM0-7 in hex and as singles, and highlights what ADDPS changed', async () => {
+    const ctl = rawController(assemble(SSE_GUEST), 0x100000, 'qemu32');
+    ctl.addBreakpoint(0x100040);
+    await ctl.continue();
+    const before = ctl.registers();
+    await ctl.stepInstruction(1);
+    const after = ctl.registers();
+    // 100 + 0.1 is inexact: PE
+    expect([...changedRegisters(after, before)].sort()).toEqual(['eip', 'mxcsr', 'xmm1']);
+    const frame = render(<RegistersPane view={{ page: 'sse', cur: after, prev: before, running: false }} width={34} height={32} />).lastFrame()!;
+    const text = plain(frame);
+    expect(text).toContain('SSE');
+    expect(text).toContain('mxcsr 00005fe0  rc up');
+    expect(text).toContain('exc PE');
+    expect(text).toContain('mask IM DM ZM OM UM PM');
+    expect(text).toContain('daz 1  ftz 0');
+    // 1.5, 3, -2.75, 100.1 rounded up: 42c83334
+    expect(text).toContain('xmm1 42c83334c0300000');
+    expect(text).toContain('     404000003fc00000');
+    expect(text).toMatch(/xmm1 100\.1 -2\.75 3 1\.5/);
+    const esc = (s: string): RegExp => new RegExp(`\\x1b\\[[0-9;]*33m(\\x1b\\[[0-9;]*m)*${s}`);
+    expect(frame).toMatch(esc('42c83334c0300000'));
+    expect(frame).not.toMatch(esc('3e8000003f000000')); // xmm2's high half did not change
   });
 });

@@ -1,4 +1,4 @@
-// Registers, in three pages that `R` cycles through:
+// Registers, in four pages that `R` cycles through:
 // - general: GPRs, EIP, EFLAGS decoded, segment selectors with their hidden base, limit
 //   and attributes, control registers, EFER (and, where there is room, what the system
 //   page shows in hex);
@@ -6,7 +6,9 @@
 //   the DR7 fields that arm them, DR6/DR7 decoded, the segment attributes decoded;
 // - x87: control/status/tag words, TOP and the condition codes, exceptions, masks,
 //   precision and rounding, the last instruction and operand pointers, ST0-ST7 with
-//   their tags and values in decimal (and the raw images, where there is room).
+//   their tags and values in decimal (and the raw images, where there is room);
+// - sse: MXCSR decoded (flags, masks, rounding, DAZ/FTZ), XMM0-7 in hex (high quadword
+//   first, as gdb's uint128) and, where there is room, as four singles.
 // Values that changed since the previous stop are highlighted on every page.
 import React from 'react';
 import { Text } from 'ink';
@@ -88,7 +90,47 @@ export function changedRegisters(cur: RegisterSnapshot, prev: RegisterSnapshot |
   const g = prev.fpu;
   for (const n of ['fctrl', 'fstat', 'ftag', 'fiseg', 'fioff', 'foseg', 'fooff', 'fop'] as const) if (f[n] !== g[n]) out.add(n);
   f.st.forEach((b, i) => b.some((x, j) => x !== g.st[i]![j]) && out.add(`st${i}`));
+  if (cur.mxcsr !== prev.mxcsr) out.add('mxcsr');
+  cur.xmm.forEach((b, i) => b.some((x, j) => x !== prev.xmm[i]![j]) && out.add(`xmm${i}`));
   return out;
+}
+
+const MXCSR_FLAGS = ['IE', 'DE', 'ZE', 'OE', 'UE', 'PE'];
+const MXCSR_MASKS = ['IM', 'DM', 'ZM', 'OM', 'UM', 'PM'];
+const ROUNDING = ['nearest', 'down', 'up', 'zero'];
+
+/** The bytes b[hi..lo] (little-endian register image) as hex, most significant first. */
+function bytesHex(b: readonly number[], lo: number, hi: number): string {
+  let s = '';
+  for (let i = hi; i >= lo; i--) s += b[i]!.toString(16).padStart(2, '0');
+  return s;
+}
+
+function single(b: readonly number[], at: number): string {
+  const v = new DataView(Uint8Array.from(b.slice(at, at + 4)).buffer).getFloat32(0, true);
+  return Number.isInteger(v) || !Number.isFinite(v) ? String(v) : v.toPrecision(6).replace(/\.?0+(e|$)/, '$1');
+}
+
+function sseRows(cur: RegisterSnapshot, v: Styler, inner: { width: number; height: number }): string[] {
+  const m = cur.mxcsr;
+  const rows: string[] = [];
+  const flags = MXCSR_FLAGS.filter((_, i) => m & (1 << i));
+  const masks = MXCSR_MASKS.filter((_, i) => m & (1 << (i + 7)));
+  rows.push(`mxcsr ${v(hex8(m), 'mxcsr')}  rc ${ROUNDING[(m >> 13) & 3]}`);
+  rows.push(`exc ${flags.length ? paint(flags.join(' '), 'red') : '-'}`);
+  rows.push(`mask ${masks.join(' ') || '-'}`);
+  rows.push(`daz ${m & 0x40 ? 1 : 0}  ftz ${m & 0x8000 ? 1 : 0}`);
+  // Two rows a register in hex; the singles below where all of them fit.
+  for (let i = 0; i < 8; i++) {
+    const b = cur.xmm[i]!;
+    rows.push(`xmm${i} ${v(bytesHex(b, 8, 15), `xmm${i}`)}`);
+    rows.push(`     ${v(bytesHex(b, 0, 7), `xmm${i}`)}`);
+  }
+  if (rows.length + 9 <= inner.height) {
+    rows.push(paint('     v4_float (3 2 1 0)', 'dim'));
+    for (let i = 0; i < 8; i++) rows.push(`xmm${i} ${[12, 8, 4, 0].map((at) => single(cur.xmm[i]!, at)).join(' ')}`);
+  }
+  return rows;
 }
 
 type Styler = (text: string, name: string | boolean) => string;
@@ -173,8 +215,10 @@ function x87Rows(cur: RegisterSnapshot, prev: RegisterSnapshot | null, v: Styler
   return rows;
 }
 
-const TITLES: Record<RegisterPage, string> = { general: 'Registers', system: 'System registers', x87: 'x87 FPU' };
-const NEXT_HINT: Record<RegisterPage, string> = { general: 'R ▸ system, x87', system: 'R ▸ x87, general', x87: 'R ▸ general, system' };
+const TITLES: Record<RegisterPage, string> = { general: 'Registers', system: 'System registers', x87: 'x87 FPU', sse: 'SSE' };
+const NEXT_HINT: Record<RegisterPage, string> = {
+  general: 'R ▸ system, x87, sse', system: 'R ▸ x87, sse, general', x87: 'R ▸ sse, general', sse: 'R ▸ general, system',
+};
 
 export function RegistersPane({ view, width, height }: RegistersPaneProps): React.JSX.Element {
   const { cur, prev, running } = view;
@@ -187,6 +231,7 @@ export function RegistersPane({ view, width, height }: RegistersPaneProps): Reac
   let rows: string[];
   if (page === 'system') rows = systemRows(cur, v);
   else if (page === 'x87') rows = x87Rows(cur, prev, v, inner);
+  else if (page === 'sse') rows = sseRows(cur, v, inner);
   else {
     rows = generalRows(cur, prev, v);
     for (const e of generalExtras(cur, v)) if (rows.length < inner.height) rows.push(e);

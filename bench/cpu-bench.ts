@@ -14,15 +14,17 @@ interface Entry {
   name: string;
   image: string;
   bench?: boolean;
+  /** -cpu model (the SSE2 workload needs qemu32) */
+  cpu?: string;
 }
 
 const samples: Entry[] = JSON.parse(readFileSync(join(ROOT, 'samples', 'samples.json'), 'utf8'));
 const only = process.argv.slice(2);
 const benches = samples.filter((s) => s.bench && (only.length === 0 || only.includes(s.name)));
 
-function runOurs(image: string): { icount: number; ms: number; output: string } {
+function runOurs(image: string, cpu?: string): { icount: number; ms: number; output: string } {
   let output = '';
-  const m = new PcMachine({ serial: (b) => (output += String.fromCharCode(b)) });
+  const m = new PcMachine({ serial: (b) => (output += String.fromCharCode(b)), ...(cpu ? { cpuModel: cpu } : {}) });
   const path = join(ROOT, image);
   loadMultiboot(m.phys, m.cpu, readFileSync(path), { kernelName: path, cmdline: path, modules: [], ramSize: m.ramSize });
   const t0 = performance.now();
@@ -37,9 +39,10 @@ function qemuAvailable(): boolean {
   return spawnSync('qemu-system-i386', ['--version']).status === 0;
 }
 
-function timeQemu(image: string): number {
+function timeQemu(image: string, cpu = 'qemu32'): number {
   const t0 = performance.now();
   spawnSync('qemu-system-i386', [
+    '-cpu', cpu,
     '-kernel', join(ROOT, image), '-display', 'none', '-monitor', 'none', '-serial', 'null', '-no-reboot',
     '-device', 'isa-debug-exit,iobase=0xf4,iosize=0x04', '-m', '32',
   ], { stdio: 'ignore', timeout: 120_000 });
@@ -69,12 +72,12 @@ async function main(): Promise<void> {
   const ratios: number[] = [];
   const mipsAll: number[] = [];
   for (const b of benches) {
-    const ours = runOurs(b.image);
+    const ours = runOurs(b.image, b.cpu);
     const mips = ours.icount / ours.ms / 1000;
     mipsAll.push(mips);
     let line = `${b.name.padEnd(16)}${pad((ours.icount / 1e6).toFixed(0), 9)}${pad(ours.ms.toFixed(0), 8)}${pad(mips.toFixed(0), 8)}`;
     if (haveQemu) {
-      const q = Math.max(1, timeQemu(b.image) - qemuBase);
+      const q = Math.max(1, timeQemu(b.image, b.cpu) - qemuBase);
       const qMips = ours.icount / q / 1000;
       const ratio = mips / qMips;
       ratios.push(ratio);

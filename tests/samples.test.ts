@@ -12,7 +12,8 @@ describe('samples run headless and print what their sources say', () => {
     it(`${s.name}${s.bench ? ' (benchmark guest)' : ''}`, async () => {
       const dir = mkdtempSync(join(tmpdir(), 'bmbt-sample-'));
       const dbg = join(dir, 'debugcon.txt');
-      const r = await runCli([s.bootSector ? '--boot-sector' : '--kernel', s.image, '--debugcon', `file:${dbg}`, '--ui', 'none'], {
+      const cpu = s.cpu ? ['--cpu', s.cpu] : [];
+      const r = await runCli([...cpu, s.bootSector ? '--boot-sector' : '--kernel', s.image, '--debugcon', `file:${dbg}`, '--ui', 'none'], {
         input: s.input ?? undefined,
         timeoutMs: 120_000,
       });

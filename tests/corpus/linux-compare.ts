@@ -207,7 +207,7 @@ export const KNOWN_GAPS: readonly KnownGap[] = [
     id: 'cpu-model',
     area: 'cpu',
     status: 'decision',
-    cause: 'decisions.md "CPU models are QEMU\'s": MMX (issue 15) and PSE-36 are not implemented, so bmbt-dbg\'s pentium2 does not advertise them; QEMU\'s does (its TCG has both).',
+    cause: 'decisions.md "CPU models are QEMU\'s": PSE-36 is not implemented, so bmbt-dbg\'s pentium2 does not advertise it; QEMU\'s does (its TCG has it). (MMX is advertised since issue 15.)',
     paths: BOTH,
     lines: [/^cpuinfo\| flags\s*:/],
   },

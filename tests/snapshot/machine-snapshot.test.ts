@@ -35,6 +35,8 @@ const CASES: Case[] = [
   { name: 'board-pci (PCI configuration, BARs)', args: ['--kernel', 'tests/guests/build/board-pci.elf'], at: 20_000, span: 10_000_000, expect: 'done' },
   { name: 'board-s3 (ACPI S3 suspend, RTC alarm wake-up)', args: ['--kernel', 'tests/guests/build/board-s3.elf', '-m', '128'], at: 20_000, span: 10_000_000, expect: 'RAM marker kept' },
   { name: 'intloop-timer: save, run 10 M instructions, load, run again', args: ['--kernel', 'samples/build/bench-intloop-timer.elf'], at: 5_000_000, span: 10_000_000 },
+  // MMX/SSE state: XMM0-7, MXCSR (issue 15)
+  { name: 'sse2 (XMM registers and MXCSR, -cpu qemu32): save, run 10 M, load, run again', args: ['--cpu', 'qemu32', '--kernel', 'samples/build/bench-sse2.elf'], at: 3_000_000, span: 10_000_000 },
   { name: 'echo (typed serial input)', args: ['--kernel', 'samples/build/echo.elf'], at: 5_000, span: 1_000_000, input: { atNs: 50e6, text: 'hi there\rq' }, expect: 'bye' },
 ];
 

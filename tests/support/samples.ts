@@ -17,6 +17,8 @@ export interface SampleEntry {
   bench?: boolean;
   bootSector?: boolean;
   approxInsns?: number;
+  /** -cpu model the sample needs (default: bmbt-dbg's) */
+  cpu?: string;
 }
 
 export const SAMPLES: SampleEntry[] = JSON.parse(readFileSync(join(REPO, 'samples', 'samples.json'), 'utf8'));
@@ -39,6 +41,7 @@ export function bootSample(name: string, config: MachineConfig = {}): BootedSamp
   let serial = '';
   let debugcon = '';
   const machine = new PcMachine({
+    ...(sample(name).cpu ? { cpuModel: sample(name).cpu } : {}),
     ...config,
     serial: (b) => (serial += String.fromCharCode(b)),
     debugcon: (b) => (debugcon += String.fromCharCode(b)),

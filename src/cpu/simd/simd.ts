@@ -49,9 +49,10 @@ function okF32(x: number): boolean {
   return e !== 0x7f800000 && (e !== 0 || (x & 0x7fffff) === 0);
 }
 
-function okF64(hi: number): boolean {
+/** A double (high and low dword) that is a normal number or a zero. */
+function okF64(hi: number, lo: number): boolean {
   const e = hi & 0x7ff00000;
-  return e !== 0x7ff00000 && e !== 0;
+  return e !== 0x7ff00000 && (e !== 0 || ((hi & 0xfffff) | lo) === 0);
 }
 
 function normalF32(x: number): boolean {
@@ -133,7 +134,13 @@ export class Simd {
   }
 
   copy(d: number, s: number): void {
-    this.I.copyWithin(d * 4, s * 4, s * 4 + 4);
+    const I = this.I;
+    const a = d * 4;
+    const b = s * 4;
+    I[a] = I[b]!;
+    I[a + 1] = I[b + 1]!;
+    I[a + 2] = I[b + 2]!;
+    I[a + 3] = I[b + 3]!;
   }
 
   /** Copy `n` dwords from slot s (from dword so) to slot d (from dword dof). */
@@ -197,6 +204,70 @@ export class Simd {
 
   // ---- packed and scalar floating point -----------------------------------------------------
 
+  /**
+   * Scalar double (ADDSD ... SQRTSD), the hot case of compiled double maths: the fast path
+   * writes the destination directly (nothing can be signalled there), else fop.
+   */
+  sd(kind: number, d: number, s: number): void {
+    const I = this.I;
+    if ((this.mxcsr & 0x7020) === 0x1020 || kind === MIN || kind === MAX) {
+      const ha = I[d * 4 + 1]!;
+      const hb = I[s * 4 + 1]!;
+      if (okF64(ha, I[d * 4]!) && okF64(hb, I[s * 4]!)) {
+        const F = this.F64;
+        const a = F[d * 2]!;
+        const b = F[s * 2]!;
+        let r: number;
+        switch (kind) {
+          case ADD: r = a + b; break;
+          case SUB: r = a - b; break;
+          case MUL: r = a * b; break;
+          case DIV: r = b === 0 ? NaN : a / b; break;
+          case MIN: r = a < b ? a : b; break;
+          case MAX: r = a > b ? a : b; break;
+          default: r = b < 0 ? NaN : Math.sqrt(b);
+        }
+        const e = r === 0 ? -1 : Math.abs(r);
+        if (kind >= MIN && kind <= MAX) {
+          // min/max of two zeros is the source (its sign)
+          F[d * 2] = a === 0 && b === 0 ? b : r;
+          return;
+        }
+        // a normal result at least twice the smallest normal, or an exact zero
+        if ((e >= 4.450147717014403e-308 && e <= 1.7976931348623157e308) || (r === 0 && (kind <= SUB || kind === SQRT || a === 0 || b === 0))) {
+          F[d * 2] = r;
+          return;
+        }
+      }
+    }
+    this.fop(kind, true, d, s, 1);
+  }
+
+  /** Scalar single (ADDSS ... SQRTSS): as sd. */
+  ss(kind: number, d: number, s: number): void {
+    const I = this.I;
+    if ((this.mxcsr & 0x7020) === 0x1020 || kind === MIN || kind === MAX) {
+      const ia = I[d * 4]!;
+      const ib = I[s * 4]!;
+      if (okF32(ia) && okF32(ib)) {
+        const F = this.F32;
+        const a = F[d * 4]!;
+        const b = F[s * 4]!;
+        if (kind === MIN || kind === MAX) {
+          I[d * 4] = a === 0 && b === 0 ? ib : (kind === MAX ? a > b : a < b) ? ia : ib;
+          return;
+        }
+        const r = Math.fround(kind === ADD ? a + b : kind === SUB ? a - b : kind === MUL ? a * b : kind === DIV ? (b === 0 ? NaN : a / b) : b < 0 ? NaN : Math.sqrt(b));
+        const e = Math.abs(r);
+        if ((e >= 2.350988701644575e-38 && e <= 3.4028234663852886e38) || (r === 0 && (kind <= SUB || kind === SQRT || a === 0 || b === 0))) {
+          F[d * 4] = r;
+          return;
+        }
+      }
+    }
+    this.fop(kind, false, d, s, 1);
+  }
+
   /** ADD/SUB/MUL/DIV/MIN/MAX/SQRT PS/SS/PD/SD: `n` elements (1 scalar, 4 or 2 packed) of d op s. */
   fop(kind: number, dbl: boolean, d: number, s: number, n: number): void {
     const I = this.I;
@@ -220,6 +291,8 @@ export class Simd {
           const r = kind === ADD ? a + b : kind === SUB ? a - b : kind === MUL ? a * b : kind === DIV ? a / b : Math.sqrt(b);
           F[R * 4 + i] = r;
           if (normalF32(I[R * 4 + i]!)) continue;
+          // An exact zero: x - x, or a zero operand (never an underflow)
+          if (r === 0 && (kind <= SUB || kind === SQRT || a === 0 || b === 0)) continue;
         }
         const env = this.env();
         I[R * 4 + i] = Number(this.slowF(F32, kind, BigInt(ia >>> 0), BigInt(ib >>> 0), env)) | 0;
@@ -230,7 +303,7 @@ export class Simd {
       for (let i = 0; i < n; i++) {
         const ha = I[d * 4 + 2 * i + 1]!;
         const hb = I[s * 4 + 2 * i + 1]!;
-        if (fast && (okF64(ha) || (ha === 0 && I[d * 4 + 2 * i] === 0)) && (okF64(hb) || (hb === 0 && I[s * 4 + 2 * i] === 0))) {
+        if (fast && okF64(ha, I[d * 4 + 2 * i]!) && okF64(hb, I[s * 4 + 2 * i]!)) {
           const a = F[d * 2 + i]!;
           const b = F[s * 2 + i]!;
           if (kind === MIN || kind === MAX) {
@@ -242,6 +315,7 @@ export class Simd {
           const r = kind === ADD ? a + b : kind === SUB ? a - b : kind === MUL ? a * b : kind === DIV ? a / b : Math.sqrt(b);
           F[R * 2 + i] = r;
           if (normalF64(I[R * 4 + 2 * i + 1]!)) continue;
+          if (r === 0 && (kind <= SUB || kind === SQRT || a === 0 || b === 0)) continue;
         }
         const env = this.env();
         this.set64(R, i, this.slowF(F64, kind, this.get64(d, i), this.get64(s, i), env));
@@ -314,6 +388,13 @@ export class Simd {
 
   /** COMISS/UCOMISS/COMISD/UCOMISD: the arithmetic EFLAGS (ZF, PF, CF; OF, SF, AF cleared). */
   comis(dbl: boolean, d: number, s: number, signalling: boolean): number {
+    const I = this.I;
+    if (dbl ? okF64(I[d * 4 + 1]!, I[d * 4]!) && okF64(I[s * 4 + 1]!, I[s * 4]!) : okF32(I[d * 4]!) && okF32(I[s * 4]!)) {
+      // no NaN and no denormal: nothing to signal
+      const a = dbl ? this.F64[d * 2]! : this.F32[d * 4]!;
+      const b = dbl ? this.F64[s * 2]! : this.F32[s * 4]!;
+      return a < b ? 0x01 : a === b ? 0x40 : 0;
+    }
     const env = this.env();
     const rel = dbl
       ? compare(F64, this.get64(d, 0), this.get64(s, 0), signalling, env)
@@ -330,17 +411,30 @@ export class Simd {
       this.F64[d * 2] = v;
       return;
     }
+    this.I[d * 4] = this.i2f(v | 0);
+  }
+
+  /** int32 to single per RC: exact below 2^24, else rounded (PE). */
+  private i2f(v: number): number {
+    if ((v < 0x1000000 && v > -0x1000000) || (this.fastOk && Math.fround(v) === v)) {
+      this.F32[SLOT_AUX * 4] = v;
+      return this.I[SLOT_AUX * 4]!;
+    }
+    if (this.fastOk) {
+      this.F32[SLOT_AUX * 4] = v; // round to nearest; PE is already set
+      return this.I[SLOT_AUX * 4]!;
+    }
     const env = this.env();
-    const r = Number(fromInt(F32, v | 0, env)) | 0;
+    const r = Number(fromInt(F32, v, env)) | 0;
     if (env.flags) this.signal(env.flags);
-    this.I[d * 4] = r;
+    return r;
   }
 
   /** CVT(T)SS2SI / CVT(T)SD2SI: element 0 of s to int32. */
   cvtf2si(dbl: boolean, s: number, truncate: boolean): number {
     if (dbl) {
       const hi = this.I[s * 4 + 1]!;
-      if (okF64(hi) && (truncate || (this.mxcsr & 0x6000) === 0)) {
+      if (okF64(hi, this.I[s * 4]!) && (truncate || (this.mxcsr & 0x6000) === 0)) {
         const x = this.F64[s * 2]!;
         if (x > -2147483649 && x < 2147483648) {
           let r = truncate ? Math.trunc(x) : Math.round(x);
@@ -372,8 +466,17 @@ export class Simd {
     const f2i = (dbl: boolean, idx: number, t: boolean): number =>
       dbl ? toInt32(F64, this.get64(s, idx), t, env) : toInt32(F32, BigInt(I[s * 4 + idx]! >>> 0), t, env);
     switch (kind) {
-      case 'dq2ps': for (let i = 0; i < 4; i++) I[R * 4 + i] = Number(fromInt(F32, I[s * 4 + i]!, env)) | 0; break;
-      case 'pi2ps': for (let i = 0; i < 2; i++) I[R * 4 + i] = Number(fromInt(F32, I[s * 4 + i]!, env)) | 0; break;
+      case 'dq2ps': case 'pi2ps': {
+        const n = kind === 'dq2ps' ? 4 : 2;
+        for (let i = 0; i < n; i++) {
+          const v = I[s * 4 + i]!;
+          if (v < 0x1000000 && v > -0x1000000) {
+            this.F32[SLOT_AUX * 4] = v;
+            I[R * 4 + i] = I[SLOT_AUX * 4]!;
+          } else I[R * 4 + i] = Number(fromInt(F32, v, env)) | 0;
+        }
+        break;
+      }
       case 'ps2dq': case 'tps2dq': for (let i = 0; i < 4; i++) I[R * 4 + i] = f2i(false, i, kind[0] === 't'); break;
       case 'ps2pi': case 'tps2pi': for (let i = 0; i < 2; i++) I[R * 4 + i] = f2i(false, i, kind[0] === 't'); break;
       case 'dq2pd': case 'pi2pd': {
@@ -409,7 +512,7 @@ export class Simd {
       }
       case 'sd2ss': {
         const hi = I[s * 4 + 1]!;
-        if (this.fastOk && okF64(hi)) {
+        if (this.fastOk && okF64(hi, I[s * 4]!)) {
           this.F32[R * 4] = this.F64[s * 2]!;
           if (normalF32(I[R * 4]!)) break;
         }
@@ -434,17 +537,36 @@ export class Simd {
   }
 
   padd(w: number, d: number, s: number, L: number): void {
-    if (w === 8) return this.q64(d, s, L, (a, b) => a + b);
+    const I = this.I;
+    if (w === 4) {
+      for (let i = 0; i < L / 4; i++) I[d * 4 + i] = (I[d * 4 + i]! + I[s * 4 + i]!) | 0;
+      return;
+    }
+    if (w === 8) return this.q64(d, s, L, false);
     this.ew(d, s, L, w, false, (a, b) => a + b);
   }
 
   psub(w: number, d: number, s: number, L: number): void {
-    if (w === 8) return this.q64(d, s, L, (a, b) => a - b);
+    const I = this.I;
+    if (w === 4) {
+      for (let i = 0; i < L / 4; i++) I[d * 4 + i] = (I[d * 4 + i]! - I[s * 4 + i]!) | 0;
+      return;
+    }
+    if (w === 8) return this.q64(d, s, L, true);
     this.ew(d, s, L, w, false, (a, b) => a - b);
   }
 
-  private q64(d: number, s: number, L: number, fn: (a: bigint, b: bigint) => bigint): void {
-    for (let i = 0; i < L / 8; i++) this.set64(d, i, fn(this.get64(d, i), this.get64(s, i)) & 0xffffffffffffffffn);
+  /** PADDQ / PSUBQ on dword pairs with the carry (borrow) between them. */
+  private q64(d: number, s: number, L: number, sub: boolean): void {
+    const U = this.U32;
+    for (let i = 0; i < L / 8; i++) {
+      const x = d * 4 + 2 * i;
+      const y = s * 4 + 2 * i;
+      const lo = sub ? U[x]! - U[y]! : U[x]! + U[y]!;
+      const c = sub ? (lo < 0 ? -1 : 0) : lo > 0xffffffff ? 1 : 0;
+      U[x] = lo >>> 0;
+      U[x + 1] = (sub ? U[x + 1]! - U[y + 1]! : U[x + 1]! + U[y + 1]!) + c;
+    }
   }
 
   /** Saturating add/sub: signed (PADDSB/W, PSUBSB/W) or unsigned (PADDUSB/W, PSUBUSB/W). */
@@ -473,8 +595,18 @@ export class Simd {
       case 'huw': return this.ew(d, s, L, 2, false, (a, b) => (a * b) >>> 16);
       case 'udq':
         for (let i = 0; i < L / 8; i++) {
-          const p = BigInt(this.U32[d * 4 + 2 * i]!) * BigInt(this.U32[s * 4 + 2 * i]!);
-          this.set64(d, i, p);
+          const a = this.U32[d * 4 + 2 * i]!;
+          const b = this.U32[s * 4 + 2 * i]!;
+          // 32 x 32 -> 64 in 16-bit pieces (exact in doubles)
+          const al = a & 0xffff;
+          const ah = a >>> 16;
+          const bl = b & 0xffff;
+          const bh = b >>> 16;
+          const mid = ah * bl + al * bh; // < 2^33
+          const lo = al * bl + (mid % 0x10000) * 0x10000; // < 2^49
+          const hi = ah * bh + Math.floor(mid / 0x10000) + Math.floor(lo / 0x100000000);
+          this.U32[d * 4 + 2 * i] = lo % 0x100000000;
+          this.U32[d * 4 + 2 * i + 1] = hi;
         }
         return;
       default: {
@@ -520,20 +652,45 @@ export class Simd {
 
   /** PUNPCKL/H BW WD DQ QDQ (and UNPCKL/HPS/PD): interleave the low or high halves. */
   punpck(w: number, high: boolean, d: number, s: number, L: number): void {
+    const U = this.U8;
     const n = L / w / 2;
-    const base = high ? n : 0;
-    const out: number[] = [];
-    const el = (sl: number, i: number): number[] => Array.from(this.U8.subarray(sl * 16 + i * w, sl * 16 + i * w + w));
-    for (let i = 0; i < n; i++) out.push(...el(d, base + i), ...el(s, base + i));
-    this.U8.set(out, d * 16);
+    const base = high ? n * w : 0;
+    const T = SLOT_AUX * 16;
+    for (let i = 0; i < n; i++) {
+      for (let k = 0; k < w; k++) {
+        U[T + 2 * i * w + k] = U[d * 16 + base + i * w + k]!;
+        U[T + (2 * i + 1) * w + k] = U[s * 16 + base + i * w + k]!;
+      }
+    }
+    for (let k = 0; k < L; k++) U[d * 16 + k] = U[T + k]!;
   }
 
   /** Shifts by the count in slot s (its low quadword) or an immediate: PSRL/PSRA/PSLL W D Q. */
   pshift(w: number, kind: 'l' | 'r' | 'a', d: number, count: number, L: number): void {
     if (w === 8) {
+      const U = this.U32;
       for (let i = 0; i < L / 8; i++) {
-        const v = this.get64(d, i);
-        this.set64(d, i, count > 63 ? 0n : kind === 'l' ? (v << BigInt(count)) & 0xffffffffffffffffn : v >> BigInt(count));
+        const x = d * 4 + 2 * i;
+        const lo = U[x]!;
+        const hi = U[x + 1]!;
+        if (count > 63) U[x] = U[x + 1] = 0;
+        else if (count >= 32) {
+          if (kind === 'l') {
+            U[x + 1] = lo << (count - 32);
+            U[x] = 0;
+          } else {
+            U[x] = hi >>> (count - 32);
+            U[x + 1] = 0;
+          }
+        } else if (count > 0) {
+          if (kind === 'l') {
+            U[x + 1] = (hi << count) | (lo >>> (32 - count));
+            U[x] = lo << count;
+          } else {
+            U[x] = (lo >>> count) | (hi << (32 - count));
+            U[x + 1] = hi >>> count;
+          }
+        }
       }
       return;
     }
@@ -579,10 +736,15 @@ export class Simd {
   /** SHUFPS / SHUFPD. */
   shuf(dbl: boolean, d: number, s: number, imm: number): void {
     if (dbl) {
-      const a = this.get64(d, imm & 1);
-      const b = this.get64(s, (imm >> 1) & 1);
-      this.set64(d, 0, a);
-      this.set64(d, 1, b);
+      const I = this.I;
+      const a0 = I[d * 4 + 2 * (imm & 1)]!;
+      const a1 = I[d * 4 + 2 * (imm & 1) + 1]!;
+      const b0 = I[s * 4 + 2 * ((imm >> 1) & 1)]!;
+      const b1 = I[s * 4 + 2 * ((imm >> 1) & 1) + 1]!;
+      I[d * 4] = a0;
+      I[d * 4 + 1] = a1;
+      I[d * 4 + 2] = b0;
+      I[d * 4 + 3] = b1;
       return;
     }
     const v = [this.I[d * 4 + (imm & 3)]!, this.I[d * 4 + ((imm >> 2) & 3)]!, this.I[s * 4 + ((imm >> 4) & 3)]!, this.I[s * 4 + ((imm >> 6) & 3)]!];

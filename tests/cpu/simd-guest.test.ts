@@ -29,6 +29,17 @@ describe.skipIf(!haveQemu() || !haveFirmware())('SIMD guest against QEMU (-cpu q
   }, 120_000);
 });
 
+describe.skipIf(!haveQemu() || !haveFirmware())('SIMD instructions per CPU model, against QEMU', () => {
+  for (const model of ['pentium', 'pentium2', 'pentium3', 'qemu32']) {
+    it(`${model}: the same instructions exist (CR4.OSFXSR kept only with SSE)`, async () => {
+      const q = await probeOnQemu(model, 'models', 60_000, SIMD_ELF);
+      const b = probeOnBmbt(model, 'models', { elf: SIMD_ELF });
+      expect(q.out).toContain('done');
+      expect(lineDiff(q.out, b.out)).toEqual([]);
+    }, 60_000);
+  }
+});
+
 describe.skipIf(!haveFirmware())('SIMD guest: what the SDM says where QEMU 7.2 does not', () => {
   it('unmasked exceptions raise #XM (#UD without CR4.OSXMMEXCPT), leave the destination and set the flags; DE is reported', () => {
     const out = probeOnBmbt('qemu32', 'probe', { elf: SIMD_ELF }).out;

@@ -15,3 +15,4 @@ void set_cr0(u32 v);
 void set_cr4(u32 v);
 void probe_main(void);
 void work_main(void);
+void models_main(void);

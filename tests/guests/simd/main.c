@@ -1,5 +1,6 @@
 /*
- * The SIMD guest (Multiboot v1): "probe" prints single MMX/SSE/SSE2 instructions on edge
+ * The SIMD guest (Multiboot v1): "models" prints which SIMD instructions the CPU model
+ * has (the vector each raises), "probe" prints single MMX/SSE/SSE2 instructions on edge
  * operands (probe.c), "work" runs a C program compiled with gcc -m32 -msse2 -O2 (work.c:
  * auto-vectorised loops, double maths). Output on the debug console (port 0xE9), then
  * exit through isa-debug-exit (port 0xF4). Run the same way under QEMU and bmbt-dbg:
@@ -115,6 +116,8 @@ void main(struct mb_info *mb)
     /* CR0: MP and NE, no EM, no TS; CR4: OSFXSR and OSXMMEXCPT */
     set_cr0((get_cr0() & ~0xcu) | 0x22u);
     set_cr4(0x600);
+    if (has_word(cmd, "models"))
+        models_main();
     if (has_word(cmd, "probe"))
         probe_main();
     if (has_word(cmd, "work"))

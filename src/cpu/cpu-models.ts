@@ -1,7 +1,7 @@
 // The CPU models of `-cpu NAME`: QEMU 7.2's pentium, pentium2, pentium3 and qemu32, as its
 // TCG presents them (measured with tests/guests/cpu-probe: CPUID leaves, MSR set, which
-// instructions exist), minus the features bmbt-dbg does not implement (MMX, SSE, SSE2,
-// SSE3 and PSE-36 are not advertised; decisions.md). The default is pentium2.
+// instructions exist), minus the features bmbt-dbg does not implement (SSE3 and PSE-36
+// are not advertised; decisions.md). The default is pentium2.
 import type { Instr } from './instr.js';
 
 export const CPUID_FPU = 1 << 0;

@@ -1,6 +1,7 @@
 // The one declarative opcode table of the i386 integer instruction set (plus the P6
 // additions we implement: CMOVcc, CMPXCHG8B, RDTSC, RDMSR/WRMSR, CPUID, BSWAP, multi-byte
-// NOP). It feeds the decoder, the translator and the generated tests.
+// NOP) and of MMX, SSE and SSE2. It feeds the decoder, the translator and the generated
+// tests (tests/simd/simd-generator.ts draws its instructions from it).
 //
 // Operand notation follows the Intel SDM, volume 2, appendix A.2:
 //   E? ModRM r/m (register or memory)   G? ModRM reg          M? memory only

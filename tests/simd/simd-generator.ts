@@ -8,8 +8,8 @@
 // doubles or raw bytes; MM0-7 random); 1-6 instructions drawn from the opcode table's SIMD
 // entries (every form: register and memory operands, immediates); FXSAVE of the result.
 // Memory operands are 16-byte aligned slots of the data window, which is compared too, with
-// the general registers and EFLAGS. Unmasked exceptions are not generated: QEMU 7.2 never
-// raises #XM (decisions.md), so the SDM behaviour is tested on its own (tests/cpu).
+// the general registers and EFLAGS. Exceptions stay masked here: QEMU 7.2 never raises #XM
+// (decisions.md); the unmasked family below compares through QEMU's step-by-step state.
 import { Rng, caseSeed } from '../diff/generator.js';
 import { LAYOUT } from '../support/harness-layout.js';
 import type { DiffCase } from '../support/diff-target.js';
@@ -251,4 +251,117 @@ export function generateSimdCase(seed: number): SimdCase {
 
 export function generateSimdCases(baseSeed: number, count: number): SimdCase[] {
   return Array.from({ length: count }, (_, i) => generateSimdCase(caseSeed(baseSeed ^ 0x55e, i)));
+}
+
+// ---- unmasked exceptions ----------------------------------------------------------------------
+// QEMU 7.2 never raises #XM: it sets the flags and writes the result, as if masked. The SDM
+// (and bmbt-dbg, decisions.md) raise #XM (#UD without CR4.OSXMMEXCPT) before anything is
+// written. These cases are compared through what both agree on: an FXSAVE after every
+// instruction gives QEMU's state step by step; the first instruction whose new flags
+// include an unmasked one is where bmbt-dbg must fault, with the state QEMU had before it
+// plus that instruction's flags (only the pre-computation IE/DE/ZE when one of them is
+// unmasked), and its EIP. Only instructions with XMM/MMX destinations (no stores, no
+// general registers, no EFLAGS) take part, DM and UM stay masked (see below), and the
+// initial MXCSR has no sticky flags, so every flag set before the fault was masked.
+
+const SNAPS = 0x600; // FXSAVE after FXRSTOR and after each instruction, 512 bytes each
+const MAX_UNMASK_INSNS = 6;
+export const FAULT_IMAGE = SNAPS + 0x200 * (MAX_UNMASK_INSNS + 1); // the handler's FXSAVE
+export const FAULT_MARK = FAULT_IMAGE + 0x200; // vector, faulting EIP
+export const UNMASK_WINDOW = FAULT_MARK + 0x10;
+
+export interface UnmaskCase extends DiffCase {
+  /** EIP of each SIMD instruction, in order */
+  eips: number[];
+  /** how many SIMD instructions (snapshot k + 1 follows instruction k) */
+  count: number;
+  /** the exceptions unmasked in MXCSR */
+  unmasked: number;
+  /** CR4.OSXMMEXCPT set: #XM, else #UD */
+  osxmmexcpt: boolean;
+}
+
+function unmaskable(f: SimdForm): boolean {
+  const dst = f.e.operands[0] ?? '';
+  if (!/^[VP]/.test(dst)) return false; // XMM/MMX destinations only
+  return !/^(movmsk|pmovmsk|pextrw|comis|ucomis|cvt\w*2si$|ldmxcsr|stmxcsr|maskmov|emms)/.test(f.e.mnem);
+}
+const UNMASK_FORMS = FORMS.filter(unmaskable);
+
+export function generateUnmaskCase(seed: number): UnmaskCase {
+  const r = new Rng(seed);
+  const data = new Uint8Array(SNAPS);
+  put32(data, IMG + 0, 0x037f);
+  data[IMG + 4] = 0xff;
+  // at least one of IE, ZE, OE, PE unmasked; DM always masked (QEMU has no DE), UM too (an
+  // exact tiny result signals an unmasked UE in the SDM, nothing in QEMU's masked semantics)
+  let unmasked = 0;
+  while (!unmasked) for (const bit of [0, 2, 3, 5]) if (r.chance(0.35)) unmasked |= 1 << bit;
+  const mxcsr = ((0x1f80 & ~(unmasked << 7)) | (r.int(0, 3) << 13) | (r.chance(0.25) ? 0x40 : 0) | (r.chance(0.25) ? 0x8000 : 0)) >>> 0;
+  put32(data, IMG + 24, mxcsr);
+  for (let i = 0; i < 8; i++) {
+    put32(data, IMG + 32 + 16 * i, r.u32());
+    put32(data, IMG + 36 + 16 * i, r.u32());
+  }
+  for (let i = 0; i < 8; i++) vec(r).forEach((v, k) => put32(data, IMG + 160 + 16 * i + 4 * k, v));
+  for (let s = 0; s < NSLOTS; s++) vec(r).forEach((v, k) => put32(data, SLOTS + 16 * s + 4 * k, v));
+  const osxmmexcpt = r.chance(0.8);
+  const base = LAYOUT.codeArea;
+  const code: number[] = [];
+  const listing: string[] = [];
+  const emit = (b: number[], t: string) => {
+    code.push(...b);
+    listing.push(t);
+  };
+  // the handler of #XM and #UD, jumped over: vector and EIP to FAULT_MARK, FXSAVE, case_done
+  const handlerAt: number[] = [];
+  emit([0xe9, ...le32(2 * 32)], 'jmp over the handlers');
+  for (const v of [19, 6]) {
+    handlerAt.push(base + code.length);
+    const jmpFrom = base + code.length + 32;
+    emit([
+      0xc7, 0x05, ...le32(DATA + FAULT_MARK), ...le32(v), // mov dword [mark], v
+      0x8f, 0x05, ...le32(DATA + FAULT_MARK + 4), // pop dword [mark + 4] (EIP)
+      0x8d, 0x64, 0x24, 0x08, // lea esp, [esp + 8] (CS, EFLAGS; no flags changed)
+      0x0f, 0xae, 0x05, ...le32(DATA + FAULT_IMAGE), // fxsave [fault]
+      0xe9, ...le32((LAYOUT.caseDone - jmpFrom) | 0), // jmp case_done
+    ], `handler ${v}`);
+  }
+  emit([0x0f, 0x20, 0xe0, 0x0d, 0x00, osxmmexcpt ? 0x06 : 0x02, 0x00, 0x00, 0x0f, 0x22, 0xe0], `cr4 |= OSFXSR${osxmmexcpt ? ' | OSXMMEXCPT' : ''}`);
+  emit([0x0f, 0xae, 0x0d, ...le32(DATA + IMG)], 'fxrstor [img]');
+  emit([0x0f, 0xae, 0x05, ...le32(DATA + SNAPS)], 'fxsave [snap 0]');
+  const n = r.int(1, MAX_UNMASK_INSNS);
+  const eips: number[] = [];
+  for (let k = 0; k < n; k++) {
+    const f = r.pick(UNMASK_FORMS);
+    const { bytes, text } = encode(r, f, []);
+    eips.push(base + code.length);
+    emit(bytes, text);
+    emit([0x0f, 0xae, 0x05, ...le32(DATA + SNAPS + 0x200 * (k + 1))], `fxsave [snap ${k + 1}]`);
+  }
+  return {
+    name: `simd-unmask-${seed}`,
+    seed,
+    mode: 'flat32',
+    code: new Uint8Array(code),
+    data,
+    dataWindow: [0, UNMASK_WINDOW],
+    listing,
+    regs: { ebx: r.u32(), ecx: r.u32(), edx: r.u32(), ebp: r.u32(), esi: r.u32(), edi: DATA + MASKMOV_AT },
+    patches: [
+      [LAYOUT.idt + 19 * 8, ((0x08 << 16) | (handlerAt[0]! & 0xffff)) >>> 0], [LAYOUT.idt + 19 * 8 + 4, ((handlerAt[0]! & 0xffff0000) | 0x8e00) >>> 0],
+      [LAYOUT.idt + 6 * 8, ((0x08 << 16) | (handlerAt[1]! & 0xffff)) >>> 0], [LAYOUT.idt + 6 * 8 + 4, ((handlerAt[1]! & 0xffff0000) | 0x8e00) >>> 0],
+    ],
+    flagsIgnore: 0x200,
+    timeoutMs: 5000,
+    eips,
+    count: n,
+    unmasked,
+    osxmmexcpt,
+    reproduce: `SIMD_UNMASK_CASE=${seed}`,
+  };
+}
+
+export function generateUnmaskCases(baseSeed: number, count: number): UnmaskCase[] {
+  return Array.from({ length: count }, (_, i) => generateUnmaskCase(caseSeed(baseSeed ^ 0xa5a5, i)));
 }

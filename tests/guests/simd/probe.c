@@ -253,6 +253,44 @@ static const struct { const char *name; void (*fn)(void *); } model_probes[] = {
 };
 
 
+/* FXSAVE/FXRSTOR with CR4.OSFXSR clear: are MXCSR and XMM saved and loaded? */
+static u8 fxbuf[512] __attribute__((aligned(16)));
+MPROBE(m_fxsave_buf, "fxsave (%ebx)");
+MPROBE(m_fxrstor_buf, "fxrstor (%ebx)");
+MPROBE(m_set_sse, "movl $0x1f81, 48(%ebx); ldmxcsr 48(%ebx); pcmpeqd %xmm0, %xmm0");
+MPROBE(m_get_sse, "stmxcsr 52(%ebx); movd %xmm0, %eax; movl %eax, 56(%ebx)");
+
+static void fx_without_osfxsr(void)
+{
+    u32 cr4;
+    __asm__ volatile("movl %%cr4, %0" : "=r"(cr4));
+    if (!(cr4 & 0x200))
+        return;
+    try_op(m_set_sse, &pb); /* MXCSR 1f81, XMM0 all ones */
+    for (int i = 0; i < 512; i++)
+        fxbuf[i] = 0xaa;
+    set_cr4(cr4 & ~0x200u);
+    try_op(m_fxsave_buf, fxbuf);
+    puts("fxsave without osfxsr: mxcsr ");
+    puthex(*(u32 *)(fxbuf + 24), 8);
+    puts(" mask ");
+    puthex(*(u32 *)(fxbuf + 28), 8);
+    puts(" xmm0 ");
+    puthex(*(u32 *)(fxbuf + 160), 8);
+    putc('\n');
+    /* an image with MXCSR 1f80 and XMM0 0: loaded without OSFXSR? */
+    *(u32 *)(fxbuf + 24) = 0x1f80;
+    *(u32 *)(fxbuf + 160) = 0;
+    try_op(m_fxrstor_buf, fxbuf);
+    set_cr4(cr4);
+    try_op(m_get_sse, &pb);
+    puts("fxrstor without osfxsr: mxcsr ");
+    puthex(pb.mxcsr_out, 8);
+    puts(" xmm0 ");
+    puthex(pb.eax_out, 8);
+    putc('\n');
+}
+
 void models_main(void)
 {
     u32 cr4;
@@ -271,4 +309,5 @@ void models_main(void)
             puthex((u32)v, 2);
         putc('\n');
     }
+    fx_without_osfxsr();
 }

@@ -44,6 +44,16 @@ const MIN = 4;
 const MAX = 5;
 const SQRT = 6;
 
+const MIN_NORMAL = 2.2250738585072014e-308;
+const TWICE_MIN_NORMAL = 4.450147717014403e-308;
+const MAX_DOUBLE = 1.7976931348623157e308;
+
+/** A double value (not its bits) that is zero or normal. */
+function okD(x: number): boolean {
+  const m = Math.abs(x);
+  return x === 0 || (m >= MIN_NORMAL && m <= MAX_DOUBLE);
+}
+
 function okF32(x: number): boolean {
   const e = x & 0x7f800000;
   return e !== 0x7f800000 && (e !== 0 || (x & 0x7fffff) === 0);
@@ -241,6 +251,62 @@ export class Simd {
       }
     }
     this.fop(kind, true, d, s, 1);
+  }
+
+  // ADDSD/SUBSD/MULSD/DIVSD, each small enough for V8 to inline into the translated block:
+  // the fast case of sd (a zero or normal operand never reads as a NaN; a NaN, infinity or
+  // denormal fails the range tests and goes to sd, which looks at the bits).
+
+  addsd(d: number, s: number): void {
+    const F = this.F64;
+    const a = F[d * 2]!;
+    const b = F[s * 2]!;
+    const r = a + b;
+    const e = Math.abs(r);
+    if ((this.mxcsr & 0x7020) === 0x1020 && okD(a) && okD(b) && ((e >= TWICE_MIN_NORMAL && e <= MAX_DOUBLE) || (r === 0))) {
+      F[d * 2] = r;
+      return;
+    }
+    this.sd(ADD, d, s);
+  }
+
+  subsd(d: number, s: number): void {
+    const F = this.F64;
+    const a = F[d * 2]!;
+    const b = F[s * 2]!;
+    const r = a - b;
+    const e = Math.abs(r);
+    if ((this.mxcsr & 0x7020) === 0x1020 && okD(a) && okD(b) && ((e >= TWICE_MIN_NORMAL && e <= MAX_DOUBLE) || (r === 0))) {
+      F[d * 2] = r;
+      return;
+    }
+    this.sd(SUB, d, s);
+  }
+
+  mulsd(d: number, s: number): void {
+    const F = this.F64;
+    const a = F[d * 2]!;
+    const b = F[s * 2]!;
+    const r = a * b;
+    const e = Math.abs(r);
+    if ((this.mxcsr & 0x7020) === 0x1020 && okD(a) && okD(b) && ((e >= TWICE_MIN_NORMAL && e <= MAX_DOUBLE) || (r === 0 && (a === 0 || b === 0)))) {
+      F[d * 2] = r;
+      return;
+    }
+    this.sd(MUL, d, s);
+  }
+
+  divsd(d: number, s: number): void {
+    const F = this.F64;
+    const a = F[d * 2]!;
+    const b = F[s * 2]!;
+    const r = a / b;
+    const e = Math.abs(r);
+    if ((this.mxcsr & 0x7020) === 0x1020 && okD(a) && okD(b) && ((e >= TWICE_MIN_NORMAL && e <= MAX_DOUBLE) || (r === 0 && a === 0))) {
+      F[d * 2] = r;
+      return;
+    }
+    this.sd(DIV, d, s);
   }
 
   /** Scalar single (ADDSS ... SQRTSS): as sd. */

@@ -189,7 +189,8 @@ export function simdGenerator(g: CodeGen, i: Instr): void {
   if (fm) {
     const s = e.src(o1!);
     const t = fm[2]!;
-    if (t === 'sd' || t === 'ss') g.emit(`X.${t}(${FOP[fm[1]!]}, ${o0!.reg}, ${s});`);
+    if (t === 'sd' && /^(add|sub|mul|div)$/.test(fm[1]!)) g.emit(`X.${m}(${o0!.reg}, ${s});`);
+    else if (t === 'sd' || t === 'ss') g.emit(`X.${t}(${FOP[fm[1]!]}, ${o0!.reg}, ${s});`);
     else g.emit(`X.fop(${FOP[fm[1]!]}, ${t[1] === 'd'}, ${o0!.reg}, ${s}, ${t === 'ps' ? 4 : 2});`);
     return;
   }

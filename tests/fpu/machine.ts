@@ -20,9 +20,11 @@ export interface RunResult {
 }
 
 export class FpuBench {
-  readonly m = new PcMachine({ memoryMiB: 16 });
+  readonly m: PcMachine;
 
-  constructor() {
+  /** `cpuModel`: -cpu (default bmbt-dbg's; the SIMD tests use qemu32). */
+  constructor(cpuModel?: string) {
+    this.m = new PcMachine({ memoryMiB: 16, ...(cpuModel ? { cpuModel } : {}) });
     this.reset();
   }
 

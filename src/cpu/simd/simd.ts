@@ -13,9 +13,10 @@
 // everything else goes through softfloat.ts (BigInt, rounded once).
 import type { Cpu } from '../cpu.js';
 import { EXC_GP, EXC_UD } from '../cpu-exception.js';
+import { ACCESS_WRITE } from '../mmu.js';
 import { f80 } from '../fpu/float80.js';
 import {
-  CMP_EQ, CMP_GT, CMP_LT, CMP_UN, F32, F64, MX_DAZ, MX_IE, MX_PE, add, compare, convert, div, fromInt, maxMin, mul,
+  CMP_EQ, CMP_LT, CMP_UN, F32, F64, add, compare, convert, div, fromInt, maxMin, mul,
   sqrt, toInt32, type FpEnv, type Fmt,
 } from './softfloat.js';
 
@@ -168,11 +169,12 @@ export class Simd {
     if (a & 15) this.cpu.raiseException(EXC_GP, 0);
   }
 
-  /** Before a store of `len` bytes that may cross a page: fault before any byte is written. */
+  /** Before a store of `len` bytes that crosses a page: both pages' #PF before any byte is written. */
   probeWrite(a: number, len: number): void {
     if ((a & 0xfff) + len > 0x1000) {
-      this.cpu.writeU8(a, this.cpu.readU8(a));
-      this.cpu.writeU8((a + len - 1) | 0, this.cpu.readU8((a + len - 1) | 0));
+      const user = this.cpu.cpl === 3;
+      this.cpu.mmu.translate(a, ACCESS_WRITE, user);
+      this.cpu.mmu.translate((a + len - 1) & ~0xfff, ACCESS_WRITE, user);
     }
   }
 
@@ -184,7 +186,7 @@ export class Simd {
   // ---- exceptions -----------------------------------------------------------------------
 
   /** Record flags; an unmasked one raises #XM (CR4.OSXMMEXCPT) or #UD and the destination stays. */
-  private signal(flags: number): boolean {
+  private signal(flags: number): void {
     const unmasked = flags & ~(this.mxcsr >> 7) & 0x3f;
     if (unmasked) {
       // pre-computation exceptions (IE, DE, ZE) come before the result's (OE, UE, PE)
@@ -192,7 +194,6 @@ export class Simd {
       this.cpu.raiseException(this.cpu.cr4 & CR4_OSXMMEXCPT ? EXC_XM : EXC_UD, 0);
     }
     this.mxcsr |= flags;
-    return true;
   }
 
   private get fastOk(): boolean {
@@ -837,5 +838,3 @@ export class Simd {
     for (let i = 0; i < L; i++) if (this.U8[s * 16 + i]! & 0x80) this.cpu.writeU8((a + i) | 0, this.U8[d * 16 + i]!);
   }
 }
-
-export { SLOT_RES, SLOT_AUX, MX_DAZ, MX_IE, MX_PE, CMP_GT };

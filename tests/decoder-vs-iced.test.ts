@@ -80,7 +80,7 @@ const SUPPORTED = new Set([
   'CPUID', 'TSC', 'MSR', 'CX8', 'CMOV', 'RDPMC', 'MULTIBYTENOP', 'SEP', // P6 additions
   'FPU', 'FPU287', 'FPU387', // x87 (FCMOV/FCOMI are FPU+CMOV)
   'FXSR', // FXSAVE/FXRSTOR
-  'MMX', 'SSE', 'SSE2', 'CLFSH', // issue 15 (CLFLUSH decodes; no model has it, so it is #UD when translated)
+  'MMX', 'SSE', 'SSE2', 'SSE3', 'CLFSH', // issue 15 (CLFLUSH decodes; no model has it, so it is #UD when translated)
 ]);
 // Not supported, for the record: the *_ONLY features (8086/286/386/486A-only oddities such as
 // LOADALL, XBTS/IBTS, CMPXCHG at 0F A6), FPU287XL_ONLY/FPU387SL_ONLY, SMM (RSM)

@@ -152,7 +152,7 @@ export class CpuExec {
     if (members.length < 2 || !members.includes(tb)) return;
     const decoded: Instr[][] = [];
     for (const m of members) {
-      const d = redecodeTb(m, this.cpu.model.edx);
+      const d = redecodeTb(m, this.cpu.model.edx, this.cpu.model.ecx);
       if (d === null) return;
       decoded.push(d);
     }

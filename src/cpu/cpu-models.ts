@@ -1,7 +1,7 @@
 // The CPU models of `-cpu NAME`: QEMU 7.2's pentium, pentium2, pentium3 and qemu32, as its
 // TCG presents them (measured with tests/guests/cpu-probe: CPUID leaves, MSR set, which
-// instructions exist), minus the features bmbt-dbg does not implement (SSE3 and PSE-36
-// are not advertised; decisions.md). The default is pentium2.
+// instructions exist), minus the features bmbt-dbg does not implement (PSE-36 is not
+// advertised; decisions.md). The default is pentium2.
 import type { Instr } from './instr.js';
 
 export const CPUID_FPU = 1 << 0;
@@ -33,8 +33,8 @@ export const CPUID_EXT_HYPERVISOR = 1 << 31;
 export const IMPLEMENTED_EDX =
   CPUID_FPU | CPUID_VME | CPUID_DE | CPUID_PSE | CPUID_TSC | CPUID_MSR | CPUID_PAE | CPUID_MCE | CPUID_CX8 | CPUID_APIC |
   CPUID_SEP | CPUID_MTRR | CPUID_PGE | CPUID_MCA | CPUID_CMOV | CPUID_PAT | CPUID_MMX | CPUID_FXSR | CPUID_SSE | CPUID_SSE2;
-/** CPUID.1:ECX: only the hypervisor bit (QEMU sets it for every model under TCG). */
-export const IMPLEMENTED_ECX = CPUID_EXT_HYPERVISOR;
+/** CPUID.1:ECX: SSE3 and the hypervisor bit (QEMU sets it for every model under TCG). */
+export const IMPLEMENTED_ECX = CPUID_EXT_SSE3 | CPUID_EXT_HYPERVISOR;
 
 /** MCG_CAP of QEMU's family-6 models with MCE and MCA: 10 banks, MCG_CTL_P, MCG_SER_P. */
 export const MCG_CAP_P6 = 0x0100010an;
@@ -190,8 +190,9 @@ const X87_CMOV_FORMS = (i: Instr): boolean => {
  * for these when the model lacks the feature): CMOVcc, FCMOVcc and FCOMI/FUCOMI(P) need
  * CMOV; FXSAVE/FXRSTOR need FXSR. Checked at translation time (the model never changes).
  */
-export function absentOnModel(edx: number, i: Instr): boolean {
+export function absentOnModel(edx: number, i: Instr, ecx = 0): boolean {
   if (i.feat & ~edx && CPUID_CHECKED.has(i.mnem)) return true;
+  if (i.featEcx & ~ecx) return true; // SSE3: QEMU 7.2 checks CPUID.1:ECX (measured)
   if ((edx & (CPUID_CMOV | CPUID_FXSR)) === (CPUID_CMOV | CPUID_FXSR)) return false;
   if (!(edx & CPUID_CMOV) && (i.mnem.startsWith('cmov') || X87_CMOV_FORMS(i))) return true;
   if (!(edx & CPUID_FXSR) && (i.mnem === 'fxsave' || i.mnem === 'fxrstor')) return true;

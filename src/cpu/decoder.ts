@@ -56,7 +56,7 @@ export function decode(src: ByteSource, eip: number, code32: boolean): Instr {
   let tooLong = false;
   const instr: Instr = {
     mnem: '(bad)', eip, len: 0, opcode: 0, opsize, adsize, segOverride, rep, lock, flags: F_INVALID,
-    modrm: -1, operands: [], ea: null, strSize: 0, invalid: true, bytes, feat: 0,
+    modrm: -1, operands: [], ea: null, strSize: 0, invalid: true, bytes, feat: 0, featEcx: 0,
   };
   // A mandatory prefix (SIMD opcodes): F3/F2 take precedence over 66; the chosen one is
   // then neither a REP nor an operand-size prefix.
@@ -126,6 +126,7 @@ export function decode(src: ByteSource, eip: number, code32: boolean): Instr {
     instr.mnem = entry.mnem;
     instr.flags = entry.flags;
     instr.feat = entry.feat ?? 0;
+    instr.featEcx = entry.featEcx ?? 0;
     instr.ea = ea;
     let valid = true;
     const sizeOf = (c: string): number => {

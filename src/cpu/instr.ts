@@ -68,4 +68,6 @@ export interface Instr {
   bytes: number[];
   /** CPUID.1:EDX bits the instruction needs (SIMD): #UD on a model without them. */
   feat: number;
+  /** CPUID.1:ECX bits the instruction needs (SSE3). */
+  featEcx: number;
 }

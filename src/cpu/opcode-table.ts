@@ -1,6 +1,6 @@
 // The one declarative opcode table of the i386 integer instruction set (plus the P6
 // additions we implement: CMOVcc, CMPXCHG8B, RDTSC, RDMSR/WRMSR, CPUID, BSWAP, multi-byte
-// NOP) and of MMX, SSE and SSE2. It feeds the decoder, the translator and the generated
+// NOP) and of MMX, SSE, SSE2 and SSE3. It feeds the decoder, the translator and the generated
 // tests (tests/simd/simd-generator.ts draws its instructions from it).
 //
 // Operand notation follows the Intel SDM, volume 2, appendix A.2:
@@ -38,6 +38,8 @@ export interface OpcodeEntry {
   readonly flags: number;
   /** CPUID.1:EDX bits the instruction needs (MMX, SSE, SSE2...): #UD on a model without them */
   readonly feat?: number;
+  /** CPUID.1:ECX bits the instruction needs (SSE3) */
+  readonly featEcx?: number;
 }
 
 /**
@@ -337,6 +339,7 @@ const CPUID_MMX_BIT = 1 << 23;
 const CPUID_SSE_BIT = 1 << 25;
 const CPUID_SSE2_BIT = 1 << 26;
 const CPUID_CLFSH_BIT = 1 << 19;
+const CPUID_EXT_SSE3_BIT = 1 << 0;
 
 function feat(e: OpcodeEntry, bits: number): OpcodeEntry {
   return { ...e, flags: e.flags | F_SIMD, feat: bits };
@@ -349,6 +352,9 @@ function sse(m: string, o: string, flags = F_NO_FLAGS): OpcodeEntry {
 }
 function sse2(m: string, o: string, flags = F_NO_FLAGS): OpcodeEntry {
   return feat(op(m, o, flags), CPUID_SSE2_BIT);
+}
+function sse3(m: string, o: string): OpcodeEntry {
+  return { ...op(m, o, F_NO_FLAGS | F_SIMD), featEcx: CPUID_EXT_SSE3_BIT };
 }
 function pfx(np: OpcodeEntry | null, p66: OpcodeEntry | null, f3: OpcodeEntry | null, f2: OpcodeEntry | null): PrefixedEntry {
   const anyModrm = [np, p66, f3, f2].some((e) => e !== null && (e.flags & F_MODRM) !== 0 && e.operands.length > 0);
@@ -365,11 +371,11 @@ function pint(m: string, mmxSrc = 'Qq', mmxFeat = CPUID_MMX_BIT): PrefixedEntry 
 
 TWO_BYTE[0x10] = pfx(sse('movups', 'Vx,Wx'), sse2('movupd', 'Vx,Wx'), sse('movss', 'Vx,Wd'), sse2('movsd', 'Vx,Wq'));
 TWO_BYTE[0x11] = pfx(sse('movups', 'Wx,Vx'), sse2('movupd', 'Wx,Vx'), sse('movss', 'Wd,Vx'), sse2('movsd', 'Wq,Vx'));
-TWO_BYTE[0x12] = pfx(sse('movlps', 'Vx,Wq'), sse2('movlpd', 'Vx,Mq'), null, null);
+TWO_BYTE[0x12] = pfx(sse('movlps', 'Vx,Wq'), sse2('movlpd', 'Vx,Mq'), sse3('movsldup', 'Vx,Wx'), sse3('movddup', 'Vx,Wq'));
 TWO_BYTE[0x13] = pfx(sse('movlps', 'Mq,Vx'), sse2('movlpd', 'Mq,Vx'), null, null);
 TWO_BYTE[0x14] = pfx(sse('unpcklps', 'Vx,Wx'), sse2('unpcklpd', 'Vx,Wx'), null, null);
 TWO_BYTE[0x15] = pfx(sse('unpckhps', 'Vx,Wx'), sse2('unpckhpd', 'Vx,Wx'), null, null);
-TWO_BYTE[0x16] = pfx(sse('movhps', 'Vx,Wq'), sse2('movhpd', 'Vx,Mq'), null, null);
+TWO_BYTE[0x16] = pfx(sse('movhps', 'Vx,Wq'), sse2('movhpd', 'Vx,Mq'), sse3('movshdup', 'Vx,Wx'), null);
 TWO_BYTE[0x17] = pfx(sse('movhps', 'Mq,Vx'), sse2('movhpd', 'Mq,Vx'), null, null);
 TWO_BYTE[0x28] = pfx(sse('movaps', 'Vx,Wx'), sse2('movapd', 'Vx,Wx'), null, null);
 TWO_BYTE[0x29] = pfx(sse('movaps', 'Wx,Vx'), sse2('movapd', 'Wx,Vx'), null, null);
@@ -433,6 +439,11 @@ INT_D0.forEach((m, i) => {
   const f = SSE2_ON_MMX.has(m) ? CPUID_SSE2_BIT : SSE_ON_MMX.has(m) ? CPUID_SSE_BIT : CPUID_MMX_BIT;
   TWO_BYTE[0xd0 + i] = pint(m, 'Qq', f);
 });
+// SSE3 (qemu32's "pni")
+TWO_BYTE[0x7c] = pfx(null, sse3('haddpd', 'Vx,Wx'), null, sse3('haddps', 'Vx,Wx'));
+TWO_BYTE[0x7d] = pfx(null, sse3('hsubpd', 'Vx,Wx'), null, sse3('hsubps', 'Vx,Wx'));
+TWO_BYTE[0xd0] = pfx(null, sse3('addsubpd', 'Vx,Wx'), null, sse3('addsubps', 'Vx,Wx'));
+TWO_BYTE[0xf0] = pfx(null, null, null, sse3('lddqu', 'Vx,Mx'));
 TWO_BYTE[0xd6] = pfx(null, sse2('movq', 'Wq,Vx'), sse2('movq2dq', 'Vx,Nq'), sse2('movdq2q', 'Pq,Ux'));
 TWO_BYTE[0xd7] = pfx(sse('pmovmskb', 'Gd,Nq'), sse2('pmovmskb', 'Gd,Ux'), null, null);
 TWO_BYTE[0xe6] = pfx(null, sse2('cvttpd2dq', 'Vx,Wx'), sse2('cvtdq2pd', 'Vx,Wq'), sse2('cvtpd2dq', 'Vx,Wx'));

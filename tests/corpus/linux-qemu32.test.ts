@@ -1,8 +1,7 @@
 // Linux on -cpu qemu32 (issue 15: MMX, SSE and SSE2): the Debian 686 kernel booted
 // directly on bmbt-dbg and with -kernel on QEMU, both -cpu qemu32. /proc/cpuinfo lists
-// mmx, sse and sse2 on both, and the CPU lines of the boot log and /proc/cpuinfo are
-// QEMU's except the flags line, which lacks QEMU's "pni" (SSE3 is not implemented, so it
-// is not advertised: decisions.md).
+// mmx, sse, sse2 and pni (SSE3) on both, and the CPU lines of the boot log and
+// /proc/cpuinfo are QEMU's.
 //
 // Long (a Linux boot): runs when CI=true or BMBT_FULL=1.
 import { beforeAll, describe, expect, it } from 'vitest';
@@ -37,19 +36,18 @@ describe.skipIf(!fullCorpusRun())('Linux with -cpu qemu32 against QEMU', () => {
     expect(Object.keys(ours.markerMs), ours.out.slice(-2000)).toEqual([...MARKERS]);
   });
 
-  it('/proc/cpuinfo shows mmx sse sse2 on both; the flags differ by pni (SSE3) only', () => {
+  it('/proc/cpuinfo shows mmx sse sse2 pni on both, the same flags', () => {
     const q = flags(qemu.out);
     const b = flags(ours.out);
-    for (const f of ['mmx', 'fxsr', 'sse', 'sse2']) {
+    for (const f of ['mmx', 'fxsr', 'sse', 'sse2', 'pni']) {
       expect(q).toContain(f);
       expect(b).toContain(f);
     }
-    expect(q.filter((f) => !b.includes(f))).toEqual(['pni']);
-    expect(b.filter((f) => !q.includes(f))).toEqual([]);
+    expect(b).toEqual(q);
   });
 
-  it('the CPU lines of the boot log and /proc/cpuinfo are QEMU\'s (the flags line aside)', () => {
+  it('the CPU lines of the boot log and /proc/cpuinfo are QEMU\'s', () => {
     const cpu = diffs.filter((d) => categoryOf(d.line) === 'CPU lines' || categoryOf(d.line) === '/proc/cpuinfo');
-    expect(formatDiffs(cpu.filter((d) => !/^cpuinfo\| flags\s*:/.test(d.line)))).toBe('');
+    expect(formatDiffs(cpu)).toBe('');
   });
 });

@@ -17,8 +17,9 @@ import { CPU_MODELS, IMPLEMENTED_ECX, IMPLEMENTED_EDX, type CpuModel } from '../
 const hex8 = (v: number) => (v >>> 0).toString(16).padStart(8, '0');
 
 /**
- * QEMU's CPUID.1 EDX/ECX with what bmbt-dbg does not implement masked out (MMX, SSE, SSE2,
- * SSE3: issue 15; PSE-36: PDE bits 13-20 are not address bits here; decisions.md).
+ * QEMU's CPUID.1 EDX/ECX with what bmbt-dbg does not implement masked out (PSE-36: PDE
+ * bits 13-20 are not address bits here; decisions.md). MMX, SSE, SSE2 and SSE3 are
+ * advertised as QEMU does since issue 15.
  */
 function maskCpuid(line: string, m: CpuModel): string {
   const edx = hex8(m.qemuEdx);
@@ -29,9 +30,6 @@ function maskCpuid(line: string, m: CpuModel): string {
 /** Lines allowed to differ, with why. */
 const KNOWN: [RegExp, string][] = [
   [/^r 00000034 /, 'MSR_SMI_COUNT: SeaBIOS raises SMIs under QEMU; no SMM here (decisions.md 27)'],
-  [/^insn emms /, 'MMX is not implemented (issue 15)'],
-  [/^insn [slm]fence /, 'SSE/SSE2 are not implemented (issue 15)'],
-  [/^cr4 bit 09 /, 'CR4.OSFXSR reads 0 without SSE (issue 15)'],
 ];
 const known = (l: string) => KNOWN.some(([re]) => re.test(l));
 

@@ -23,7 +23,7 @@ import {
 export const SLOT_SRC = 8;
 export const SLOT_MMD = 9;
 const SLOT_RES = 10;
-const SLOT_AUX = 11;
+export const SLOT_AUX = 11;
 const EXC_XM = 19;
 export const MXCSR_RESET = 0x1f80;
 /** MXCSR bits FXSAVE reports as writable (QEMU 7.2: DAZ included). */
@@ -403,6 +403,39 @@ export class Simd {
       case MAX: return maxMin(f, a, b, true, env);
       default: return sqrt(f, b, env);
     }
+  }
+
+  /**
+   * SSE3 HADDPS/HADDPD (pairs of each operand added), HSUBPS/HSUBPD (subtracted) and
+   * ADDSUBPS/ADDSUBPD (even elements subtracted, odd added), exact per MXCSR as fop.
+   */
+  horizontal(kind: 'hadd' | 'hsub' | 'addsub', dbl: boolean, d: number, s: number): void {
+    const R = SLOT_RES;
+    const n = dbl ? 2 : 4;
+    const env = this.env();
+    const f = dbl ? F64 : F32;
+    const el = (slot: number, i: number): bigint => (dbl ? this.get64(slot, i) : BigInt(this.I[slot * 4 + i]! >>> 0));
+    for (let i = 0; i < n; i++) {
+      let a: bigint;
+      let b: bigint;
+      let sub: boolean;
+      if (kind === 'addsub') {
+        a = el(d, i);
+        b = el(s, i);
+        sub = (i & 1) === 0;
+      } else {
+        const src = i < n / 2 ? d : s;
+        const j = 2 * (i % (n / 2));
+        a = el(src, j);
+        b = el(src, j + 1);
+        sub = kind === 'hsub';
+      }
+      const r = add(f, a, b, sub, env);
+      if (dbl) this.set64(R, i, r);
+      else this.I[R * 4 + i] = Number(r) | 0;
+    }
+    if (env.flags) this.signal(env.flags);
+    this.copy(d, R);
   }
 
   /**

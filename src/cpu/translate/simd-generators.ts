@@ -12,11 +12,11 @@ import { OpKind, type Instr, type Operand } from '../instr.js';
 import { HF_FPU_EM, HF_FPU_TS, HF_OSFXSR } from '../cpu.js';
 import { EXC_NM, EXC_UD } from '../cpu-exception.js';
 import { CC_EFLAGS } from '../lazy-flags.js';
-import { SLOT_MMD, SLOT_SRC } from '../simd/simd.js';
+import { SLOT_AUX, SLOT_MMD, SLOT_SRC } from '../simd/simd.js';
 import { TranslationError, type CodeGen } from './codegen.js';
 
 /** 16-byte memory operands that need not be aligned (all others #GP(0) when misaligned). */
-const UNALIGNED = new Set(['movups', 'movupd', 'movdqu']);
+const UNALIGNED = new Set(['movups', 'movupd', 'movdqu', 'lddqu']);
 
 const FOP: Record<string, number> = { add: 0, sub: 1, mul: 2, div: 3, min: 4, max: 5, sqrt: 6 };
 const CVT: Record<string, [string, number, number]> = {
@@ -241,6 +241,26 @@ export function simdGenerator(g: CodeGen, i: Instr): void {
         g.emit(`X.copy(${o0!.reg}, ${SLOT_SRC});`);
       } else g.emit(`X.copy(${o0!.reg}, ${o1!.reg});`);
       return;
+    case 'lddqu':
+      e.load(SLOT_SRC, 16);
+      g.emit(`X.copy(${o0!.reg}, ${SLOT_SRC});`);
+      return;
+    case 'movsldup': case 'movshdup': {
+      const s = e.src(o1!);
+      const k = m === 'movshdup' ? 1 : 0;
+      g.emit(`X.mov(${SLOT_AUX}, 0, ${s}, ${k}, 1); X.mov(${SLOT_AUX}, 1, ${s}, ${k}, 1); X.mov(${SLOT_AUX}, 2, ${s}, ${k + 2}, 1); X.mov(${SLOT_AUX}, 3, ${s}, ${k + 2}, 1); X.copy(${o0!.reg}, ${SLOT_AUX});`);
+      return;
+    }
+    case 'movddup': {
+      const s = e.src(o1!);
+      g.emit(`X.mov(${SLOT_AUX}, 0, ${s}, 0, 2); X.mov(${SLOT_AUX}, 2, ${s}, 0, 2); X.copy(${o0!.reg}, ${SLOT_AUX});`);
+      return;
+    }
+    case 'haddps': case 'haddpd': case 'hsubps': case 'hsubpd': case 'addsubps': case 'addsubpd': {
+      const s = e.src(o1!);
+      g.emit(`X.horizontal('${m.slice(0, -2)}', ${m.endsWith('pd')}, ${o0!.reg}, ${s});`);
+      return;
+    }
     case 'movss': case 'movsd': {
       const n = m === 'movss' ? 1 : 2;
       if (o0!.kind === OpKind.Mem) e.store(o1!.reg, 0, n);

@@ -109,7 +109,7 @@ export function tbGenCode(cpu: Cpu, cflags: number, opts: TranslateOptions): Tra
       break;
     }
     // Instructions the CPU model lacks (CMOV on a Pentium...) are #UD, as under QEMU.
-    if (!instr.invalid && absentOnModel(cpu.model.edx, instr)) instr.invalid = true;
+    if (!instr.invalid && absentOnModel(cpu.model.edx, instr, cpu.model.ecx)) instr.invalid = true;
     for (let i = 0; i < instr.len; i++) bytesOut.push(instr.bytes[i] ?? 0);
     decoded.push(instr);
     size += instr.len;
@@ -230,7 +230,7 @@ export function tierUp(cpu: Cpu, tb: TranslationBlock, rt: Runtime, noSelfLoop: 
  * form: it is most of a TB's memory, and only the few TBs that become region members need
  * it again). Null if the bytes do not decode to the same instructions.
  */
-export function redecodeTb(tb: TranslationBlock, modelEdx: number): Instr[] | null {
+export function redecodeTb(tb: TranslationBlock, modelEdx: number, modelEcx = 0): Instr[] | null {
   const code32 = (tb.flags & HF_CS32) !== 0;
   const out: Instr[] = [];
   let off = 0;
@@ -238,7 +238,7 @@ export function redecodeTb(tb: TranslationBlock, modelEdx: number): Instr[] | nu
     const base = off;
     const instr = decode((o) => (base + o < tb.bytes.length ? tb.bytes[base + o]! : 0), want.eip, code32);
     if (instr.len !== want.len || instr.mnem !== want.mnem) return null;
-    if (!instr.invalid && absentOnModel(modelEdx, instr)) instr.invalid = true;
+    if (!instr.invalid && absentOnModel(modelEdx, instr, modelEcx)) instr.invalid = true;
     out.push(instr);
     off += instr.len;
   }

@@ -243,13 +243,19 @@ MPROBE(m_movnti, "movnti %eax, 56(%ebx)");
 MPROBE(m_prefetch, "prefetchnta (%ebx); prefetcht0 (%ebx)");
 MPROBE(m_pause, "pause");
 MPROBE(m_fxsave, "fxsave 64(%ebx)");
+MPROBE(m_haddps, "haddps %xmm1, %xmm0");
+MPROBE(m_movddup, "movddup %xmm1, %xmm0");
+MPROBE(m_lddqu, "lddqu (%ebx), %xmm0");
+MPROBE(m_addsubpd, "addsubpd %xmm1, %xmm0");
+MPROBE(m_monitor, "xorl %ecx, %ecx; xorl %edx, %edx; movl %ebx, %eax; monitor");
 
 static const struct { const char *name; void (*fn)(void *); } model_probes[] = {
     { "emms", m_emms }, { "paddb mm", m_paddb_mm }, { "pshufw", m_pshufw }, { "paddq mm", m_paddq_mm },
     { "movd mm", m_movd }, { "xorps", m_xorps }, { "addpd", m_addpd }, { "paddb xmm", m_paddb_x },
     { "stmxcsr", m_stmxcsr }, { "sfence", m_sfence }, { "lfence", m_lfence }, { "mfence", m_mfence },
     { "clflush", m_clflush }, { "movnti", m_movnti }, { "prefetch", m_prefetch }, { "pause", m_pause },
-    { "fxsave", m_fxsave },
+    { "fxsave", m_fxsave }, { "haddps", m_haddps }, { "movddup", m_movddup }, { "lddqu", m_lddqu },
+    { "addsubpd", m_addsubpd }, { "monitor", m_monitor },
 };
 
 

@@ -37,6 +37,7 @@ const CASES: Case[] = [
   { name: 'intloop-timer: save, run 10 M instructions, load, run again', args: ['--kernel', 'samples/build/bench-intloop-timer.elf'], at: 5_000_000, span: 10_000_000 },
   // MMX/SSE state: XMM0-7, MXCSR (issue 15)
   { name: 'sse2 (XMM registers and MXCSR, -cpu qemu32): save, run 10 M, load, run again', args: ['--cpu', 'qemu32', '--kernel', 'samples/build/bench-sse2.elf'], at: 3_000_000, span: 10_000_000 },
+  { name: 'simd guest (MMX registers in the x87 unit, XMM, MXCSR, #XM): save, run, load, run again', args: ['--cpu', 'qemu32', '--kernel', 'tests/guests/build/simd.elf', '--append', 'probe work'], at: 30_000, span: 10_000_000, debugcon: true, expect: 'mmx emms' },
   { name: 'echo (typed serial input)', args: ['--kernel', 'samples/build/echo.elf'], at: 5_000, span: 1_000_000, input: { atNs: 50e6, text: 'hi there\rq' }, expect: 'bye' },
 ];
 

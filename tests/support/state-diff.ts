@@ -78,6 +78,13 @@ export function machineDiff(a: PcMachine, b: PcMachine, max = 20): Difference[] 
       return;
     }
     if (xo instanceof ArrayBuffer) return;
+    // An x87 register is its image, whatever object holds it (an MMX write keeps the
+    // significand as two dwords until x87 code reads it).
+    if ('se' in xo && 'sig' in xo && 'se' in yo && 'sig' in yo) {
+      const [xs, ys] = [xo as { se: number; sig: bigint }, yo as { se: number; sig: bigint }];
+      if (xs.se !== ys.se || xs.sig !== ys.sig) out.push({ path, a: `${xs.se}:${xs.sig}`, b: `${ys.se}:${ys.sig}` });
+      return;
+    }
     if (xo instanceof Map || xo instanceof Set) {
       const xe = [...(xo as Map<unknown, unknown>).entries()];
       const ye = [...(yo as Map<unknown, unknown>).entries()];

@@ -14,7 +14,7 @@
 import type { Cpu } from '../cpu.js';
 import { EXC_GP, EXC_UD } from '../cpu-exception.js';
 import { ACCESS_WRITE } from '../mmu.js';
-import { f80 } from '../fpu/float80.js';
+import type { F80 } from '../fpu/float80.js';
 import {
   CMP_EQ, CMP_LT, CMP_UN, F32, F64, add, compare, convert, div, fromInt, maxMin, mul,
   sqrt, toInt32, type FpEnv, type Fmt,
@@ -53,6 +53,29 @@ const MAX_DOUBLE = 1.7976931348623157e308;
 function okD(x: number): boolean {
   const m = Math.abs(x);
   return x === 0 || (m >= MIN_NORMAL && m <= MAX_DOUBLE);
+}
+
+/**
+ * An x87 register written by an MMX instruction: the significand kept as two dwords, made
+ * a BigInt only when x87 code reads it, so MMX code runs without BigInt arithmetic.
+ */
+class MmxValue implements F80 {
+  readonly #lo: number;
+  readonly #hi: number;
+  #big: bigint | null = null;
+  constructor(readonly se: number, lo: number, hi: number) {
+    this.#lo = lo;
+    this.#hi = hi;
+  }
+  get lo(): number {
+    return this.#lo;
+  }
+  get hi(): number {
+    return this.#hi;
+  }
+  get sig(): bigint {
+    return (this.#big ??= (BigInt(this.#hi >>> 0) << 32n) | BigInt(this.#lo >>> 0));
+  }
 }
 
 function okF32(x: number): boolean {
@@ -116,7 +139,13 @@ export class Simd {
     const fpu = this.cpu.fpu;
     fpu.top = 0;
     fpu.empty = 0;
-    const sig = fpu.regs[r]!.sig;
+    const v = fpu.regs[r]!;
+    if (v instanceof MmxValue) {
+      this.I[slot * 4] = v.lo;
+      this.I[slot * 4 + 1] = v.hi;
+      return;
+    }
+    const sig = v.sig;
     this.I[slot * 4] = Number(sig & 0xffffffffn) | 0;
     this.I[slot * 4 + 1] = Number(sig >> 32n) | 0;
   }
@@ -130,8 +159,7 @@ export class Simd {
     const fpu = this.cpu.fpu;
     fpu.top = 0;
     fpu.empty = 0;
-    const sig = (BigInt(this.I[slot * 4 + 1]! >>> 0) << 32n) | BigInt(this.I[slot * 4]! >>> 0);
-    fpu.regs[r] = f80(clearExponent ? 0 : fpu.regs[r]!.se, sig);
+    fpu.regs[r] = new MmxValue(clearExponent ? 0 : fpu.regs[r]!.se & 0xffff, this.I[slot * 4]!, this.I[slot * 4 + 1]!);
   }
 
   /** MMX mode without an operand read (MOVD mm, r32 ...). */

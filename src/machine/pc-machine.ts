@@ -41,6 +41,18 @@ import { serveAcpiTables } from '../acpi/fw-cfg-acpi.js';
 import { buildSmbiosTables, serveSmbiosTables, type SmbiosBuild } from '../smbios/tables.js';
 import { cpuidLeaf } from '../cpu/cpuid-msr.js';
 import { IcountAuto } from './icount-auto.js';
+import { SECTOR_SIZE, type TrackedImage } from '../block/block-image.js';
+import { guessGeometry } from '../block/geometry.js';
+import type { IdeDriveConfig } from '../devices/ide/ide-channel.js';
+
+/** A drive of the board (QEMU's -hda..-hdd, -drive if=ide). */
+export interface DriveConfig {
+  bus: 'ide';
+  /** IDE unit: 0 primary master, 1 primary slave, 2 secondary master, 3 secondary slave. */
+  unit: number;
+  media: 'disk';
+  image: TrackedImage;
+}
 
 /** An isa-debugcon: its port, readback value and where its bytes go. */
 export interface DebugconConfig {
@@ -99,6 +111,10 @@ export interface MachineConfig {
   noReboot?: boolean;
   /** -icount shift=auto: the rate follows wall-clock time (src/machine/icount-auto.ts). */
   icountAuto?: boolean;
+  /** Drives and their media. */
+  drives?: DriveConfig[];
+  /** QEMU's -boot order letters (a floppy, c disk, d CD-ROM, n network), default "cad". */
+  bootOrder?: string;
 }
 
 export interface MachineRunOptions extends RunOptions {
@@ -368,7 +384,17 @@ export class PcMachine {
     this.piix3 = new Piix3Isa(this.io, this.pci, {
       isaIrq: irq, setLevelTriggered: (m) => this.pic.setLevelTriggered(m), onReset: () => requestReset('reset control 0xCF9'),
     });
-    this.ide = new Piix3Ide(this.io, this.pci, { irqPrimary: irq(14), irqSecondary: irq(15) });
+    const ideDrives: (IdeDriveConfig | null)[] = [null, null, null, null];
+    for (const d of config.drives ?? []) {
+      if (d.unit < 0 || d.unit > 3 || ideDrives[d.unit]) throw new UserError(`IDE unit ${d.unit} is taken or out of range (0-3)`);
+      const first = new Uint8Array(SECTOR_SIZE);
+      d.image.read(0, 1, first);
+      d.image.stats.readSectors = 0;
+      ideDrives[d.unit] = { kind: 'hd', image: d.image, geometry: guessGeometry(first, d.image.sectors) };
+    }
+    this.ide = new Piix3Ide(this.io, this.pci, {
+      irqPrimary: irq(14), irqSecondary: irq(15), drives: ideDrives, phys: this.phys, onDmaWrite: (p, l) => this.exec.codeWrite(p, l),
+    });
     this.pm = new Piix4Pm(this.io, this.pci, this.clock, {
       sci: irq(9),
       onPowerOff: () => {
@@ -382,7 +408,10 @@ export class PcMachine {
     // -nodefaults and -vga none leave it out, as QEMU.
     if (hasVga) new StdVgaPci(this.pci, this.vga, { rom: config.vgaBios });
     this.rtc = new Mc146818Rtc(this.io, this.clock, { irq: this.hpet.rtcLine });
-    this.rtc.fillPcCmos({ belowFourG: this.ramSize });
+    this.rtc.fillPcCmos({
+      belowFourG: this.ramSize, bootOrder: config.bootOrder,
+      hardDisks: ideDrives.map((d) => (d && d.kind === 'hd' ? d.geometry : null)),
+    });
     this.rtc.onAlarm = () => {
       if (this.pm.rtcWakeEnabled) this.requestWakeup('rtc');
     };
@@ -426,6 +455,16 @@ export class PcMachine {
     // QEMU plugs a -device PCI card into the first free slot.
     if (config.pciTestdev) new PciTestdev(this.pci, { slot: this.pci.firstFreeSlot() });
     this.reset('power-on');
+  }
+
+  /** Every drive's medium (flushed at exit; `info block`). */
+  images(): TrackedImage[] {
+    return (this.config.drives ?? []).map((d) => d.image);
+  }
+
+  /** Make every guest write durable (FLUSH CACHE does this per drive; the front end at exit). */
+  flushImages(): void {
+    for (const img of this.images()) img.flush();
   }
 
   /** The board's own run state, for snapshots (src/snapshot saves the devices and the CPU). */

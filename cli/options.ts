@@ -620,6 +620,13 @@ export function parseCli(argv: string[]): CliOptions | 'help' | 'version' {
     ['hda', 'hdb', 'hdc', 'hdd'].map((n) => one(parsed[n] as string | string[] | undefined, n)),
     many(parsed.drive as string | string[] | undefined),
   );
+  // A replay starts from the disk contents the recording started from: the recording
+  // must not change the image (QEMU's record/replay needs its blkreplay driver likewise).
+  const snapshotAll = Boolean(parsed.snapshot);
+  const written = drives.find((d) => !snapshotAll && !d.snapshot && !d.readOnly);
+  if (written && (record !== null || replay !== null)) {
+    throw new UserError(`${record !== null ? '--record' : '--replay'} with ${written.what} ${written.path}: the guest would write the image, so a replay would not start from the same disk; add -snapshot`);
+  }
   const bootText = one(parsed.boot as string | string[] | undefined, 'boot');
   return {
     command: cmd === 'dashboard' ? 'dashboard' : 'run',

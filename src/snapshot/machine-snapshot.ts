@@ -6,6 +6,7 @@
 //
 // Translated code is not state: after a load, the TBs built from pages whose bytes the
 // load changed are dropped, and the rest stay.
+import type { ImageState } from '../block/block-image.js';
 import { createHash } from 'node:crypto';
 import type { PcMachine, BoardState } from '../machine/pc-machine.js';
 import { loadCpuState, saveCpuState, type CpuState } from '../cpu/cpu-state.js';
@@ -56,6 +57,11 @@ export interface MachineSnapshot {
   readonly state: MachineStateRecord;
   readonly ram: MemoryImage;
   readonly vram: MemoryImage;
+  /**
+   * The drives' contents: per drive, the sectors changed in this run as they were
+   * (src/block/block-image.ts). Empty maps for a snapshot read from a file.
+   */
+  readonly disks: ImageState[];
 }
 
 /** A snapshot that does not fit this machine: the user's mistake, with the reason. */
@@ -81,6 +87,7 @@ export function machineFingerprint(m: PcMachine): string {
     debugcons: m.debugcons.map((d) => d.port),
     debugExits: m.debugExits.map((d) => [d.iobase, d.iosize]),
     pci: m.pci.devices().map((d) => d.bdf),
+    drives: (c.drives ?? []).map((d) => [d.bus, d.unit, d.media, d.image.sectors]),
     icount: c.icountAuto ? 'auto' : m.clock.nsPerInsn,
   });
 }
@@ -183,7 +190,8 @@ export class SnapshotEngine {
     this.vram.retain(vram);
     // From now on every write is to a clean page: hold the TLB's write entries back.
     m.cpu.mmu.holdBackWriteEntries();
-    return { fingerprint: this.fingerprint, icount: m.cpu.icount, timeNs: m.clock.now(), state, ram, vram };
+    const disks = m.images().map((img) => img.saveState());
+    return { fingerprint: this.fingerprint, icount: m.cpu.icount, timeNs: m.clock.now(), state, ram, vram, disks };
   }
 
   /** Another holder of `s` (each holder releases it once). */
@@ -208,6 +216,7 @@ export class SnapshotEngine {
       m.clock.loadState(st.clock);
       m.loadBoardState(st.board);
       loadDevices(m, st.devices);
+      m.images().forEach((img, i) => img.loadState(s.disks[i] ?? new Map()));
       const changed = this.ram.restore(s.ram);
       this.vram.restore(s.vram);
       this.dropStaleCode(changed);

@@ -634,7 +634,9 @@ dma_run:
   dec ecx
   jnz .w
 .d:
+  push ax
   call settle
+  pop ax
   call hex8
   call space
   mov dx, CTRL

@@ -1,0 +1,68 @@
+// Disk images for the drive tests, made at test time from sources in tests/guests/disk
+// (nasm), and the runs of QEMU and bmbt-dbg on them with the same command line.
+import { spawn } from 'node:child_process';
+import { mkdtempSync, readFileSync, writeFileSync, rmSync, existsSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { assemble } from './nasm.js';
+import { QEMU_BINARY } from './qemu.js';
+import { REPO, runCli } from './cli.js';
+
+export const BIOS = '/usr/share/seabios/bios.bin';
+export const haveBios = existsSync(BIOS) && existsSync('/usr/share/seabios/vgabios-stdvga.bin');
+
+export function scratchDir(prefix: string): { dir: string; done(): void } {
+  const dir = mkdtempSync(join(tmpdir(), prefix));
+  return { dir, done: () => rmSync(dir, { recursive: true, force: true }) };
+}
+
+/**
+ * The ata-probe hard disk (16 MiB): the program at LBA 0, LBA 100-131 a pattern
+ * ((lba * 7 + offset) & 0xff) the probe reads and sums.
+ */
+export function ataProbeImage(): Uint8Array {
+  const prog = assemble(readFileSync(join(REPO, 'tests/guests/disk/ata-probe.asm'), 'utf8'));
+  const img = new Uint8Array(16 << 20);
+  img.set(prog, 0);
+  for (let s = 100; s < 132; s++) for (let i = 0; i < 512; i++) img[s * 512 + i] = (s * 7 + i) & 0xff;
+  return img;
+}
+
+export interface DriveRun {
+  code: number | null;
+  serial: string;
+  stderr: string;
+}
+
+/** The board's devices on both sides: -nodefaults -vga std -nographic, COM1 to a file, isa-debug-exit at 0xF4. */
+function boardArgs(serialPath: string, extra: string[]): string[] {
+  return [
+    '-nodefaults', '-vga', 'std', '-nographic', '-m', '128', '-monitor', 'none', '-serial', `file:${serialPath}`,
+    '-device', 'isa-debug-exit,iobase=0xf4,iosize=4', ...extra,
+  ];
+}
+
+/** QEMU 7.2 with `extra` (the drives), until the guest exits or `timeoutMs`. */
+export function runQemuDrives(dir: string, extra: string[], timeoutMs = 60_000): Promise<DriveRun> {
+  const serialPath = join(dir, 'qemu.serial');
+  writeFileSync(serialPath, '');
+  return new Promise((resolve, reject) => {
+    let stderr = '';
+    const q = spawn(QEMU_BINARY, ['-bios', BIOS, ...boardArgs(serialPath, extra)], { cwd: dir, stdio: ['ignore', 'ignore', 'pipe'] });
+    q.stderr.setEncoding('utf8').on('data', (d: string) => (stderr += d));
+    const t = setTimeout(() => q.kill('SIGKILL'), timeoutMs);
+    q.on('error', reject);
+    q.on('close', (code) => {
+      clearTimeout(t);
+      resolve({ code, serial: readFileSync(serialPath, 'latin1'), stderr });
+    });
+  });
+}
+
+/** bmbt-dbg with the same command line (paths in `extra` absolute: it runs in the repository). */
+export async function runOursDrives(dir: string, extra: string[], timeoutMs = 120_000): Promise<DriveRun> {
+  const serialPath = join(dir, 'ours.serial');
+  writeFileSync(serialPath, '');
+  const r = await runCli(boardArgs(serialPath, extra), { timeoutMs });
+  return { code: r.code, serial: readFileSync(serialPath, 'latin1'), stderr: r.stderr };
+}

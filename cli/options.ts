@@ -89,8 +89,8 @@ export interface DriveSpec {
   /** How the user gave it, for messages ("-hda", "-drive"). */
   what: string;
   path: string;
-  interface: 'ide';
-  /** IDE unit 0-3 (index=, or the first free one). */
+  interface: 'ide' | 'floppy';
+  /** IDE unit 0-3, floppy unit 0-1 (index=, or the first free one). */
   unit: number;
   media: 'disk';
   /** format= as given (undefined: not given). */
@@ -108,7 +108,7 @@ const QEMU_SPELLINGS: Record<string, boolean> = {
   kernel: true, initrd: true, append: true, serial: true, debugcon: true, bios: true, gdb: true, cpu: true,
   device: true, chardev: true, display: true, machine: true, accel: true, icount: true, monitor: true,
   net: true, nic: true, parallel: true, vga: true, smp: true, loadvm: true,
-  hda: true, hdb: true, hdc: true, hdd: true, drive: true, boot: true,
+  hda: true, hdb: true, hdc: true, hdd: true, fda: true, fdb: true, drive: true, boot: true,
   nodefaults: false, snapshot: false, nographic: false, 'no-reboot': false, 'no-shutdown': false, version: false,
 };
 
@@ -315,19 +315,26 @@ function onOff(v: string | undefined, what: string): boolean {
  * The drives of -hda..-hdd and -drive, with QEMU's unit numbers: -hdX are units 0-3;
  * a -drive if=ide without index= takes the first free unit.
  */
-function parseDrives(hd: (string | undefined)[], drives: string[]): DriveSpec[] {
+function parseDrives(hd: (string | undefined)[], fd: (string | undefined)[], drives: string[]): DriveSpec[] {
   const out: DriveSpec[] = [];
-  const taken = new Map<number, string>();
-  const claim = (unit: number, what: string): void => {
-    const other = taken.get(unit);
-    if (other !== undefined) throw new UserError(`${what}: IDE unit ${unit} is already used by ${other}`);
-    taken.set(unit, what);
+  const taken = new Map<string, string>();
+  const claim = (iface: 'ide' | 'floppy', unit: number, what: string): void => {
+    const other = taken.get(`${iface}${unit}`);
+    if (other !== undefined) throw new UserError(`${what}: ${iface === 'ide' ? 'IDE' : 'floppy'} unit ${unit} is already used by ${other}`);
+    taken.set(`${iface}${unit}`, what);
   };
+  fd.forEach((path, unit) => {
+    if (path === undefined) return;
+    const what = `-fd${'ab'[unit]}`;
+    if (path === '') throw new UserError(`${what}: needs an image file`);
+    claim('floppy', unit, what);
+    out.push({ what, path, interface: 'floppy', unit, media: 'disk', readOnly: false, snapshot: false });
+  });
   hd.forEach((path, unit) => {
     if (path === undefined) return;
     const what = `-hd${'abcd'[unit]}`;
     if (path === '') throw new UserError(`${what}: needs an image file`);
-    claim(unit, what);
+    claim('ide', unit, what);
     out.push({ what, path, interface: 'ide', unit, media: 'disk', readOnly: false, snapshot: false });
   });
   for (const text of drives) {
@@ -338,23 +345,24 @@ function parseDrives(hd: (string | undefined)[], drives: string[]): DriveSpec[] 
     const path = props.get('file');
     if (!path) throw new UserError(`${what}: file= is missing (an empty drive is not supported)`);
     const iface = props.get('if') ?? 'ide';
-    if (iface !== 'ide') throw new UserError(`${what}: if=${iface} is not supported (ide)`);
+    if (iface !== 'ide' && iface !== 'floppy') throw new UserError(`${what}: if=${iface} is not supported (ide, floppy)`);
     const media = props.get('media') ?? 'disk';
     if (media !== 'disk') throw new UserError(`${what}: media=${media} is not supported (disk)`);
     const readOnly = onOff(props.get('readonly'), `${what}: readonly=`);
     // QEMU's ide-hd refuses a read-only image ("Block node is read-only").
-    if (readOnly && media === 'disk') throw new UserError(`${what}: an IDE hard disk cannot be read-only (QEMU refuses it too; use -snapshot)`);
+    if (readOnly && iface === 'ide' && media === 'disk') throw new UserError(`${what}: an IDE hard disk cannot be read-only (QEMU refuses it too; use -snapshot)`);
     let unit: number;
     const index = props.get('index');
     if (index !== undefined) {
       unit = parseNumber(index, `${what}: index=`);
-      if (unit > 3) throw new UserError(`${what}: index=${unit} is out of range for if=ide (0-3)`);
+      const max = iface === 'ide' ? 3 : 1;
+      if (unit > max) throw new UserError(`${what}: index=${unit} is out of range for if=${iface} (0-${max})`);
     } else {
-      unit = [0, 1, 2, 3].find((u) => !taken.has(u)) ?? -1;
-      if (unit < 0) throw new UserError(`${what}: all four IDE units are taken`);
+      unit = (iface === 'ide' ? [0, 1, 2, 3] : [0, 1]).find((u) => !taken.has(`${iface}${u}`)) ?? -1;
+      if (unit < 0) throw new UserError(`${what}: every ${iface} unit is taken`);
     }
-    claim(unit, '-drive');
-    out.push({ what: '-drive', path, interface: 'ide', unit, media: 'disk', format: props.get('format'), readOnly, snapshot: onOff(props.get('snapshot'), `${what}: snapshot=`) });
+    claim(iface, unit, '-drive');
+    out.push({ what: '-drive', path, interface: iface, unit, media: 'disk', format: props.get('format'), readOnly, snapshot: onOff(props.get('snapshot'), `${what}: snapshot=`) });
   }
   return out;
 }
@@ -494,8 +502,10 @@ export function parseCli(argv: string[]): CliOptions | 'help' | 'version' {
     .option('hdb', { type: 'string', describe: 'IDE primary slave hard disk' })
     .option('hdc', { type: 'string', describe: 'IDE secondary master hard disk' })
     .option('hdd', { type: 'string', describe: 'IDE secondary slave hard disk' })
-    .option('drive', { type: 'string', array: true, describe: 'file=F[,format=raw][,if=ide][,index=N][,media=disk][,snapshot=on]' })
-    .option('boot', { type: 'string', describe: 'boot order: c (disk), order=LETTERS (QEMU: -boot)' })
+    .option('fda', { type: 'string', describe: 'floppy drive A: (1.44 MB, 2.88 MB or 720 KB raw image; QEMU: -fda)' })
+    .option('fdb', { type: 'string', describe: 'floppy drive B:' })
+    .option('drive', { type: 'string', array: true, describe: 'file=F[,format=raw][,if=ide|floppy][,index=N][,media=disk][,readonly=on][,snapshot=on]' })
+    .option('boot', { type: 'string', describe: 'boot order: a (floppy), c (disk), order=LETTERS (QEMU: -boot)' })
     .option('snapshot', { type: 'boolean', describe: 'guest writes to the drives are kept in memory and dropped at exit' })
     .option('rr-budget', { type: 'string', describe: `MiB of memory for reverse-execution checkpoints (default ${DEFAULT_RR_BUDGET_MIB})` })
     .version(false)
@@ -618,6 +628,7 @@ export function parseCli(argv: string[]): CliOptions | 'help' | 'version' {
   if (rrBudgetMiB < 1 || rrBudgetMiB > 65536) throw new UserError(`--rr-budget: ${rrBudgetMiB} MiB is out of range (1-65536)`);
   const drives = parseDrives(
     ['hda', 'hdb', 'hdc', 'hdd'].map((n) => one(parsed[n] as string | string[] | undefined, n)),
+    ['fda', 'fdb'].map((n) => one(parsed[n] as string | string[] | undefined, n)),
     many(parsed.drive as string | string[] | undefined),
   );
   // A replay starts from the disk contents the recording started from: the recording

@@ -44,11 +44,13 @@ import { IcountAuto } from './icount-auto.js';
 import { SECTOR_SIZE, type TrackedImage } from '../block/block-image.js';
 import { guessGeometry } from '../block/geometry.js';
 import type { IdeDriveConfig } from '../devices/ide/ide-channel.js';
+import { IsaDma } from '../devices/isa-dma.js';
+import { Fdc, floppyFormat, type FloppyDriveConfig } from '../devices/fdc.js';
 
-/** A drive of the board (QEMU's -hda..-hdd, -drive if=ide). */
+/** A drive of the board (QEMU's -hda..-hdd, -fda/-fdb, -drive). */
 export interface DriveConfig {
-  bus: 'ide';
-  /** IDE unit: 0 primary master, 1 primary slave, 2 secondary master, 3 secondary slave. */
+  bus: 'ide' | 'floppy';
+  /** IDE unit: 0 primary master, 1 primary slave, 2 secondary master, 3 secondary slave; floppy: 0 A:, 1 B:. */
   unit: number;
   media: 'disk';
   image: TrackedImage;
@@ -198,6 +200,10 @@ export class PcMachine {
   readonly i440fx: I440fx;
   readonly piix3: Piix3Isa;
   readonly ide: Piix3Ide;
+  /** The two 8237 DMA controllers (ISA channels 0-7). */
+  readonly isaDma: IsaDma;
+  /** The floppy controller, when the board has floppy drives (decisions.md). */
+  readonly fdc: Fdc | null;
   readonly pm: Piix4Pm;
   readonly rtc: Mc146818Rtc;
   readonly fwCfg: FwCfg;
@@ -385,7 +391,15 @@ export class PcMachine {
       isaIrq: irq, setLevelTriggered: (m) => this.pic.setLevelTriggered(m), onReset: () => requestReset('reset control 0xCF9'),
     });
     const ideDrives: (IdeDriveConfig | null)[] = [null, null, null, null];
+    const floppies: (FloppyDriveConfig | null)[] = [null, null];
     for (const d of config.drives ?? []) {
+      if (d.bus === 'floppy') {
+        if (d.unit < 0 || d.unit > 1 || floppies[d.unit]) throw new UserError(`floppy unit ${d.unit} is taken or out of range (0-1)`);
+        const format = floppyFormat(d.image.sectors * SECTOR_SIZE);
+        if (!format) throw new UserError(`floppy ${d.image.backend.name}: ${d.image.sectors * SECTOR_SIZE} bytes is not a floppy size bmbt-dbg knows (1474560, 2949120 or 737280)`);
+        floppies[d.unit] = { image: d.image, format };
+        continue;
+      }
       if (d.unit < 0 || d.unit > 3 || ideDrives[d.unit]) throw new UserError(`IDE unit ${d.unit} is taken or out of range (0-3)`);
       const first = new Uint8Array(SECTOR_SIZE);
       d.image.read(0, 1, first);
@@ -408,8 +422,13 @@ export class PcMachine {
     // -nodefaults and -vga none leave it out, as QEMU.
     if (hasVga) new StdVgaPci(this.pci, this.vga, { rom: config.vgaBios });
     this.rtc = new Mc146818Rtc(this.io, this.clock, { irq: this.hpet.rtcLine });
+    this.isaDma = new IsaDma(this.io, this.phys, (p, l) => this.exec.codeWrite(p, l));
+    this.fdc = floppies.some((f) => f !== null)
+      ? new Fdc(this.io, { irq: irq(6), dma: this.isaDma, clock: this.clock, drives: floppies })
+      : null;
     this.rtc.fillPcCmos({
       belowFourG: this.ramSize, bootOrder: config.bootOrder,
+      floppy: [floppies[0]?.format.cmosType ?? 0, floppies[1]?.format.cmosType ?? 0],
       hardDisks: ideDrives.map((d) => (d && d.kind === 'hd' ? d.geometry : null)),
     });
     this.rtc.onAlarm = () => {
@@ -515,6 +534,8 @@ export class PcMachine {
     this.rtc.reset();
     this.fwCfg.reset();
     this.kbc.reset();
+    this.isaDma.reset();
+    this.fdc?.reset();
     this.pendingReset = null;
     this.exitCode = null;
     this.poweredOff = false;

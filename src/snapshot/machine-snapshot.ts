@@ -36,6 +36,8 @@ export interface DeviceStates {
   port92: ReturnType<PcMachine['port92']['saveState']>;
   post: ReturnType<PcMachine['post']['saveState']>;
   testdev: ReturnType<NonNullable<PcMachine['testdev']>['saveState']> | null;
+  isaDma?: ReturnType<PcMachine['isaDma']['saveState']>;
+  fdc?: ReturnType<NonNullable<PcMachine['fdc']>['saveState']> | null;
 }
 
 /** Everything but memory: plain JSON-able values. */
@@ -129,6 +131,8 @@ function saveDevices(m: PcMachine): DeviceStates {
     port92: m.port92.saveState(),
     post: m.post.saveState(),
     testdev: m.testdev ? m.testdev.saveState() : null,
+    isaDma: m.isaDma.saveState(),
+    fdc: m.fdc ? m.fdc.saveState() : null,
   };
 }
 
@@ -148,6 +152,8 @@ function loadDevices(m: PcMachine, d: DeviceStates): void {
   d.debugcons.forEach((s, i) => m.debugcons[i]!.loadState(s));
   d.debugExits.forEach((s, i) => m.debugExits[i]!.loadState(s));
   if (m.testdev && d.testdev) m.testdev.loadState(d.testdev);
+  if (d.isaDma) m.isaDma.loadState(d.isaDma);
+  if (m.fdc && d.fdc) m.fdc.loadState(d.fdc);
   m.pit.loadState(d.pit);
   m.rtc.loadState(d.rtc);
   m.com1.loadState(d.com1);

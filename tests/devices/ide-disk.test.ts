@@ -215,6 +215,8 @@ describe('bad drive input: one line, status 2, the image untouched', () => {
         [['-drive', `file=${raw},format=vmdk`], /^bmbt-dbg: -drive .*raw\.img: unknown format "vmdk" \(only raw\)$/],
         [['-drive', `file=${raw},if=scsi`], /^bmbt-dbg: -drive .*: if=scsi is not supported/],
         [['-hda', raw, '-drive', `file=${raw},index=0`], /^bmbt-dbg: -drive: IDE unit 0 is already used by -hda$/],
+        [['-fda', raw], /^bmbt-dbg: floppy .*raw\.img: 4096 bytes is not a floppy size bmbt-dbg knows \(1474560, 2949120 or 737280\)$/],
+        [['-drive', `file=${raw},if=ide,readonly=on`], /^bmbt-dbg: -drive .*: an IDE hard disk cannot be read-only/],
         [['-hda', raw, '-boot', 'order=cxd'], /^bmbt-dbg: -boot order=cxd: the boot order is letters of/],
       ];
       for (const [args, want] of cases) {

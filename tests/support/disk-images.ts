@@ -28,6 +28,18 @@ export function ataProbeImage(): Uint8Array {
   return img;
 }
 
+/**
+ * The fd-probe floppy (1.44 MB): every byte of LBA n is (n * 3 + offset) & 0xff, the
+ * program over the first sectors.
+ */
+export function fdProbeImage(): Uint8Array {
+  const prog = assemble(readFileSync(join(REPO, 'tests/guests/disk/fd-probe.asm'), 'utf8'));
+  const img = new Uint8Array(1474560);
+  for (let n = 0; n < 2880; n++) for (let i = 0; i < 512; i++) img[n * 512 + i] = (n * 3 + i) & 0xff;
+  img.set(prog, 0);
+  return img;
+}
+
 export interface DriveRun {
   code: number | null;
   serial: string;

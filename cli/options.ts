@@ -92,7 +92,7 @@ export interface DriveSpec {
   interface: 'ide' | 'floppy';
   /** IDE unit 0-3, floppy unit 0-1 (index=, or the first free one). */
   unit: number;
-  media: 'disk';
+  media: 'disk' | 'cdrom';
   /** format= as given (undefined: not given). */
   format?: string;
   readOnly: boolean;
@@ -108,7 +108,7 @@ const QEMU_SPELLINGS: Record<string, boolean> = {
   kernel: true, initrd: true, append: true, serial: true, debugcon: true, bios: true, gdb: true, cpu: true,
   device: true, chardev: true, display: true, machine: true, accel: true, icount: true, monitor: true,
   net: true, nic: true, parallel: true, vga: true, smp: true, loadvm: true,
-  hda: true, hdb: true, hdc: true, hdd: true, fda: true, fdb: true, drive: true, boot: true,
+  hda: true, hdb: true, hdc: true, hdd: true, fda: true, fdb: true, cdrom: true, drive: true, boot: true,
   nodefaults: false, snapshot: false, nographic: false, 'no-reboot': false, 'no-shutdown': false, version: false,
 };
 
@@ -315,7 +315,7 @@ function onOff(v: string | undefined, what: string): boolean {
  * The drives of -hda..-hdd and -drive, with QEMU's unit numbers: -hdX are units 0-3;
  * a -drive if=ide without index= takes the first free unit.
  */
-function parseDrives(hd: (string | undefined)[], fd: (string | undefined)[], drives: string[]): DriveSpec[] {
+function parseDrives(hd: (string | undefined)[], fd: (string | undefined)[], cdrom: string | undefined, drives: string[]): DriveSpec[] {
   const out: DriveSpec[] = [];
   const taken = new Map<string, string>();
   const claim = (iface: 'ide' | 'floppy', unit: number, what: string): void => {
@@ -337,6 +337,12 @@ function parseDrives(hd: (string | undefined)[], fd: (string | undefined)[], dri
     claim('ide', unit, what);
     out.push({ what, path, interface: 'ide', unit, media: 'disk', readOnly: false, snapshot: false });
   });
+  if (cdrom !== undefined) {
+    // QEMU's -cdrom is the secondary master (index 2), read-only.
+    if (cdrom === '') throw new UserError('-cdrom: needs an image file');
+    claim('ide', 2, '-cdrom');
+    out.push({ what: '-cdrom', path: cdrom, interface: 'ide', unit: 2, media: 'cdrom', readOnly: true, snapshot: false });
+  }
   for (const text of drives) {
     const what = `-drive ${text}`;
     const { props } = parseQemuOpts(text, what, null);
@@ -347,8 +353,10 @@ function parseDrives(hd: (string | undefined)[], fd: (string | undefined)[], dri
     const iface = props.get('if') ?? 'ide';
     if (iface !== 'ide' && iface !== 'floppy') throw new UserError(`${what}: if=${iface} is not supported (ide, floppy)`);
     const media = props.get('media') ?? 'disk';
-    if (media !== 'disk') throw new UserError(`${what}: media=${media} is not supported (disk)`);
-    const readOnly = onOff(props.get('readonly'), `${what}: readonly=`);
+    if (media !== 'disk' && media !== 'cdrom') throw new UserError(`${what}: media=${media} is not disk or cdrom`);
+    if (media === 'cdrom' && iface !== 'ide') throw new UserError(`${what}: a CD-ROM is an IDE drive (if=ide)`);
+    // A CD-ROM is read-only whatever readonly= says.
+    const readOnly = media === 'cdrom' || onOff(props.get('readonly'), `${what}: readonly=`);
     // QEMU's ide-hd refuses a read-only image ("Block node is read-only").
     if (readOnly && iface === 'ide' && media === 'disk') throw new UserError(`${what}: an IDE hard disk cannot be read-only (QEMU refuses it too; use -snapshot)`);
     let unit: number;
@@ -362,7 +370,7 @@ function parseDrives(hd: (string | undefined)[], fd: (string | undefined)[], dri
       if (unit < 0) throw new UserError(`${what}: every ${iface} unit is taken`);
     }
     claim(iface, unit, '-drive');
-    out.push({ what: '-drive', path, interface: iface, unit, media: 'disk', format: props.get('format'), readOnly, snapshot: onOff(props.get('snapshot'), `${what}: snapshot=`) });
+    out.push({ what: '-drive', path, interface: iface, unit, media, format: props.get('format'), readOnly, snapshot: onOff(props.get('snapshot'), `${what}: snapshot=`) });
   }
   return out;
 }
@@ -502,10 +510,11 @@ export function parseCli(argv: string[]): CliOptions | 'help' | 'version' {
     .option('hdb', { type: 'string', describe: 'IDE primary slave hard disk' })
     .option('hdc', { type: 'string', describe: 'IDE secondary master hard disk' })
     .option('hdd', { type: 'string', describe: 'IDE secondary slave hard disk' })
+    .option('cdrom', { type: 'string', description: 'an ISO image in the IDE CD-ROM drive (secondary master; QEMU: -cdrom)' })
     .option('fda', { type: 'string', describe: 'floppy drive A: (1.44 MB, 2.88 MB or 720 KB raw image; QEMU: -fda)' })
     .option('fdb', { type: 'string', describe: 'floppy drive B:' })
-    .option('drive', { type: 'string', array: true, describe: 'file=F[,format=raw][,if=ide|floppy][,index=N][,media=disk][,readonly=on][,snapshot=on]' })
-    .option('boot', { type: 'string', describe: 'boot order: a (floppy), c (disk), order=LETTERS (QEMU: -boot)' })
+    .option('drive', { type: 'string', array: true, describe: 'file=F[,format=raw][,if=ide|floppy][,index=N][,media=disk|cdrom][,readonly=on][,snapshot=on]' })
+    .option('boot', { type: 'string', describe: 'boot order: a (floppy), c (disk), d (CD-ROM), order=LETTERS (QEMU: -boot)' })
     .option('snapshot', { type: 'boolean', describe: 'guest writes to the drives are kept in memory and dropped at exit' })
     .option('rr-budget', { type: 'string', describe: `MiB of memory for reverse-execution checkpoints (default ${DEFAULT_RR_BUDGET_MIB})` })
     .version(false)
@@ -629,6 +638,7 @@ export function parseCli(argv: string[]): CliOptions | 'help' | 'version' {
   const drives = parseDrives(
     ['hda', 'hdb', 'hdc', 'hdd'].map((n) => one(parsed[n] as string | string[] | undefined, n)),
     ['fda', 'fdb'].map((n) => one(parsed[n] as string | string[] | undefined, n)),
+    one(parsed.cdrom as string | string[] | undefined, 'cdrom'),
     many(parsed.drive as string | string[] | undefined),
   );
   // A replay starts from the disk contents the recording started from: the recording

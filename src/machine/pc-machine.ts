@@ -52,7 +52,8 @@ export interface DriveConfig {
   bus: 'ide' | 'floppy';
   /** IDE unit: 0 primary master, 1 primary slave, 2 secondary master, 3 secondary slave; floppy: 0 A:, 1 B:. */
   unit: number;
-  media: 'disk';
+  /** A CD-ROM only on IDE (an ATAPI drive). */
+  media: 'disk' | 'cdrom';
   image: TrackedImage;
 }
 
@@ -401,6 +402,10 @@ export class PcMachine {
         continue;
       }
       if (d.unit < 0 || d.unit > 3 || ideDrives[d.unit]) throw new UserError(`IDE unit ${d.unit} is taken or out of range (0-3)`);
+      if (d.media === 'cdrom') {
+        ideDrives[d.unit] = { kind: 'cd', image: d.image };
+        continue;
+      }
       const first = new Uint8Array(SECTOR_SIZE);
       d.image.read(0, 1, first);
       d.image.stats.readSectors = 0;

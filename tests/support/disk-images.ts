@@ -1,7 +1,7 @@
 // Disk images for the drive tests, made at test time from sources in tests/guests/disk
 // (nasm), and the runs of QEMU and bmbt-dbg on them with the same command line.
-import { spawn } from 'node:child_process';
-import { mkdtempSync, readFileSync, writeFileSync, rmSync, existsSync } from 'node:fs';
+import { spawn, spawnSync } from 'node:child_process';
+import { mkdirSync, mkdtempSync, readFileSync, writeFileSync, rmSync, existsSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { assemble } from './nasm.js';
@@ -77,4 +77,30 @@ export async function runOursDrives(dir: string, extra: string[], timeoutMs = 12
   writeFileSync(serialPath, '');
   const r = await runCli(boardArgs(serialPath, extra), { timeoutMs });
   return { code: r.code, serial: readFileSync(serialPath, 'latin1'), stderr: r.stderr };
+}
+
+let xorrisoOk: boolean | undefined;
+/** xorriso (Debian package xorriso) makes the ISO images; grub-mkrescue needs it too. */
+export function haveXorriso(): boolean {
+  xorrisoOk ??= spawnSync('xorriso', ['-version'], { stdio: 'ignore' }).status === 0;
+  return xorrisoOk;
+}
+
+/** Skip where xorriso is missing, except in CI (there it must fail). */
+export function skipWithoutXorriso(): boolean {
+  if (haveXorriso() || process.env['CI']) return false;
+  console.warn('[xorriso] xorriso not found: CD-ROM tests are skipped (apt-get install xorriso)');
+  return true;
+}
+
+/** An El Torito "no emulation" ISO whose boot image is cd-probe (4 x 512 bytes at 0x7C00), with a text file. */
+export function cdProbeIso(dir: string): string {
+  const root = join(dir, 'iso-root');
+  mkdirSync(root, { recursive: true });
+  writeFileSync(join(root, 'boot.bin'), assemble(readFileSync(join(REPO, 'tests/guests/disk/cd-probe.asm'), 'utf8')));
+  writeFileSync(join(root, 'readme.txt'), 'hello from the CD\n');
+  const iso = join(dir, 'cd-probe.iso');
+  const r = spawnSync('xorriso', ['-as', 'mkisofs', '-quiet', '-b', 'boot.bin', '-no-emul-boot', '-boot-load-size', '4', '-o', iso, root], { encoding: 'utf8' });
+  if (r.status !== 0) throw new Error(`xorriso failed: ${r.stderr}`);
+  return iso;
 }

@@ -14,6 +14,7 @@ import type { IrqLine } from '../device.js';
 import { SECTOR_SIZE, type TrackedImage } from '../../block/block-image.js';
 import type { Geometry } from '../../block/geometry.js';
 import { hardDiskIdentify, MAX_MULT_SECTORS } from './ata-identify.js';
+import { atapiCommand, atapiIdentify, atapiMovesData, CD_SECTOR } from './atapi.js';
 
 // Status bits
 export const ST_ERR = 0x01;
@@ -33,14 +34,15 @@ const DEV_SLAVE = 0x10;
 const DEV_ALWAYS_ON = 0xa0;
 
 /** What happens when the PIO buffer has been fully read or written (QEMU's end_transfer_func). */
-type TransferEnd = 'stop' | 'sector-read' | 'sector-write';
+type TransferEnd = 'stop' | 'sector-read' | 'sector-write' | 'atapi-cmd' | 'atapi-reply';
 
-/** A drive on a channel: a hard disk with its image. */
-export interface IdeDriveConfig {
-  kind: 'hd';
-  image: TrackedImage;
-  geometry: Geometry;
-}
+/** A drive on a channel: a hard disk with its image and geometry, or a CD-ROM with its medium. */
+export type IdeDriveConfig =
+  | { kind: 'hd'; image: TrackedImage; geometry: Geometry }
+  | { kind: 'cd'; image: TrackedImage };
+
+const ATAPI_REASON_CD = 0x01;
+const ATAPI_REASON_IO = 0x02;
 
 /** The bus master's side of a DMA command (piix3-ide.ts). */
 export interface IdeDmaHost {
@@ -76,8 +78,17 @@ interface DriveState extends DriveRegs {
   /** PIO transfer window in the buffer (bytes). */
   pos: number;
   limit: number;
-  /** A DMA command waiting for the bus master: 'read' to memory, 'write' to the disk. */
-  dma: 'read' | 'write' | null;
+  /** A DMA command waiting for the bus master: 'read' to memory, 'write' to the disk, 'atapi' a packet's data to memory. */
+  dma: 'read' | 'write' | 'atapi' | null;
+  /** ATAPI: the sense of the last error, DMA asked for in the PACKET command, the data phase. */
+  senseKey: number;
+  asc: number;
+  atapiDma: boolean;
+  /** Bytes of the reply (or the read) still to go, of the current elementary transfer, and the next CD sector (-1: a reply). */
+  left: number;
+  elem: number;
+  cdLba: number;
+  ioIndex: number;
 }
 
 export interface IdeChannelState {
@@ -95,11 +106,13 @@ export interface IdeCommandRecord {
   lba: number;
   count: number;
   status: number;
+  /** A PACKET command's SCSI operation code. */
+  packet?: number;
 }
 
 export interface IdeDriveInfo {
   unit: number;
-  kind: 'hd' | 'none';
+  kind: 'hd' | 'cd' | 'none';
   sectors: number;
   readOnly: boolean;
   geometry: Geometry | null;
@@ -121,7 +134,7 @@ function freshRegs(): DriveRegs {
 function freshDrive(): DriveState {
   return {
     ...freshRegs(), multSectors: MAX_MULT_SECTORS, identify: null, writeCache: true, lba48: false, reqSectors: 0,
-    end: 'stop', pos: 0, limit: 0, dma: null,
+    end: 'stop', pos: 0, limit: 0, dma: null, senseKey: 0, asc: 0, atapiDma: false, left: 0, elem: 0, cdLba: -1, ioIndex: 0,
   };
 }
 
@@ -270,7 +283,8 @@ export class IdeChannel {
     // Then EXECUTE DEVICE DIAGNOSTIC's result, without its interrupt.
     const s = this.s[u]!;
     this.setSignature(u);
-    s.status = ST_DRDY | ST_DSC;
+    // A packet device does not set DRDY after a reset (QEMU; ATAPI-6 9.10).
+    s.status = this.drives[u]?.kind === 'cd' ? 0 : ST_DRDY | ST_DSC;
     s.error = 0x01;
   }
 
@@ -279,15 +293,15 @@ export class IdeChannel {
     s.select &= 0xf0;
     s.nsector = 1;
     s.sector = 1;
-    const present = this.drives[u] !== null;
-    s.lcyl = present ? 0 : 0xff;
-    s.hcyl = present ? 0 : 0xff;
+    const d = this.drives[u] ?? null;
+    s.lcyl = d === null ? 0xff : d.kind === 'cd' ? 0x14 : 0;
+    s.hcyl = d === null ? 0xff : d.kind === 'cd' ? 0xeb : 0;
   }
 
   // ---- PIO data --------------------------------------------------------------------
 
   private pioOut(s: DriveState): boolean {
-    return s.end !== 'sector-write';
+    return s.end !== 'sector-write' && s.end !== 'atapi-cmd';
   }
 
   private dataRead(size: number): number {
@@ -318,10 +332,10 @@ export class IdeChannel {
     }
   }
 
-  private transferStart(u: number, bytes: number, end: TransferEnd): void {
+  private transferStart(u: number, bytes: number, end: TransferEnd, from = 0): void {
     const s = this.s[u]!;
-    s.pos = 0;
-    s.limit = bytes;
+    s.pos = from;
+    s.limit = from + bytes;
     s.end = end;
     if (!(s.status & ST_ERR)) s.status |= ST_DRQ;
   }
@@ -339,6 +353,8 @@ export class IdeChannel {
       case 'stop': this.transferStop(u); break;
       case 'sector-read': this.sectorRead(u); break;
       case 'sector-write': this.sectorWrite(u); break;
+      case 'atapi-cmd': this.atapiPacket(u); break;
+      case 'atapi-reply': this.atapiReplyEnd(u); break;
     }
   }
 
@@ -352,7 +368,9 @@ export class IdeChannel {
       }
       return (s.select & 0x0f) * 2 ** 24 + (s.hcyl << 16) + (s.lcyl << 8) + s.sector;
     }
-    const g = this.drives[u]!.geometry;
+    const d = this.drives[u]!;
+    if (d.kind !== 'hd') return -1;
+    const g = d.geometry;
     const cyl = (s.hcyl << 8) | s.lcyl;
     return (cyl * g.heads + (s.select & 0x0f)) * g.sectors + (s.sector - 1);
   }
@@ -372,7 +390,9 @@ export class IdeChannel {
       }
       return;
     }
-    const g = this.drives[u]!.geometry;
+    const d = this.drives[u]!;
+    if (d.kind !== 'hd') return;
+    const g = d.geometry;
     const cyl = Math.floor(n / (g.heads * g.sectors));
     const r = n % (g.heads * g.sectors);
     s.hcyl = (cyl >> 8) & 0xff;
@@ -403,8 +423,8 @@ export class IdeChannel {
     s.error = ERR_ABRT;
   }
 
-  private record(u: number, command: number, lba = -1, count = 0): void {
-    this.commands.push({ unit: u, command, lba, count, status: this.s[u]!.status });
+  private record(u: number, command: number, lba = -1, count = 0, packet?: number): void {
+    this.commands.push({ unit: u, command, lba, count, status: this.s[u]!.status, ...(packet === undefined ? {} : { packet }) });
     if (this.commands.length > COMMAND_HISTORY) this.commands.shift();
   }
 
@@ -423,6 +443,8 @@ export class IdeChannel {
     let count = 0;
     if (d === null) {
       this.abort(u);
+    } else if (d.kind === 'cd') {
+      complete = this.cdCommand(u, cmd);
     } else {
       switch (cmd) {
         case 0xec: // IDENTIFY DEVICE
@@ -530,6 +552,158 @@ export class IdeChannel {
     }
   }
 
+  /** An ATA command to the CD-ROM; true when it completed (status and interrupt follow). */
+  private cdCommand(u: number, cmd: number): boolean {
+    const s = this.s[u]!;
+    switch (cmd) {
+      case 0xa1: // IDENTIFY PACKET DEVICE
+        s.identify ??= atapiIdentify(this.serialBase + u);
+        this.putWords(u, s.identify);
+        s.status = ST_DRDY | ST_DSC;
+        this.transferStart(u, SECTOR_SIZE, 'stop');
+        this.setIrq();
+        return false;
+      case 0xa0: // PACKET
+        if (s.feature & 0x02) { // overlapped commands: not supported
+          this.abort(u);
+          return true;
+        }
+        s.status = ST_DRDY | ST_DSC;
+        s.atapiDma = (s.feature & 1) !== 0;
+        s.nsector = ATAPI_REASON_CD;
+        this.transferStart(u, 12, 'atapi-cmd');
+        return false;
+      case 0x08: // DEVICE RESET
+        this.driveReset(u);
+        s.status = 0;
+        s.error = 0x01;
+        return false;
+      case 0x90: // EXECUTE DEVICE DIAGNOSTIC: no interrupt from a packet device (QEMU)
+        this.setSignature(u);
+        s.status = 0;
+        s.error = 0x01;
+        return false;
+      case 0xef: case 0xe5: case 0xe0: case 0xe1: case 0xe2: case 0xe3: // SET FEATURES, power
+        if (cmd === 0xe5) s.nsector = 0xff;
+        return true;
+      default: // IDENTIFY DEVICE, READ SECTORS...: aborted, with the packet signature (ATA-4 8.27.5.2)
+        this.setSignature(u);
+        this.abort(u);
+        return true;
+    }
+  }
+
+  // ---- ATAPI packets (QEMU's ide_atapi_cmd and ide_atapi_cmd_reply_end) ---------------
+
+  private atapiOk(u: number): void {
+    const s = this.s[u]!;
+    s.error = 0;
+    s.status = ST_DRDY | ST_DSC;
+    s.nsector = (s.nsector & ~7) | ATAPI_REASON_IO | ATAPI_REASON_CD;
+    this.setIrq();
+  }
+
+  private atapiError(u: number, key: number, asc: number): void {
+    const s = this.s[u]!;
+    s.error = key << 4;
+    s.status = ST_DRDY | ST_ERR;
+    s.nsector = (s.nsector & ~7) | ATAPI_REASON_IO | ATAPI_REASON_CD;
+    s.senseKey = key;
+    s.asc = asc;
+    this.setIrq();
+  }
+
+  private byteCountLimit(u: number): number {
+    const s = this.s[u]!;
+    const bcl = s.lcyl | (s.hcyl << 8);
+    return bcl === 0xffff ? 0xfffe : bcl;
+  }
+
+  private cdSectors(u: number): number {
+    return Math.floor(this.drives[u]!.image.sectors / (CD_SECTOR / SECTOR_SIZE));
+  }
+
+  private atapiPacket(u: number): void {
+    const s = this.s[u]!;
+    const p = this.buf[u]!.slice(0, 12);
+    this.record(u, 0xa0, -1, 0, p[0]!);
+    if (atapiMovesData(p[0]!) && !s.atapiDma && this.byteCountLimit(u) === 0) {
+      this.atapiError(u, 5, 0x24);
+      return;
+    }
+    const act = atapiCommand(p, this.cdSectors(u), { key: s.senseKey, asc: s.asc });
+    switch (act.kind) {
+      case 'ok': this.atapiOk(u); return;
+      case 'error': this.atapiError(u, act.key, act.asc); return;
+      case 'reply': {
+        const size = Math.min(act.data.length, act.max);
+        this.buf[u]!.set(act.data.subarray(0, size));
+        this.atapiStart(u, size, -1);
+        return;
+      }
+      case 'read':
+        this.atapiStart(u, act.count * CD_SECTOR, act.lba);
+        return;
+    }
+  }
+
+  /** The data phase of a packet: `bytes` of the reply in the buffer, or of CD sectors from `lba`. */
+  private atapiStart(u: number, bytes: number, lba: number): void {
+    const s = this.s[u]!;
+    s.left = bytes;
+    s.elem = 0;
+    s.cdLba = lba;
+    s.ioIndex = lba >= 0 ? CD_SECTOR : 0;
+    if (s.atapiDma) {
+      s.status = ST_DRDY | ST_DSC | ST_DRQ;
+      s.dma = 'atapi';
+      this.dmaHost?.dmaReady();
+      return;
+    }
+    s.status = ST_DRDY | ST_DSC;
+    this.atapiReplyEnd(u);
+  }
+
+  private loadCdSector(u: number): void {
+    const s = this.s[u]!;
+    const per = CD_SECTOR / SECTOR_SIZE;
+    this.drives[u]!.image.read(s.cdLba * per, per, this.buf[u]!);
+    s.cdLba++;
+    s.ioIndex = 0;
+  }
+
+  /** PIO: the next piece of the data phase, or its end. */
+  private atapiReplyEnd(u: number): void {
+    const s = this.s[u]!;
+    if (s.left <= 0) {
+      this.atapiOk(u);
+      return;
+    }
+    if (s.cdLba >= 0 && s.ioIndex >= CD_SECTOR) this.loadCdSector(u);
+    let size: number;
+    if (s.elem > 0) {
+      // The rest of an elementary transfer that spans sectors: no new interrupt.
+      size = s.cdLba >= 0 ? Math.min(CD_SECTOR - s.ioIndex, s.elem) : s.elem;
+    } else {
+      s.nsector = (s.nsector & ~7) | ATAPI_REASON_IO;
+      this.setIrq();
+      let bcl = this.byteCountLimit(u);
+      size = s.left;
+      if (size > bcl) {
+        if (bcl & 1) bcl--;
+        size = bcl;
+      }
+      s.lcyl = size & 0xff;
+      s.hcyl = (size >> 8) & 0xff;
+      s.elem = size;
+      if (s.cdLba >= 0) size = Math.min(size, CD_SECTOR - s.ioIndex);
+    }
+    this.transferStart(u, size, 'atapi-reply', s.ioIndex);
+    s.left -= size;
+    s.elem -= size;
+    s.ioIndex += size;
+  }
+
   private putWords(u: number, words: number[]): void {
     const b = this.buf[u]!;
     for (let i = 0; i < 256; i++) {
@@ -626,33 +800,43 @@ export class IdeChannel {
 
   // ---- DMA (the bus master moves the data; piix3-ide.ts) -----------------------------
 
-  /** The DMA command waiting, if any: its direction, first LBA and sector count. */
-  pendingDma(): { unit: number; toMemory: boolean; lba: number; sectors: number } | null {
+  /** The DMA command waiting, if any: its direction and length in bytes. */
+  pendingDma(): { unit: number; toMemory: boolean; bytes: number } | null {
     for (let u = 0; u < 2; u++) {
       const s = this.s[u]!;
-      if (s.dma !== null) return { unit: u, toMemory: s.dma === 'read', lba: this.getSector(u), sectors: s.nsector };
+      if (s.dma === 'atapi') return { unit: u, toMemory: true, bytes: s.left };
+      if (s.dma !== null) return { unit: u, toMemory: s.dma === 'read', bytes: s.nsector * SECTOR_SIZE };
     }
     return null;
   }
 
-  /** Read `n` sectors at `lba` of the DMA command into the drive's buffer; false when out of range. */
-  dmaReadSectors(u: number, lba: number, n: number): Uint8Array | null {
-    if (!this.rangeOk(u, lba, n)) return null;
-    const out = n * SECTOR_SIZE <= this.buf[u]!.length ? this.buf[u]!.subarray(0, n * SECTOR_SIZE) : new Uint8Array(n * SECTOR_SIZE);
-    this.drives[u]!.image.read(lba, n, out);
+  /** Whether the waiting command addresses sectors the disk has. */
+  dmaCheck(u: number): boolean {
+    const s = this.s[u]!;
+    return s.dma === 'atapi' || this.rangeOk(u, this.getSector(u), s.nsector);
+  }
+
+  /** The bytes a command to memory moves (sectors of the disk or the CD, or a reply). */
+  dmaFetch(u: number): Uint8Array {
+    const s = this.s[u]!;
+    const d = this.drives[u]!;
+    if (s.dma === 'atapi') {
+      if (s.cdLba < 0) return this.buf[u]!.slice(0, s.left);
+      const per = CD_SECTOR / SECTOR_SIZE;
+      const out = new Uint8Array(s.left);
+      d.image.read(s.cdLba * per, s.left / SECTOR_SIZE, out);
+      return out;
+    }
+    const out = new Uint8Array(s.nsector * SECTOR_SIZE);
+    d.image.read(this.getSector(u), s.nsector, out);
     return out;
   }
 
-  dmaWriteSectors(u: number, lba: number, data: Uint8Array): boolean {
-    const n = data.length / SECTOR_SIZE;
-    if (!this.rangeOk(u, lba, n)) return false;
-    this.drives[u]!.image.write(lba, n, data);
-    if (!this.s[u]!.writeCache) this.drives[u]!.image.flush();
-    return true;
-  }
-
-  dmaRangeOk(u: number, lba: number, n: number): boolean {
-    return this.rangeOk(u, lba, n);
+  /** A write command's bytes from memory go to the disk. */
+  dmaStore(u: number, data: Uint8Array): void {
+    const d = this.drives[u]!;
+    d.image.write(this.getSector(u), data.length / SECTOR_SIZE, data);
+    if (!this.s[u]!.writeCache) d.image.flush();
   }
 
   /** The PRDs could not hold the command: it ends with nothing moved and no interrupt. */
@@ -662,12 +846,18 @@ export class IdeChannel {
     s.status = ST_DRDY | ST_DSC;
   }
 
-  /** The DMA command ended: `sectors` moved; an error aborts it. Raises the interrupt. */
-  dmaDone(u: number, sectors: number, ok: boolean): void {
+  /** The DMA command ended (ok: everything moved; else out of range): status and the interrupt. */
+  dmaDone(u: number, ok: boolean): void {
     const s = this.s[u]!;
+    const atapi = s.dma === 'atapi';
     s.dma = null;
+    if (atapi) {
+      s.left = 0;
+      this.atapiOk(u);
+      return;
+    }
     if (ok) {
-      this.setSector(u, this.getSector(u) + sectors);
+      this.setSector(u, this.getSector(u) + s.nsector);
       s.nsector = 0;
       s.status = ST_DRDY | ST_DSC;
     } else {
@@ -709,7 +899,7 @@ export class IdeChannel {
         const d = this.drives[u] ?? null;
         return {
           unit: u, kind: d ? d.kind : 'none', sectors: d ? d.image.sectors : 0, readOnly: d ? d.image.readOnly : false,
-          geometry: d ? d.geometry : null, status: s.status, error: s.error, multSectors: s.multSectors, stats: d ? { ...d.image.stats } : null,
+          geometry: d && d.kind === 'hd' ? d.geometry : null, status: s.status, error: s.error, multSectors: s.multSectors, stats: d ? { ...d.image.stats } : null,
         };
       }),
       commands: this.commands.map((c) => ({ ...c })),

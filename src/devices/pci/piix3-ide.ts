@@ -175,11 +175,10 @@ export class Piix3Ide extends PciDevice {
     const p = ch.pendingDma();
     if (p === null) return;
     const phys = this.phys;
-    const total = p.sectors * SECTOR_SIZE;
-    const data = p.toMemory ? ch.dmaReadSectors(p.unit, p.lba, p.sectors) : new Uint8Array(total);
-    if (data === null || (!p.toMemory && !ch.dmaRangeOk(p.unit, p.lba, p.sectors))) {
+    const total = p.bytes;
+    if (!ch.dmaCheck(p.unit)) {
       s.status &= ~BM_STATUS_ACTIVE;
-      ch.dmaDone(p.unit, 0, false);
+      ch.dmaDone(p.unit, false);
       return;
     }
     // The regions first: PRDs that cannot hold the whole command move nothing (measured:
@@ -206,6 +205,7 @@ export class Piix3Ide extends PciDevice {
       ch.dmaShort(p.unit);
       return;
     }
+    const data = p.toMemory ? ch.dmaFetch(p.unit) : new Uint8Array(total);
     let done = 0;
     for (const [addr, take] of regions) {
       if (p.toMemory) {
@@ -216,10 +216,10 @@ export class Piix3Ide extends PciDevice {
       }
       done += take;
     }
-    if (!p.toMemory) ch.dmaWriteSectors(p.unit, p.lba, data);
+    if (!p.toMemory) ch.dmaStore(p.unit, data);
     // PRDs left over keep Active set (the command ended before the table did).
     if (lastUsedUp) s.status &= ~BM_STATUS_ACTIVE;
-    ch.dmaDone(p.unit, p.sectors, true);
+    ch.dmaDone(p.unit, true);
   }
 
   protected override saveExtra(): Piix3IdeExtra {

@@ -648,6 +648,7 @@ export class DebugController implements DebugTarget {
       case 'hpet': return m.hpet.info();
       case 'kbc': return m.kbc.info();
       case 'post': return m.post.info();
+      case 'block': return m.blockInfo();
     }
   }
 

@@ -201,7 +201,7 @@ export interface IrqRecord {
 }
 
 /** Devices whose state `deviceInfo` returns (each a plain record). */
-export const DEVICE_NAMES = ['pic', 'pit', 'serial', 'rtc', 'lapic', 'ioapic', 'pci', 'fw_cfg', 'pam', 'vga', 'hpet', 'kbc', 'post'] as const;
+export const DEVICE_NAMES = ['pic', 'pit', 'serial', 'rtc', 'lapic', 'ioapic', 'pci', 'fw_cfg', 'pam', 'vga', 'hpet', 'kbc', 'post', 'block'] as const;
 export type DeviceName = (typeof DEVICE_NAMES)[number];
 
 export type ControllerEvent =

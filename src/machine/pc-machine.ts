@@ -41,11 +41,31 @@ import { serveAcpiTables } from '../acpi/fw-cfg-acpi.js';
 import { buildSmbiosTables, serveSmbiosTables, type SmbiosBuild } from '../smbios/tables.js';
 import { cpuidLeaf } from '../cpu/cpuid-msr.js';
 import { IcountAuto } from './icount-auto.js';
-import { SECTOR_SIZE, type TrackedImage } from '../block/block-image.js';
+import { OverlayBackend, SECTOR_SIZE, type TrackedImage } from '../block/block-image.js';
 import { guessGeometry } from '../block/geometry.js';
 import type { IdeDriveConfig } from '../devices/ide/ide-channel.js';
 import { IsaDma } from '../devices/isa-dma.js';
 import { Fdc, floppyFormat, type FloppyDriveConfig } from '../devices/fdc.js';
+
+/** One drive, for `info block`. */
+export interface BlockDeviceInfo {
+  /** QEMU's name: ide0-hd0, ide1-cd0, floppy0. */
+  name: string;
+  file: string;
+  format: 'raw';
+  media: 'disk' | 'cdrom';
+  readOnly: boolean;
+  sectors: number;
+  attached: string;
+  /** -snapshot: sectors held in the overlay (null without one). */
+  snapshotOverlaySectors: number | null;
+  stats: { readSectors: number; writtenSectors: number; flushes: number };
+  /** Writes not yet flushed (fsync) to the file. */
+  dirty: boolean;
+  geometry: { cylinders: number; heads: number; sectors: number; translation: string } | null;
+  /** The last commands the drive was given (IDE). */
+  recent: { command: number; lba: number; count: number; status: number; packet?: number }[];
+}
 
 /** A drive of the board (QEMU's -hda..-hdd, -fda/-fdb, -drive). */
 export interface DriveConfig {
@@ -484,6 +504,29 @@ export class PcMachine {
   /** Every drive's medium (flushed at exit; `info block`). */
   images(): TrackedImage[] {
     return (this.config.drives ?? []).map((d) => d.image);
+  }
+
+  /** The drives as `info block` shows them (plain records). */
+  blockInfo(): BlockDeviceInfo[] {
+    return (this.config.drives ?? []).map((d) => {
+      const backend = d.image.backend;
+      const overlay = backend instanceof OverlayBackend ? backend : null;
+      const base: BlockDeviceInfo = {
+        name: d.bus === 'floppy' ? `floppy${d.unit}` : `ide${d.unit >> 1}-${d.media === 'cdrom' ? 'cd' : 'hd'}${d.unit & 1}`,
+        file: backend.name, format: 'raw', media: d.media, readOnly: d.image.readOnly, sectors: d.image.sectors,
+        snapshotOverlaySectors: overlay ? overlay.changedSectors : null,
+        stats: { ...d.image.stats }, dirty: d.image.dirty,
+        attached: d.bus === 'floppy' ? `floppy controller, drive ${'AB'[d.unit]}:` : `IDE ${d.unit >> 1 ? 'secondary' : 'primary'} ${d.unit & 1 ? 'slave' : 'master'}`,
+        geometry: null, recent: [],
+      };
+      if (d.bus === 'ide') {
+        const ch = this.ide.channels[(d.unit >> 1) as 0 | 1].info();
+        const drv = ch.drives[d.unit & 1]!;
+        base.geometry = drv.geometry;
+        base.recent = ch.commands.filter((c) => c.unit === (d.unit & 1)).map((c) => ({ ...c }));
+      }
+      return base;
+    });
   }
 
   /** Make every guest write durable (FLUSH CACHE does this per drive; the front end at exit). */

@@ -314,5 +314,13 @@ describe.skipIf(skipWithoutNasm() || !haveBios || !existsSync(KVMVAPIC))('drives
     expect(Buffer.compare(Buffer.from(bytes), Buffer.from(afterFirst))).toBe(0);
     // What the snapshots hold is the changed sectors, not the 16 MiB image.
     expect(machine.images()[0]!.heldBytes()).toBeLessThan(64 * 512);
+    // IRQ 14 is on the IRQ timeline (the probe's interrupts), and the monitor shows the drive.
+    expect(machine.events.recent(['irq-raise']).some((e) => e.kind === 'irq-raise' && e.line === 14)).toBe(true);
+    const { DebugController } = await import('../../src/debug/controller.js');
+    const { runMonitorCommand } = await import('../../src/debug/monitor.js');
+    const info = await runMonitorCommand(new DebugController(machine), 'info block');
+    expect(info).toMatch(/^ide0-hd0: memory \(raw\)\n    Attached to:      IDE primary master, disk, 32768 sectors \(16 MiB\)\n    Geometry:         CHS 32\/16\/63, translation none\n/);
+    expect(info).toMatch(/I\/O: +\d+ sectors read, \d+ written, \d+ flushes/);
+    expect(info).toMatch(/Last commands:\n(      .*\n)*      READ SECTORS lba 200 count 8, status 0x58/);
   }, 120_000);
 });

@@ -1,7 +1,7 @@
 // Disk images for the drive tests, made at test time from sources in tests/guests/disk
 // (nasm), and the runs of QEMU and bmbt-dbg on them with the same command line.
 import { spawn, spawnSync } from 'node:child_process';
-import { mkdirSync, mkdtempSync, readFileSync, writeFileSync, rmSync, existsSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readdirSync, readFileSync, writeFileSync, rmSync, existsSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { assemble } from './nasm.js';
@@ -103,4 +103,53 @@ export function cdProbeIso(dir: string): string {
   const r = spawnSync('xorriso', ['-as', 'mkisofs', '-quiet', '-b', 'boot.bin', '-no-emul-boot', '-boot-load-size', '4', '-o', iso, root], { encoding: 'utf8' });
   if (r.status !== 0) throw new Error(`xorriso failed: ${r.stderr}`);
   return iso;
+}
+
+const GRUB_DIR = '/usr/lib/grub/i386-pc';
+
+/** Debian's GRUB for BIOS (grub-pc-bin: boot.img, the modules, grub-mkimage) and e2fsprogs' mke2fs. */
+export function haveGrubTools(): boolean {
+  return existsSync(join(GRUB_DIR, 'boot.img')) && existsSync(join(GRUB_DIR, 'normal.mod'))
+    && spawnSync('grub-mkimage', ['--version'], { stdio: 'ignore' }).status === 0
+    && spawnSync('mke2fs', ['-V'], { stdio: 'ignore' }).status === 0;
+}
+
+/**
+ * A hard-disk image as grub-install would leave it, made without root: an MBR with
+ * GRUB's boot.img and one Linux partition from LBA 2048 to the end, GRUB's core.img
+ * (grub-mkimage: biosdisk, part_msdos, ext2, normal) in the gap after the MBR, and an
+ * ext2 file system (mke2fs -d) holding /boot/grub (grub.cfg and GRUB's modules) and
+ * `files`.
+ */
+export function grubDiskImage(dir: string, cfg: string, files: Record<string, Uint8Array | string>, sizeMiB = 64): string {
+  const root = join(dir, 'fs-root');
+  mkdirSync(join(root, 'boot', 'grub', 'i386-pc'), { recursive: true });
+  writeFileSync(join(root, 'boot', 'grub', 'grub.cfg'), cfg);
+  for (const f of readdirSync(GRUB_DIR)) {
+    if (f.endsWith('.mod') || f.endsWith('.lst')) writeFileSync(join(root, 'boot', 'grub', 'i386-pc', f), readFileSync(join(GRUB_DIR, f)));
+  }
+  for (const [name, data] of Object.entries(files)) writeFileSync(join(root, name), data);
+  const part = join(dir, 'part.img');
+  const partSectors = sizeMiB * 2048 - 2048;
+  const mk = spawnSync('mke2fs', ['-q', '-F', '-t', 'ext2', '-d', root, part, `${partSectors / 2}k`], { encoding: 'utf8' });
+  if (mk.status !== 0) throw new Error(`mke2fs failed: ${mk.stderr}`);
+  const core = join(dir, 'core.img');
+  const gm = spawnSync('grub-mkimage', ['-O', 'i386-pc', '-o', core, '-p', '(hd0,msdos1)/boot/grub', 'biosdisk', 'part_msdos', 'ext2', 'normal'], { encoding: 'utf8' });
+  if (gm.status !== 0) throw new Error(`grub-mkimage failed: ${gm.stderr}`);
+  const coreBytes = readFileSync(core);
+  if (coreBytes.length > 2047 * 512) throw new Error('core.img does not fit before the partition');
+  const disk = new Uint8Array(sizeMiB << 20);
+  disk.set(readFileSync(join(GRUB_DIR, 'boot.img')).subarray(0, 440), 0);
+  // The partition entry: active, Linux, LBA 2048 on; CHS fields saturated (LBA only).
+  disk.set([0x80, 0xfe, 0xff, 0xff, 0x83, 0xfe, 0xff, 0xff], 0x1be);
+  new DataView(disk.buffer).setUint32(0x1be + 8, 2048, true);
+  new DataView(disk.buffer).setUint32(0x1be + 12, partSectors, true);
+  disk[510] = 0x55;
+  disk[511] = 0xaa;
+  // core.img from LBA 1: its first sector (diskboot) already lists the rest (from LBA 2).
+  disk.set(coreBytes, 512);
+  disk.set(readFileSync(part), 2048 * 512);
+  const out = join(dir, 'grub-disk.img');
+  writeFileSync(out, disk);
+  return out;
 }

@@ -279,6 +279,28 @@ describe('bad drive input: one line, status 2, the image untouched', () => {
       s.done();
     }
   }, 120_000);
+
+  it('SIGTERM and SIGINT: the images are flushed and closed, the lock let go, the status is the signal\'s', async () => {
+    const { runCli } = await import('../support/cli.js');
+    const { startEmu } = await import('../gdb/support.js');
+    const s = scratchDir('bmbt-ata-');
+    const img = join(s.dir, 'disk.img');
+    writeFileSync(img, new Uint8Array(1 << 20));
+    try {
+      for (const [sig, status] of [['SIGTERM', 143], ['SIGINT', 130]] as const) {
+        const emu = await startEmu(['-hda', img, '-nographic']);
+        await new Promise((res) => setTimeout(res, 300));
+        emu.proc.kill(sig);
+        expect(await emu.exited).toBe(status);
+        // The lock went with the process: the image opens again at once.
+        const r = await runCli(['-hda', img, '-nographic', '--max-insns', '1000'], { timeoutMs: 30_000 });
+        expect(r.stderr).not.toMatch(/in use/);
+        expect(r.code).toBe(124);
+      }
+    } finally {
+      s.done();
+    }
+  }, 120_000);
 });
 
 describe.skipIf(skipWithoutNasm() || !haveBios || !existsSync(KVMVAPIC))('drives in machine snapshots', () => {

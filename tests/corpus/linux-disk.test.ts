@@ -4,8 +4,9 @@
 // ext4 modules from the corpus). SeaBIOS boots GRUB from the disk, GRUB loads Linux
 // from it, and Linux's ata_piix drives the disk (multiword DMA 2 through the PIIX3 bus
 // master, as under QEMU): it mounts the partition, reads a file, writes one and powers
-// off. The second boot reads back what the first wrote; a third under -snapshot leaves
-// the image file exactly as it was. QEMU runs the same image beside it.
+// off; it also mounts the ISO in the CD-ROM drive (sr_mod over ATAPI, DMA) and reads a
+// file from it. The second boot reads back what the first wrote; a third under
+// -snapshot leaves the image file exactly as it was. QEMU runs the same images beside it.
 //
 // Long (each boot of bmbt-dbg takes minutes): runs when CI=true or BMBT_FULL=1.
 import { copyFileSync, readdirSync, readFileSync } from 'node:fs';
@@ -15,7 +16,7 @@ import { describe, expect, it } from 'vitest';
 import { corpusOrReason, DISK_MODULES } from './fetch.js';
 import { writeCpio, type CpioEntry } from './cpio.js';
 import { fullCorpusRun } from './boot-run.js';
-import { grubDiskImage, runOursDrives, runQemuDrives, scratchDir } from '../support/disk-images.js';
+import { cdProbeIso, grubDiskImage, runOursDrives, runQemuDrives, scratchDir } from '../support/disk-images.js';
 
 const INIT = `#!/bin/busybox sh
 /bin/busybox --install -s /bin
@@ -33,6 +34,9 @@ echo "before: $(cat /mnt/note.txt 2>/dev/null)"
 echo "written by linux $(cat /mnt/note.txt 2>/dev/null | wc -c)" > /mnt/note.txt
 sync
 umount /mnt && echo unmounted
+mkdir /cdrom
+mount -t iso9660 -o ro /dev/sr0 /cdrom && echo "cd: $(cat /cdrom/readme.txt)"
+grep -H . /sys/class/ata_device/dev2.0/xfer_mode
 echo linux-disk-done
 poweroff -f
 `;
@@ -44,7 +48,7 @@ const GRUB_CFG = [
 
 /** The lines the init script prints (Linux's own log differs in timing between the two). */
 function initLines(serial: string): string[] {
-  return serial.split(/\r?\n/).filter((l) => /^(disks:|\/sys\/class|mounted|file:|before:|unmounted|linux-disk-done|insmod)/.test(l));
+  return serial.split(/\r?\n/).filter((l) => /^(disks:|\/sys\/class|mounted|file:|before:|unmounted|cd:|linux-disk-done|insmod)/.test(l));
 }
 
 const full = fullCorpusRun();
@@ -77,7 +81,8 @@ describe.skipIf(!full)('Linux from a GRUB disk image, ata_piix reading and writi
       const b = join(s.dir, 'b.img');
       copyFileSync(img, q);
       copyFileSync(img, b);
-      const args = (file: string, extra: string[]) => ['-cpu', 'pentium2', '-no-reboot', '-drive', `file=${file},format=raw,if=ide`, ...extra];
+      const iso = cdProbeIso(s.dir);
+      const args = (file: string, extra: string[]) => ['-cpu', 'pentium2', '-no-reboot', '-drive', `file=${file},format=raw,if=ide`, '-cdrom', iso, ...extra];
       const boot = async (extra: string[]) => {
         const [qr, br] = await Promise.all([runQemuDrives(s.dir, args(q, extra), 300_000), runOursDrives(s.dir, args(b, extra), 1_500_000)]);
         return { qemu: initLines(qr.serial), ours: initLines(br.serial) };
@@ -85,7 +90,7 @@ describe.skipIf(!full)('Linux from a GRUB disk image, ata_piix reading and writi
       const first = await boot([]);
       expect(first.qemu).toEqual([
         'disks: /dev/sda /dev/sda1', '/sys/class/ata_device/dev1.0/xfer_mode:XFER_MW_DMA_2', 'mounted', 'file: hello from the disk',
-        'before:', 'unmounted', 'linux-disk-done',
+        'before:', 'unmounted', 'cd: hello from the CD', '/sys/class/ata_device/dev2.0/xfer_mode:XFER_MW_DMA_2', 'linux-disk-done',
       ]);
       expect(first.ours).toEqual(first.qemu);
       const second = await boot([]);

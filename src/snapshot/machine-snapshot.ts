@@ -89,7 +89,8 @@ export function machineFingerprint(m: PcMachine): string {
     debugcons: m.debugcons.map((d) => d.port),
     debugExits: m.debugExits.map((d) => [d.iobase, d.iosize]),
     pci: m.pci.devices().map((d) => d.bdf),
-    drives: (c.drives ?? []).map((d) => [d.bus, d.unit, d.media, d.image.sectors]),
+    // Only with drives, so that snapshot files of drive-less machines keep their fingerprint.
+    ...(c.drives?.length ? { drives: c.drives.map((d) => [d.bus, d.unit, d.media, d.image.sectors]) } : {}),
     icount: c.icountAuto ? 'auto' : m.clock.nsPerInsn,
   });
 }

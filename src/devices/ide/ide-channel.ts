@@ -265,7 +265,7 @@ export class IdeChannel {
     this.unit = 0;
     this.ctrl = 0;
     this.lowerIrq();
-    this.s = [freshDrive(), freshDrive()];
+    // QEMU builds IDENTIFY once and keeps it (and the write cache setting) across resets.
     for (let u = 0; u < 2; u++) this.driveReset(u);
     this.commands = [];
   }

@@ -346,3 +346,34 @@ describe.skipIf(skipWithoutNasm() || !haveBios || !existsSync(KVMVAPIC))('drives
     expect(info).toMatch(/Last commands:\n(      .*\n)*      READ SECTORS lba 200 count 8, status 0x58/);
   }, 120_000);
 });
+
+describe.skipIf(skipWithoutNasm() || !haveBios)('--record / --replay with a disk', () => {
+  it('needs -snapshot; with it, the replay of the ata-probe follows its recording', async () => {
+    const { runCli } = await import('../support/cli.js');
+    const s = scratchDir('bmbt-ata-');
+    try {
+      const img = join(s.dir, 'disk.img');
+      writeFileSync(img, ataProbeImage());
+      const rec = join(s.dir, 'probe.rr');
+      const base = ['-hda', img, '-nographic', '-nodefaults', '-vga', 'std', '-serial', 'stdio', '-device', 'isa-debug-exit,iobase=0xf4,iosize=4'];
+      const refused = await runCli([...base, '--record', rec], { timeoutMs: 30_000 });
+      expect(refused.code).toBe(2);
+      expect(refused.stderr.trim()).toMatch(/^bmbt-dbg: --record with -hda .*disk\.img: the guest would write the image, so a replay would not start from the same disk; add -snapshot$/);
+      const first = await runCli([...base, '-snapshot', '--record', rec], { timeoutMs: 120_000 });
+      expect(first.code).toBe(1);
+      expect(first.stdout).toContain('READ BACK 58:8F80 58:9080');
+      const again = await runCli([...base, '-snapshot', '--replay', rec], { timeoutMs: 120_000 });
+      expect(again.stderr).not.toContain('diverged');
+      expect(again.stdout).toBe(first.stdout);
+      // Another disk is another boot: the replay refuses it.
+      const other = ataProbeImage();
+      other[150 * 512] ^= 1;
+      writeFileSync(img, other);
+      const wrong = await runCli([...base, '-snapshot', '--replay', rec], { timeoutMs: 30_000 });
+      expect(wrong.code).toBe(2);
+      expect(wrong.stderr).toMatch(/the recording was made with other boot images or another command line/);
+    } finally {
+      s.done();
+    }
+  }, 300_000);
+});

@@ -655,13 +655,4 @@ export class Fdc {
     if (st.readIdDue !== null) this.readIdTimer.arm(st.readIdDue);
     else this.readIdTimer.cancel();
   }
-
-  info(): { dor: number; msr: number; dsr: number; cur: number; phase: string; drives: { track: number; head: number; sect: number; mediaChanged: boolean }[] } {
-    const s = this.s;
-    return { dor: s.dor, msr: s.msr, dsr: s.dsr, cur: s.cur, phase: s.phase, drives: s.drives.map((d) => ({ ...d })) };
-  }
-
-  images(): TrackedImage[] {
-    return this.drives.filter((d): d is FloppyDriveConfig => d !== null).map((d) => d.image);
-  }
 }

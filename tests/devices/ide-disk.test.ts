@@ -367,7 +367,7 @@ describe.skipIf(skipWithoutNasm() || !haveBios)('--record / --replay with a disk
       expect(again.stdout).toBe(first.stdout);
       // Another disk is another boot: the replay refuses it.
       const other = ataProbeImage();
-      other[150 * 512] ^= 1;
+      other[150 * 512]! ^= 1;
       writeFileSync(img, other);
       const wrong = await runCli([...base, '-snapshot', '--replay', rec], { timeoutMs: 30_000 });
       expect(wrong.code).toBe(2);

@@ -905,9 +905,4 @@ export class IdeChannel {
       commands: this.commands.map((c) => ({ ...c })),
     };
   }
-
-  /** The drives' images (for flushing and `info block`). */
-  images(): TrackedImage[] {
-    return this.drives.filter((d): d is IdeDriveConfig => d !== null).map((d) => d.image);
-  }
 }

@@ -14,6 +14,7 @@ import { installGuest, planFirmware, type FirmwareFiles, type GuestSpec, type Na
 import { DebugController, type ControllerOptions } from '../src/debug/controller.js';
 import { FIRMWARE_DIRS, findFirmwarePath } from './firmware.js';
 import { applyTimeTravelOptions, type TimeTravel } from './time-travel.js';
+import { openDrives, closeImagesOnSignals } from './drives.js';
 
 const PACKAGE_ROOT = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
 export const DEFAULT_GUEST = join(PACKAGE_ROOT, 'samples', 'build', 'demo.elf');
@@ -116,7 +117,7 @@ export function buildGuest(opts: CliOptions, taps: GuestTaps = {}): Guest {
   const debugcon = sinks.writer(opts.debugcon);
   const file = (path: string, what: string): NamedBytes => ({ name: path, bytes: readInput(path, what) });
   // Nothing to boot asked for: the embedded demo.
-  const nothing = !opts.kernel && !opts.bios && !opts.bootSector && opts.loads.length === 0;
+  const nothing = !opts.kernel && !opts.bios && !opts.bootSector && opts.loads.length === 0 && opts.drives.length === 0;
   const spec: GuestSpec = {
     kernel: opts.kernel ? file(opts.kernel, 'kernel') : nothing ? file(DEFAULT_GUEST, 'kernel') : null,
     initrds: opts.initrd.map((p) => file(p, 'initrd')),
@@ -125,10 +126,13 @@ export function buildGuest(opts: CliOptions, taps: GuestTaps = {}): Guest {
     bootSector: opts.bootSector ? file(opts.bootSector, 'boot sector') : null,
     loads: opts.loads.map((l) => ({ ...file(l.path, 'image'), addr: l.addr })),
     entry: opts.entry,
+    drives: opts.drives.length > 0,
   };
   const plan = planFirmware(spec, FIRMWARE);
   const tap = (put: (b: number) => void, extra?: (b: number) => void): ((b: number) => void) =>
     extra ? (b) => { put(b); extra(b); } : put;
+  // The images last: every other input is checked before one is opened (and locked).
+  const drives = openDrives(opts.drives, opts.snapshot);
   const devs = debugconDevices(opts, sinks, tap(debugcon.put, taps.debugcon));
   const allDebugcons = { flush: (): void => [debugcon, ...devs.writers].forEach((w) => w.flush()) };
   const machine = new PcMachine({
@@ -136,7 +140,9 @@ export function buildGuest(opts: CliOptions, taps: GuestTaps = {}): Guest {
     nsPerInsn: opts.nsPerInsn, cpuModel: opts.cpuModel ?? undefined, icountAuto: opts.icountAuto,
     serialDevice: opts.serialDevice, vga: opts.vga, debugcons: devs.configs, debugExits: opts.debugExits,
     pcTestdev: opts.pcTestdev, pciTestdev: opts.pciTestdev, noReboot: opts.noReboot,
+    drives, bootOrder: opts.bootOrder ?? undefined,
   });
+  closeImagesOnSignals(machine);
   // -d/-D: QEMU's log; and with -icount shift=auto, every rate chosen (to -D, else stderr).
   const log = opts.log.items.length > 0 || (opts.log.file !== null) || opts.icountAuto ? new LogWriter(opts.log.file) : null;
   if (log && opts.log.items.length > 0) new QemuLog(machine, opts.log.items, log.write);

@@ -76,6 +76,28 @@ export interface CliOptions {
   replay: string | null;
   /** --rr-budget MiB: memory for reverse-execution checkpoints. */
   rrBudgetMiB: number;
+  /** -hda..-hdd, -drive: the drives, in the order given. */
+  drives: DriveSpec[];
+  /** -boot: QEMU's boot order letters (null: QEMU's default "cad"). */
+  bootOrder: string | null;
+  /** -snapshot: guest writes go to memory and are dropped at exit. */
+  snapshot: boolean;
+}
+
+/** One drive of the command line (QEMU's -hda FILE or -drive file=F,...). */
+export interface DriveSpec {
+  /** How the user gave it, for messages ("-hda", "-drive"). */
+  what: string;
+  path: string;
+  interface: 'ide' | 'floppy';
+  /** IDE unit 0-3, floppy unit 0-1 (index=, or the first free one). */
+  unit: number;
+  media: 'disk' | 'cdrom';
+  /** format= as given (undefined: not given). */
+  format?: string;
+  readOnly: boolean;
+  /** snapshot=on for this drive. */
+  snapshot: boolean;
 }
 
 /** Default memory for reverse-execution checkpoints, MiB. */
@@ -86,7 +108,8 @@ const QEMU_SPELLINGS: Record<string, boolean> = {
   kernel: true, initrd: true, append: true, serial: true, debugcon: true, bios: true, gdb: true, cpu: true,
   device: true, chardev: true, display: true, machine: true, accel: true, icount: true, monitor: true,
   net: true, nic: true, parallel: true, vga: true, smp: true, loadvm: true,
-  nodefaults: false, nographic: false, 'no-reboot': false, 'no-shutdown': false, version: false,
+  hda: true, hdb: true, hdc: true, hdd: true, fda: true, fdb: true, cdrom: true, drive: true, boot: true,
+  nodefaults: false, snapshot: false, nographic: false, 'no-reboot': false, 'no-shutdown': false, version: false,
 };
 
 /** Our own options that take a value (their value is never read as an option). */
@@ -280,6 +303,94 @@ function parseDevice(text: string, chardevs: ReadonlyMap<string, Sink>, d: Devic
   }
 }
 
+/** QEMU's on/off property values. */
+function onOff(v: string | undefined, what: string): boolean {
+  if (v === undefined) return false;
+  if (v === 'on' || v === 'true' || v === 'yes') return true;
+  if (v === 'off' || v === 'false' || v === 'no') return false;
+  throw new UserError(`${what}: "${v}" is not on or off`);
+}
+
+/**
+ * The drives of -hda..-hdd and -drive, with QEMU's unit numbers: -hdX are units 0-3;
+ * a -drive if=ide without index= takes the first free unit.
+ */
+function parseDrives(hd: (string | undefined)[], fd: (string | undefined)[], cdrom: string | undefined, drives: string[]): DriveSpec[] {
+  const out: DriveSpec[] = [];
+  const taken = new Map<string, string>();
+  const claim = (iface: 'ide' | 'floppy', unit: number, what: string): void => {
+    const other = taken.get(`${iface}${unit}`);
+    if (other !== undefined) throw new UserError(`${what}: ${iface === 'ide' ? 'IDE' : 'floppy'} unit ${unit} is already used by ${other}`);
+    taken.set(`${iface}${unit}`, what);
+  };
+  fd.forEach((path, unit) => {
+    if (path === undefined) return;
+    const what = `-fd${'ab'[unit]}`;
+    if (path === '') throw new UserError(`${what}: needs an image file`);
+    claim('floppy', unit, what);
+    out.push({ what, path, interface: 'floppy', unit, media: 'disk', readOnly: false, snapshot: false });
+  });
+  hd.forEach((path, unit) => {
+    if (path === undefined) return;
+    const what = `-hd${'abcd'[unit]}`;
+    if (path === '') throw new UserError(`${what}: needs an image file`);
+    claim('ide', unit, what);
+    out.push({ what, path, interface: 'ide', unit, media: 'disk', readOnly: false, snapshot: false });
+  });
+  if (cdrom !== undefined) {
+    // QEMU's -cdrom is the secondary master (index 2), read-only.
+    if (cdrom === '') throw new UserError('-cdrom: needs an image file');
+    claim('ide', 2, '-cdrom');
+    out.push({ what: '-cdrom', path: cdrom, interface: 'ide', unit: 2, media: 'cdrom', readOnly: true, snapshot: false });
+  }
+  for (const text of drives) {
+    const what = `-drive ${text}`;
+    const { props } = parseQemuOpts(text, what, null);
+    if (props.has('')) throw new UserError(`${what}: "${props.get('')}" is not key=value`);
+    noOtherProps(props, ['file', 'format', 'if', 'index', 'media', 'readonly', 'snapshot', 'id'], what);
+    const path = props.get('file');
+    if (!path) throw new UserError(`${what}: file= is missing (an empty drive is not supported)`);
+    const iface = props.get('if') ?? 'ide';
+    if (iface !== 'ide' && iface !== 'floppy') throw new UserError(`${what}: if=${iface} is not supported (ide, floppy)`);
+    const media = props.get('media') ?? 'disk';
+    if (media !== 'disk' && media !== 'cdrom') throw new UserError(`${what}: media=${media} is not disk or cdrom`);
+    if (media === 'cdrom' && iface !== 'ide') throw new UserError(`${what}: a CD-ROM is an IDE drive (if=ide)`);
+    // A CD-ROM is read-only whatever readonly= says.
+    const readOnly = media === 'cdrom' || onOff(props.get('readonly'), `${what}: readonly=`);
+    // QEMU's ide-hd refuses a read-only image ("Block node is read-only").
+    if (readOnly && iface === 'ide' && media === 'disk') throw new UserError(`${what}: an IDE hard disk cannot be read-only (QEMU refuses it too; use -snapshot)`);
+    let unit: number;
+    const index = props.get('index');
+    if (index !== undefined) {
+      unit = parseNumber(index, `${what}: index=`);
+      const max = iface === 'ide' ? 3 : 1;
+      if (unit > max) throw new UserError(`${what}: index=${unit} is out of range for if=${iface} (0-${max})`);
+    } else {
+      unit = (iface === 'ide' ? [0, 1, 2, 3] : [0, 1]).find((u) => !taken.has(`${iface}${u}`)) ?? -1;
+      if (unit < 0) throw new UserError(`${what}: every ${iface} unit is taken`);
+    }
+    claim(iface, unit, '-drive');
+    out.push({ what: '-drive', path, interface: iface, unit, media, format: props.get('format'), readOnly, snapshot: onOff(props.get('snapshot'), `${what}: snapshot=`) });
+  }
+  return out;
+}
+
+/** `-boot c|d|a|order=LETTERS[,...]`: QEMU's boot order letters. */
+export function parseBoot(text: string): string {
+  const what = `-boot ${text}`;
+  const { props } = parseQemuOpts(text, what, null);
+  if (props.has('')) props.set('order', props.get('')!);
+  props.delete('');
+  noOtherProps(props, ['order', 'strict', 'menu'], what);
+  if (props.has('menu') && onOff(props.get('menu'), `${what}: menu=`)) throw new UserError(`${what}: menu=on is not supported`);
+  if (props.has('strict') && onOff(props.get('strict'), `${what}: strict=`)) throw new UserError(`${what}: strict=on is not supported`);
+  const order = props.get('order') ?? 'cad';
+  if (!/^[abcdn]+$/.test(order)) throw new UserError(`${what}: the boot order is letters of a (floppy), c (disk), d (CD-ROM), n (network)`);
+  if (new Set(order).size !== order.length) throw new UserError(`${what}: boot device ${[...order].find((c, i) => order.indexOf(c) !== i)} given twice`);
+  if (order.length > 3) throw new UserError(`${what}: at most three boot devices on a PC`);
+  return order;
+}
+
 /** `-icount shift=N|auto[,align=off][,sleep=on|off]` (or just N|auto). */
 export function parseIcount(text: string): { shift: number } | { auto: true } {
   const what = `-icount ${text}`;
@@ -395,6 +506,16 @@ export function parseCli(argv: string[]): CliOptions | 'help' | 'version' {
     .option('loadvm', { type: 'string', describe: 'start from snapshot NAME of the --snapshot-file (QEMU: -loadvm)' })
     .option('record', { type: 'string', describe: 'record the run to FILE: the start state and every input from outside the guest' })
     .option('replay', { type: 'string', describe: 'replay a run recorded with --record, instruction for instruction' })
+    .option('hda', { type: 'string', describe: 'IDE primary master hard disk, a raw image (QEMU: -hda)' })
+    .option('hdb', { type: 'string', describe: 'IDE primary slave hard disk' })
+    .option('hdc', { type: 'string', describe: 'IDE secondary master hard disk' })
+    .option('hdd', { type: 'string', describe: 'IDE secondary slave hard disk' })
+    .option('cdrom', { type: 'string', description: 'an ISO image in the IDE CD-ROM drive (secondary master; QEMU: -cdrom)' })
+    .option('fda', { type: 'string', describe: 'floppy drive A: (1.44 MB, 2.88 MB or 720 KB raw image; QEMU: -fda)' })
+    .option('fdb', { type: 'string', describe: 'floppy drive B:' })
+    .option('drive', { type: 'string', array: true, describe: 'file=F[,format=raw][,if=ide|floppy][,index=N][,media=disk|cdrom][,readonly=on][,snapshot=on]' })
+    .option('boot', { type: 'string', describe: 'boot order: a (floppy), c (disk), d (CD-ROM), order=LETTERS (QEMU: -boot)' })
+    .option('snapshot', { type: 'boolean', describe: 'guest writes to the drives are kept in memory and dropped at exit' })
     .option('rr-budget', { type: 'string', describe: `MiB of memory for reverse-execution checkpoints (default ${DEFAULT_RR_BUDGET_MIB})` })
     .version(false)
     .option('version', { type: 'boolean', describe: 'print the version and exit' })
@@ -514,8 +635,25 @@ export function parseCli(argv: string[]): CliOptions | 'help' | 'version' {
   const budgetText = one(parsed.rrBudget as string | undefined, 'rr-budget');
   const rrBudgetMiB = budgetText === undefined ? DEFAULT_RR_BUDGET_MIB : parseNumber(budgetText, '--rr-budget');
   if (rrBudgetMiB < 1 || rrBudgetMiB > 65536) throw new UserError(`--rr-budget: ${rrBudgetMiB} MiB is out of range (1-65536)`);
+  const drives = parseDrives(
+    ['hda', 'hdb', 'hdc', 'hdd'].map((n) => one(parsed[n] as string | string[] | undefined, n)),
+    ['fda', 'fdb'].map((n) => one(parsed[n] as string | string[] | undefined, n)),
+    one(parsed.cdrom as string | string[] | undefined, 'cdrom'),
+    many(parsed.drive as string | string[] | undefined),
+  );
+  // A replay starts from the disk contents the recording started from: the recording
+  // must not change the image (QEMU's record/replay needs its blkreplay driver likewise).
+  const snapshotAll = Boolean(parsed.snapshot);
+  const written = drives.find((d) => !snapshotAll && !d.snapshot && !d.readOnly);
+  if (written && (record !== null || replay !== null)) {
+    throw new UserError(`${record !== null ? '--record' : '--replay'} with ${written.what} ${written.path}: the guest would write the image, so a replay would not start from the same disk; add -snapshot`);
+  }
+  const bootText = one(parsed.boot as string | string[] | undefined, 'boot');
   return {
     command: cmd === 'dashboard' ? 'dashboard' : 'run',
+    drives,
+    bootOrder: bootText === undefined ? null : parseBoot(bootText),
+    snapshot: Boolean(parsed.snapshot),
     kernel,
     initrd: (parsed.initrd ?? []).flatMap((s: string) => s.split(',')).filter((s: string) => s.length > 0),
     append: one(parsed.append as string | undefined, 'append') ?? '',

@@ -1,8 +1,8 @@
 // Command-line options of time travel, applied to the machine once it is built and
 // booted: --snapshot-file and -loadvm (named snapshots kept across runs), --record and
 // --replay (a run's inputs, replayed instruction for instruction).
-import { createHash } from 'node:crypto';
-import { readFileSync } from 'node:fs';
+import { createHash, type Hash } from 'node:crypto';
+import { closeSync, openSync, readFileSync, readSync } from 'node:fs';
 import type { PcMachine } from '../src/machine/pc-machine.js';
 import type { CliOptions } from './options.js';
 import { namedSnapshots } from '../src/snapshot/named-snapshots.js';
@@ -20,6 +20,28 @@ export interface TimeTravel {
  * What a guest reset boots again besides the firmware (which the machine fingerprint
  * covers): the direct boot's images and command line. A replay needs the same.
  */
+/** An image into the digest in 1 MiB pieces (disk images can be larger than a buffer). */
+function hashImage(h: Hash, path: string): void {
+  let fd: number;
+  try {
+    fd = openSync(path, 'r');
+  } catch {
+    h.update(`missing ${path}`);
+    return;
+  }
+  try {
+    const buf = Buffer.alloc(1 << 20);
+    for (let pos = 0; ; ) {
+      const n = readSync(fd, buf, 0, buf.length, pos);
+      if (n === 0) break;
+      h.update(buf.subarray(0, n));
+      pos += n;
+    }
+  } finally {
+    closeSync(fd);
+  }
+}
+
 export function bootDigest(opts: CliOptions): string {
   const h = createHash('sha256');
   const file = (p: string | null): void => {
@@ -37,6 +59,11 @@ export function bootDigest(opts: CliOptions): string {
     h.update(String(l.addr));
   }
   file(opts.bootSector);
+  // The drives and their contents (a replay must start from the same disks).
+  for (const d of opts.drives) {
+    h.update(`${d.interface}${d.unit}${d.media}`);
+    hashImage(h, d.path);
+  }
   h.update(`${opts.append}\0${opts.entry ?? ''}`);
   return h.digest('hex').slice(0, 16);
 }
@@ -65,7 +92,7 @@ export function applyTimeTravelOptions(machine: PcMachine, opts: CliOptions): Ti
     }
     const rec = decodeRecording(bytes, opts.replay);
     if (rec.header.boot !== bootDigest(opts)) {
-      throw new RecordingError(`${opts.replay}: the recording was made with other boot images or another command line (-kernel, -initrd, -append, --load, --boot-sector)`);
+      throw new RecordingError(`${opts.replay}: the recording was made with other boot images or another command line (-kernel, -initrd, -append, --load, --boot-sector, the drives)`);
     }
     tt.replayer = new Replayer(machine, rec, opts.replay);
     tt.replayer.onEnd = (why) => process.stderr.write(`bmbt-dbg: replay: ${why}; the guest runs on live\n`);

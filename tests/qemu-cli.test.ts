@@ -125,7 +125,7 @@ describe.skipIf(skipWithoutQemu() || skipWithoutNasm())('the same command line o
 
 describe('spellings bmbt-dbg does not have, and bad values: one line, status 2', () => {
   const bad: [string[], RegExp][] = [
-    [['-hda', 'disk.img'], /^bmbt-dbg: -hda: this QEMU option is not supported by bmbt-dbg$/],
+    [['-usbdevice', 'tablet'], /^bmbt-dbg: -usbdevice: this QEMU option is not supported by bmbt-dbg$/],
     [['-device', 'e1000'], /-device e1000: unknown device \(bmbt-dbg has isa-debug-exit, isa-debugcon, pc-testdev, pci-testdev\)/],
     [['-device', 'isa-debug-exit,iobase=zz'], /iobase=: "zz" is not a number/],
     [['-device', 'isa-debug-exit,iobase=0xfffe,iosize=4'], /outside 0-0xffff/],

@@ -28,6 +28,8 @@ export interface GuestSpec {
   bootSector: NamedBytes | null;
   loads: (NamedBytes & { addr: number })[];
   entry: number | null;
+  /** Drives are attached: with nothing else to boot, the firmware boots from them. */
+  drives?: boolean;
 }
 
 /** Where firmware files come from (Debian's QEMU and SeaBIOS packages, found by the front end). */
@@ -62,6 +64,12 @@ export function planFirmware(spec: GuestSpec, fw: FirmwareFiles): FirmwarePlan {
     const base = k.name.split('/').pop();
     if (!seabios) throw new UserError(`${base}: ${what} needs its real-mode setup code run by firmware, and bios.bin is not in ${fw.where} (install seabios, or give --bios)`);
     notes.push({ text: `${base}: ${what}: its setup code runs under SeaBIOS (${seabios.name}) and linuxboot_dma.bin` });
+    bios = seabios.bytes;
+  }
+  if (!bios && !k && !spec.bootSector && spec.loads.length === 0 && spec.drives) {
+    // Drives and nothing else: the firmware boots from them, as under QEMU (its SeaBIOS).
+    const seabios = fw.find('bios.bin');
+    if (!seabios) throw new UserError(`booting from a drive needs a BIOS, and bios.bin is not in ${fw.where} (install seabios, or give --bios)`);
     bios = seabios.bytes;
   }
   if (!bios) return { notes };

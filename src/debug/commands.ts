@@ -136,6 +136,7 @@ const HELP: [string, string][] = [
   ['info tb ADDR', 'the TBs covering ADDR: guest code, generated JavaScript, links, counts, invalidations'],
   ['info irq', 'IRQ lines, PIC state and counts, recent deliveries'],
   ['info pic | pit | serial | rtc | apic | ioapic | pci | fw_cfg | pam | vga | hpet', 'device state'],
+  ['info block', 'the drives: image, media, size, I/O, the last commands'],
   ['info tlb', 'page mappings one page per line, software TLB counters'],
   ['info mem', 'page mappings merged into ranges'],
   ['info breakpoints', 'breakpoints and watchpoints of every front end'],
@@ -294,8 +295,50 @@ async function dispatch(t: DebugTarget, text: string, host: CommandHost): Promis
 
 const DEVICES: Record<string, DeviceName> = {
   pic: 'pic', pit: 'pit', serial: 'serial', rtc: 'rtc', apic: 'lapic', lapic: 'lapic', ioapic: 'ioapic', pci: 'pci',
-  fw_cfg: 'fw_cfg', fwcfg: 'fw_cfg', pam: 'pam', hpet: 'hpet', kbc: 'kbc', i8042: 'kbc', post: 'post',
+  fw_cfg: 'fw_cfg', fwcfg: 'fw_cfg', pam: 'pam', hpet: 'hpet', kbc: 'kbc', i8042: 'kbc', post: 'post', block: 'block',
 };
+
+/** ATA command names for `info block`. */
+const ATA_COMMANDS: Record<number, string> = {
+  0x20: 'READ SECTORS', 0x21: 'READ SECTORS', 0x24: 'READ SECTORS EXT', 0x29: 'READ MULTIPLE EXT', 0x30: 'WRITE SECTORS', 0x31: 'WRITE SECTORS',
+  0x34: 'WRITE SECTORS EXT', 0x39: 'WRITE MULTIPLE EXT', 0xc4: 'READ MULTIPLE', 0xc5: 'WRITE MULTIPLE', 0xc6: 'SET MULTIPLE MODE',
+  0xc8: 'READ DMA', 0xc9: 'READ DMA', 0x25: 'READ DMA EXT', 0xca: 'WRITE DMA', 0xcb: 'WRITE DMA', 0x35: 'WRITE DMA EXT',
+  0xe7: 'FLUSH CACHE', 0xea: 'FLUSH CACHE EXT', 0xec: 'IDENTIFY DEVICE', 0xa1: 'IDENTIFY PACKET DEVICE', 0xa0: 'PACKET', 0xef: 'SET FEATURES',
+  0x40: 'READ VERIFY', 0x41: 'READ VERIFY', 0x42: 'READ VERIFY EXT', 0xf8: 'READ NATIVE MAX ADDRESS', 0x27: 'READ NATIVE MAX ADDRESS EXT',
+  0xe5: 'CHECK POWER MODE', 0x90: 'EXECUTE DEVICE DIAGNOSTIC', 0x08: 'DEVICE RESET', 0x10: 'RECALIBRATE', 0x70: 'SEEK', 0x91: 'INITIALIZE DEVICE PARAMETERS',
+};
+
+interface BlockRecord {
+  name: string; file: string; format: string; media: string; readOnly: boolean; sectors: number; attached: string;
+  snapshotOverlaySectors: number | null; stats: { readSectors: number; writtenSectors: number; flushes: number }; dirty: boolean;
+  geometry: { cylinders: number; heads: number; sectors: number; translation: string } | null;
+  recent: { command: number; lba: number; count: number; status: number; packet?: number }[];
+}
+
+/** QEMU's `info block` layout, with what a debugger wants to know besides. */
+function formatBlock(list: BlockRecord[]): string {
+  if (list.length === 0) return 'no drives';
+  return list.map((b) => {
+    const lines = [`${b.name}: ${b.file} (${b.format}${b.readOnly ? ', read-only' : ''})`];
+    const size = b.sectors * 512;
+    const mib = size >= 1 << 20 ? `${(size / (1 << 20)).toFixed(size % (1 << 20) ? 1 : 0)} MiB` : `${size / 1024} KiB`;
+    lines.push(`    Attached to:      ${b.attached}, ${b.media === 'cdrom' ? 'CD-ROM' : 'disk'}, ${b.sectors} sectors (${mib})`);
+    if (b.geometry) lines.push(`    Geometry:         CHS ${b.geometry.cylinders}/${b.geometry.heads}/${b.geometry.sectors}, translation ${b.geometry.translation}`);
+    if (b.media === 'cdrom') lines.push('    Removable device: not locked, tray closed');
+    if (b.snapshotOverlaySectors !== null) lines.push(`    Snapshot:         -snapshot overlay, ${b.snapshotOverlaySectors} sectors written (dropped at exit)`);
+    else if (!b.readOnly) lines.push(`    Cache mode:       writeback, ${b.dirty ? 'writes not yet flushed' : 'flushed'}`);
+    lines.push(`    I/O:              ${b.stats.readSectors} sectors read, ${b.stats.writtenSectors} written, ${b.stats.flushes} flushes`);
+    if (b.recent.length > 0) {
+      lines.push('    Last commands:');
+      for (const c of b.recent.slice(-8)) {
+        const name = ATA_COMMANDS[c.command] ?? `command 0x${c.command.toString(16)}`;
+        const what = c.packet !== undefined ? ` (SCSI 0x${c.packet.toString(16).padStart(2, '0')})` : c.lba >= 0 ? ` lba ${c.lba} count ${c.count}` : '';
+        lines.push(`      ${name}${what}, status 0x${c.status.toString(16).padStart(2, '0')}`);
+      }
+    }
+    return lines.join('\n');
+  }).join('\n\n');
+}
 
 async function info(t: DebugTarget, host: CommandHost, what: string | undefined, rest: string): Promise<string> {
   switch (what) {
@@ -398,6 +441,8 @@ function formatDevice(t: DebugTarget, dev: DeviceName): string {
       const { files: _f, ...others } = f;
       return `${kv(others)}\nfiles:\n${files.join('\n')}`;
     }
+    case 'block':
+      return formatBlock(i as unknown as BlockRecord[]);
     case 'pam': {
       const p = i as unknown as { segments: { base: number; size: number; read: string; write: string }[]; ramOverlay?: { base: number; size: number } | null };
       const lines = p.segments.map((sg) => `${hex8(sg.base)}-${hex8(sg.base + sg.size - 1)} read ${sg.read} write ${sg.write}`);

@@ -93,6 +93,12 @@ export class DebugController implements DebugTarget {
     this.wake?.();
   }
 
+  /** Scan codes from the PS/2 keyboard (the VGA pane's typing): they reach the guest now. */
+  keyboardInput(bytes: Uint8Array | readonly number[]): void {
+    this.machine.keyboardInput(bytes);
+    this.kick();
+  }
+
   /** Bytes typed on the guest's serial line (COM1): they reach it now, running or not. */
   serialInput(bytes: Uint8Array | readonly number[]): void {
     this.machine.serialInput(bytes);
@@ -649,6 +655,7 @@ export class DebugController implements DebugTarget {
       case 'hpet': return m.hpet.info();
       case 'kbc': return m.kbc.info();
       case 'post': return m.post.info();
+      case 'block': return m.blockInfo();
     }
   }
 

@@ -201,7 +201,7 @@ export interface IrqRecord {
 }
 
 /** Devices whose state `deviceInfo` returns (each a plain record). */
-export const DEVICE_NAMES = ['pic', 'pit', 'serial', 'rtc', 'lapic', 'ioapic', 'pci', 'fw_cfg', 'pam', 'vga', 'hpet', 'kbc', 'post'] as const;
+export const DEVICE_NAMES = ['pic', 'pit', 'serial', 'rtc', 'lapic', 'ioapic', 'pci', 'fw_cfg', 'pam', 'vga', 'hpet', 'kbc', 'post', 'block'] as const;
 export type DeviceName = (typeof DEVICE_NAMES)[number];
 
 export type ControllerEvent =
@@ -275,6 +275,8 @@ export interface DebugTarget {
   setRegisterBytes(name: string, bytes: Uint8Array): Promise<boolean>;
   writeMemory(addr: number, data: Uint8Array, physical?: boolean): Promise<boolean>;
   serialInput(bytes: Uint8Array | readonly number[]): void;
+  /** Bytes from the PS/2 keyboard, as the guest reads them (set 1 scan codes, BIOSes' translation). */
+  keyboardInput(bytes: Uint8Array | readonly number[]): void;
   tbFlush(reason: string): number;
   reset(by?: string): Promise<void>;
   /** Wake a guest suspended to RAM (ACPI S3); false when it is not suspended. */

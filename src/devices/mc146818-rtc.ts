@@ -106,6 +106,11 @@ export interface PcCmosConfig {
   /** Floppy drive types (CMOS 0x10 nibbles: 0 none, 2 1.2M, 4 1.44M, 5 2.88M). */
   floppy?: [number, number];
   cpus?: number;
+  /**
+   * IDE hard disks by unit (primary master, primary slave, secondary master, secondary
+   * slave): geometry and BIOS translation (QEMU's pc_cmos_init_late).
+   */
+  hardDisks?: ({ cylinders: number; heads: number; sectors: number; translation: 'none' | 'lba' | 'large' } | null)[];
   /** Also store the AT checksum of 0x10-0x2D at 0x2E/0x2F (QEMU does not). */
   checksum?: boolean;
 }
@@ -498,10 +503,32 @@ export class Mc146818Rtc implements PortHandler, Resettable, SavesState<RtcState
     equip |= 0x02; // FPU present
     equip |= 0x04; // PS/2 mouse present
     this.setCmos(0x14, equip);
-    this.setCmos(0x12, 0);
+    // Hard disks: types 0x12 (0xF: see 0x19/0x1A), user type 47 with its parameter table
+    // at 0x1B (unit 0) and 0x24 (unit 1); 0x39 the translation of all four units.
+    const hd = cfg.hardDisks ?? [];
+    this.setCmos(0x12, (hd[0] ? 0xf0 : 0) | (hd[1] ? 0x0f : 0));
     this.setCmos(0x19, 0);
     this.setCmos(0x1a, 0);
-    this.setCmos(0x39, 0);
+    for (const u of [0, 1]) {
+      const g = hd[u];
+      if (!g) continue;
+      const info = u === 0 ? 0x1b : 0x24;
+      this.setCmos(0x19 + u, 47);
+      this.setCmos(info, g.cylinders & 0xff);
+      this.setCmos(info + 1, g.cylinders >> 8);
+      this.setCmos(info + 2, g.heads);
+      this.setCmos(info + 3, 0xff);
+      this.setCmos(info + 4, 0xff);
+      this.setCmos(info + 5, 0xc0 | (g.heads > 8 ? 0x08 : 0));
+      this.setCmos(info + 6, g.cylinders & 0xff);
+      this.setCmos(info + 7, g.cylinders >> 8);
+      this.setCmos(info + 8, g.sectors);
+    }
+    let trans = 0;
+    hd.slice(0, 4).forEach((g, u) => {
+      if (g) trans |= (g.translation === 'lba' ? 1 : g.translation === 'large' ? 2 : 0) << (2 * u);
+    });
+    this.setCmos(0x39, trans);
     if (cfg.checksum) {
       const sum = this.cmosChecksum();
       this.setCmos(0x2e, sum >> 8);

@@ -41,6 +41,41 @@ import { serveAcpiTables } from '../acpi/fw-cfg-acpi.js';
 import { buildSmbiosTables, serveSmbiosTables, type SmbiosBuild } from '../smbios/tables.js';
 import { cpuidLeaf } from '../cpu/cpuid-msr.js';
 import { IcountAuto } from './icount-auto.js';
+import { OverlayBackend, SECTOR_SIZE, type TrackedImage } from '../block/block-image.js';
+import { guessGeometry } from '../block/geometry.js';
+import type { IdeDriveConfig } from '../devices/ide/ide-channel.js';
+import { IsaDma } from '../devices/isa-dma.js';
+import { Fdc, floppyFormat, type FloppyDriveConfig } from '../devices/fdc.js';
+
+/** One drive, for `info block`. */
+export interface BlockDeviceInfo {
+  /** QEMU's name: ide0-hd0, ide1-cd0, floppy0. */
+  name: string;
+  file: string;
+  format: 'raw';
+  media: 'disk' | 'cdrom';
+  readOnly: boolean;
+  sectors: number;
+  attached: string;
+  /** -snapshot: sectors held in the overlay (null without one). */
+  snapshotOverlaySectors: number | null;
+  stats: { readSectors: number; writtenSectors: number; flushes: number };
+  /** Writes not yet flushed (fsync) to the file. */
+  dirty: boolean;
+  geometry: { cylinders: number; heads: number; sectors: number; translation: string } | null;
+  /** The last commands the drive was given (IDE). */
+  recent: { command: number; lba: number; count: number; status: number; packet?: number }[];
+}
+
+/** A drive of the board (QEMU's -hda..-hdd, -fda/-fdb, -drive). */
+export interface DriveConfig {
+  bus: 'ide' | 'floppy';
+  /** IDE unit: 0 primary master, 1 primary slave, 2 secondary master, 3 secondary slave; floppy: 0 A:, 1 B:. */
+  unit: number;
+  /** A CD-ROM only on IDE (an ATAPI drive). */
+  media: 'disk' | 'cdrom';
+  image: TrackedImage;
+}
 
 /** An isa-debugcon: its port, readback value and where its bytes go. */
 export interface DebugconConfig {
@@ -99,6 +134,10 @@ export interface MachineConfig {
   noReboot?: boolean;
   /** -icount shift=auto: the rate follows wall-clock time (src/machine/icount-auto.ts). */
   icountAuto?: boolean;
+  /** Drives and their media. */
+  drives?: DriveConfig[];
+  /** QEMU's -boot order letters (a floppy, c disk, d CD-ROM, n network), default "cad". */
+  bootOrder?: string;
 }
 
 export interface MachineRunOptions extends RunOptions {
@@ -182,6 +221,10 @@ export class PcMachine {
   readonly i440fx: I440fx;
   readonly piix3: Piix3Isa;
   readonly ide: Piix3Ide;
+  /** The two 8237 DMA controllers (ISA channels 0-7). */
+  readonly isaDma: IsaDma;
+  /** The floppy controller, when the board has floppy drives (decisions.md). */
+  readonly fdc: Fdc | null;
   readonly pm: Piix4Pm;
   readonly rtc: Mc146818Rtc;
   readonly fwCfg: FwCfg;
@@ -368,7 +411,29 @@ export class PcMachine {
     this.piix3 = new Piix3Isa(this.io, this.pci, {
       isaIrq: irq, setLevelTriggered: (m) => this.pic.setLevelTriggered(m), onReset: () => requestReset('reset control 0xCF9'),
     });
-    this.ide = new Piix3Ide(this.io, this.pci, { irqPrimary: irq(14), irqSecondary: irq(15) });
+    const ideDrives: (IdeDriveConfig | null)[] = [null, null, null, null];
+    const floppies: (FloppyDriveConfig | null)[] = [null, null];
+    for (const d of config.drives ?? []) {
+      if (d.bus === 'floppy') {
+        if (d.unit < 0 || d.unit > 1 || floppies[d.unit]) throw new UserError(`floppy unit ${d.unit} is taken or out of range (0-1)`);
+        const format = floppyFormat(d.image.sectors * SECTOR_SIZE);
+        if (!format) throw new UserError(`floppy ${d.image.backend.name}: ${d.image.sectors * SECTOR_SIZE} bytes is not a floppy size bmbt-dbg knows (1474560, 2949120 or 737280)`);
+        floppies[d.unit] = { image: d.image, format };
+        continue;
+      }
+      if (d.unit < 0 || d.unit > 3 || ideDrives[d.unit]) throw new UserError(`IDE unit ${d.unit} is taken or out of range (0-3)`);
+      if (d.media === 'cdrom') {
+        ideDrives[d.unit] = { kind: 'cd', image: d.image };
+        continue;
+      }
+      const first = new Uint8Array(SECTOR_SIZE);
+      d.image.read(0, 1, first);
+      d.image.stats.readSectors = 0;
+      ideDrives[d.unit] = { kind: 'hd', image: d.image, geometry: guessGeometry(first, d.image.sectors) };
+    }
+    this.ide = new Piix3Ide(this.io, this.pci, {
+      irqPrimary: irq(14), irqSecondary: irq(15), drives: ideDrives, phys: this.phys, onDmaWrite: (p, l) => this.exec.codeWrite(p, l),
+    });
     this.pm = new Piix4Pm(this.io, this.pci, this.clock, {
       sci: irq(9),
       onPowerOff: () => {
@@ -382,7 +447,15 @@ export class PcMachine {
     // -nodefaults and -vga none leave it out, as QEMU.
     if (hasVga) new StdVgaPci(this.pci, this.vga, { rom: config.vgaBios });
     this.rtc = new Mc146818Rtc(this.io, this.clock, { irq: this.hpet.rtcLine });
-    this.rtc.fillPcCmos({ belowFourG: this.ramSize });
+    this.isaDma = new IsaDma(this.io, this.phys, (p, l) => this.exec.codeWrite(p, l));
+    this.fdc = floppies.some((f) => f !== null)
+      ? new Fdc(this.io, { irq: irq(6), dma: this.isaDma, clock: this.clock, drives: floppies })
+      : null;
+    this.rtc.fillPcCmos({
+      belowFourG: this.ramSize, bootOrder: config.bootOrder,
+      floppy: [floppies[0]?.format.cmosType ?? 0, floppies[1]?.format.cmosType ?? 0],
+      hardDisks: ideDrives.map((d) => (d && d.kind === 'hd' ? d.geometry : null)),
+    });
     this.rtc.onAlarm = () => {
       if (this.pm.rtcWakeEnabled) this.requestWakeup('rtc');
     };
@@ -426,6 +499,39 @@ export class PcMachine {
     // QEMU plugs a -device PCI card into the first free slot.
     if (config.pciTestdev) new PciTestdev(this.pci, { slot: this.pci.firstFreeSlot() });
     this.reset('power-on');
+  }
+
+  /** Every drive's medium (flushed at exit; `info block`). */
+  images(): TrackedImage[] {
+    return (this.config.drives ?? []).map((d) => d.image);
+  }
+
+  /** The drives as `info block` shows them (plain records). */
+  blockInfo(): BlockDeviceInfo[] {
+    return (this.config.drives ?? []).map((d) => {
+      const backend = d.image.backend;
+      const overlay = backend instanceof OverlayBackend ? backend : null;
+      const base: BlockDeviceInfo = {
+        name: d.bus === 'floppy' ? `floppy${d.unit}` : `ide${d.unit >> 1}-${d.media === 'cdrom' ? 'cd' : 'hd'}${d.unit & 1}`,
+        file: backend.name, format: 'raw', media: d.media, readOnly: d.image.readOnly, sectors: d.image.sectors,
+        snapshotOverlaySectors: overlay ? overlay.changedSectors : null,
+        stats: { ...d.image.stats }, dirty: d.image.dirty,
+        attached: d.bus === 'floppy' ? `floppy controller, drive ${'AB'[d.unit]}:` : `IDE ${d.unit >> 1 ? 'secondary' : 'primary'} ${d.unit & 1 ? 'slave' : 'master'}`,
+        geometry: null, recent: [],
+      };
+      if (d.bus === 'ide') {
+        const ch = this.ide.channels[(d.unit >> 1) as 0 | 1].info();
+        const drv = ch.drives[d.unit & 1]!;
+        base.geometry = drv.geometry;
+        base.recent = ch.commands.filter((c) => c.unit === (d.unit & 1)).map((c) => ({ ...c }));
+      }
+      return base;
+    });
+  }
+
+  /** Make every guest write durable (FLUSH CACHE does this per drive; the front end at exit). */
+  flushImages(): void {
+    for (const img of this.images()) img.flush();
   }
 
   /** The board's own run state, for snapshots (src/snapshot saves the devices and the CPU). */
@@ -476,6 +582,8 @@ export class PcMachine {
     this.rtc.reset();
     this.fwCfg.reset();
     this.kbc.reset();
+    this.isaDma.reset();
+    this.fdc?.reset();
     this.pendingReset = null;
     this.exitCode = null;
     this.poweredOff = false;

@@ -6,6 +6,7 @@
 //
 // Translated code is not state: after a load, the TBs built from pages whose bytes the
 // load changed are dropped, and the rest stay.
+import type { ImageState } from '../block/block-image.js';
 import { createHash } from 'node:crypto';
 import type { PcMachine, BoardState } from '../machine/pc-machine.js';
 import { loadCpuState, saveCpuState, type CpuState } from '../cpu/cpu-state.js';
@@ -35,6 +36,8 @@ export interface DeviceStates {
   port92: ReturnType<PcMachine['port92']['saveState']>;
   post: ReturnType<PcMachine['post']['saveState']>;
   testdev: ReturnType<NonNullable<PcMachine['testdev']>['saveState']> | null;
+  isaDma?: ReturnType<PcMachine['isaDma']['saveState']>;
+  fdc?: ReturnType<NonNullable<PcMachine['fdc']>['saveState']> | null;
 }
 
 /** Everything but memory: plain JSON-able values. */
@@ -56,6 +59,11 @@ export interface MachineSnapshot {
   readonly state: MachineStateRecord;
   readonly ram: MemoryImage;
   readonly vram: MemoryImage;
+  /**
+   * The drives' contents: per drive, the sectors changed in this run as they were
+   * (src/block/block-image.ts). Empty maps for a snapshot read from a file.
+   */
+  readonly disks: ImageState[];
 }
 
 /** A snapshot that does not fit this machine: the user's mistake, with the reason. */
@@ -81,6 +89,8 @@ export function machineFingerprint(m: PcMachine): string {
     debugcons: m.debugcons.map((d) => d.port),
     debugExits: m.debugExits.map((d) => [d.iobase, d.iosize]),
     pci: m.pci.devices().map((d) => d.bdf),
+    // Only with drives, so that snapshot files of drive-less machines keep their fingerprint.
+    ...(c.drives?.length ? { drives: c.drives.map((d) => [d.bus, d.unit, d.media, d.image.sectors]) } : {}),
     icount: c.icountAuto ? 'auto' : m.clock.nsPerInsn,
   });
 }
@@ -122,6 +132,8 @@ function saveDevices(m: PcMachine): DeviceStates {
     port92: m.port92.saveState(),
     post: m.post.saveState(),
     testdev: m.testdev ? m.testdev.saveState() : null,
+    isaDma: m.isaDma.saveState(),
+    fdc: m.fdc ? m.fdc.saveState() : null,
   };
 }
 
@@ -141,6 +153,8 @@ function loadDevices(m: PcMachine, d: DeviceStates): void {
   d.debugcons.forEach((s, i) => m.debugcons[i]!.loadState(s));
   d.debugExits.forEach((s, i) => m.debugExits[i]!.loadState(s));
   if (m.testdev && d.testdev) m.testdev.loadState(d.testdev);
+  if (d.isaDma) m.isaDma.loadState(d.isaDma);
+  if (m.fdc && d.fdc) m.fdc.loadState(d.fdc);
   m.pit.loadState(d.pit);
   m.rtc.loadState(d.rtc);
   m.com1.loadState(d.com1);
@@ -183,7 +197,8 @@ export class SnapshotEngine {
     this.vram.retain(vram);
     // From now on every write is to a clean page: hold the TLB's write entries back.
     m.cpu.mmu.holdBackWriteEntries();
-    return { fingerprint: this.fingerprint, icount: m.cpu.icount, timeNs: m.clock.now(), state, ram, vram };
+    const disks = m.images().map((img) => img.saveState());
+    return { fingerprint: this.fingerprint, icount: m.cpu.icount, timeNs: m.clock.now(), state, ram, vram, disks };
   }
 
   /** Another holder of `s` (each holder releases it once). */
@@ -208,6 +223,7 @@ export class SnapshotEngine {
       m.clock.loadState(st.clock);
       m.loadBoardState(st.board);
       loadDevices(m, st.devices);
+      m.images().forEach((img, i) => img.loadState(s.disks[i] ?? new Map()));
       const changed = this.ram.restore(s.ram);
       this.vram.restore(s.vram);
       this.dropStaleCode(changed);

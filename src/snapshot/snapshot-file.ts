@@ -52,6 +52,11 @@ interface FileHeader {
 export class SnapshotFileError extends UserError {}
 
 export function encodeSnapshotFile(entries: readonly NamedSnapshot[]): Buffer {
+  // Disk contents are kept only within a run (decisions.md, "Drives in snapshots").
+  const withDisks = entries.find((e) => e.snapshot.disks.some((d) => d.size > 0));
+  if (withDisks) {
+    throw new UserError(`snapshot "${withDisks.name}": the guest had written to its drives, and a snapshot file does not hold disk contents (QEMU keeps them in qcow2 images); it can be used within this run only`);
+  }
   const ids = new Map<PageCopy, number>();
   const blobs: Uint8Array[] = [];
   const pageList = (img: MemoryImage): number[] => {
@@ -148,7 +153,7 @@ export function decodeSnapshotFile(buf: Uint8Array, stores: SnapshotStores, what
       const vram = image(vramStore, e.vram);
       ramStore.retain(ram);
       vramStore.retain(vram);
-      return { name: e.name, date: e.date, snapshot: { fingerprint: e.fingerprint, icount: e.icount, timeNs: e.timeNs, state: e.state, ram, vram } };
+      return { name: e.name, date: e.date, snapshot: { fingerprint: e.fingerprint, icount: e.icount, timeNs: e.timeNs, state: e.state, ram, vram, disks: [] } };
     });
   } catch (e) {
     if (e instanceof SnapshotFileError) throw e;

@@ -34,7 +34,24 @@ export interface Corpus {
   linux: { vmlinuz: string; systemMap: string; config: string; package: string; version: string };
   initramfs: { path: string; busyboxVersion: string };
   ipxe: { lkrn: string; version: string };
+  /**
+   * The kernel's modules for disks and CD-ROMs (DISK_MODULES, from the same package), or
+   * why they are missing: the drive tests load them from an initramfs of their own.
+   */
+  diskModules: { dir: string } | { missing: string };
 }
+
+/**
+ * Modules (relative to lib/modules/VERSION) the drive tests' initramfs loads, in load
+ * order: libata and ata_piix, the SCSI disk and CD-ROM drivers, ext4 (for ext2) and
+ * isofs, with what each depends on (from their depends= in the 686 kernel).
+ */
+export const DISK_MODULES = [
+  'kernel/drivers/scsi/scsi_common.ko', 'kernel/drivers/scsi/scsi_mod.ko', 'kernel/drivers/ata/libata.ko', 'kernel/drivers/ata/ata_piix.ko',
+  'kernel/crypto/crct10dif_common.ko', 'kernel/lib/crc-t10dif.ko', 'kernel/lib/crc64.ko', 'kernel/lib/crc64-rocksoft.ko', 'kernel/block/t10-pi.ko',
+  'kernel/drivers/scsi/sd_mod.ko', 'kernel/drivers/cdrom/cdrom.ko', 'kernel/drivers/scsi/sr_mod.ko',
+  'kernel/lib/crc16.ko', 'kernel/fs/mbcache.ko', 'kernel/fs/jbd2/jbd2.ko', 'kernel/crypto/crc32c_generic.ko', 'kernel/fs/ext4/ext4.ko', 'kernel/fs/isofs/isofs.ko',
+];
 
 /** Markers the /init script prints (tests and the bench wait for them). */
 export const BOOT_OK = 'BOOT-OK';
@@ -204,6 +221,21 @@ function fetchLinux(): Corpus['linux'] {
   return { vmlinuz: find('vmlinuz-'), systemMap: find('System.map-'), config: find('config-'), package: name, version };
 }
 
+/** The disk modules of the corpus kernel, unpacked from the same package into a directory of their own. */
+function fetchDiskModules(linux: Corpus['linux']): Corpus['diskModules'] {
+  try {
+    const { dir } = cachedPackage(`${linux.package}:i386`, `${linux.package}-disk-modules`, DISK_MODULES.map((m) => `./lib/modules/*/${m}`));
+    const mods = join(dir, 'lib', 'modules');
+    const ver = readdirSync(mods)[0];
+    if (!ver) throw new CorpusError(`${mods}: empty`);
+    for (const m of DISK_MODULES) if (!existsSync(join(mods, ver, m))) throw new CorpusError(`${linux.package}: no ${m}`);
+    return { dir: join(mods, ver) };
+  } catch (e) {
+    if (e instanceof CorpusError) return { missing: e.message };
+    throw e;
+  }
+}
+
 /** The initramfs: /init, busybox and its applet links, /dev/console for init's output. */
 export function buildInitramfs(busybox: Uint8Array): Uint8Array {
   const entries: CpioEntry[] = [
@@ -249,7 +281,8 @@ export function ensureCorpus(): Corpus {
   const ipxe = { lkrn: requireFile('/usr/lib/ipxe/ipxe.lkrn', 'ipxe'), version: requireInstalled('ipxe') };
   const linux = fetchLinux();
   const initramfs = fetchInitramfs();
-  const corpus: Corpus = { dir, seabios, optionRoms, linux, initramfs, ipxe };
+  const diskModules = fetchDiskModules(linux);
+  const corpus: Corpus = { dir, seabios, optionRoms, linux, initramfs, ipxe, diskModules };
   writeFileSync(join(dir, 'corpus.json'), JSON.stringify(corpus, null, 2) + '\n');
   return corpus;
 }

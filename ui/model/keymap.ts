@@ -23,6 +23,7 @@ export type Command =
   | 'focusMem'
   | 'focusLog'
   | 'focusVga'
+  | 'typeVga'
   | 'registersPage'
   | 'focusDisasm'
   | 'zoom'
@@ -148,6 +149,7 @@ export const BINDINGS: readonly Binding[] = [
   { command: 'scrollLeft', keys: ['left', 'h'], scope: 'vga', help: 'scroll left / right (narrow panes)' },
   { command: 'scrollRight', keys: ['right', 'l'], scope: 'vga', help: 'scroll left / right (narrow panes)' },
   { command: 'follow', keys: ['f', 'end'], scope: 'vga', help: 'follow the text and the cursor again', short: 'follow' },
+  { command: 'typeVga', keys: ['i'], scope: 'vga', help: 'type into the guest\'s PS/2 keyboard (Esc stops)', short: 'type', shortKeys: 'i' },
 ];
 
 /** The command bound to `key` in the focused pane (pane bindings win over global ones). */

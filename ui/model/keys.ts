@@ -72,3 +72,49 @@ export function keyToBytes(key: string): number[] {
       return [];
   }
 }
+
+// Set 1 make codes of the PC keyboard (US layout), by the character a key types unshifted.
+const SET1_KEYS: Record<string, number> = {
+  '1': 0x02, '2': 0x03, '3': 0x04, '4': 0x05, '5': 0x06, '6': 0x07, '7': 0x08, '8': 0x09, '9': 0x0a, '0': 0x0b, '-': 0x0c, '=': 0x0d,
+  q: 0x10, w: 0x11, e: 0x12, r: 0x13, t: 0x14, y: 0x15, u: 0x16, i: 0x17, o: 0x18, p: 0x19, '[': 0x1a, ']': 0x1b,
+  a: 0x1e, s: 0x1f, d: 0x20, f: 0x21, g: 0x22, h: 0x23, j: 0x24, k: 0x25, l: 0x26, ';': 0x27, "'": 0x28, '`': 0x29,
+  '\\': 0x2b, z: 0x2c, x: 0x2d, c: 0x2e, v: 0x2f, b: 0x30, n: 0x31, m: 0x32, ',': 0x33, '.': 0x34, '/': 0x35, ' ': 0x39,
+};
+/** What Shift turns each of those keys into. */
+const SHIFTED = '!@#$%^&*()_+QWERTYUIOP{}ASDFGHJKL:"~|ZXCVBNM<>?';
+const UNSHIFTED = "1234567890-=qwertyuiop[]asdfghjkl;'`\\zxcvbnm,./";
+const SET1_SPECIAL: Record<string, number[]> = {
+  return: [0x1c], tab: [0x0f], backspace: [0x0e], escape: [0x01], space: [0x39],
+  up: [0xe0, 0x48], down: [0xe0, 0x50], left: [0xe0, 0x4b], right: [0xe0, 0x4d],
+  home: [0xe0, 0x47], end: [0xe0, 0x4f], pageup: [0xe0, 0x49], pagedown: [0xe0, 0x51], delete: [0xe0, 0x53], insert: [0xe0, 0x52],
+  f1: [0x3b], f2: [0x3c], f3: [0x3d], f4: [0x3e], f5: [0x3f], f6: [0x40], f7: [0x41], f8: [0x42], f9: [0x43], f10: [0x44],
+};
+const LSHIFT = 0x2a;
+const LCTRL = 0x1d;
+
+/** A make code sequence pressed and released (the break code is the make code | 0x80). */
+function press(make: number[]): number[] {
+  const brk = make.length === 2 ? [make[0]!, make[1]! | 0x80] : [make[0]! | 0x80];
+  return [...make, ...brk];
+}
+
+/**
+ * A terminal key as the PS/2 keyboard would send it (set 1, what the guest reads with
+ * the controller's translation on, as BIOSes leave it): make and break codes, with Shift
+ * or Ctrl held around the key when the character needs it. Empty for keys it lacks.
+ */
+export function keyToScancodes(key: string): number[] {
+  const special = SET1_SPECIAL[key];
+  if (special) return press(special);
+  if (key.startsWith('ctrl-') && key.length === 6) {
+    const code = SET1_KEYS[key[5]!];
+    return code === undefined ? [] : [LCTRL, ...press([code]), LCTRL | 0x80];
+  }
+  if ([...key].length !== 1) return [];
+  const plain = SET1_KEYS[key];
+  if (plain !== undefined) return press([plain]);
+  const i = SHIFTED.indexOf(key);
+  if (i < 0) return [];
+  const code = SET1_KEYS[UNSHIFTED[i]!];
+  return code === undefined ? [] : [LSHIFT, ...press([code]), LSHIFT | 0x80];
+}

@@ -67,3 +67,29 @@ describe('UiSession publishing', () => {
     session.dispose();
   });
 });
+
+describe('the VGA pane types into the guest keyboard', () => {
+  it('i starts typing: keys become set 1 make/break codes (Shift around capitals), Esc stops', async () => {
+    const { keyToScancodes } = await import('./keys.js');
+    expect(keyToScancodes('a')).toEqual([0x1e, 0x9e]);
+    expect(keyToScancodes('A')).toEqual([0x2a, 0x1e, 0x9e, 0xaa]);
+    expect(keyToScancodes('return')).toEqual([0x1c, 0x9c]);
+    expect(keyToScancodes('down')).toEqual([0xe0, 0x50, 0xe0, 0xd0]);
+    expect(keyToScancodes('ctrl-x')).toEqual([0x1d, 0x2d, 0xad, 0x9d]);
+    expect(keyToScancodes('€')).toEqual([]);
+    const ctl = spinController();
+    const sent: number[][] = [];
+    const orig = ctl.keyboardInput.bind(ctl);
+    ctl.keyboardInput = (b) => {
+      sent.push([...b]);
+      orig(b);
+    };
+    const session = new UiSession(ctl, { columns: 120, rows: 40 });
+    session.handleKeys(['8', 'a']);
+    expect(sent).toEqual([]); // not typing yet: 'a' is no VGA command, nothing reaches the guest
+    session.handleKeys(['i', 'a', '!', 'escape', 'a']);
+    expect(sent).toEqual([[0x1e, 0x9e], [0x2a, 0x02, 0x82, 0xaa]]);
+    expect(session.vgaTyping).toBe(false);
+    session.dispose();
+  });
+});

@@ -9,7 +9,7 @@ import { describeStop as describeStopText, hex8, stopContext } from '../../src/d
 import { COMMAND_HELP, newCommandSession, runCommand, type CommandHost } from '../../src/debug/commands.js';
 import { ConsoleBuffer } from './console-buffer.js';
 import { BINDINGS, helpLine, helpText, lookupKey, type Command } from './keymap.js';
-import { keyToBytes } from './keys.js';
+import { keyToBytes, keyToScancodes } from './keys.js';
 import { computeLayout } from './layout.js';
 import { buildDisasm, tbAtEip } from './disasm-view.js';
 import { buildTbInspector, tbDetail } from './tb-view.js';
@@ -286,7 +286,7 @@ export class UiSession {
       pane,
       commandLine: { active: this.cmd.active, text: this.cmd.text },
       message: this.message,
-      helpLine: helpLine(this.focus, BINDINGS, layout.columns),
+      helpLine: this.focus === 'vga' && this.vgaTyping ? 'VGA: typing goes to the guest\'s keyboard  Esc stop  ^C quit' : helpLine(this.focus, BINDINGS, layout.columns),
       helpText: this.help ? [...helpText(BINDINGS), { title: 'command line (:) and gdb monitor', lines: [...COMMAND_HELP] }] : [],
     };
     this.builds++;
@@ -351,6 +351,8 @@ export class UiSession {
   }
 
   private consoleSent = 0;
+  /** The VGA pane sends keys to the guest's keyboard (`i` starts, Esc ends). */
+  vgaTyping = false;
 
   // ---- keys --------------------------------------------------------------------------------
 
@@ -370,6 +372,16 @@ export class UiSession {
     }
     if (this.cmd.active) return this.editCommand(key);
     if (this.focus === 'tbs' && this.tbs.filterEditing) return this.editFilter(key);
+    if (this.focus === 'vga' && this.vgaTyping) {
+      // Typing into the guest's PS/2 keyboard (boot menus, GRUB): Esc ends it.
+      if (key === 'escape') {
+        this.vgaTyping = false;
+        return;
+      }
+      const codes = keyToScancodes(key);
+      if (codes.length) this.ctl.keyboardInput(codes);
+      return;
+    }
     if (this.focus === 'console') {
       if (key === 'escape') {
         this.focus = 'disasm';
@@ -495,6 +507,9 @@ export class UiSession {
       case 'focusMem': return this.focusPane('mem');
       case 'focusLog': return this.focusPane('log');
       case 'focusVga': return this.focusPane('vga');
+      case 'typeVga':
+        this.vgaTyping = true;
+        return;
       case 'registersPage':
         this.regPage = REGISTER_PAGES[(REGISTER_PAGES.indexOf(this.regPage) + 1) % REGISTER_PAGES.length]!;
         return;

@@ -1,9 +1,10 @@
-// PIIX3 IDE function 00:01.1, 8086:7010 (82371SB datasheet §2.4; QEMU hw/ide/piix.c),
-// with no drives attached. Config space: class 01.01 prog-if 0x80 (legacy-mode primary
-// and secondary channels, bus-master capable), BAR4 = 16 bytes of bus-master registers
-// (stored, no DMA engine). The legacy task files at 0x1F0-0x1F7/0x3F6 (IRQ 14) and
-// 0x170-0x177/0x376 (IRQ 15) always decode, as in QEMU (IDETIM's decode-enable bits are
-// plain storage there too).
+// PIIX3 IDE function 00:01.1, 8086:7010 (82371SB datasheet §2.4; QEMU hw/ide/piix.c).
+// Config space: class 01.01 prog-if 0x80 (legacy-mode primary and secondary channels, bus
+// master capable), BAR4 = 16 bytes of bus-master registers. The legacy task files at
+// 0x1F0-0x1F7/0x3F6 (IRQ 14) and 0x170-0x177/0x376 (IRQ 15) always decode, as in QEMU
+// (IDETIM's decode-enable bits are plain storage there too). The channels and their
+// drives are src/devices/ide/ide-channel.ts; here is the bus master, which moves a DMA
+// command's sectors between the image and guest memory through the PRD table.
 //
 // An empty channel answers as QEMU's does: every task-file register, the status and the
 // alternate status read 0x00 (so "BSY clear, DRDY clear": no device), the data port reads
@@ -14,6 +15,9 @@ import type { IoBus, PortHandler } from '../io-bus.js';
 import { NO_IRQ, type IrqLine } from '../device.js';
 import { PciDevice, PCI_STATUS, PCI_STATUS_DEVSEL_MEDIUM, PCI_STATUS_FAST_BACK } from './pci-device.js';
 import type { PciBus } from './pci-bus.js';
+import type { PhysicalMemory } from '../../memory/physical-memory.js';
+import { IdeChannel, type IdeChannelState, type IdeCommandRecord, type IdeDriveConfig, type IdeDriveInfo } from '../ide/ide-channel.js';
+import { SECTOR_SIZE } from '../../block/block-image.js';
 
 export const PIIX3_IDE_DEVICE = 0x7010;
 export const IDE_PRIMARY_BASE = 0x1f0;
@@ -21,31 +25,16 @@ export const IDE_PRIMARY_CTRL = 0x3f6;
 export const IDE_SECONDARY_BASE = 0x170;
 export const IDE_SECONDARY_CTRL = 0x376;
 
-// Task file register offsets
-const ATA_DATA = 0;
-const ATA_FEATURE = 1;
-const ATA_NSECTOR = 2;
-const ATA_SECTOR = 3;
-const ATA_LCYL = 4;
-const ATA_HCYL = 5;
-const ATA_SELECT = 6;
-const ATA_COMMAND = 7;
-const ATA_DEV_SLAVE = 0x10;
-const IDE_CTRL_DISABLE_IRQ = 0x02;
+// Bus-master registers (82371SB §2.7)
+const BM_CMD_START = 0x01;
+const BM_STATUS_ACTIVE = 0x01;
+const BM_STATUS_ERROR = 0x02;
+const BM_STATUS_INT = 0x04;
 
-interface IdeChannelState {
-  feature: number;
-  nsector: number;
-  sector: number;
-  lcyl: number;
-  hcyl: number;
-  select: number;
-  ctrl: number;
-  irq: boolean;
-  bmCmd: number;
-  bmStatus: number;
-  bmPrd: number;
-  commands: number;
+interface BusMasterState {
+  cmd: number;
+  status: number;
+  prd: number;
 }
 
 export interface Piix3IdeOptions {
@@ -55,34 +44,58 @@ export interface Piix3IdeOptions {
   /** Where on bus 0 (default 00:01.1). */
   slot?: number;
   fn?: number;
+  /** Drives: [primary master, primary slave, secondary master, secondary slave]. */
+  drives?: (IdeDriveConfig | null)[];
+  /** Guest memory for bus-master DMA, and what to tell when DMA writes it (drop TBs). */
+  phys?: PhysicalMemory;
+  onDmaWrite?: (pa: number, len: number) => void;
 }
 
 export interface Piix3IdeInfo {
-  channels: { base: number; ctrl: number; select: number; irq: boolean; commands: number; drives: string[] }[];
+  channels: {
+    base: number; ctrl: number; select: number; irq: boolean; commands: number;
+    drives: IdeDriveInfo[]; recent: IdeCommandRecord[];
+  }[];
   busMaster: { base: number | null; cmd: number[]; status: number[]; prd: number[] };
 }
 
-function freshChannel(): IdeChannelState {
-  return { feature: 0, nsector: 0, sector: 0, lcyl: 0, hcyl: 0, select: 0, ctrl: 0, irq: false, bmCmd: 0, bmStatus: 0, bmPrd: 0, commands: 0 };
+interface Piix3IdeExtra {
+  channels: IdeChannelState[];
+  bm: BusMasterState[];
+  commands: number[];
 }
 
 export class Piix3Ide extends PciDevice {
-  private ch: [IdeChannelState, IdeChannelState] = [freshChannel(), freshChannel()];
-  private readonly irqs: [IrqLine, IrqLine];
+  readonly channels: [IdeChannel, IdeChannel];
+  private bm: [BusMasterState, BusMasterState] = [{ cmd: 0, status: 0, prd: 0 }, { cmd: 0, status: 0, prd: 0 }];
+  /** Commands written per channel (for `info`). */
+  private commandCount: [number, number] = [0, 0];
+  private readonly phys: PhysicalMemory | null;
+  private readonly onDmaWrite: (pa: number, len: number) => void;
 
   constructor(io: IoBus, bus: PciBus, opts: Piix3IdeOptions = {}) {
     super('piix3-ide', { vendor: 0x8086, device: PIIX3_IDE_DEVICE, classCode: 0x010180 });
-    this.irqs = [opts.irqPrimary ?? NO_IRQ, opts.irqSecondary ?? NO_IRQ];
+    const d = opts.drives ?? [];
+    const irqs = [opts.irqPrimary ?? NO_IRQ, opts.irqSecondary ?? NO_IRQ];
+    this.phys = opts.phys ?? null;
+    this.onDmaWrite = opts.onDmaWrite ?? (() => {});
+    this.channels = [0, 1].map((c) => new IdeChannel(irqs[c]!, [d[2 * c] ?? null, d[2 * c + 1] ?? null], 2 * c + 1)) as [IdeChannel, IdeChannel];
     const bases = [IDE_PRIMARY_BASE, IDE_SECONDARY_BASE];
     const ctrls = [IDE_PRIMARY_CTRL, IDE_SECONDARY_CTRL];
     for (const c of [0, 1] as const) {
+      const ch = this.channels[c];
+      ch.onIrqRaised = () => { this.bm[c].status |= BM_STATUS_INT; };
+      ch.dmaHost = { dmaReady: () => this.runDma(c) };
       const taskFile: PortHandler = {
-        read: (port, size) => this.taskFileRead(c, port - bases[c]!, size),
-        write: (port, value, size) => this.taskFileWrite(c, port - bases[c]!, value, size),
+        read: (port, size) => ch.read(port - bases[c]!, size),
+        write: (port, value, size) => {
+          if (port - bases[c]! === 7) this.commandCount[c]++;
+          ch.write(port - bases[c]!, value, size);
+        },
       };
       const ctrl: PortHandler = {
-        read: (_port, size) => this.widen(0, size), // alternate status: no device
-        write: (_port, value) => { this.ch[c].ctrl = value & 0xff; this.updateIrq(c); },
+        read: (_port, size) => this.widen(ch.altStatus(), size),
+        write: (_port, value) => ch.writeControl(value),
       };
       io.register(bases[c]!, 8, taskFile, c ? 'ide1' : 'ide0');
       io.register(ctrls[c]!, 1, ctrl, c ? 'ide1-ctrl' : 'ide0-ctrl');
@@ -96,55 +109,14 @@ export class Piix3Ide extends PciDevice {
 
   protected override resetDevice(): void {
     this.set16(PCI_STATUS, PCI_STATUS_DEVSEL_MEDIUM | PCI_STATUS_FAST_BACK);
-    this.ch = [freshChannel(), freshChannel()];
-    this.updateIrq(0);
-    this.updateIrq(1);
+    this.bm = [{ cmd: 0, status: 0, prd: 0 }, { cmd: 0, status: 0, prd: 0 }];
+    this.commandCount = [0, 0];
+    for (const ch of this.channels) ch.reset();
   }
 
   /** A byte value repeated into the high bytes of a wider access (0 stays 0). */
   private widen(b: number, size: number): number {
     return size === 1 ? b : size === 2 ? b * 0x101 : (b * 0x01010101) >>> 0;
-  }
-
-  private taskFileRead(c: 0 | 1, reg: number, _size: number): number {
-    if (reg === ATA_COMMAND) {
-      // Reading the status register acknowledges the interrupt.
-      this.ch[c].irq = false;
-      this.updateIrq(c);
-    }
-    return 0;
-  }
-
-  private taskFileWrite(c: 0 | 1, reg: number, value: number, _size: number): void {
-    const s = this.ch[c];
-    const b = value & 0xff;
-    switch (reg) {
-      case ATA_DATA: break;
-      case ATA_FEATURE: s.feature = b; break;
-      case ATA_NSECTOR: s.nsector = b; break;
-      case ATA_SECTOR: s.sector = b; break;
-      case ATA_LCYL: s.lcyl = b; break;
-      case ATA_HCYL: s.hcyl = b; break;
-      case ATA_SELECT: s.select = b; break;
-      case ATA_COMMAND:
-        s.irq = false;
-        if (!(s.select & ATA_DEV_SLAVE)) {
-          s.commands++;
-          s.irq = true; // aborted: no device behind the master
-        }
-        this.updateIrq(c);
-        break;
-    }
-  }
-
-  private readonly lines: [boolean, boolean] = [false, false];
-
-  private updateIrq(c: 0 | 1): void {
-    const s = this.ch[c];
-    const level = s.irq && !(s.ctrl & IDE_CTRL_DISABLE_IRQ);
-    if (level === this.lines[c]) return;
-    this.lines[c] = level;
-    this.irqs[c].set(level);
   }
 
   // Bus-master IDE registers (82371SB §2.7): per channel, command (bits 0 and 3), status
@@ -153,12 +125,12 @@ export class Piix3Ide extends PciDevice {
     let v = 0;
     for (let i = 0; i < size; i++) {
       const o = off + i;
-      const s = this.ch[o >= 8 ? 1 : 0];
+      const s = this.bm[o >= 8 ? 1 : 0];
       const r = o & 7;
       let b: number;
-      if (r === 0) b = s.bmCmd;
-      else if (r === 2) b = s.bmStatus;
-      else if (r >= 4) b = (s.bmPrd >>> (8 * (r - 4))) & 0xff;
+      if (r === 0) b = s.cmd;
+      else if (r === 2) b = s.status;
+      else if (r >= 4) b = (s.prd >>> (8 * (r - 4))) & 0xff;
       else b = 0xff;
       v |= b << (8 * i);
     }
@@ -168,43 +140,116 @@ export class Piix3Ide extends PciDevice {
   private bmWrite(off: number, value: number, size: number): void {
     for (let i = 0; i < size; i++) {
       const o = off + i;
-      const s = this.ch[o >= 8 ? 1 : 0];
+      const c = o >= 8 ? 1 : 0;
+      const s = this.bm[c];
       const r = o & 7;
       const b = (value >>> (8 * i)) & 0xff;
-      if (r === 0) s.bmCmd = b & 0x09;
-      else if (r === 2) s.bmStatus = (b & 0x60) | (s.bmStatus & 0x01) | (s.bmStatus & ~b & 0x06);
+      if (r === 0) {
+        // Start/stop (QEMU's bmdma_cmd_writeb): a new start runs a waiting DMA command.
+        const old = s.cmd;
+        s.cmd = b & 0x09;
+        if ((b ^ old) & BM_CMD_START) {
+          if (!(b & BM_CMD_START)) s.status &= ~BM_STATUS_ACTIVE;
+          else if (!(s.status & BM_STATUS_ACTIVE)) {
+            s.status |= BM_STATUS_ACTIVE;
+            this.runDma(c);
+          }
+        }
+      } else if (r === 2) s.status = (b & 0x60) | (s.status & BM_STATUS_ACTIVE) | (s.status & ~b & (BM_STATUS_ERROR | BM_STATUS_INT));
       else if (r >= 4) {
         const sh = 8 * (r - 4);
-        s.bmPrd = ((s.bmPrd & ~(0xff << sh)) | (b << sh)) & 0xfffffffc;
-        s.bmPrd >>>= 0;
+        s.prd = ((s.prd & ~(0xff << sh)) | (b << sh)) & 0xfffffffc;
+        s.prd >>>= 0;
       }
     }
   }
 
-  protected override saveExtra(): IdeChannelState[] {
-    return this.ch.map((s) => ({ ...s }));
+  /**
+   * Run channel c's DMA command if the bus master is started (QEMU's ide_dma_cb, done in
+   * one go): the PRD table's regions, in order, carry the sectors.
+   */
+  private runDma(c: 0 | 1): void {
+    const s = this.bm[c];
+    const ch = this.channels[c];
+    if (!(s.status & BM_STATUS_ACTIVE) || this.phys === null) return;
+    const p = ch.pendingDma();
+    if (p === null) return;
+    const phys = this.phys;
+    const total = p.bytes;
+    if (!ch.dmaCheck(p.unit)) {
+      s.status &= ~BM_STATUS_ACTIVE;
+      ch.dmaDone(p.unit, false);
+      return;
+    }
+    // The regions first: PRDs that cannot hold the whole command move nothing (measured:
+    // the registers stay, no interrupt, Active clears).
+    const regions: [number, number][] = [];
+    let room = 0;
+    let prd = s.prd;
+    let lastUsedUp = false;
+    for (let entries = 0; room < total && entries < 8192; entries++) {
+      const addr = phys.read32(prd) >>> 0;
+      const word = phys.read32((prd + 4) >>> 0) >>> 0;
+      prd = (prd + 8) >>> 0;
+      const len = (word & 0xfffe) || 0x10000;
+      const take = Math.min(len, total - room);
+      regions.push([addr, take]);
+      room += take;
+      if (word & 0x80000000) {
+        lastUsedUp = take === len;
+        break;
+      }
+    }
+    if (room < total) {
+      s.status &= ~BM_STATUS_ACTIVE;
+      ch.dmaShort(p.unit);
+      return;
+    }
+    const data = p.toMemory ? ch.dmaFetch(p.unit) : new Uint8Array(total);
+    let done = 0;
+    for (const [addr, take] of regions) {
+      if (p.toMemory) {
+        for (let i = 0; i < take; i++) phys.write8((addr + i) >>> 0, data[done + i]!);
+        this.onDmaWrite(addr, take);
+      } else {
+        for (let i = 0; i < take; i++) data[done + i] = phys.read8((addr + i) >>> 0);
+      }
+      done += take;
+    }
+    if (!p.toMemory) ch.dmaStore(p.unit, data);
+    // PRDs left over keep Active set (the command ended before the table did).
+    if (lastUsedUp) s.status &= ~BM_STATUS_ACTIVE;
+    ch.dmaDone(p.unit, true);
+  }
+
+  protected override saveExtra(): Piix3IdeExtra {
+    return { channels: this.channels.map((ch) => ch.saveState()), bm: this.bm.map((b) => ({ ...b })), commands: [...this.commandCount] };
   }
 
   protected override loadExtra(e: unknown): void {
-    const a = e as IdeChannelState[] | undefined;
-    if (!a) return;
-    this.ch = [{ ...freshChannel(), ...a[0] }, { ...freshChannel(), ...a[1] }];
-    this.updateIrq(0);
-    this.updateIrq(1);
+    const x = e as Piix3IdeExtra | undefined;
+    if (!x) return;
+    x.channels.forEach((s, i) => this.channels[i]!.loadState(s));
+    this.bm = [{ ...x.bm[0]! }, { ...x.bm[1]! }];
+    this.commandCount = [x.commands[0] ?? 0, x.commands[1] ?? 0];
   }
 
   deviceInfo(): Piix3IdeInfo {
     return {
-      channels: this.ch.map((s, i) => ({
-        base: i ? IDE_SECONDARY_BASE : IDE_PRIMARY_BASE,
-        ctrl: i ? IDE_SECONDARY_CTRL : IDE_PRIMARY_CTRL,
-        select: s.select, irq: s.irq, commands: s.commands, drives: [],
-      })),
+      channels: this.channels.map((ch, i) => {
+        const inf = ch.info();
+        return {
+          base: i ? IDE_SECONDARY_BASE : IDE_PRIMARY_BASE,
+          ctrl: i ? IDE_SECONDARY_CTRL : IDE_PRIMARY_CTRL,
+          select: ch.read(6, 1), irq: inf.irq, commands: this.commandCount[i]!,
+          drives: inf.drives, recent: inf.commands,
+        };
+      }),
       busMaster: {
         base: this.barAddress(4),
-        cmd: this.ch.map((s) => s.bmCmd),
-        status: this.ch.map((s) => s.bmStatus),
-        prd: this.ch.map((s) => s.bmPrd),
+        cmd: this.bm.map((s) => s.cmd),
+        status: this.bm.map((s) => s.status),
+        prd: this.bm.map((s) => s.prd),
       },
     };
   }

@@ -1,0 +1,48 @@
+// The drives of the command line: each image opened (read-only unless the guest may
+// write it), checked and locked (src/block/file-image.ts), under -snapshot behind an
+// overlay in memory; and the process's signals made to flush them before it ends.
+import type { DriveSpec } from './options.js';
+import type { DriveConfig, PcMachine } from '../src/machine/pc-machine.js';
+import { FileImage } from '../src/block/file-image.js';
+import { OverlayBackend, TrackedImage, type BlockBackend } from '../src/block/block-image.js';
+
+export function openDrives(specs: DriveSpec[], snapshot: boolean): DriveConfig[] {
+  const opened: FileImage[] = [];
+  try {
+    return specs.map((d) => {
+      const overlay = snapshot || d.snapshot;
+      const file = FileImage.open(d.path, { what: d.what, writable: !overlay && !d.readOnly, format: d.format });
+      opened.push(file);
+      const backend: BlockBackend = overlay ? new OverlayBackend(file) : file;
+      return { bus: d.interface, unit: d.unit, media: d.media, image: new TrackedImage(backend) };
+    });
+  } catch (e) {
+    for (const f of opened) f.close();
+    throw e;
+  }
+}
+
+const SIGNALS: [NodeJS.Signals, number][] = [['SIGINT', 2], ['SIGTERM', 15], ['SIGHUP', 1]];
+
+/**
+ * SIGINT, SIGTERM and SIGHUP end the process without its exit handlers: flush and close
+ * the images first; then, when nobody else handles the signal, end as the signal would.
+ */
+export function closeImagesOnSignals(machine: PcMachine): void {
+  const images = machine.images();
+  if (images.length === 0) return;
+  for (const [sig, n] of SIGNALS) {
+    const handler = (): void => {
+      for (const img of images) {
+        try {
+          img.flush();
+          img.backend.close();
+        } catch {
+          /* the process is ending: nothing more can be done for this image */
+        }
+      }
+      if (process.listenerCount(sig) === 1) process.exit(128 + n);
+    };
+    process.on(sig, handler);
+  }
+}

@@ -1,0 +1,379 @@
+// ATA hard disks on the PIIX3 IDE channels, measured against QEMU 7.2 with the same guest:
+// tests/guests/disk/ata-probe.asm boots from the disk through SeaBIOS and drives the
+// primary channel itself (IDENTIFY, PIO reads and writes in LBA28, LBA48 and CHS, READ/
+// WRITE MULTIPLE, SET MULTIPLE, SET FEATURES, FLUSH CACHE, errors, the absent slave,
+// SRST, bus-master DMA with PRD tables exact, short and long), printing what it sees on
+// COM1: the serial output and the image afterwards must be QEMU's. SeaBIOS's own debug
+// log (its ATA probe, the CMOS geometry, the boot order) must be QEMU's line for line.
+import { describe, expect, it } from 'vitest';
+import { readFileSync, writeFileSync, existsSync } from 'node:fs';
+import { spawn } from 'node:child_process';
+import { join } from 'node:path';
+import { PcMachine } from '../../src/machine/pc-machine.js';
+import { MemoryBackend, OverlayBackend, TrackedImage } from '../../src/block/block-image.js';
+import { IdeChannel, ST_BSY } from '../../src/devices/ide/ide-channel.js';
+import { guessGeometry } from '../../src/block/geometry.js';
+import { QEMU_BINARY, haveQemu, skipWithoutQemu } from '../support/qemu.js';
+import { skipWithoutNasm } from '../support/nasm.js';
+import { BIOS, ataProbeImage, haveBios, runOursDrives, runQemuDrives, scratchDir } from '../support/disk-images.js';
+
+/**
+ * The guest's output: from its first line on (before it masks the timer, SeaBIOS's serial
+ * console may add a dot to "Booting from Hard Disk..." when QEMU's host is slow).
+ */
+const fromGuest = (serial: string) => serial.slice(serial.indexOf('ata-probe dl='));
+
+const VGABIOS = '/usr/share/seabios/vgabios-stdvga.bin';
+const KVMVAPIC = '/usr/share/qemu/kvmvapic.bin';
+
+describe.skipIf(skipWithoutQemu() || skipWithoutNasm() || !haveBios)('ATA hard disk: ata-probe on QEMU and bmbt-dbg', () => {
+  it('prints the same and leaves the same image (-drive file=,format=raw,if=ide)', async () => {
+    const s = scratchDir('bmbt-ata-');
+    try {
+      const img = ataProbeImage();
+      writeFileSync(join(s.dir, 'q.img'), img);
+      writeFileSync(join(s.dir, 'b.img'), img);
+      const q = await runQemuDrives(s.dir, ['-drive', `file=${join(s.dir, 'q.img')},format=raw,if=ide`]);
+      const b = await runOursDrives(s.dir, ['-drive', `file=${join(s.dir, 'b.img')},format=raw,if=ide`]);
+      expect(q.serial).toContain('done');
+      expect(q.code).toBe(1);
+      expect(b.code).toBe(1);
+      expect(fromGuest(b.serial)).toBe(fromGuest(q.serial));
+      const qi = readFileSync(join(s.dir, 'q.img'));
+      const bi = readFileSync(join(s.dir, 'b.img'));
+      expect(Buffer.compare(bi, qi)).toBe(0);
+      // The guest wrote LBA 200-207 and 220-221.
+      expect(Buffer.compare(bi.subarray(200 * 512, 208 * 512), Buffer.from(img.subarray(200 * 512, 208 * 512)))).not.toBe(0);
+    } finally {
+      s.done();
+    }
+  }, 180_000);
+
+  it('-snapshot: the guest reads back its writes, the file is unchanged', async () => {
+    const s = scratchDir('bmbt-ata-');
+    try {
+      const img = ataProbeImage();
+      writeFileSync(join(s.dir, 'q.img'), img);
+      writeFileSync(join(s.dir, 'b.img'), img);
+      const q = await runQemuDrives(s.dir, ['-hda', join(s.dir, 'q.img'), '-snapshot']);
+      const b = await runOursDrives(s.dir, ['-hda', join(s.dir, 'b.img'), '-snapshot']);
+      expect(fromGuest(b.serial)).toBe(fromGuest(q.serial));
+      expect(b.serial).toContain('READ BACK 58:8F80 58:9080');
+      expect(Buffer.compare(readFileSync(join(s.dir, 'b.img')), Buffer.from(img))).toBe(0);
+      expect(Buffer.compare(readFileSync(join(s.dir, 'q.img')), Buffer.from(img))).toBe(0);
+    } finally {
+      s.done();
+    }
+  }, 180_000);
+});
+
+/** SeaBIOS's debug log (port 0x402) on QEMU with -nodefaults -vga std and `drive`, until the boot sector runs. */
+function seabiosLogQemu(dir: string, drive: string[]): Promise<string> {
+  const logPath = join(dir, 'debug.log');
+  return new Promise((resolve, reject) => {
+    const q = spawn(QEMU_BINARY, [
+      '-nodefaults', '-vga', 'std', '-bios', BIOS, '-nographic', '-m', '128', '-monitor', 'none', '-serial', 'null',
+      '-chardev', `file,id=dbg,path=${logPath}`, '-device', 'isa-debugcon,iobase=0x402,chardev=dbg',
+      '-device', 'isa-debug-exit,iobase=0xf4,iosize=4', ...drive,
+    ], { stdio: 'ignore' });
+    const t = setTimeout(() => q.kill('SIGKILL'), 60_000);
+    q.on('error', reject);
+    q.on('close', () => {
+      clearTimeout(t);
+      resolve(existsSync(logPath) ? readFileSync(logPath, 'latin1') : '');
+    });
+  });
+}
+
+function seabiosLogOurs(image: Uint8Array, bootOrder?: string): string {
+  let log = '';
+  const machine = new PcMachine({
+    memoryMiB: 128, bios: readFileSync(BIOS), vgaBios: readFileSync(VGABIOS), kvmvapicRom: readFileSync(KVMVAPIC),
+    debugcon: (b) => (log += String.fromCharCode(b)), vga: true, serialDevice: true, bootOrder,
+    drives: [{ bus: 'ide', unit: 0, media: 'disk', image: new TrackedImage(new MemoryBackend(image)) }],
+  });
+  for (let i = 0; i < 2000; i++) {
+    const stop = machine.run(5_000_000);
+    if (stop.kind !== 'budget' && stop.kind !== 'idle') break;
+  }
+  return log;
+}
+
+describe.skipIf(skipWithoutQemu() || skipWithoutNasm() || !haveBios || !existsSync(KVMVAPIC))('SeaBIOS with a hard disk', () => {
+  it('writes exactly QEMU\'s debug log: the ATA probe, geometry, translation, boot order', async () => {
+    const s = scratchDir('bmbt-ata-');
+    try {
+      const img = ataProbeImage();
+      writeFileSync(join(s.dir, 'q.img'), img);
+      const qemu = await seabiosLogQemu(s.dir, ['-drive', `file=${join(s.dir, 'q.img')},format=raw,if=ide`]);
+      const ours = seabiosLogOurs(img);
+      expect(qemu).toContain('ata0-0: QEMU HARDDISK ATA-7 Hard-Disk (16 MiBytes)');
+      expect(qemu).toContain('Booting from 0000:7c00');
+      const upTo = (l: string) => l.replace(/\r/g, '').slice(0, l.indexOf('Booting from 0000:7c00')).split('\n');
+      expect(upTo(ours)).toEqual(upTo(qemu));
+    } finally {
+      s.done();
+    }
+  }, 180_000);
+
+  it('a disk with a partition table of 255 heads: LBA translation in the CMOS, as QEMU', async () => {
+    const s = scratchDir('bmbt-ata-');
+    try {
+      const img = ataProbeImage().slice(0, 64 << 20);
+      const big = new Uint8Array(600 << 20);
+      big.set(img.subarray(0, 16 << 20));
+      // One partition from LBA 2048 to the end, CHS fields as fdisk writes them (255/63).
+      const e = 0x1be;
+      big.set([0x80, 0x20, 0x21, 0x00, 0x83, 0xfe, 0xff, 0xff], e);
+      const count = (600 << 11) - 2048;
+      big.set([0x00, 0x08, 0x00, 0x00, count & 0xff, (count >> 8) & 0xff, (count >> 16) & 0xff, count >>> 24], e + 8);
+      const g = guessGeometry(big.subarray(0, 512), big.length / 512);
+      expect(g).toEqual({ cylinders: 1219, heads: 16, sectors: 63, translation: 'large' });
+      writeFileSync(join(s.dir, 'q.img'), big);
+      const qemu = await seabiosLogQemu(s.dir, ['-drive', `file=${join(s.dir, 'q.img')},format=raw,if=ide`]);
+      const ours = seabiosLogOurs(big);
+      const line = (l: string) => l.split('\n').find((x) => x.startsWith('drive 0x'))?.replace(/^drive 0x[0-9a-f]+/, 'drive');
+      expect(line(qemu)).toContain('translation=large');
+      expect(line(ours)).toBe(line(qemu));
+    } finally {
+      s.done();
+    }
+  }, 180_000);
+});
+
+describe('IDE channel semantics of our own choosing (docs/decisions.md)', () => {
+  function channel() {
+    const levels: boolean[] = [];
+    const image = new TrackedImage(new MemoryBackend(new Uint8Array(1 << 20)));
+    const ch = new IdeChannel({ set: (l) => levels.push(l) }, [{ kind: 'hd', image, geometry: guessGeometry(new Uint8Array(512), 2048) }, null], 1);
+    ch.reset();
+    return { ch, levels, image };
+  }
+
+  it('SRST held: both drives busy until it is cleared, then the signature and diagnostic code', () => {
+    const { ch } = channel();
+    ch.write(2, 0x33, 1);
+    ch.writeControl(0x04);
+    expect(ch.altStatus() & ST_BSY).toBe(ST_BSY);
+    ch.writeControl(0x04);
+    expect(ch.altStatus() & ST_BSY).toBe(ST_BSY);
+    ch.writeControl(0x00);
+    expect(ch.altStatus()).toBe(0x50);
+    expect([1, 2, 3, 4, 5, 6].map((r) => ch.read(r, 1))).toEqual([0x01, 0x01, 0x01, 0x00, 0x00, 0xa0]);
+  });
+
+  it('a snapshot of the image restores the sectors it saw; the backend holds them again', () => {
+    const { image } = channel();
+    const sector = (v: number) => new Uint8Array(512).fill(v);
+    image.write(5, 1, sector(1));
+    const saved = image.saveState();
+    image.write(5, 1, sector(2));
+    image.write(9, 1, sector(3));
+    image.loadState(saved);
+    const out = new Uint8Array(1024);
+    image.read(5, 1, out);
+    image.read(9, 1, out, 512);
+    expect(out.subarray(0, 512)).toEqual(sector(1));
+    expect(out.subarray(512)).toEqual(sector(0));
+    expect(image.heldBytes()).toBe(3 * 512); // sector 5 now, sectors 5 and 9 before
+  });
+
+  it('-snapshot\'s overlay reads through to the base for sectors it does not hold', () => {
+    const base = new MemoryBackend(new Uint8Array(4096).fill(7), true);
+    const o = new OverlayBackend(base);
+    o.write(1024, new Uint8Array(512).fill(9));
+    const out = new Uint8Array(2048);
+    o.read(512, out);
+    expect([out[0], out[511], out[512], out[1023], out[1024], out[2047]]).toEqual([7, 7, 9, 9, 7, 7]);
+    expect(base.bytes[1024]).toBe(7);
+  });
+});
+
+it.skipIf(!haveQemu())('the QEMU binary is the reference (7.2)', () => {
+  expect(QEMU_BINARY).toBeTruthy();
+});
+
+describe('bad drive input: one line, status 2, the image untouched', () => {
+  it('a missing image, a directory, an image smaller than a sector, qcow2, an unknown format=', async () => {
+    const { runCli } = await import('../support/cli.js');
+    const s = scratchDir('bmbt-ata-');
+    try {
+      const tiny = join(s.dir, 'tiny.img');
+      writeFileSync(tiny, new Uint8Array(100).fill(0x5a));
+      const qcow = join(s.dir, 'disk.qcow2');
+      const qcowBytes = new Uint8Array(4096);
+      qcowBytes.set([0x51, 0x46, 0x49, 0xfb, 0, 0, 0, 3]);
+      writeFileSync(qcow, qcowBytes);
+      const raw = join(s.dir, 'raw.img');
+      writeFileSync(raw, new Uint8Array(4096).fill(1));
+      const cases: [string[], RegExp][] = [
+        [['-hda', join(s.dir, 'missing.img')], /^bmbt-dbg: -hda .*missing\.img: no such file or directory$/],
+        [['-hda', s.dir], /^bmbt-dbg: -hda .*: is a directory$/],
+        [['-hda', tiny], /^bmbt-dbg: -hda .*tiny\.img: the image is 100 bytes, smaller than one 512-byte sector$/],
+        [['-hda', qcow], /^bmbt-dbg: -hda .*disk\.qcow2: this is a qcow2 image, which bmbt-dbg does not read/],
+        [['-drive', `file=${raw},format=qcow2`], /^bmbt-dbg: -drive .*raw\.img: qcow2 images are not supported/],
+        [['-drive', `file=${raw},format=vmdk`], /^bmbt-dbg: -drive .*raw\.img: unknown format "vmdk" \(only raw\)$/],
+        [['-drive', `file=${raw},if=scsi`], /^bmbt-dbg: -drive .*: if=scsi is not supported/],
+        [['-hda', raw, '-drive', `file=${raw},index=0`], /^bmbt-dbg: -drive: IDE unit 0 is already used by -hda$/],
+        [['-fda', raw], /^bmbt-dbg: floppy .*raw\.img: 4096 bytes is not a floppy size bmbt-dbg knows \(1474560, 2949120 or 737280\)$/],
+        [['-drive', `file=${raw},if=ide,readonly=on`], /^bmbt-dbg: -drive .*: an IDE hard disk cannot be read-only/],
+        [['-hda', raw, '-boot', 'order=cxd'], /^bmbt-dbg: -boot order=cxd: the boot order is letters of/],
+      ];
+      for (const [args, want] of cases) {
+        const r = await runCli([...args, '-nographic'], { timeoutMs: 30_000 });
+        expect({ args, code: r.code }).toEqual({ args, code: 2 });
+        const lines = r.stderr.trim().split('\n');
+        expect(lines, r.stderr).toHaveLength(1);
+        expect(lines[0]).toMatch(want);
+      }
+      expect(readFileSync(tiny)).toEqual(Buffer.from(new Uint8Array(100).fill(0x5a)));
+      expect(readFileSync(qcow)).toEqual(Buffer.from(qcowBytes));
+      expect(readFileSync(raw)).toEqual(Buffer.from(new Uint8Array(4096).fill(1)));
+    } finally {
+      s.done();
+    }
+  }, 120_000);
+
+  it.skipIf(skipWithoutQemu())('an image in use is refused, both ways: QEMU\'s lock and ours', async () => {
+    const { runCli } = await import('../support/cli.js');
+    const { startEmu } = await import('../gdb/support.js');
+    const s = scratchDir('bmbt-ata-');
+    const img = join(s.dir, 'disk.img');
+    writeFileSync(img, new Uint8Array(1 << 20));
+    const q = spawn(QEMU_BINARY, ['-S', '-nodefaults', '-display', 'none', '-monitor', 'none', '-drive', `file=${img},format=raw,if=ide`], { stdio: 'ignore' });
+    try {
+      // QEMU holds its lock while it runs.
+      let r = { code: 0 as number | null, stderr: '' };
+      for (let i = 0; i < 50; i++) {
+        await new Promise((res) => setTimeout(res, 100));
+        r = await runCli(['-hda', img, '-nographic', '--max-insns', '1'], { timeoutMs: 30_000 });
+        if (r.code === 2) break;
+      }
+      expect(r.code).toBe(2);
+      expect(r.stderr.trim()).toMatch(/^bmbt-dbg: -hda .*disk\.img: the image is in use by another process \(QEMU or bmbt-dbg holds its lock\)$/);
+    } finally {
+      q.kill('SIGKILL');
+      await new Promise((res) => q.once('close', res));
+    }
+    // Ours, seen by another bmbt-dbg and by QEMU.
+    const emu = await startEmu(['-hda', img, '-nographic']);
+    try {
+      await new Promise((res) => setTimeout(res, 500));
+      const r = await runCli(['-hda', img, '-nographic'], { timeoutMs: 30_000 });
+      expect(r.code).toBe(2);
+      expect(r.stderr).toMatch(/in use by another process/);
+      const theirs = await new Promise<{ code: number | null; err: string }>((resolve) => {
+        let err = '';
+        const p = spawn(QEMU_BINARY, ['-S', '-nodefaults', '-display', 'none', '-monitor', 'none', '-drive', `file=${img},format=raw,if=ide`], { stdio: ['ignore', 'ignore', 'pipe'] });
+        p.stderr.setEncoding('utf8').on('data', (d: string) => (err += d));
+        const t = setTimeout(() => p.kill('SIGKILL'), 10_000);
+        p.on('close', (code) => {
+          clearTimeout(t);
+          resolve({ code, err });
+        });
+      });
+      expect(theirs.code).toBe(1);
+      expect(theirs.err).toMatch(/Failed to get "write" lock/);
+    } finally {
+      await emu.close();
+      s.done();
+    }
+  }, 120_000);
+
+  it('SIGTERM and SIGINT: the images are flushed and closed, the lock let go, the status is the signal\'s', async () => {
+    const { runCli } = await import('../support/cli.js');
+    const { startEmu } = await import('../gdb/support.js');
+    const s = scratchDir('bmbt-ata-');
+    const img = join(s.dir, 'disk.img');
+    writeFileSync(img, new Uint8Array(1 << 20));
+    try {
+      for (const [sig, status] of [['SIGTERM', 143], ['SIGINT', 130]] as const) {
+        const emu = await startEmu(['-hda', img, '-nographic']);
+        await new Promise((res) => setTimeout(res, 300));
+        emu.proc.kill(sig);
+        expect(await emu.exited).toBe(status);
+        // The lock went with the process: the image opens again at once.
+        const r = await runCli(['-hda', img, '-nographic', '--max-insns', '1000'], { timeoutMs: 30_000 });
+        expect(r.stderr).not.toMatch(/in use/);
+        expect(r.code).toBe(124);
+      }
+    } finally {
+      s.done();
+    }
+  }, 120_000);
+});
+
+describe.skipIf(skipWithoutNasm() || !haveBios || !existsSync(KVMVAPIC))('drives in machine snapshots', () => {
+  it('restoring a snapshot taken before the guest wrote brings the disk back, without copying it', async () => {
+    const { snapshotEngine } = await import('../../src/snapshot/machine-snapshot.js');
+    const img = ataProbeImage();
+    const bytes = img.slice();
+    let serial = '';
+    const machine = new PcMachine({
+      memoryMiB: 128, bios: readFileSync(BIOS), vgaBios: readFileSync(VGABIOS), kvmvapicRom: readFileSync(KVMVAPIC),
+      serial: (b) => (serial += String.fromCharCode(b)),
+      drives: [{ bus: 'ide', unit: 0, media: 'disk', image: new TrackedImage(new MemoryBackend(bytes)) }],
+    });
+    const engine = snapshotEngine(machine);
+    const run = (): void => {
+      for (let i = 0; i < 2000; i++) {
+        const stop = machine.run(5_000_000);
+        if (stop.kind === 'exit') return;
+      }
+      throw new Error('the probe did not finish');
+    };
+    const start = engine.take();
+    run();
+    const first = serial;
+    expect(first).toContain('done');
+    expect(Buffer.compare(Buffer.from(bytes), Buffer.from(img))).not.toBe(0);
+    const afterFirst = bytes.slice();
+    engine.restore(start);
+    expect(Buffer.compare(Buffer.from(bytes), Buffer.from(img))).toBe(0);
+    serial = '';
+    run();
+    expect(serial).toBe(first);
+    expect(Buffer.compare(Buffer.from(bytes), Buffer.from(afterFirst))).toBe(0);
+    // What the snapshots hold is the changed sectors, not the 16 MiB image.
+    expect(machine.images()[0]!.heldBytes()).toBeLessThan(64 * 512);
+    // IRQ 14 is on the IRQ timeline (the probe's interrupts), and the monitor shows the drive.
+    expect(machine.events.recent(['irq-raise']).some((e) => e.kind === 'irq-raise' && e.line === 14)).toBe(true);
+    const { DebugController } = await import('../../src/debug/controller.js');
+    const { runMonitorCommand } = await import('../../src/debug/monitor.js');
+    const info = await runMonitorCommand(new DebugController(machine), 'info block');
+    expect(info).toMatch(/^ide0-hd0: memory \(raw\)\n    Attached to:      IDE primary master, disk, 32768 sectors \(16 MiB\)\n    Geometry:         CHS 32\/16\/63, translation none\n/);
+    expect(info).toMatch(/I\/O: +\d+ sectors read, \d+ written, \d+ flushes/);
+    expect(info).toMatch(/Last commands:\n(      .*\n)*      READ SECTORS lba 200 count 8, status 0x58/);
+  }, 120_000);
+});
+
+describe.skipIf(skipWithoutNasm() || !haveBios)('--record / --replay with a disk', () => {
+  it('needs -snapshot; with it, the replay of the ata-probe follows its recording', async () => {
+    const { runCli } = await import('../support/cli.js');
+    const s = scratchDir('bmbt-ata-');
+    try {
+      const img = join(s.dir, 'disk.img');
+      writeFileSync(img, ataProbeImage());
+      const rec = join(s.dir, 'probe.rr');
+      const base = ['-hda', img, '-nographic', '-nodefaults', '-vga', 'std', '-serial', 'stdio', '-device', 'isa-debug-exit,iobase=0xf4,iosize=4'];
+      const refused = await runCli([...base, '--record', rec], { timeoutMs: 30_000 });
+      expect(refused.code).toBe(2);
+      expect(refused.stderr.trim()).toMatch(/^bmbt-dbg: --record with -hda .*disk\.img: the guest would write the image, so a replay would not start from the same disk; add -snapshot$/);
+      const first = await runCli([...base, '-snapshot', '--record', rec], { timeoutMs: 120_000 });
+      expect(first.code).toBe(1);
+      expect(first.stdout).toContain('READ BACK 58:8F80 58:9080');
+      const again = await runCli([...base, '-snapshot', '--replay', rec], { timeoutMs: 120_000 });
+      expect(again.stderr).not.toContain('diverged');
+      expect(again.stdout).toBe(first.stdout);
+      // Another disk is another boot: the replay refuses it.
+      const other = ataProbeImage();
+      other[150 * 512]! ^= 1;
+      writeFileSync(img, other);
+      const wrong = await runCli([...base, '-snapshot', '--replay', rec], { timeoutMs: 30_000 });
+      expect(wrong.code).toBe(2);
+      expect(wrong.stderr).toMatch(/the recording was made with other boot images or another command line/);
+    } finally {
+      s.done();
+    }
+  }, 300_000);
+});

@@ -1,0 +1,61 @@
+// The classic session: `-S -s -hda disk.img`, gdb attaches, `break *0x7c00`, `continue`
+// stops in the MBR after SeaBIOS loaded it; the same commands against QEMU's stub and
+// against bmbt-dbg give the same answers.
+import { afterEach, describe, expect, it } from 'vitest';
+import { spawn, type ChildProcess } from 'node:child_process';
+import { readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { QEMU_BINARY, freePort, skipWithoutQemu } from '../support/qemu.js';
+import { skipWithoutNasm } from '../support/nasm.js';
+import { ataProbeImage, BIOS, haveBios, scratchDir } from '../support/disk-images.js';
+import { runGdb, skipWithoutGdb, startEmu, type Emu } from './support.js';
+
+let emu: Emu | null = null;
+let qemu: ChildProcess | null = null;
+const scratch = scratchDir('bmbt-gdb-disk-');
+afterEach(async () => {
+  await emu?.close();
+  if (qemu && qemu.exitCode === null) {
+    const gone = new Promise((r) => qemu!.once('exit', r));
+    qemu.kill('SIGKILL');
+    await gone;
+  }
+  emu = null;
+  qemu = null;
+});
+
+async function qemuListening(port: number): Promise<void> {
+  const hex = `:${port.toString(16).toUpperCase().padStart(4, '0')}`;
+  const deadline = Date.now() + 10_000;
+  while (Date.now() < deadline) {
+    if (readFileSync('/proc/net/tcp', 'utf8').split('\n').some((l) => l.includes(`0100007F${hex} `) && / 0A /.test(l))) return;
+    await new Promise((r) => setTimeout(r, 25));
+  }
+  throw new Error(`nothing listens on port ${port}`);
+}
+
+const session = (out: string): string[] => out.split('\n').filter((l) => /^(\$\d+ =|Breakpoint \d+,|Breakpoint \d+ at)/.test(l));
+
+describe.skipIf(skipWithoutGdb() || skipWithoutQemu() || skipWithoutNasm() || !haveBios)('gdb on a disk image: break *0x7c00', () => {
+  it('continue stops in the MBR, with the boot drive in DL, as under QEMU', async () => {
+    const img = ataProbeImage();
+    const q = join(scratch.dir, 'q.img');
+    const b = join(scratch.dir, 'b.img');
+    writeFileSync(q, img);
+    writeFileSync(b, img);
+    const commands = ['set architecture i8086', 'break *0x7c00', 'continue', 'p/x $pc', 'p/x $cs', 'p/x $edx & 0xff', 'x/2xb 0x7dfe', 'p/x *(unsigned short *)0x7c00'];
+    const port = await freePort();
+    qemu = spawn(QEMU_BINARY, ['-S', '-gdb', `tcp:127.0.0.1:${port}`, '-nodefaults', '-vga', 'std', '-display', 'none', '-monitor', 'none', '-serial', 'none', '-bios', BIOS, '-hda', q], { stdio: 'ignore' });
+    emu = await startEmu(['-S', '-hda', b, '-nographic']);
+    await qemuListening(port);
+    const [theirs, ours] = await Promise.all([
+      runGdb(port, commands, { elf: null, timeoutMs: 60_000 }),
+      runGdb(emu.port, commands, { elf: null, timeoutMs: 60_000 }),
+    ]);
+    const s = session(theirs.out);
+    expect(s, theirs.out).toContain('$1 = 0x7c00');
+    expect(s).toContain('$3 = 0x80');
+    expect(session(ours.out), ours.out).toEqual(s);
+    scratch.done();
+  }, 120_000);
+});

@@ -41,6 +41,11 @@ export class TranslationBlock {
   /** The first tier's code, rebuilt when asked for (the inspector); null: `fn`'s source. */
   sourceText: (() => string) | null = null;
   /**
+   * Length of the generated code of its instructions, whichever tier runs it: what a region
+   * adds when it takes this TB in (`source` would rebuild a first-tier TB's text to learn it).
+   */
+  codeSize = 0;
+  /**
    * The decoded instructions while the TB is made; the CPU loop drops them once it is
    * inserted (regions decode `bytes` again). The block's ending is kept for regions.
    */

@@ -169,6 +169,7 @@ export function compileTb(cpu: Cpu, tb: TranslationBlock, gen: GeneratedBody, rt
   ].join('\n');
   tb.tier = 1;
   tb.sourceText = null;
+  tb.codeSize = gen.body.length;
   try {
     const factory = compileGenerated([...RUNTIME_NAMES, 'E', 'T'], source);
     tb.fn = factory(...RUNTIME_NAMES.map((n) => rt[n]), gen.eips, tb) as () => number;
@@ -185,7 +186,9 @@ function threadTb(cpu: Cpu, tb: TranslationBlock, chunks: readonly string[], eip
   const ops: TemplateOp[] = [];
   const ks: number[][] = [];
   const texts: string[] = [];
+  let size = 0;
   for (const chunk of chunks) {
+    size += chunk.length;
     const t = templateOf(chunk);
     if (t === null) return false;
     const tpl = templates.get(t.text);
@@ -196,6 +199,7 @@ function threadTb(cpu: Cpu, tb: TranslationBlock, chunks: readonly string[], eip
   }
   tb.fn = threadedFunction(cpu, ops, ks, eips);
   tb.tier = 0;
+  tb.codeSize = size;
   tb.sourceText = () => [
     `function tb_${tb.pc.toString(16)}() { // first tier: each instruction's shared code, with its constants`,
     ...texts.map((text, k) => {

@@ -106,8 +106,8 @@ export class CpuExec {
   /** Instructions found accessing devices from inside a block (TranslateOptions.ioPcs). */
   readonly ioPcs = new Set<number>();
 
-  constructor(readonly cpu: Cpu, readonly events: EventLog | null, maxTbs?: number) {
-    this.tbs = new TbCache(events, maxTbs);
+  constructor(readonly cpu: Cpu, readonly events: EventLog | null, maxTbs?: number, maxTbBytes?: number) {
+    this.tbs = new TbCache(events, maxTbs, maxTbBytes);
     this.tbs.icount = () => cpu.icount;
     this.helpers = new Helpers(cpu);
     this.runtimes = [makeRuntime(cpu, this.helpers, false), makeRuntime(cpu, this.helpers, true)];

@@ -571,7 +571,7 @@ export class DebugController implements DebugTarget {
       bytesCached += t.size;
       executions += t.execCount;
     }
-    return { ...tbs.stats, live: tbs.size, limit: tbs.maxTbs, runHistogram: tbs.execCountHistogram(), linksLive, inRegions, bytesCached, executions, firstTier };
+    return { ...tbs.stats, live: tbs.size, limit: tbs.maxTbs, liveBytes: tbs.bytes, byteLimit: tbs.maxBytes, runHistogram: tbs.execCountHistogram(), linksLive, inRegions, bytesCached, executions, firstTier };
   }
 
   tbs(linear?: number): TbSummary[] {

@@ -43,7 +43,7 @@ export function formatRegisters(r: RegisterSnapshot, a20 = true): string {
 export function formatTbStats(s: TbCacheStats): string {
   const hitRate = s.lookups + s.jmpCacheHits > 0 ? ((s.jmpCacheHits + s.hashHits) / (s.jmpCacheHits + s.lookups)) * 100 : 0;
   return [
-    `TB cache: ${s.live} TBs (limit ${s.limit}), ${s.bytesCached} guest bytes cached`,
+    `TB cache: ${s.live} TBs (limit ${s.limit}), ${s.bytesCached} guest bytes cached; ${(s.liveBytes / 1048576).toFixed(1)} MiB held (limit ${(s.byteLimit / 1048576).toFixed(0)} MiB)`,
     `translated: ${s.translations} TBs, ${s.insnsTranslated} instructions, ${s.bytesTranslated} guest bytes`,
     `chained links: ${s.linksLive} live (${s.chainsMade} made); regions: ${s.inRegions} TBs in regions (${s.regionsBuilt} built, ${s.regionsDissolved} dissolved)`,
     `flushes: ${s.flushes}, invalidations: ${s.invalidations}`,

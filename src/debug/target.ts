@@ -150,6 +150,9 @@ export interface InvalidationRecord {
 export interface TbCacheStats {
   live: number;
   limit: number;
+  /** Bytes the live TBs hold (generated code and guest bytes), and the bound on them. */
+  liveBytes: number;
+  byteLimit: number;
   translations: number;
   bytesTranslated: number;
   insnsTranslated: number;

@@ -113,6 +113,8 @@ export interface MachineConfig {
   pciTestdev?: boolean;
   /** Maximum number of cached TBs before a flush. */
   maxTbs?: number;
+  /** Maximum bytes the cached TBs hold (generated code and guest bytes) before a flush. */
+  maxTbBytes?: number;
   /** QEMU's -cpu model name (pentium, pentium2, pentium3, qemu32); default pentium2. */
   cpuModel?: string;
   /** A UART at 0x3F8 (COM1); false: none, as QEMU with -serial none or -nodefaults. */
@@ -330,7 +332,7 @@ export class PcMachine {
     };
     this.cpu.tscSource = () => Math.floor(this.clock.now());
     this.events.icount = () => this.cpu.icount;
-    this.exec = new CpuExec(this.cpu, this.events, config.maxTbs);
+    this.exec = new CpuExec(this.cpu, this.events, config.maxTbs, config.maxTbBytes);
     this.cpu.onUnimplemented = (eip, bytes, what) => {
       this.events.emit({ kind: 'unimplemented', icount: this.cpu.icount, eip, bytes, what });
     };

@@ -4,6 +4,18 @@
 import type { EventLog } from '../events/machine-events.js';
 import { TranslationBlock, type Region } from './translation-block.js';
 
+/** The default byte bound of the TB cache (TbCache.maxBytes). */
+export const DEFAULT_TB_CACHE_BYTES = 32 * 1024 * 1024;
+
+/** What a TB holds for the byte bound: its generated code (V8 keeps the source) and guest bytes. */
+function footprint(tb: TranslationBlock): number {
+  return tb.codeSize + tb.size;
+}
+
+function sizeText(n: number): string {
+  return n >= 1048576 ? `${(n / 1048576).toFixed(0)} MiB` : `${(n / 1024).toFixed(0)} KiB`;
+}
+
 const JMP_CACHE_BITS = 12;
 const JMP_CACHE_SIZE = 1 << JMP_CACHE_BITS;
 
@@ -73,10 +85,27 @@ export class TbCache {
   onPageUsed: (page: number) => void = () => {};
   icount: () => number = () => 0;
 
-  constructor(private readonly events: EventLog | null, readonly maxTbs = 1 << 15) {}
+  /** What the live TBs hold, in bytes: their generated code and guest bytes (see footprint). */
+  private liveBytes = 0;
+
+  constructor(
+    private readonly events: EventLog | null,
+    readonly maxTbs = 1 << 15,
+    /**
+     * The bound in bytes (QEMU bounds its code buffer in bytes, `-accel tcg,tb-size`): a
+     * count alone lets a guest of long blocks hold 32 k times the largest. The Debian 686
+     * boot peaks at 16 MiB, about 570 bytes of generated code per TB.
+     */
+    readonly maxBytes = DEFAULT_TB_CACHE_BYTES,
+  ) {}
 
   get size(): number {
     return this.count;
+  }
+
+  /** Bytes the live TBs hold (generated code and guest bytes). */
+  get bytes(): number {
+    return this.liveBytes;
   }
 
   newId(): number {
@@ -107,7 +136,11 @@ export class TbCache {
   }
 
   insert(tb: TranslationBlock): void {
+    const bytes = footprint(tb);
     if (this.count >= this.maxTbs) this.flush('cache full');
+    else if (this.liveBytes + bytes > this.maxBytes) this.flush(`cache full (${sizeText(this.maxBytes)} of code)`);
+    tb.cacheBytes = bytes;
+    this.liveBytes += bytes;
     let list = this.byPhys.get(tb.phys);
     if (!list) this.byPhys.set(tb.phys, (list = []));
     list.push(tb);
@@ -159,6 +192,7 @@ export class TbCache {
     if (tb.region) this.dissolve(tb.region);
     tb.invalidatedAt = this.icount();
     tb.invalidationReason = reason;
+    this.liveBytes -= tb.cacheBytes;
     const list = this.byPhys.get(tb.phys);
     if (list) {
       const i = list.indexOf(tb);
@@ -286,6 +320,7 @@ export class TbCache {
     this.jmpCache.fill(null);
     this.jmpUsedCount = 0;
     this.count = 0;
+    this.liveBytes = 0;
     this.stats.flushes++;
     this.events?.emit({ kind: 'tb-flush', icount: this.icount(), reason, count: n });
   }

@@ -45,6 +45,8 @@ export class TranslationBlock {
    * adds when it takes this TB in (`source` would rebuild a first-tier TB's text to learn it).
    */
   codeSize = 0;
+  /** What it counts for in the TB cache's byte bound (set when it is inserted). */
+  cacheBytes = 0;
   /**
    * The decoded instructions while the TB is made; the CPU loop drops them once it is
    * inserted (regions decode `bytes` again). The block's ending is kept for regions.

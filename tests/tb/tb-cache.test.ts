@@ -6,6 +6,7 @@ import { describe, expect, it } from 'vitest';
 import { TbCache } from '../../src/tb/tb-cache.js';
 import { TranslationBlock } from '../../src/tb/translation-block.js';
 import { EventLog } from '../../src/events/machine-events.js';
+import { bootSample, sample } from '../support/samples.js';
 
 function tb(cache: TbCache, pc: number, size: number, opts: { phys?: number; phys2?: number; flags?: number; cflags?: number } = {}): TranslationBlock {
   const phys = opts.phys ?? pc;
@@ -116,4 +117,44 @@ describe('TB cache', () => {
     expect(cache.size).toBe(1);
     expect(cache.stats.flushes).toBe(1);
   });
+
+  it('is bounded in bytes too: code and guest bytes held, given back on invalidation, a flush past the bound', () => {
+    const log = new EventLog();
+    const cache = new TbCache(log, 1000, 10_000);
+    const make = (pc: number, code: number): TranslationBlock => {
+      const t = tb(cache, pc, 16);
+      t.codeSize = code;
+      return t;
+    };
+    const a = make(0x1000, 3000);
+    const b = make(0x1010, 3000);
+    cache.insert(a);
+    cache.insert(b);
+    expect(cache.bytes).toBe(2 * 3016);
+    cache.invalidate(a, 'test');
+    expect(cache.bytes).toBe(3016);
+    cache.insert(make(0x1020, 3000));
+    cache.insert(make(0x1030, 3000));
+    expect(cache.stats.flushes).toBe(0);
+    expect(cache.bytes).toBe(3 * 3016);
+    // The fourth does not fit: everything goes, then it is inserted.
+    const d = make(0x1040, 3000);
+    cache.insert(d);
+    expect(cache.stats.flushes).toBe(1);
+    expect(cache.size).toBe(1);
+    expect(cache.bytes).toBe(3016);
+    expect(b.valid).toBe(false);
+    expect(b.invalidationReason).toBe('flush: cache full (10 KiB of code)');
+    expect(cache.lookup(0x1040, 0x1040, 0, 0x10, 0)).toBe(d);
+  });
+
+  it('a machine with a small byte bound flushes and runs on to the same output', () => {
+    const s = bootSample('interp', { maxTbBytes: 64 * 1024 });
+    for (let i = 0; i < 1000 && s.machine.run(5_000_000).kind === 'budget'; i++);
+    expect(s.serial()).toBe(sample('interp').serial);
+    const tbs = s.machine.exec.tbs;
+    expect(tbs.stats.flushes).toBeGreaterThan(0);
+    expect(tbs.bytes).toBeLessThanOrEqual(64 * 1024);
+  });
 });
+

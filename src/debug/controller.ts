@@ -3,7 +3,8 @@
 // both clients of it, so a stop caused by one is seen by the other. Every request is
 // async, so the machine can later move into a worker thread behind the same interface.
 import type { PcMachine, MachineStop } from '../machine/pc-machine.js';
-import { snapshotRegisters, writeRegister, writeXmmRegister, type RegisterSnapshot } from './registers.js';
+import { snapshotRegisters, writeRegister, writeXmmRegister, type RegisterSnapshot, type RegisterWrite } from './registers.js';
+import { loadCpuState, saveCpuState } from '../cpu/cpu-state.js';
 import { isX87Register, writeX87Register } from './x87-registers.js';
 import type { ElfSymbol } from '../boot/elf.js';
 import type { MachineEvent, MachineEventKind } from '../events/machine-events.js';
@@ -394,17 +395,34 @@ export class DebugController implements DebugTarget {
   }
 
   async setRegister(name: string, value: number): Promise<boolean> {
-    const ok = writeRegister(this.machine.cpu, name, value);
-    if (ok) this.machine.cpuEdited();
-    return ok;
+    return this.setRegisters([{ name, value }]);
   }
 
   /** A register wider than 32 bits, as little-endian bytes (the x87 registers, XMM0-7). */
   async setRegisterBytes(name: string, bytes: Uint8Array): Promise<boolean> {
+    return this.setRegisters([{ name, bytes }]);
+  }
+
+  /**
+   * Several registers as one change, in the order given: all of them, or (false) none.
+   * A write can fail after others went in (a segment register whose descriptor a CR3
+   * written before it no longer maps), so the CPU is put back as it was.
+   */
+  async setRegisters(writes: readonly RegisterWrite[]): Promise<boolean> {
+    if (writes.length === 0) return true;
     const cpu = this.machine.cpu;
-    const ok = isX87Register(name) ? writeX87Register(cpu.fpu, name, bytes) : writeXmmRegister(cpu, name, bytes);
-    if (ok) this.machine.cpuEdited();
-    return ok;
+    const before = saveCpuState(cpu);
+    for (const w of writes) {
+      const ok = 'bytes' in w
+        ? (isX87Register(w.name) ? writeX87Register(cpu.fpu, w.name, w.bytes) : writeXmmRegister(cpu, w.name, w.bytes))
+        : writeRegister(cpu, w.name, w.value);
+      if (!ok) {
+        loadCpuState(cpu, before);
+        return false;
+      }
+    }
+    this.machine.cpuEdited();
+    return true;
   }
 
   /** Linear (default) or physical memory; null when any byte is unmapped. */

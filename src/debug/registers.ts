@@ -98,6 +98,9 @@ export function writeXmmRegister(cpu: Cpu, name: string, bytes: Uint8Array): boo
   return true;
 }
 
+/** One register write from a debugger: a value (32 bits or less) or little-endian bytes (x87, XMM). */
+export type RegisterWrite = { readonly name: string; readonly value: number } | { readonly name: string; readonly bytes: Uint8Array };
+
 /** Every register name a debugger may write. */
 export const WRITABLE_REGISTERS = [
   ...GPR_NAMES, 'eip', 'eflags', ...SEG_REG_NAMES, 'cr0', 'cr2', 'cr3', 'cr4', 'dr0', 'dr1', 'dr2', 'dr3', 'dr6', 'dr7', 'mxcsr',
@@ -105,7 +108,9 @@ export const WRITABLE_REGISTERS = [
 
 /**
  * Write a register from a debugger. Segment selectors load their hidden part from the
- * descriptor tables (protected mode) or as selector * 16 (real mode), without checks.
+ * descriptor tables (protected mode) or as selector * 16 (real mode), without the
+ * checks a MOV would make; false (nothing written) for an unknown name or a descriptor
+ * that cannot be read.
  */
 export function writeRegister(cpu: Cpu, name: string, value: number): boolean {
   value >>>= 0;
@@ -115,10 +120,7 @@ export function writeRegister(cpu: Cpu, name: string, value: number): boolean {
     return true;
   }
   const s = (SEG_REG_NAMES as readonly string[]).indexOf(name);
-  if (s >= 0) {
-    loadSegmentForDebugger(cpu, s, value & 0xffff);
-    return true;
-  }
+  if (s >= 0) return loadSegmentForDebugger(cpu, s, value & 0xffff);
   switch (name) {
     case 'eip': cpu.eip = value; return true;
     case 'eflags': cpu.setEflags(value, 0xffffffff); return true; // reserved bits: setEflags's mask
@@ -136,24 +138,34 @@ export function writeRegister(cpu: Cpu, name: string, value: number): boolean {
   }
 }
 
-function loadSegmentForDebugger(cpu: Cpu, s: number, sel: number): void {
+/**
+ * False, changing nothing, where the descriptor cannot be read: past the table's limit,
+ * not mapped, or a null selector for CS or SS (QEMU 7.2 ignores such a write and answers
+ * OK; we say it failed, decisions.md "A packet answered with an error changed nothing").
+ */
+function loadSegmentForDebugger(cpu: Cpu, s: number, sel: number): boolean {
   if (!cpu.protectedMode || cpu.v86) {
     cpu.segSel[s] = sel;
     cpu.segBase[s] = sel << 4;
     cpu.updateHflags();
-    return;
+    return true;
   }
   if ((sel & 0xfffc) === 0) {
-    if (s !== SEG_CS && s !== SEG_SS) cpu.setSegmentRaw(s, sel, 0, 0, 0);
-    return;
+    if (s === SEG_CS || s === SEG_SS) return false;
+    cpu.setSegmentRaw(s, sel, 0, 0, 0);
+    return true;
   }
-  const tableBase = sel & 4 ? cpu.segBase[SEG_LDTR]! : cpu.gdtBase;
+  const local = (sel & 4) !== 0;
+  const tableBase = local ? cpu.segBase[SEG_LDTR]! : cpu.gdtBase;
+  const tableLimit = local ? cpu.segLimit[SEG_LDTR]! : cpu.gdtLimit;
+  if ((sel & ~7) + 7 > tableLimit >>> 0) return false;
   const lin = (tableBase + (sel & ~7)) >>> 0;
   const pa = cpu.mmu.debugTranslate(lin);
-  const pa2 = cpu.mmu.debugTranslate(lin + 4);
-  if (pa === null || pa2 === null) return;
+  const pa2 = cpu.mmu.debugTranslate((lin + 4) >>> 0);
+  if (pa === null || pa2 === null) return false;
   const lo = cpu.phys.read32(pa);
   const hi = cpu.phys.read32(pa2);
   cpu.setSegmentRaw(s, sel, descriptorBase(lo, hi), descriptorLimit(lo, hi), hi & DESC_ATTR_MASK);
   if (s === SEG_CS) cpu.setCpl(sel & 3);
+  return true;
 }

@@ -3,7 +3,7 @@
 // strings, arrays, plain objects: nothing that holds the machine, a live TB or a CPU
 // flag) and commands. DebugController implements it on a machine in this thread; the
 // same records can cross a worker boundary as messages.
-import type { RegisterSnapshot } from './registers.js';
+import type { RegisterSnapshot, RegisterWrite } from './registers.js';
 import type { MachineEvent, MachineEventKind } from '../events/machine-events.js';
 import type { TextScreen, VgaInfo } from '../devices/vga.js';
 import type { DualPicInfo } from '../devices/pic8259.js';
@@ -12,7 +12,7 @@ import type { DualPicInfo } from '../devices/pic8259.js';
 export type { MachineEvent, MachineEventKind } from '../events/machine-events.js';
 export type { TextScreen, VgaInfo } from '../devices/vga.js';
 export type { DualPicInfo } from '../devices/pic8259.js';
-export type { RegisterSnapshot, FpuState, SegmentState } from './registers.js';
+export type { RegisterSnapshot, RegisterWrite, FpuState, SegmentState } from './registers.js';
 
 export type RunState = 'stopped' | 'running' | 'exited';
 
@@ -276,6 +276,8 @@ export interface DebugTarget {
   setRegister(name: string, value: number): Promise<boolean>;
   /** A register wider than 32 bits, as little-endian bytes (the x87 registers). */
   setRegisterBytes(name: string, bytes: Uint8Array): Promise<boolean>;
+  /** Several registers as one change, in order: all of them, or (false) none. */
+  setRegisters(writes: readonly RegisterWrite[]): Promise<boolean>;
   writeMemory(addr: number, data: Uint8Array, physical?: boolean): Promise<boolean>;
   serialInput(bytes: Uint8Array | readonly number[]): void;
   /** Bytes from the PS/2 keyboard, as the guest reads them (set 1 scan codes, BIOSes' translation). */

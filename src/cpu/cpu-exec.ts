@@ -46,6 +46,17 @@ export const STORM_DELIVERIES = 256;
 /** Instructions charged for each delivery of a storm: 1 µs of virtual time at 1 ns each. */
 export const STORM_CHARGE = 1000;
 
+/**
+ * Under a wall deadline (Cpu.wallDeadline) the loop takes control back from translated
+ * code every `chunk` instructions to read the clock; the chunk adapts to about half a
+ * millisecond of guest work, between these bounds. The upper one bounds what a sudden
+ * slowdown (a memset-fast REP phase, then helper-heavy code) costs before the next look.
+ */
+const CHUNK_MIN = 1000;
+const CHUNK_MAX = 1 << 20;
+/** Passes of the loop (exceptions, halts, I/O blocks, interrupts) between looks at the clock. */
+const LOOP_POLL = 64;
+
 /** What a TB keeps of its decoded instructions once compiled (see redecodeTb). */
 const NO_INSTRS: readonly Instr[] = [];
 
@@ -101,6 +112,16 @@ export class CpuExec {
   private stormDeliveries = 0;
   /** Bumped by every TLB flush: links to another page hold only within one generation. */
   private mapGen = 0;
+  /**
+   * The `end` of the current (or last) run(): cpu.deadline may be lower (a chunk's end, a
+   * stop request), so a timer armed during the run is compared with this one.
+   */
+  runEnd = 0;
+  /** Under a wall deadline: the instruction count where the current chunk ends, its size, when it began. */
+  private chunkEnd = 0;
+  private chunk = CHUNK_MIN;
+  private chunkStart = 0;
+  private loopPolls = 0;
   /** A device access stopped the last block before its instruction: run that one alone. */
   private ioRestart = false;
   /** Instructions found accessing devices from inside a block (TranslateOptions.ioPcs). */
@@ -240,6 +261,9 @@ export class CpuExec {
       });
       tbs.insert(tb);
       this.onTbGenerated?.(tb);
+      // Translating takes tens of microseconds: code that does little else (self-modifying
+      // loops) must not hold a stop request for a slice of it.
+      if (cpu.wallDeadline !== Infinity) cpu.checkWall();
       tb.decoded = NO_INSTRS;
     }
     if (cflags === 0) tbs.setJmpCache(tb);
@@ -326,11 +350,21 @@ export class CpuExec {
   run(end: number, opts: RunOptions = {}): ExecStop {
     const cpu = this.cpu;
     let blocks = 0;
+    this.runEnd = end;
+    // A step (one instruction, one block) is short and must complete: a replayed stepi
+    // that stopped for the clock would not be the one recorded.
+    const wall = cpu.wallDeadline !== Infinity && !opts.single && !opts.oneBlock;
+    if (wall) {
+      this.chunkStart = performance.now();
+      this.chunkEnd = cpu.icount + this.chunk;
+    }
     for (;;) {
       if (this.exitRequest) {
         this.exitRequest = false;
         return 'exit-request';
       }
+      // The caller's wall-clock time is up (cpu.wallExpired stays set for it to see).
+      if (wall && this.wallUp()) return 'exit-request';
       if (this.timersChanged) {
         // A device armed a timer sooner than `end`: let the machine recompute it.
         this.timersChanged = false;
@@ -338,7 +372,7 @@ export class CpuExec {
       }
       if (cpu.icount >= end) return 'budget';
       if (opts.oneBlock && blocks > 0) return 'budget';
-      cpu.deadline = end;
+      cpu.deadline = wall && this.chunkEnd < end ? this.chunkEnd : end;
       cpu.stopAfterInsn = false;
       if (cpu.interruptRequest && !opts.noIrq) {
         if (!this.handleInterrupt()) return 'triple-fault';
@@ -408,6 +442,29 @@ export class CpuExec {
         if (cpu.watchHit) return 'watchpoint';
       }
     }
+  }
+
+  /**
+   * Under a wall deadline, at the top of every pass of the loop: reads the clock at the
+   * end of a chunk of instructions and every LOOP_POLL passes; true once time is up.
+   */
+  private wallUp(): boolean {
+    const cpu = this.cpu;
+    if (cpu.wallExpired) return true;
+    if (cpu.icount >= this.chunkEnd) {
+      const now = performance.now();
+      const took = now - this.chunkStart;
+      if (took < 0.25) this.chunk = Math.min(this.chunk * 2, CHUNK_MAX);
+      else if (took > 1) this.chunk = Math.max(this.chunk >> 2, CHUNK_MIN);
+      this.chunkStart = now;
+      this.chunkEnd = cpu.icount + this.chunk;
+      return cpu.checkWall();
+    }
+    if (++this.loopPolls >= LOOP_POLL) {
+      this.loopPolls = 0;
+      return cpu.checkWall();
+    }
+    return false;
   }
 
   private execOne(tb: TranslationBlock): number {

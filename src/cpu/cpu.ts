@@ -123,6 +123,16 @@ export class Cpu {
    * budget end, and anything that must stop execution early sets it to 0.
    */
   deadline = 0;
+  /**
+   * The wall-clock time (performance.now(), ms) by which the caller of the CPU loop wants
+   * control back, Infinity for none (the debugger's run loop sets it per slice, so that
+   * stop requests are served however slow the guest's instructions are). Work that takes
+   * microseconds per instruction looks at the clock (slowWork, checkWall); past it,
+   * `wallExpired` is set and translated code leaves at the next block boundary.
+   */
+  wallDeadline = Infinity;
+  wallExpired = false;
+  private slowCalls = 0;
   /** The CPU model (CPUID, MSR set, which instructions exist): QEMU's -cpu models. */
   readonly model: CpuModel;
   /** CPUID.1:EDX as the guest sees it: the model's, plus APIC while the board's APIC is enabled. */
@@ -398,6 +408,20 @@ export class Cpu {
   /** Leave translated code at the next TB boundary (or loop back edge). */
   requestExit(): void {
     this.deadline = 0;
+  }
+
+  /** True (and translated code leaves) once the wall deadline has passed. */
+  checkWall(): boolean {
+    if (!this.wallExpired && performance.now() >= this.wallDeadline) {
+      this.wallExpired = true;
+      this.deadline = 0;
+    }
+    return this.wallExpired;
+  }
+
+  /** Called by work of a few microseconds (an x87 instruction): every 16th call reads the clock. */
+  slowWork(): void {
+    if (this.wallDeadline !== Infinity && (++this.slowCalls & 15) === 0) this.checkWall();
   }
 
   // ---- segments as seen by translated code -------------------------------------------

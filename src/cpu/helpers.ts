@@ -1160,6 +1160,8 @@ export class Helpers {
   /** An x87 escape: `code` from x87Code(), `a`/`off` the memory operand's linear address and offset. */
   x87(code: number, a: number, off: number, eip: number): void {
     this.c.fpu.exec(code, a, off, eip);
+    // Exact arithmetic costs microseconds: a stop request must not wait for a slice of them.
+    this.c.slowWork();
   }
 
   fwait(): void {

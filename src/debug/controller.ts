@@ -44,6 +44,12 @@ export interface ControllerOptions {
   historyBytes?: number;
 }
 
+/**
+ * Wall time a slice may take, whatever its instruction budget: the CPU loop reads the
+ * clock (Cpu.wallDeadline) so that a slice of slow instructions (self-modifying code,
+ * x87, translation, exception storms) still ends, and stop requests wait at most this.
+ */
+const SLICE_WALL_MS = 15;
 /** Guest time a halted CPU may skip per slice (20 ms at 1 ns per instruction). */
 const HALTED_WINDOW_INSNS = 20_000_000;
 /** Wall time between slices in which a halted guest ran nothing. */
@@ -185,7 +191,15 @@ export class DebugController implements DebugTarget {
       }
       const before = m.cpu.icount;
       const start = performance.now();
-      const stop = this.timeSlice(() => m.run(budget, { haltedNs }));
+      m.cpu.wallDeadline = start + SLICE_WALL_MS;
+      let stop: MachineStop;
+      try {
+        stop = this.timeSlice(() => m.run(budget, { haltedNs }));
+      } finally {
+        m.cpu.wallDeadline = Infinity;
+      }
+      const timeUp = m.cpu.wallExpired;
+      m.cpu.wallExpired = false;
       const took = performance.now() - start;
       this.emit({ type: 'slice' });
       // Keep slices near 10 ms so keys and packets are served promptly.
@@ -199,6 +213,8 @@ export class DebugController implements DebugTarget {
         t0 = now;
         i0 = m.cpu.icount;
       }
+      // A slice whose wall time ran out is a slice that ended, not a stop.
+      if (timeUp && stop.kind === 'exit-request' && this.pauseRequest === null) stop = { kind: 'budget' };
       const reason = this.stopReasonOf(stop);
       if (reason) {
         if (reason.kind === 'interrupt' && this.pauseRequest !== null) reason.by = this.pauseRequest;

@@ -322,10 +322,11 @@ export class PcMachine {
     this.phys.onMapChange = () => this.cpu.mmu.flush();
     this.clock = new VirtualClock(() => this.cpu.icount + this.cpu.icountOff, config.nsPerInsn ?? 1);
     this.icountAuto = config.icountAuto ? new IcountAuto(this.clock, () => this.cpu.icount) : null;
-    // A timer armed while translated code runs may be due before the slice's deadline.
+    // A timer armed while translated code runs may be due before the slice's deadline
+    // (the loop's end: cpu.deadline may be lower, at a chunk's end or a stop request).
     this.clock.onArm = (ns) => {
       const at = Math.ceil((ns - this.clock.warpNs) / this.clock.nsPerInsn);
-      if (this.exec && at < this.cpu.deadline) {
+      if (this.exec && at < Math.max(this.cpu.deadline, this.exec.runEnd)) {
         this.exec.timersChanged = true;
         this.cpu.requestExit();
       }

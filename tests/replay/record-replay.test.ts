@@ -92,9 +92,13 @@ describe('--record / --replay', () => {
     // A breakpoint in the IRQ 0 handler: the loop delivers the interrupt, then stops.
     const handler = 0x100000 + 0; // found below from the IDT
     void handler;
-    ctl.resume();
-    await new Promise((r) => setTimeout(r, 5));
-    await ctl.pause();
+    // Run (in bursts: a stop request is served within a slice's wall time) until the
+    // guest has loaded its IDT.
+    do {
+      ctl.resume();
+      await new Promise((r) => setTimeout(r, 5));
+      await ctl.pause();
+    } while (g.machine.cpu.idtBase === 0);
     const idtBase = g.machine.cpu.idtBase >>> 0;
     const lo = g.machine.readLinear(idtBase + 0x20 * 8, 8)!;
     const irq0 = (lo[0]! | (lo[1]! << 8) | (lo[6]! << 16) | (lo[7]! << 24)) >>> 0;

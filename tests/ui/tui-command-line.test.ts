@@ -51,6 +51,9 @@ describe.skipIf(skipWithoutTmux())('terminal UI in tmux: command-line steps', ()
     terms.push(t);
     t.start(['--ui', 'tui', '--kernel', 'samples/build/echo.elf']);
     await t.firstFrame('running');
+    // Paused only once it waits for input (a stop request is served within a slice's
+    // wall time, so a :pause typed at once would stop it on the way there).
+    await t.waitFor('echo ready', 'the guest waiting for input');
     command(t, 'pause');
     let s = await t.waitFor('paused by ui', ':pause');
     const eip = regOnScreen(s, 'eip');

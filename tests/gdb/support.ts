@@ -154,8 +154,9 @@ export class MiGdb {
     proc.stderr!.setEncoding('utf8').on('data', (d: string) => this.transcript.push(`[stderr] ${d}`));
   }
 
-  static async start(elf: string = BUGGY): Promise<MiGdb> {
-    const p = spawn(GDB, ['-nx', '--interpreter=mi2', '-q', elf], { cwd: REPO, stdio: ['pipe', 'pipe', 'pipe'] });
+  /** `elf` null: no file (a boot sector); gdb takes the architecture from the target description. */
+  static async start(elf: string | null = BUGGY): Promise<MiGdb> {
+    const p = spawn(GDB, ['-nx', '--interpreter=mi2', '-q', ...(elf === null ? [] : [elf])], { cwd: REPO, stdio: ['pipe', 'pipe', 'pipe'] });
     track(p);
     const mi = new MiGdb(p);
     await mi.waitLine(/^\(gdb\)/, 15_000);

@@ -28,6 +28,9 @@ export interface GdbServer {
   close(): Promise<void>;
 }
 
+/** How long a new connection waits for the current one to be seen closed before it is refused. */
+const ATTACH_GRACE_MS = 250;
+
 export const REFUSAL = 'E.bmbt-dbg: another debugger is already attached to this machine; detach it first';
 
 export async function startGdbServer(
@@ -41,12 +44,34 @@ export async function startGdbServer(
   let detachedWaiters: (() => void)[] = [];
   const sockets = new Set<net.Socket>();
 
-  const server = net.createServer({ noDelay: true }, (socket) => {
+  const detached = (): Promise<void> =>
+    !current || current.isClosed ? Promise.resolve() : new Promise<void>((r) => detachedWaiters.push(r));
+
+  const server = net.createServer({ noDelay: true, pauseOnConnect: true }, (socket) => {
     sockets.add(socket);
     socket.on('close', () => sockets.delete(socket));
+    socket.on('error', () => socket.destroy());
+    void admit(socket);
+  });
+  server.maxConnections = 16;
+
+  /**
+   * A gdb that disconnected (even in the middle of a packet) and reconnected at once may
+   * find its old connection not yet seen closed: the new connection is accepted in the
+   * same turn of the event loop as the old one's end is read. It waits for the old one
+   * for a moment before it is refused; its bytes wait (the socket is paused until then).
+   */
+  const admit = async (socket: net.Socket): Promise<void> => {
+    if (current && !current.isClosed) {
+      let timer: ReturnType<typeof setTimeout> | undefined;
+      await Promise.race([detached(), new Promise<void>((r) => (timer = setTimeout(r, ATTACH_GRACE_MS)))]);
+      clearTimeout(timer);
+    }
+    if (socket.destroyed) return;
     const peer = `${socket.remoteAddress ?? '?'}:${socket.remotePort ?? '?'}`;
     if (current && !current.isClosed) {
       opts.note?.(`refused a second gdb connection from ${peer}: one debugger at a time`);
+      socket.resume();
       refuse(socket);
       return;
     }
@@ -63,8 +88,8 @@ export async function startGdbServer(
       },
     });
     current = s;
-  });
-  server.maxConnections = 16;
+    socket.resume();
+  };
 
   await new Promise<void>((resolve, reject) => {
     const onError = (e: NodeJS.ErrnoException): void => {
@@ -90,8 +115,7 @@ export async function startGdbServer(
       return sessions;
     },
     whenDetached() {
-      if (!current || current.isClosed) return Promise.resolve();
-      return new Promise<void>((r) => detachedWaiters.push(r));
+      return detached();
     },
     async close() {
       const closed = new Promise<void>((r) => server.close(() => r()));

@@ -55,6 +55,8 @@ export class GdbSession {
   /** A resume is outstanding: the controller's next stop is reported to gdb. */
   private waiting = false;
   private queue: Promise<void> = Promise.resolve();
+  /** Packets received and not yet served (an interrupt waits for them). */
+  private pendingPackets = 0;
   private closed = false;
   private readonly unsubscribe: () => void;
   /**
@@ -76,6 +78,8 @@ export class GdbSession {
     socket.setNoDelay(true);
     socket.on('data', (chunk: Buffer) => this.onData(chunk));
     socket.on('error', () => this.teardown());
+    // The peer's end (gdb gone, maybe in the middle of a packet): the next gdb may come now.
+    socket.on('end', () => this.teardown());
     socket.on('close', () => this.teardown());
     this.unsubscribe = ctl.subscribe((e) => {
       if (e.type !== 'stop') return;
@@ -110,7 +114,10 @@ export class GdbSession {
         if (this.ackMode && this.lastReply) this.write(this.lastReply);
         return;
       case 'interrupt':
+        // After the packets that came before it: a `c` still in the queue (`$c#63` and
+        // 0x03 in one read) is the run it stops. With nothing to stop it does nothing.
         if (this.waiting) void this.ctl.pause('gdb');
+        else if (this.pendingPackets > 0) this.enqueue(() => void (this.waiting && this.ctl.pause('gdb')), false);
         return;
       case 'bad-checksum':
         if (this.ackMode) this.write(Buffer.from('-'));
@@ -135,7 +142,9 @@ export class GdbSession {
     }
   }
 
-  private enqueue(fn: () => Promise<void> | void): void {
+  /** `packet`: a packet (counted while it waits), not an interrupt. */
+  private enqueue(fn: () => Promise<void> | void, packet = true): void {
+    if (packet) this.pendingPackets++;
     this.queue = this.queue
       .then(fn)
       .catch((err: unknown) => {
@@ -143,7 +152,10 @@ export class GdbSession {
         this.opts.note?.(`internal error while serving gdb: ${(err as Error)?.message ?? String(err)}`);
         if (!this.waiting) this.reply('E22');
       })
-      .then(() => this.flushAck());
+      .then(() => {
+        if (packet) this.pendingPackets--;
+        this.flushAck();
+      });
   }
 
   private flushAck(): void {

@@ -205,13 +205,10 @@ async function dispatch(t: DebugTarget, text: string, host: CommandHost): Promis
         for (const id of ids) t.removeBreakpointById(id);
         return `deleted ${ids.length} breakpoints and watchpoints`;
       }
-      const out: string[] = [];
-      for (const a of args) {
-        const id = Number(a);
-        if (!Number.isInteger(id)) throw new CommandError(`"${a}" is not a breakpoint number`);
-        out.push(t.removeBreakpointById(id) ? `deleted ${id}` : `no breakpoint number ${id}`);
-      }
-      return out.join('\n');
+      // Every number is checked before one is deleted: a command that fails changes nothing.
+      const bad = args.find((a) => !Number.isInteger(Number(a)));
+      if (bad !== undefined) throw new CommandError(`"${bad}" is not a breakpoint number`);
+      return args.map((a) => (t.removeBreakpointById(Number(a)) ? `deleted ${a}` : `no breakpoint number ${a}`)).join('\n');
     }
     case 'si':
     case 'stepi': {

@@ -36,6 +36,17 @@ describe('command language', () => {
     expect(await runMonitorCommand(ctl, 'xp /1xb 16')).toMatch(/^00000010: /);
   });
 
+  it('delete with a bad number among good ones deletes none of them (issue 16)', async () => {
+    const { ctl } = buggy();
+    const host = { session: newCommandSession() };
+    await runCommand(ctl, 'b main', host);
+    await runCommand(ctl, 'b main+1', host);
+    expect(await runCommand(ctl, 'delete 1 x 2', host)).toMatch(/"x" is not a breakpoint number/);
+    expect(ctl.breakpoints().map((b) => b.id)).toEqual([1, 2]);
+    expect(await runCommand(ctl, 'delete 1 2', host)).toBe('deleted 1\ndeleted 2\n');
+    expect(ctl.breakpoints()).toEqual([]);
+  });
+
   it('a watchpoint on a data symbol is named by it', async () => {
     const { ctl, sym } = buggy();
     const host = { session: newCommandSession() };

@@ -447,7 +447,12 @@ export class GdbSession {
       if (!have || have.out) return answer('E22');
       return effect({ commit: () => (have.out = true) });
     }
-    if (have) return effect({ commit: () => (have.out = false) });
+    // Back in before a resume: it never left the controller, unless another front end
+    // (the monitor's delete, the UI) took it out meanwhile; then it goes in again.
+    const inController = watch
+      ? this.ctl.watchpoints().some((w) => w.addr === addr && w.len === kind && w.kind === watch)
+      : this.ctl.breakpoints().some((b) => b.addr === addr && b.hw === (type === 1));
+    if (have && inController) return effect({ commit: () => (have.out = false) });
     return effect({
       change: () => {
         let created: boolean;

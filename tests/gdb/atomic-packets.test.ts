@@ -135,6 +135,16 @@ describe('a packet that succeeds applies all of it', () => {
     expect(stop.kind).toBe('exited');
   });
 
+  it('Z puts back a breakpoint the monitor deleted meanwhile (it answered OK and left it out)', async () => {
+    const at = sym('find_item');
+    expect(await c.request(`Z0,${at.toString(16)},1`)).toBe('OK');
+    await c.monitor('delete');
+    expect(ctl.breakpoints()).toEqual([]);
+    expect(await c.request(`z0,${at.toString(16)},1`)).toBe('OK');
+    expect(await c.request(`Z0,${at.toString(16)},1`)).toBe('OK');
+    expect(ctl.breakpoints().map((b) => b.addr)).toEqual([at]);
+  });
+
   it('Z with a condition list inserts (the conditions are not evaluated: QEMU ignores them too)', async () => {
     const at = sym('find_item');
     expect(await c.request(`Z0,${at.toString(16)},1;X3,220a00;cmds:0,X1,00`)).toBe('OK');

@@ -1,132 +1,48 @@
-// Fuzzing the gdb server: more than 10,000 malformed or mutated packets (bad checksums,
-// truncated, oversized, non-hex, huge lengths and addresses, unknown commands, raw binary,
-// bytes while the guest runs, abrupt disconnects mid-packet). The server stays up, every
-// reply is a well-formed packet (or an ack), and invalid packets change no guest state.
+// Fuzzing the gdb server (issue 16): valid packets with random arguments for every packet
+// it knows, mutations of them (bytes, checksums, truncation, escapes, run-length
+// encoding, NULs, 1 MB packets, noise), resumes interrupted at random moments,
+// detaches, kills and disconnects in the middle of a packet. After every packet: the
+// server answers `?` and `g` (and the replies are well formed); a packet answered with
+// an error (or not a packet at all) changed nothing (registers, memory, breakpoints,
+// settings); a valid write answered OK did all of it; a Ctrl-C after a resume is
+// answered within 100 ms.
+//
+// Seeded: BMBT_FUZZ_SEED=N repeats a run, BMBT_FUZZ=N sends N packets. 100,000 in CI
+// (CI set) or with BMBT_FULL=1; fewer in a local `npm test` (the figure is printed).
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import * as net from 'node:net';
-import { createHash } from 'node:crypto';
 import { bootSample, type BootedSample } from '../support/samples.js';
-import { RspClient } from '../support/rsp-client.js';
 import { DebugController } from '../../src/debug/controller.js';
-import { startGdbServer, type GdbServer } from '../../gdbstub/server.js';
+import { startGdbServer, REFUSAL, type GdbServer } from '../../gdbstub/server.js';
+import { REGISTERS, G_PACKET_BYTES } from '../../gdbstub/target-description.js';
+import { PacketGen, checksum, framed, type FuzzPacket } from './fuzz-packets.js';
+import { latencyProbe } from '../support/latency.js';
+
+const FULL = Boolean(process.env.CI) || process.env.BMBT_FULL === '1';
+const PACKETS = process.env.BMBT_FUZZ ? Number(process.env.BMBT_FUZZ) : FULL ? 100_000 : 20_000;
+const SEED = process.env.BMBT_FUZZ_SEED ? Number(process.env.BMBT_FUZZ_SEED) : 0x16f022;
+const LATENCY_MS = 100;
+const HANG_MS = 5000;
 
 let g: BootedSample;
 let ctl: DebugController;
 let server: GdbServer;
+const notes: string[] = [];
 
-function rng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
-const rand = rng(0x5eed);
-const int = (n: number): number => Math.floor(rand() * n);
-const pick = <T>(xs: readonly T[]): T => xs[int(xs.length)]!;
-const hexN = (digits: number): string => Array.from({ length: digits }, () => '0123456789abcdef'[int(16)]).join('');
-
-function checksum(s: Buffer): number {
-  let c = 0;
-  for (const b of s) c = (c + b) & 0xff;
-  return c;
-}
-function framed(payload: string | Buffer, badChecksum = false): Buffer {
-  const body = typeof payload === 'string' ? Buffer.from(payload, 'latin1') : payload;
-  let cs = checksum(body);
-  if (badChecksum) cs = (cs + 1 + int(255)) & 0xff;
-  return Buffer.concat([Buffer.from('$'), body, Buffer.from(`#${cs.toString(16).padStart(2, '0')}`)]);
-}
-
-// Valid packets that would change state (the bad-checksum and truncation cases use them).
-const STATEFUL = ['M100000,4:deadbeef', 'X100000,2:ab', 'G' + '00'.repeat(64), 'P0=01020304', 'P8=00001000', 'c', 's', 'C05', 'S05', 'vCont;c', 'vCont;s:p1.1', 'k', 'vKill;1', 'D', 'D;1', 'Z0,100000,1', 'Z2,1062e0,4', 'z0,100000,1', 'QStartNoAckMode', `qRcmd,${Buffer.from('system_reset').toString('hex')}`, `qRcmd,${Buffer.from('tb flush').toString('hex')}`, 'Qqemu.PhyMemMode:1', 'c100000'];
-// Valid packets that only read (mutations of these that still parse must not change state).
-const READONLY = ['g', 'm100000,40', 'm1062e0,4', 'p8', 'p0', '?', 'qC', 'qfThreadInfo', 'qsThreadInfo', 'qAttached', 'qOffsets', 'Hgp0.0', 'Hc-1', 'Tp1.1', 'vCont?', 'qXfer:features:read:target.xml:0,ffb', 'qSupported:multiprocess+;swbreak+;hwbreak+', 'qThreadExtraInfo,p1.1', 'qTStatus', 'vMustReplyEmpty'];
-const SAFE_HEADS = new Set(['g', 'm', 'p', '?', 'H', 'T', 'q', 'x', 'y', 'j', 'n', 'w', 'l', 'o', 'f', 'h', 'u', 'E', 'N', 'O', 'U', 'W', 'Y', 'L', 'J', 'K']);
-const SENTINEL = 'qThreadExtraInfo,p01.01';
-
-function safeMutation(p: string): boolean {
-  return p.length > 0 && SAFE_HEADS.has(p[0]!) && !p.startsWith('qRcmd') && !p.includes('PhyMemMode') && p !== SENTINEL;
-}
-
-function mutate(p: string): string {
-  const b = Buffer.from(p, 'latin1');
-  const out = [...b];
-  const n = 1 + int(3);
-  for (let i = 0; i < n; i++) {
-    const at = int(out.length + 1);
-    switch (int(4)) {
-      case 0: if (out.length) out[Math.min(at, out.length - 1)] = 0x20 + int(95); break;
-      case 1: out.splice(at, 1); break;
-      case 2: out.splice(at, 0, 0x20 + int(95)); break;
-      default: out.splice(at, 0, ...out.slice(0, int(8))); break;
-    }
-  }
-  return Buffer.from(out.filter((c) => c !== 0x24 && c !== 0x23 && c !== 0x7d)).toString('latin1');
-}
-
-/** One malformed input: bytes to send. */
-function malformed(kind: number): Buffer {
-  switch (kind) {
-    case 0: // bad checksum on any packet, state-changing ones included
-      return framed(pick([...STATEFUL, ...READONLY]), true);
-    case 1: { // truncated: cut anywhere before the checksum ends, then resynchronised by the next '$'
-      // Cut inside the body: whatever follows (a '$', noise without '#') cannot complete it.
-      const f = framed(pick([...STATEFUL, ...READONLY]));
-      return f.subarray(0, 1 + int(f.length - 4));
-    }
-    case 2: // oversized, with a correct checksum
-      return framed('M100000,4:' + 'ab'.repeat(0x2000 + int(1000)));
-    case 3: // non-hex and malformed arguments
-      return framed(pick([
-        'mzz,4', 'm100000,', 'm,4', 'M10000g,1:00', 'M100000,1:0', 'M100000,1:zz', 'M100000,2:00', 'X100000,4:ab', 'X100000,1:}',
-        'Pq=1', 'P0=zzzzzzzz', 'P0', 'P=00', 'Gxyz', 'G0', 'G' + '00'.repeat(2000), 'Z0,xyz,1', 'Z0,100000', 'Z7,0,1', 'z0,,', 'Z2,1062e0,0',
-        'vCont;q', 'vCont;c:zz', 'vCont;s:p2.1', 'vCont', 'vCont;', 'p-1', 'pzz', 'Hgpx.y', 'Hq1', 'T', 'Tzz', 'qRcmd,zz', 'qRcmd,1', 'qXfer:features:read:nope.xml:0,10',
-        'qXfer:features:read:target.xml:zz,10', 'qXfer:features:read:target.xml:ffff,10', 'c1234567890', 'sxyz', 'C', 'Czz', 'S05;zz', 'D;zz', 'D;2', 'D;', 'vKill;2', 'vKill;zz', 'kk',
-        'bs', 'bc', 'b', 'QStartNoAckModeX', 'Qqemu.PhyMemMode:2', '?x', 'gg', 'i', 'I', 'r', 'R',
-      ]));
-    case 4: // huge lengths and addresses
-      return framed(pick([
-        `m0,${hexN(8)}`, `m${hexN(16)},${hexN(16)}`, `m${hexN(17)},4`, 'mffffffffffffffff,1', 'm100000,ffffffffffffffff', `M0,${hexN(10)}:00`, 'Mffffffff,2:0000',
-        `Z2,0,${hexN(9)}`, 'Z0,1ffffffff,1', 'Z2,fffffffe,8', `X${hexN(12)},1:a`, `p${hexN(9)}`, `P${hexN(6)}=00000000`, 'qXfer:features:read:target.xml:ffffffffff,1',
-      ]));
-    case 5: { // unknown commands
-      const head = pick(['j', 'n', 'w', 'y', 'o', 'u', 'E', 'N', 'O', 'U', 'W', 'Y', 'L', 'J', 'K']);
-      return framed(pick([head + hexN(int(20)), 'qFooBar', 'QBaz:1', 'vFoo;bar', 'qXfer:auxv:read::0,100', 'qL1200000000000000000', 'qGetTLSAddr:1,2,3', 'vFile:open:6a,0,0', 'jThreads', '']));
-    }
-    case 6: { // raw binary between packets (no '$' or '#': a random frame with a valid checksum could be anything)
-      const n = 1 + int(64);
-      return Buffer.from(Array.from({ length: n }, () => { const v = int(256); return v === 0x24 || v === 0x23 ? 0x25 : v; }));
-    }
-    case 7: { // raw binary inside a packet
-      const body = Buffer.from(Array.from({ length: 1 + int(200) }, () => { const v = int(256); return v === 0x24 || v === 0x23 ? 0x20 : v; }));
-      const safe = SAFE_HEADS.has(String.fromCharCode(body[0]!)) && !body.toString('latin1').startsWith('qRcmd');
-      return framed(body, !safe || rand() < 0.5);
-    }
-    default: { // mutations of valid packets
-      const base = pick([...READONLY, ...STATEFUL]);
-      const m = mutate(base);
-      return framed(m, !safeMutation(m));
-    }
-  }
-}
+const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
 
 /** A raw connection that checks every byte the server sends. */
 class Conn {
-  private readonly sock: net.Socket;
   private state: 'idle' | 'body' | 'cs1' | 'cs2' = 'idle';
   private body: number[] = [];
   private cs = '';
   readonly replies: string[] = [];
   readonly problems: string[] = [];
+  acks = 0;
   private waiters: (() => void)[] = [];
   closed = false;
 
-  constructor(sock: net.Socket) {
-    this.sock = sock;
+  private constructor(private readonly sock: net.Socket) {
     sock.on('data', (d: Buffer) => {
       for (const b of d) this.byte(b);
       for (const w of this.waiters.splice(0)) w();
@@ -141,6 +57,7 @@ class Conn {
   static open(port: number): Promise<Conn> {
     return new Promise((resolve, reject) => {
       const s = net.connect({ port, host: '127.0.0.1' }, () => resolve(new Conn(s)));
+      s.setNoDelay(true);
       s.once('error', reject);
     });
   }
@@ -151,7 +68,8 @@ class Conn {
         if (b === 0x24) {
           this.state = 'body';
           this.body = [];
-        } else if (b !== 0x2b && b !== 0x2d) this.problems.push(`stray byte 0x${b.toString(16)} between packets`);
+        } else if (b === 0x2b) this.acks++;
+        else if (b !== 0x2d) this.problems.push(`stray byte 0x${b.toString(16)} between packets`);
         return;
       case 'body':
         if (b === 0x23) this.state = 'cs1';
@@ -168,7 +86,7 @@ class Conn {
         const body = Buffer.from(this.body);
         const text = body.toString('latin1');
         if (!/^[0-9a-f]{2}$/.test(this.cs) || parseInt(this.cs, 16) !== checksum(body)) this.problems.push(`bad checksum on reply '${text.slice(0, 40)}'`);
-        const binary = /^[ml]/.test(text) && !/^m[0-9a-f]/.test(text.slice(0, 2)); // qXfer data
+        const binary = /^[ml]/.test(text) && !/^mp?[0-9a-f.]+$/.test(text); // qXfer data, not a thread list
         if (!binary && !/^[\x20-\x7e]*$/.test(text)) this.problems.push(`non-printable reply '${text.slice(0, 40)}'`);
         if (!binary && !/^(|OK|E[0-9a-f]{2}|E\.[ -~]+|[0-9a-f]+|[TS][0-9a-f]{2}.*|[WX][0-9a-f]{2}(;process:1)?|O[0-9a-f]+|QC.*|mp?[0-9a-f.]+|l|[01]|vCont;.*|Text=0;Data=0;Bss=0|PacketSize=.*)$/.test(text)) {
           this.problems.push(`unexpected reply '${text.slice(0, 60)}'`);
@@ -183,37 +101,20 @@ class Conn {
     if (!this.closed) this.sock.write(b);
   }
 
-  /** Resynchronises (two filler bytes end any half-received checksum) and waits for the sentinel's reply. */
-  async sync(timeoutMs = 5000): Promise<void> {
-    const want = Buffer.from('CPU#0 [running]').toString('hex');
-    const before = this.replies.filter((r) => r === want).length;
-    this.send(Buffer.concat([Buffer.from('00'), framed(SENTINEL)]));
-    const deadline = Date.now() + timeoutMs;
-    while (this.replies.filter((r) => r === want).length <= before) {
-      if (this.closed) throw new Error('the server closed the connection');
-      if (Date.now() > deadline) throw new Error(`no reply to the sentinel; last replies: ${this.replies.slice(-5).join(' | ')}`);
-      await new Promise<void>((r) => {
-        const t = setTimeout(r, 50);
-        this.waiters.push(() => {
-          clearTimeout(t);
-          r();
-        });
-      });
-    }
-  }
-
-  async until(cond: () => boolean, timeoutMs = 5000): Promise<void> {
-    const deadline = Date.now() + timeoutMs;
+  /** Resolves true when cond holds, false after timeoutMs (or when closed, if `orClosed`). */
+  async until(cond: () => boolean, timeoutMs: number, orClosed = true): Promise<boolean> {
+    const deadline = performance.now() + timeoutMs;
     while (!cond()) {
-      if (this.closed || Date.now() > deadline) throw new Error(`condition not met; last replies: ${this.replies.slice(-5).join(' | ')}`);
+      if ((orClosed && this.closed) || performance.now() > deadline) return false;
       await new Promise<void>((r) => {
-        const t = setTimeout(r, 20);
+        const t = setTimeout(r, Math.max(1, Math.min(20, deadline - performance.now())));
         this.waiters.push(() => {
           clearTimeout(t);
           r();
         });
       });
     }
+    return true;
   }
 
   destroy(): void {
@@ -221,28 +122,278 @@ class Conn {
   }
 }
 
-/** A new client is served only once the server has seen the previous one go. */
-async function detached(): Promise<void> {
-  await server.whenDetached();
+const isStop = (r: string): boolean => /^[TSWX][0-9a-f]{2}/.test(r);
+const isError = (r: string): boolean => /^E/.test(r);
+
+/** What a refused or failed packet must not have changed. */
+interface State {
+  regs: string;
+  mem: Buffer;
+  points: string;
 }
 
-function state(): string {
+/** The pages watched for changes: the IVT and the sample's image, data and stack. */
+const ARENA_PAGES = [0, ...Array.from({ length: 0x20 }, (_, i) => 0x100 + i)];
+/** Two buffers taken in turn (a 132 KB copy per packet would keep the GC busy). */
+const memCopies = [Buffer.alloc(ARENA_PAGES.length * 0x1000), Buffer.alloc(ARENA_PAGES.length * 0x1000)];
+let nextCopy = 0;
+
+/** The arena's bytes, read from RAM's backing pages without allocating. */
+function copyArena(into: Buffer): Buffer {
+  const mem = g.machine.phys;
+  ARENA_PAGES.forEach((page, i) => {
+    const off = mem.readOff[page]!;
+    if (off >= 0) into.set(mem.u8.subarray(off, off + 0x1000), i * 0x1000);
+    else into.fill(0, i * 0x1000, (i + 1) * 0x1000);
+  });
+  return into;
+}
+
+function takeState(): State {
+  return {
+    regs: JSON.stringify(ctl.registers()),
+    mem: copyArena(memCopies[nextCopy++ & 1]!),
+    points: JSON.stringify([ctl.breakpoints(), ctl.watchpoints()]),
+  };
+}
+
+/** `before` against the machine now. */
+function sameState(before: State): string | null {
+  if (before.regs !== JSON.stringify(ctl.registers())) return 'registers changed';
+  if (!before.mem.equals(copyArena(memCopies[nextCopy++ & 1]!))) return 'memory changed';
+  if (before.points !== JSON.stringify([ctl.breakpoints(), ctl.watchpoints()])) return 'breakpoints or watchpoints changed';
+  return null;
+}
+
+function expectedG(): string {
   const r = ctl.registers();
-  const h = createHash('sha256');
-  h.update(JSON.stringify({ ...r, icount: 0 }));
-  h.update(g.machine.readPhysical(0, 0x200000));
-  h.update(JSON.stringify({ bps: ctl.breakpoints(), w: ctl.watchpoints(), st: ctl.state, tbs: g.machine.exec.tbs.stats.flushes }));
-  return h.digest('hex');
+  return REGISTERS.map((d) => Buffer.from(d.read(r)).toString('hex')).join('');
+}
+
+interface Figures {
+  packets: number;
+  valid: number;
+  mutated: number;
+  noise: number;
+  resumes: number;
+  interrupts: number;
+  /** Worst stop latency (the smaller of wall and CPU time, tests/support/latency.ts), and in wall time. */
+  worstLatencyMs: number;
+  worstWallLatencyMs: number;
+  disconnects: number;
+  reconnects: number;
+  kills: number;
+  bigPackets: number;
+  crashes: number;
+  hangs: number;
+  corruptions: number;
+  failures: string[];
+}
+
+class Fuzzer {
+  c!: Conn;
+  ack = true;
+  phys = false;
+  private exchanges = 0;
+  private lastSentinel = '';
+  readonly fig: Figures = {
+    packets: 0, valid: 0, mutated: 0, noise: 0, resumes: 0, interrupts: 0, worstLatencyMs: 0, worstWallLatencyMs: 0, disconnects: 0, reconnects: 0, kills: 0,
+    bigPackets: 0, crashes: 0, hangs: 0, corruptions: 0, failures: [],
+  };
+  readonly gen: PacketGen;
+
+  constructor(seed: number) {
+    this.gen = new PacketGen(seed, {
+      registerBlock: () => Buffer.from(expectedG(), 'hex'),
+      readMemory: (a, n, phys) => ctl.readMemory(a, n, phys),
+      keeps: (a, n, phys) => Array.from({ length: n }, (_, i) => {
+        const pa = phys ? (a + i) >>> 0 : ctl.translate((a + i) >>> 0);
+        if (pa === null) return false;
+        const mem = g.machine.phys;
+        const r = mem.readOff[pa >>> 12]!;
+        const w = mem.writeOff[pa >>> 12]!;
+        return r >= 0 && (w === r || w < 0);
+      }),
+      physical: () => this.phys,
+      hasPoint: (type, addr, kind) =>
+        type <= 1
+          ? ctl.breakpoints().some((b) => b.addr === addr && b.hw === (type === 1))
+          : ctl.watchpoints().some((w) => w.addr === addr && w.len === kind && w.kind === ['watch', 'rwatch', 'awatch'][type - 2]),
+      symbols: [...g.symbols.values()].filter((a) => a >= 0x100000 && a < 0x110000),
+    });
+  }
+
+  fail(kind: 'hangs' | 'corruptions' | 'crashes', what: string, p: FuzzPacket | null): void {
+    this.fig[kind]++;
+    if (this.fig.failures.length < 20) {
+      this.fig.failures.push(`${kind}: ${what} (packet ${this.fig.packets}${p ? `: ${JSON.stringify((p.payload ?? p.bytes.toString('latin1')).slice(0, 80))}` : ''})`);
+    }
+  }
+
+  async connect(): Promise<void> {
+    this.c = await Conn.open(server.port);
+    this.fig.reconnects++;
+    this.ack = true;
+    this.phys = false;
+    this.c.send('+');
+    this.c.send(framed('qSupported:multiprocess+;swbreak+;hwbreak+'));
+    if (this.gen.rand() < 0.5) this.c.send(framed('QStartNoAckMode'));
+    const r = await this.tail(null);
+    if (r === null) return;
+    // The first replies were answers, not a refusal: the server took this gdb at once.
+    if (r.some((x) => x === REFUSAL)) this.fail('hangs', 'a new connection was refused', null);
+    if (r.length >= 2 && r[1] === 'OK') this.ack = false;
+  }
+
+  /**
+   * Sends `bytes`, then `?`, `g`, `qqemu.PhyMemMode` and a sentinel, and returns the
+   * replies that came before the `?` one (null on a hang, counted). The tail's replies are
+   * checked: a stop reply, the register file, the memory mode.
+   */
+  async tail(p: FuzzPacket | null, bytes: Buffer = p?.bytes ?? Buffer.alloc(0)): Promise<string[] | null> {
+    const c = this.c;
+    let s = this.gen.sentinel(this.exchanges++);
+    while (s.reply === this.lastSentinel) s = this.gen.sentinel(this.exchanges++);
+    this.lastSentinel = s.reply;
+    const mark = c.replies.length;
+    const acks = c.acks;
+    // 'zz' ends a half-received checksum (a bad one: z is no hex digit); '$' resynchronises.
+    c.send(Buffer.concat([bytes, Buffer.from('zz'), framed('?'), framed('g'), framed('qqemu.PhyMemMode'), s.packet]));
+    if (!(await c.until(() => c.replies.length > mark && c.replies[c.replies.length - 1] === s.reply, HANG_MS))) {
+      this.fail('hangs', c.closed ? 'the server closed the connection' : 'no answer to ? and g', p);
+      return null;
+    }
+    const got = c.replies.slice(mark);
+    const [q, regs, phys] = got.slice(-4, -1);
+    if (q === undefined || !isStop(q)) this.fail('corruptions', `? answered '${q}'`, p);
+    if (regs === undefined || regs.length !== G_PACKET_BYTES * 2 || regs !== expectedG()) this.fail('corruptions', 'g did not answer the register file', p);
+    if (phys !== '0' && phys !== '1') this.fail('corruptions', `qqemu.PhyMemMode answered '${phys}'`, p);
+    else this.phys = phys === '1';
+    if (!this.ack && c.acks !== acks) this.fail('corruptions', 'acknowledgements after QStartNoAckMode', p);
+    if (this.ack && c.acks - acks < 4) this.fail('corruptions', 'packets not acknowledged in ack mode', p);
+    return got.slice(0, -4);
+  }
+
+  /** A packet that is not a resume or an end: one exchange, and the state rules. */
+  async plain(p: FuzzPacket): Promise<void> {
+    const before = takeState();
+    const physBefore = this.phys;
+    const ackBefore = this.ack;
+    const replies = await this.tail(p);
+    if (replies === null) return;
+    const answers = replies.filter((r) => !/^O[0-9a-f]/.test(r) || r === 'OK');
+    if (p.origin === 'noise') {
+      // Not a packet: no answer of its own (a '-' in it makes the server repeat its last).
+      if (answers.some((r) => r !== answers[0]) || (!ackBefore && answers.length > 0)) this.fail('corruptions', `noise answered ${JSON.stringify(answers)}`, p);
+    } else if (answers.length !== 1) {
+      this.fail('corruptions', `${answers.length} answers: ${JSON.stringify(answers.map((r) => r.slice(0, 20)))}`, p);
+      return;
+    }
+    const reply = answers[0] ?? '';
+    const refused = p.origin === 'noise' || isError(reply) || reply === '';
+    const unchanged = refused || p.cls === 'read' || (p.cls === 'monitor' && p.origin === 'valid' && /^qRcmd,(696e666f|78|69636f756e74|68656c70|66726f62|64656c6574652031)/.test(p.payload!));
+    if (unchanged) {
+      const why = sameState(before) ?? (this.phys !== physBefore ? 'the memory mode changed' : null) ?? (this.ack !== ackBefore ? 'ack mode changed' : null);
+      if (why) this.fail('corruptions', `${why} by a packet answered '${reply.slice(0, 20)}'`, p);
+      return;
+    }
+    if (p.payload === 'QStartNoAckMode' && reply === 'OK') this.ack = false;
+    if (p.origin === 'valid' && reply === 'OK' && p.applied) {
+      const why = p.applied();
+      if (why) this.fail('corruptions', why, p);
+    }
+  }
+
+  /** A resume: its error, or its stop (by itself, or by a Ctrl-C at a random moment). */
+  async resume(p: FuzzPacket): Promise<void> {
+    this.fig.resumes++;
+    const c = this.c;
+    const before = takeState();
+    const mark = c.replies.length;
+    const answered = (): boolean => c.replies.slice(mark).some((r) => isStop(r) || isError(r) || r === '');
+    c.send(p.bytes);
+    const wait = this.gen.int(25);
+    const probe = latencyProbe(wait);
+    await c.until(answered, wait, true);
+    if (!answered()) {
+      if (c.closed) return this.fail('hangs', 'the server closed the connection on a resume', p);
+      this.fig.interrupts++;
+      c.send(Buffer.from([0x03]));
+      if (!(await c.until(answered, HANG_MS))) return this.fail('hangs', 'no stop reply to Ctrl-C', p);
+      const l = probe.stopped();
+      this.fig.worstLatencyMs = Math.max(this.fig.worstLatencyMs, l.ms);
+      this.fig.worstWallLatencyMs = Math.max(this.fig.worstWallLatencyMs, l.wallMs);
+    }
+    const reply = c.replies.slice(mark).find((r) => isStop(r) || isError(r) || r === '')!;
+    if (isError(reply) || reply === '') {
+      const why = sameState(before);
+      if (why) this.fail('corruptions', `${why} by a resume answered '${reply}'`, p);
+    }
+    await this.tail(null);
+    if (ctl.state === 'exited') await this.revive();
+  }
+
+  /** D, k, vKill: an error changes nothing; otherwise the connection ends, and the next gdb comes at once. */
+  async end(p: FuzzPacket): Promise<void> {
+    const c = this.c;
+    const before = takeState();
+    const mark = c.replies.length;
+    c.send(p.bytes);
+    await c.until(() => c.closed || c.replies.length > mark, 2000, true);
+    if (!c.closed) {
+      const reply = c.replies[mark] ?? '';
+      if (reply === 'OK') await c.until(() => c.closed, 2000, true);
+      if (!c.closed) {
+        if (isError(reply) || reply === '') {
+          const why = sameState(before);
+          if (why) this.fail('corruptions', `${why} by a packet answered '${reply}'`, p);
+          await this.tail(null);
+          return;
+        }
+        return this.fail('hangs', `'${reply}' and the connection stays`, p);
+      }
+    }
+    if (/^(k|vKill;1)$/.test(p.payload ?? '')) this.fig.kills++;
+    c.destroy();
+    await this.connect();
+    if (ctl.state === 'exited') await this.revive();
+  }
+
+  /** gdb gone in the middle of a packet, and a new one at once. */
+  async disconnectMidPacket(): Promise<void> {
+    this.fig.disconnects++;
+    const f = this.gen.valid().bytes;
+    this.c.send(f.subarray(0, 1 + this.gen.int(Math.max(1, f.length - 2))));
+    this.c.destroy();
+    await this.connect();
+  }
+
+  /** Back to the sample as it was (after an exit or kill, and now and then). */
+  async revive(): Promise<void> {
+    await ctl.loadSnapshot('fuzz-start', 'fuzz');
+  }
+
+  async packet(): Promise<void> {
+    const p = this.gen.next();
+    this.fig.packets++;
+    this.fig[p.origin === 'valid' ? 'valid' : p.origin === 'mutated' ? 'mutated' : 'noise']++;
+    if (p.bytes.length > 0x100000) this.fig.bigPackets++;
+    if (p.origin === 'noise') return this.plain(p);
+    if (p.cls === 'resume') return this.resume(p);
+    if (p.cls === 'end') return this.end(p);
+    return this.plain(p);
+  }
 }
 
 beforeAll(async () => {
   g = bootSample('buggy');
-  ctl = new DebugController(g.machine, { sliceInsns: 100_000 });
-  // Run into main so that there is real state (stack, globals) to protect.
+  ctl = new DebugController(g.machine, {});
+  // Into main: real state (stack, globals) to protect.
   ctl.addBreakpoint(g.symbols.get('process_orders')!);
   await ctl.continue();
   ctl.removeBreakpoint(g.symbols.get('process_orders')!);
-  server = await startGdbServer(ctl, { port: 0 });
+  await ctl.saveSnapshot('fuzz-start');
+  server = await startGdbServer(ctl, { port: 0 }, { note: (m) => notes.push(m) });
 });
 
 afterAll(async () => {
@@ -251,80 +402,64 @@ afterAll(async () => {
 });
 
 describe('gdb server fuzzing', () => {
-  it('survives 10,000+ malformed packets with well-formed replies and no state change', async () => {
-    const before = state();
-    let sent = 0;
-    const counts = new Array<number>(9).fill(0);
-    for (const noAck of [false, true]) {
-      const c = await Conn.open(server.port);
-      c.send('+');
-      if (noAck) c.send(framed('QStartNoAckMode'));
-      await c.sync();
-      for (let batch = 0; batch < 110; batch++) {
-        for (let i = 0; i < 50; i++) {
-          const kind = int(9);
-          counts[kind]!++;
-          c.send(malformed(kind));
-          sent++;
-        }
-        await c.sync();
-      }
-      expect(c.problems).toEqual([]);
-      expect(state()).toBe(before);
-      c.destroy();
-      await detached();
+  it(`${PACKETS} packets (seed 0x${SEED.toString(16)}): no crash, no hang, no state corruption, Ctrl-C within ${LATENCY_MS} ms`, async () => {
+    const fz = new Fuzzer(SEED);
+    const t0 = performance.now();
+    console.log(`[fuzz] seed 0x${SEED.toString(16)} (BMBT_FUZZ_SEED=0x${SEED.toString(16)} repeats it), ${PACKETS} packets` +
+      (FULL || process.env.BMBT_FUZZ ? '' : ' (local run: 100000 with CI=true or BMBT_FULL=1, any number with BMBT_FUZZ=N)'));
+    await fz.connect();
+    while (fz.fig.packets < PACKETS && fz.fig.failures.length < 20) {
+      const r = fz.gen.int(1000);
+      if (r < 2) await fz.disconnectMidPacket();
+      else if (r < 3) await fz.revive();
+      await fz.packet();
     }
-    expect(sent).toBeGreaterThanOrEqual(10_000);
-    expect(counts.every((n) => n > 500)).toBe(true);
-    expect(state()).toBe(before);
-  }, 60_000);
-
-  it('abrupt disconnects mid-packet leave the server up and the guest as it was', async () => {
-    const before = state();
-    for (let i = 0; i < 200; i++) {
-      const c = await Conn.open(server.port);
-      const f = framed(pick(STATEFUL));
-      c.send(Buffer.concat([Buffer.from('+'), f.subarray(0, 1 + int(f.length - 2))]));
-      if (i % 2) await new Promise((r) => setImmediate(r));
-      c.destroy();
-      await detached();
-    }
-    await detached();
-    const c = await Conn.open(server.port);
-    await c.sync();
-    expect(c.problems).toEqual([]);
-    c.destroy();
-    expect(state()).toBe(before);
-  });
+    fz.c.destroy();
+    fz.fig.crashes += notes.filter((n) => /internal error/.test(n)).length;
+    const problems = fz.c.problems;
+    const { failures, ...figures } = fz.fig;
+    console.log(`[fuzz] ${JSON.stringify({ ...figures, worstLatencyMs: Math.round(figures.worstLatencyMs), worstWallLatencyMs: Math.round(figures.worstWallLatencyMs), seconds: Math.round((performance.now() - t0) / 1000) })}`);
+    expect(failures).toEqual([]);
+    expect(problems).toEqual([]);
+    expect(fz.fig.crashes).toBe(0);
+    expect(fz.fig.packets).toBeGreaterThanOrEqual(PACKETS);
+    expect(fz.fig.worstLatencyMs).toBeLessThan(LATENCY_MS);
+    // Every kind of packet and event happened.
+    for (const k of ['valid', 'mutated', 'noise', 'resumes', 'interrupts', 'disconnects', 'kills'] as const) expect(fz.fig[k], k).toBeGreaterThan(0);
+  }, 30 * 60_000);
 
   it('bytes while the guest runs: noise is ignored, a packet or 0x03 stops it with a well-formed stop reply', async () => {
-    await detached();
-    const rc = await RspClient.connect(server.port);
-    await rc.qSupported();
+    await server.whenDetached();
+    await ctl.loadSnapshot('fuzz-start', 'test');
     const pc = g.machine.cpu.pc;
     const saved = g.machine.readLinear(pc, 2)!;
-    await rc.writeMemory(pc, Uint8Array.of(0xeb, 0xfe)); // jmp $
-    rc.close();
-    await detached();
+    await ctl.writeMemory(pc, Uint8Array.of(0xeb, 0xfe)); // jmp $
+    // The fuzzing's monitor commands leave breakpoints of their own (the UI's kind).
+    for (const id of [...ctl.breakpoints(), ...ctl.watchpoints()].map((b) => b.id)) ctl.removeBreakpointById(id);
+    const gen = new PacketGen(SEED + 1, {
+      registerBlock: () => Buffer.from(expectedG(), 'hex'), readMemory: () => null, keeps: () => [], physical: () => false, hasPoint: () => false, symbols: [0x100000],
+    });
     const c = await Conn.open(server.port);
     c.send('+');
-    await c.sync();
     for (let round = 0; round < 20; round++) {
       const n = c.replies.length;
       c.send(framed('c'));
-      await new Promise((r) => setTimeout(r, 5));
+      await sleep(5);
       expect(ctl.state).toBe('running');
-      for (let i = 0; i < 20; i++) c.send(Buffer.from(malformed(6).filter((b) => b !== 0x03))); // noise, no 0x03
-      await new Promise((r) => setTimeout(r, 5));
+      for (let i = 0; i < 20; i++) c.send(gen.noise());
+      await sleep(5);
       expect(ctl.state).toBe('running');
-      c.send(round % 2 ? Buffer.from([0x03]) : Buffer.concat([framed('m100000,4'), malformed(int(6))]));
+      c.send(round % 2 ? Buffer.from([0x03]) : Buffer.concat([framed('m100000,4'), gen.noise()]));
       // As gdb does: nothing more until the stop reply.
-      await c.until(() => c.replies.slice(n).some((r) => /^T02/.test(r)));
-      await c.sync();
+      expect(await c.until(() => c.replies.slice(n).some((r) => /^T02/.test(r)), HANG_MS)).toBe(true);
       expect(ctl.state).toBe('stopped');
+      // The last reply is not a stop reply any more (a '-' in the noise repeats the last reply).
+      const k = c.replies.length;
+      c.send(framed('qC'));
+      expect(await c.until(() => c.replies.slice(k).includes('QC01'), HANG_MS)).toBe(true);
     }
     expect(c.problems).toEqual([]);
     c.destroy();
-    await g.machine.writeLinear(pc, saved);
+    await ctl.writeMemory(pc, saved);
   });
 });

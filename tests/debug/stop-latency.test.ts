@@ -5,9 +5,11 @@
 // grew the slice followed by x87 work 1 s (measured before the fix). The guests are boot
 // sectors in tests/guests/stop (built into tests/guests/build/stop-*.img).
 import { afterEach, describe, expect, it } from 'vitest';
-import { readFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { spawn } from 'node:child_process';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { REPO } from '../support/cli.js';
+import { BIN, REPO } from '../support/cli.js';
 import { RspClient } from '../support/rsp-client.js';
 import { latencyProbe } from '../support/latency.js';
 import { PcMachine } from '../../src/machine/pc-machine.js';
@@ -90,6 +92,28 @@ describe('a stop request is served within 100 ms', () => {
     }
     expect(m.cpu.icount).toBeGreaterThan(0);
   }, 30_000);
+
+  it('SIGINT (a drive to flush, so handled in the event loop) ends a headless run of self-modifying code at once', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'bmbt-sigint-'));
+    try {
+      const disk = join(dir, 'disk.img');
+      writeFileSync(disk, new Uint8Array(1 << 20));
+      const log = join(dir, 'in_asm.log');
+      const child = spawn(process.execPath, [BIN, '--ui', 'none', '--serial', 'null', '--boot-sector', join(REPO, 'tests/guests/build/stop-smc.img'), '--hda', disk, '-d', 'in_asm', '-D', log], { stdio: 'ignore' });
+      const closed = new Promise<number | null>((r) => child.once('close', (code) => r(code)));
+      // Running (blocks are being translated): its signal handlers are in.
+      for (let i = 0; i < 300 && !(existsSync(log) && statSync(log).size > 0); i++) await sleep(20);
+      await sleep(300);
+      const t0 = performance.now();
+      child.kill('SIGINT');
+      const code = await closed;
+      // Out of process: wall time, with room for a loaded machine (it took seconds).
+      expect(performance.now() - t0).toBeLessThan(500);
+      expect(code).toBe(130);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
 
   it('the wall bound of a slice does not end a run the guest did not ask to end', async () => {
     // x87 work for 300 ms of wall time: dozens of slices end by the clock, none is a stop.

@@ -40,6 +40,7 @@ async function pauseLatencies(ctl: DebugController, rounds: number): Promise<num
     const wait = 60 + ((i * 37) % 140);
     const probe = latencyProbe(wait);
     await sleep(wait);
+    probe.fired();
     const r = await ctl.pause('test');
     out.push(probe.stopped().ms);
     expect(r).toEqual({ kind: 'interrupt', by: 'test' });
@@ -84,6 +85,7 @@ describe('a stop request is served within 100 ms', () => {
       const wait = 50 + 40 * i;
       const probe = latencyProbe(wait);
       await sleep(wait);
+      probe.fired();
       client.interrupt();
       const stop = await running;
       const took = probe.stopped();

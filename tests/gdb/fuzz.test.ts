@@ -318,6 +318,7 @@ class Fuzzer {
     if (!answered()) {
       if (c.closed) return this.fail('hangs', 'the server closed the connection on a resume', p);
       this.fig.interrupts++;
+      probe.fired();
       c.send(Buffer.from([0x03]));
       if (!(await c.until(answered, HANG_MS))) return this.fail('hangs', 'no stop reply to Ctrl-C', p);
       const l = probe.stopped();

@@ -262,6 +262,13 @@ export function irqNoFlags(...irqs: number[]): Aml {
   return [0x22, ...le16(mask)];
 }
 
+/** DMA(Compatibility, NotBusMaster, Transfer8) {channels} — §6.4.2.2: ISA compatibility timing, 8-bit transfers. */
+export function dmaCompat8(...channels: number[]): Aml {
+  let mask = 0;
+  for (const c of channels) mask |= 1 << c;
+  return [0x2a, mask, 0x00];
+}
+
 /** Memory32Fixed(ReadOnly|ReadWrite, base, length) — §6.4.3.4. */
 export function memory32Fixed(readWrite: boolean, base: number, length: number): Aml {
   return [0x86, 0x09, 0x00, readWrite ? 1 : 0, ...le32(base), ...le32(length)];

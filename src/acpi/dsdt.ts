@@ -5,7 +5,8 @@
 //   \_SB.PCI0 (PNP0A03) with _CRS (bus 0-FF, I/O and memory windows), _PRT (every slot's
 //     INTA-D rotated over LNKA-D as the PIIX swizzle, 00:01 INTA on LNKS = SCI), the
 //     interrupt links LNKA-LNKD (PNP0C0F on PIIX3 PIRQRC 0x60-0x63, IRQ 5/10/11) and LNKS
-//     (IRQ 9); \_SB.PCI0.S00 (host bridge), S08 (PIIX3 ISA: KBD, MOU, COM1, RTC), S10 (VGA,
+//     (IRQ 9); \_SB.PCI0.S00 (host bridge), S08 (PIIX3 ISA: KBD, MOU, FDC0 with a FLPx per
+//     drive, COM1, RTC), S10 (VGA,
 //     D0 only in S1-S3), GPE0 (the GPE block's ports), FWCF (QEMU0002, fw_cfg's ports);
 //   \_SB.HPET (PNP0103, _STA from the HPET's own registers, as QEMU);
 //   \_SB.CPUS (ACPI0010) with Processor C000;
@@ -13,15 +14,15 @@
 //
 // Left out because this board has no such hardware: QEMU's PCI and CPU hot-plug
 // registers (0xAE00, 0xAF00) and the objects that use them (slot devices S18-SF8, _EJ0,
-// _DSM, PCNT, CSCN, _GPE._E01/_E02), the floppy and parallel port devices, and the
-// 0x402 debug method.
+// _DSM, PCNT, CSCN, _GPE._E01/_E02), the parallel port device, and the 0x402 debug method.
 import {
-  aml, and, arg, buffer, call, createDWordField, device, dword, eisaId, extIrq, field, FIELD_BYTE_ACC,
+  aml, and, arg, buffer, call, createDWordField, device, dmaCompat8, dword, eisaId, extIrq, field, FIELD_BYTE_ACC,
   FIELD_DWORD_ACC, FIELD_LOCK, ifThen, int, ioPort, irqNoFlags, lequal, lgreater, lor, local, memory32Fixed, method,
   name, opRegion, or, pkg, processor, qwordMemory, REGION_PCI_CONFIG, REGION_SYSTEM_MEMORY, resourceTemplate, ret,
   scope, shiftRight, store, str, dwordMemory, wordBusNumber, wordIo, lless, type Aml,
 } from './aml.js';
 import { HPET_BASE, HPET_LEN } from '../devices/hpet.js';
+import { FLOPPY_DRIVE_LIMITS } from '../devices/fdc.js';
 
 export interface DsdtConfig {
   /** RAM below 4 GiB: the 32-bit PCI window starts here. */
@@ -34,10 +35,12 @@ export interface DsdtConfig {
   linkIrqs: readonly number[];
   /** The SCI's ISA IRQ (9). */
   sciIrq: number;
+  /** CMOS drive type of floppy drives A: and B: (0: no drive). */
+  floppyDrives: readonly [number, number];
 }
 
 export const DEFAULT_DSDT: Omit<DsdtConfig, 'belowFourG'> = {
-  gpe0Base: 0xafe0, fwCfgPort: 0x510, linkIrqs: [5, 10, 11], sciIrq: 9,
+  gpe0Base: 0xafe0, fwCfgPort: 0x510, linkIrqs: [5, 10, 11], sciIrq: 9, floppyDrives: [0, 0],
 };
 
 /** QEMU's 64-bit PCI window for a board without RAM above 4 GiB: 2 GiB at 4 GiB. */
@@ -69,7 +72,7 @@ function pciRoot(cfg: DsdtConfig): Aml {
         name('_HID', str('QEMU0002')), name('_STA', int(0x0b)),
         name('_CRS', resourceTemplate(ioPort(cfg.fwCfgPort, cfg.fwCfgPort, 0x01, 0x0c)))),
       device('S00', name('_ADR', int(0))),
-      isaBridge(),
+      isaBridge(cfg),
       device('S10', name('_ADR', int(0x00020000)),
         method('_S1D', 0, {}, ret(int(0))), method('_S2D', 0, {}, ret(int(0))), method('_S3D', 0, {}, ret(int(0)))),
     ),
@@ -94,7 +97,29 @@ function prt(): Aml {
   return name('_PRT', pkg(...entries));
 }
 
-function isaBridge(): Aml {
+/**
+ * FDC0 (PNP0700): the controller is always there, as on QEMU's pc machine, with a FLPx
+ * device per drive (_FDI: the drive's limits and the usual diskette parameter bytes) and
+ * _FDE (ACPI 6.4 §9.9.1: drives A-D present or not, then the tape: 2, not present).
+ */
+function floppyController(drives: readonly [number, number]): Aml {
+  const flp = drives.flatMap((type, unit): Aml[] => {
+    const lim = FLOPPY_DRIVE_LIMITS[type];
+    if (!lim) return [];
+    // Drive number, type, limits, then the diskette parameter table (SRT/HUT, HLT/DMA,
+    // motor-off delay, 512-byte sectors, EOT 18, gap, data length, format gap, fill byte,
+    // head settle, motor start), the same for every drive on QEMU.
+    const fdi = [unit, type, lim.maxCylinder, lim.maxSector, lim.maxHead, 0xaf, 0x02, 0x25, 0x02, 0x12, 0x1b, 0xff, 0x6c, 0xf6, 0x0f, 0x08];
+    return [device(`FLP${'AB'[unit]}`, name('_ADR', int(unit)), name('_FDI', pkg(...fdi.map((v) => int(v)))))];
+  });
+  const fde = [drives[0] ? 1 : 0, drives[1] ? 1 : 0, 0, 0, 2].flatMap((v) => [v, 0, 0, 0]);
+  return device('FDC0', name('_HID', eisaId('PNP0700')),
+    name('_CRS', resourceTemplate(ioPort(0x3f2, 0x3f2, 0x00, 0x04), ioPort(0x3f7, 0x3f7, 0x00, 0x01), irqNoFlags(6), dmaCompat8(2))),
+    ...flp,
+    name('_FDE', buffer(fde)));
+}
+
+function isaBridge(cfg: DsdtConfig): Aml {
   return device('S08',
     name('_ADR', int(0x00010000)),
     // PIIX3 PIRQRC[A:D] (config 0x60-0x63): bit 7 disables the route, bits 3:0 the IRQ.
@@ -104,6 +129,7 @@ function isaBridge(): Aml {
       name('_CRS', resourceTemplate(ioPort(0x60, 0x60, 0x01, 0x01), ioPort(0x64, 0x64, 0x01, 0x01), irqNoFlags(1)))),
     device('MOU', name('_HID', eisaId('PNP0F13')), name('_STA', int(0x0f)),
       name('_CRS', resourceTemplate(irqNoFlags(12)))),
+    floppyController(cfg.floppyDrives),
     device('COM1', name('_HID', eisaId('PNP0501')), name('_UID', int(1)), name('_STA', int(0x0f)),
       name('_CRS', resourceTemplate(ioPort(0x3f8, 0x3f8, 0x00, 0x08), irqNoFlags(4)))),
     device('RTC', name('_HID', eisaId('PNP0B00')),

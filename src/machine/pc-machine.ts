@@ -225,8 +225,8 @@ export class PcMachine {
   readonly ide: Piix3Ide;
   /** The two 8237 DMA controllers (ISA channels 0-7). */
   readonly isaDma: IsaDma;
-  /** The floppy controller, when the board has floppy drives (decisions.md). */
-  readonly fdc: Fdc | null;
+  /** The floppy controller: always there, with or without drives, as QEMU's pc machine (decisions.md). */
+  readonly fdc: Fdc;
   readonly pm: Piix4Pm;
   readonly rtc: Mc146818Rtc;
   readonly fwCfg: FwCfg;
@@ -450,9 +450,7 @@ export class PcMachine {
     if (hasVga) new StdVgaPci(this.pci, this.vga, { rom: config.vgaBios });
     this.rtc = new Mc146818Rtc(this.io, this.clock, { irq: this.hpet.rtcLine });
     this.isaDma = new IsaDma(this.io, this.phys, (p, l) => this.exec.codeWrite(p, l));
-    this.fdc = floppies.some((f) => f !== null)
-      ? new Fdc(this.io, { irq: irq(6), dma: this.isaDma, clock: this.clock, drives: floppies })
-      : null;
+    this.fdc = new Fdc(this.io, { irq: irq(6), dma: this.isaDma, clock: this.clock, drives: floppies });
     this.rtc.fillPcCmos({
       belowFourG: this.ramSize, bootOrder: config.bootOrder,
       floppy: [floppies[0]?.format.cmosType ?? 0, floppies[1]?.format.cmosType ?? 0],
@@ -470,7 +468,7 @@ export class PcMachine {
     this.fwCfg.setBootOrder([]);
     // QEMU's per-disk geometry overrides for SeaBIOS: empty without disks, but listed.
     this.fwCfg.addFile('bios-geometry', new Uint8Array(0));
-    this.acpi = buildAcpiTables({ belowFourG: this.ramSize });
+    this.acpi = buildAcpiTables({ belowFourG: this.ramSize, floppyDrives: [floppies[0]?.format.cmosType ?? 0, floppies[1]?.format.cmosType ?? 0] });
     serveAcpiTables(this.fwCfg, this.acpi);
     const [cpuSignature, , , cpuFeatures] = cpuidLeaf(this.cpu, 1, 0);
     this.smbios = buildSmbiosTables({ ramSize: this.ramSize, cpuSignature, cpuFeatures });
@@ -585,7 +583,7 @@ export class PcMachine {
     this.fwCfg.reset();
     this.kbc.reset();
     this.isaDma.reset();
-    this.fdc?.reset();
+    this.fdc.reset();
     this.pendingReset = null;
     this.exitCode = null;
     this.poweredOff = false;

@@ -37,7 +37,7 @@ export interface DeviceStates {
   post: ReturnType<PcMachine['post']['saveState']>;
   testdev: ReturnType<NonNullable<PcMachine['testdev']>['saveState']> | null;
   isaDma?: ReturnType<PcMachine['isaDma']['saveState']>;
-  fdc?: ReturnType<NonNullable<PcMachine['fdc']>['saveState']> | null;
+  fdc?: ReturnType<PcMachine['fdc']['saveState']> | null;
 }
 
 /** Everything but memory: plain JSON-able values. */
@@ -133,7 +133,7 @@ function saveDevices(m: PcMachine): DeviceStates {
     post: m.post.saveState(),
     testdev: m.testdev ? m.testdev.saveState() : null,
     isaDma: m.isaDma.saveState(),
-    fdc: m.fdc ? m.fdc.saveState() : null,
+    fdc: m.fdc.saveState(),
   };
 }
 
@@ -154,7 +154,7 @@ function loadDevices(m: PcMachine, d: DeviceStates): void {
   d.debugExits.forEach((s, i) => m.debugExits[i]!.loadState(s));
   if (m.testdev && d.testdev) m.testdev.loadState(d.testdev);
   if (d.isaDma) m.isaDma.loadState(d.isaDma);
-  if (m.fdc && d.fdc) m.fdc.loadState(d.fdc);
+  if (d.fdc) m.fdc.loadState(d.fdc);
   m.pit.loadState(d.pit);
   m.rtc.loadState(d.rtc);
   m.com1.loadState(d.com1);

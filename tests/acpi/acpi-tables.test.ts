@@ -97,3 +97,33 @@ describe('ACPI tables for the fw_cfg loader', () => {
     expect(c.status).toBe(0);
   });
 });
+
+describe('the floppy controller in the DSDT (QEMU 7.2: always there, a FLPx per drive)', () => {
+  /** The bytes of Device (FDC0) in the DSDT of a board with these CMOS drive types. */
+  function fdc0(drives: [number, number]): string {
+    const b = buildAcpiTables({ belowFourG: 128 << 20, floppyDrives: drives });
+    const t = Buffer.from(b.files.get(ACPI_TABLES_FILE)!);
+    const at = t.indexOf('FDC0', b.offsets.DSDT);
+    // ExtOpPrefix DeviceOp, a two-byte PkgLength, then the name.
+    expect(t[at - 4]).toBe(0x5b);
+    const len = (t[at - 2]! & 0x0f) | (t[at - 1]! << 4);
+    return t.subarray(at - 4, at - 2 + len).toString('hex');
+  }
+
+  it('with no drive: PNP0700 with QEMU\'s _CRS (0x3F2-0x3F5, 0x3F7, IRQ 6, DMA 2) and an empty _FDE, byte for byte', () => {
+    // QEMU 7.2 -nodefaults: /sys/firmware/acpi/tables/DSDT read by Linux.
+    expect(fdc0([0, 0])).toBe('5b824e044644433008' + '5f4849440c41d00700' +
+      '085f435253111b0a184701f203f2030004' + '4701f703f7030001' + '224000' + '2a0400' + '7900' +
+      '085f4644451117' + '0a14' + '00'.repeat(16) + '02000000');
+  });
+
+  it('with a 2.88 MB drive A: and a 1.44 MB drive B: as QEMU lists them (_FDI with the drive type\'s limits)', () => {
+    const hex = fdc0([5, 4]);
+    const fdi = (unit: number, type: number, cyl: number, sec: number) =>
+      Buffer.from([0x12, 0x20, 0x10, ...[unit, type, cyl, sec, 1, 0xaf, 2, 0x25, 2, 0x12, 0x1b, 0xff, 0x6c, 0xf6, 0x0f, 8]
+        .flatMap((v) => (v === 0 ? [0] : v === 1 ? [1] : [0x0a, v]))]).toString('hex');
+    expect(hex).toContain(Buffer.from('FLPA').toString('hex') + '085f414452' + '00' + '085f464449' + fdi(0, 5, 0x4f, 0x30));
+    expect(hex).toContain(Buffer.from('FLPB').toString('hex') + '085f414452' + '01' + '085f464449' + fdi(1, 4, 0x52, 0x18));
+    expect(hex.endsWith('01000000' + '01000000' + '00'.repeat(8) + '02000000')).toBe(true);
+  });
+});

@@ -225,19 +225,6 @@ export const KNOWN_GAPS: readonly KnownGap[] = [
     ],
   },
   {
-    id: 'no-floppy-controller',
-    area: 'board',
-    status: 'decision',
-    cause: 'decisions.md "The board has no floppy controller, ...": QEMU\'s pc machine keeps its floppy controller under -nodefaults (PNP0700 in its DSDT, PnP device 00:02), so the PnP numbers of the serial port and the RTC after it differ by one.',
-    paths: BOTH,
-    lines: [
-      /^kernel\| pnp: PnP ACPI: found \d devices$/,
-      /^kernel\| 00:0\d: ttyS0 at I\/O 0x3f8 /,
-      /^kernel\| rtc_cmos 00:0\d: /,
-      /^pnp\| 00:0\d PNP0(700|501|b00)$/,
-    ],
-  },
-  {
     id: 'fseg-addresses',
     area: 'boot',
     status: 'decision',

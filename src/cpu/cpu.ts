@@ -7,7 +7,7 @@ import {
   computeFlags, FLAG_DF, FLAG_VIF, FLAG_VIP, computeCarry, EFLAGS_DEFINED, FLAG_FIXED1,
 } from './lazy-flags.js';
 import { GUEST_EXCEPTION, IO_RESTART, EXC_GP, EXC_SS, EXC_AC } from './cpu-exception.js';
-import { ACCESS_READ, ACCESS_WRITE, CR0_AM, CR0_ET, CR0_PE, Mmu } from './mmu.js';
+import { ACCESS_READ, ACCESS_WRITE, CR0_AM, CR0_ET, CR0_PE, Mmu, PHYS_4G } from './mmu.js';
 import {
   DESC_B, DESC_CODE, DESC_E, DESC_P, DESC_S, DESC_W, DESC_A, DESC_R,
   SEGCLASS_BASIC, SEGCLASS_COMPLEX, SEGCLASS_FLAT, SEG_LDTR, SEG_TR,
@@ -483,8 +483,14 @@ export class Cpu {
     if (!this.ioExact && this.phys.mmioAt(pa) !== undefined) throw IO_RESTART;
   }
 
+  /** ioCheck for an address that may be above 4 GiB (unassigned there: no device). */
+  private ioCheckAny(pa: number): void {
+    if (pa < PHYS_4G) this.ioCheck(pa);
+  }
+
   load8(lin: number, user: boolean): number {
     const pa = this.mmu.translate(lin, ACCESS_READ, user);
+    if (pa >= PHYS_4G) return 0; // unassigned, as QEMU 7.2
     this.ioCheck(pa);
     if (this.watchActive) this.watchCheck(lin >>> 0, 1, false);
     return this.phys.read8(pa);
@@ -494,11 +500,12 @@ export class Cpu {
     if (user) this.alignCheck(lin, 2);
     if ((lin & 0xfff) === 0xfff) {
       // Both pages are checked first; a fault on the second reports its first byte.
-      this.ioCheck(this.mmu.translate(lin, ACCESS_READ, user));
-      this.ioCheck(this.mmu.translate((lin + 1) | 0, ACCESS_READ, user));
+      this.ioCheckAny(this.mmu.translate(lin, ACCESS_READ, user));
+      this.ioCheckAny(this.mmu.translate((lin + 1) | 0, ACCESS_READ, user));
       return this.load8(lin, user) | (this.load8((lin + 1) | 0, user) << 8);
     }
     const pa = this.mmu.translate(lin, ACCESS_READ, user);
+    if (pa >= PHYS_4G) return 0;
     this.ioCheck(pa);
     if (this.watchActive) this.watchCheck(lin >>> 0, 2, false);
     return this.phys.read16(pa);
@@ -509,18 +516,19 @@ export class Cpu {
     if ((lin & 0xfff) > 0xffc) {
       const pa0 = this.mmu.translate(lin, ACCESS_READ, user);
       const pa1 = this.mmu.translate((lin + 3) & ~0xfff, ACCESS_READ, user);
-      this.ioCheck(pa0);
-      this.ioCheck(pa1);
+      if (pa0 < PHYS_4G) this.ioCheck(pa0);
+      if (pa1 < PHYS_4G) this.ioCheck(pa1);
       if (this.watchActive) this.watchCheck(lin >>> 0, 4, false);
       let v = 0;
       for (let i = 0; i < 4; i++) {
         const a = (lin + i) | 0;
         const page = (a ^ lin) & ~0xfff ? pa1 : pa0;
-        v |= this.phys.read8(((page & ~0xfff) | (a & 0xfff)) >>> 0) << (8 * i);
+        if (page < PHYS_4G) v |= this.phys.read8(((page & ~0xfff) | (a & 0xfff)) >>> 0) << (8 * i);
       }
       return v;
     }
     const pa = this.mmu.translate(lin, ACCESS_READ, user);
+    if (pa >= PHYS_4G) return 0;
     this.ioCheck(pa);
     if (this.watchActive) this.watchCheck(lin >>> 0, 4, false);
     return this.phys.read32(pa);
@@ -532,6 +540,7 @@ export class Cpu {
       return;
     }
     const pa = this.mmu.translate(lin, ACCESS_WRITE, user);
+    if (pa >= PHYS_4G) return; // unassigned: the write is dropped
     this.ioCheck(pa);
     if (this.watchActive) this.watchCheck(lin >>> 0, 1, true);
     if (this.mmu.codePages[pa >>> PAGE_SHIFT]) this.onCodeWrite(pa, 1);
@@ -546,13 +555,14 @@ export class Cpu {
     }
     if ((lin & 0xfff) === 0xfff) {
       // Both pages are checked before either byte is written: no partial stores.
-      this.ioCheck(this.mmu.translate(lin, ACCESS_WRITE, user));
-      this.ioCheck(this.mmu.translate((lin + 1) | 0, ACCESS_WRITE, user));
+      this.ioCheckAny(this.mmu.translate(lin, ACCESS_WRITE, user));
+      this.ioCheckAny(this.mmu.translate((lin + 1) | 0, ACCESS_WRITE, user));
       this.store8(lin, v, user);
       this.store8((lin + 1) | 0, v >> 8, user);
       return;
     }
     const pa = this.mmu.translate(lin, ACCESS_WRITE, user);
+    if (pa >= PHYS_4G) return; // unassigned: the write is dropped
     this.ioCheck(pa);
     if (this.watchActive) this.watchCheck(lin >>> 0, 2, true);
     if (this.mmu.codePages[pa >>> PAGE_SHIFT]) this.onCodeWrite(pa, 2);
@@ -566,12 +576,13 @@ export class Cpu {
       return;
     }
     if ((lin & 0xfff) > 0xffc) {
-      this.ioCheck(this.mmu.translate(lin, ACCESS_WRITE, user));
-      this.ioCheck(this.mmu.translate((lin + 3) & ~0xfff, ACCESS_WRITE, user));
+      this.ioCheckAny(this.mmu.translate(lin, ACCESS_WRITE, user));
+      this.ioCheckAny(this.mmu.translate((lin + 3) & ~0xfff, ACCESS_WRITE, user));
       for (let i = 0; i < 4; i++) this.store8((lin + i) | 0, v >> (8 * i), user);
       return;
     }
     const pa = this.mmu.translate(lin, ACCESS_WRITE, user);
+    if (pa >= PHYS_4G) return; // unassigned: the write is dropped
     this.ioCheck(pa);
     if (this.watchActive) this.watchCheck(lin >>> 0, 4, true);
     if (this.mmu.codePages[pa >>> PAGE_SHIFT]) this.onCodeWrite(pa, 4);

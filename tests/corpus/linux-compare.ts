@@ -204,14 +204,6 @@ const BOTH: readonly CorpusCase[] = ['bios', 'direct'];
  */
 export const KNOWN_GAPS: readonly KnownGap[] = [
   {
-    id: 'cpu-model',
-    area: 'cpu',
-    status: 'decision',
-    cause: 'decisions.md "CPU models are QEMU\'s": PSE-36 is not implemented, so bmbt-dbg\'s pentium2 does not advertise it; QEMU\'s does (its TCG has it). (MMX is advertised since issue 15.)',
-    paths: BOTH,
-    lines: [/^cpuinfo\| flags\s*:/],
-  },
-  {
     id: 'dsdt',
     area: 'board',
     status: 'decision',

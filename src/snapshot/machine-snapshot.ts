@@ -38,6 +38,7 @@ export interface DeviceStates {
   testdev: ReturnType<NonNullable<PcMachine['testdev']>['saveState']> | null;
   isaDma?: ReturnType<PcMachine['isaDma']['saveState']>;
   fdc?: ReturnType<PcMachine['fdc']['saveState']> | null;
+  hotplug?: ReturnType<PcMachine['hotplug']['saveState']>;
 }
 
 /** Everything but memory: plain JSON-able values. */
@@ -134,6 +135,7 @@ function saveDevices(m: PcMachine): DeviceStates {
     testdev: m.testdev ? m.testdev.saveState() : null,
     isaDma: m.isaDma.saveState(),
     fdc: m.fdc.saveState(),
+    hotplug: m.hotplug.saveState(),
   };
 }
 
@@ -155,6 +157,7 @@ function loadDevices(m: PcMachine, d: DeviceStates): void {
   if (m.testdev && d.testdev) m.testdev.loadState(d.testdev);
   if (d.isaDma) m.isaDma.loadState(d.isaDma);
   if (d.fdc) m.fdc.loadState(d.fdc);
+  if (d.hotplug) m.hotplug.loadState(d.hotplug);
   m.pit.loadState(d.pit);
   m.rtc.loadState(d.rtc);
   m.com1.loadState(d.com1);

@@ -89,12 +89,30 @@ describe('ACPI tables for the fw_cfg loader', () => {
     expect(`${r.stdout}${r.stderr}`).not.toMatch(/error/i);
     const dsl = readFileSync(join(dir, 'dsdt.dsl'), 'utf8');
     for (const want of ['Name (_S3, Package (0x04)', 'Name (_S5, Package (0x04)', 'Device (PCI0)', 'EisaId ("PNP0103")',
-      'Memory32Fixed (ReadOnly,', 'Device (LNKA)', 'Processor (C000', 'Device (KBD)', 'Device (COM1)']) {
+      'Memory32Fixed (ReadOnly,', 'Device (LNKA)', 'Processor (C000', 'Device (KBD)', 'Device (COM1)',
+      // QEMU's hot-plug namespace: slots 3-31 with _SUN and _EJ0 (Linux's acpiphp registers
+      // them), the GPE methods (Linux enables GPEs 1 and 2), the register blocks.
+      'Device (S18)', 'Name (_SUN, 0x03)', 'Device (SF8)', 'Name (_SUN, 0x1F)', 'Method (_EJ0, 1', 'Method (_E01, 0',
+      'Method (\\_GPE._E02, 0', 'OperationRegion (PCST, SystemIO, 0xAE00, 0x08)', 'OperationRegion (PRST, SystemIO, 0xAF00, 0x0C)']) {
       expect(dsl).toContain(want);
     }
+    // The slots of the built-in devices (host bridge, PIIX, VGA) cannot be ejected.
+    const slotText = (n: string) => dsl.slice(dsl.indexOf(`Device (${n})`), dsl.indexOf('Device (S', dsl.indexOf(`Device (${n})`) + 1));
+    for (const slot of ['S00', 'S08', 'S10']) expect(slotText(slot)).not.toContain('_EJ0');
+    expect(slotText('S18')).toContain('_EJ0');
     // Recompiling the disassembly must succeed too.
     const c = spawnSync('iasl', ['-p', join(dir, 'again'), join(dir, 'dsdt.dsl')], { encoding: 'utf8' });
     expect(c.status).toBe(0);
+  });
+});
+
+describe('the DSDT as QEMU 7.2 builds it for this board', () => {
+  it('is as long as QEMU\'s under -nodefaults -vga std (0x18E5 bytes), so the tables after it sit where QEMU puts them', () => {
+    // QEMU's length, read by Linux ("ACPI: DSDT ... 0018E5"); the AML itself is compared
+    // with QEMU's by board-acpi.elf (length and hash).
+    const b = buildAcpiTables({ belowFourG: 128 << 20 });
+    const t = b.files.get(ACPI_TABLES_FILE)!;
+    expect(new DataView(t.buffer).getUint32(b.offsets.DSDT + 4, true)).toBe(0x18e5);
   });
 });
 

@@ -204,19 +204,6 @@ const BOTH: readonly CorpusCase[] = ['bios', 'direct'];
  */
 export const KNOWN_GAPS: readonly KnownGap[] = [
   {
-    id: 'dsdt',
-    area: 'board',
-    status: 'decision',
-    cause: 'decisions.md "ACPI tables: QEMU\'s layout, a smaller DSDT": no PCI hot-plug slot devices (QEMU\'s DSDT makes acpiphp register slots 3-31) and no hot-plug GPE methods (QEMU: "Enabled 2 GPEs"); the DSDT is 0xDB7 bytes where QEMU\'s is 0x18E5, so every table after it sits at another address.',
-    paths: BOTH,
-    lines: [
-      /^kernel\| ACPI: (RSDT|FACP|DSDT|APIC|HPET|WAET) 0x0000000007FE\w+ /,
-      /^kernel\| ACPI: Reserving (FACP|DSDT|APIC|HPET|WAET) table memory at \[mem 0x7fe\w+-0x7fe\w+\]$/,
-      /^kernel\| acpiphp: Slot \[\d+\] registered$/,
-      /^kernel\| ACPI: Enabled \d+ GPEs in block 00 to 0F$/,
-    ],
-  },
-  {
     id: 'fseg-addresses',
     area: 'boot',
     status: 'decision',

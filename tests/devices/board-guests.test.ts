@@ -76,11 +76,17 @@ describe('HPET at 0xFED00000 (board-hpet.elf)', () => {
 
 describe('ACPI and MP tables, memory map: the same PC with or without a BIOS (board-acpi.elf)', () => {
   // QEMU's default 128 MiB: the memory map and the PCI window depend on the RAM size.
-  compareGuest('acpi', { args: ['-m', '128'] });
+  // QEMU with bmbt-dbg's devices (its default machine adds a floppy drive and a parallel
+  // port to the DSDT), so the whole DSDT can be compared (length and hash of the AML).
+  compareGuest('acpi', { args: ['-m', '128'], qemuArgs: ['-nodefaults', '-vga', 'std'] });
 });
 
 describe('ACPI S3: suspend, RTC alarm wake-up, resume through the FACS waking vector (board-s3.elf)', () => {
   compareGuest('s3', { args: ['-m', '128'] });
+});
+
+describe('ACPI PCI and CPU hot-plug registers at 0xAE00 and 0xAF00, GPE0 (board-hotplug.elf)', () => {
+  compareGuest('hotplug');
 });
 
 describe('SMBIOS: QEMU\'s fw_cfg files and the tables a kernel finds, with or without a BIOS (board-smbios.elf)', () => {

@@ -88,6 +88,14 @@ static void dsdt(u32 d)
 {
     u32 len = rd32(d + 4);
     header(d);
+    /* The whole AML, as a length and an FNV-1a hash: the namespace is QEMU's byte for byte. */
+    u32 h = 2166136261u;
+    for (u32 i = 36; i < len; i++) h = (h ^ rd8(d + i)) * 16777619u;
+    puts("DSDT length ");
+    puthex(len, 4);
+    puts(" AML hash ");
+    puthex(h, 8);
+    putc('\n');
     static const char *names[] = { "_S3_", "_S4_", "_S5_", "PCI0", "_PRT", "LNKA", "LNKS", "HPET", "KBD_", "COM1", "RTC_", "C000", "_GPE", "FDC0" };
     for (unsigned i = 0; i < sizeof names / sizeof names[0]; i++) {
         puts("DSDT has ");

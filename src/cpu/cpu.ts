@@ -490,9 +490,9 @@ export class Cpu {
 
   load8(lin: number, user: boolean): number {
     const pa = this.mmu.translate(lin, ACCESS_READ, user);
-    if (pa >= PHYS_4G) return 0; // unassigned, as QEMU 7.2
-    this.ioCheck(pa);
+    this.ioCheckAny(pa);
     if (this.watchActive) this.watchCheck(lin >>> 0, 1, false);
+    if (pa >= PHYS_4G) return 0; // unassigned, as QEMU 7.2
     return this.phys.read8(pa);
   }
 
@@ -505,9 +505,9 @@ export class Cpu {
       return this.load8(lin, user) | (this.load8((lin + 1) | 0, user) << 8);
     }
     const pa = this.mmu.translate(lin, ACCESS_READ, user);
-    if (pa >= PHYS_4G) return 0;
-    this.ioCheck(pa);
+    this.ioCheckAny(pa);
     if (this.watchActive) this.watchCheck(lin >>> 0, 2, false);
+    if (pa >= PHYS_4G) return 0;
     return this.phys.read16(pa);
   }
 
@@ -516,8 +516,8 @@ export class Cpu {
     if ((lin & 0xfff) > 0xffc) {
       const pa0 = this.mmu.translate(lin, ACCESS_READ, user);
       const pa1 = this.mmu.translate((lin + 3) & ~0xfff, ACCESS_READ, user);
-      if (pa0 < PHYS_4G) this.ioCheck(pa0);
-      if (pa1 < PHYS_4G) this.ioCheck(pa1);
+      this.ioCheckAny(pa0);
+      this.ioCheckAny(pa1);
       if (this.watchActive) this.watchCheck(lin >>> 0, 4, false);
       let v = 0;
       for (let i = 0; i < 4; i++) {
@@ -528,9 +528,9 @@ export class Cpu {
       return v;
     }
     const pa = this.mmu.translate(lin, ACCESS_READ, user);
-    if (pa >= PHYS_4G) return 0;
-    this.ioCheck(pa);
+    this.ioCheckAny(pa);
     if (this.watchActive) this.watchCheck(lin >>> 0, 4, false);
+    if (pa >= PHYS_4G) return 0;
     return this.phys.read32(pa);
   }
 
@@ -540,9 +540,9 @@ export class Cpu {
       return;
     }
     const pa = this.mmu.translate(lin, ACCESS_WRITE, user);
-    if (pa >= PHYS_4G) return; // unassigned: the write is dropped
-    this.ioCheck(pa);
+    this.ioCheckAny(pa);
     if (this.watchActive) this.watchCheck(lin >>> 0, 1, true);
+    if (pa >= PHYS_4G) return; // unassigned: the write is dropped
     if (this.mmu.codePages[pa >>> PAGE_SHIFT]) this.onCodeWrite(pa, 1);
     this.phys.write8(pa, v);
   }
@@ -562,9 +562,9 @@ export class Cpu {
       return;
     }
     const pa = this.mmu.translate(lin, ACCESS_WRITE, user);
-    if (pa >= PHYS_4G) return; // unassigned: the write is dropped
-    this.ioCheck(pa);
+    this.ioCheckAny(pa);
     if (this.watchActive) this.watchCheck(lin >>> 0, 2, true);
+    if (pa >= PHYS_4G) return;
     if (this.mmu.codePages[pa >>> PAGE_SHIFT]) this.onCodeWrite(pa, 2);
     this.phys.write16(pa, v);
   }
@@ -582,9 +582,9 @@ export class Cpu {
       return;
     }
     const pa = this.mmu.translate(lin, ACCESS_WRITE, user);
-    if (pa >= PHYS_4G) return; // unassigned: the write is dropped
-    this.ioCheck(pa);
+    this.ioCheckAny(pa);
     if (this.watchActive) this.watchCheck(lin >>> 0, 4, true);
+    if (pa >= PHYS_4G) return;
     if (this.mmu.codePages[pa >>> PAGE_SHIFT]) this.onCodeWrite(pa, 4);
     this.phys.write32(pa, v);
   }

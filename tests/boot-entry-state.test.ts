@@ -4,6 +4,8 @@
 // area and the local APIC, on QEMU and on bmbt-dbg without --bios, and the lines match
 // except those listed in SKIP (docs/decisions.md, the direct-boot entry state).
 import { describe, expect, it } from 'vitest';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { REPO, runCli } from './support/cli.js';
 import { skipWithoutQemu } from './support/qemu.js';
@@ -23,7 +25,6 @@ const SKIP: Record<string, string> = {
   'gdt[cs].hi': 'accessed bit of the code descriptor in a read-only ROM',
   'pit1.status': 'channels 1 and 2 are never programmed by the firmware; our 8254 reset state reports lobyte/hibyte',
   'pit2.status': 'as pit1.status',
-  'cmos 10': 'no floppy controller (decisions.md: the board has none), so no floppy type/equipment bit',
   'cpuid1.edx': 'the CPU model (CPUID and MSRs are compared by the CPU model\'s own tests)',
   pat: 'the CPU model', mtrrcap: 'the CPU model', misc_enable: 'the CPU model',
 };
@@ -40,7 +41,9 @@ function lines(text: string): Map<string, string> {
 describe.skipIf(skipWithoutQemu())('direct-boot entry state against QEMU 7.2', () => {
   it('matches what SeaBIOS + multiboot_dma.bin leave, line for line', async () => {
     const [qemu, ours] = await Promise.all([
-      runQemuSerial(['-m', '128', '-kernel', GUEST]),
+      // QEMU with bmbt-dbg's devices: its default machine adds a floppy drive and a
+      // parallel port, which change CMOS 0x10/0x14 and the BIOS equipment word.
+      runQemuSerial(['-nodefaults', '-vga', 'std', '-m', '128', '-kernel', GUEST]),
       runCli(['--kernel', GUEST, '-m', '128', '--ui', 'none']),
     ]);
     expect(qemu.serial, qemu.stderr).toContain('done');
@@ -60,5 +63,24 @@ describe.skipIf(skipWithoutQemu())('direct-boot entry state against QEMU 7.2', (
     expect(o.get('1/3*1e6')).toBe('333333');
     expect(o.get('irq4 vector')).toBe('000c');
     expect(o.get('irq8 vector')).toBe('0070');
+  }, 60_000);
+
+  it('with two floppy drives, the CMOS drive types and the BIOS equipment word are QEMU\'s', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'bmbt-entry-fd-'));
+    try {
+      const [a, b] = [join(dir, 'a.img'), join(dir, 'b.img')];
+      writeFileSync(a, new Uint8Array(2949120));
+      writeFileSync(b, new Uint8Array(1474560));
+      const [qemu, ours] = await Promise.all([
+        runQemuSerial(['-nodefaults', '-vga', 'std', '-m', '128', '-fda', a, '-fdb', b, '-kernel', GUEST]),
+        runCli(['--kernel', GUEST, '-m', '128', '--ui', 'none', '-fda', a, '-fdb', b]),
+      ]);
+      const q = lines(qemu.serial);
+      const o = lines(ours.stdout);
+      expect(q.get('bda.equip')).toBe('0267');
+      for (const k of ['cmos 10', 'bda.equip']) expect(`${k}: ${o.get(k)}`).toBe(`${k}: ${q.get(k)}`);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
   }, 60_000);
 });

@@ -12,12 +12,12 @@ const OP = {
   zero: 0x00, one: 0x01, name: 0x08, bytePrefix: 0x0a, wordPrefix: 0x0b, dwordPrefix: 0x0c,
   stringPrefix: 0x0d, qwordPrefix: 0x0e, scope: 0x10, buffer: 0x11, package: 0x12, method: 0x14,
   dualNamePrefix: 0x2e, multiNamePrefix: 0x2f, extOp: 0x5b, rootChar: 0x5c, parentPrefix: 0x5e,
-  local0: 0x60, arg0: 0x68, store: 0x70, add: 0x72, increment: 0x75, shiftLeft: 0x79, shiftRight: 0x7a,
-  and: 0x7b, or: 0x7d, notify: 0x86, sizeOf: 0x87, index: 0x88, createDWordField: 0x8a, derefOf: 0x83,
-  land: 0x90, lor: 0x91, lnot: 0x92, lequal: 0x93, lgreater: 0x94, lless: 0x95, if: 0xa0, else: 0xa1,
-  while: 0xa2, return: 0xa4, ones: 0xff,
+  local0: 0x60, arg0: 0x68, store: 0x70, add: 0x72, subtract: 0x74, increment: 0x75, shiftLeft: 0x79,
+  shiftRight: 0x7a, and: 0x7b, or: 0x7d, notify: 0x86, sizeOf: 0x87, index: 0x88, createDWordField: 0x8a,
+  derefOf: 0x83, land: 0x90, lor: 0x91, lnot: 0x92, lequal: 0x93, lgreater: 0x94, lless: 0x95,
+  toBuffer: 0x96, toHexString: 0x98, if: 0xa0, else: 0xa1, while: 0xa2, return: 0xa4, break: 0xa5, ones: 0xff,
   // after extOp
-  mutex: 0x01, acquire: 0x23, release: 0x27, opRegion: 0x80, field: 0x81, device: 0x82, processor: 0x83,
+  mutex: 0x01, debug: 0x31, acquire: 0x23, release: 0x27, opRegion: 0x80, field: 0x81, device: 0x82, processor: 0x83,
 } as const;
 
 /** Flatten terms: numbers are single bytes, strings are name strings, arrays are spliced. */
@@ -125,8 +125,24 @@ export function buffer(data: readonly number[]): Aml {
 }
 
 export function pkg(...elements: Aml[]): Aml {
-  if (elements.length > 255) throw new RangeError('AML Package holds at most 255 elements');
-  return withPkg([OP.package], [elements.length, ...elements.flat()]);
+  return pkgOf(elements.length, ...elements);
+}
+
+/** Package(count) {elements}: `count` may exceed the initialisers (the rest are uninitialised). */
+export function pkgOf(count: number, ...elements: Aml[]): Aml {
+  if (count > 255 || elements.length > count) throw new RangeError('AML Package holds at most 255 elements');
+  return withPkg([OP.package], [count, ...elements.flat()]);
+}
+
+/**
+ * ToUUID("aabbccdd-eeff-gghh-iijj-kkllmmnnoopp"): a 16-byte Buffer, the first three
+ * groups little-endian, the last two in order (ACPI 6.4 §19.6.142).
+ */
+export function uuid(text: string): Aml {
+  const m = /^([0-9a-f]{8})-([0-9a-f]{4})-([0-9a-f]{4})-([0-9a-f]{4})-([0-9a-f]{12})$/i.exec(text);
+  if (!m) throw new Error(`bad UUID ${text}`);
+  const hex = (h: string): number[] => h.match(/../g)!.map((b) => parseInt(b, 16));
+  return buffer([...hex(m[1]!).reverse(), ...hex(m[2]!).reverse(), ...hex(m[3]!).reverse(), ...hex(m[4]!), ...hex(m[5]!)]);
 }
 
 // ---- named objects and namespace (§20.2.5) -------------------------------------------------------
@@ -165,6 +181,7 @@ export const FIELD_BYTE_ACC = 0x01;
 export const FIELD_DWORD_ACC = 0x03;
 export const FIELD_LOCK = 0x10;
 export const FIELD_PRESERVE = 0x00;
+export const FIELD_WRITE_AS_ZEROS = 0x40;
 
 /** Field(region, flags) { name, bits ... } — a name of '' reserves the bits. */
 export function field(region: string, flags: number, units: readonly (readonly [string, number])[]): Aml {
@@ -205,6 +222,7 @@ export const ret = (v: Aml): Aml => [OP.return, ...v];
 export const store = (value: Aml, target: Aml): Aml => [OP.store, ...value, ...target];
 const binary = (op: number) => (a: Aml, b: Aml, target: Aml = NULL_TARGET): Aml => [op, ...a, ...b, ...target];
 export const add = binary(OP.add);
+export const subtract = binary(OP.subtract);
 export const and = binary(OP.and);
 export const or = binary(OP.or);
 export const shiftLeft = binary(OP.shiftLeft);
@@ -216,6 +234,13 @@ export const lgreater = (a: Aml, b: Aml): Aml => [OP.lgreater, ...a, ...b];
 export const lor = (a: Aml, b: Aml): Aml => [OP.lor, ...a, ...b];
 export const land = (a: Aml, b: Aml): Aml => [OP.land, ...a, ...b];
 export const lnot = (a: Aml): Aml => [OP.lnot, ...a];
+/** a != b: LNot(LEqual(a, b)), the encoding ACPI gives LNotEqual. */
+export const lnotEqual = (a: Aml, b: Aml): Aml => [OP.lnot, OP.lequal, ...a, ...b];
+export const toHexString = (a: Aml, target: Aml = NULL_TARGET): Aml => [OP.toHexString, ...a, ...target];
+export const toBuffer = (a: Aml, target: Aml = NULL_TARGET): Aml => [OP.toBuffer, ...a, ...target];
+export const breakOp: Aml = [OP.break];
+/** The Debug object (a Store target that the interpreter prints). */
+export const debugObj: Aml = [OP.extOp, OP.debug];
 export const increment = (t: Aml): Aml => [OP.increment, ...t];
 export const derefOf = (t: Aml): Aml => [OP.derefOf, ...t];
 export const sizeOf = (t: Aml): Aml => [OP.sizeOf, ...t];
@@ -260,6 +285,13 @@ export function irqNoFlags(...irqs: number[]): Aml {
   let mask = 0;
   for (const i of irqs) mask |= 1 << i;
   return [0x22, ...le16(mask)];
+}
+
+/** DMA(Compatibility, NotBusMaster, Transfer8) {channels} — §6.4.2.2: ISA compatibility timing, 8-bit transfers. */
+export function dmaCompat8(...channels: number[]): Aml {
+  let mask = 0;
+  for (const c of channels) mask |= 1 << c;
+  return [0x2a, mask, 0x00];
 }
 
 /** Memory32Fixed(ReadOnly|ReadWrite, base, length) — §6.4.3.4. */

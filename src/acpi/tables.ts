@@ -42,6 +42,10 @@ export type LoaderCommand =
 export interface AcpiConfig {
   /** RAM below 4 GiB (the PCI window starts there). */
   belowFourG: number;
+  /** CMOS types of the floppy drives A: and B: (0: none; the DSDT's FDC0 lists them). */
+  floppyDrives?: readonly [number, number];
+  /** Bus-0 slots of the built-in PCI devices (not hot-pluggable); default host bridge, PIIX, VGA. */
+  fixedSlots?: readonly number[];
 }
 
 export interface AcpiBuild {
@@ -132,7 +136,7 @@ export function buildAcpiTables(cfg: AcpiConfig): AcpiBuild {
 
   // DSDT
   const dsdt = begin(b, 'DSDT', 1);
-  b.raw(buildDsdtAml({ ...DEFAULT_DSDT, belowFourG: cfg.belowFourG }));
+  b.raw(buildDsdtAml({ ...DEFAULT_DSDT, belowFourG: cfg.belowFourG, floppyDrives: cfg.floppyDrives ?? [0, 0], fixedSlots: cfg.fixedSlots ?? DEFAULT_DSDT.fixedSlots }));
   checksum(dsdt, end(b, dsdt));
 
   // FADT (ACPI 1.0 §5.2.5, revision 1, 116 bytes)

@@ -62,7 +62,7 @@ export function applyFirmwareHandoff(m: PcMachine): void {
   const bda16 = (off: number, v: number): void => m.phys.load(0x400 + off, Uint8Array.of(v & 0xff, v >> 8));
   bda16(0x00, 0x3f8);
   bda16(0x0e, EBDA_SEGMENT);
-  bda16(0x10, 0x4227);
+  bda16(0x10, equipmentWord(m));
   bda16(0x13, BASE_MEMORY_KIB);
   m.phys.load(0x449, Uint8Array.of(0x03));
   bda16(0x4a, 80);
@@ -70,6 +70,21 @@ export function applyFirmwareHandoff(m: PcMachine): void {
   // The EBDA's first byte is its size in KiB.
   m.phys.load(EBDA_SEGMENT << 4, Uint8Array.of(1));
   setupMtrrs(m);
+}
+
+/**
+ * The BIOS equipment word (BDA 0x10) SeaBIOS leaves for this board, measured under QEMU
+ * with the same devices (-nodefaults -vga std: 0x0226; -fda: 0x0227; -fda -fdb: 0x0267):
+ * the x87 (bit 1), the PS/2 mouse (bit 2), one serial port (bits 9-11), 80x25 colour
+ * video with a VGA (bits 4-5), and with floppy drives bit 0 and their count - 1 in bits
+ * 6-7. No parallel port (bits 14-15; QEMU's default machine has one: 0x4227).
+ */
+function equipmentWord(m: PcMachine): number {
+  const floppies = (m.config.drives ?? []).filter((d) => d.bus === 'floppy').length;
+  let w = 0x0206;
+  if (m.config.vga !== false) w |= 0x0020;
+  if (floppies > 0) w |= 0x0001 | ((floppies - 1) << 6);
+  return w;
 }
 
 /** MTRR memory types. */

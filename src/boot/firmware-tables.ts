@@ -4,13 +4,18 @@
 //
 // - sets up PCI the way SeaBIOS does where an OS relies on it: the PIIX4 PM block at
 //   0x600 (PMBA, PMREGMISC, SCI on IRQ 9; SMBus at 0x700), PIRQ A-D routed to IRQ 10,
-//   10, 11, 11 with IRQ 10 and 11 level-triggered, and every function's interrupt line;
+//   10, 11, 11 with IRQ 10 and 11 level-triggered, every function's interrupt line, and
+//   every BAR assigned with decoding on (`assignPciBars`);
+// - shadows the std VGA's option ROM (the vgabios file the BIOS boot uses) at 0xC0000;
 // - links QEMU's ACPI tables (the same fw_cfg blobs SeaBIOS gets, through the same loader
 //   script) into the reserved block at the top of RAM, the RSDP into the F segment;
-// - writes an MP floating pointer and configuration table like SeaBIOS's;
 // - places QEMU's SMBIOS tables (the fw_cfg files SeaBIOS gets) with SeaBIOS's type 0 in
 //   front, the entry point and the tables in the F segment, as SeaBIOS does with tables
 //   of up to 600 bytes (this board's are 388 bytes, whatever its RAM size);
+// - writes an MP floating pointer and configuration table like SeaBIOS's;
+//   the F-segment objects in SeaBIOS's order (RSDP, SMBIOS entry point and tables, MP
+//   floating pointer and table), each 16-byte aligned after the one before, from where
+//   QEMU's SeaBIOS puts the first (measured, tests/guests/board/firmware.c);
 // - fills the 128 KiB at the top of RAM that the loaders' memory map reserves
 //   (`directBootMemoryMap`, SeaBIOS's e820);
 // - makes a wake-up from ACPI S3 do what SeaBIOS's resume path does: the PCI set-up again
@@ -33,13 +38,25 @@ import { cpuidLeaf } from '../cpu/cpuid-msr.js';
 import { buildMpConfigTable, buildMpFloatingPointer, type MpPciInterrupt } from './mp-table.js';
 import { placeSmbiosAsSeabios } from '../smbios/seabios.js';
 import { SEG_CS } from '../cpu/instr.js';
+import { assignPciBars } from './pci-bars.js';
+
+/** The ACPI 1.0 RSDP, the SMBIOS 2.8 32-bit entry point and the MP floating pointer. */
+const ACPI_RSDP_LENGTH = 20;
+const SMBIOS_ENTRY_LENGTH = 0x1f;
+const MP_FLOATING_LENGTH = 16;
+/** PCI base class 03h, subclass 00h: a VGA-compatible controller. */
+const PCI_CLASS_DISPLAY_VGA = 0x0300;
 
 /** SeaBIOS's high zone at the top of RAM: the ACPI tables live in it (reserved). */
 export const FIRMWARE_HIGH_SIZE = TOP_RESERVED;
-/** Where the RSDP and the MP tables go in the F segment (SeaBIOS picks similar spots). */
-export const RSDP_ADDR = 0xf5a00;
-export const MP_FLOATING_ADDR = 0xf5a20;
-export const MP_TABLE_ADDR = 0xf5a30;
+/**
+ * Where the RSDP goes, the first of the F-segment objects: what QEMU 7.2's firmware
+ * (Debian's SeaBIOS 1.16.2, bios-256k.bin) leaves free there after its own code and data,
+ * an accident of that build's allocator (measured: "ACPI: RSDP 0x00000000000F59D0").
+ */
+export const RSDP_ADDR = 0xf59d0;
+/** The std VGA's option ROM is shadowed here, as SeaBIOS copies the first one. */
+export const VGA_ROM_ADDR = 0xc0000;
 /** SeaBIOS's PCI interrupt routing on the i440FX: PIRQA-D to these ISA IRQs. */
 export const PIRQ_IRQS = [10, 10, 11, 11] as const;
 
@@ -79,28 +96,40 @@ function setupPci(m: PcMachine): MpPciInterrupt[] {
 
 export function installFirmwareTables(m: PcMachine): FirmwareTables {
   const pciInterrupts = setupPci(m);
+  assignPciBars(m.pci);
+  // The VGA BIOS image as the BIOS boot offers it; SeaBIOS copies it to 0xC0000 and runs
+  // its initialisation, which only changes variables inside it (not modelled: the bytes
+  // are the file's, checksum included).
+  const vgaRom = m.config.vgaBios;
+  if (vgaRom && m.pci.devices().some((d) => d.info().classCode >> 8 === PCI_CLASS_DISPLAY_VGA)) {
+    const size = Math.min(vgaRom.length, vgaRom[2]! * 512 || vgaRom.length);
+    m.writePhysical(VGA_ROM_ADDR, vgaRom.subarray(0, size));
+  }
 
   const acpiTables = m.ramSize - FIRMWARE_HIGH_SIZE;
   const linked = linkAcpiTables(m.acpi, new Map([[ACPI_TABLES_FILE, acpiTables], [ACPI_RSDP_FILE, RSDP_ADDR]]));
   m.writePhysical(acpiTables, linked.get(ACPI_TABLES_FILE)!.subarray(0, acpiTablesLength(m.acpi)));
   m.writePhysical(RSDP_ADDR, linked.get(ACPI_RSDP_FILE)!);
 
+  // The F segment after the RSDP, in SeaBIOS's order: the SMBIOS entry point and its
+  // tables, then the MP floating pointer and the MP configuration table.
+  const smbiosEntry = align16(RSDP_ADDR + ACPI_RSDP_LENGTH);
+  const smbiosTables = align16(smbiosEntry + SMBIOS_ENTRY_LENGTH);
+  const smbios = placeSmbiosAsSeabios(m.smbios, smbiosTables);
+  m.writePhysical(smbiosEntry, smbios.entryPoint);
+  m.writePhysical(smbiosTables, smbios.tables);
+  const mpFloating = align16(smbiosTables + smbios.tables.length);
+  const mpTable = mpFloating + MP_FLOATING_LENGTH;
   const [signature, , , features] = cpuidLeaf(m.cpu, 1, 0);
   const mp = buildMpConfigTable({
     cpuSignature: signature, cpuFeatures: features, pciInterrupts, pciIsaIrqs: [5, 9, 10, 11],
     localApicBase: LOCAL_APIC_BASE, ioApicBase: IO_APIC_BASE,
   });
-  m.writePhysical(MP_TABLE_ADDR, mp);
-  m.writePhysical(MP_FLOATING_ADDR, buildMpFloatingPointer(MP_TABLE_ADDR));
-  // SMBIOS after the MP table, the entry point first and the tables right behind it (the
-  // order SeaBIOS's F-segment allocator gives them).
-  const smbiosEntry = align16(MP_TABLE_ADDR + mp.length);
-  const smbios = placeSmbiosAsSeabios(m.smbios, smbiosEntry + 0x20);
-  m.writePhysical(smbiosEntry, smbios.entryPoint);
-  m.writePhysical(smbiosEntry + 0x20, smbios.tables);
+  m.writePhysical(mpTable, mp);
+  m.writePhysical(mpFloating, buildMpFloatingPointer(mpTable));
   const facs = acpiTables + m.acpi.offsets.FACS;
   m.onDirectWake = () => enterWakingVector(m, facs);
-  return { rsdp: RSDP_ADDR, acpiTables, mpTable: MP_TABLE_ADDR, smbiosEntry };
+  return { rsdp: RSDP_ADDR, acpiTables, mpTable, smbiosEntry };
 }
 
 function align16(a: number): number {

@@ -72,9 +72,11 @@ export function planFirmware(spec: GuestSpec, fw: FirmwareFiles): FirmwarePlan {
     if (!seabios) throw new UserError(`booting from a drive needs a BIOS, and bios.bin is not in ${fw.where} (install seabios, or give --bios)`);
     bios = seabios.bytes;
   }
-  if (!bios) return { notes };
-  // The std VGA's option ROM and kvmvapic, as QEMU's pc machine offers them to a BIOS.
+  // The std VGA's option ROM, as QEMU's pc machine offers it to a BIOS; without one, the
+  // direct boot shadows it at 0xC0000 as SeaBIOS would have (firmware-tables.ts).
   const vgaBios = fw.find('vgabios-stdvga.bin')?.bytes;
+  if (!bios) return { ...(vgaBios ? { vgaBios } : {}), notes };
+  // kvmvapic's option ROM, which only a BIOS runs.
   const vapic = fw.find(KVMVAPIC_ROM)?.bytes;
   if (!vapic) notes.push({ text: `note: ${KVMVAPIC_ROM} not found in ${fw.where}: the BIOS gets no kvmvapic option ROM (install qemu-system-data)`, log: true });
   return { bios, ...(vgaBios ? { vgaBios } : {}), ...(vapic ? { kvmvapicRom: vapic } : {}), notes };

@@ -7,7 +7,7 @@ import {
   computeFlags, FLAG_DF, FLAG_VIF, FLAG_VIP, computeCarry, EFLAGS_DEFINED, FLAG_FIXED1,
 } from './lazy-flags.js';
 import { GUEST_EXCEPTION, IO_RESTART, EXC_GP, EXC_SS, EXC_AC } from './cpu-exception.js';
-import { ACCESS_READ, ACCESS_WRITE, CR0_AM, CR0_ET, CR0_PE, Mmu } from './mmu.js';
+import { ACCESS_READ, ACCESS_WRITE, CR0_AM, CR0_ET, CR0_PE, Mmu, PHYS_4G } from './mmu.js';
 import {
   DESC_B, DESC_CODE, DESC_E, DESC_P, DESC_S, DESC_W, DESC_A, DESC_R,
   SEGCLASS_BASIC, SEGCLASS_COMPLEX, SEGCLASS_FLAT, SEG_LDTR, SEG_TR,
@@ -507,10 +507,16 @@ export class Cpu {
     if (!this.ioExact && this.phys.mmioAt(pa) !== undefined) throw IO_RESTART;
   }
 
+  /** ioCheck for an address that may be above 4 GiB (unassigned there: no device). */
+  private ioCheckAny(pa: number): void {
+    if (pa < PHYS_4G) this.ioCheck(pa);
+  }
+
   load8(lin: number, user: boolean): number {
     const pa = this.mmu.translate(lin, ACCESS_READ, user);
-    this.ioCheck(pa);
+    this.ioCheckAny(pa);
     if (this.watchActive) this.watchCheck(lin >>> 0, 1, false);
+    if (pa >= PHYS_4G) return 0; // unassigned, as QEMU 7.2
     return this.phys.read8(pa);
   }
 
@@ -518,13 +524,14 @@ export class Cpu {
     if (user) this.alignCheck(lin, 2);
     if ((lin & 0xfff) === 0xfff) {
       // Both pages are checked first; a fault on the second reports its first byte.
-      this.ioCheck(this.mmu.translate(lin, ACCESS_READ, user));
-      this.ioCheck(this.mmu.translate((lin + 1) | 0, ACCESS_READ, user));
+      this.ioCheckAny(this.mmu.translate(lin, ACCESS_READ, user));
+      this.ioCheckAny(this.mmu.translate((lin + 1) | 0, ACCESS_READ, user));
       return this.load8(lin, user) | (this.load8((lin + 1) | 0, user) << 8);
     }
     const pa = this.mmu.translate(lin, ACCESS_READ, user);
-    this.ioCheck(pa);
+    this.ioCheckAny(pa);
     if (this.watchActive) this.watchCheck(lin >>> 0, 2, false);
+    if (pa >= PHYS_4G) return 0;
     return this.phys.read16(pa);
   }
 
@@ -533,20 +540,21 @@ export class Cpu {
     if ((lin & 0xfff) > 0xffc) {
       const pa0 = this.mmu.translate(lin, ACCESS_READ, user);
       const pa1 = this.mmu.translate((lin + 3) & ~0xfff, ACCESS_READ, user);
-      this.ioCheck(pa0);
-      this.ioCheck(pa1);
+      this.ioCheckAny(pa0);
+      this.ioCheckAny(pa1);
       if (this.watchActive) this.watchCheck(lin >>> 0, 4, false);
       let v = 0;
       for (let i = 0; i < 4; i++) {
         const a = (lin + i) | 0;
         const page = (a ^ lin) & ~0xfff ? pa1 : pa0;
-        v |= this.phys.read8(((page & ~0xfff) | (a & 0xfff)) >>> 0) << (8 * i);
+        if (page < PHYS_4G) v |= this.phys.read8(((page & ~0xfff) | (a & 0xfff)) >>> 0) << (8 * i);
       }
       return v;
     }
     const pa = this.mmu.translate(lin, ACCESS_READ, user);
-    this.ioCheck(pa);
+    this.ioCheckAny(pa);
     if (this.watchActive) this.watchCheck(lin >>> 0, 4, false);
+    if (pa >= PHYS_4G) return 0;
     return this.phys.read32(pa);
   }
 
@@ -556,8 +564,9 @@ export class Cpu {
       return;
     }
     const pa = this.mmu.translate(lin, ACCESS_WRITE, user);
-    this.ioCheck(pa);
+    this.ioCheckAny(pa);
     if (this.watchActive) this.watchCheck(lin >>> 0, 1, true);
+    if (pa >= PHYS_4G) return; // unassigned: the write is dropped
     if (this.mmu.codePages[pa >>> PAGE_SHIFT]) this.onCodeWrite(pa, 1);
     this.phys.write8(pa, v);
   }
@@ -570,15 +579,16 @@ export class Cpu {
     }
     if ((lin & 0xfff) === 0xfff) {
       // Both pages are checked before either byte is written: no partial stores.
-      this.ioCheck(this.mmu.translate(lin, ACCESS_WRITE, user));
-      this.ioCheck(this.mmu.translate((lin + 1) | 0, ACCESS_WRITE, user));
+      this.ioCheckAny(this.mmu.translate(lin, ACCESS_WRITE, user));
+      this.ioCheckAny(this.mmu.translate((lin + 1) | 0, ACCESS_WRITE, user));
       this.store8(lin, v, user);
       this.store8((lin + 1) | 0, v >> 8, user);
       return;
     }
     const pa = this.mmu.translate(lin, ACCESS_WRITE, user);
-    this.ioCheck(pa);
+    this.ioCheckAny(pa);
     if (this.watchActive) this.watchCheck(lin >>> 0, 2, true);
+    if (pa >= PHYS_4G) return;
     if (this.mmu.codePages[pa >>> PAGE_SHIFT]) this.onCodeWrite(pa, 2);
     this.phys.write16(pa, v);
   }
@@ -590,14 +600,15 @@ export class Cpu {
       return;
     }
     if ((lin & 0xfff) > 0xffc) {
-      this.ioCheck(this.mmu.translate(lin, ACCESS_WRITE, user));
-      this.ioCheck(this.mmu.translate((lin + 3) & ~0xfff, ACCESS_WRITE, user));
+      this.ioCheckAny(this.mmu.translate(lin, ACCESS_WRITE, user));
+      this.ioCheckAny(this.mmu.translate((lin + 3) & ~0xfff, ACCESS_WRITE, user));
       for (let i = 0; i < 4; i++) this.store8((lin + i) | 0, v >> (8 * i), user);
       return;
     }
     const pa = this.mmu.translate(lin, ACCESS_WRITE, user);
-    this.ioCheck(pa);
+    this.ioCheckAny(pa);
     if (this.watchActive) this.watchCheck(lin >>> 0, 4, true);
+    if (pa >= PHYS_4G) return;
     if (this.mmu.codePages[pa >>> PAGE_SHIFT]) this.onCodeWrite(pa, 4);
     this.phys.write32(pa, v);
   }

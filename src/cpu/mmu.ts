@@ -49,6 +49,9 @@ export const PF_W = 2;
 export const PF_U = 4;
 export const PF_RSVD = 8;
 
+/** Physical addresses from here up are unassigned memory (no RAM or device above 4 GiB). */
+export const PHYS_4G = 0x1_0000_0000;
+
 export const ACCESS_READ = 0;
 export const ACCESS_WRITE = 1;
 export const ACCESS_FETCH = 2;
@@ -267,7 +270,9 @@ export class Mmu {
   /**
    * Translate for an access, setting accessed/dirty bits and filling the TLB; raises #PF.
    * `user` is the privilege of the access (CPL 3 for ordinary accesses, supervisor for
-   * descriptor-table and TSS accesses).
+   * descriptor-table and TSS accesses). The physical address comes back whole: at or
+   * above 4 GiB (a PSE-36 or PAE page there) it is a number >= 2^32 (`PHYS_4G`), which
+   * the callers treat as unassigned memory.
    */
   translate(lin: number, access: number, user: boolean): number {
     lin >>>= 0;
@@ -285,17 +290,23 @@ export class Mmu {
     let pageMask: number;
     let rw: boolean;
     let us: boolean;
+    // Physical address bits 32 and up (PSE-36, PAE): such a page is unassigned memory.
+    let high = 0;
     if (cr4 & CR4_PAE) {
+      // Bits of an entry's high dword above the model's physical address width are reserved
+      // (QEMU: 36 bits with PSE-36, else 32).
+      const hiRsvd = ~((1 << (this.cpu.model.physBits - 32)) - 1);
       const pdptAddr = ((this.cpu.cr3 & ~0x1f) + ((lin >>> 30) << 3)) >>> 0;
       const pdpte = this.readPhys32(pdptAddr);
       const pdpteHi = this.readPhys32(pdptAddr + 4);
       if (!(pdpte & PTE_P)) this.pageFault(lin, 0, access, user);
-      if (pdpte & 0x1e6 || pdpteHi & ~0xf) this.pageFault(lin, PF_P | PF_RSVD, access, user);
+      if (pdpte & 0x1e6 || pdpteHi & hiRsvd) this.pageFault(lin, PF_P | PF_RSVD, access, user);
       const pdeAddr = ((pdpte & ~0xfff) + (((lin >>> 21) & 0x1ff) << 3)) >>> 0;
-      let pde = this.readPhys32(pdeAddr);
-      const pdeHi = this.readPhys32(pdeAddr + 4);
+      // A page directory above 4 GiB is unassigned memory: it reads 0 (not present).
+      let pde = pdpteHi ? 0 : this.readPhys32(pdeAddr);
+      const pdeHi = pdpteHi ? 0 : this.readPhys32(pdeAddr + 4);
       if (!(pde & PTE_P)) this.pageFault(lin, 0, access, user);
-      if (pdeHi & ~0xf) this.pageFault(lin, PF_P | PF_RSVD, access, user);
+      if (pdeHi & hiRsvd) this.pageFault(lin, PF_P | PF_RSVD, access, user);
       if (pde & PTE_PS) {
         if (pde & 0x1fe000) this.pageFault(lin, PF_P | PF_RSVD, access, user);
         rw = (pde & PTE_W) !== 0;
@@ -307,6 +318,7 @@ export class Mmu {
           this.writePhys32(pdeAddr, pde);
         }
         pageBase = pde & 0xffe00000;
+        high = pdeHi;
         pageMask = 0x1fffff;
         pte = pde;
         pteAddr = pdeAddr;
@@ -316,23 +328,25 @@ export class Mmu {
           this.writePhys32(pdeAddr, pde);
         }
         pteAddr = ((pde & ~0xfff) + (((lin >>> 12) & 0x1ff) << 3)) >>> 0;
-        pte = this.readPhys32(pteAddr);
-        const pteHi = this.readPhys32(pteAddr + 4);
+        pte = pdeHi ? 0 : this.readPhys32(pteAddr);
+        const pteHi = pdeHi ? 0 : this.readPhys32(pteAddr + 4);
         if (!(pte & PTE_P)) this.pageFault(lin, 0, access, user);
-        if (pteHi & ~0xf) this.pageFault(lin, PF_P | PF_RSVD, access, user);
+        if (pteHi & hiRsvd) this.pageFault(lin, PF_P | PF_RSVD, access, user);
         rw = (pde & PTE_W) !== 0 && (pte & PTE_W) !== 0;
         us = (pde & PTE_U) !== 0 && (pte & PTE_U) !== 0;
         this.checkAccess(lin, rw, us, access, user);
         pageBase = pte & ~0xfff;
         pageMask = 0xfff;
+        high = pteHi;
       }
     } else {
       const pdeAddr = ((this.cpu.cr3 & ~0xfff) + ((lin >>> 22) << 2)) >>> 0;
       let pde = this.readPhys32(pdeAddr);
       if (!(pde & PTE_P)) this.pageFault(lin, 0, access, user);
       if (pde & PTE_PS && cr4 & CR4_PSE) {
-        // 4 MiB page; bits 13-21 are reserved without PSE-36, which we do not advertise.
-        if (pde & 0x3fe000) this.pageFault(lin, PF_P | PF_RSVD, access, user);
+        // 4 MiB page. PSE-36: bits 13-20 are physical address bits 32-39, bit 21 is
+        // reserved; QEMU 7.2 applies this on every CPU model, whatever CPUID says.
+        if (pde & 0x200000) this.pageFault(lin, PF_P | PF_RSVD, access, user);
         rw = (pde & PTE_W) !== 0;
         us = (pde & PTE_U) !== 0;
         this.checkAccess(lin, rw, us, access, user);
@@ -343,6 +357,7 @@ export class Mmu {
         }
         pageBase = pde & 0xffc00000;
         pageMask = 0x3fffff;
+        high = (pde >>> 13) & 0xff;
         pte = pde;
         pteAddr = pdeAddr;
       } else {
@@ -368,6 +383,9 @@ export class Mmu {
       }
     }
     const pa = (((pageBase & ~pageMask) | (lin & pageMask)) & this.a20Mask) >>> 0;
+    // Above 4 GiB: no TLB entry (every access takes the slow path, which reads 0 and drops
+    // writes there; see Cpu.load8); the address is returned whole.
+    if (high !== 0) return high * PHYS_4G + pa;
     const dirty = (pte & PTE_D) !== 0;
     const kernelWrite = rw || !(this.cpu.cr0 & CR0_WP);
     if (pageMask !== 0xfff) this.addLargePage(lin, ~pageMask);
@@ -454,7 +472,7 @@ export class Mmu {
     return true;
   }
 
-  /** Side-effect-free translation for debuggers; null when unmapped. */
+  /** Side-effect-free translation for debuggers; null when unmapped or above 4 GiB (PSE-36). */
   debugTranslate(lin: number): number | null {
     lin >>>= 0;
     if (!this.pagingOn()) return (lin & this.a20Mask) >>> 0;
@@ -472,7 +490,10 @@ export class Mmu {
     }
     const pde = rd(((this.cpu.cr3 & ~0xfff) + ((lin >>> 22) << 2)) >>> 0);
     if (!(pde & PTE_P)) return null;
-    if (pde & PTE_PS && cr4 & CR4_PSE) return (((pde & 0xffc00000) | (lin & 0x3fffff)) & this.a20Mask) >>> 0;
+    if (pde & PTE_PS && cr4 & CR4_PSE) {
+      if (pde & 0x3fe000) return null;
+      return (((pde & 0xffc00000) | (lin & 0x3fffff)) & this.a20Mask) >>> 0;
+    }
     const pte = rd(((pde & ~0xfff) + (((lin >>> 12) & 0x3ff) << 2)) >>> 0);
     if (!(pte & PTE_P)) return null;
     return (((pte & ~0xfff) | (lin & 0xfff)) & this.a20Mask) >>> 0;

@@ -63,6 +63,16 @@ export const FLOPPY_FORMATS: FloppyFormat[] = [
   { bytes: 737280, tracks: 80, heads: 2, sectors: 9, rate: 2, cmosType: 4 },
 ];
 
+/**
+ * What a drive of each CMOS type can do (its limits, independent of the medium), as
+ * QEMU 7.2 reports them in the DSDT's _FDI (measured): the highest cylinder, sector and
+ * head numbers. 4: 1.44 MB drive, 5: 2.88 MB drive.
+ */
+export const FLOPPY_DRIVE_LIMITS: Readonly<Record<number, { maxCylinder: number; maxSector: number; maxHead: number }>> = {
+  4: { maxCylinder: 0x52, maxSector: 0x18, maxHead: 1 },
+  5: { maxCylinder: 0x4f, maxSector: 0x30, maxHead: 1 },
+};
+
 export function floppyFormat(bytes: number): FloppyFormat | null {
   return FLOPPY_FORMATS.find((f) => f.bytes === bytes) ?? null;
 }
@@ -648,7 +658,8 @@ export class Fdc {
   }
 
   loadState(st: FdcState): void {
-    this.s = { ...st, fifo: [...st.fifo], drives: st.drives.map((d) => ({ ...d })) };
+    // `buf` travels only in the saved record; the live sector buffer is this.buf.
+    this.s = { ...st, fifo: [...st.fifo], drives: st.drives.map((d) => ({ ...d })), buf: '' };
     this.buf = new Uint8Array(Buffer.from(st.buf, 'base64'));
     if (this.buf.length !== SECTOR_SIZE) this.buf = new Uint8Array(SECTOR_SIZE);
     this.irq.set(st.irq);

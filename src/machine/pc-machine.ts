@@ -45,6 +45,7 @@ import { OverlayBackend, SECTOR_SIZE, type TrackedImage } from '../block/block-i
 import { guessGeometry } from '../block/geometry.js';
 import type { IdeDriveConfig } from '../devices/ide/ide-channel.js';
 import { IsaDma } from '../devices/isa-dma.js';
+import { AcpiHotplug } from '../devices/acpi-hotplug.js';
 import { Fdc, floppyFormat, type FloppyDriveConfig } from '../devices/fdc.js';
 
 /** One drive, for `info block`. */
@@ -225,9 +226,11 @@ export class PcMachine {
   readonly ide: Piix3Ide;
   /** The two 8237 DMA controllers (ISA channels 0-7). */
   readonly isaDma: IsaDma;
-  /** The floppy controller, when the board has floppy drives (decisions.md). */
-  readonly fdc: Fdc | null;
+  /** The floppy controller: always there, with or without drives, as QEMU's pc machine (decisions.md). */
+  readonly fdc: Fdc;
   readonly pm: Piix4Pm;
+  /** QEMU's ACPI PCI and CPU hot-plug registers (0xAE00, 0xAF00), which the DSDT uses. */
+  readonly hotplug: AcpiHotplug;
   readonly rtc: Mc146818Rtc;
   readonly fwCfg: FwCfg;
   /** QEMU's ACPI tables for this board (served on fw_cfg; placed in RAM for a direct boot). */
@@ -449,11 +452,13 @@ export class PcMachine {
     // The std VGA is on PCI with or without a BIOS (its option ROM only comes with one);
     // -nodefaults and -vga none leave it out, as QEMU.
     if (hasVga) new StdVgaPci(this.pci, this.vga, { rom: config.vgaBios });
+    const fixedSlots = hasVga ? [0, 1, 2] : [0, 1];
+    // QEMU's PCI and CPU hot-plug blocks of the PIIX4 PM function: the slots of the
+    // built-in devices (host bridge, PIIX, the std VGA) are the ones that cannot be removed.
+    this.hotplug = new AcpiHotplug(this.io, fixedSlots);
     this.rtc = new Mc146818Rtc(this.io, this.clock, { irq: this.hpet.rtcLine });
     this.isaDma = new IsaDma(this.io, this.phys, (p, l) => this.exec.codeWrite(p, l));
-    this.fdc = floppies.some((f) => f !== null)
-      ? new Fdc(this.io, { irq: irq(6), dma: this.isaDma, clock: this.clock, drives: floppies })
-      : null;
+    this.fdc = new Fdc(this.io, { irq: irq(6), dma: this.isaDma, clock: this.clock, drives: floppies });
     this.rtc.fillPcCmos({
       belowFourG: this.ramSize, bootOrder: config.bootOrder,
       floppy: [floppies[0]?.format.cmosType ?? 0, floppies[1]?.format.cmosType ?? 0],
@@ -471,7 +476,7 @@ export class PcMachine {
     this.fwCfg.setBootOrder([]);
     // QEMU's per-disk geometry overrides for SeaBIOS: empty without disks, but listed.
     this.fwCfg.addFile('bios-geometry', new Uint8Array(0));
-    this.acpi = buildAcpiTables({ belowFourG: this.ramSize });
+    this.acpi = buildAcpiTables({ belowFourG: this.ramSize, floppyDrives: [floppies[0]?.format.cmosType ?? 0, floppies[1]?.format.cmosType ?? 0], fixedSlots });
     serveAcpiTables(this.fwCfg, this.acpi);
     const [cpuSignature, , , cpuFeatures] = cpuidLeaf(this.cpu, 1, 0);
     this.smbios = buildSmbiosTables({ ramSize: this.ramSize, cpuSignature, cpuFeatures });
@@ -586,7 +591,8 @@ export class PcMachine {
     this.fwCfg.reset();
     this.kbc.reset();
     this.isaDma.reset();
-    this.fdc?.reset();
+    this.fdc.reset();
+    this.hotplug.reset();
     this.pendingReset = null;
     this.exitCode = null;
     this.poweredOff = false;

@@ -37,7 +37,8 @@ export interface DeviceStates {
   post: ReturnType<PcMachine['post']['saveState']>;
   testdev: ReturnType<NonNullable<PcMachine['testdev']>['saveState']> | null;
   isaDma?: ReturnType<PcMachine['isaDma']['saveState']>;
-  fdc?: ReturnType<NonNullable<PcMachine['fdc']>['saveState']> | null;
+  fdc?: ReturnType<PcMachine['fdc']['saveState']> | null;
+  hotplug?: ReturnType<PcMachine['hotplug']['saveState']>;
 }
 
 /** Everything but memory: plain JSON-able values. */
@@ -133,7 +134,8 @@ function saveDevices(m: PcMachine): DeviceStates {
     post: m.post.saveState(),
     testdev: m.testdev ? m.testdev.saveState() : null,
     isaDma: m.isaDma.saveState(),
-    fdc: m.fdc ? m.fdc.saveState() : null,
+    fdc: m.fdc.saveState(),
+    hotplug: m.hotplug.saveState(),
   };
 }
 
@@ -154,7 +156,8 @@ function loadDevices(m: PcMachine, d: DeviceStates): void {
   d.debugExits.forEach((s, i) => m.debugExits[i]!.loadState(s));
   if (m.testdev && d.testdev) m.testdev.loadState(d.testdev);
   if (d.isaDma) m.isaDma.loadState(d.isaDma);
-  if (m.fdc && d.fdc) m.fdc.loadState(d.fdc);
+  if (d.fdc) m.fdc.loadState(d.fdc);
+  if (d.hotplug) m.hotplug.loadState(d.hotplug);
   m.pit.loadState(d.pit);
   m.rtc.loadState(d.rtc);
   m.com1.loadState(d.com1);

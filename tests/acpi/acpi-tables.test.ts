@@ -89,11 +89,59 @@ describe('ACPI tables for the fw_cfg loader', () => {
     expect(`${r.stdout}${r.stderr}`).not.toMatch(/error/i);
     const dsl = readFileSync(join(dir, 'dsdt.dsl'), 'utf8');
     for (const want of ['Name (_S3, Package (0x04)', 'Name (_S5, Package (0x04)', 'Device (PCI0)', 'EisaId ("PNP0103")',
-      'Memory32Fixed (ReadOnly,', 'Device (LNKA)', 'Processor (C000', 'Device (KBD)', 'Device (COM1)']) {
+      'Memory32Fixed (ReadOnly,', 'Device (LNKA)', 'Processor (C000', 'Device (KBD)', 'Device (COM1)',
+      // QEMU's hot-plug namespace: slots 3-31 with _SUN and _EJ0 (Linux's acpiphp registers
+      // them), the GPE methods (Linux enables GPEs 1 and 2), the register blocks.
+      'Device (S18)', 'Name (_SUN, 0x03)', 'Device (SF8)', 'Name (_SUN, 0x1F)', 'Method (_EJ0, 1', 'Method (_E01, 0',
+      'Method (\\_GPE._E02, 0', 'OperationRegion (PCST, SystemIO, 0xAE00, 0x08)', 'OperationRegion (PRST, SystemIO, 0xAF00, 0x0C)']) {
       expect(dsl).toContain(want);
     }
+    // The slots of the built-in devices (host bridge, PIIX, VGA) cannot be ejected.
+    const slotText = (n: string) => dsl.slice(dsl.indexOf(`Device (${n})`), dsl.indexOf('Device (S', dsl.indexOf(`Device (${n})`) + 1));
+    for (const slot of ['S00', 'S08', 'S10']) expect(slotText(slot)).not.toContain('_EJ0');
+    expect(slotText('S18')).toContain('_EJ0');
     // Recompiling the disassembly must succeed too.
     const c = spawnSync('iasl', ['-p', join(dir, 'again'), join(dir, 'dsdt.dsl')], { encoding: 'utf8' });
     expect(c.status).toBe(0);
+  });
+});
+
+describe('the DSDT as QEMU 7.2 builds it for this board', () => {
+  it('is as long as QEMU\'s under -nodefaults -vga std (0x18E5 bytes), so the tables after it sit where QEMU puts them', () => {
+    // QEMU's length, read by Linux ("ACPI: DSDT ... 0018E5"); the AML itself is compared
+    // with QEMU's by board-acpi.elf (length and hash).
+    const b = buildAcpiTables({ belowFourG: 128 << 20 });
+    const t = b.files.get(ACPI_TABLES_FILE)!;
+    expect(new DataView(t.buffer).getUint32(b.offsets.DSDT + 4, true)).toBe(0x18e5);
+  });
+});
+
+describe('the floppy controller in the DSDT (QEMU 7.2: always there, a FLPx per drive)', () => {
+  /** The bytes of Device (FDC0) in the DSDT of a board with these CMOS drive types. */
+  function fdc0(drives: [number, number]): string {
+    const b = buildAcpiTables({ belowFourG: 128 << 20, floppyDrives: drives });
+    const t = Buffer.from(b.files.get(ACPI_TABLES_FILE)!);
+    const at = t.indexOf('FDC0', b.offsets.DSDT);
+    // ExtOpPrefix DeviceOp, a two-byte PkgLength, then the name.
+    expect(t[at - 4]).toBe(0x5b);
+    const len = (t[at - 2]! & 0x0f) | (t[at - 1]! << 4);
+    return t.subarray(at - 4, at - 2 + len).toString('hex');
+  }
+
+  it('with no drive: PNP0700 with QEMU\'s _CRS (0x3F2-0x3F5, 0x3F7, IRQ 6, DMA 2) and an empty _FDE, byte for byte', () => {
+    // QEMU 7.2 -nodefaults: /sys/firmware/acpi/tables/DSDT read by Linux.
+    expect(fdc0([0, 0])).toBe('5b824e044644433008' + '5f4849440c41d00700' +
+      '085f435253111b0a184701f203f2030004' + '4701f703f7030001' + '224000' + '2a0400' + '7900' +
+      '085f4644451117' + '0a14' + '00'.repeat(16) + '02000000');
+  });
+
+  it('with a 2.88 MB drive A: and a 1.44 MB drive B: as QEMU lists them (_FDI with the drive type\'s limits)', () => {
+    const hex = fdc0([5, 4]);
+    const fdi = (unit: number, type: number, cyl: number, sec: number) =>
+      Buffer.from([0x12, 0x20, 0x10, ...[unit, type, cyl, sec, 1, 0xaf, 2, 0x25, 2, 0x12, 0x1b, 0xff, 0x6c, 0xf6, 0x0f, 8]
+        .flatMap((v) => (v === 0 ? [0] : v === 1 ? [1] : [0x0a, v]))]).toString('hex');
+    expect(hex).toContain(Buffer.from('FLPA').toString('hex') + '085f414452' + '00' + '085f464449' + fdi(0, 5, 0x4f, 0x30));
+    expect(hex).toContain(Buffer.from('FLPB').toString('hex') + '085f414452' + '01' + '085f464449' + fdi(1, 4, 0x52, 0x18));
+    expect(hex.endsWith('01000000' + '01000000' + '00'.repeat(8) + '02000000')).toBe(true);
   });
 });

@@ -17,9 +17,8 @@ import { CPU_MODELS, IMPLEMENTED_ECX, IMPLEMENTED_EDX, type CpuModel } from '../
 const hex8 = (v: number) => (v >>> 0).toString(16).padStart(8, '0');
 
 /**
- * QEMU's CPUID.1 EDX/ECX with what bmbt-dbg does not implement masked out (PSE-36: PDE
- * bits 13-20 are not address bits here; decisions.md). MMX, SSE, SSE2 and SSE3 are
- * advertised as QEMU does since issue 15.
+ * QEMU's CPUID.1 EDX/ECX with what bmbt-dbg does not implement masked out (nothing left
+ * since PSE-36 (issue 9) and MMX, SSE, SSE2 and SSE3 (issue 15) are implemented).
  */
 function maskCpuid(line: string, m: CpuModel): string {
   const edx = hex8(m.qemuEdx);

@@ -50,8 +50,9 @@ export function runQemuGuest(name: string, extra: string[] = [], timeoutMs = 60_
   });
 }
 
-export async function runOursGuest(name: string, opts: { bios?: boolean; args?: string[]; timeoutMs?: number } = {}): Promise<GuestRun> {
-  const args = ['--kernel', boardElf(name), ...(opts.bios ? ['--bios', SEABIOS] : []), ...(opts.args ?? [])];
+/** `bios`: through SeaBIOS (true: Debian's bios.bin; a path: that build). */
+export async function runOursGuest(name: string, opts: { bios?: boolean | string; args?: string[]; timeoutMs?: number } = {}): Promise<GuestRun> {
+  const args = ['--kernel', boardElf(name), ...(opts.bios ? ['--bios', typeof opts.bios === 'string' ? opts.bios : SEABIOS] : []), ...(opts.args ?? [])];
   const r = await runCli(args, { timeoutMs: opts.timeoutMs ?? 120_000 });
   return { code: r.code, out: r.stdout };
 }

@@ -88,7 +88,15 @@ static void dsdt(u32 d)
 {
     u32 len = rd32(d + 4);
     header(d);
-    static const char *names[] = { "_S3_", "_S4_", "_S5_", "PCI0", "_PRT", "LNKA", "LNKS", "HPET", "KBD_", "COM1", "RTC_", "C000", "_GPE" };
+    /* The whole AML, as a length and an FNV-1a hash: the namespace is QEMU's byte for byte. */
+    u32 h = 2166136261u;
+    for (u32 i = 36; i < len; i++) h = (h ^ rd8(d + i)) * 16777619u;
+    puts("DSDT length ");
+    puthex(len, 4);
+    puts(" AML hash ");
+    puthex(h, 8);
+    putc('\n');
+    static const char *names[] = { "_S3_", "_S4_", "_S5_", "PCI0", "_PRT", "LNKA", "LNKS", "HPET", "KBD_", "COM1", "RTC_", "C000", "_GPE", "FDC0" };
     for (unsigned i = 0; i < sizeof names / sizeof names[0]; i++) {
         puts("DSDT has ");
         puts(names[i]);
@@ -96,7 +104,7 @@ static void dsdt(u32 d)
     }
     static const struct { const char *n; u32 id; } ids[] = {
         { "PNP0A03", 0x030ad041 }, { "PNP0103", 0x0301d041 }, { "PNP0303", 0x0303d041 }, { "PNP0B00", 0x000bd041 },
-        { "PNP0501", 0x0105d041 }, { "PNP0C0F", 0x0f0cd041 }, { "PNP0F13", 0x130fd041 },
+        { "PNP0501", 0x0105d041 }, { "PNP0C0F", 0x0f0cd041 }, { "PNP0F13", 0x130fd041 }, { "PNP0700", 0x0007d041 },
     };
     for (unsigned i = 0; i < sizeof ids / sizeof ids[0]; i++) {
         puts("DSDT declares ");

@@ -18,7 +18,7 @@ import { iced } from '../support/iced.js';
 import { rng } from '../gdb/fuzz-packets.js';
 
 const FULL = Boolean(process.env.CI) || process.env.BMBT_FULL === '1';
-const GUESTS = process.env.BMBT_RANDOM_GUESTS ? Number(process.env.BMBT_RANDOM_GUESTS) : FULL ? 10_000 : 1_000;
+const GUESTS = process.env.BMBT_RANDOM_GUESTS ? Number(process.env.BMBT_RANDOM_GUESTS) : FULL ? 10_000 : 500;
 const SEED = process.env.BMBT_RANDOM_SEED ? Number(process.env.BMBT_RANDOM_SEED) : 0x16c0de;
 /** Instructions a guest may retire. */
 const BUDGET = 10_000;

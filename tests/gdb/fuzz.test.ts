@@ -8,7 +8,7 @@
 // answered within 100 ms.
 //
 // Seeded: BMBT_FUZZ_SEED=N repeats a run, BMBT_FUZZ=N sends N packets. 100,000 in CI
-// (CI set) or with BMBT_FULL=1; fewer in a local `npm test` (the figure is printed).
+// (CI set) or with BMBT_FULL=1; 10,000 in a local `npm test` (the figure is printed).
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import * as net from 'node:net';
 import { bootSample, type BootedSample } from '../support/samples.js';
@@ -19,7 +19,7 @@ import { PacketGen, checksum, framed, type FuzzPacket } from './fuzz-packets.js'
 import { latencyProbe } from '../support/latency.js';
 
 const FULL = Boolean(process.env.CI) || process.env.BMBT_FULL === '1';
-const PACKETS = process.env.BMBT_FUZZ ? Number(process.env.BMBT_FUZZ) : FULL ? 100_000 : 20_000;
+const PACKETS = process.env.BMBT_FUZZ ? Number(process.env.BMBT_FUZZ) : FULL ? 100_000 : 10_000;
 const SEED = process.env.BMBT_FUZZ_SEED ? Number(process.env.BMBT_FUZZ_SEED) : 0x16f022;
 const LATENCY_MS = 100;
 const HANG_MS = 5000;

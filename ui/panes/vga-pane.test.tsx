@@ -29,7 +29,13 @@ let booted: Promise<DebugController> | null = null;
 function seabios(): Promise<DebugController> {
   booted ??= (async () => {
     const { ctl, debugcon } = biosController();
-    await runUntil(ctl, () => debugcon().includes(DONE), 20_000);
+    // Until the screen shows it and the cursor went to the next line: SeaBIOS writes it to
+    // its debug port first, and a pause is served within milliseconds (issue 16).
+    const onScreen = (): boolean => {
+      const t = ctl.vgaText();
+      return t.chars.some((row) => row.includes(DONE)) && t.cursor.x === 0;
+    };
+    await runUntil(ctl, () => debugcon().includes(DONE) && onScreen(), 20_000);
     return ctl;
   })();
   return booted;

@@ -71,7 +71,12 @@ export class History implements RunObserver {
   /** Travelling: the runs are ours, not the user's. */
   private driving = false;
 
-  constructor(readonly machine: PcMachine, readonly budgetBytes: number) {
+  /**
+   * `checkpointMs`: the running wall time between checkpoints (where they fall depends on
+   * how loaded the machine is; what reverse execution finds must not); 0 takes one after
+   * every run.
+   */
+  constructor(readonly machine: PcMachine, readonly budgetBytes: number, private readonly checkpointMs = CHECKPOINT_MS) {
     if (machine.runObserver !== null) throw new Error('the machine is recorded or replayed already');
     this.engine = snapshotEngine(machine);
     this.taker = new LogTaker(machine);
@@ -144,7 +149,7 @@ export class History implements RunObserver {
     const stop = this.taker.run(maxInsns, opts, inner);
     this.lastBp = stop.kind === 'breakpoint' ? stop.pc : -1;
     this.runMs += performance.now() - t0;
-    if (this.runMs >= Math.max(CHECKPOINT_MS, 20 * this.lastCost)) this.checkpoint();
+    if (this.checkpointMs === 0 || this.runMs >= Math.max(this.checkpointMs, 20 * this.lastCost)) this.checkpoint();
     return stop;
   }
 
@@ -376,6 +381,13 @@ export class History implements RunObserver {
       }
       this.playFrom(i);
       const { stops } = this.drive(end);
+      // The machine stood at a breakpoint where this checkpoint was taken: that is a hit
+      // too, though playing on from there steps or continues off it without stopping.
+      const atBp = c.pos.bp !== undefined && this.machine.exec.breakpoints.has(c.pos.bp) ? c.pos.bp : -1;
+      if (stops === 0 && atBp >= 0) {
+        this.playFrom(i);
+        return { kind: 'breakpoint', pc: atBp };
+      }
       if (stops > 0) {
         // Again, to the last of them.
         this.playFrom(i);
@@ -407,11 +419,11 @@ function after(a: Position, b: Position): boolean {
 const HISTORIES = new WeakMap<PcMachine, History>();
 
 /** Keep history for reverse execution (a debugger attached); `budgetBytes` bounds its checkpoints. */
-export function enableHistory(m: PcMachine, budgetBytes: number): History | null {
+export function enableHistory(m: PcMachine, budgetBytes: number, checkpointMs?: number): History | null {
   const h = HISTORIES.get(m);
   if (h) return h;
   if (m.runObserver !== null) return null; // recorded or replayed: no reverse execution
-  const nh = new History(m, budgetBytes);
+  const nh = new History(m, budgetBytes, checkpointMs);
   HISTORIES.set(m, nh);
   return nh;
 }

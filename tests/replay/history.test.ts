@@ -9,10 +9,10 @@ import { enableHistory, type History } from '../../src/replay/history.js';
 import { stateHash } from '../../src/snapshot/machine-snapshot.js';
 import type { PcMachine } from '../../src/machine/pc-machine.js';
 
-function setup(name: string, budget = 256 << 20) {
+function setup(name: string, budget = 256 << 20, checkpointMs?: number) {
   const g = bootSample(name);
   const ctl = new DebugController(g.machine, { sliceInsns: 50_000 });
-  const h = enableHistory(g.machine, budget)!;
+  const h = enableHistory(g.machine, budget, checkpointMs)!;
   return { g, m: g.machine, ctl, h: h as History };
 }
 
@@ -83,6 +83,35 @@ describe('reverse execution', () => {
     expect(m.cpu.icount).toBe(0);
     expect(await ctl.reverse('step')).toEqual({ kind: 'history-begin' });
     expect(ctl.lastStop.kind).toBe('history-begin');
+  });
+
+  it('reverse-continue finds a hit where a checkpoint was taken, whether the debugger stepped or continued off it', async () => {
+    // A checkpoint after every run: one falls on each breakpoint stop, as the wall-time
+    // policy makes happen on a loaded machine (the hit there was once skipped).
+    const { g, m, ctl } = setup('buggy', 256 << 20, 0);
+    const applyOrder = g.symbols.get('apply_order')!;
+    ctl.addBreakpoint(applyOrder);
+    const hits: number[] = [];
+    for (let i = 0; i < 3; i++) {
+      expect((await ctl.continue()).kind).toBe('breakpoint');
+      hits.push(m.cpu.icount);
+    }
+    await ctl.stepInstruction(3);
+    expect((await ctl.reverse('step'))?.kind).toBe('step');
+    expect(await ctl.reverse('continue')).toMatchObject({ kind: 'breakpoint', pc: applyOrder });
+    expect(m.cpu.icount).toBe(hits[2]);
+    // Off the third hit by a step, off the second by a continue: both found going back.
+    expect(await ctl.reverse('continue')).toMatchObject({ kind: 'breakpoint', pc: applyOrder });
+    expect(m.cpu.icount).toBe(hits[1]);
+    expect(stateHash(m, { memory: true })).toBe(stateHash(twinAtBreakpoint('buggy', applyOrder, 2), { memory: true }));
+    expect(await ctl.reverse('continue')).toMatchObject({ kind: 'breakpoint', pc: applyOrder });
+    expect(m.cpu.icount).toBe(hits[0]);
+    expect((await ctl.reverse('continue'))?.kind).toBe('history-begin');
+    // Forward again through the same hits.
+    expect((await ctl.continue()).kind).toBe('breakpoint');
+    expect(m.cpu.icount).toBe(hits[0]);
+    expect((await ctl.continue()).kind).toBe('breakpoint');
+    expect(m.cpu.icount).toBe(hits[1]);
   });
 
   it('a reverse watchpoint stops before the instruction that last wrote the variable', async () => {

@@ -50,3 +50,16 @@ export function latencyProbe(waitMs: number): LatencyProbe {
     },
   };
 }
+
+/**
+ * CPU time in ms of another process's main thread (the one running its event loop and
+ * machine), or null where Linux's per-thread statistics are not there. A child's wall
+ * latency on a loaded machine includes the time it waited for a CPU; this does not.
+ */
+export function processMainThreadCpuMs(pid: number): number | null {
+  try {
+    return Number(readFileSync(`/proc/${pid}/task/${pid}/schedstat`, 'utf8').split(' ')[0]) / 1e6;
+  } catch {
+    return null;
+  }
+}

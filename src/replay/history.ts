@@ -266,7 +266,7 @@ export class History implements RunObserver {
    * watchpoint stops on the way (not at `t` or beyond) are counted; with `stopAt`, the
    * run ends at that many.
    */
-  private drive(t: Target, stopAt = 0): { stops: number; last: MachineStop | null } {
+  private drive(t: Target, stopAt = 0, watchAtEnd = false): { stops: number; last: MachineStop | null } {
     const m = this.machine;
     const p = this.player!;
     p.hold = { icount: t.icount, ...(t.ns !== undefined ? { ns: t.ns } : {}) };
@@ -278,7 +278,11 @@ export class History implements RunObserver {
       while (!reached()) {
         const stop = m.run(Math.max(1, t.icount - m.cpu.icount));
         if (stop.kind === 'breakpoint' || stop.kind === 'watchpoint') {
-          if (reached()) break;
+          // A watchpoint stops after the write: with watchAtEnd, one that stops exactly at
+          // `t` is a hit before it (going back from just after a write finds that write, as
+          // gdb's reverse-continue does; a checkpoint there must not hide it either).
+          const writeBefore = watchAtEnd && stop.kind === 'watchpoint' && m.cpu.icount === t.icount;
+          if (reached() && !writeBefore) break;
           stops++;
           last = stop;
           if (stopAt > 0 && stops === stopAt) break;
@@ -380,7 +384,7 @@ export class History implements RunObserver {
         continue;
       }
       this.playFrom(i);
-      const { stops } = this.drive(end);
+      const { stops } = this.drive(end, 0, true);
       // The machine stood at a breakpoint where this checkpoint was taken: that is a hit
       // too, though playing on from there steps or continues off it without stopping.
       const atBp = c.pos.bp !== undefined && this.machine.exec.breakpoints.has(c.pos.bp) ? c.pos.bp : -1;
@@ -391,7 +395,7 @@ export class History implements RunObserver {
       if (stops > 0) {
         // Again, to the last of them.
         this.playFrom(i);
-        const { last } = this.drive(end, stops);
+        const { last } = this.drive(end, stops, true);
         if (last?.kind === 'watchpoint') {
           const hit = last.hit;
           // Before the writing instruction.

@@ -135,6 +135,24 @@ describe('reverse execution', () => {
     expect(m.readLinear(total, 4)).toEqual(before);
   });
 
+  it('reverse-continue finds a write whose watchpoint stop is where a checkpoint was taken', async () => {
+    const { g, m, ctl } = setup('buggy', 256 << 20, 0);
+    const total = g.symbols.get('total')!;
+    ctl.addWatchpoint(total, 4, 'watch');
+    // Forward: stopped after the first two writes (a checkpoint falls on each stop).
+    const stops: number[] = [];
+    for (let i = 0; i < 2; i++) {
+      expect((await ctl.continue()).kind).toBe('watchpoint');
+      stops.push(m.cpu.icount);
+    }
+    await ctl.stepInstruction(2);
+    // Back: before the second write, then before the first.
+    expect(await ctl.reverse('continue')).toMatchObject({ kind: 'watchpoint', addr: total });
+    expect(m.cpu.icount).toBe(stops[1]! - 1);
+    expect(await ctl.reverse('continue')).toMatchObject({ kind: 'watchpoint', addr: total });
+    expect(m.cpu.icount).toBe(stops[0]! - 1);
+  });
+
   it('running on from the past re-creates the future, printing nothing twice; a new input forks it', async () => {
     const { g, m, ctl } = setup('hello');
     await ctl.continue();

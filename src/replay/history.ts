@@ -263,8 +263,9 @@ export class History implements RunObserver {
   /**
    * Run on from where the player is to `t`: the first time the count reaches t.icount, or
    * exactly the point t; events due there wait until the user runs on. Breakpoint and
-   * watchpoint stops on the way (not at `t` or beyond; with watchAtEnd a watchpoint stop at `t`, whose write came before it) are counted; with `stopAt`, the
-   * run ends at that many.
+   * watchpoint stops on the way (not at `t` or beyond; with watchAtEnd, also a watchpoint
+   * stop at `t`, whose write came before it) are counted; with `stopAt`, the run ends at
+   * that many.
    */
   private drive(t: Target, stopAt = 0, watchAtEnd = false): { stops: number; last: MachineStop | null } {
     const m = this.machine;

@@ -528,8 +528,14 @@ export class CpuExec {
       let next: TranslationBlock;
       let lookedUp = true;
       if (code <= 1) {
-        next = tb.jmpDest[code]!;
-        const gen = tb.jmpGen[code]!;
+        let gen: number;
+        if (code === 0) {
+          next = tb.jmp0!;
+          gen = tb.gen0;
+        } else {
+          next = tb.jmp1!;
+          gen = tb.gen1;
+        }
         if (next === null || !next.valid || (gen !== -1 && gen !== this.mapGen)) {
           next = this.tbFind(0);
           // A link within the page holds as long as the source TB runs (as QEMU's); one to

@@ -177,10 +177,10 @@ export class TbCache {
    */
   tbAddJump(from: TranslationBlock, slot: number, to: TranslationBlock, gen = -1): void {
     if (!to.valid || !from.valid) return;
-    from.jmpGen[slot] = gen;
-    if (from.jmpDest[slot] === to) return;
-    from.jmpDest[slot]?.jmpIn.delete(from);
-    from.jmpDest[slot] = to;
+    const old = from.jmpAt(slot);
+    from.setJmp(slot, to, gen);
+    if (old === to) return;
+    old?.jmpIn.delete(from);
     to.jmpIn.add(from);
     this.stats.chainsMade++;
     this.events?.emit({ kind: 'tb-chain', icount: this.icount(), from: from.pc, to: to.pc, slot, fromId: from.id, toId: to.id });
@@ -210,13 +210,14 @@ export class TbCache {
     }
     // Unlink every TB that jumps here, and this TB's own outgoing links.
     for (const src of tb.jmpIn) {
-      if (src.jmpDest[0] === tb) src.jmpDest[0] = null;
-      if (src.jmpDest[1] === tb) src.jmpDest[1] = null;
+      if (src.jmp0 === tb) src.setJmp(0, null, -1);
+      if (src.jmp1 === tb) src.setJmp(1, null, -1);
     }
     tb.jmpIn.clear();
-    for (const dst of tb.jmpDest) dst?.jmpIn.delete(tb);
-    tb.jmpDest[0] = null;
-    tb.jmpDest[1] = null;
+    tb.jmp0?.jmpIn.delete(tb);
+    tb.jmp1?.jmpIn.delete(tb);
+    tb.setJmp(0, null, -1);
+    tb.setJmp(1, null, -1);
     const h = TbCache.jmpHash(tb.pc);
     if (this.jmpCache[h] === tb) this.jmpCache[h] = null;
     this.count--;
@@ -309,8 +310,8 @@ export class TbCache {
       tb.region = null;
       tb.invalidatedAt = this.icount();
       tb.invalidationReason = `flush: ${reason}`;
-      tb.jmpDest[0] = null;
-      tb.jmpDest[1] = null;
+      tb.setJmp(0, null, -1);
+      tb.setJmp(1, null, -1);
       tb.jmpIn.clear();
     }
     const pages = [...this.byPage.keys()];

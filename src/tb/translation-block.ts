@@ -21,23 +21,51 @@ export interface TbInstruction {
 }
 
 export class TranslationBlock {
-  /** Outgoing direct-jump links (QEMU's jmp_dest), by exit slot. */
-  readonly jmpDest: (TranslationBlock | null)[] = [null, null];
+  // What the CPU loop reads on every pass comes first, together: in-object fields are laid
+  // out in this order, and a Linux boot follows ~250 M links, most of them to TBs no
+  // longer in the CPU's caches (the links were arrays of their own: two more objects to
+  // load per pass).
+  fn: () => number = () => 0;
+  execCount = 0;
+  /** The region this TB was compiled into (chaining without returning to the loop). */
+  region: Region | null = null;
+  /** Outgoing direct-jump links (QEMU's jmp_dest), exit slots 0 and 1. */
+  jmp0: TranslationBlock | null = null;
+  jmp1: TranslationBlock | null = null;
   /**
    * For a link to another page: the address-space generation it was made in (it holds
    * only while no TLB flush has changed where that page maps); -1 for a link within the
    * page, which holds while this TB runs at all.
    */
-  readonly jmpGen: number[] = [-1, -1];
-  /** TBs that jump directly into this one: unlinked when this one is invalidated. */
-  readonly jmpIn = new Set<TranslationBlock>();
-  execCount = 0;
+  gen0 = -1;
+  gen1 = -1;
   valid = true;
-  invalidatedAt = -1;
-  invalidationReason = '';
-  fn: () => number = () => 0;
   /** 0: runs as shared per-instruction code (the first tier); 1: its own compiled function. */
   tier: 0 | 1 = 1;
+  readonly ninsns: number;
+  readonly cflags: number;
+  /** Linear address of the first instruction. */
+  readonly pc: number;
+  regionIndex = -1;
+  readonly id: number;
+  readonly csBase: number;
+  readonly eip: number;
+  readonly flags: number;
+  /** Physical address of the first byte. */
+  readonly phys: number;
+  /** Physical page of the bytes on a second page, or -1. */
+  readonly phys2: number;
+  /** Guest bytes covered. */
+  readonly size: number;
+  readonly instructions: readonly TbInstruction[];
+  /** Retired-instruction count when it was translated. */
+  readonly translatedAt: number;
+  /** Guest code bytes (for disassembly in the inspector). */
+  readonly bytes: Uint8Array;
+  /** TBs that jump directly into this one: unlinked when this one is invalidated. */
+  readonly jmpIn = new Set<TranslationBlock>();
+  invalidatedAt = -1;
+  invalidationReason = '';
   /** The first tier's code, rebuilt when asked for (the inspector); null: `fn`'s source. */
   sourceText: (() => string) | null = null;
   /**
@@ -54,35 +82,54 @@ export class TranslationBlock {
   decoded: readonly Instr[] = [];
   tail: string | null = null;
   eips: number[] = [];
-  /** The region this TB was compiled into (chaining without returning to the loop). */
-  region: Region | null = null;
-  regionIndex = -1;
   /** The CS limit the instructions were checked against. */
   csLimit = 0xffffffff;
   /** One instruction that accesses a device (MMIO): see TranslateOptions.ioPcs. */
   io = false;
 
   constructor(
-    readonly id: number,
-    /** Linear address of the first instruction. */
-    readonly pc: number,
-    readonly csBase: number,
-    readonly eip: number,
-    readonly flags: number,
-    readonly cflags: number,
-    /** Physical address of the first byte. */
-    readonly phys: number,
-    /** Physical page of the bytes on a second page, or -1. */
-    readonly phys2: number,
-    /** Guest bytes covered. */
-    readonly size: number,
-    readonly ninsns: number,
-    readonly instructions: readonly TbInstruction[],
-    /** Retired-instruction count when it was translated. */
-    readonly translatedAt: number,
-    /** Guest code bytes (for disassembly in the inspector). */
-    readonly bytes: Uint8Array,
-  ) {}
+    id: number, pc: number, csBase: number, eip: number, flags: number, cflags: number,
+    phys: number, phys2: number, size: number, ninsns: number,
+    instructions: readonly TbInstruction[], translatedAt: number, bytes: Uint8Array,
+  ) {
+    this.id = id;
+    this.pc = pc;
+    this.csBase = csBase;
+    this.eip = eip;
+    this.flags = flags;
+    this.cflags = cflags;
+    this.phys = phys;
+    this.phys2 = phys2;
+    this.size = size;
+    this.ninsns = ninsns;
+    this.instructions = instructions;
+    this.translatedAt = translatedAt;
+    this.bytes = bytes;
+  }
+
+  /** The outgoing links by slot (a copy, for the inspector). */
+  get jmpDest(): readonly (TranslationBlock | null)[] {
+    return [this.jmp0, this.jmp1];
+  }
+
+  /** The links' address-space generations by slot (a copy). */
+  get jmpGen(): readonly number[] {
+    return [this.gen0, this.gen1];
+  }
+
+  jmpAt(slot: number): TranslationBlock | null {
+    return slot === 0 ? this.jmp0 : this.jmp1;
+  }
+
+  setJmp(slot: number, to: TranslationBlock | null, gen: number): void {
+    if (slot === 0) {
+      this.jmp0 = to;
+      this.gen0 = gen;
+    } else {
+      this.jmp1 = to;
+      this.gen1 = gen;
+    }
+  }
 
   /**
    * The generated JavaScript, as V8 keeps it for the compiled function anyway (a TB does

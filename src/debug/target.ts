@@ -286,6 +286,13 @@ export interface DebugTarget {
   reset(by?: string): Promise<void>;
   /** Wake a guest suspended to RAM (ACPI S3); false when it is not suspended. */
   wakeup(): boolean;
+  /**
+   * The monitor's `eject [-f] DEV` (QEMU's device names: ide1-cd0, floppy0). Rejects with
+   * a UserError carrying QEMU's message (a locked tray, a disk that is not removable).
+   */
+  ejectMedium(device: string, force: boolean, by?: string): Promise<void>;
+  /** `change DEV FILE [FORMAT]`: the image FILE in the drive (the old medium closed). */
+  changeMedium(device: string, file: string, format: string | undefined, by?: string): Promise<void>;
   // ---- time travel
   /** The named snapshots (savevm), oldest first. */
   snapshots(): SnapshotRecord[];

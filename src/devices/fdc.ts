@@ -78,8 +78,15 @@ export function floppyFormat(bytes: number): FloppyFormat | null {
 }
 
 export interface FloppyDriveConfig {
-  image: TrackedImage;
+  /** The medium (null: none; the monitor's eject). */
+  image: TrackedImage | null;
+  /** The last medium's format: an empty drive keeps its data rate and sides (QEMU). */
   format: FloppyFormat;
+}
+
+/** The last sector number of a track: 0 without a drive, 0xFF without a medium (QEMU's fd_empty_seek_hack). */
+function lastSectOf(d: FloppyDriveConfig | null): number {
+  return d ? (d.image ? d.format.sectors : 0xff) : 0;
 }
 
 /** Parameter bytes after the command byte, by command (low 5 bits; QEMU's handlers table). */
@@ -465,31 +472,53 @@ export class Fdc {
   }
 
   private readOnly(): boolean {
-    return this.drives[this.s.cur]?.image.readOnly ?? false;
+    const d = this.drives[this.s.cur];
+    // An empty drive is write-protected (QEMU: the block device has no write permission).
+    return d ? (d.image?.readOnly ?? true) : false;
   }
 
   private lastSect(): number {
-    return this.drives[this.s.cur]?.format.sectors ?? 0;
+    return lastSectOf(this.drives[this.s.cur] ?? null);
+  }
+
+  // ---- removable media (QEMU's fd_change_cb, driven by src/machine/media-change.ts) ---
+
+  medium(u: number): TrackedImage | null {
+    return this.drives[u]?.image ?? null;
+  }
+
+  hasDrive(u: number): boolean {
+    return this.drives[u] !== null && this.drives[u] !== undefined;
+  }
+
+  /** A medium in (with its format) or out: the disk-change line goes up (DIR bit 7). */
+  changeMedium(u: number, image: TrackedImage | null, format: FloppyFormat | null): void {
+    const d = this.drives[u];
+    if (!d) throw new Error(`no floppy drive ${u}`);
+    d.image = image;
+    if (format) d.format = format;
+    this.s.drives[u]!.mediaChanged = true;
   }
 
   /** QEMU's fd_seek: 0 same sector, 1 moved track, 2 bad track/head or no medium, 3 bad sector. */
   private seek(d: DriveState, head: number, track: number, sect: number): number {
     const cfg = this.drives[this.s.drives.indexOf(d)] ?? null;
-    const maxTrack = cfg ? cfg.format.tracks - 1 : 0;
-    const last = cfg ? cfg.format.sectors : 0;
+    // Without a medium QEMU lets any seek move the head (fd_empty_seek_hack).
+    const maxTrack = cfg ? (cfg.image ? cfg.format.tracks - 1 : 0xff) : 0;
+    const last = lastSectOf(cfg);
     if (track > maxTrack || (head !== 0 && (cfg?.format.heads ?? 1) < 2)) return 2;
     if (sect > last) return 3;
     let ret = 0;
     if (d.track !== track || d.head !== head || d.sect !== sect) {
       if (d.track !== track) {
-        if (cfg) d.mediaChanged = false;
+        if (cfg?.image) d.mediaChanged = false;
         ret = 1;
       }
       d.head = head;
       d.track = track;
       d.sect = sect;
     }
-    return cfg ? ret : 2;
+    return cfg?.image ? ret : 2;
   }
 
   private readIdDone(): void {
@@ -543,7 +572,7 @@ export class Fdc {
       fail(SR1_MA);
       return;
     }
-    if (dir === 'write' && cfg.image.readOnly) {
+    if (dir === 'write' && cfg.image!.readOnly) {
       fail(SR1_NW);
       return;
     }
@@ -576,7 +605,7 @@ export class Fdc {
   }
 
   private loadSector(): void {
-    this.drives[this.s.cur]!.image.read(this.lba(), 1, this.buf);
+    this.drives[this.s.cur]!.image!.read(this.lba(), 1, this.buf);
   }
 
   /** QEMU's fdctrl_seek_to_next_sect: false when the transfer must end here. */
@@ -614,18 +643,18 @@ export class Fdc {
   private dmaTransfer(pos: number, size: number): number {
     const s = this.s;
     if (s.phase !== 'execution') return pos;
-    const cfg = this.drives[s.cur]!;
+    const image = this.drives[s.cur]!.image!;
     const len = Math.min(size, s.dataLen);
     const start = s.dataPos;
     while (s.dataPos < len) {
       const rel = s.dataPos % SECTOR_SIZE;
       const n = Math.min(len - s.dataPos, SECTOR_SIZE - rel);
-      if (s.dataDir === 'read' || n < SECTOR_SIZE || rel !== 0) cfg.image.read(this.lba(), 1, this.buf);
+      if (s.dataDir === 'read' || n < SECTOR_SIZE || rel !== 0) image.read(this.lba(), 1, this.buf);
       const chunk = this.buf.subarray(rel, rel + n);
       if (s.dataDir === 'read') this.dma.writeMemory(FDC_DMA_CHANNEL, chunk, s.dataPos);
       else {
         this.dma.readMemory(FDC_DMA_CHANNEL, chunk, s.dataPos);
-        cfg.image.write(this.lba(), 1, this.buf);
+        image.write(this.lba(), 1, this.buf);
       }
       s.dataPos += n;
       if (s.dataPos % SECTOR_SIZE === 0 && !this.nextSector()) break;
@@ -639,10 +668,10 @@ export class Fdc {
   /** Programmed I/O: one byte moved through the FIFO. */
   private pioAdvance(): void {
     const s = this.s;
-    const cfg = this.drives[s.cur]!;
+    const image = this.drives[s.cur]!.image!;
     s.dataPos++;
     if (s.dataPos % SECTOR_SIZE === 0) {
-      if (s.dataDir === 'write') cfg.image.write(this.lba(), 1, this.buf);
+      if (s.dataDir === 'write') image.write(this.lba(), 1, this.buf);
       if (s.dataPos >= s.dataLen || !this.nextSector()) {
         this.stopTransfer(0, 0, 0);
         return;

@@ -338,6 +338,13 @@ interface BlockRecord {
   recent: { command: number; lba: number; count: number; status: number; packet?: number }[];
 }
 
+/** One IDE command as `info block` and the UI name it: "READ DMA lba 100 count 8, status 0x50". */
+export function describeIdeCommand(c: { command: number; lba: number; count: number; status: number; packet?: number }): string {
+  const name = ATA_COMMANDS[c.command] ?? `command 0x${c.command.toString(16)}`;
+  const what = c.packet !== undefined ? ` (SCSI 0x${c.packet.toString(16).padStart(2, '0')})` : c.lba >= 0 ? ` lba ${c.lba} count ${c.count}` : '';
+  return `${name}${what}, status 0x${c.status.toString(16).padStart(2, '0')}`;
+}
+
 /** QEMU's `info block` layout, with what a debugger wants to know besides. */
 function formatBlock(list: BlockRecord[]): string {
   if (list.length === 0) return 'no drives';
@@ -356,11 +363,7 @@ function formatBlock(list: BlockRecord[]): string {
     lines.push(`    I/O:              ${b.stats.readSectors} sectors read, ${b.stats.writtenSectors} written, ${b.stats.flushes} flushes`);
     if (b.recent.length > 0) {
       lines.push('    Last commands:');
-      for (const c of b.recent.slice(-8)) {
-        const name = ATA_COMMANDS[c.command] ?? `command 0x${c.command.toString(16)}`;
-        const what = c.packet !== undefined ? ` (SCSI 0x${c.packet.toString(16).padStart(2, '0')})` : c.lba >= 0 ? ` lba ${c.lba} count ${c.count}` : '';
-        lines.push(`      ${name}${what}, status 0x${c.status.toString(16).padStart(2, '0')}`);
-      }
+      for (const c of b.recent.slice(-8)) lines.push(`      ${describeIdeCommand(c)}`);
     }
     return lines.join('\n');
   }).join('\n\n');

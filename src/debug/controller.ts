@@ -10,7 +10,7 @@ import type { ElfSymbol } from '../boot/elf.js';
 import type { MachineEvent, MachineEventKind } from '../events/machine-events.js';
 import type {
   Breakpoint, ControllerEvent, ControllerListener, DebugTarget, DeviceName, EventCursor, InvalidationRecord, IrqRecord, StopReason, TargetStatus, TbCacheStats, TbDetailRecord, TbSummary,
-  TlbRecord, WatchKind, Watchpoint, SnapshotRecord, HistoryRecord,
+  TlbRecord, WatchKind, Watchpoint, SnapshotRecord, HistoryRecord, IdeCommandView,
 } from './target.js';
 import { tbDetailRecord, tbSummary } from './tb-records.js';
 import { namedSnapshots } from '../snapshot/named-snapshots.js';
@@ -20,6 +20,7 @@ import { changeMedium, ejectMedium } from '../machine/media-change.js';
 import { FileImage } from '../block/file-image.js';
 import { OverlayBackend, TrackedImage } from '../block/block-image.js';
 import { UserError } from '../user-error.js';
+import { describeIdeCommand } from './commands.js';
 import { HF_CS32 } from '../cpu/cpu.js';
 import { CR0_PG, CR4_PAE, CR4_PSE } from '../cpu/mmu.js';
 import type { TextScreen } from '../devices/vga.js';
@@ -675,6 +676,12 @@ export class DebugController implements DebugTarget {
       paging: (cpu.cr0 & CR0_PG) !== 0, pae: (cpu.cr4 & CR4_PAE) !== 0, pse: (cpu.cr4 & CR4_PSE) !== 0, cr3: cpu.cr3 >>> 0, a20: cpu.a20Enabled,
       mappings: mmu.mappings(max).map((p) => ({ ...p })), validEntries: mmu.validEntries(), fills: mmu.fills, flushes: mmu.flushes,
     };
+  }
+
+  ideCommands(): IdeCommandView[] {
+    return this.machine.ide.channels.flatMap((ch, channel) => ch.info().commands.map((c) => ({
+      channel, unit: c.unit, icount: c.icount ?? -1, text: describeIdeCommand(c),
+    })));
   }
 
   deviceInfo(name: DeviceName): unknown {

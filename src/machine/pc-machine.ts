@@ -462,6 +462,7 @@ export class PcMachine {
     this.ide = new Piix3Ide(this.io, this.pci, {
       irqPrimary: irq(14), irqSecondary: irq(15), drives: ideDrives, phys: this.phys, onDmaWrite: (p, l) => this.exec.codeWrite(p, l),
     });
+    for (const ch of this.ide.channels) ch.icount = () => this.cpu.icount;
     this.pm = new Piix4Pm(this.io, this.pci, this.clock, {
       sci: irq(9),
       onPowerOff: () => {

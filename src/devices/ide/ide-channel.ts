@@ -121,6 +121,8 @@ export interface IdeCommandRecord {
   status: number;
   /** A PACKET command's SCSI operation code. */
   packet?: number;
+  /** The instruction count at which the guest gave it (absent in old snapshots). */
+  icount?: number;
 }
 
 export interface IdeDriveInfo {
@@ -167,6 +169,8 @@ export class IdeChannel {
   /** Told when the interrupt line is raised (the bus master's interrupt status bit). */
   onIrqRaised: (() => void) | null = null;
   dmaHost: IdeDmaHost | null = null;
+  /** The machine's instruction count, stamped on each command (the UI ties IRQs 14/15 to them). */
+  icount: () => number = () => 0;
 
   constructor(
     private readonly irq: IrqLine,
@@ -500,7 +504,7 @@ export class IdeChannel {
   }
 
   private record(u: number, command: number, lba = -1, count = 0, packet?: number): void {
-    this.commands.push({ unit: u, command, lba, count, status: this.s[u]!.status, ...(packet === undefined ? {} : { packet }) });
+    this.commands.push({ unit: u, command, lba, count, status: this.s[u]!.status, ...(packet === undefined ? {} : { packet }), icount: this.icount() });
     if (this.commands.length > COMMAND_HISTORY) this.commands.shift();
   }
 

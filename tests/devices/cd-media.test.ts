@@ -17,6 +17,7 @@ import { guestMachine } from '../support/guest-machine.js';
 import { DebugController } from '../../src/debug/controller.js';
 import { runMonitorCommand } from '../../src/debug/monitor.js';
 import { FileImage } from '../../src/block/file-image.js';
+import { Recorder } from '../../src/replay/recorder.js';
 
 /** What the test does at each of the probe's waits ("#N"): monitor commands, in order. */
 function script(dir: string): string[][] {
@@ -283,6 +284,30 @@ describe('a media change and the debugger\'s time travel', () => {
       expect(await runMonitorCommand(ctl, 'loadvm after')).not.toMatch(/error/);
       expect(await runMonitorCommand(ctl, `change ide1-cd0 ${join(d.dir, 'missing.iso')}`)).toMatch(/^error: change ide1-cd0 .*missing\.iso/);
       expect(await runMonitorCommand(ctl, 'eject')).toMatch(/usage: eject \[-f\] DEV/);
+    } finally {
+      d.done();
+    }
+  });
+});
+
+describe('a media change is an input from outside', () => {
+  it('reverse execution starts again at the change; a recording refuses it in one line', async () => {
+    const d = scratchDir('bmbt-media-');
+    try {
+      const iso = join(d.dir, 'a.iso');
+      writeFileSync(iso, new Uint8Array(2048 * 20));
+      const g = guestMachine(['-nodefaults', '-nographic', '-cdrom', iso]);
+      const ctl = new DebugController(g.machine, { historyBytes: 64 << 20 });
+      g.machine.run(2_000_000);
+      expect(ctl.history()!.begin).toBe(0);
+      expect(await runMonitorCommand(ctl, 'eject ide1-cd0')).toBe('');
+      expect(ctl.history()!.begin).toBe(g.machine.cpu.icount);
+      const r = guestMachine(['-nodefaults', '-nographic', '-cdrom', iso]);
+      const rec = new Recorder(r.machine, join(d.dir, 'rec.bin'), 'test');
+      const rctl = new DebugController(r.machine);
+      expect(await runMonitorCommand(rctl, 'eject ide1-cd0')).toBe('error: a medium cannot change during --record or --replay (the log does not hold it)\n');
+      expect(r.machine.drives[0]!.image).not.toBeNull();
+      rec.finish('test');
     } finally {
       d.done();
     }

@@ -327,7 +327,7 @@ function parseDrives(hd: (string | undefined)[], fd: (string | undefined)[], cdr
   fd.forEach((path, unit) => {
     if (path === undefined) return;
     const what = `-fd${'ab'[unit]}`;
-    if (path === '') throw new UserError(`${what}: needs an image file`);
+    // '' is an empty drive, as QEMU's.
     claim('floppy', unit, what);
     out.push({ what, path, interface: 'floppy', unit, media: 'disk', readOnly: false, snapshot: false });
   });
@@ -353,7 +353,7 @@ function parseDrives(hd: (string | undefined)[], fd: (string | undefined)[], cdr
     if (iface !== 'ide' && iface !== 'floppy') throw new UserError(`${what}: if=${iface} is not supported (ide, floppy)`);
     const media = props.get('media') ?? 'disk';
     if (media !== 'disk' && media !== 'cdrom') throw new UserError(`${what}: media=${media} is not disk or cdrom`);
-    if (!path && media !== 'cdrom') throw new UserError(`${what}: file= is missing (an empty drive is supported for CD-ROMs only)`);
+    if (!path && media !== 'cdrom' && iface !== 'floppy') throw new UserError(`${what}: file= is missing (an empty drive is a CD-ROM or a floppy drive)`);
     if (media === 'cdrom' && iface !== 'ide') throw new UserError(`${what}: a CD-ROM is an IDE drive (if=ide)`);
     // A CD-ROM is read-only whatever readonly= says.
     const readOnly = media === 'cdrom' || onOff(props.get('readonly'), `${what}: readonly=`);

@@ -76,6 +76,13 @@ export const FLOPPY_DRIVE_LIMITS: Readonly<Record<number, { maxCylinder: number;
   5: { maxCylinder: 0x4f, maxSector: 0x30, maxHead: 1 },
 };
 
+/**
+ * A drive that has had no medium yet: QEMU's isa-fdc makes it a 2.88 MB drive (its
+ * `fallback` property, "288"), single-sided until a medium says otherwise, at 500 kb/s
+ * (no medium rate picked yet).
+ */
+export const EMPTY_FLOPPY_DRIVE: FloppyFormat = { bytes: 0, tracks: 80, heads: 1, sectors: 36, rate: 0, cmosType: 5 };
+
 export function floppyFormat(bytes: number): FloppyFormat | null {
   return FLOPPY_FORMATS.find((f) => f.bytes === bytes) ?? null;
 }

@@ -46,7 +46,7 @@ import { guessGeometry } from '../block/geometry.js';
 import type { IdeDriveConfig } from '../devices/ide/ide-channel.js';
 import { IsaDma } from '../devices/isa-dma.js';
 import { AcpiHotplug } from '../devices/acpi-hotplug.js';
-import { Fdc, floppyFormat, type FloppyDriveConfig } from '../devices/fdc.js';
+import { EMPTY_FLOPPY_DRIVE, Fdc, floppyFormat, type FloppyDriveConfig } from '../devices/fdc.js';
 
 /** One drive, for `info block`. */
 export interface BlockDeviceInfo {
@@ -80,7 +80,7 @@ export interface DriveConfig {
   unit: number;
   /** A CD-ROM only on IDE (an ATAPI drive). */
   media: 'disk' | 'cdrom';
-  /** The medium; null: an empty drive (a CD-ROM only). */
+  /** The medium; null: an empty drive (a CD-ROM or a floppy drive). */
   image: TrackedImage | null;
   /** -snapshot: the guest's writes stay in memory (a medium put in by `change` too). */
   snapshot?: boolean;
@@ -439,10 +439,13 @@ export class PcMachine {
     const floppies: (FloppyDriveConfig | null)[] = [null, null];
     for (const d of config.drives ?? []) {
       this.drives.push({ ...d });
-      if (d.image === null && d.media !== 'cdrom') throw new UserError(`${driveName(d)}: an empty drive is supported for CD-ROMs only`);
+      if (d.image === null && d.media !== 'cdrom' && d.bus !== 'floppy') throw new UserError(`${driveName(d)}: a hard disk needs an image`);
       if (d.bus === 'floppy') {
         if (d.unit < 0 || d.unit > 1 || floppies[d.unit]) throw new UserError(`floppy unit ${d.unit} is taken or out of range (0-1)`);
-        if (d.image === null) continue;
+        if (d.image === null) {
+          floppies[d.unit] = { image: null, format: EMPTY_FLOPPY_DRIVE };
+          continue;
+        }
         const format = floppyFormat(d.image.sectors * SECTOR_SIZE);
         if (!format) throw new UserError(`floppy ${d.image.backend.name}: ${d.image.sectors * SECTOR_SIZE} bytes is not a floppy size bmbt-dbg knows (1474560, 2949120 or 737280)`);
         floppies[d.unit] = { image: d.image, format };

@@ -20,10 +20,10 @@ import { FileImage } from '../../src/block/file-image.js';
 import { Recorder } from '../../src/replay/recorder.js';
 
 /** What the test does at each of the probe's waits ("#N"): monitor commands, in order. */
-function script(dir: string): string[][] {
+function script(dir: string, emptyFloppy = false): string[][] {
   const f = (n: string) => join(dir, n);
   return [
-    [`change ide1-cd0 ${f('cd-a.iso')} raw`, 'eject floppy0', 'info block'],
+    [`change ide1-cd0 ${f('cd-a.iso')} raw`, emptyFloppy ? `change floppy0 ${f('fd-a.img')} raw` : 'eject floppy0', 'info block'],
     ['eject ide1-cd0', `change floppy0 ${f('fd-b.img')} raw`, 'info block'],
     ['eject -f ide1-cd0', 'info block'],
     [`change ide1-cd0 ${f('cd-b.iso')} raw`, 'info block'],
@@ -49,11 +49,11 @@ function makeImages(dir: string): void {
   }
 }
 
-function driveArgs(dir: string): string[] {
+function driveArgs(dir: string, emptyFloppy = false): string[] {
   return [
     '-drive', `file=${join(dir, 'probe.img')},format=raw,if=ide,index=0`,
     '-drive', 'if=ide,index=2,media=cdrom',
-    '-drive', `file=${join(dir, 'fd-a.img')},format=raw,if=floppy,index=0`,
+    '-drive', emptyFloppy ? 'if=floppy,index=0' : `file=${join(dir, 'fd-a.img')},format=raw,if=floppy,index=0`,
   ];
 }
 
@@ -116,7 +116,7 @@ class Hmp {
   }
 }
 
-async function runQemu(dir: string): Promise<Run> {
+async function runQemu(dir: string, emptyFloppy: boolean): Promise<Run> {
   const serSock = join(dir, 'ser.sock');
   const monSock = join(dir, 'mon.sock');
   let serial = '';
@@ -136,7 +136,7 @@ async function runQemu(dir: string): Promise<Run> {
   const q: ChildProcess = spawn(QEMU_BINARY, [
     '-bios', BIOS, '-nodefaults', '-vga', 'std', '-display', 'none', '-m', '128',
     '-chardev', `socket,id=s0,path=${serSock}`, '-serial', 'chardev:s0',
-    '-monitor', `unix:${monSock},server=on,wait=off`, '-device', 'isa-debug-exit,iobase=0xf4,iosize=4', ...driveArgs(dir),
+    '-monitor', `unix:${monSock},server=on,wait=off`, '-device', 'isa-debug-exit,iobase=0xf4,iosize=4', ...driveArgs(dir, emptyFloppy),
   ], { stdio: ['ignore', 'ignore', 'pipe'] });
   let stderr = '';
   q.stderr!.setEncoding('utf8').on('data', (d: string) => (stderr += d));
@@ -155,7 +155,7 @@ async function runQemu(dir: string): Promise<Run> {
     if (!mon) throw new Error('no QEMU monitor');
     const hmp = new Hmp(mon);
     await hmp.start();
-    const steps = script(dir);
+    const steps = script(dir, emptyFloppy);
     for (let n = 1; n <= steps.length; n++) {
       await waitFor(() => serial.includes(`#${n.toString(16).padStart(2, '0').toUpperCase()}`), `QEMU's guest at #${n}: ${serial}`);
       for (const c of steps[n - 1]!) answers.push(await hmp.command(c));
@@ -183,8 +183,8 @@ interface OursRun extends Run {
   fdaLockable: boolean[];
 }
 
-async function runOurs(dir: string): Promise<OursRun> {
-  const g = guestMachine(['-bios', BIOS, '-nodefaults', '-vga', 'std', '-nographic', '-m', '128', '-device', 'isa-debug-exit,iobase=0xf4,iosize=4', ...driveArgs(dir)]);
+async function runOurs(dir: string, emptyFloppy: boolean): Promise<OursRun> {
+  const g = guestMachine(['-bios', BIOS, '-nodefaults', '-vga', 'std', '-nographic', '-m', '128', '-device', 'isa-debug-exit,iobase=0xf4,iosize=4', ...driveArgs(dir, emptyFloppy)]);
   const m = g.machine;
   const ctl = new DebugController(m);
   const answers: string[] = [];
@@ -197,7 +197,7 @@ async function runOurs(dir: string): Promise<OursRun> {
       return false;
     }
   };
-  const steps = script(dir);
+  const steps = script(dir, emptyFloppy);
   const runUntil = (cond: () => boolean): void => {
     for (let i = 0; i < 4000 && !cond() && !m.poweredOff && m.exitCode === null; i++) m.run(2_000_000);
   };
@@ -221,8 +221,8 @@ afterAll(() => s.done());
 describe.skipIf(skipWithoutQemu() || skipWithoutNasm() || !haveBios)('media change at run time (eject, change) against QEMU', () => {
   it('media-probe: the same ATAPI and floppy answers across change, eject, a locked tray and eject -f', async () => {
     makeImages(s.dir);
-    const q = await runQemu(s.dir);
-    const b = await runOurs(s.dir);
+    const q = await runQemu(s.dir, false);
+    const b = await runOurs(s.dir, false);
     const from = (t: string) => t.slice(t.indexOf('media-probe')).replace(/\r/g, '');
     expect(q.serial).toContain('done');
     // What the steps measured (QEMU's numbers): the two-step report of a new CD, a
@@ -233,18 +233,32 @@ describe.skipIf(skipWithoutQemu() || skipWithoutNasm() || !haveBios)('media chan
     expect(q.serial).toContain('0A00 [00 00 00 00 00 01 02 ]');
     expect(from(b.serial)).toBe(from(q.serial));
     // The monitor: the same answers (errors in QEMU's words), the same media and trays.
-    const steps = script(s.dir).flat();
-    steps.forEach((cmd, i) => {
-      if (cmd === 'info block') expect(mediaLines(b.answers[i]!), cmd).toEqual(mediaLines(q.answers[i]!));
-      else expect(answerText(b.answers[i]!), cmd).toBe(answerText(q.answers[i]!));
-    });
+    sameAnswers(script(s.dir).flat(), q, b);
     // The locked tray's refusal is QEMU's.
     expect(q.answers[3]).toContain("Device 'ide1-cd0' is locked and force was not specified, wait for tray to open and try again");
     expect(q.answers.slice(-4, -1).map(answerText)).toEqual(["Device 'ide0-hd0' is not removable", "Device 'ide1-cd1' not found", '']);
     // The ejected floppy image was closed: its lock is free again.
     expect(b.fdaLockable).toEqual([false, true]);
   }, 300_000);
+
+  it('-drive if=floppy without a file: an empty drive until `change` (QEMU\'s 2.88 MB drive), then as before', async () => {
+    makeImages(s.dir);
+    const q = await runQemu(s.dir, true);
+    const b = await runOurs(s.dir, true);
+    const from = (t: string) => t.slice(t.indexOf('media-probe')).replace(/\r/g, '');
+    expect(q.serial).toContain('done');
+    expect(from(b.serial)).toBe(from(q.serial));
+    sameAnswers(script(s.dir, true).flat(), q, b);
+    expect(b.fdaLockable).toEqual([true, false]);
+  }, 300_000);
 });
+
+function sameAnswers(steps: string[], q: Run, b: Run): void {
+  steps.forEach((cmd, i) => {
+    if (cmd === 'info block') expect(mediaLines(b.answers[i]!), cmd).toEqual(mediaLines(q.answers[i]!));
+    else expect(answerText(b.answers[i]!), cmd).toBe(answerText(q.answers[i]!));
+  });
+}
 
 /** QEMU's `info block` for a command line, through its monitor on stdin. */
 function qemuInfoBlock(args: string[]): Promise<string> {

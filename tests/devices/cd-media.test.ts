@@ -24,7 +24,7 @@ function script(dir: string, emptyFloppy = false): string[][] {
   const f = (n: string) => join(dir, n);
   return [
     [`change ide1-cd0 ${f('cd-a.iso')} raw`, emptyFloppy ? `change floppy0 ${f('fd-a.img')} raw` : 'eject floppy0', 'info block'],
-    ['eject ide1-cd0', `change floppy0 ${f('fd-b.img')} raw`, 'info block'],
+    ['eject ide1-cd0', `change floppy0 ${f('fd-b.img')} raw`, `change ide1-cd0 ${f('cd-b.iso')} raw`, 'info block'],
     ['eject -f ide1-cd0', 'info block'],
     [`change ide1-cd0 ${f('cd-b.iso')} raw`, 'info block'],
     ['eject ide1-cd0', 'eject ide0-hd0', `change ide1-cd1 ${f('cd-a.iso')}`, 'eject floppy0', 'info block'],
@@ -236,6 +236,7 @@ describe.skipIf(skipWithoutQemu() || skipWithoutNasm() || !haveBios)('media chan
     sameAnswers(script(s.dir).flat(), q, b);
     // The locked tray's refusal is QEMU's.
     expect(q.answers[3]).toContain("Device 'ide1-cd0' is locked and force was not specified, wait for tray to open and try again");
+    expect(q.answers[5]).toContain("Device 'ide1-cd0' is locked and force was not specified, wait for tray to open and try again");
     expect(q.answers.slice(-4, -1).map(answerText)).toEqual(["Device 'ide0-hd0' is not removable", "Device 'ide1-cd1' not found", '']);
     // The ejected floppy image was closed: its lock is free again.
     expect(b.fdaLockable).toEqual([false, true]);

@@ -519,14 +519,6 @@ export class Fdc {
 
   // ---- removable media (QEMU's fd_change_cb, driven by src/machine/media-change.ts) ---
 
-  medium(u: number): TrackedImage | null {
-    return this.drives[u]?.image ?? null;
-  }
-
-  hasDrive(u: number): boolean {
-    return this.drives[u] !== null && this.drives[u] !== undefined;
-  }
-
   /** A medium in (with its format) or out: the disk-change line goes up (DIR bit 7). */
   changeMedium(u: number, image: TrackedImage | null, format: FloppyFormat | null): void {
     const d = this.drives[u];

@@ -450,16 +450,6 @@ export class IdeChannel {
 
   // ---- removable media (QEMU's ide_cd_block_ops, driven by src/machine/media-change.ts) ---
 
-  /** The medium in drive `u` (null: none, or no drive). */
-  medium(u: number): TrackedImage | null {
-    return this.drives[u]?.image ?? null;
-  }
-
-  /** Whether drive `u` is a CD-ROM (the only IDE drive with a tray). */
-  isCd(u: number): boolean {
-    return this.drives[u]?.kind === 'cd';
-  }
-
   trayOpen(u: number): boolean {
     return this.s[u]!.trayOpen;
   }

@@ -11,10 +11,11 @@ export function openDrives(specs: DriveSpec[], snapshot: boolean): DriveConfig[]
   try {
     return specs.map((d) => {
       const overlay = snapshot || d.snapshot;
+      if (d.path === '') return { bus: d.interface, unit: d.unit, media: d.media, image: null, snapshot: overlay };
       const file = FileImage.open(d.path, { what: d.what, writable: !overlay && !d.readOnly, format: d.format });
       opened.push(file);
       const backend: BlockBackend = overlay ? new OverlayBackend(file) : file;
-      return { bus: d.interface, unit: d.unit, media: d.media, image: new TrackedImage(backend) };
+      return { bus: d.interface, unit: d.unit, media: d.media, image: new TrackedImage(backend), snapshot: overlay };
     });
   } catch (e) {
     for (const f of opened) f.close();
@@ -29,11 +30,11 @@ const SIGNALS: [NodeJS.Signals, number][] = [['SIGINT', 2], ['SIGTERM', 15], ['S
  * the images first; then, when nobody else handles the signal, end as the signal would.
  */
 export function closeImagesOnSignals(machine: PcMachine): void {
-  const images = machine.images();
-  if (images.length === 0) return;
+  if (machine.drives.length === 0) return;
   for (const [sig, n] of SIGNALS) {
     const handler = (): void => {
-      for (const img of images) {
+      // The media in the drives when the signal comes (the monitor may have changed them).
+      for (const img of machine.images()) {
         try {
           img.flush();
           img.backend.close();

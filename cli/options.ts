@@ -88,6 +88,7 @@ export interface CliOptions {
 export interface DriveSpec {
   /** How the user gave it, for messages ("-hda", "-drive"). */
   what: string;
+  /** The image; '' for an empty CD-ROM drive (QEMU's -cdrom '' or -drive media=cdrom without file=). */
   path: string;
   interface: 'ide' | 'floppy';
   /** IDE unit 0-3, floppy unit 0-1 (index=, or the first free one). */
@@ -326,7 +327,7 @@ function parseDrives(hd: (string | undefined)[], fd: (string | undefined)[], cdr
   fd.forEach((path, unit) => {
     if (path === undefined) return;
     const what = `-fd${'ab'[unit]}`;
-    if (path === '') throw new UserError(`${what}: needs an image file`);
+    // '' is an empty drive, as QEMU's.
     claim('floppy', unit, what);
     out.push({ what, path, interface: 'floppy', unit, media: 'disk', readOnly: false, snapshot: false });
   });
@@ -338,8 +339,7 @@ function parseDrives(hd: (string | undefined)[], fd: (string | undefined)[], cdr
     out.push({ what, path, interface: 'ide', unit, media: 'disk', readOnly: false, snapshot: false });
   });
   if (cdrom !== undefined) {
-    // QEMU's -cdrom is the secondary master (index 2), read-only.
-    if (cdrom === '') throw new UserError('-cdrom: needs an image file');
+    // QEMU's -cdrom is the secondary master (index 2), read-only; '' is an empty drive.
     claim('ide', 2, '-cdrom');
     out.push({ what: '-cdrom', path: cdrom, interface: 'ide', unit: 2, media: 'cdrom', readOnly: true, snapshot: false });
   }
@@ -348,12 +348,12 @@ function parseDrives(hd: (string | undefined)[], fd: (string | undefined)[], cdr
     const { props } = parseQemuOpts(text, what, null);
     if (props.has('')) throw new UserError(`${what}: "${props.get('')}" is not key=value`);
     noOtherProps(props, ['file', 'format', 'if', 'index', 'media', 'readonly', 'snapshot', 'id'], what);
-    const path = props.get('file');
-    if (!path) throw new UserError(`${what}: file= is missing (an empty drive is not supported)`);
+    const path = props.get('file') ?? '';
     const iface = props.get('if') ?? 'ide';
     if (iface !== 'ide' && iface !== 'floppy') throw new UserError(`${what}: if=${iface} is not supported (ide, floppy)`);
     const media = props.get('media') ?? 'disk';
     if (media !== 'disk' && media !== 'cdrom') throw new UserError(`${what}: media=${media} is not disk or cdrom`);
+    if (!path && media !== 'cdrom' && iface !== 'floppy') throw new UserError(`${what}: file= is missing (an empty drive is a CD-ROM or a floppy drive)`);
     if (media === 'cdrom' && iface !== 'ide') throw new UserError(`${what}: a CD-ROM is an IDE drive (if=ide)`);
     // A CD-ROM is read-only whatever readonly= says.
     const readOnly = media === 'cdrom' || onOff(props.get('readonly'), `${what}: readonly=`);
@@ -644,7 +644,7 @@ export function parseCli(argv: string[]): CliOptions | 'help' | 'version' {
   // A replay starts from the disk contents the recording started from: the recording
   // must not change the image (QEMU's record/replay needs its blkreplay driver likewise).
   const snapshotAll = Boolean(parsed.snapshot);
-  const written = drives.find((d) => !snapshotAll && !d.snapshot && !d.readOnly);
+  const written = drives.find((d) => !snapshotAll && !d.snapshot && !d.readOnly && d.path !== '');
   if (written && (record !== null || replay !== null)) {
     throw new UserError(`${record !== null ? '--record' : '--replay'} with ${written.what} ${written.path}: the guest would write the image, so a replay would not start from the same disk; add -snapshot`);
   }

@@ -73,6 +73,14 @@ export function applyTimeTravelOptions(machine: PcMachine, opts: CliOptions): Ti
   if (opts.snapshotFile !== null) {
     const shelf = namedSnapshots(machine);
     shelf.openFile(opts.snapshotFile);
+    // Before the images close at exit: the file is written again if the disks moved on.
+    process.prependListener('exit', () => {
+      try {
+        shelf.syncAtExit();
+      } catch (e) {
+        process.stderr.write(`bmbt-dbg: ${(e as Error).message}\n`);
+      }
+    });
     if (opts.loadvm !== null) {
       if (!shelf.find(opts.loadvm)) throw new UserError(`-loadvm: ${opts.snapshotFile} has no snapshot named '${opts.loadvm}'`);
       try {

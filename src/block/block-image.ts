@@ -102,6 +102,8 @@ export class TrackedImage {
   private readonly original = new Map<number, Uint8Array>();
   /** Writes since the last flush (for `info block`, and so an idle flush costs nothing). */
   dirty = false;
+  /** Writes to the backend so far (the guest's and snapshot loads'): a snapshot file is rewritten when it moved. */
+  writes = 0;
   /** Sectors read and written, for `info block`. */
   stats = { readSectors: 0, writtenSectors: 0, flushes: 0 };
 
@@ -131,6 +133,7 @@ export class TrackedImage {
       this.changed.set(s, bytes.slice(i * SECTOR_SIZE, (i + 1) * SECTOR_SIZE));
     }
     this.backend.write(lba * SECTOR_SIZE, bytes);
+    this.writes++;
     this.stats.writtenSectors += count;
     this.dirty = true;
   }
@@ -149,19 +152,60 @@ export class TrackedImage {
 
   /**
    * Back to the contents a snapshot saw: every sector changed now or then gets the
-   * snapshot's bytes (or, if it was unchanged then, its bytes from before this run).
+   * snapshot's bytes (or, if it was unchanged then, its bytes from before this run). A
+   * state read from a snapshot file names sectors this run has not touched yet: their
+   * bytes now are their bytes from before this run.
    */
   loadState(state: ImageState): void {
+    for (const s of state.keys()) this.rememberOriginal(s);
     const lbas = new Set([...this.changed.keys(), ...state.keys()]);
     for (const s of lbas) {
       const want = state.get(s) ?? this.original.get(s)!;
       const now = this.changed.get(s) ?? this.original.get(s)!;
       if (want !== now && !sameBytes(want, now)) {
         this.backend.write(s * SECTOR_SIZE, want);
+        this.writes++;
         this.dirty = true;
       }
     }
     this.changed = new Map(state);
+  }
+
+  /** Keep the bytes of `lbas` from before this run (a snapshot file's sectors: read once, at its opening). */
+  remember(lbas: Iterable<number>): void {
+    for (const s of lbas) this.rememberOriginal(s);
+  }
+
+  private rememberOriginal(s: number): void {
+    if (this.original.has(s) || this.changed.has(s)) return;
+    const old = new Uint8Array(SECTOR_SIZE);
+    this.backend.read(s * SECTOR_SIZE, old);
+    this.original.set(s, old);
+  }
+
+  /** A sector's bytes before this run changed it (read from the backend if it has not). */
+  private startBytes(s: number): Uint8Array {
+    const o = this.original.get(s);
+    if (o) return o;
+    const now = new Uint8Array(SECTOR_SIZE);
+    this.backend.read(s * SECTOR_SIZE, now);
+    return now;
+  }
+
+  /**
+   * What a snapshot file keeps of `state`: the sectors whose contents then differ from a
+   * reference, with their contents then. The reference is the image now (`fromStart`
+   * false: a file image, which keeps the guest's writes) or the image as this run found
+   * it (`fromStart`: a -snapshot overlay, whose writes are dropped at exit).
+   */
+  deltaFrom(state: ImageState, fromStart: boolean): Map<number, Uint8Array> {
+    const out = new Map<number, Uint8Array>();
+    for (const s of new Set([...state.keys(), ...this.changed.keys()])) {
+      const then = state.get(s) ?? this.startBytes(s);
+      const ref = fromStart ? this.startBytes(s) : (this.changed.get(s) ?? this.startBytes(s));
+      if (then !== ref && !sameBytes(then, ref)) out.set(s, then);
+    }
+    return out;
   }
 
   /** Bytes held for snapshots (sectors changed in this run and their originals). */

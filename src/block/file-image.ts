@@ -11,7 +11,7 @@
 // has no fcntl(), so a small perl process (perl-base is part of every Debian) takes
 // the locks and holds them while it lives; it ends when our process ends (its stdin
 // closes), which releases them.
-import { closeSync, fstatSync, fsyncSync, openSync, readSync, statSync, writeSync } from 'node:fs';
+import { closeSync, fstatSync, fsyncSync, openSync, readFileSync, readSync, statSync, writeSync } from 'node:fs';
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { UserError, systemErrorText } from '../user-error.js';
 import { SECTOR_SIZE, type BlockBackend } from './block-image.js';
@@ -179,8 +179,29 @@ export class FileImage implements BlockBackend {
     }
     process.off('exit', this.onExit);
     if (this.locker) {
+      const pid = this.locker.pid;
       this.locker.kill('SIGKILL');
       this.locker = null;
+      // The locks go with the helper's open file: once close() returns, another process
+      // (or a `change` back to this image) must find the image free, as after QEMU's eject.
+      if (pid !== undefined) waitForExit(pid, 1000);
     }
+  }
+}
+
+/** Wait (synchronously, at most `ms`) until process `pid` has exited: gone or a zombie, its files closed. */
+function waitForExit(pid: number, ms: number): void {
+  const end = Date.now() + ms;
+  const cell = new Int32Array(new SharedArrayBuffer(4));
+  while (Date.now() < end) {
+    let stat: string;
+    try {
+      stat = readFileSync(`/proc/${pid}/stat`, 'latin1');
+    } catch {
+      return;
+    }
+    const state = stat.charAt(stat.lastIndexOf(')') + 2);
+    if (state === 'Z' || state === 'X') return;
+    Atomics.wait(cell, 0, 0, 1);
   }
 }

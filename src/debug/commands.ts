@@ -6,6 +6,7 @@
 // `break *0x100000`. Addresses are shown so that they can be typed back:
 // `0x00100b5a <main+0xa>`.
 import type { DebugTarget, DeviceName, WatchKind } from './target.js';
+import { UserError } from '../user-error.js';
 import { GPR_NAMES, SEG_REG_NAMES } from './registers.js';
 import { formatIrq, formatMemory, formatRegisters, formatTbAt, formatTbStats, formatTlb, hex8 } from './inspect.js';
 import { disassemble } from './disassembler.js';
@@ -136,7 +137,9 @@ const HELP: [string, string][] = [
   ['info tb ADDR', 'the TBs covering ADDR: guest code, generated JavaScript, links, counts, invalidations'],
   ['info irq', 'IRQ lines, PIC state and counts, recent deliveries'],
   ['info pic | pit | serial | rtc | apic | ioapic | pci | fw_cfg | pam | vga | hpet', 'device state'],
-  ['info block', 'the drives: image, media, size, I/O, the last commands'],
+  ['info block', 'the drives: image, media, tray, size, I/O, the last commands'],
+  ['eject [-f] DEV', 'take the medium out of ide1-cd0, floppy0...; -f: even from a locked tray'],
+  ['change DEV FILE [raw]', 'put the image FILE in drive DEV (the old medium is flushed and closed)'],
   ['info tlb', 'page mappings one page per line, software TLB counters'],
   ['info mem', 'page mappings merged into ranges'],
   ['info breakpoints', 'breakpoints and watchpoints of every front end'],
@@ -268,6 +271,19 @@ async function dispatch(t: DebugTarget, text: string, host: CommandHost): Promis
     case 'system_reset':
       await t.reset('monitor');
       return `machine reset; eip ${hex8(t.registers().eip)}`;
+    case 'eject': {
+      const force = args[0] === '-f';
+      const dev = force ? args[1] : args[0];
+      if (!dev || args.length > (force ? 2 : 1)) throw new CommandError('usage: eject [-f] DEV');
+      await userErrors(() => t.ejectMedium(dev, force, 'monitor'));
+      return '';
+    }
+    case 'change': {
+      const [dev, file, format, ...more] = args;
+      if (!dev || !file || more.length > 0) throw new CommandError('usage: change DEV FILE [raw]');
+      await userErrors(() => t.changeMedium(dev, file, format, 'monitor'));
+      return '';
+    }
     case 'system_wakeup':
       // QEMU's message when the guest is not in S3.
       if (!t.wakeup()) throw new CommandError('Unable to wake up: guest is not in suspended state');
@@ -290,6 +306,16 @@ async function dispatch(t: DebugTarget, text: string, host: CommandHost): Promis
   }
 }
 
+/** A mistake the user can make (a file, a locked tray) is an answer, not an exception. */
+async function userErrors(f: () => Promise<void>): Promise<void> {
+  try {
+    await f();
+  } catch (e) {
+    if (e instanceof UserError) throw new CommandError(e.message);
+    throw e;
+  }
+}
+
 const DEVICES: Record<string, DeviceName> = {
   pic: 'pic', pit: 'pit', serial: 'serial', rtc: 'rtc', apic: 'lapic', lapic: 'lapic', ioapic: 'ioapic', pci: 'pci',
   fw_cfg: 'fw_cfg', fwcfg: 'fw_cfg', pam: 'pam', hpet: 'hpet', kbc: 'kbc', i8042: 'kbc', post: 'post', block: 'block',
@@ -306,32 +332,38 @@ const ATA_COMMANDS: Record<number, string> = {
 };
 
 interface BlockRecord {
-  name: string; file: string; format: string; media: string; readOnly: boolean; sectors: number; attached: string;
+  name: string; file: string; inserted: boolean; removable: { locked: boolean; trayOpen: boolean } | null; format: string; media: string; readOnly: boolean; sectors: number; attached: string;
   snapshotOverlaySectors: number | null; stats: { readSectors: number; writtenSectors: number; flushes: number }; dirty: boolean;
   geometry: { cylinders: number; heads: number; sectors: number; translation: string } | null;
   recent: { command: number; lba: number; count: number; status: number; packet?: number }[];
+}
+
+/** One IDE command as `info block` and the UI name it: "READ DMA lba 100 count 8, status 0x50". */
+export function describeIdeCommand(c: { command: number; lba: number; count: number; status: number; packet?: number }): string {
+  const name = ATA_COMMANDS[c.command] ?? `command 0x${c.command.toString(16)}`;
+  const what = c.packet !== undefined ? ` (SCSI 0x${c.packet.toString(16).padStart(2, '0')})` : c.lba >= 0 ? ` lba ${c.lba} count ${c.count}` : '';
+  return `${name}${what}, status 0x${c.status.toString(16).padStart(2, '0')}`;
 }
 
 /** QEMU's `info block` layout, with what a debugger wants to know besides. */
 function formatBlock(list: BlockRecord[]): string {
   if (list.length === 0) return 'no drives';
   return list.map((b) => {
+    const removable = b.removable ? `    Removable device: ${b.removable.locked ? 'locked' : 'not locked'}, tray ${b.removable.trayOpen ? 'open' : 'closed'}` : null;
+    const where = `${b.attached}, ${b.media === 'cdrom' ? 'CD-ROM' : 'disk'}`;
+    if (!b.inserted) return [`${b.name}: [not inserted]`, `    Attached to:      ${where}`, ...(removable ? [removable] : [])].join('\n');
     const lines = [`${b.name}: ${b.file} (${b.format}${b.readOnly ? ', read-only' : ''})`];
     const size = b.sectors * 512;
     const mib = size >= 1 << 20 ? `${(size / (1 << 20)).toFixed(size % (1 << 20) ? 1 : 0)} MiB` : `${size / 1024} KiB`;
-    lines.push(`    Attached to:      ${b.attached}, ${b.media === 'cdrom' ? 'CD-ROM' : 'disk'}, ${b.sectors} sectors (${mib})`);
+    lines.push(`    Attached to:      ${where}, ${b.sectors} sectors (${mib})`);
     if (b.geometry) lines.push(`    Geometry:         CHS ${b.geometry.cylinders}/${b.geometry.heads}/${b.geometry.sectors}, translation ${b.geometry.translation}`);
-    if (b.media === 'cdrom') lines.push('    Removable device: not locked, tray closed');
+    if (removable) lines.push(removable);
     if (b.snapshotOverlaySectors !== null) lines.push(`    Snapshot:         -snapshot overlay, ${b.snapshotOverlaySectors} sectors written (dropped at exit)`);
     else if (!b.readOnly) lines.push(`    Cache mode:       writeback, ${b.dirty ? 'writes not yet flushed' : 'flushed'}`);
     lines.push(`    I/O:              ${b.stats.readSectors} sectors read, ${b.stats.writtenSectors} written, ${b.stats.flushes} flushes`);
     if (b.recent.length > 0) {
       lines.push('    Last commands:');
-      for (const c of b.recent.slice(-8)) {
-        const name = ATA_COMMANDS[c.command] ?? `command 0x${c.command.toString(16)}`;
-        const what = c.packet !== undefined ? ` (SCSI 0x${c.packet.toString(16).padStart(2, '0')})` : c.lba >= 0 ? ` lba ${c.lba} count ${c.count}` : '';
-        lines.push(`      ${name}${what}, status 0x${c.status.toString(16).padStart(2, '0')}`);
-      }
+      for (const c of b.recent.slice(-8)) lines.push(`      ${describeIdeCommand(c)}`);
     }
     return lines.join('\n');
   }).join('\n\n');

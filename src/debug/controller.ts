@@ -2,7 +2,7 @@
 // breakpoints and watchpoints, and reports stops. The gdb server and the terminal UI are
 // both clients of it, so a stop caused by one is seen by the other. Every request is
 // async, so the machine can later move into a worker thread behind the same interface.
-import type { PcMachine, MachineStop } from '../machine/pc-machine.js';
+import { driveName, type PcMachine, type MachineStop } from '../machine/pc-machine.js';
 import { snapshotRegisters, writeRegister, writeXmmRegister, type RegisterSnapshot, type RegisterWrite } from './registers.js';
 import { loadCpuState, saveCpuState } from '../cpu/cpu-state.js';
 import { isX87Register, writeX87Register } from './x87-registers.js';
@@ -10,12 +10,17 @@ import type { ElfSymbol } from '../boot/elf.js';
 import type { MachineEvent, MachineEventKind } from '../events/machine-events.js';
 import type {
   Breakpoint, ControllerEvent, ControllerListener, DebugTarget, DeviceName, EventCursor, InvalidationRecord, IrqRecord, StopReason, TargetStatus, TbCacheStats, TbDetailRecord, TbSummary,
-  TlbRecord, WatchKind, Watchpoint, SnapshotRecord, HistoryRecord,
+  TlbRecord, WatchKind, Watchpoint, SnapshotRecord, HistoryRecord, IdeCommandView,
 } from './target.js';
 import { tbDetailRecord, tbSummary } from './tb-records.js';
 import { namedSnapshots } from '../snapshot/named-snapshots.js';
 import { machineCanReverse, reverseMachine } from './reverse.js';
 import { enableHistory, historyOf } from '../replay/history.js';
+import { changeMedium, ejectMedium } from '../machine/media-change.js';
+import { FileImage } from '../block/file-image.js';
+import { OverlayBackend, TrackedImage } from '../block/block-image.js';
+import { UserError } from '../user-error.js';
+import { describeIdeCommand } from './commands.js';
 import { HF_CS32 } from '../cpu/cpu.js';
 import { CR0_PG, CR4_PAE, CR4_PSE } from '../cpu/mmu.js';
 import type { TextScreen } from '../devices/vga.js';
@@ -673,6 +678,12 @@ export class DebugController implements DebugTarget {
     };
   }
 
+  ideCommands(): IdeCommandView[] {
+    return this.machine.ide.channels.flatMap((ch, channel) => ch.info().commands.map((c) => ({
+      channel, unit: c.unit, icount: c.icount ?? -1, text: describeIdeCommand(c),
+    })));
+  }
+
   deviceInfo(name: DeviceName): unknown {
     const m = this.machine;
     switch (name) {
@@ -701,6 +712,33 @@ export class DebugController implements DebugTarget {
     const n = this.machine.exec.tbs.size;
     this.machine.exec.tbFlush(reason);
     return n;
+  }
+
+  async ejectMedium(device: string, force: boolean, by = 'debugger'): Promise<void> {
+    await this.mediaChange(by, () => ejectMedium(this.machine, device, force));
+  }
+
+  async changeMedium(device: string, file: string, format: string | undefined, by = 'debugger'): Promise<void> {
+    await this.mediaChange(by, () => changeMedium(this.machine, device, (cdrom) => {
+      // A drive under -snapshot keeps the new medium's writes in memory too.
+      const overlay = this.machine.drives.find((d) => driveName(d) === device)?.snapshot === true;
+      const img = FileImage.open(file, { what: `change ${device}`, writable: !cdrom && !overlay, format });
+      return new TrackedImage(overlay ? new OverlayBackend(img) : img);
+    }));
+  }
+
+  /**
+   * A medium changes: an input no recording holds, so a recording or replay refuses it,
+   * and reverse execution starts again from here (the media before it are closed).
+   */
+  private async mediaChange(by: string, f: () => void): Promise<void> {
+    const h = historyOf(this.machine);
+    if (this.machine.runObserver !== null && this.machine.runObserver !== h) {
+      throw new UserError('a medium cannot change during --record or --replay (the log does not hold it)');
+    }
+    await this.stoppedForAMoment(by, f);
+    h?.restart();
+    this.kick();
   }
 
   wakeup(): boolean {

@@ -203,6 +203,16 @@ export interface IrqRecord {
   halted: boolean;
 }
 
+/** An IDE command as the debugger shows it: channel 0 (IRQ 14) or 1 (IRQ 15), drive, when, what. */
+export interface IdeCommandView {
+  channel: number;
+  unit: number;
+  /** Instruction count at which the guest gave it (-1: not known, a snapshot from before this was kept). */
+  icount: number;
+  /** "READ DMA lba 100 count 8, status 0x50". */
+  text: string;
+}
+
 /** Devices whose state `deviceInfo` returns (each a plain record). */
 export const DEVICE_NAMES = ['pic', 'pit', 'serial', 'rtc', 'lapic', 'ioapic', 'pci', 'fw_cfg', 'pam', 'vga', 'hpet', 'kbc', 'post', 'block'] as const;
 export type DeviceName = (typeof DEVICE_NAMES)[number];
@@ -254,6 +264,8 @@ export interface DebugTarget {
    */
   eventsSince(kinds: readonly MachineEventKind[], since: EventCursor | null): { events: MachineEvent[]; cursor: EventCursor };
   irq(): IrqRecord;
+  /** The last commands given to each IDE channel (16 per channel), oldest first. */
+  ideCommands(): IdeCommandView[];
   tlb(max?: number): TlbRecord;
   deviceInfo(name: DeviceName): unknown;
   vgaText(): TextScreen;
@@ -286,6 +298,13 @@ export interface DebugTarget {
   reset(by?: string): Promise<void>;
   /** Wake a guest suspended to RAM (ACPI S3); false when it is not suspended. */
   wakeup(): boolean;
+  /**
+   * The monitor's `eject [-f] DEV` (QEMU's device names: ide1-cd0, floppy0). Rejects with
+   * a UserError carrying QEMU's message (a locked tray, a disk that is not removable).
+   */
+  ejectMedium(device: string, force: boolean, by?: string): Promise<void>;
+  /** `change DEV FILE [FORMAT]`: the image FILE in the drive (the old medium closed). */
+  changeMedium(device: string, file: string, format: string | undefined, by?: string): Promise<void>;
   // ---- time travel
   /** The named snapshots (savevm), oldest first. */
   snapshots(): SnapshotRecord[];

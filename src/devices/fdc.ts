@@ -5,8 +5,9 @@
 // the data FIFO with its command, execution and result phases, and the commands BIOSes
 // and OSes use: SPECIFY, SENSE DRIVE STATUS, RECALIBRATE, SENSE INTERRUPT STATUS, SEEK,
 // READ ID, READ DATA, WRITE DATA (by DMA, or by PIO when SPECIFY says non-DMA), VERSION,
-// CONFIGURE, LOCK, DUMPREG, PERPENDICULAR MODE, PART ID. Unknown commands are invalid
-// (ST0 0x80). Media: 1.44 MB, 2.88 MB and 720 KB raw images.
+// CONFIGURE, LOCK, DUMPREG, PERPENDICULAR MODE, PART ID, and READ TRACK, FORMAT TRACK
+// and SCAN EQUAL / LOW OR EQUAL / HIGH OR EQUAL as QEMU runs them (decisions.md 82).
+// Unknown commands are invalid (ST0 0x80). Media: 1.44 MB, 2.88 MB and 720 KB raw images.
 import type { IoBus, PortHandler } from './io-bus.js';
 import type { IrqLine } from './device.js';
 import type { IsaDma } from './isa-dma.js';
@@ -39,6 +40,8 @@ const SR0_RDYCHG = 0xc0;
 const SR1_MA = 0x01;
 const SR1_EC = 0x80;
 const SR1_NW = 0x02;
+// ST2
+const SR2_SEH = 0x08;
 // SRA
 const SRA_NDRV2 = 0x40;
 const SRA_INTPEND = 0x80;
@@ -73,22 +76,43 @@ export const FLOPPY_DRIVE_LIMITS: Readonly<Record<number, { maxCylinder: number;
   5: { maxCylinder: 0x4f, maxSector: 0x30, maxHead: 1 },
 };
 
+/**
+ * A drive that has had no medium yet: QEMU's isa-fdc makes it a 2.88 MB drive (its
+ * `fallback` property, "288"), single-sided until a medium says otherwise, at 500 kb/s
+ * (no medium rate picked yet).
+ */
+export const EMPTY_FLOPPY_DRIVE: FloppyFormat = { bytes: 0, tracks: 80, heads: 1, sectors: 36, rate: 0, cmosType: 5 };
+
 export function floppyFormat(bytes: number): FloppyFormat | null {
   return FLOPPY_FORMATS.find((f) => f.bytes === bytes) ?? null;
 }
 
 export interface FloppyDriveConfig {
-  image: TrackedImage;
+  /** The medium (null: none; the monitor's eject). */
+  image: TrackedImage | null;
+  /** The last medium's format: an empty drive keeps its data rate and sides (QEMU). */
   format: FloppyFormat;
+}
+
+/**
+ * The last sector number of a track: 0 without a drive, 0xFF without a medium (QEMU's
+ * fd_empty_seek_hack), else the medium's, or what FORMAT TRACK last said (QEMU keeps its
+ * sectors-per-track count as the drive's until the medium changes).
+ */
+function lastSectOf(d: FloppyDriveConfig | null, st: DriveState | undefined): number {
+  if (!d) return 0;
+  if (typeof st?.formatSectors === 'number') return st.formatSectors;
+  return d.image ? d.format.sectors : 0xff;
 }
 
 /** Parameter bytes after the command byte, by command (low 5 bits; QEMU's handlers table). */
 function commandLength(cmd: number): number | null {
   switch (cmd & 0x1f) {
     case 0x06: case 0x05: case 0x0c: case 0x09: case 0x11: case 0x19: case 0x1d: return 8; // READ/WRITE (DELETED) DATA, SCAN
-    case 0x02: return 8; // READ TRACK
+    case 0x02: return cmd & 0x80 ? null : 8; // READ TRACK (no multi-track: QEMU's mask 0xBF)
+    case 0x0d: if (cmd === 0xcd) return 10; // FORMAT AND WRITE: its parameters, then invalid (QEMU)
+      return cmd & 0x80 ? null : 5; // FORMAT TRACK
     case 0x0a: return 1; // READ ID
-    case 0x0d: return 5; // FORMAT TRACK
     case 0x03: return 2; // SPECIFY
     case 0x04: return 1; // SENSE DRIVE STATUS
     case 0x07: return 1; // RECALIBRATE
@@ -109,7 +133,12 @@ interface DriveState {
   head: number;
   sect: number;
   mediaChanged: boolean;
+  /** Sectors per track set by FORMAT TRACK (null: the medium's). */
+  formatSectors: number | null;
 }
+
+/** The direction of a data command: SCAN EQUAL, LOW OR EQUAL, HIGH OR EQUAL compare memory with the disk. */
+type DataDir = 'read' | 'write' | 'scan-eq' | 'scan-le' | 'scan-he';
 
 interface FdcState {
   sra: number;
@@ -125,7 +154,7 @@ interface FdcState {
   fifo: number[];
   dataPos: number;
   dataLen: number;
-  dataDir: 'read' | 'write';
+  dataDir: DataDir;
   multiTrack: boolean;
   eot: number;
   timer0: number;
@@ -176,7 +205,7 @@ export class Fdc {
       sra: 0, srb: 0xc0, dor: DOR_NRESET | DOR_DMAEN, tdr: 0, msr: MSR_RQM, dsr: 0, status0: 0, resetSensei: 0, cur: 0,
       phase: 'command', fifo: [], dataPos: 0, dataLen: 1, dataDir: 'write', multiTrack: false, eot: 0,
       timer0: 0, timer1: 0, config: 0x60, lock: 0, precomp: 0, perpendicular: 0, irq: false,
-      drives: [0, 1].map(() => ({ track: 0, head: 0, sect: 1, mediaChanged: true })), buf: '', readIdDue: null,
+      drives: [0, 1].map(() => ({ track: 0, head: 0, sect: 1, mediaChanged: true, formatSectors: null })), buf: '', readIdDue: null,
     };
   }
 
@@ -429,7 +458,21 @@ export class Fdc {
         this.readIdTimer.arm(s.readIdDue);
         return;
       case 0x06: case 0x0c: // READ (DELETED) DATA
+      case 0x02: // READ TRACK: QEMU reads from the sector given, as READ DATA
         this.startTransfer('read');
+        return;
+      case 0x0d: // FORMAT TRACK (FORMAT AND WRITE is not implemented, as in QEMU)
+        if (cmd === 0xcd) this.toResultPhase([SR0_INVCMD]);
+        else this.formatTrack();
+        return;
+      case 0x11: // SCAN EQUAL
+        this.startTransfer('scan-eq');
+        return;
+      case 0x19: // SCAN LOW OR EQUAL
+        this.startTransfer('scan-le');
+        return;
+      case 0x1d: // SCAN HIGH OR EQUAL
+        this.startTransfer('scan-he');
         return;
       case 0x05: case 0x09: // WRITE (DELETED) DATA
         this.startTransfer('write');
@@ -459,37 +502,52 @@ export class Fdc {
       case 0x18: // PART ID
         this.toResultPhase([0x41]);
         return;
-      default: // READ TRACK, FORMAT, SCAN: not supported, invalid
+      default: // VERIFY and the other rare commands: not supported, invalid
         this.toResultPhase([SR0_INVCMD]);
     }
   }
 
   private readOnly(): boolean {
-    return this.drives[this.s.cur]?.image.readOnly ?? false;
+    const d = this.drives[this.s.cur];
+    // An empty drive is write-protected (QEMU: the block device has no write permission).
+    return d ? (d.image?.readOnly ?? true) : false;
   }
 
   private lastSect(): number {
-    return this.drives[this.s.cur]?.format.sectors ?? 0;
+    return lastSectOf(this.drives[this.s.cur] ?? null, this.s.drives[this.s.cur]);
+  }
+
+  // ---- removable media (QEMU's fd_change_cb, driven by src/machine/media-change.ts) ---
+
+  /** A medium in (with its format) or out: the disk-change line goes up (DIR bit 7). */
+  changeMedium(u: number, image: TrackedImage | null, format: FloppyFormat | null): void {
+    const d = this.drives[u];
+    if (!d) throw new Error(`no floppy drive ${u}`);
+    d.image = image;
+    if (format) d.format = format;
+    this.s.drives[u]!.mediaChanged = true;
+    this.s.drives[u]!.formatSectors = null;
   }
 
   /** QEMU's fd_seek: 0 same sector, 1 moved track, 2 bad track/head or no medium, 3 bad sector. */
   private seek(d: DriveState, head: number, track: number, sect: number): number {
     const cfg = this.drives[this.s.drives.indexOf(d)] ?? null;
-    const maxTrack = cfg ? cfg.format.tracks - 1 : 0;
-    const last = cfg ? cfg.format.sectors : 0;
+    // Without a medium QEMU lets any seek move the head (fd_empty_seek_hack).
+    const maxTrack = cfg ? (cfg.image ? cfg.format.tracks - 1 : 0xff) : 0;
+    const last = lastSectOf(cfg, d);
     if (track > maxTrack || (head !== 0 && (cfg?.format.heads ?? 1) < 2)) return 2;
     if (sect > last) return 3;
     let ret = 0;
     if (d.track !== track || d.head !== head || d.sect !== sect) {
       if (d.track !== track) {
-        if (cfg) d.mediaChanged = false;
+        if (cfg?.image) d.mediaChanged = false;
         ret = 1;
       }
       d.head = head;
       d.track = track;
       d.sect = sect;
     }
-    return cfg ? ret : 2;
+    return cfg?.image ? ret : 2;
   }
 
   private readIdDone(): void {
@@ -509,17 +567,31 @@ export class Fdc {
     if (!(s.msr & MSR_NONDMA)) this.dma.releaseDreq(FDC_DMA_CHANNEL);
     s.msr |= MSR_RQM | MSR_DIO;
     s.msr &= ~MSR_NONDMA;
-    this.toResultPhase([st0 | (d.head << 2) | s.cur, st1, st2, d.track, d.head, d.sect, 2]);
+    // ST0 keeps what the command gathered (a seek on the way: QEMU's status0).
+    s.status0 = (s.status0 & ~0x07) | s.cur | (d.head << 2) | st0;
+    this.toResultPhase([s.status0, st1, st2, d.track, d.head, d.sect, 2]);
     this.raiseIrq();
   }
 
   private lba(): number {
     const d = this.drive();
     const f = this.drives[this.s.cur]!.format;
-    return (d.track * f.heads + d.head) * f.sectors + d.sect - 1;
+    return (d.track * f.heads + d.head) * this.lastSect() + d.sect - 1;
   }
 
-  private startTransfer(dir: 'read' | 'write'): void {
+  /**
+   * FORMAT TRACK as QEMU 7.2 runs it: no execution phase (the sector IDs and the filler
+   * byte are not asked for, the image is not written); the drive takes the command's
+   * sectors-per-track count as its own, and the result comes at once.
+   */
+  private formatTrack(): void {
+    const f = this.s.fifo;
+    this.selectFrom(f[1]!);
+    this.drive().formatSectors = f[3]!;
+    this.stopTransfer(0, 0, 0);
+  }
+
+  private startTransfer(dir: DataDir): void {
     const s = this.s;
     const f = s.fifo;
     this.selectFrom(f[1]!);
@@ -543,7 +615,7 @@ export class Fdc {
       fail(SR1_MA);
       return;
     }
-    if (dir === 'write' && cfg.image.readOnly) {
+    if (dir === 'write' && cfg.image!.readOnly) {
       fail(SR1_NW);
       return;
     }
@@ -559,16 +631,17 @@ export class Fdc {
     s.eot = f[6]!;
     s.phase = 'execution';
     if (s.dor & DOR_DMAEN) {
-      const mode = (this.dma.mode(FDC_DMA_CHANNEL) >> 2) & 3;
-      if ((dir === 'write' && mode === 2) || (dir === 'read' && (mode === 1 || mode === 0))) {
-        s.msr &= ~MSR_RQM;
-        this.dma.holdDreq(FDC_DMA_CHANNEL);
-        return;
-      }
+      // By DMA whatever mode the channel is in (QEMU 7.2 does not check it: measured
+      // with a SCAN while the channel was programmed to write memory).
+      s.msr &= ~MSR_RQM;
+      this.dma.holdDreq(FDC_DMA_CHANNEL);
+      return;
     }
-    // Programmed I/O: the FIFO moves the bytes, an interrupt for the first.
+    // Programmed I/O: the FIFO moves the bytes, an interrupt for the first. A scan by
+    // PIO reads the sectors out as READ DATA does (QEMU compares only in DMA mode).
     s.msr |= MSR_NONDMA | MSR_RQM;
-    if (dir === 'read') {
+    if (dir !== 'write') {
+      s.dataDir = 'read';
       s.msr |= MSR_DIO;
       this.loadSector();
     }
@@ -576,7 +649,7 @@ export class Fdc {
   }
 
   private loadSector(): void {
-    this.drives[this.s.cur]!.image.read(this.lba(), 1, this.buf);
+    this.drives[this.s.cur]!.image!.read(this.lba(), 1, this.buf);
   }
 
   /** QEMU's fdctrl_seek_to_next_sect: false when the transfer must end here. */
@@ -586,7 +659,7 @@ export class Fdc {
     const cfg = this.drives[s.cur]!;
     let { head, track, sect } = d;
     let go = true;
-    if (sect >= cfg.format.sectors || sect === s.eot) {
+    if (sect >= this.lastSect() || sect === s.eot) {
       sect = 1;
       if (s.multiTrack) {
         if (head === 0 && cfg.format.heads > 1) head = 1;
@@ -614,35 +687,43 @@ export class Fdc {
   private dmaTransfer(pos: number, size: number): number {
     const s = this.s;
     if (s.phase !== 'execution') return pos;
-    const cfg = this.drives[s.cur]!;
+    const image = this.drives[s.cur]!.image!;
     const len = Math.min(size, s.dataLen);
     const start = s.dataPos;
-    while (s.dataPos < len) {
+    const dir = s.dataDir;
+    scan: while (s.dataPos < len) {
       const rel = s.dataPos % SECTOR_SIZE;
       const n = Math.min(len - s.dataPos, SECTOR_SIZE - rel);
-      if (s.dataDir === 'read' || n < SECTOR_SIZE || rel !== 0) cfg.image.read(this.lba(), 1, this.buf);
+      if (dir !== 'write' || n < SECTOR_SIZE || rel !== 0) image.read(this.lba(), 1, this.buf);
       const chunk = this.buf.subarray(rel, rel + n);
-      if (s.dataDir === 'read') this.dma.writeMemory(FDC_DMA_CHANNEL, chunk, s.dataPos);
-      else {
+      if (dir === 'read') this.dma.writeMemory(FDC_DMA_CHANNEL, chunk, s.dataPos);
+      else if (dir === 'write') {
         this.dma.readMemory(FDC_DMA_CHANNEL, chunk, s.dataPos);
-        cfg.image.write(this.lba(), 1, this.buf);
+        image.write(this.lba(), 1, this.buf);
+      } else if (dir === 'scan-he') {
+        // A scan. QEMU 7.2 compares each sector with bytes that, in every case measured
+        // (memory equal to the sector, lower, higher, one byte different), compare
+        // higher than the sector: SCAN HIGH OR EQUAL stops at once, the other two run to
+        // the end of the track (decisions.md 82).
+        break scan;
       }
       s.dataPos += n;
       if (s.dataPos % SECTOR_SIZE === 0 && !this.nextSector()) break;
     }
     const moved = s.dataPos - start;
     s.dataLen -= moved;
-    this.stopTransfer(0, 0, 0);
+    // QEMU ends every scan with "scan equal hit" in ST2, whatever the comparisons found.
+    this.stopTransfer(0, 0, dir.startsWith('scan') ? SR2_SEH : 0);
     return moved;
   }
 
   /** Programmed I/O: one byte moved through the FIFO. */
   private pioAdvance(): void {
     const s = this.s;
-    const cfg = this.drives[s.cur]!;
+    const image = this.drives[s.cur]!.image!;
     s.dataPos++;
     if (s.dataPos % SECTOR_SIZE === 0) {
-      if (s.dataDir === 'write') cfg.image.write(this.lba(), 1, this.buf);
+      if (s.dataDir === 'write') image.write(this.lba(), 1, this.buf);
       if (s.dataPos >= s.dataLen || !this.nextSector()) {
         this.stopTransfer(0, 0, 0);
         return;

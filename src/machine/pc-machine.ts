@@ -46,13 +46,18 @@ import { guessGeometry } from '../block/geometry.js';
 import type { IdeDriveConfig } from '../devices/ide/ide-channel.js';
 import { IsaDma } from '../devices/isa-dma.js';
 import { AcpiHotplug } from '../devices/acpi-hotplug.js';
-import { Fdc, floppyFormat, type FloppyDriveConfig } from '../devices/fdc.js';
+import { EMPTY_FLOPPY_DRIVE, Fdc, floppyFormat, type FloppyDriveConfig } from '../devices/fdc.js';
 
 /** One drive, for `info block`. */
 export interface BlockDeviceInfo {
   /** QEMU's name: ide0-hd0, ide1-cd0, floppy0. */
   name: string;
+  /** The image ('' without a medium). */
   file: string;
+  /** A medium is in the drive (QEMU: "[not inserted]" when not). */
+  inserted: boolean;
+  /** CD-ROMs and floppies: the tray (a floppy drive's is always closed) and its lock. */
+  removable: { locked: boolean; trayOpen: boolean } | null;
   format: 'raw';
   media: 'disk' | 'cdrom';
   readOnly: boolean;
@@ -75,7 +80,15 @@ export interface DriveConfig {
   unit: number;
   /** A CD-ROM only on IDE (an ATAPI drive). */
   media: 'disk' | 'cdrom';
-  image: TrackedImage;
+  /** The medium; null: an empty drive (a CD-ROM or a floppy drive). */
+  image: TrackedImage | null;
+  /** -snapshot: the guest's writes stay in memory (a medium put in by `change` too). */
+  snapshot?: boolean;
+}
+
+/** QEMU's name of a drive: ide0-hd0, ide1-cd0, floppy0. */
+export function driveName(d: { bus: 'ide' | 'floppy'; unit: number; media: 'disk' | 'cdrom' }): string {
+  return d.bus === 'floppy' ? `floppy${d.unit}` : `ide${d.unit >> 1}-${d.media === 'cdrom' ? 'cd' : 'hd'}${d.unit & 1}`;
 }
 
 /** An isa-debugcon: its port, readback value and where its bytes go. */
@@ -226,6 +239,11 @@ export class PcMachine {
   readonly ide: Piix3Ide;
   /** The two 8237 DMA controllers (ISA channels 0-7). */
   readonly isaDma: IsaDma;
+  /**
+   * The drives and the media in them now (the monitor's eject and change replace
+   * `image`: src/machine/media-change.ts).
+   */
+  readonly drives: DriveConfig[] = [];
   /** The floppy controller: always there, with or without drives, as QEMU's pc machine (decisions.md). */
   readonly fdc: Fdc;
   readonly pm: Piix4Pm;
@@ -420,8 +438,14 @@ export class PcMachine {
     const ideDrives: (IdeDriveConfig | null)[] = [null, null, null, null];
     const floppies: (FloppyDriveConfig | null)[] = [null, null];
     for (const d of config.drives ?? []) {
+      this.drives.push({ ...d });
+      if (d.image === null && d.media !== 'cdrom' && d.bus !== 'floppy') throw new UserError(`${driveName(d)}: a hard disk needs an image`);
       if (d.bus === 'floppy') {
         if (d.unit < 0 || d.unit > 1 || floppies[d.unit]) throw new UserError(`floppy unit ${d.unit} is taken or out of range (0-1)`);
+        if (d.image === null) {
+          floppies[d.unit] = { image: null, format: EMPTY_FLOPPY_DRIVE };
+          continue;
+        }
         const format = floppyFormat(d.image.sectors * SECTOR_SIZE);
         if (!format) throw new UserError(`floppy ${d.image.backend.name}: ${d.image.sectors * SECTOR_SIZE} bytes is not a floppy size bmbt-dbg knows (1474560, 2949120 or 737280)`);
         floppies[d.unit] = { image: d.image, format };
@@ -432,14 +456,16 @@ export class PcMachine {
         ideDrives[d.unit] = { kind: 'cd', image: d.image };
         continue;
       }
+      const image = d.image!;
       const first = new Uint8Array(SECTOR_SIZE);
-      d.image.read(0, 1, first);
-      d.image.stats.readSectors = 0;
-      ideDrives[d.unit] = { kind: 'hd', image: d.image, geometry: guessGeometry(first, d.image.sectors) };
+      image.read(0, 1, first);
+      image.stats.readSectors = 0;
+      ideDrives[d.unit] = { kind: 'hd', image, geometry: guessGeometry(first, image.sectors) };
     }
     this.ide = new Piix3Ide(this.io, this.pci, {
       irqPrimary: irq(14), irqSecondary: irq(15), drives: ideDrives, phys: this.phys, onDmaWrite: (p, l) => this.exec.codeWrite(p, l),
     });
+    for (const ch of this.ide.channels) ch.icount = () => this.cpu.icount;
     this.pm = new Piix4Pm(this.io, this.pci, this.clock, {
       sci: irq(9),
       onPowerOff: () => {
@@ -509,21 +535,22 @@ export class PcMachine {
     this.reset('power-on');
   }
 
-  /** Every drive's medium (flushed at exit; `info block`). */
+  /** The media in the drives now (flushed at exit; snapshots). */
   images(): TrackedImage[] {
-    return (this.config.drives ?? []).map((d) => d.image);
+    return this.drives.flatMap((d) => (d.image ? [d.image] : []));
   }
 
   /** The drives as `info block` shows them (plain records). */
   blockInfo(): BlockDeviceInfo[] {
-    return (this.config.drives ?? []).map((d) => {
-      const backend = d.image.backend;
+    return this.drives.map((d) => {
+      const img = d.image;
+      const backend = img?.backend ?? null;
       const overlay = backend instanceof OverlayBackend ? backend : null;
       const base: BlockDeviceInfo = {
-        name: d.bus === 'floppy' ? `floppy${d.unit}` : `ide${d.unit >> 1}-${d.media === 'cdrom' ? 'cd' : 'hd'}${d.unit & 1}`,
-        file: backend.name, format: 'raw', media: d.media, readOnly: d.image.readOnly, sectors: d.image.sectors,
+        name: driveName(d), file: backend?.name ?? '', inserted: img !== null, removable: null,
+        format: 'raw', media: d.media, readOnly: img?.readOnly ?? false, sectors: img?.sectors ?? 0,
         snapshotOverlaySectors: overlay ? overlay.changedSectors : null,
-        stats: { ...d.image.stats }, dirty: d.image.dirty,
+        stats: img ? { ...img.stats } : { readSectors: 0, writtenSectors: 0, flushes: 0 }, dirty: img?.dirty ?? false,
         attached: d.bus === 'floppy' ? `floppy controller, drive ${'AB'[d.unit]}:` : `IDE ${d.unit >> 1 ? 'secondary' : 'primary'} ${d.unit & 1 ? 'slave' : 'master'}`,
         geometry: null, recent: [],
       };
@@ -531,7 +558,10 @@ export class PcMachine {
         const ch = this.ide.channels[(d.unit >> 1) as 0 | 1].info();
         const drv = ch.drives[d.unit & 1]!;
         base.geometry = drv.geometry;
+        if (d.media === 'cdrom') base.removable = { locked: drv.trayLocked, trayOpen: drv.trayOpen };
         base.recent = ch.commands.filter((c) => c.unit === (d.unit & 1)).map((c) => ({ ...c }));
+      } else {
+        base.removable = { locked: false, trayOpen: false };
       }
       return base;
     });

@@ -6,7 +6,8 @@
 //
 // Translated code is not state: after a load, the TBs built from pages whose bytes the
 // load changed are dropped, and the rest stay.
-import type { ImageState } from '../block/block-image.js';
+import type { ImageState, TrackedImage } from '../block/block-image.js';
+import { driveName } from '../machine/pc-machine.js';
 import { createHash } from 'node:crypto';
 import type { PcMachine, BoardState } from '../machine/pc-machine.js';
 import { loadCpuState, saveCpuState, type CpuState } from '../cpu/cpu-state.js';
@@ -65,6 +66,12 @@ export interface MachineSnapshot {
    * (src/block/block-image.ts). Empty maps for a snapshot read from a file.
    */
   readonly disks: ImageState[];
+  /**
+   * The medium in each drive (the machine's `drives`, in order) when it was taken: a
+   * snapshot restores disk contents onto the media it saw, so it cannot be loaded after
+   * the monitor changed one (null entries: an empty drive). Absent: read from a file.
+   */
+  readonly media?: (TrackedImage | null)[];
 }
 
 /** A snapshot that does not fit this machine: the user's mistake, with the reason. */
@@ -91,7 +98,7 @@ export function machineFingerprint(m: PcMachine): string {
     debugExits: m.debugExits.map((d) => [d.iobase, d.iosize]),
     pci: m.pci.devices().map((d) => d.bdf),
     // Only with drives, so that snapshot files of drive-less machines keep their fingerprint.
-    ...(c.drives?.length ? { drives: c.drives.map((d) => [d.bus, d.unit, d.media, d.image.sectors]) } : {}),
+    ...(c.drives?.length ? { drives: c.drives.map((d) => [d.bus, d.unit, d.media, d.image?.sectors ?? 0]) } : {}),
     icount: c.icountAuto ? 'auto' : m.clock.nsPerInsn,
   });
 }
@@ -200,8 +207,9 @@ export class SnapshotEngine {
     this.vram.retain(vram);
     // From now on every write is to a clean page: hold the TLB's write entries back.
     m.cpu.mmu.holdBackWriteEntries();
-    const disks = m.images().map((img) => img.saveState());
-    return { fingerprint: this.fingerprint, icount: m.cpu.icount, timeNs: m.clock.now(), state, ram, vram, disks };
+    const media = m.drives.map((d) => d.image);
+    const disks = media.map((img) => img?.saveState() ?? new Map<number, Uint8Array>());
+    return { fingerprint: this.fingerprint, icount: m.cpu.icount, timeNs: m.clock.now(), state, ram, vram, disks, media };
   }
 
   /** Another holder of `s` (each holder releases it once). */
@@ -221,12 +229,16 @@ export class SnapshotEngine {
     if (s.ram.store !== this.ram) throw new Error('snapshot of another machine object');
     const m = this.machine;
     const st = s.state;
+    const media = s.media ?? m.drives.map((d) => d.image);
+    m.drives.forEach((d, i) => {
+      if (media[i] !== d.image) throw new SnapshotMismatch(`the medium in ${driveName(d)} was changed after this snapshot (eject/change), so it cannot be loaded`);
+    });
     m.events.muted = true;
     try {
       m.clock.loadState(st.clock);
       m.loadBoardState(st.board);
       loadDevices(m, st.devices);
-      m.images().forEach((img, i) => img.loadState(s.disks[i] ?? new Map()));
+      m.drives.forEach((d, i) => d.image?.loadState(s.disks[i] ?? new Map()));
       const changed = this.ram.restore(s.ram);
       this.vram.restore(s.vram);
       this.dropStaleCode(changed);

@@ -1,10 +1,13 @@
 // Named snapshots: what the monitor's savevm / loadvm / delvm / info snapshots work on,
 // kept in memory and, with --snapshot-file, in a file that survives the process (every
 // change rewrites the file, atomically).
-import type { PcMachine } from '../machine/pc-machine.js';
+import { driveName, type PcMachine } from '../machine/pc-machine.js';
+import { OverlayBackend } from '../block/block-image.js';
 import { UserError } from '../user-error.js';
 import { snapshotEngine, type MachineSnapshot, type SnapshotEngine } from './machine-snapshot.js';
-import { decodeSnapshotFile, encodeSnapshotFile, readSnapshotFileBytes, writeFileAtomically, type NamedSnapshot } from './snapshot-file.js';
+import {
+  decodeSnapshotFile, driveStamp, encodeSnapshotFile, readSnapshotFileBytes, stampDifference, writeFileAtomically, type FileDrive, type NamedSnapshot,
+} from './snapshot-file.js';
 
 /** A named snapshot as `info snapshots` lists it. */
 export interface SnapshotInfo {
@@ -25,14 +28,50 @@ export class NamedSnapshots {
 
   constructor(readonly engine: SnapshotEngine) {}
 
-  /** Keep snapshots in `path` from now on, starting with those it already holds. */
+  /** The drives' media, and their writes, when the file was last written. */
+  private persisted = '';
+
+  /**
+   * Keep snapshots in `path` from now on, starting with those it already holds. Their
+   * disks are restored only onto the images the file saw (decisions.md 81): a snapshot
+   * whose image was written since (by another program, or a run that was killed before
+   * it could update the file) is listed but refuses to load.
+   */
   openFile(path: string): void {
     const bytes = readSnapshotFileBytes(path);
     const found = bytes ? decodeSnapshotFile(bytes, this.engine, path) : [];
+    const m = this.engine.machine;
+    const now = m.drives.map((d) => driveStamp(driveName(d), d.image));
+    const media = m.drives.map((d) => d.image);
+    for (const e of found) {
+      if (e.snapshot.fingerprint !== this.engine.fingerprint) continue;
+      const diff = (e.stamps ?? []).map((st, i) => stampDifference(st, now[i] ?? null)).find((d) => d !== null);
+      if (diff && !e.stale) e.stale = diff;
+      e.snapshot = { ...e.snapshot, media };
+      // The sectors it names, as they are now: the bytes it would restore over.
+      e.snapshot.disks.forEach((d, i) => m.drives[i]?.image?.remember(d.keys()));
+    }
     for (const e of this.list) releaseEntry(e);
     this.list.length = 0;
     this.list.push(...found);
     this.file = path;
+    this.persisted = this.mediaState();
+  }
+
+  /**
+   * At exit: the guest (or a loadvm) may have written the images since the file was
+   * written; write it again so that it describes the images as they are left.
+   */
+  syncAtExit(): void {
+    if (this.file !== null && this.list.length > 0 && this.mediaState() !== this.persisted) this.persist();
+  }
+
+  private mediaState(): string {
+    return JSON.stringify(this.engine.machine.drives.map((d) => (d.image ? [d.image.backend.name, d.image.writes] : null)));
+  }
+
+  private fileDrives(): FileDrive[] {
+    return this.engine.machine.drives.map((d) => ({ drive: driveName(d), image: d.image, overlay: d.image?.backend instanceof OverlayBackend }));
   }
 
   get path(): string | null {
@@ -75,6 +114,7 @@ export class NamedSnapshots {
   load(name: string): NamedSnapshot {
     const e = this.find(name);
     if (!e) throw new UserError(`Snapshot '${name}' does not exist`);
+    if (e.stale) throw new UserError(`Snapshot '${name}' cannot be loaded: ${e.stale}`);
     safeRestore(this.engine, e.snapshot);
     for (const l of this.onLoad) l(e.snapshot);
     return e;
@@ -106,7 +146,13 @@ export class NamedSnapshots {
   }
 
   private persist(): void {
-    if (this.file !== null) writeFileAtomically(this.file, encodeSnapshotFile(this.list));
+    if (this.file === null) return;
+    const m = this.engine.machine;
+    // The images' writes are on disk first: the file describes them as they are.
+    m.flushImages();
+    const state = this.mediaState();
+    writeFileAtomically(this.file, encodeSnapshotFile(this.list, this.fileDrives()));
+    this.persisted = state;
   }
 }
 

@@ -4,22 +4,29 @@
 //   8   u32 LE format version     (FORMAT_VERSION)
 //   12  u32 LE flags              (0)
 //   16  deflate-raw payload:      u32 LE header length, header (JSON, UTF-8),
-//                                 then the distinct memory pages, 4096 bytes each
+//                                 then the distinct memory pages, 4096 bytes each,
+//                                 then (version 2) the distinct disk sectors, 512 each
 //   -32 SHA-256 of every byte before it
 //
 // The header lists each snapshot (name, date, instruction count, virtual time, machine
 // fingerprint, the device and CPU records) with its RAM and video memory as flat
 // [page number, page id, ...] lists; a page shared by several snapshots is stored once.
+// Version 2 adds the drives: what each image was when the file was written (its file's
+// identity, size and modification time), and per snapshot and drive the sectors whose
+// contents then differ from that image, as [sector number, sector id, ...] (null: the
+// medium was changed after the snapshot). A later run checks that each image is still
+// the one the file describes before it restores a disk (decisions.md 81).
 // Files are replaced whole: written next to the old one, then renamed over it.
 import { createHash } from 'node:crypto';
-import { closeSync, fsyncSync, openSync, readFileSync, renameSync, unlinkSync, writeSync } from 'node:fs';
+import { closeSync, fsyncSync, openSync, readFileSync, renameSync, statSync, unlinkSync, writeSync } from 'node:fs';
+import { SECTOR_SIZE, type TrackedImage } from '../block/block-image.js';
 import { deflateRawSync, inflateRawSync } from 'node:zlib';
 import { UserError } from '../user-error.js';
 import { PAGE_BYTES, PageCopy, PageStore, type MemoryImage } from './page-store.js';
 import type { MachineSnapshot, MachineStateRecord } from './machine-snapshot.js';
 
 export const SNAPSHOT_MAGIC = 'BMBTSNAP';
-export const FORMAT_VERSION = 1;
+export const FORMAT_VERSION = 2;
 const HEAD = 16;
 const DIGEST = 32;
 
@@ -29,6 +36,49 @@ export interface NamedSnapshot {
   /** Wall-clock time it was taken (ms since the epoch). */
   date: number;
   snapshot: MachineSnapshot;
+  /** Read from a file, it cannot be loaded: why (an image changed since, a medium changed). */
+  stale?: string;
+  /** Read from a file: the drives' images when the file was written. */
+  stamps?: (DriveStamp | null)[];
+}
+
+/** An image as the snapshot file saw it: which file, its size and when it was last written. */
+export interface DriveStamp {
+  drive: string;
+  file: string;
+  dev: string;
+  ino: string;
+  size: string;
+  mtimeNs: string;
+}
+
+/** One drive of the machine as a snapshot file records it. */
+export interface FileDrive {
+  /** QEMU's name (ide0-hd0). */
+  drive: string;
+  image: TrackedImage | null;
+  /** The guest's writes are dropped at exit (-snapshot): disks are kept relative to the image as this run found it. */
+  overlay: boolean;
+}
+
+/** The identity of the file under `image` now (null: no medium, or not a file). */
+export function driveStamp(drive: string, image: TrackedImage | null): DriveStamp | null {
+  if (!image || image.backend.name === 'memory') return null;
+  try {
+    const st = statSync(image.backend.name, { bigint: true });
+    return { drive, file: image.backend.name, dev: String(st.dev), ino: String(st.ino), size: String(st.size), mtimeNs: String(st.mtimeNs) };
+  } catch {
+    return null;
+  }
+}
+
+/** Why `then` (in the file) does not describe `now` (this run's image), or null when it does. */
+export function stampDifference(then: DriveStamp | null, now: DriveStamp | null): string | null {
+  if (then === null) return null;
+  if (now === null) return `${then.drive} has no image ${then.file} now`;
+  if (then.dev !== now.dev || then.ino !== now.ino) return `${then.drive} is now ${now.file}, not the image ${then.file} the snapshot file saw`;
+  if (then.size !== now.size || then.mtimeNs !== now.mtimeNs) return `${then.drive}'s image ${now.file} was written after the snapshot file was (by another program, or a run that was killed)`;
+  return null;
 }
 
 interface FileEntry {
@@ -40,23 +90,43 @@ interface FileEntry {
   state: MachineStateRecord;
   ram: number[];
   vram: number[];
+  /** Version 2: per drive, [sector, sector id, ...] or null (the medium changed). */
+  disks?: (number[] | null)[];
+  /** Why it cannot be loaded (kept from the run that found out). */
+  stale?: string;
 }
 
 interface FileHeader {
   writer: string;
   pages: number;
+  /** Version 2: distinct disk sectors after the pages, and the drives' images. */
+  sectors?: number;
+  drives?: (DriveStamp | null)[];
   snapshots: FileEntry[];
 }
 
 /** A file that is not a snapshot file of ours, or is damaged: the user's, not a bug. */
 export class SnapshotFileError extends UserError {}
 
-export function encodeSnapshotFile(entries: readonly NamedSnapshot[]): Buffer {
-  // Disk contents are kept only within a run (decisions.md, "Drives in snapshots").
-  const withDisks = entries.find((e) => e.snapshot.disks.some((d) => d.size > 0));
-  if (withDisks) {
-    throw new UserError(`snapshot "${withDisks.name}": the guest had written to its drives, and a snapshot file does not hold disk contents (QEMU keeps them in qcow2 images); it can be used within this run only`);
-  }
+export function encodeSnapshotFile(entries: readonly NamedSnapshot[], drives: readonly FileDrive[] = []): Buffer {
+  const sectorIds = new Map<Uint8Array, number>();
+  const sectorBlobs: Uint8Array[] = [];
+  const diskList = (e: NamedSnapshot): (number[] | null)[] => drives.map((d, i) => {
+    // A snapshot of another medium, or one a file could not describe, restores nothing.
+    if (e.stale || (e.snapshot.media && e.snapshot.media[i] !== d.image)) return null;
+    if (!d.image) return [];
+    const out: number[] = [];
+    for (const [lba, bytes] of [...d.image.deltaFrom(e.snapshot.disks[i] ?? new Map(), d.overlay)].sort((a, b) => a[0] - b[0])) {
+      let id = sectorIds.get(bytes);
+      if (id === undefined) {
+        id = sectorBlobs.length;
+        sectorIds.set(bytes, id);
+        sectorBlobs.push(bytes);
+      }
+      out.push(lba, id);
+    }
+    return out;
+  });
   const ids = new Map<PageCopy, number>();
   const blobs: Uint8Array[] = [];
   const pageList = (img: MemoryImage): number[] => {
@@ -75,16 +145,19 @@ export function encodeSnapshotFile(entries: readonly NamedSnapshot[]): Buffer {
   const header: FileHeader = {
     writer: 'bmbt-dbg',
     pages: 0,
+    drives: drives.map((d) => driveStamp(d.drive, d.image)),
     snapshots: entries.map((e) => ({
       name: e.name, date: e.date, icount: e.snapshot.icount, timeNs: e.snapshot.timeNs, fingerprint: e.snapshot.fingerprint,
-      state: e.snapshot.state, ram: pageList(e.snapshot.ram), vram: pageList(e.snapshot.vram),
+      state: e.snapshot.state, ram: pageList(e.snapshot.ram), vram: pageList(e.snapshot.vram), disks: diskList(e),
+      ...(e.stale ? { stale: e.stale } : {}),
     })),
   };
   header.pages = blobs.length;
+  header.sectors = sectorBlobs.length;
   const json = Buffer.from(JSON.stringify(header), 'utf8');
   const len = Buffer.alloc(4);
   len.writeUInt32LE(json.length);
-  const payload = deflateRawSync(Buffer.concat([len, json, ...blobs]), { level: 1 });
+  const payload = deflateRawSync(Buffer.concat([len, json, ...blobs, ...sectorBlobs]), { level: 1 });
   const head = Buffer.alloc(HEAD);
   head.write(SNAPSHOT_MAGIC, 0, 'latin1');
   head.writeUInt32LE(FORMAT_VERSION, 8);
@@ -108,7 +181,7 @@ export function decodeSnapshotFile(buf: Uint8Array, stores: SnapshotStores, what
   const b = Buffer.from(buf.buffer, buf.byteOffset, buf.byteLength);
   if (b.length < HEAD || b.toString('latin1', 0, 8) !== SNAPSHOT_MAGIC) throw new SnapshotFileError(`${what}: not a bmbt-dbg snapshot file`);
   const version = b.readUInt32LE(8);
-  if (version !== FORMAT_VERSION) {
+  if (version !== FORMAT_VERSION && version !== 1) {
     throw new SnapshotFileError(`${what}: snapshot file format version ${version} is not supported (this bmbt-dbg reads version ${FORMAT_VERSION})`);
   }
   if (b.length < HEAD + DIGEST) throw new SnapshotFileError(`${what}: the snapshot file is truncated`);
@@ -123,9 +196,33 @@ export function decodeSnapshotFile(buf: Uint8Array, stores: SnapshotStores, what
     const len = payload.readUInt32LE(0);
     header = JSON.parse(payload.toString('utf8', 4, 4 + len)) as FileHeader;
     if (!Array.isArray(header.snapshots) || !Number.isInteger(header.pages)) throw new Error('header');
-    if (payload.length !== 4 + len + header.pages * PAGE_BYTES) throw new Error('size');
+    const nSectors = header.sectors ?? 0;
+    if (!Number.isInteger(nSectors) || nSectors < 0) throw new Error('header');
+    if (payload.length !== 4 + len + header.pages * PAGE_BYTES + nSectors * SECTOR_SIZE) throw new Error('size');
     const base = 4 + len;
     const pages = Array.from({ length: header.pages }, (_, i) => new PageCopy(payload.subarray(base + i * PAGE_BYTES, base + (i + 1) * PAGE_BYTES)));
+    const sectorBase = base + header.pages * PAGE_BYTES;
+    const sectors = Array.from({ length: nSectors }, (_, i) => payload.slice(sectorBase + i * SECTOR_SIZE, sectorBase + (i + 1) * SECTOR_SIZE));
+    const stamps = header.drives ?? [];
+    if (!Array.isArray(stamps)) throw new Error('drives');
+    const disks = (list: (number[] | null)[] | undefined): { disks: Map<number, Uint8Array>[]; changed: number } => {
+      const out: Map<number, Uint8Array>[] = [];
+      let changed = -1;
+      (list ?? []).forEach((l, i) => {
+        const m = new Map<number, Uint8Array>();
+        if (l === null) changed = i;
+        else {
+          if (!Array.isArray(l) || l.length % 2 !== 0) throw new Error('sector list');
+          for (let k = 0; k < l.length; k += 2) {
+            const sec = sectors[l[k + 1]!];
+            if (!sec || !Number.isInteger(l[k]) || l[k]! < 0) throw new Error('sector id');
+            m.set(l[k]!, sec);
+          }
+        }
+        out.push(m);
+      });
+      return { disks: out, changed };
+    };
     const image = (store: PageStore, list: number[]): MemoryImage => {
       if (!Array.isArray(list) || list.length % 2 !== 0) throw new Error('page list');
       const pairs: [number, PageCopy][] = [];
@@ -153,7 +250,12 @@ export function decodeSnapshotFile(buf: Uint8Array, stores: SnapshotStores, what
       const vram = image(vramStore, e.vram);
       ramStore.retain(ram);
       vramStore.retain(vram);
-      return { name: e.name, date: e.date, snapshot: { fingerprint: e.fingerprint, icount: e.icount, timeNs: e.timeNs, state: e.state, ram, vram, disks: [] } };
+      const d = disks(e.disks);
+      const entry: NamedSnapshot = { name: e.name, date: e.date, snapshot: { fingerprint: e.fingerprint, icount: e.icount, timeNs: e.timeNs, state: e.state, ram, vram, disks: d.disks } };
+      if (typeof e.stale === 'string') entry.stale = e.stale;
+      else if (d.changed >= 0) entry.stale = `the medium in ${stamps[d.changed]?.drive ?? `drive ${d.changed}`} was changed after this snapshot`;
+      entry.stamps = stamps;
+      return entry;
     });
   } catch (e) {
     if (e instanceof SnapshotFileError) throw e;

@@ -49,9 +49,9 @@ export function describeIrqEvent(e: IrqEventView): string {
     case 'irq-raise':
       return `IRQ ${e.line} raised at ${at}` + (e.delivered
         ? ` → vector 0x${e.delivered.vector.toString(16)} delivered at icount ${e.delivered.icount.toLocaleString('en-US')}, EIP ${hex(e.delivered.eip)}`
-        : ' (not delivered yet)');
+        : ' (not delivered yet)') + (e.ideCommand ? ` · after IDE ${e.ideCommand}` : '');
     case 'irq-lower':
-      return `IRQ ${e.line} lowered at ${at}`;
+      return `IRQ ${e.line} lowered at ${at}` + (e.ideCommand ? ` · after IDE ${e.ideCommand}` : '');
     case 'irq-deliver':
       return `vector 0x${e.vector!.toString(16)}${e.line !== null ? ` (IRQ ${e.line})` : ''} delivered at ${at}, EIP ${hex(e.eip!)}`;
     case 'exception':
@@ -125,6 +125,11 @@ export function buildIrqTimeline(ctl: DebugTarget, req: IrqRequest): IrqTimeline
     if (sel.kind === 'irq-raise' || sel.kind === 'irq-lower') {
       view.line = sel.line;
       selLine = sel.line;
+      // The IDE channels' lines: which command the interrupt answers (the last one before it).
+      if (sel.line === 14 || sel.line === 15) {
+        const cmd = ctl.ideCommands().filter((c) => c.channel === sel.line - 14 && c.icount >= 0 && c.icount <= sel.icount).pop();
+        if (cmd) view.ideCommand = `${cmd.unit ? 'slave' : 'master'}: ${cmd.text}`;
+      }
       if (sel.kind === 'irq-raise') {
         for (let i = req.selected + 1; i < events.length; i++) {
           const d = events[i]!;

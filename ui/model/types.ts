@@ -164,6 +164,8 @@ export interface IrqEventView {
   errorCode: number | null;
   /** For a raise: the delivery that answered it (icount, EIP, vector), if one followed. */
   delivered: { icount: number; eip: number; vector: number } | null;
+  /** For IRQ 14/15: the last IDE command given to that channel before the event ("READ DMA lba 8 count 1, status 0x58"). */
+  ideCommand?: string;
 }
 
 export interface IrqRowView {

@@ -1,16 +1,22 @@
 // The ATAPI CD-ROM's SCSI/MMC command set, as QEMU 7.2's ide-cd answers it (measured with
 // tests/guests/disk/cd-probe.asm: IDENTIFY PACKET DEVICE word for word, and the data of
 // TEST UNIT READY, REQUEST SENSE, INQUIRY, READ CAPACITY, READ(10/12), MODE SENSE(10),
-// GET CONFIGURATION, READ TOC, GET EVENT STATUS NOTIFICATION and the errors). The medium
-// is always present (no tray, no eject): no unit attention at power-on, as measured.
-// The channel (ide-channel.ts) runs the packet and data phases; this file decides what a
-// packet does.
+// GET CONFIGURATION, READ TOC, GET EVENT STATUS NOTIFICATION and the errors), and the
+// tray as QEMU's ide-cd keeps it (tests/devices/cd-media.test.ts: NOT READY without a
+// medium, the two-step report of a new one, media events, START STOP UNIT and PREVENT
+// ALLOW MEDIUM REMOVAL). The channel (ide-channel.ts) runs the packet and data phases;
+// this file decides what a packet does.
 
 export const CD_SECTOR = 2048;
 
 // Sense keys and additional sense codes
 export const SENSE_NONE = 0;
+export const SENSE_NOT_READY = 2;
 export const SENSE_ILLEGAL_REQUEST = 5;
+export const SENSE_UNIT_ATTENTION = 6;
+export const ASC_MEDIUM_MAY_HAVE_CHANGED = 0x28;
+export const ASC_MEDIUM_NOT_PRESENT = 0x3a;
+const ASC_MEDIA_REMOVAL_PREVENTED = 0x53;
 const ASC_ILLEGAL_OPCODE = 0x20;
 const ASC_LOGICAL_BLOCK_OOR = 0x21;
 const ASC_INV_FIELD_IN_CMD_PACKET = 0x24;
@@ -25,6 +31,25 @@ export type AtapiAction =
 
 /** Commands that move no data (a zero byte count limit is fine for them). */
 const NONDATA = new Set([0x00, 0x1b, 0x1e, 0x2b, 0xbb]);
+/** Commands that need a medium (QEMU's CHECK_READY). */
+export const ATAPI_CHECK_READY = new Set([0x00, 0x25, 0x28, 0x2b, 0x43, 0x51, 0xa8, 0xad, 0xbe]);
+/** Commands that run while a unit attention is pending (QEMU's ALLOW_UA). */
+export const ATAPI_ALLOW_UA = new Set([0x03, 0x12, 0x46, 0x4a]);
+
+/**
+ * The tray and the media events of a drive (QEMU's IDEState tray_open, tray_locked and
+ * events), and its sense, which REQUEST SENSE reports.
+ */
+export interface AtapiMediaState {
+  senseKey: number;
+  asc: number;
+  trayOpen: boolean;
+  trayLocked: boolean;
+  /** A medium came (or went): GET EVENT STATUS NOTIFICATION reports NewMedia once. */
+  newMedia: boolean;
+  /** The monitor asked to eject a locked medium: reported once as EjectRequest. */
+  ejectRequest: boolean;
+}
 
 function putString(w: number[], word: number, len: number, text: string): void {
   const s = text.padEnd(len, ' ');
@@ -79,22 +104,34 @@ function lbaToMsf(b: Uint8Array, i: number, lba: number): void {
   b[i + 2] = l % 75;
 }
 
-/** Decide what packet `p` (12 bytes) does on a medium of `sectors` 2048-byte sectors. */
-export function atapiCommand(p: Uint8Array, sectors: number, sense: { key: number; asc: number }): AtapiAction {
+/**
+ * Decide what packet `p` (12 bytes) does on a medium of `sectors` 2048-byte sectors
+ * (`inserted`: a medium is in the drive). The tray commands and REQUEST SENSE change `m`.
+ */
+export function atapiCommand(p: Uint8Array, sectors: number, m: AtapiMediaState, inserted: boolean): AtapiAction {
   const err = (asc: number, key = SENSE_ILLEGAL_REQUEST): AtapiAction => ({ kind: 'error', key, asc });
   const reply = (data: Uint8Array, max: number): AtapiAction => ({ kind: 'reply', data, max });
   switch (p[0]) {
     case 0x00: // TEST UNIT READY
-    case 0x1b: // START STOP UNIT
-    case 0x1e: // PREVENT ALLOW MEDIUM REMOVAL
     case 0xbb: // SET CD SPEED
       return { kind: 'ok' };
-    case 0x03: { // REQUEST SENSE
+    case 0x1b: { // START STOP UNIT: with LoEj the tray opens (Start clear) or closes
+      const start = (p[4]! & 1) !== 0;
+      if (p[4]! & 0xf0 || !(p[4]! & 2)) return { kind: 'ok' }; // a power condition: no tray move
+      if (!start && !m.trayOpen && m.trayLocked) return err(ASC_MEDIA_REMOVAL_PREVENTED, inserted ? SENSE_NOT_READY : SENSE_ILLEGAL_REQUEST);
+      m.trayOpen = !start;
+      return { kind: 'ok' };
+    }
+    case 0x1e: // PREVENT ALLOW MEDIUM REMOVAL
+      m.trayLocked = (p[4]! & 1) !== 0;
+      return { kind: 'ok' };
+    case 0x03: { // REQUEST SENSE (a unit attention is reported once)
       const b = new Uint8Array(18);
       b[0] = 0x70 | 0x80;
-      b[2] = sense.key;
+      b[2] = m.senseKey;
       b[7] = 10;
-      b[12] = sense.asc;
+      b[12] = m.asc;
+      if (m.senseKey === SENSE_UNIT_ATTENTION) m.senseKey = SENSE_NONE;
       return reply(b, p[4]!);
     }
     case 0x12: { // INQUIRY
@@ -203,8 +240,21 @@ export function atapiCommand(p: Uint8Array, sectors: number, sense: { key: numbe
       b[3] = 1 << 4; // supported: media
       if (p[4]! & (1 << 4)) {
         b[2] = 4; // media class
-        b[4] = 0; // no change
-        b[5] = 2; // media present
+        // Media status: 1 tray open, 2 medium present. An event (2 NewMedia, 1
+        // EjectRequest) is reported once, and only with the tray closed (QEMU).
+        const status = m.trayOpen ? 1 : inserted ? 2 : 0;
+        let event = 0;
+        if (!m.trayOpen) {
+          if (m.newMedia) {
+            event = 2;
+            m.newMedia = false;
+          } else if (m.ejectRequest) {
+            event = 1;
+            m.ejectRequest = false;
+          }
+        }
+        b[4] = event;
+        b[5] = status;
         putBe16(b, 0, 4);
         return reply(b, max);
       }

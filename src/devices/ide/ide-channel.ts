@@ -14,7 +14,10 @@ import type { IrqLine } from '../device.js';
 import { SECTOR_SIZE, type TrackedImage } from '../../block/block-image.js';
 import type { Geometry } from '../../block/geometry.js';
 import { hardDiskIdentify, MAX_MULT_SECTORS } from './ata-identify.js';
-import { atapiCommand, atapiIdentify, atapiMovesData, CD_SECTOR } from './atapi.js';
+import {
+  ASC_MEDIUM_MAY_HAVE_CHANGED, ASC_MEDIUM_NOT_PRESENT, ATAPI_ALLOW_UA, ATAPI_CHECK_READY, atapiCommand, atapiIdentify, atapiMovesData,
+  CD_SECTOR, SENSE_NOT_READY, SENSE_UNIT_ATTENTION,
+} from './atapi.js';
 
 // Status bits
 export const ST_ERR = 0x01;
@@ -36,10 +39,10 @@ const DEV_ALWAYS_ON = 0xa0;
 /** What happens when the PIO buffer has been fully read or written (QEMU's end_transfer_func). */
 type TransferEnd = 'stop' | 'sector-read' | 'sector-write' | 'atapi-cmd' | 'atapi-reply';
 
-/** A drive on a channel: a hard disk with its image and geometry, or a CD-ROM with its medium. */
+/** A drive on a channel: a hard disk with its image and geometry, or a CD-ROM with its medium (null: none). */
 export type IdeDriveConfig =
   | { kind: 'hd'; image: TrackedImage; geometry: Geometry }
-  | { kind: 'cd'; image: TrackedImage };
+  | { kind: 'cd'; image: TrackedImage | null };
 
 const ATAPI_REASON_CD = 0x01;
 const ATAPI_REASON_IO = 0x02;
@@ -89,6 +92,16 @@ interface DriveState extends DriveRegs {
   elem: number;
   cdLba: number;
   ioIndex: number;
+  /** ATAPI: the tray (QEMU's tray_open, tray_locked; both cleared by a reset). */
+  trayOpen: boolean;
+  trayLocked: boolean;
+  /** A medium change still to report: 1 NOT READY next, 2 UNIT ATTENTION next (QEMU's cdrom_changed). */
+  cdromChanged: number;
+  /** Media events for GET EVENT STATUS NOTIFICATION (kept over a reset, as QEMU). */
+  newMedia: boolean;
+  ejectRequest: boolean;
+  /** The medium's size in 512-byte sectors as the drive last saw it (QEMU's nb_sectors). */
+  nbSectors: number;
 }
 
 export interface IdeChannelState {
@@ -108,11 +121,17 @@ export interface IdeCommandRecord {
   status: number;
   /** A PACKET command's SCSI operation code. */
   packet?: number;
+  /** The instruction count at which the guest gave it (absent in old snapshots). */
+  icount?: number;
 }
 
 export interface IdeDriveInfo {
   unit: number;
   kind: 'hd' | 'cd' | 'none';
+  /** CD-ROM: the tray, and whether a medium is in. */
+  trayOpen: boolean;
+  trayLocked: boolean;
+  inserted: boolean;
   sectors: number;
   readOnly: boolean;
   geometry: Geometry | null;
@@ -135,6 +154,7 @@ function freshDrive(): DriveState {
   return {
     ...freshRegs(), multSectors: MAX_MULT_SECTORS, identify: null, writeCache: true, lba48: false, reqSectors: 0,
     end: 'stop', pos: 0, limit: 0, dma: null, senseKey: 0, asc: 0, atapiDma: false, left: 0, elem: 0, cdLba: -1, ioIndex: 0,
+    trayOpen: false, trayLocked: false, cdromChanged: 0, newMedia: false, ejectRequest: false, nbSectors: 0,
   };
 }
 
@@ -149,13 +169,17 @@ export class IdeChannel {
   /** Told when the interrupt line is raised (the bus master's interrupt status bit). */
   onIrqRaised: (() => void) | null = null;
   dmaHost: IdeDmaHost | null = null;
+  /** The machine's instruction count, stamped on each command (the UI ties IRQs 14/15 to them). */
+  icount: () => number = () => 0;
 
   constructor(
     private readonly irq: IrqLine,
     private readonly drives: [IdeDriveConfig | null, IdeDriveConfig | null],
     /** QEMU's serial numbers: the unit's number on the controller, from 1. */
     private readonly serialBase: number,
-  ) {}
+  ) {
+    for (let u = 0; u < 2; u++) this.s[u]!.nbSectors = drives[u]?.image?.sectors ?? 0;
+  }
 
   private get any(): boolean {
     return this.drives[0] !== null || this.drives[1] !== null;
@@ -272,7 +296,9 @@ export class IdeChannel {
 
   private driveReset(u: number): void {
     const s = this.s[u]!;
-    const keep = { identify: s.identify, writeCache: s.writeCache };
+    // QEMU's ide_reset closes and unlocks the tray and forgets a pending medium change,
+    // but keeps the media events and the medium's size.
+    const keep = { identify: s.identify, writeCache: s.writeCache, newMedia: s.newMedia, ejectRequest: s.ejectRequest, nbSectors: s.nbSectors };
     Object.assign(s, freshDrive(), keep);
     this.setSignature(u);
     this.transferStop(u);
@@ -412,7 +438,51 @@ export class IdeChannel {
   }
 
   private rangeOk(u: number, lba: number, n: number): boolean {
-    return lba >= 0 && lba + n <= this.drives[u]!.image.sectors;
+    return lba >= 0 && lba + n <= (this.drives[u]!.image?.sectors ?? 0);
+  }
+
+  /** A hard disk's image (only hard disks reach the ATA data commands). */
+  private hdImage(u: number): TrackedImage {
+    const d = this.drives[u]!;
+    if (d.kind !== 'hd') throw new Error('ATA data command on a CD-ROM');
+    return d.image;
+  }
+
+  // ---- removable media (QEMU's ide_cd_block_ops, driven by src/machine/media-change.ts) ---
+
+  trayOpen(u: number): boolean {
+    return this.s[u]!.trayOpen;
+  }
+
+  trayLocked(u: number): boolean {
+    return this.s[u]!.trayLocked;
+  }
+
+  /** The monitor asks for the medium of a locked tray (QEMU's ide_cd_eject_request_cb). */
+  ejectRequest(u: number, force: boolean): void {
+    const s = this.s[u]!;
+    s.ejectRequest = true;
+    if (force) s.trayLocked = false;
+    this.setIrq();
+  }
+
+  /** The tray opens (load false) or closes over the medium now in (QEMU's ide_cd_change_cb). */
+  changeMedia(u: number, load: boolean): void {
+    const s = this.s[u]!;
+    s.trayOpen = !load;
+    s.nbSectors = this.drives[u]?.image?.sectors ?? s.nbSectors;
+    // The next command is told the medium is gone, the one after it that it changed.
+    s.cdromChanged = 1;
+    s.newMedia = true;
+    s.ejectRequest = false;
+    this.setIrq();
+  }
+
+  /** Put a medium in drive `u`, or take it out (the tray is the caller's business). */
+  setMedium(u: number, image: TrackedImage | null): void {
+    const d = this.drives[u];
+    if (!d || d.kind !== 'cd') throw new Error(`IDE unit ${u} has no removable medium`);
+    d.image = image;
   }
 
   // ---- commands --------------------------------------------------------------------
@@ -424,7 +494,7 @@ export class IdeChannel {
   }
 
   private record(u: number, command: number, lba = -1, count = 0, packet?: number): void {
-    this.commands.push({ unit: u, command, lba, count, status: this.s[u]!.status, ...(packet === undefined ? {} : { packet }) });
+    this.commands.push({ unit: u, command, lba, count, status: this.s[u]!.status, ...(packet === undefined ? {} : { packet }), icount: this.icount() });
     if (this.commands.length > COMMAND_HISTORY) this.commands.shift();
   }
 
@@ -478,7 +548,7 @@ export class IdeChannel {
         case 0x30: case 0x31: case 0x34: // WRITE SECTORS (EXT)
         case 0xc5: case 0x39: { // WRITE MULTIPLE (EXT)
           const multiple = cmd === 0xc5 || cmd === 0x39;
-          if (d.image.readOnly || (multiple && !s.multSectors)) {
+          if (d.image!.readOnly || (multiple && !s.multSectors)) {
             this.abort(u);
             break;
           }
@@ -494,7 +564,7 @@ export class IdeChannel {
         case 0xc8: case 0xc9: case 0x25: // READ DMA (EXT)
         case 0xca: case 0xcb: case 0x35: { // WRITE DMA (EXT)
           const toDisk = cmd === 0xca || cmd === 0xcb || cmd === 0x35;
-          if (toDisk && d.image.readOnly) {
+          if (toDisk && d.image!.readOnly) {
             this.abort(u);
             break;
           }
@@ -515,15 +585,15 @@ export class IdeChannel {
           if (!this.setFeatures(u)) this.abort(u);
           break;
         case 0xe7: case 0xea: // FLUSH CACHE (EXT)
-          if (d.image.dirty) d.image.flush();
-          else d.image.stats.flushes++;
+          if (d.image!.dirty) d.image!.flush();
+          else d.image!.stats.flushes++;
           break;
         case 0x40: case 0x41: case 0x42: // READ VERIFY SECTORS (EXT)
           this.lba48Transform(u, cmd === 0x42);
           break;
         case 0xf8: case 0x27: // READ NATIVE MAX ADDRESS (EXT)
           this.lba48Transform(u, cmd === 0x27);
-          this.setSector(u, d.image.sectors - 1);
+          this.setSector(u, d.image!.sectors - 1);
           break;
         case 0xe5: // CHECK POWER MODE: active or idle
           s.nsector = 0xff;
@@ -620,18 +690,50 @@ export class IdeChannel {
   }
 
   private cdSectors(u: number): number {
-    return Math.floor(this.drives[u]!.image.sectors / (CD_SECTOR / SECTOR_SIZE));
+    return Math.floor(this.s[u]!.nbSectors / (CD_SECTOR / SECTOR_SIZE));
+  }
+
+  /** QEMU's ide_atapi_cmd_check_status: a unit attention is pending. */
+  private atapiCheckStatus(u: number): void {
+    const s = this.s[u]!;
+    s.error = 0x20 | (SENSE_UNIT_ATTENTION << 4);
+    s.status = ST_ERR;
+    s.nsector = 0;
+    this.setIrq();
   }
 
   private atapiPacket(u: number): void {
     const s = this.s[u]!;
     const p = this.buf[u]!.slice(0, 12);
-    this.record(u, 0xa0, -1, 0, p[0]!);
-    if (atapiMovesData(p[0]!) && !s.atapiDma && this.byteCountLimit(u) === 0) {
+    const op = p[0]!;
+    this.record(u, 0xa0, -1, 0, op);
+    const inserted = this.drives[u]!.image !== null;
+    // QEMU's ide_atapi_cmd: a pending unit attention, then a medium change to report
+    // (first as no medium, then as a unit attention, for guests that do not poll media
+    // events), then a command that needs a medium without one.
+    if (s.senseKey === SENSE_UNIT_ATTENTION && !ATAPI_ALLOW_UA.has(op)) {
+      this.atapiCheckStatus(u);
+      return;
+    }
+    if (!ATAPI_ALLOW_UA.has(op) && !s.trayOpen && inserted && s.cdromChanged) {
+      if (s.cdromChanged === 1) {
+        this.atapiError(u, SENSE_NOT_READY, ASC_MEDIUM_NOT_PRESENT);
+        s.cdromChanged = 2;
+      } else {
+        this.atapiError(u, SENSE_UNIT_ATTENTION, ASC_MEDIUM_MAY_HAVE_CHANGED);
+        s.cdromChanged = 0;
+      }
+      return;
+    }
+    if (ATAPI_CHECK_READY.has(op) && (s.trayOpen || s.nbSectors === 0 || !inserted)) {
+      this.atapiError(u, SENSE_NOT_READY, ASC_MEDIUM_NOT_PRESENT);
+      return;
+    }
+    if (atapiMovesData(op) && !s.atapiDma && this.byteCountLimit(u) === 0) {
       this.atapiError(u, 5, 0x24);
       return;
     }
-    const act = atapiCommand(p, this.cdSectors(u), { key: s.senseKey, asc: s.asc });
+    const act = atapiCommand(p, this.cdSectors(u), s, inserted);
     switch (act.kind) {
       case 'ok': this.atapiOk(u); return;
       case 'error': this.atapiError(u, act.key, act.asc); return;
@@ -667,7 +769,7 @@ export class IdeChannel {
   private loadCdSector(u: number): void {
     const s = this.s[u]!;
     const per = CD_SECTOR / SECTOR_SIZE;
-    this.drives[u]!.image.read(s.cdLba * per, per, this.buf[u]!);
+    this.drives[u]!.image!.read(s.cdLba * per, per, this.buf[u]!);
     s.cdLba++;
     s.ioIndex = 0;
   }
@@ -723,7 +825,7 @@ export class IdeChannel {
       case 0x82: // write cache off: every write is flushed
         s.writeCache = false;
         if (s.identify) s.identify[85]! &= ~(1 << 5);
-        d.image.flush();
+        d.image?.flush();
         return true;
       case 0xcc: case 0x66: case 0xaa: case 0x55: case 0x05: case 0x85: case 0x69: case 0x67: case 0x96: case 0x9a:
       case 0x42: case 0xc2:
@@ -754,7 +856,7 @@ export class IdeChannel {
   /** QEMU's ide_sector_read: the next block into the buffer, DRQ and an interrupt; or the end. */
   private sectorRead(u: number): void {
     const s = this.s[u]!;
-    const d = this.drives[u]!;
+    const image = this.hdImage(u);
     s.status = ST_DRDY | ST_DSC;
     s.error = 0;
     if (s.nsector === 0) {
@@ -769,7 +871,7 @@ export class IdeChannel {
       this.setIrq();
       return;
     }
-    d.image.read(lba, n, this.buf[u]!);
+    image.read(lba, n, this.buf[u]!);
     s.nsector -= n;
     this.setSector(u, lba + n);
     this.transferStart(u, n * SECTOR_SIZE, 'sector-read');
@@ -779,7 +881,7 @@ export class IdeChannel {
   /** QEMU's ide_sector_write: the block just received goes to the image; the next one, or the end. */
   private sectorWrite(u: number): void {
     const s = this.s[u]!;
-    const d = this.drives[u]!;
+    const image = this.hdImage(u);
     s.status = ST_DRDY | ST_DSC;
     const n = Math.min(s.nsector, s.reqSectors);
     const lba = this.getSector(u);
@@ -789,8 +891,8 @@ export class IdeChannel {
       this.setIrq();
       return;
     }
-    d.image.write(lba, n, this.buf[u]!);
-    if (!s.writeCache) d.image.flush();
+    image.write(lba, n, this.buf[u]!);
+    if (!s.writeCache) image.flush();
     s.nsector -= n;
     this.setSector(u, lba + n);
     if (s.nsector === 0) this.transferStop(u);
@@ -819,24 +921,23 @@ export class IdeChannel {
   /** The bytes a command to memory moves (sectors of the disk or the CD, or a reply). */
   dmaFetch(u: number): Uint8Array {
     const s = this.s[u]!;
-    const d = this.drives[u]!;
     if (s.dma === 'atapi') {
       if (s.cdLba < 0) return this.buf[u]!.slice(0, s.left);
       const per = CD_SECTOR / SECTOR_SIZE;
       const out = new Uint8Array(s.left);
-      d.image.read(s.cdLba * per, s.left / SECTOR_SIZE, out);
+      this.drives[u]!.image!.read(s.cdLba * per, s.left / SECTOR_SIZE, out);
       return out;
     }
     const out = new Uint8Array(s.nsector * SECTOR_SIZE);
-    d.image.read(this.getSector(u), s.nsector, out);
+    this.hdImage(u).read(this.getSector(u), s.nsector, out);
     return out;
   }
 
   /** A write command's bytes from memory go to the disk. */
   dmaStore(u: number, data: Uint8Array): void {
-    const d = this.drives[u]!;
-    d.image.write(this.getSector(u), data.length / SECTOR_SIZE, data);
-    if (!this.s[u]!.writeCache) d.image.flush();
+    const image = this.hdImage(u);
+    image.write(this.getSector(u), data.length / SECTOR_SIZE, data);
+    if (!this.s[u]!.writeCache) image.flush();
   }
 
   /** The PRDs could not hold the command: it ends with nothing moved and no interrupt. */
@@ -897,9 +998,11 @@ export class IdeChannel {
       ctrl: this.ctrl, unit: this.unit, irq: this.irqPending,
       drives: this.s.map((s, u) => {
         const d = this.drives[u] ?? null;
+        const img = d?.image ?? null;
         return {
-          unit: u, kind: d ? d.kind : 'none', sectors: d ? d.image.sectors : 0, readOnly: d ? d.image.readOnly : false,
-          geometry: d && d.kind === 'hd' ? d.geometry : null, status: s.status, error: s.error, multSectors: s.multSectors, stats: d ? { ...d.image.stats } : null,
+          unit: u, kind: d ? d.kind : 'none', trayOpen: s.trayOpen, trayLocked: s.trayLocked, inserted: img !== null,
+          sectors: img ? img.sectors : 0, readOnly: img ? img.readOnly : false,
+          geometry: d && d.kind === 'hd' ? d.geometry : null, status: s.status, error: s.error, multSectors: s.multSectors, stats: img ? { ...img.stats } : null,
         };
       }),
       commands: this.commands.map((c) => ({ ...c })),

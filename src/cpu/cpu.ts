@@ -137,6 +137,11 @@ export class Cpu {
   readonly model: CpuModel;
   /** CPUID.1:EDX as the guest sees it: the model's, plus APIC while the board's APIC is enabled. */
   features: CpuFeatures;
+  /**
+   * CPUID.1:EBX: the initial APIC ID (bits 31-24), the logical processors per package
+   * (23-16, with several CPUs) and the CLFLUSH line size in quadwords (15-8), as QEMU.
+   */
+  cpuidEbx1 = 0x800;
   /** Model-specific registers a board adds (read null / write false: not the hook's). */
   msrHook: { read(msr: number): bigint | null; write(msr: number, v: bigint): boolean } | null = null;
   halted = false;

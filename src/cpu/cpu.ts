@@ -205,6 +205,11 @@ export class Cpu {
   intc: InterruptController | null = null;
   /** Handles an INIT taken by the loop (the board adds what its firmware would do). */
   onInit: () => void = () => this.init();
+  /**
+   * PAUSE: with several CPUs, ends this CPU's turn when another can run (true: translated
+   * code leaves after the PAUSE); null with one CPU.
+   */
+  onPause: (() => boolean) | null = null;
   /** Called when a guest write hits a page holding translated code. */
   onCodeWrite: (pa: number, size: number) => void = () => {};
   /** Called after every TLB flush (the TB jump cache depends on linear mappings). */

@@ -482,7 +482,7 @@ export class PcMachine {
     const fixedSlots = hasVga ? [0, 1, 2] : [0, 1];
     // QEMU's PCI and CPU hot-plug blocks of the PIIX4 PM function: the slots of the
     // built-in devices (host bridge, PIIX, the std VGA) are the ones that cannot be removed.
-    this.hotplug = new AcpiHotplug(this.io, fixedSlots);
+    this.hotplug = new AcpiHotplug(this.io, fixedSlots, cpus);
     this.rtc = new Mc146818Rtc(this.io, this.clock, { irq: this.hpet.rtcLine });
     this.isaDma = new IsaDma(this.io, this.phys, (p, l) => this.exec.codeWrite(p, l));
     this.fdc = new Fdc(this.io, { irq: irq(6), dma: this.isaDma, clock: this.clock, drives: floppies });
@@ -503,7 +503,7 @@ export class PcMachine {
     this.fwCfg.setBootOrder([]);
     // QEMU's per-disk geometry overrides for SeaBIOS: empty without disks, but listed.
     this.fwCfg.addFile('bios-geometry', new Uint8Array(0));
-    this.acpi = buildAcpiTables({ belowFourG: this.ramSize, floppyDrives: [floppies[0]?.format.cmosType ?? 0, floppies[1]?.format.cmosType ?? 0], fixedSlots });
+    this.acpi = buildAcpiTables({ belowFourG: this.ramSize, floppyDrives: [floppies[0]?.format.cmosType ?? 0, floppies[1]?.format.cmosType ?? 0], fixedSlots, cpus });
     serveAcpiTables(this.fwCfg, this.acpi);
     const [cpuSignature, , , cpuFeatures] = cpuidLeaf(this.cpu, 1, 0);
     this.smbios = buildSmbiosTables({ ramSize: this.ramSize, cpuSignature, cpuFeatures });

@@ -46,6 +46,11 @@ export class VCpu {
   saved: CpuState | null = null;
   /** After RESET or INIT, an AP waits for a STARTUP IPI (QEMU's wait_for_sipi). */
   waitForSipi = false;
+  /**
+   * A STARTUP IPI not yet taken (its vector), or -1. As QEMU's CPU_INTERRUPT_SIPI it is
+   * taken after a pending INIT: SeaBIOS sends INIT and SIPI back to back.
+   */
+  pendingSipi = -1;
   /** Instructions this CPU retired. */
   icount = 0;
 
@@ -65,7 +70,7 @@ export interface SmpState {
   turn: number;
   turnEnd: number;
   kicked: boolean;
-  cpus: { saved: CpuState | null; waitForSipi: boolean; icount: number }[];
+  cpus: { saved: CpuState | null; waitForSipi: boolean; pendingSipi: number; icount: number }[];
 }
 
 export class Smp implements MmioHandler, ApicBus, IpiBus {
@@ -88,6 +93,7 @@ export class Smp implements MmioHandler, ApicBus, IpiBus {
     engine.cpuidEbx1 = this.current.cpuidEbx1;
     engine.features.edx |= CPUID_HTT;
     for (const v of this.cpus) this.wire(v);
+    engine.onPause = () => this.pause();
     // Every CPU sees its own APIC at 0xFEE00000.
     phys.mapMmio(APIC_DEFAULT_BASE, APIC_WINDOW_SIZE, this);
     this.resetAps();
@@ -140,6 +146,7 @@ export class Smp implements MmioHandler, ApicBus, IpiBus {
       v.saved = { ...structuredClone(base), halted: true, interruptRequest: 0 };
       v.waitForSipi = true;
     }
+    for (const v of this.cpus) v.pendingSipi = -1;
     this.turn = this.current;
     this.turnEnd = this.engine.icount + RR_SLICE;
     this.kicked = false;
@@ -195,6 +202,20 @@ export class Smp implements MmioHandler, ApicBus, IpiBus {
     else if (v.saved !== null) v.saved.interruptRequest &= ~bits;
   }
 
+  /**
+   * PAUSE (QEMU's helper_pause leaves the CPU loop "to let another CPU run"): a spinning
+   * CPU gives its turn to the next one, if any other can run.
+   */
+  private pause(): boolean {
+    for (const v of this.cpus) {
+      if (v !== this.current && this.runnable(v)) {
+        this.kick();
+        return true;
+      }
+    }
+    return false;
+  }
+
   /** QEMU's rr kick: the running CPU leaves at its next block boundary. */
   private kick(): void {
     this.kicked = true;
@@ -202,8 +223,17 @@ export class Smp implements MmioHandler, ApicBus, IpiBus {
     this.engine.requestExit();
   }
 
-  /** STARTUP: a CPU waiting for it starts in real mode at vector << 12 (QEMU's do_cpu_sipi). */
+  /** A STARTUP IPI arrives: taken by the loop after any INIT before it (serviceStartup). */
   private sipi(v: VCpu, vector: number): void {
+    v.pendingSipi = vector;
+    if (v === this.current) {
+      this.engine.requestExit();
+      this.exec.timersChanged = true;
+    } else this.kick();
+  }
+
+  /** STARTUP: a CPU waiting for it starts in real mode at vector << 12 (QEMU's do_cpu_sipi). */
+  private startup(v: VCpu, vector: number): void {
     if (!v.waitForSipi) return;
     v.waitForSipi = false;
     if (v === this.current) {
@@ -289,7 +319,7 @@ export class Smp implements MmioHandler, ApicBus, IpiBus {
     if (opts.single || opts.oneBlock) return this.runOne(this.current, end, opts);
     let idle = 0;
     for (;;) {
-      this.serviceWaitingInits();
+      this.serviceStartup();
       if (this.kicked || e.icount >= this.turnEnd || !this.runnable(this.turn)) {
         this.kicked = false;
         const next = this.nextRunnable(this.turn);
@@ -332,13 +362,23 @@ export class Smp implements MmioHandler, ApicBus, IpiBus {
     return null;
   }
 
-  /** An INIT for a CPU waiting for SIPI is taken at once (it re-initialises and waits on). */
-  private serviceWaitingInits(): void {
+  /**
+   * INIT and STARTUP for CPUs that are not running code: an INIT for a CPU waiting for a
+   * SIPI, or followed by one, is taken at once (QEMU takes INIT before SIPI), then the SIPI.
+   */
+  private serviceStartup(): void {
     for (const v of this.cpus) {
-      if (!v.waitForSipi || !(this.state(v).interruptRequest & IRQ_INIT)) continue;
-      this.select(v);
-      this.engine.interruptRequest &= ~(IRQ_INIT | IRQ_NMI);
-      this.engine.onInit();
+      if (!v.waitForSipi && v.pendingSipi < 0) continue;
+      if (this.state(v).interruptRequest & IRQ_INIT) {
+        this.select(v);
+        this.engine.interruptRequest &= ~(IRQ_INIT | IRQ_NMI);
+        this.engine.onInit();
+      }
+      if (v.pendingSipi >= 0) {
+        const vector = v.pendingSipi;
+        v.pendingSipi = -1;
+        this.startup(v, vector);
+      }
     }
   }
 
@@ -347,7 +387,9 @@ export class Smp implements MmioHandler, ApicBus, IpiBus {
   saveState(): SmpState {
     return {
       current: this.current.index, turn: this.turn.index, turnEnd: this.turnEnd, kicked: this.kicked,
-      cpus: this.cpus.map((v) => ({ saved: v.saved === null ? null : structuredClone(v.saved), waitForSipi: v.waitForSipi, icount: v.icount })),
+      cpus: this.cpus.map((v) => ({
+        saved: v.saved === null ? null : structuredClone(v.saved), waitForSipi: v.waitForSipi, pendingSipi: v.pendingSipi, icount: v.icount,
+      })),
     };
   }
 
@@ -357,6 +399,7 @@ export class Smp implements MmioHandler, ApicBus, IpiBus {
       const c = s.cpus[i]!;
       v.saved = c.saved === null ? null : structuredClone(c.saved);
       v.waitForSipi = c.waitForSipi;
+      v.pendingSipi = c.pendingSipi;
       v.icount = c.icount;
     });
     this.current = this.cpus[s.current]!;

@@ -432,7 +432,11 @@ export class DebugController implements DebugTarget {
     const smp = this.machine.smp;
     const n = smp?.cpus.length ?? 1;
     if (!Number.isInteger(index) || index < 0 || index >= n || this.state === 'running') return false;
-    smp?.select(smp.cpus[index]!);
+    if (smp !== null && smp.current.index !== index) {
+      smp.select(smp.cpus[index]!);
+      // Which CPU the engine holds decides what a step runs: record/replay log it.
+      this.machine.cpuEdited();
+    }
     return true;
   }
 

@@ -53,6 +53,12 @@ export class GdbSession {
   private multiprocess = false;
   /** The CPU `Hc` named for steps, or -1 (the selected one). */
   private stepCpu = -1;
+  /**
+   * gdb's current thread (its `Hg`, or the thread of the last stop reply), -1 before any:
+   * register and memory packets apply to it even when the UI or a monitor command
+   * selected another CPU meanwhile (gdb caches what it read of its thread).
+   */
+  private gdbCpu = -1;
   private swbreak = false;
   private hwbreak = false;
   /** A resume is outstanding: the controller's next stop is reported to gdb. */
@@ -224,6 +230,7 @@ export class GdbSession {
       else if (reason.kind === 'history-begin') extra = 'replaylog:begin;';
     }
     // Expedite esp, ebp and eip: after a stepi gdb then needs no `g` to show the frame.
+    this.gdbCpu = this.ctl.selectedCpu();
     return `T${leHex(sig, 1)}thread:${this.threadId};04:${leHex(r.gpr[4]!, 4)};05:${leHex(r.gpr[5]!, 4)};08:${leHex(r.eip, 4)};${extra}`;
   }
 
@@ -246,6 +253,9 @@ export class GdbSession {
     if (this.closed) return;
     const text = latin1(payload);
     this.opts.trace?.('<-', text.slice(0, 200));
+    // Registers and linear memory are those of gdb's thread.
+    const g = this.gdbCpu;
+    if (g >= 0 && 'gGpPmMX'.includes(text[0] ?? '') && this.ctl.selectedCpu() !== g && this.ctl.status().state !== 'running') this.ctl.selectCpu(g);
     // Decide first (parse and check everything), then perform: see packet-effect.ts.
     const d = this.decide(text, payload);
     await perform(d, (t) => this.reply(t));
@@ -284,7 +294,7 @@ export class GdbSession {
         if (t === null) return answer('E22');
         if (t < 0) return answer('OK');
         if (text[1] === 'c') return effect({ commit: () => (this.stepCpu = t) });
-        return effect({ change: () => this.ctl.selectCpu(t) });
+        return effect({ change: () => this.ctl.selectCpu(t), commit: () => (this.gdbCpu = t) });
       }
       case 'T':
         return answer(this.validThread(text.slice(1), false) ? 'OK' : 'E22');

@@ -40,4 +40,15 @@ describe.skipIf(skipWithoutGdb())('gdb threads on bmbt-dbg -smp 2', () => {
     expect(bspAfter).toBe(bsp);
     expect(step).toMatch(/^ {2}2 +Thread 1\.2 \(CPU#1 \[running\]\) 0x001018ae in \?\? \(\)$/m);
   });
+
+  it('monitor info cpus lists the CPUs as QEMU does; monitor cpu N selects one', async () => {
+    emu = await startEmu(['--kernel', GUEST, '-smp', '2']);
+    // gdb's own thread stays 1: its registers are CPU 0's whatever the monitor selected.
+    const r = await runGdb(emu.port, ['monitor info cpus', 'monitor cpu 1', 'flushregs', 'p/x $pc', 'thread 2', 'p/x $pc', 'monitor cpu 2'], { elf: null });
+    expect(r.out).toMatch(/^\* CPU #0: pc=0x0000000000100020 apic_id=0 instructions=0\n {2}CPU #1: pc=0x00000000fffffff0 \(waiting for SIPI\) apic_id=1 instructions=0$/m);
+    expect(r.out).toMatch(/^ {2}CPU #0: pc=0x0000000000100020 apic_id=0 instructions=0\n\* CPU #1: /m);
+    expect(r.out).toMatch(/^\$1 = 0x100020$/m);
+    expect(r.out).toMatch(/^\$2 = 0xfff0$/m);
+    expect(r.out).toMatch(/cpu: 2 is not a CPU of this machine \(0-1\)/);
+  });
 });

@@ -36,6 +36,8 @@ export interface StatusView {
   post: number | null;
   /** In the past (reverse execution): the instruction count of the present; else null. */
   present: number | null;
+  /** With several CPUs: "CPU n/N", the selected one (the one that stopped); null with one. */
+  cpu?: string | null;
 }
 
 /** The registers pane's pages, in the order `R` cycles through them. */

@@ -142,6 +142,8 @@ export class Cpu {
    * (23-16, with several CPUs) and the CLFLUSH line size in quadwords (15-8), as QEMU.
    */
   cpuidEbx1 = 0x800;
+  /** With several CPUs, the index of the one whose state this is (events name it); -1 with one. */
+  smpIndex = -1;
   /** Model-specific registers a board adds (read null / write false: not the hook's). */
   msrHook: { read(msr: number): bigint | null; write(msr: number, v: bigint): boolean } | null = null;
   halted = false;

@@ -91,6 +91,7 @@ export class Smp implements MmioHandler, ApicBus, IpiBus {
     this.current = this.cpus[0]!;
     this.turn = this.current;
     engine.cpuidEbx1 = this.current.cpuidEbx1;
+    engine.smpIndex = 0;
     engine.features.edx |= CPUID_HTT;
     for (const v of this.cpus) this.wire(v);
     engine.onPause = () => this.pause();
@@ -128,6 +129,7 @@ export class Smp implements MmioHandler, ApicBus, IpiBus {
     e.apic = v.apic;
     e.intc = v.apic;
     e.cpuidEbx1 = v.cpuidEbx1;
+    e.smpIndex = v.index;
   }
 
   /** Before the board's reset: the engine resets the BSP's state. */
@@ -410,5 +412,6 @@ export class Smp implements MmioHandler, ApicBus, IpiBus {
     e.apic = this.current.apic;
     e.intc = this.current.apic;
     e.cpuidEbx1 = this.current.cpuidEbx1;
+    e.smpIndex = this.current.index;
   }
 }

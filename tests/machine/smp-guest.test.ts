@@ -49,4 +49,23 @@ describe('the round-robin loop', () => {
     for (const c of a.perCpu) expect(c).toBeGreaterThan(0);
     expect(a.perCpu.reduce((x, y) => x + y, 0)).toBe(a.total);
   }, 120_000);
+
+  it('interrupt deliveries name the CPU that took them: pings on the APs, answers on the BSP', () => {
+    const g = guestMachine(['--kernel', GUEST, '-smp', '4']);
+    expect(runTo(g.machine, 2_000_000_000)).toBe('exit');
+    const delivered = g.machine.events.recent(['irq-deliver']).map((e) => (e.kind === 'irq-deliver' ? [e.vector, e.cpu] : []));
+    const cpusOf = (v: number): number[] => [...new Set(delivered.filter(([vec]) => vec === v).map(([, c]) => c!))].sort();
+    expect(cpusOf(0x40)).toEqual([1, 2, 3]);
+    expect(cpusOf(0x41)).toEqual([0]);
+    expect(cpusOf(0x45)).toEqual([1, 2, 3]); // the spinlock work, all but self
+    expect(cpusOf(2)).toEqual([3]); // the NMI to the last CPU
+  });
+
+  it('with one CPU, events carry no CPU', () => {
+    const g = guestMachine(['--kernel', 'tests/guests/build/apic.elf']);
+    runTo(g.machine, 3_000_000);
+    const ev = g.machine.events.recent(['irq-deliver']);
+    expect(ev.length).toBeGreaterThan(0);
+    for (const e of ev) expect('cpu' in e).toBe(false);
+  });
 });

@@ -166,6 +166,8 @@ export interface IrqEventView {
   errorCode: number | null;
   /** For a raise: the delivery that answered it (icount, EIP, vector), if one followed. */
   delivered: { icount: number; eip: number; vector: number } | null;
+  /** With several CPUs: the CPU that took the interrupt or exception. */
+  cpu?: number;
 }
 
 export interface IrqRowView {

@@ -323,16 +323,27 @@ export class Smp implements MmioHandler, ApicBus, IpiBus {
     for (;;) {
       this.serviceStartup();
       if (this.kicked || e.icount >= this.turnEnd || !this.runnable(this.turn)) {
+        const kicked = this.kicked;
         this.kicked = false;
         const next = this.nextRunnable(this.turn);
         if (next === null) return 'halted';
-        this.turn = next;
-        this.turnEnd = e.icount + RR_SLICE;
+        if (next === this.turn && !kicked && e.icount >= this.turnEnd) {
+          // Alone, it ran past the end of its turn (below): its turns go on from where
+          // they would have ended, so the schedule does not depend on where runs stop.
+          this.turnEnd += Math.ceil((e.icount - this.turnEnd + 1) / RR_SLICE) * RR_SLICE;
+        } else {
+          this.turn = next;
+          this.turnEnd = e.icount + RR_SLICE;
+        }
       }
       const v = this.turn;
       this.select(v);
       const before = e.icount;
-      const stop = this.runOne(v, Math.min(end, this.turnEnd), opts);
+      // A CPU alone (no other can run, and only a kick could change that) runs on past
+      // its turn's end: ending there would only give the turn back to it, at the cost of
+      // one-instruction blocks up to the exact count.
+      const alone = !this.cpus.some((o) => o !== v && this.runnable(o));
+      const stop = this.runOne(v, alone ? end : Math.min(end, this.turnEnd), opts);
       if (stop === 'halted') {
         // Halted with nothing deliverable now: the next CPU's turn.
         idle = e.icount === before ? idle + 1 : 0;

@@ -145,7 +145,7 @@ describe('--record / --replay', () => {
     const g = guestMachine(args);
     const rec = new Recorder(g.machine, file, bootDigest(cliOpts(args)));
     const ctl = new DebugController(g.machine, { sliceInsns: 7_000 });
-    const apMain = 0x1018aa; // tests/guests/smp: where the AP enters 32-bit code
+    const apMain = 0x1018ba; // tests/guests/smp: where the AP enters 32-bit code
     ctl.addBreakpoint(apMain);
     expect(await ctl.continue()).toMatchObject({ kind: 'breakpoint', pc: apMain });
     expect(ctl.selectedCpu()).toBe(1);

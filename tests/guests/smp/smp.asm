@@ -174,10 +174,17 @@ start:
   call newline
 
   ; ---- shorthands ---------------------------------------------------------------------
+  ; One at a time: a second vector 0x42 that reaches a CPU before it took the first
+  ; merges with it in the IRR (with QEMU's CPU threads slowed down by a busy host).
   mov eax, 0x00044042          ; self, fixed, 0x42
   call send_ipi
+  mov eax, 1
+  call wait_hits
   mov eax, 0x00084042          ; all including self
   call send_ipi
+  mov eax, [ncpus]
+  inc eax
+  call wait_hits
   mov eax, 0x000c4042          ; all excluding self
   call send_ipi
   ; every AP gets 2, the BSP 2: wait for the total

@@ -137,7 +137,7 @@ export function buildGuest(opts: CliOptions, taps: GuestTaps = {}): Guest {
   const allDebugcons = { flush: (): void => [debugcon, ...devs.writers].forEach((w) => w.flush()) };
   const machine = new PcMachine({
     memoryMiB: opts.memoryMiB, serial: tap(serial.put, taps.serial), bios: plan.bios, vgaBios: plan.vgaBios, kvmvapicRom: plan.kvmvapicRom,
-    nsPerInsn: opts.nsPerInsn, cpuModel: opts.cpuModel ?? undefined, icountAuto: opts.icountAuto,
+    nsPerInsn: opts.nsPerInsn, cpuModel: opts.cpuModel ?? undefined, icountAuto: opts.icountAuto, cpus: opts.cpus,
     serialDevice: opts.serialDevice, vga: opts.vga, debugcons: devs.configs, debugExits: opts.debugExits,
     pcTestdev: opts.pcTestdev, pciTestdev: opts.pciTestdev, noReboot: opts.noReboot,
     drives, bootOrder: opts.bootOrder ?? undefined,

@@ -3,6 +3,7 @@
 import yargs from 'yargs';
 import { UserError } from '../src/user-error.js';
 import { CPU_MODELS, findCpuModel } from '../src/cpu/cpu-models.js';
+import { MAX_CPUS } from '../src/machine/smp.js';
 import { logHelp, parseLogItems, type LogItem } from '../src/debug/qemu-log.js';
 import { ICOUNT_MAX_SHIFT } from '../src/machine/icount-auto.js';
 
@@ -62,6 +63,8 @@ export interface CliOptions {
   nsPerInsn: number;
   /** -cpu NAME (QEMU's model names), 'help' for the list, null for the default. */
   cpuModel: string | null;
+  /** -smp N / -smp cpus=N: the number of CPUs (1-8). */
+  cpus: number;
   /** -icount shift=auto: the rate follows wall-clock time. */
   icountAuto: boolean;
   /** -d ITEMS -D FILE. */
@@ -99,6 +102,19 @@ export interface DriveSpec {
   readOnly: boolean;
   /** snapshot=on for this drive. */
   snapshot: boolean;
+}
+
+/**
+ * QEMU's -smp: `N` or `cpus=N` (1-8; sockets, cores and the like are not ours to choose:
+ * QEMU 7.2 makes N one socket of N cores, as we do).
+ */
+export function parseSmp(text: string | undefined): number {
+  if (text === undefined) return 1;
+  const m = /^(?:cpus=)?(\d+)$/.exec(text);
+  if (!m) throw new UserError(`-smp ${text}: expected N or cpus=N (1-${MAX_CPUS})`);
+  const n = Number(m[1]);
+  if (n < 1 || n > MAX_CPUS) throw new UserError(`-smp ${text}: the number of CPUs must be 1-${MAX_CPUS}`);
+  return n;
 }
 
 /** Default memory for reverse-execution checkpoints, MiB. */
@@ -487,7 +503,7 @@ export function parseCli(argv: string[]): CliOptions | 'help' | 'version' {
     .option('nic', { type: 'string', describe: 'none (the board has no NIC)' })
     .option('parallel', { type: 'string', describe: 'none (the board has no parallel port)' })
     .option('vga', { type: 'string', describe: 'std (default) | none' })
-    .option('smp', { type: 'string', describe: '1 (one CPU)' })
+    .option('smp', { type: 'string', describe: `[cpus=]N: N CPUs, 1-${MAX_CPUS} (QEMU's spelling; default 1)` })
     .option('d', { type: 'string', array: true, describe: 'log items, QEMU\'s layout: int,cpu_reset,guest_errors,unimp,in_asm,exec,cpu,fpu,nochain (help lists them)' })
     .option('D', { type: 'string', describe: 'log file for -d (default stderr)' })
     .option('ui', { type: 'string', describe: 'none | tui | dashboard (default: tui on a terminal, none otherwise)' })
@@ -556,7 +572,7 @@ export function parseCli(argv: string[]): CliOptions | 'help' | 'version' {
   onlyValue('net', ['none']);
   onlyValue('nic', ['none']);
   onlyValue('parallel', ['none']);
-  onlyValue('smp', ['1']);
+  const cpus = parseSmp(one(parsed.smp as string | undefined, 'smp'));
   const vgaText = onlyValue('vga', ['std', 'none']);
   const display = onlyValue('display', ['none']);
 
@@ -680,6 +696,7 @@ export function parseCli(argv: string[]): CliOptions | 'help' | 'version' {
     startPaused: Boolean(parsed.S) || (gdb !== null && parsed.wait !== false),
     nsPerInsn,
     cpuModel,
+    cpus,
     icountAuto,
     log,
     snapshotFile,

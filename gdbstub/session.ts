@@ -33,7 +33,8 @@ export interface SessionOptions {
   onClose?: () => void;
 }
 
-type Action = { kind: 'c' | 's' | 't'; addr?: number };
+/** `cpu`: the CPU a step applies to (0-based), when the packet names one. */
+type Action = { kind: 'c' | 's' | 't'; addr?: number; cpu?: number };
 
 /** Order of a G packet's writes: control registers, then EFLAGS, then selectors, then the rest. */
 function writeRank(name: string): number {
@@ -50,6 +51,14 @@ export class GdbSession {
   private acksOwed = 0;
   private lastReply: Buffer | null = null;
   private multiprocess = false;
+  /** The CPU `Hc` named for steps, or -1 (the selected one). */
+  private stepCpu = -1;
+  /**
+   * gdb's current thread (its `Hg`, or the thread of the last stop reply), -1 before any:
+   * register and memory packets apply to it even when the UI or a monitor command
+   * selected another CPU meanwhile (gdb caches what it read of its thread).
+   */
+  private gdbCpu = -1;
   private swbreak = false;
   private hwbreak = false;
   /** A resume is outstanding: the controller's next stop is reported to gdb. */
@@ -190,8 +199,14 @@ export class GdbSession {
     for (let i = 0; i < hex.length; i += 2048) this.reply('O' + hex.slice(i, i + 2048));
   }
 
+  /** gdb's id of a CPU's thread (QEMU's: thread = CPU index + 1, process 1); default the selected one. */
+  private threadIdOf(cpu: number): string {
+    const t = (cpu + 1).toString(16).padStart(2, '0');
+    return this.multiprocess ? `p01.${t}` : t;
+  }
+
   private get threadId(): string {
-    return this.multiprocess ? 'p01.01' : '01';
+    return this.threadIdOf(this.ctl.selectedCpu());
   }
 
   stopReply(reason: StopReason, forQuery = false): string {
@@ -215,6 +230,7 @@ export class GdbSession {
       else if (reason.kind === 'history-begin') extra = 'replaylog:begin;';
     }
     // Expedite esp, ebp and eip: after a stepi gdb then needs no `g` to show the frame.
+    this.gdbCpu = this.ctl.selectedCpu();
     return `T${leHex(sig, 1)}thread:${this.threadId};04:${leHex(r.gpr[4]!, 4)};05:${leHex(r.gpr[5]!, 4)};08:${leHex(r.eip, 4)};${extra}`;
   }
 
@@ -237,6 +253,9 @@ export class GdbSession {
     if (this.closed) return;
     const text = latin1(payload);
     this.opts.trace?.('<-', text.slice(0, 200));
+    // Registers and linear memory are those of gdb's thread.
+    const g = this.gdbCpu;
+    if (g >= 0 && 'gGpPmMX'.includes(text[0] ?? '') && this.ctl.selectedCpu() !== g && this.ctl.status().state !== 'running') this.ctl.selectCpu(g);
     // Decide first (parse and check everything), then perform: see packet-effect.ts.
     const d = this.decide(text, payload);
     await perform(d, (t) => this.reply(t));
@@ -268,9 +287,15 @@ export class GdbSession {
       case 'Z':
       case 'z':
         return this.point(text);
-      case 'H':
-        // One CPU: a thread selection names it (or any/all) and changes nothing.
-        return answer(/^H[gcm]/.test(text) && this.validThread(text.slice(2), true) ? 'OK' : 'E22');
+      case 'H': {
+        // Hg: the CPU whose registers g/p/G/P see; Hc: the one s steps. Any (0) or all (-1)
+        // keep the selection.
+        const t = /^H[gcm]/.test(text) ? this.parseThread(text.slice(2), true) : null;
+        if (t === null) return answer('E22');
+        if (t < 0) return answer('OK');
+        if (text[1] === 'c') return effect({ commit: () => (this.stepCpu = t) });
+        return effect({ change: () => this.ctl.selectCpu(t), commit: () => (this.gdbCpu = t) });
+      }
       case 'T':
         return answer(this.validThread(text.slice(1), false) ? 'OK' : 'E22');
       case 'D':
@@ -495,13 +520,26 @@ export class GdbSession {
 
   // ---- threads ---------------------------------------------------------------------------
 
-  /** Thread ids naming our one CPU (or any/all): 1, 0, -1, p1.1, p1, p1.-1, p-1.-1, p0.0 ... */
+  /** Thread ids naming a CPU (or any/all): 1, 0, -1, p1.2, p1, p1.-1, p-1.-1, p0.0 ... */
   private validThread(id: string, allowAll: boolean): boolean {
+    return this.parseThread(id, allowAll) !== null;
+  }
+
+  /**
+   * A thread id: the CPU's index (thread N is CPU N-1), -1 for any or all (with
+   * `allowAll`; "any", 0, is always allowed), null when it names no thread of ours.
+   */
+  private parseThread(id: string, allowAll: boolean): number | null {
     const m = /^(?:p(-1|[0-9a-fA-F]{1,8})(?:\.(-1|[0-9a-fA-F]{1,8}))?|(-1|[0-9a-fA-F]{1,8}))$/.exec(id);
-    if (!m) return false;
-    const ok = (v: string | undefined): boolean => v === undefined || (v === '-1' ? allowAll : parseInt(v, 16) <= 1 && (allowAll || parseInt(v, 16) === 1 || parseInt(v, 16) === 0));
-    if (m[3] !== undefined) return ok(m[3]);
-    return ok(m[1]) && ok(m[2]);
+    if (!m) return null;
+    const n = this.ctl.cpus().length;
+    if (m[1] !== undefined && !(m[1] === '-1' ? allowAll : parseInt(m[1], 16) <= 1)) return null;
+    const tid = m[3] ?? m[2];
+    if (tid === undefined) return m[1] === '-1' || parseInt(m[1]!, 16) === 0 ? -1 : allowAll ? -1 : 0;
+    if (tid === '-1') return allowAll ? -1 : null;
+    const t = parseInt(tid, 16);
+    if (t === 0) return -1;
+    return t <= n ? t - 1 : null;
   }
 
   // ---- resuming --------------------------------------------------------------------------
@@ -534,7 +572,12 @@ export class GdbSession {
       reply: null,
       after: async () => {
         if (ctl.status().state === 'running') return;
-        if (a.kind === 's') await ctl.stepInstruction(1, 'gdb');
+        // All-stop, as QEMU by default: a step moves the CPU it names, the others stay.
+        if (a.kind === 's') {
+          const cpu = a.cpu ?? (this.stepCpu >= 0 ? this.stepCpu : -1);
+          if (cpu >= 0) ctl.selectCpu(cpu);
+          await ctl.stepInstruction(1, 'gdb');
+        }
         else ctl.resume('gdb');
       },
     });
@@ -547,8 +590,9 @@ export class GdbSession {
     for (const part of text.slice(6).split(';')) {
       const m = /^([cst]|[CS][0-9a-fA-F]{2})(?::(.+))?$/.exec(part);
       if (!m) return answer('E22');
-      if (m[2] !== undefined && !this.validThread(m[2], true)) return answer('E22');
-      if (chosen === null) chosen = { kind: m[1]![0]!.toLowerCase() as Action['kind'] };
+      const t = m[2] === undefined ? -1 : this.parseThread(m[2], true);
+      if (t === null) return answer('E22');
+      if (chosen === null) chosen = { kind: m[1]![0]!.toLowerCase() as Action['kind'], ...(t >= 0 ? { cpu: t } : {}) };
     }
     if (!chosen) return answer('E22');
     return this.resume(chosen);
@@ -612,13 +656,15 @@ export class GdbSession {
       case 'qC':
         return answer(text === 'qC' ? `QC${this.threadId}` : '');
       case 'qfThreadInfo':
-        return answer(`m${this.threadId}`);
+        return answer(`m${this.ctl.cpus().map((c) => this.threadIdOf(c.index)).join(',')}`);
       case 'qsThreadInfo':
         return answer('l');
       case 'qThreadExtraInfo': {
-        if (!this.validThread(text.slice('qThreadExtraInfo,'.length), false)) return answer('E22');
-        const st = this.ctl.status().halted ? 'halted' : 'running';
-        return answer(hexOfText(`CPU#0 [${st}]`));
+        const t = this.parseThread(text.slice('qThreadExtraInfo,'.length), false);
+        if (t === null) return answer('E22');
+        const cpu = this.ctl.cpus()[Math.max(t, 0)]!;
+        const st = cpu.state === 'running' ? 'running' : 'halted';
+        return answer(hexOfText(`CPU#${cpu.index} [${st}]`));
       }
       case 'qOffsets':
         return answer('Text=0;Data=0;Bss=0');

@@ -148,6 +148,10 @@ describe('spellings bmbt-dbg does not have, and bad values: one line, status 2',
     [['-d', 'int,bogus'], /-d bogus: unknown log item/],
     [['-icount', '3', '--ns-per-insn', '2'], /give one/],
     [['-device', 'isa-debug-exit,iobase=0x3f8'], /isa-debug-exit at 0x3f8: port 0x3f8 is already taken by/],
+    [['-smp', '9'], /^bmbt-dbg: -smp 9: the number of CPUs must be 1-8$/],
+    [['-smp', 'cpus=0'], /-smp cpus=0: the number of CPUs must be 1-8/],
+    [['-smp', 'two'], /-smp two: expected N or cpus=N \(1-8\)/],
+    [['-smp', '2,sockets=2'], /-smp 2,sockets=2: expected N or cpus=N/],
   ];
   for (const [args, pattern] of bad) {
     it(args.join(' '), async () => {

@@ -49,6 +49,8 @@ export interface DsdtConfig {
   floppyDrives: readonly [number, number];
   /** Bus-0 slots whose device cannot be hot-unplugged (no _EJ0): the host bridge, PIIX, VGA. */
   fixedSlots: readonly number[];
+  /** The number of CPUs (a Processor object each; default 1). */
+  cpus?: number;
 }
 
 export const DEFAULT_DSDT: Omit<DsdtConfig, 'belowFourG'> = {
@@ -217,7 +219,7 @@ function hpet(): Aml {
  * CEJ0 ejects, CSCN (run by GPE 2) collects CPUs with insert events and notifies them,
  * COST forwards _OST, CTFY notifies a CPU by number.
  */
-function cpus(): Aml {
+function cpus(n: number): Aml {
   const P = '\\_SB.PCI0.PRES.';
   const lock = acquire(`${P}CPLK`, ACQUIRE_FOREVER);
   const unlock = release(`${P}CPLK`);
@@ -239,7 +241,7 @@ function cpus(): Aml {
       store(int(0), local(4)),
       store(int(1), local(0)),
       store(int(0), local(1)),
-      whileDo(land(lequal(local(0), int(1)), lless(local(3), int(1))),
+      whileDo(land(lequal(local(0), int(1)), lless(local(3), int(n))),
         store(int(0), local(0)),
         store(local(3), aml(`${P}CSEL`)),
         store(int(0), aml(`${P}CCMD`)),
@@ -264,11 +266,20 @@ function cpus(): Aml {
         store(int(1), aml(`${P}CINS`)),
         increment(local(2)))),
     unlock);
-  // The local APIC entry of the MADT for processor 0 (type 0, length 8, enabled).
-  const mat = buffer([0x00, 0x08, 0x00, 0x00, 0x01, 0x00, 0x00, 0x00]);
+  // Each CPU's local APIC entry of the MADT (type 0, length 8, ACPI id = APIC id, enabled);
+  // the APs can be ejected (_EJ0), CPU 0 cannot (QEMU's build_cpus_aml).
+  const cpuObject = (i: number): Aml => {
+    const cname = `C${i.toString(16).toUpperCase().padStart(3, '0')}`;
+    return processor(cname, i, 0, 0,
+      method('_STA', 0, { serialized: true }, ret(call('CSTA', int(i)))),
+      name('_MAT', buffer([0x00, 0x08, i, i, 0x01, 0x00, 0x00, 0x00])),
+      ...(i === 0 ? [] : [method('_EJ0', 1, {}, call('CEJ0', int(i)))]),
+      method('_OST', 3, { serialized: true }, call('COST', int(i), arg(0), arg(1), arg(2))));
+  };
+  const ids = Array.from({ length: n }, (_, i) => i);
   const container = device('\\_SB.CPUS',
     name('_HID', str('ACPI0010')), name('_CID', eisaId('PNP0A05')),
-    method('CTFY', 2, {}, ifThen(lequal(arg(0), int(0)), notify(aml('C000'), arg(1)))),
+    method('CTFY', 2, {}, ...ids.map((i) => ifThen(lequal(arg(0), int(i)), notify(aml(`C${i.toString(16).toUpperCase().padStart(3, '0')}`), arg(1))))),
     method('CSTA', 1, { serialized: true },
       lock,
       store(arg(0), aml(`${P}CSEL`)),
@@ -290,10 +301,7 @@ function cpus(): Aml {
       store(int(2), aml(`${P}CCMD`)),
       store(arg(2), aml(`${P}CDAT`)),
       unlock),
-    processor('C000', 0, 0, 0,
-      method('_STA', 0, { serialized: true }, ret(call('CSTA', int(0)))),
-      name('_MAT', mat),
-      method('_OST', 3, { serialized: true }, call('COST', int(0), arg(0), arg(1), arg(2)))));
+    ...ids.map(cpuObject));
   return aml(
     scope('_SB', pres, container),
     method('\\_GPE._E02', 0, {}, call('\\_SB.CPUS.CSCN')));
@@ -423,7 +431,7 @@ export function buildDsdtAml(cfg: DsdtConfig): Uint8Array {
     scope('_SB', prt(), ...links(cfg)),
     hpet(),
     scope('_GPE', name('_HID', str('ACPI0006'))),
-    cpus(),
+    cpus(cfg.cpus ?? 1),
     pciRootResources(cfg),
     sleepStates(),
     fwCfg(cfg),

@@ -46,6 +46,8 @@ export interface AcpiConfig {
   floppyDrives?: readonly [number, number];
   /** Bus-0 slots of the built-in PCI devices (not hot-pluggable); default host bridge, PIIX, VGA. */
   fixedSlots?: readonly number[];
+  /** The number of CPUs, APIC IDs 0..N-1 (default 1). */
+  cpus?: number;
 }
 
 export interface AcpiBuild {
@@ -136,7 +138,7 @@ export function buildAcpiTables(cfg: AcpiConfig): AcpiBuild {
 
   // DSDT
   const dsdt = begin(b, 'DSDT', 1);
-  b.raw(buildDsdtAml({ ...DEFAULT_DSDT, belowFourG: cfg.belowFourG, floppyDrives: cfg.floppyDrives ?? [0, 0], fixedSlots: cfg.fixedSlots ?? DEFAULT_DSDT.fixedSlots }));
+  b.raw(buildDsdtAml({ ...DEFAULT_DSDT, belowFourG: cfg.belowFourG, floppyDrives: cfg.floppyDrives ?? [0, 0], fixedSlots: cfg.fixedSlots ?? DEFAULT_DSDT.fixedSlots, cpus: cfg.cpus }));
   checksum(dsdt, end(b, dsdt));
 
   // FADT (ACPI 1.0 §5.2.5, revision 1, 116 bytes)
@@ -191,8 +193,10 @@ export function buildAcpiTables(cfg: AcpiConfig): AcpiBuild {
   const madt = begin(b, 'APIC', 1);
   b.u32(LOCAL_APIC_BASE);
   b.u32(1); // PCAT_COMPAT: 8259s present
-  b.raw([0, 8, 0, 0]); // processor local APIC: ACPI id 0, APIC id 0
-  b.u32(1); // enabled
+  for (let i = 0; i < (cfg.cpus ?? 1); i++) {
+    b.raw([0, 8, i, i]); // processor local APIC: ACPI id i, APIC id i
+    b.u32(1); // enabled
+  }
   b.raw([1, 12, 0, 0]); // I/O APIC id 0
   b.u32(IO_APIC_BASE);
   b.u32(0); // GSI base

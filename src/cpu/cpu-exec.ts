@@ -284,7 +284,7 @@ export class CpuExec {
       cpu.interruptRequest &= ~IRQ_NMI;
       cpu.nmiBlocked = true;
       cpu.halted = false;
-      this.events?.emit({ kind: 'irq-deliver', icount: cpu.icount, vector: 2, eip: cpu.eip });
+      this.events?.emit({ kind: 'irq-deliver', icount: cpu.icount, vector: 2, eip: cpu.eip, ...cpuOf(cpu) });
       this.onInterrupt(2, cpu.eip);
       cpu.intTrace?.deliver(2, 0, false, cpu.eip);
       try {
@@ -299,7 +299,7 @@ export class CpuExec {
     const vector = cpu.intc.acknowledge();
     cpu.halted = false;
     const eip = cpu.eip;
-    this.events?.emit({ kind: 'irq-deliver', icount: cpu.icount, vector, eip });
+    this.events?.emit({ kind: 'irq-deliver', icount: cpu.icount, vector, eip, ...cpuOf(cpu) });
     this.onInterrupt(vector, eip);
     const trace = cpu.intTrace;
     if (trace !== null) {
@@ -337,7 +337,7 @@ export class CpuExec {
       }
     } else this.stormDeliveries = 1;
     this.stormIcount = cpu.icount;
-    this.events?.emit({ kind: 'exception', icount: cpu.icount, vector: p.vector, errorCode: p.hasErrorCode ? p.errorCode : -1, eip: cpu.eip });
+    this.events?.emit({ kind: 'exception', icount: cpu.icount, vector: p.vector, errorCode: p.hasErrorCode ? p.errorCode : -1, eip: cpu.eip, ...cpuOf(cpu) });
     this.onException(p.vector, p.errorCode, cpu.eip);
     cpu.halted = false;
     return deliverException(cpu, p.vector, p.errorCode, p.hasErrorCode);
@@ -418,7 +418,7 @@ export class CpuExec {
         if (cpu.dbTrapPending !== 0 && !cpu.inhibitDebug) {
           cpu.dr[6] = cpu.dr[6]! | cpu.dbTrapPending;
           cpu.dbTrapPending = 0;
-          this.events?.emit({ kind: 'exception', icount: cpu.icount, vector: 1, errorCode: -1, eip: cpu.eip });
+          this.events?.emit({ kind: 'exception', icount: cpu.icount, vector: 1, errorCode: -1, eip: cpu.eip, ...cpuOf(cpu) });
           if (!deliverException(cpu, 1, 0, false)) return 'triple-fault';
         }
         if (code === EXIT_STOP && cpu.watchHit) return 'watchpoint';
@@ -586,6 +586,11 @@ export class CpuExec {
     if (!this.breakpoints.delete(lin)) return;
     this.tbs.invalidateLinear(lin, 'breakpoint removed');
   }
+}
+
+/** The `cpu` field of an event: only with several CPUs. */
+function cpuOf(cpu: Cpu): { cpu?: number } {
+  return cpu.smpIndex < 0 ? {} : { cpu: cpu.smpIndex };
 }
 
 /** Linear address -> DR6 bits of the enabled instruction breakpoints in DR0-DR3. */

@@ -161,13 +161,13 @@ export function cpuModelHelp(): string {
  * passed on (Intel's rule, as QEMU). `edx1` is CPUID.1:EDX as the board presents it
  * (the APIC bit comes and goes with IA32_APIC_BASE).
  */
-export function modelCpuid(m: CpuModel, edx1: number, eax: number, ecx: number): CpuidRegs {
+export function modelCpuid(m: CpuModel, edx1: number, eax: number, ecx: number, ebx1 = 0x800): CpuidRegs {
   let leaf = eax >>> 0;
   if (leaf === 0x40000000) return [0x40000001, 0x54474354, 0x43544743, 0x47435447]; // "TCGTCGTCGTCG"
   if (leaf === 0x40000001) return ZERO;
   if (leaf >= 0x80000000 ? m.xlevel === 0 || leaf > m.xlevel : leaf > m.level) leaf = m.level;
   if (leaf === 0) return [m.level, GENU, NTEL, INEI];
-  if (leaf === 1) return [m.signature, 0x800, m.ecx, edx1];
+  if (leaf === 1) return [m.signature, ebx1, m.ecx, edx1];
   if (leaf === 4 && m.leaf4) return m.leaf4[ecx >>> 0] ?? ZERO;
   return m.leaves.get(leaf) ?? ZERO;
 }

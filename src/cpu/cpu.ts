@@ -137,6 +137,13 @@ export class Cpu {
   readonly model: CpuModel;
   /** CPUID.1:EDX as the guest sees it: the model's, plus APIC while the board's APIC is enabled. */
   features: CpuFeatures;
+  /**
+   * CPUID.1:EBX: the initial APIC ID (bits 31-24), the logical processors per package
+   * (23-16, with several CPUs) and the CLFLUSH line size in quadwords (15-8), as QEMU.
+   */
+  cpuidEbx1 = 0x800;
+  /** With several CPUs, the index of the one whose state this is (events name it); -1 with one. */
+  smpIndex = -1;
   /** Model-specific registers a board adds (read null / write false: not the hook's). */
   msrHook: { read(msr: number): bigint | null; write(msr: number, v: bigint): boolean } | null = null;
   halted = false;
@@ -200,6 +207,11 @@ export class Cpu {
   intc: InterruptController | null = null;
   /** Handles an INIT taken by the loop (the board adds what its firmware would do). */
   onInit: () => void = () => this.init();
+  /**
+   * PAUSE: with several CPUs, ends this CPU's turn when another can run (true: translated
+   * code leaves after the PAUSE); null with one CPU.
+   */
+  onPause: (() => boolean) | null = null;
   /** Called when a guest write hits a page holding translated code. */
   onCodeWrite: (pa: number, size: number) => void = () => {};
   /** Called after every TLB flush (the TB jump cache depends on linear mappings). */

@@ -139,7 +139,7 @@ export class MsrState {
 }
 
 export function cpuidLeaf(cpu: Cpu, eax: number, ecx: number): [number, number, number, number] {
-  const r = modelCpuid(cpu.model, cpu.features.edx | 0, eax, ecx);
+  const r = modelCpuid(cpu.model, cpu.features.edx | 0, eax, ecx, cpu.cpuidEbx1);
   return [r[0] | 0, r[1] | 0, r[2] | 0, r[3] | 0];
 }
 

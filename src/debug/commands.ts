@@ -132,6 +132,7 @@ const HELP: [string, string][] = [
   ['c|continue, pause', 'run, stop (the terminal UI)'],
   ['x/NFU ADDR, xp/NFU ADDR', 'examine linear / physical memory: F = x d u c i, U = b h w g'],
   ['info registers', 'registers with hidden segment state, GDTR/IDTR, CRs, DRs'],
+  ['info cpus, cpu N', 'the CPUs (* the selected one); select CPU N for registers and steps'],
   ['info float', 'the x87 unit, as gdb lays it out'],
   ['info tb', 'TB cache statistics (TBs, bytes, links, flushes, invalidations, hit rate)'],
   ['info tb ADDR', 'the TBs covering ADDR: guest code, generated JavaScript, links, counts, invalidations'],
@@ -268,6 +269,12 @@ async function dispatch(t: DebugTarget, text: string, host: CommandHost): Promis
       return info(t, host, args[0], args.slice(1).join(' '));
     case 'icount':
       return String(t.status().icount);
+    case 'cpu': {
+      // QEMU's monitor `cpu N`: the CPU registers and steps apply to.
+      const n = args[0] === undefined ? NaN : Number(args[0]);
+      if (!t.selectCpu(n)) throw new CommandError(`cpu: ${args[0] ?? '(none)'} is not a CPU of this machine (0-${t.cpus().length - 1}), or the guest is running`);
+      return formatCpus(t);
+    }
     case 'system_reset':
       await t.reset('monitor');
       return `machine reset; eip ${hex8(t.registers().eip)}`;
@@ -321,6 +328,15 @@ const DEVICES: Record<string, DeviceName> = {
   fw_cfg: 'fw_cfg', fwcfg: 'fw_cfg', pam: 'pam', hpet: 'hpet', kbc: 'kbc', i8042: 'kbc', post: 'post', block: 'block',
 };
 
+/** QEMU's `info cpus` (`* CPU #0: pc=... (halted)`), with each CPU's retired instructions. */
+function formatCpus(t: DebugTarget): string {
+  const sel = t.selectedCpu();
+  return t.cpus().map((c) => {
+    const state = c.state === 'running' ? '' : c.state === 'halted' ? ' (halted)' : ' (waiting for SIPI)';
+    return `${c.index === sel ? '*' : ' '} CPU #${c.index}: pc=0x${c.pc.toString(16).padStart(16, '0')}${state} apic_id=${c.apicId} instructions=${c.icount}`;
+  }).join('\n');
+}
+
 /** ATA command names for `info block`. */
 const ATA_COMMANDS: Record<number, string> = {
   0x20: 'READ SECTORS', 0x21: 'READ SECTORS', 0x24: 'READ SECTORS EXT', 0x29: 'READ MULTIPLE EXT', 0x30: 'WRITE SECTORS', 0x31: 'WRITE SECTORS',
@@ -373,6 +389,8 @@ async function info(t: DebugTarget, host: CommandHost, what: string | undefined,
   switch (what) {
     case undefined:
       throw new CommandError('info what? (help lists them)');
+    case 'cpus':
+      return formatCpus(t);
     case 'registers':
     case 'reg':
     case 'r':

@@ -9,6 +9,7 @@ import { isX87Register, writeX87Register } from './x87-registers.js';
 import type { ElfSymbol } from '../boot/elf.js';
 import type { MachineEvent, MachineEventKind } from '../events/machine-events.js';
 import type {
+  CpuRecord,
   Breakpoint, ControllerEvent, ControllerListener, DebugTarget, DeviceName, EventCursor, InvalidationRecord, IrqRecord, StopReason, TargetStatus, TbCacheStats, TbDetailRecord, TbSummary,
   TlbRecord, WatchKind, Watchpoint, SnapshotRecord, HistoryRecord, IdeCommandView,
 } from './target.js';
@@ -413,6 +414,35 @@ export class DebugController implements DebugTarget {
 
   registers(): RegisterSnapshot {
     return snapshotRegisters(this.machine.cpu);
+  }
+
+  cpus(): CpuRecord[] {
+    const m = this.machine;
+    if (m.smp === null) {
+      return [{ index: 0, apicId: 0, state: m.cpu.halted ? 'halted' : 'running', icount: m.cpu.icount, pc: m.cpu.pc >>> 0 }];
+    }
+    return m.smp.cpus.map((v) => {
+      const s = v.saved;
+      const halted = s === null ? m.cpu.halted : s.halted;
+      const pc = s === null ? m.cpu.pc : (s.segBase[1]! + s.eip) >>> 0;
+      return { index: v.index, apicId: v.apic.info().id, state: v.waitForSipi ? 'wait-for-sipi' : halted ? 'halted' : 'running', icount: v.icount, pc: pc >>> 0 };
+    });
+  }
+
+  selectedCpu(): number {
+    return this.machine.smp?.current.index ?? 0;
+  }
+
+  selectCpu(index: number): boolean {
+    const smp = this.machine.smp;
+    const n = smp?.cpus.length ?? 1;
+    if (!Number.isInteger(index) || index < 0 || index >= n || this.state === 'running') return false;
+    if (smp !== null && smp.current.index !== index) {
+      smp.select(smp.cpus[index]!);
+      // Which CPU the engine holds decides what a step runs: record/replay log it.
+      this.machine.cpuEdited();
+    }
+    return true;
   }
 
   async setRegister(name: string, value: number): Promise<boolean> {

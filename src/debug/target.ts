@@ -87,6 +87,18 @@ export interface Watchpoint {
   kind: WatchKind;
 }
 
+/** One CPU of the board (-smp): gdb's threads, the UI's CPU selector. */
+export interface CpuRecord {
+  /** 0-based; gdb's thread id is index + 1. */
+  index: number;
+  apicId: number;
+  /** 'wait-for-sipi': an AP not started yet (after RESET or INIT). */
+  state: 'running' | 'halted' | 'wait-for-sipi';
+  /** Instructions this CPU retired. */
+  icount: number;
+  pc: number;
+}
+
 export interface TargetStatus {
   state: RunState;
   lastStop: StopReason;
@@ -231,7 +243,17 @@ export interface DebugTarget {
   subscribe(l: ControllerListener): () => void;
   // ---- state
   status(): TargetStatus;
+  /** The selected CPU's registers (see selectCpu). */
   registers(): RegisterSnapshot;
+  /** Every CPU of the board (one with one CPU). */
+  cpus(): CpuRecord[];
+  /**
+   * The CPU that registers, register writes, linear memory and steps apply to (0-based).
+   * A stop selects the CPU that stopped.
+   */
+  selectedCpu(): number;
+  /** Select a CPU while the guest is stopped; false for no such CPU or while it runs. */
+  selectCpu(index: number): boolean;
   /** Linear (default) or physical memory; null when any byte is unmapped. */
   readMemory(addr: number, len: number, physical?: boolean): Uint8Array | null;
   /** The physical address of a linear one through the page tables (no side effects), or null. */

@@ -135,6 +135,11 @@ export interface ApicMessage {
   level: boolean;
 }
 
+/** The APIC bus between several local APICs: an ICR write is sent through it. */
+export interface IpiBus {
+  sendIpi(from: LocalApic, icrLow: number, dest: number): void;
+}
+
 /** What an I/O APIC (or an MSI source) sends messages to. */
 export interface ApicBus {
   /** Returns whether a local APIC accepted the message. */
@@ -261,6 +266,13 @@ export class LocalApic implements MmioHandler, InterruptController, ApicBus, Res
   onEoiBroadcast: (vector: number) => void;
   /** An INIT for our CPU (the APIC's own registers are already in their INIT state). */
   onInit: () => void = () => {};
+  /** A STARTUP IPI for our CPU (only a CPU waiting for one acts on it; the board decides). */
+  onSipi: (vector: number) => void = () => {};
+  /**
+   * Where ICR writes go when the board has several CPUs (src/machine/smp.ts); null: one
+   * CPU, whose IPIs reach only itself.
+   */
+  ipiBus: IpiBus | null = null;
   /** IA32_APIC_BASE's enable bit changed (CPUID.1:EDX.APIC follows it). */
   onEnableChange: (enabled: boolean) => void = () => {};
   extInt: InterruptController | null;
@@ -306,7 +318,8 @@ export class LocalApic implements MmioHandler, InterruptController, ApicBus, Res
     this.onNmi = opts.onNmi ?? (() => {});
     this.onEoiBroadcast = opts.onEoiBroadcast ?? (() => {});
     this.extInt = opts.extInt ?? null;
-    this.timer = new Timer(clock, 'lapic-timer', (now) => this.timerExpired(now));
+    // One timer name per APIC (snapshots order the clock's timers by name); the BSP's as before.
+    this.timer = new Timer(clock, this.initialId === 0 ? 'lapic-timer' : `lapic-timer${this.initialId}`, (now) => this.timerExpired(now));
     // QEMU's APIC window: 1 MiB, the 4 KiB register page repeating, whatever the base.
     this.phys?.mapMmio(APIC_DEFAULT_BASE, APIC_WINDOW_SIZE, this);
     this.reset();
@@ -564,10 +577,20 @@ export class LocalApic implements MmioHandler, InterruptController, ApicBus, Res
   /** I/O APIC or MSI message (ApicBus). */
   deliverMessage(m: ApicMessage): boolean {
     if (!this.matchesDestination(m.dest & 0xff, m.logical)) return false;
-    switch (m.deliveryMode & 7) {
+    this.deliverHere(m.deliveryMode, m.vector, m.level);
+    return true;
+  }
+
+  /**
+   * An interrupt message addressed to this APIC (the destination already resolved):
+   * fixed and lowest priority enter the IRR, NMI and INIT go to the CPU, STARTUP to the
+   * board (`onSipi`); SMI has no SMM to reach.
+   */
+  deliverHere(mode: number, vector: number, level: boolean): void {
+    switch (mode & 7) {
       case DM_FIXED:
       case DM_LOWEST:
-        this.accept(m.vector & 0xff, m.level);
+        this.accept(vector & 0xff, level);
         break;
       case DM_NMI:
         this.onNmi();
@@ -579,10 +602,12 @@ export class LocalApic implements MmioHandler, InterruptController, ApicBus, Res
       case DM_INIT:
         this.init();
         break;
-      default: // SMI (no SMM), STARTUP (the BSP waits for no SIPI)
+      case DM_STARTUP:
+        this.onSipi(vector & 0xff);
+        break;
+      default: // SMI (no SMM)
         break;
     }
-    return true;
   }
 
   /** An MSI write (SDM 10.11): address 0xFEExxxxx, data with vector and modes. */
@@ -611,6 +636,10 @@ export class LocalApic implements MmioHandler, InterruptController, ApicBus, Res
 
   private sendIpi(): void {
     const lo = this.icrLow;
+    if (this.ipiBus !== null) {
+      this.ipiBus.sendIpi(this, lo, this.icrHigh >>> 24);
+      return;
+    }
     const vector = lo & 0xff;
     const mode = (lo >>> 8) & 7;
     let toSelf: boolean;

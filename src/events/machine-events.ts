@@ -10,8 +10,9 @@ export type MachineEvent =
   | { kind: 'tb-chain'; icount: number; from: number; to: number; slot: number; fromId: number; toId: number }
   | { kind: 'irq-raise'; icount: number; line: number }
   | { kind: 'irq-lower'; icount: number; line: number }
-  | { kind: 'irq-deliver'; icount: number; vector: number; eip: number }
-  | { kind: 'exception'; icount: number; vector: number; errorCode: number; eip: number }
+  /** `cpu`: with several CPUs, the one that took it (absent with one CPU). */
+  | { kind: 'irq-deliver'; icount: number; vector: number; eip: number; cpu?: number }
+  | { kind: 'exception'; icount: number; vector: number; errorCode: number; eip: number; cpu?: number }
   /** Exceptions delivered back to back with no instruction retiring (see CpuExec.handleException). */
   | { kind: 'exception-storm'; icount: number; vector: number; eip: number; deliveries: number }
   | { kind: 'io'; icount: number; port: number; value: number; size: number; write: boolean }

@@ -41,6 +41,7 @@ import { serveAcpiTables } from '../acpi/fw-cfg-acpi.js';
 import { buildSmbiosTables, serveSmbiosTables, type SmbiosBuild } from '../smbios/tables.js';
 import { cpuidLeaf } from '../cpu/cpuid-msr.js';
 import { IcountAuto } from './icount-auto.js';
+import { MAX_CPUS, Smp } from './smp.js';
 import { OverlayBackend, SECTOR_SIZE, type TrackedImage } from '../block/block-image.js';
 import { guessGeometry } from '../block/geometry.js';
 import type { IdeDriveConfig } from '../devices/ide/ide-channel.js';
@@ -154,6 +155,8 @@ export interface MachineConfig {
   drives?: DriveConfig[];
   /** QEMU's -boot order letters (a floppy, c disk, d CD-ROM, n network), default "cad". */
   bootOrder?: string;
+  /** QEMU's -smp: the number of CPUs, 1-8 (default 1). */
+  cpus?: number;
 }
 
 export interface MachineRunOptions extends RunOptions {
@@ -222,7 +225,17 @@ export class PcMachine {
   readonly exec: CpuExec;
   readonly clock: VirtualClock;
   readonly pic: DualPic;
+  /** The BSP's local APIC (CPU 0). */
   readonly lapic: LocalApic;
+  /** Every CPU's local APIC, by APIC ID. */
+  readonly lapics: LocalApic[];
+  /**
+   * With several CPUs: the round-robin loop and the CPUs that take turns on `cpu` (the
+   * engine holds the running CPU's state); null with one CPU.
+   */
+  readonly smp: Smp | null;
+  /** How many CPUs the board has (-smp). */
+  readonly cpuCount: number;
   /** QEMU's kvmvapic (created with the local APIC; its option ROM comes with a BIOS). */
   readonly vapic: KvmVapic;
   readonly ioapic: IoApic;
@@ -304,6 +317,9 @@ export class PcMachine {
 
   constructor(readonly config: MachineConfig = {}) {
     const mib = config.memoryMiB ?? 32;
+    const cpus = config.cpus ?? 1;
+    if (!Number.isInteger(cpus) || cpus < 1 || cpus > MAX_CPUS) throw new UserError(`-smp ${cpus}: the number of CPUs must be 1-${MAX_CPUS}`);
+    this.cpuCount = cpus;
     if (!Number.isInteger(mib) || mib < 2 || mib > 2048) throw new UserError(`memory size ${mib} MiB is out of range (2-2048)`);
     this.ramSize = mib * 1024 * 1024;
     const biosSize = config.bios ? config.bios.length : 0;
@@ -362,10 +378,21 @@ export class PcMachine {
     // Interrupts: the 8259 pair reaches the CPU through the local APIC's LINT0 (ExtINT
     // at reset, so PIC-only guests see no difference); ISA IRQs go to both the 8259s and
     // the I/O APIC, as on QEMU's PC.
-    this.lapic = new LocalApic(this.clock, { phys: this.phys });
-    this.pic = new DualPic(this.io, { log: this.events, onIntr: (level) => this.lapic.setLint0(level) });
-    this.lapic.extInt = this.pic;
+    // With several CPUs each has its APIC (IDs 0..N-1, CPU 0 the BSP) and the 8259's INTR
+    // reaches every LINT0 (QEMU's pic_irq_request); the page at 0xFEE00000 is the
+    // running CPU's (src/machine/smp.ts).
+    this.lapic = new LocalApic(this.clock, cpus === 1 ? { phys: this.phys } : {});
+    this.lapics = [this.lapic];
+    for (let i = 1; i < cpus; i++) this.lapics.push(new LocalApic(this.clock, { id: i, bsp: false }));
+    this.pic = new DualPic(this.io, {
+      log: this.events,
+      onIntr: cpus === 1 ? (level) => this.lapic.setLint0(level) : (level) => {
+        for (const a of this.lapics) a.setLint0(level);
+      },
+    });
+    for (const a of this.lapics) a.extInt = this.pic;
     connectLocalApic(this.cpu, this.lapic);
+    this.smp = cpus === 1 ? null : new Smp(this.cpu, this.exec, this.lapics, this.phys);
     this.vapic = new KvmVapic(this.io, {
       ramSize: this.ramSize,
       ramRead8: (pa) => this.phys.u8[ram.offset + pa]!,
@@ -379,8 +406,8 @@ export class PcMachine {
       eip: () => this.cpu.eip,
       translate: (lin) => this.cpu.mmu.debugTranslate(lin),
     });
-    this.ioapic = new IoApic(this.lapic, { phys: this.phys });
-    this.lapic.onEoiBroadcast = (v) => this.ioapic.eoiBroadcast(v);
+    this.ioapic = new IoApic(this.smp ?? this.lapic, { phys: this.phys });
+    for (const a of this.lapics) a.onEoiBroadcast = (v) => this.ioapic.eoiBroadcast(v);
     const irq = (n: number): IrqLine => isaIrqLine(this.pic, this.ioapic, n);
     // The HPET drives GSIs (ISA IRQs below 16, GSI 2 is I/O APIC pin 2 only) and, in its
     // legacy replacement mode, cuts off the PIT's IRQ 0 and the RTC's IRQ 8.
@@ -481,12 +508,12 @@ export class PcMachine {
     const fixedSlots = hasVga ? [0, 1, 2] : [0, 1];
     // QEMU's PCI and CPU hot-plug blocks of the PIIX4 PM function: the slots of the
     // built-in devices (host bridge, PIIX, the std VGA) are the ones that cannot be removed.
-    this.hotplug = new AcpiHotplug(this.io, fixedSlots);
+    this.hotplug = new AcpiHotplug(this.io, fixedSlots, cpus);
     this.rtc = new Mc146818Rtc(this.io, this.clock, { irq: this.hpet.rtcLine });
     this.isaDma = new IsaDma(this.io, this.phys, (p, l) => this.exec.codeWrite(p, l));
     this.fdc = new Fdc(this.io, { irq: irq(6), dma: this.isaDma, clock: this.clock, drives: floppies });
     this.rtc.fillPcCmos({
-      belowFourG: this.ramSize, bootOrder: config.bootOrder,
+      belowFourG: this.ramSize, bootOrder: config.bootOrder, cpus,
       floppy: [floppies[0]?.format.cmosType ?? 0, floppies[1]?.format.cmosType ?? 0],
       hardDisks: ideDrives.map((d) => (d && d.kind === 'hd' ? d.geometry : null)),
     });
@@ -494,28 +521,29 @@ export class PcMachine {
       if (this.pm.rtcWakeEnabled) this.requestWakeup('rtc');
     };
     this.fwCfg = new FwCfg(this.io, { phys: this.phys, onDmaWrite: (p, l) => this.exec.codeWrite(p, l) });
-    this.fwCfg.addI16(FW_CFG_NB_CPUS, 1);
-    this.fwCfg.addI16(FW_CFG_MAX_CPUS, 1);
+    this.fwCfg.addI16(FW_CFG_NB_CPUS, cpus);
+    this.fwCfg.addI16(FW_CFG_MAX_CPUS, cpus);
     this.fwCfg.addI64(FW_CFG_RAM_SIZE, this.ramSize);
     this.fwCfg.addI32(FW_CFG_IRQ0_OVERRIDE, 1);
     this.fwCfg.setE820([{ address: 0, length: this.ramSize, type: E820_RAM }]);
     this.fwCfg.setBootOrder([]);
     // QEMU's per-disk geometry overrides for SeaBIOS: empty without disks, but listed.
     this.fwCfg.addFile('bios-geometry', new Uint8Array(0));
-    this.acpi = buildAcpiTables({ belowFourG: this.ramSize, floppyDrives: [floppies[0]?.format.cmosType ?? 0, floppies[1]?.format.cmosType ?? 0], fixedSlots });
+    this.acpi = buildAcpiTables({ belowFourG: this.ramSize, floppyDrives: [floppies[0]?.format.cmosType ?? 0, floppies[1]?.format.cmosType ?? 0], fixedSlots, cpus });
     serveAcpiTables(this.fwCfg, this.acpi);
     const [cpuSignature, , , cpuFeatures] = cpuidLeaf(this.cpu, 1, 0);
     this.smbios = buildSmbiosTables({ ramSize: this.ramSize, cpuSignature, cpuFeatures });
     serveSmbiosTables(this.fwCfg, this.smbios);
     if (config.bios && config.kvmvapicRom) this.fwCfg.addFile('genroms/kvmvapic.bin', config.kvmvapicRom);
     this.kbc = new I8042(this.io, {
-      irqKbd: irq(1), irqMouse: irq(12), setA20: (e) => this.cpu.setA20(e), onReset: () => requestReset('keyboard controller'),
+      irqKbd: irq(1), irqMouse: irq(12), setA20: (e) => this.setA20(e), onReset: () => requestReset('keyboard controller'),
     });
-    this.port92 = new Port92(this.io, { setA20: (e) => this.cpu.setA20(e), onReset: () => requestReset('port 0x92') });
+    this.port92 = new Port92(this.io, { setA20: (e) => this.setA20(e), onReset: () => requestReset('port 0x92') });
     this.post = new PostPort(this.io, { log: this.events });
     // INIT (an INIT IPI to ourselves): the CPU restarts at its reset vector, where the
     // firmware takes its resume path; without a BIOS image we do what SeaBIOS would.
     this.cpu.onInit = () => {
+      if (this.smp?.apInit()) return;
       this.cpu.init();
       this.events.emit({ kind: 'reset', icount: this.cpu.icount, cause: 'INIT' });
       if (this.config.bios) return;
@@ -535,7 +563,13 @@ export class PcMachine {
     this.reset('power-on');
   }
 
-  /** The media in the drives now (flushed at exit; snapshots). */
+  /** The A20 gate: QEMU wires it to the first CPU only (handle_a20_line_change). */
+  private setA20(enabled: boolean): void {
+    if (this.smp === null || this.smp.current.index === 0) this.cpu.setA20(enabled);
+    else this.smp.cpus[0]!.saved!.a20Mask = enabled ? -1 : ~(1 << 20);
+  }
+
+  /** The media in the drives now (flushed at exit; snapshots; `info block`). */
   images(): TrackedImage[] {
     return this.drives.flatMap((d) => (d.image ? [d.image] : []));
   }
@@ -610,9 +644,11 @@ export class PcMachine {
 
   private resetDevices(cause: string, opts: { s3Resume?: boolean }): void {
     this.onBeforeReset?.(cause);
+    this.smp?.selectBsp();
     this.cpu.reset();
     this.pic.reset();
-    this.lapic.reset();
+    for (const a of this.lapics) a.reset();
+    this.smp?.resetAps();
     this.vapic.reset();
     this.ioapic.reset();
     this.hpet.reset();
@@ -713,7 +749,7 @@ export class PcMachine {
       }
       const timer = this.clock.nextDeadlineIcount();
       const deadline = Math.min(end, timer);
-      const stop = this.exec.run(deadline, opts);
+      const stop = this.smp === null ? this.exec.run(deadline, opts) : this.smp.run(deadline, opts);
       switch (stop) {
         case 'budget':
           if (opts.single && cpu.halted && !pastHlt) {
@@ -728,9 +764,14 @@ export class PcMachine {
           if (cpu.icount >= end) return { kind: 'budget' };
           continue;
         case 'halted': {
-          if (cpu.interruptRequest & IRQ_HARD && cpu.eflags & FLAG_IF && !opts.noIrq) continue;
-          if (cpu.interruptRequest & IRQ_INIT && !opts.noIrq) continue;
-          if (!(cpu.eflags & FLAG_IF) && !(cpu.interruptRequest & (IRQ_NMI | IRQ_INIT))) return { kind: 'halted-forever' };
+          if (this.smp !== null && !stepping) {
+            // No CPU can run now (smp.run passed over every one): time passes.
+            if (this.smp.allHaltedForever()) return { kind: 'halted-forever' };
+          } else {
+            if (cpu.interruptRequest & IRQ_HARD && cpu.eflags & FLAG_IF && !opts.noIrq) continue;
+            if (cpu.interruptRequest & IRQ_INIT && !opts.noIrq) continue;
+            if (!(cpu.eflags & FLAG_IF) && !(cpu.interruptRequest & (IRQ_NMI | IRQ_INIT))) return { kind: 'halted-forever' };
+          }
           if (stepping && (cpu.interruptRequest & (IRQ_NMI | IRQ_INIT) || (cpu.interruptRequest & IRQ_HARD && cpu.eflags & FLAG_IF))) {
             // Stepping with interrupts held back (QEMU's SSTEP_NOIRQ): the CPU has work, so
             // it leaves HLT, and the next instruction runs with the interrupt still pending.

@@ -126,6 +126,7 @@ export class LogPlayer {
           applyInput(m, e.input);
           break;
         case 'cpu':
+          if (e.cpuIndex !== undefined && m.smp !== null) m.smp.select(m.smp.cpus[e.cpuIndex]!);
           loadCpuState(m.cpu, e.cpu);
           break;
         case 'rate':

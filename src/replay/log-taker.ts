@@ -47,7 +47,10 @@ export class LogTaker {
   }
 
   input(e: ExternalInput): void {
-    if (e.kind === 'cpu') this.events.push({ k: 'cpu', p: this.position(), cpu: saveCpuState(this.machine.cpu) });
+    if (e.kind === 'cpu') {
+      const smp = this.machine.smp;
+      this.events.push({ k: 'cpu', p: this.position(), cpu: saveCpuState(this.machine.cpu), ...(smp !== null ? { cpuIndex: smp.current.index } : {}) });
+    }
     else this.events.push({ k: 'input', p: this.position(), input: e });
   }
 

@@ -35,7 +35,8 @@ export type LogEvent =
   /** An input from outside the guest, applied at `p`. */
   | { k: 'input'; p: Position; input: ExternalInput }
   /** A debugger wrote registers: the CPU as it was after the write. */
-  | { k: 'cpu'; p: Position; cpu: CpuState }
+  /** `cpuIndex`: with several CPUs, the one the debugger had selected (its state is `cpu`). */
+  | { k: 'cpu'; p: Position; cpu: CpuState; cpuIndex?: number }
   /** -icount shift=auto chose a new rate. */
   | { k: 'rate'; p: Position; nsPerInsn: number }
   /** One instruction was stepped with interrupts held off (a debugger's stepi); it ended at `end`. */

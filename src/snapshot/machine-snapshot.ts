@@ -16,6 +16,7 @@ import { PageStore, type MemoryImage } from './page-store.js';
 import type { PciBusState } from '../devices/pci/pci-bus.js';
 import { PAGE_SHIFT } from '../memory/physical-memory.js';
 import { UserError } from '../user-error.js';
+import type { SmpState } from '../machine/smp.js';
 
 /** Every device's record, by name. */
 export interface DeviceStates {
@@ -40,6 +41,8 @@ export interface DeviceStates {
   isaDma?: ReturnType<PcMachine['isaDma']['saveState']>;
   fdc?: ReturnType<PcMachine['fdc']['saveState']> | null;
   hotplug?: ReturnType<PcMachine['hotplug']['saveState']>;
+  /** The APs' local APICs (APIC IDs 1..N-1), with several CPUs. */
+  apLapics?: ReturnType<PcMachine['lapic']['saveState']>[];
 }
 
 /** Everything but memory: plain JSON-able values. */
@@ -50,6 +53,11 @@ export interface MachineStateRecord {
   board: BoardState;
   clock: ClockState;
   devices: DeviceStates;
+  /**
+   * With several CPUs: the others' saved states and the round robin's position (`cpu` is
+   * the state of the CPU the engine held, `smp.current`).
+   */
+  smp?: SmpState;
 }
 
 export interface MachineSnapshot {
@@ -100,6 +108,8 @@ export function machineFingerprint(m: PcMachine): string {
     // Only with drives, so that snapshot files of drive-less machines keep their fingerprint.
     ...(c.drives?.length ? { drives: c.drives.map((d) => [d.bus, d.unit, d.media, d.image?.sectors ?? 0]) } : {}),
     icount: c.icountAuto ? 'auto' : m.clock.nsPerInsn,
+    // Only with several CPUs, so that one-CPU snapshot files keep their fingerprint.
+    ...(m.cpuCount > 1 ? { cpus: m.cpuCount } : {}),
   });
 }
 
@@ -143,6 +153,7 @@ function saveDevices(m: PcMachine): DeviceStates {
     isaDma: m.isaDma.saveState(),
     fdc: m.fdc.saveState(),
     hotplug: m.hotplug.saveState(),
+    ...(m.lapics.length > 1 ? { apLapics: m.lapics.slice(1).map((a) => a.saveState()) } : {}),
   };
 }
 
@@ -173,11 +184,15 @@ function loadDevices(m: PcMachine, d: DeviceStates): void {
   m.ioapic.loadState(d.ioapic);
   m.pic.loadState(d.pic);
   m.lapic.loadState(d.lapic);
+  d.apLapics?.forEach((s, i) => m.lapics[i + 1]!.loadState(s));
 }
 
 /** The non-memory state of a machine now (also the input of stateHash). */
 export function saveMachineState(m: PcMachine): MachineStateRecord {
-  return { cpu: saveCpuState(m.cpu), loop: m.exec.saveLoopState(), board: m.saveBoardState(), clock: m.clock.saveState(), devices: saveDevices(m) };
+  return {
+    cpu: saveCpuState(m.cpu), loop: m.exec.saveLoopState(), board: m.saveBoardState(), clock: m.clock.saveState(), devices: saveDevices(m),
+    ...(m.smp !== null ? { smp: m.smp.saveState() } : {}),
+  };
 }
 
 /** Takes and loads snapshots of one machine; owns the page stores of its memories. */
@@ -243,6 +258,7 @@ export class SnapshotEngine {
       this.vram.restore(s.vram);
       this.dropStaleCode(changed);
       loadCpuState(m.cpu, st.cpu);
+      if (m.smp !== null && st.smp) m.smp.loadState(st.smp);
       m.exec.loadLoopState(st.loop);
       m.clock.checkTimers(st.clock);
       m.exec.exitRequest = false;
@@ -287,7 +303,8 @@ export function stateHash(m: PcMachine, opts: { memory?: boolean } = {}): string
   const st = saveMachineState(m);
   // The TLB is a cache of the page tables: compare what it maps, not its fill order.
   const { tlb: _tlb, ...cpu } = st.cpu;
-  h.update(JSON.stringify({ ...st, cpu }));
+  const smp = st.smp ? { ...st.smp, cpus: st.smp.cpus.map((c) => ({ ...c, saved: c.saved === null ? null : { ...c.saved, tlb: null } })) } : undefined;
+  h.update(JSON.stringify({ ...st, cpu, ...(smp ? { smp } : {}) }));
   if (opts.memory) {
     h.update(m.phys.u8);
     h.update(m.vga.vram);

@@ -153,8 +153,9 @@ export type LinuxPath = 'bios' | 'direct';
  * does not have, -vga std puts back the VGA bmbt-dbg does have; -nographic sets fw_cfg's
  * "nographic" as bmbt-dbg does (SeaBIOS then mirrors its screen on COM1, on both).
  */
-export function qemuLinuxArgs(c: Corpus, path: LinuxPath, o: { consoleFile: string; icount: boolean; cpu?: string }): string[] {
+export function qemuLinuxArgs(c: Corpus, path: LinuxPath, o: { consoleFile: string; icount: boolean; cpu?: string; smp?: number }): string[] {
   return [
+    ...(o.smp !== undefined ? ['-smp', String(o.smp)] : []),
     '-nodefaults', '-vga', 'std', '-nographic', '-serial', `file:${o.consoleFile}`, '-monitor', 'none', '-no-reboot',
     '-m', String(LINUX_MEMORY_MIB), '-cpu', o.cpu ?? CPU_MODEL, '-rtc', `base=${RTC_BASE}`,
     // Guest time from the instruction count, 1 ns each, and no sleeping while idle (time
@@ -167,9 +168,9 @@ export function qemuLinuxArgs(c: Corpus, path: LinuxPath, o: { consoleFile: stri
 }
 
 /** bmbt-dbg, headless; `--bios` runs SeaBIOS and linuxboot_dma.bin, else the direct loader. */
-export function bmbtLinuxArgs(c: Corpus, path: LinuxPath, cpu = CPU_MODEL): string[] {
+export function bmbtLinuxArgs(c: Corpus, path: LinuxPath, cpu = CPU_MODEL, smp?: number): string[] {
   return [
-    BMBT_BIN, '--ui', 'none', '--serial', 'stdio', '-m', String(LINUX_MEMORY_MIB), '--cpu', cpu,
+    BMBT_BIN, ...(smp !== undefined ? ['-smp', String(smp)] : []), '--ui', 'none', '--serial', 'stdio', '-m', String(LINUX_MEMORY_MIB), '--cpu', cpu,
     ...(path === 'bios' ? ['--bios', c.seabios.bios] : []),
     '--kernel', c.linux.vmlinuz, '--initrd', c.initramfs.path, '--append', LINUX_APPEND,
   ];

@@ -138,6 +138,45 @@ describe('--record / --replay', () => {
     expect(cli.stdout).toBe(out.slice(out.length - cli.stdout.length));
   }, 90_000);
 
+  it('several CPUs: a debugger stepping one CPU and then another (-smp 2) replays exactly', async () => {
+    const dir = tmp();
+    const file = join(dir, 'smp.rr');
+    const args = ['--kernel', 'tests/guests/build/smp.bin', '-smp', '2'];
+    const g = guestMachine(args);
+    const rec = new Recorder(g.machine, file, bootDigest(cliOpts(args)));
+    const ctl = new DebugController(g.machine, { sliceInsns: 7_000 });
+    const apMain = 0x1018ba; // tests/guests/smp: where the AP enters 32-bit code
+    ctl.addBreakpoint(apMain);
+    expect(await ctl.continue()).toMatchObject({ kind: 'breakpoint', pc: apMain });
+    expect(ctl.selectedCpu()).toBe(1);
+    ctl.removeBreakpoint(apMain);
+    // Steps on the BSP, then on the AP: each moves only its CPU.
+    expect(ctl.selectCpu(0)).toBe(true);
+    const bspIcount = ctl.cpus()[0]!.icount;
+    await ctl.stepInstruction(3);
+    expect(ctl.cpus()[0]!.icount).toBe(bspIcount + 3);
+    expect(ctl.selectCpu(1)).toBe(true);
+    await ctl.stepInstruction(2);
+    expect(ctl.cpus()[1]!.pc).toBe(apMain + 6); // mov ax, 0x10 (4 bytes); mov ds, ax (2)
+    expect(ctl.cpus()[0]!.icount).toBe(bspIcount + 3);
+    await ctl.continue();
+    const out = g.serialText();
+    expect(out).toContain('smp: done');
+    const endHash = stateHash(g.machine, { memory: true });
+    rec.finish('done');
+
+    const r = decodeRecording(readFileSync(file), file);
+    expect(r.events.filter((e) => e.k === 'cpu').map((e) => (e.k === 'cpu' ? e.cpuIndex : null))).toEqual([0, 1]);
+    const h = guestMachine(args);
+    const play = new Replayer(h.machine, r, file);
+    let ended = '';
+    play.onEnd = (why) => (ended = why);
+    runTo(h.machine, 1e9, { slice: 3_333 });
+    expect(ended).toMatch(/^end of the recording/);
+    expect(h.serialText()).toBe(out);
+    expect(stateHash(h.machine, { memory: true })).toBe(endHash);
+  }, 90_000);
+
   it('-icount shift=auto: the rates chosen from wall time are part of the recording', async () => {
     const file = join(tmp(), 'auto.rr');
     const args = ['--kernel', 'samples/build/bench-intloop-timer.elf', '-icount', 'shift=auto', '-nographic', '--max-insns', '30000000'];

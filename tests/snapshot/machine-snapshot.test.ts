@@ -38,6 +38,9 @@ const CASES: Case[] = [
   // MMX/SSE state: XMM0-7, MXCSR (issue 15)
   { name: 'sse2 (XMM registers and MXCSR, -cpu qemu32): save, run 10 M, load, run again', args: ['--cpu', 'qemu32', '--kernel', 'samples/build/bench-sse2.elf'], at: 3_000_000, span: 10_000_000 },
   { name: 'simd guest (MMX registers in the x87 unit, XMM, MXCSR, #XM): save, run, load, run again', args: ['--cpu', 'qemu32', '--kernel', 'tests/guests/build/simd.elf', '--append', 'probe work'], at: 30_000, span: 10_000_000, debugcon: true, expect: 'mmx emms' },
+  // Several CPUs (issue 13): every CPU's registers, APIC and TLB, and the round robin's place.
+  { name: 'smp guest, -smp 2 (taken during the IPI ping-pong)', args: ['--kernel', 'tests/guests/build/smp.bin', '-smp', '2'], at: 100_000, span: 1_000_000, expect: 'smp: done' },
+  { name: 'smp guest, -smp 4 (taken during the spinlock counter)', args: ['--kernel', 'tests/guests/build/smp.bin', '-smp', '4'], at: 400_000, span: 1_000_000, expect: 'smp: done' },
   { name: 'echo (typed serial input)', args: ['--kernel', 'samples/build/echo.elf'], at: 5_000, span: 1_000_000, input: { atNs: 50e6, text: 'hi there\rq' }, expect: 'bye' },
 ];
 

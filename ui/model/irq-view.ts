@@ -42,6 +42,10 @@ function pow2AtLeast(n: number): number {
   return p;
 }
 
+function onCpu(e: IrqEventView): string {
+  return e.cpu === undefined ? '' : ` on CPU ${e.cpu}`;
+}
+
 export function describeIrqEvent(e: IrqEventView): string {
   const hex = (v: number): string => `0x${v.toString(16).padStart(8, '0')}`;
   const at = `icount ${e.icount.toLocaleString('en-US')}`;
@@ -53,9 +57,9 @@ export function describeIrqEvent(e: IrqEventView): string {
     case 'irq-lower':
       return `IRQ ${e.line} lowered at ${at}` + (e.ideCommand ? ` · after IDE ${e.ideCommand}` : '');
     case 'irq-deliver':
-      return `vector 0x${e.vector!.toString(16)}${e.line !== null ? ` (IRQ ${e.line})` : ''} delivered at ${at}, EIP ${hex(e.eip!)}`;
+      return `vector 0x${e.vector!.toString(16)}${e.line !== null ? ` (IRQ ${e.line})` : ''} delivered at ${at}, EIP ${hex(e.eip!)}${onCpu(e)}`;
     case 'exception':
-      return `exception ${e.vector}${e.errorCode !== null && e.errorCode >= 0 ? ` (error 0x${e.errorCode.toString(16)})` : ''} at ${at}, EIP ${hex(e.eip!)}`;
+      return `exception ${e.vector}${e.errorCode !== null && e.errorCode >= 0 ? ` (error 0x${e.errorCode.toString(16)})` : ''} at ${at}, EIP ${hex(e.eip!)}${onCpu(e)}`;
   }
 }
 
@@ -144,11 +148,13 @@ export function buildIrqTimeline(ctl: DebugTarget, req: IrqRequest): IrqTimeline
       view.vector = sel.vector;
       view.eip = sel.eip;
       view.line = lineOfVector(sel.vector);
+      if (sel.cpu !== undefined) view.cpu = sel.cpu;
       selLine = 16;
     } else {
       view.vector = sel.vector;
       view.eip = sel.eip;
       view.errorCode = sel.errorCode;
+      if (sel.cpu !== undefined) view.cpu = sel.cpu;
       selLine = -1;
     }
     selected = view;

@@ -25,6 +25,7 @@ export type Command =
   | 'focusVga'
   | 'typeVga'
   | 'registersPage'
+  | 'nextCpu'
   | 'focusDisasm'
   | 'zoom'
   | 'commandLine'
@@ -88,6 +89,7 @@ export const BINDINGS: readonly Binding[] = [
   { command: 'focusVga', keys: ['8'], scope: 'global', help: 'VGA text screen (and the last POST code)' },
   { command: 'focusDisasm', keys: ['0', '`'], scope: 'global', help: 'disassembly' },
   { command: 'registersPage', keys: ['R'], scope: 'global', help: 'registers pane: general / system registers / x87 pages' },
+  { command: 'nextCpu', keys: ['N'], scope: 'global', help: 'next CPU (-smp): registers, disassembly and steps follow it (stopped)' },
   { command: 'zoom', keys: ['z'], scope: 'global', help: 'give the focused pane the whole screen (again: back)' },
   { command: 'commandLine', keys: [':'], scope: 'global', help: 'command line: b, d, si, sb, c, x/Nx, tb, irq, q, help', short: 'cmd' },
   { command: 'help', keys: ['?'], scope: 'global', help: 'all key bindings', short: 'help' },

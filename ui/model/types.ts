@@ -36,6 +36,8 @@ export interface StatusView {
   post: number | null;
   /** In the past (reverse execution): the instruction count of the present; else null. */
   present: number | null;
+  /** With several CPUs: "CPU n/N", the selected one (the one that stopped); null with one. */
+  cpu?: string | null;
 }
 
 /** The registers pane's pages, in the order `R` cycles through them. */
@@ -166,6 +168,8 @@ export interface IrqEventView {
   delivered: { icount: number; eip: number; vector: number } | null;
   /** For IRQ 14/15: the last IDE command given to that channel before the event ("READ DMA lba 8 count 1, status 0x58"). */
   ideCommand?: string;
+  /** With several CPUs: the CPU that took the interrupt or exception. */
+  cpu?: number;
 }
 
 export interface IrqRowView {

@@ -6,6 +6,7 @@ import { sampleController } from '../../tests/support/sample-controller.js';
 import { PcMachine } from '../../src/machine/pc-machine.js';
 import { enterFlatProtectedMode } from '../../src/boot/multiboot.js';
 import { DebugController } from '../../src/debug/controller.js';
+import { statusText } from '../panes/status-line.js';
 
 /** inc eax; add ebx,eax; xor ecx,ebx; rol edx,1; add edx,ecx; jmp back: runs forever. */
 function spinController(): DebugController {
@@ -90,6 +91,35 @@ describe('the VGA pane types into the guest keyboard', () => {
     session.handleKeys(['i', 'a', '!', 'escape', 'a']);
     expect(sent).toEqual([[0x1e, 0x9e], [0x2a, 0x02, 0x82, 0xaa]]);
     expect(session.vgaTyping).toBe(false);
+    session.dispose();
+  });
+});
+
+describe('several CPUs (-smp)', () => {
+  it('the status line names the selected CPU; N selects the next one, whose registers the panes show', async () => {
+    const { guestMachine } = await import('../../tests/support/guest-machine.js');
+    const g = guestMachine(['--kernel', 'tests/guests/build/smp.bin', '-smp', '2']);
+    const ctl = new DebugController(g.machine);
+    const session = new UiSession(ctl, { columns: 120, rows: 40 });
+    let snap = session.publishNow();
+    expect(statusText(snap.status).rest).toMatch(/^CPU 0\/2 │ 0 insns/);
+    expect(snap.registers.cur.eip).toBe(0x100020);
+    session.handleKeys(['N']);
+    snap = session.publishNow();
+    expect(statusText(snap.status).rest).toMatch(/^CPU 1\/2 │/);
+    // The AP waits for its SIPI at the reset vector.
+    expect(snap.registers.cur.eip).toBe(0xfff0);
+    expect(snap.message).toBe('CPU 1 selected');
+    session.handleKeys(['N']);
+    expect(ctl.selectedCpu()).toBe(0);
+    session.dispose();
+  });
+
+  it('with one CPU the status line is as before', () => {
+    const ctl = spinController();
+    const session = new UiSession(ctl, { columns: 120, rows: 40 });
+    expect(session.publishNow().status.cpu).toBeNull();
+    expect(statusText(session.publishNow().status).rest).toMatch(/^0 insns/);
     session.dispose();
   });
 });

@@ -241,6 +241,11 @@ export class UiSession {
 
   private lastSignature = '';
 
+  /** The board's CPU count (-smp; fixed for a machine). */
+  private get cpuCount(): number {
+    return this.ctl.cpus().length;
+  }
+
   private build(): UiSnapshot {
     const t0 = performance.now();
     const ctl = this.ctl;
@@ -257,6 +262,7 @@ export class UiSession {
       halted: st.halted,
       post: st.postCode,
       present: ctl.history()?.present ?? null,
+      cpu: this.cpuCount > 1 ? `CPU ${ctl.selectedCpu()}/${this.cpuCount}` : null,
     };
     const registers = {
       page: this.regPage,
@@ -510,6 +516,20 @@ export class UiSession {
       case 'typeVga':
         this.vgaTyping = true;
         return;
+      case 'nextCpu': {
+        if (this.cpuCount < 2) {
+          this.message = 'one CPU';
+          return;
+        }
+        const next = (this.ctl.selectedCpu() + 1) % this.cpuCount;
+        if (!this.ctl.selectCpu(next)) {
+          this.message = 'pause the guest to choose a CPU';
+          return;
+        }
+        this.dis.cursor = null;
+        this.message = `CPU ${next} selected`;
+        return;
+      }
       case 'registersPage':
         this.regPage = REGISTER_PAGES[(REGISTER_PAGES.indexOf(this.regPage) + 1) % REGISTER_PAGES.length]!;
         return;

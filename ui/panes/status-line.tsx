@@ -9,6 +9,7 @@ export function statusText(s: StatusView): { state: string; rest: string } {
   const past = s.present !== null;
   const state = s.state === 'running' ? (s.halted ? '● running (hlt)' : '● running') : s.state === 'exited' ? '■ exited' : past ? '⟲ in the past' : '■ stopped';
   const parts = [
+    s.cpu ?? null,
     past ? `${s.icount.toLocaleString('en-US')} of ${s.present!.toLocaleString('en-US')} insns` : `${s.icount.toLocaleString('en-US')} insns`,
     `${(s.mips / 1e6).toFixed(1)} MIPS`,
     s.gdb ? `gdb ${s.gdb}` : 'no gdb',

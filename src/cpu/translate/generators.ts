@@ -2,7 +2,7 @@
 // instruction. Rule for precise exceptions: everything that can fault (loads, stores,
 // segment checks, helpers that check) comes before the first change of architectural
 // state, so a faulting instruction leaves registers, flags and memory untouched.
-import { OpKind, REP_NONE, SEG_DS, SEG_ES, SEG_SS, type Instr } from '../instr.js';
+import { OpKind, REP_E, REP_NONE, SEG_DS, SEG_ES, SEG_SS, type Instr } from '../instr.js';
 import {
   CC_ADC, CC_ADD, CC_DEC, CC_INC, CC_LOGIC, CC_MUL, CC_SAR, CC_SBB, CC_SHL, CC_SUB, ccFor,
 } from '../lazy-flags.js';
@@ -776,6 +776,15 @@ function interrupt(kind: 'int' | 'int3' | 'into' | 'int1'): Generator {
   };
 }
 
+/**
+ * NOP, and PAUSE (F3 90): as QEMU's helper_pause, PAUSE lets another CPU run: with several
+ * CPUs (`c.onPause` set by the board) the CPU's turn ends after it when another CPU can
+ * run. With one CPU it is a NOP.
+ */
+function nop(g: CodeGen, i: Instr): void {
+  if (i.opcode === 0x90 && i.rep === REP_E) g.emit(`if (c.onPause !== null && c.onPause()) ${g.exitLookup(g.next)}`);
+}
+
 function hlt(g: CodeGen): void {
   if (!privileged(g)) return;
   g.emit(`c.eip = ${g.next}; c.halted = true;`);
@@ -989,7 +998,7 @@ export const GENERATORS: Record<string, Generator> = {
   cli: helperCall('H.cli();'),
   sti: helperCall('H.sti();', { end: true }),
   int: interrupt('int'), int3: interrupt('int3'), into: interrupt('into'), int1: interrupt('int1'),
-  hlt, nop: () => {}, fwait, x87, fxsave: fxsaveRestore(true), fxrstor: fxsaveRestore(false),
+  hlt, nop, fwait, x87, fxsave: fxsaveRestore(true), fxrstor: fxsaveRestore(false),
   daa: helperCall('H.daa();', { flags: true }), das: helperCall('H.das();', { flags: true }),
   aaa: helperCall('H.aaa();', { flags: true }), aas: helperCall('H.aas();', { flags: true }),
   aam: (g, i) => helperCall(`H.aam(${op0(i).value});`, { flags: true })(g, i),

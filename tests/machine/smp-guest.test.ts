@@ -1,0 +1,71 @@
+// Several CPUs (issue 13): the SMP test guest (tests/guests/smp) brings up the APs with
+// INIT/SIPI/SIPI, plays IPI ping-pong, uses every destination form, sends an NMI, runs a
+// spinlock-protected counter on every CPU and does a TLB shootdown. Its COM1 text and
+// exit status must be QEMU 7.2's for -smp 2 and -smp 4; and a run must replay exactly.
+import { describe, expect, it } from 'vitest';
+import { runCli } from '../support/cli.js';
+import { runQemuSerial } from '../support/qemu-serial.js';
+import { skipWithoutQemu } from '../support/qemu.js';
+import { guestMachine, runTo } from '../support/guest-machine.js';
+
+const GUEST = 'tests/guests/build/smp.bin';
+
+describe.skipIf(skipWithoutQemu())('the SMP guest, on QEMU and on bmbt-dbg', () => {
+  for (const n of [2, 4]) {
+    it(`-smp ${n}: the same COM1 text and exit status`, async () => {
+      const [qemu, ours] = await Promise.all([
+        runQemuSerial(['-smp', String(n), '-kernel', GUEST, '-net', 'none']),
+        runCli(['--kernel', GUEST, '-smp', `cpus=${n}`, '--ui', 'none', '-display', 'none'], { timeoutMs: 120_000 }),
+      ]);
+      expect(qemu.serial).toContain('smp: done');
+      expect(qemu.serial).toContain(`cpus: ${n}\n`);
+      expect(qemu.serial).toContain(`spinlock counter ${n * 20000}, lock xadd counter ${n * 20000}`);
+      expect(ours.stdout).toBe(qemu.serial);
+      expect(ours.code).toBe(qemu.code);
+      expect(ours.code).toBe(1);
+    }, 180_000);
+  }
+});
+
+describe('the round-robin loop', () => {
+  /** The guest to its end in-process: serial bytes with their instruction counts, and the CPUs' counts. */
+  function run(n: number) {
+    const g = guestMachine(['--kernel', GUEST, '-smp', String(n)]);
+    const stop = runTo(g.machine, 2_000_000_000);
+    return {
+      stop, text: g.serialText(), serial: g.serial.map((s) => `${s.byte}@${s.icount}`).join(' '),
+      total: g.machine.cpu.icount, perCpu: g.machine.smp!.cpus.map((v) => v.icount),
+    };
+  }
+
+  it('two -smp 4 runs give the same serial output at the same instruction counts', () => {
+    const a = run(4);
+    const b = run(4);
+    expect(a.stop).toBe('exit');
+    expect(a.text).toContain('smp: done');
+    expect(b.serial).toBe(a.serial);
+    expect(b.perCpu).toEqual(a.perCpu);
+    // Every CPU ran; the machine's count is the sum of the CPUs' own counts.
+    for (const c of a.perCpu) expect(c).toBeGreaterThan(0);
+    expect(a.perCpu.reduce((x, y) => x + y, 0)).toBe(a.total);
+  }, 120_000);
+
+  it('interrupt deliveries name the CPU that took them: pings on the APs, answers on the BSP', () => {
+    const g = guestMachine(['--kernel', GUEST, '-smp', '4']);
+    expect(runTo(g.machine, 2_000_000_000)).toBe('exit');
+    const delivered = g.machine.events.recent(['irq-deliver']).map((e) => (e.kind === 'irq-deliver' ? [e.vector, e.cpu] : []));
+    const cpusOf = (v: number): number[] => [...new Set(delivered.filter(([vec]) => vec === v).map(([, c]) => c!))].sort();
+    expect(cpusOf(0x40)).toEqual([1, 2, 3]);
+    expect(cpusOf(0x41)).toEqual([0]);
+    expect(cpusOf(0x45)).toEqual([1, 2, 3]); // the spinlock work, all but self
+    expect(cpusOf(2)).toEqual([3]); // the NMI to the last CPU
+  });
+
+  it('with one CPU, events carry no CPU', () => {
+    const g = guestMachine(['--kernel', 'tests/guests/build/apic.elf']);
+    runTo(g.machine, 3_000_000);
+    const ev = g.machine.events.recent(['irq-deliver']);
+    expect(ev.length).toBeGreaterThan(0);
+    for (const e of ev) expect('cpu' in e).toBe(false);
+  });
+});

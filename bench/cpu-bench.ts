@@ -22,9 +22,9 @@ const samples: Entry[] = JSON.parse(readFileSync(join(ROOT, 'samples', 'samples.
 const only = process.argv.slice(2);
 const benches = samples.filter((s) => s.bench && (only.length === 0 || only.includes(s.name)));
 
-function runOurs(image: string, cpu?: string): { icount: number; ms: number; output: string } {
+function runOurs(image: string, cpu?: string, cpus = 1): { icount: number; ms: number; output: string } {
   let output = '';
-  const m = new PcMachine({ serial: (b) => (output += String.fromCharCode(b)), ...(cpu ? { cpuModel: cpu } : {}) });
+  const m = new PcMachine({ serial: (b) => (output += String.fromCharCode(b)), ...(cpu ? { cpuModel: cpu } : {}), cpus });
   const path = join(ROOT, image);
   loadMultiboot(m.phys, m.cpu, readFileSync(path), { kernelName: path, cmdline: path, modules: [], ramSize: m.ramSize });
   const t0 = performance.now();
@@ -39,10 +39,10 @@ function qemuAvailable(): boolean {
   return spawnSync('qemu-system-i386', ['--version']).status === 0;
 }
 
-function timeQemu(image: string, cpu = 'qemu32'): number {
+function timeQemu(image: string, cpu = 'qemu32', cpus = 1): number {
   const t0 = performance.now();
   spawnSync('qemu-system-i386', [
-    '-cpu', cpu,
+    '-cpu', cpu, '-smp', String(cpus),
     '-kernel', join(ROOT, image), '-display', 'none', '-monitor', 'none', '-serial', 'null', '-no-reboot',
     '-device', 'isa-debug-exit,iobase=0xf4,iosize=0x04', '-m', '32',
   ], { stdio: 'ignore', timeout: 120_000 });
@@ -87,6 +87,32 @@ async function main(): Promise<void> {
   }
   const geo = (xs: number[]) => Math.exp(xs.reduce((a, x) => a + Math.log(x), 0) / xs.length);
   if (mipsAll.length) console.log(`geometric mean: ${geo(mipsAll).toFixed(0)} MIPS${ratios.length ? `, ${geo(ratios).toFixed(2)}x QEMU (lowest ${Math.min(...ratios).toFixed(2)}x)` : ''}`);
+  // Issue 13's goal: a second CPU that never runs (here: never started, waiting for
+  // SIPI) costs the first one at most 5%. Best of two alternating runs of each.
+  console.log(`\n-smp 2 with the second CPU never started, against -smp 1 (best of 2 each)`);
+  console.log(`${'workload'.padEnd(16)}${pad('MIPS 1', 9)}${pad('MIPS 2', 9)}${pad('2 / 1', 8)}${haveQemu ? pad('QEMU 2 / 1', 12) : ''}`);
+  for (const b of benches) {
+    const one: number[] = [];
+    const two: number[] = [];
+    const q1: number[] = [];
+    const q2: number[] = [];
+    for (let i = 0; i < 2; i++) {
+      for (const [n, out] of [[1, one], [2, two]] as const) {
+        const r = runOurs(b.image, b.cpu, n);
+        out.push(r.icount / r.ms / 1000);
+      }
+      if (haveQemu) {
+        q1.push(Math.max(1, timeQemu(b.image, b.cpu, 1) - qemuBase));
+        q2.push(Math.max(1, timeQemu(b.image, b.cpu, 2) - qemuBase));
+      }
+    }
+    const m1 = Math.max(...one);
+    const m2 = Math.max(...two);
+    let line = `${b.name.padEnd(16)}${pad(m1.toFixed(0), 9)}${pad(m2.toFixed(0), 9)}${pad((m2 / m1).toFixed(3), 8)}`;
+    // QEMU's speed ratio is the inverse of its time ratio.
+    if (haveQemu) line += pad((Math.min(...q1) / Math.min(...q2)).toFixed(3), 12);
+    console.log(line);
+  }
   const starts: number[] = [];
   for (let i = 0; i < 5; i++) starts.push(await startupMs());
   starts.sort((a, b) => a - b);

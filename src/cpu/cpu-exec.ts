@@ -472,6 +472,7 @@ export class CpuExec {
     this.lastTb = tb;
     const n = ++tb.execCount;
     const cpu = this.cpu;
+    tb.cpus |= 1 << (cpu.smpIndex & 31);
     cpu.ioExact = tb.ninsns <= 1;
     try {
       return tb.fn();
@@ -500,6 +501,8 @@ export class CpuExec {
 
   private chain(first: TranslationBlock): number {
     const cpu = this.cpu;
+    // (CPUs change turns between runs of the loop, never inside a chain)
+    const cpuBit = 1 << (cpu.smpIndex & 31);
     let tb = first;
     for (;;) {
       let code: number;
@@ -508,6 +511,8 @@ export class CpuExec {
         this.currentTb = tb;
         this.currentRegion = rg;
         tb.execCount++;
+        tb.cpus |= cpuBit;
+        rg.cpus |= cpuBit;
         try {
           code = rg.fn(tb.regionIndex);
         } finally {
@@ -517,6 +522,7 @@ export class CpuExec {
       } else {
         this.currentTb = tb;
         const n = ++tb.execCount;
+        tb.cpus |= cpuBit;
         code = tb.fn();
         if (n === TIER_UP && tb.tier === 0 && tb.valid) this.tierUp(tb);
         else if (n === REGION_HOT && tb.valid && tb.cflags === 0) this.formRegion(tb);

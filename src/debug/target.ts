@@ -144,6 +144,12 @@ export interface TbDetailRecord extends TbSummary {
   source: string;
   links: { out: ({ id: number; pc: number } | null)[]; in: { id: number; pc: number }[] };
   region: { index: number; members: number } | null;
+  /**
+   * With several CPUs: the CPUs that entered this TB from the CPU loop, and those that
+   * entered its region (whose members run inside it); empty with one CPU.
+   */
+  cpus: number[];
+  regionCpus: number[];
   invalidatedAt: number;
   invalidationReason: string;
   /** Invalidations of TBs at the same address (oldest first, the last 20). */

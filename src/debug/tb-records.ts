@@ -13,6 +13,13 @@ export function tbSummary(tb: TranslationBlock): TbSummary {
   };
 }
 
+/** The CPUs of a TB's or region's `cpus` bits (bit 31, one CPU's, is not a CPU number). */
+function cpuList(bits: number): number[] {
+  const out: number[] = [];
+  for (let i = 0; i < 8; i++) if (bits & (1 << i)) out.push(i);
+  return out;
+}
+
 export function tbDetailRecord(tb: TranslationBlock, history: readonly InvalidationRecord[]): TbDetailRecord {
   return {
     ...tbSummary(tb),
@@ -20,6 +27,7 @@ export function tbDetailRecord(tb: TranslationBlock, history: readonly Invalidat
     bytes: Array.from(tb.bytes), source: tb.source,
     links: { out: tb.jmpDest.map((d) => (d ? { id: d.id, pc: d.pc } : null)), in: [...tb.jmpIn].map((t) => ({ id: t.id, pc: t.pc })) },
     region: tb.region ? { index: tb.regionIndex, members: tb.region.members.length } : null,
+    cpus: cpuList(tb.cpus), regionCpus: tb.region ? cpuList(tb.region.cpus) : [],
     invalidatedAt: tb.invalidatedAt, invalidationReason: tb.invalidationReason,
     history: history.map((r) => ({ ...r })),
   };

@@ -8,6 +8,8 @@ export interface Region {
   readonly members: readonly TranslationBlock[];
   /** Index of the member that left the region last. */
   last: number;
+  /** As TranslationBlock.cpus: the CPUs that entered the region (its members run inside it). */
+  cpus: number;
   readonly source: string;
 }
 
@@ -27,6 +29,11 @@ export class TranslationBlock {
   // load per pass).
   fn: () => number = () => 0;
   execCount = 0;
+  /**
+   * With several CPUs (-smp), bit i: CPU i entered this TB from the CPU loop (the
+   * inspector shows who ran it). Bit 31 with one CPU.
+   */
+  cpus = 0;
   /** The region this TB was compiled into (chaining without returning to the loop). */
   region: Region | null = null;
   /** Outgoing direct-jump links (QEMU's jmp_dest), exit slots 0 and 1. */

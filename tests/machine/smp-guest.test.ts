@@ -7,6 +7,10 @@ import { runCli } from '../support/cli.js';
 import { runQemuSerial } from '../support/qemu-serial.js';
 import { skipWithoutQemu } from '../support/qemu.js';
 import { guestMachine, runTo } from '../support/guest-machine.js';
+import { tbDetailRecord } from '../../src/debug/tb-records.js';
+import { detailLines } from '../../ui/panes/tb-inspector-pane.js';
+import { tbDetail } from '../../ui/model/tb-view.js';
+import { DebugController } from '../../src/debug/controller.js';
 
 const GUEST = 'tests/guests/build/smp.bin';
 
@@ -49,6 +53,28 @@ describe('the round-robin loop', () => {
     for (const c of a.perCpu) expect(c).toBeGreaterThan(0);
     expect(a.perCpu.reduce((x, y) => x + y, 0)).toBe(a.total);
   }, 120_000);
+
+  it('the TB inspector\'s records say which CPUs ran each TB: shared code on all, the APs\' start-up on the APs only', () => {
+    const g = guestMachine(['--kernel', GUEST, '-smp', '4']);
+    expect(runTo(g.machine, 2_000_000_000)).toBe('exit');
+    const recs = g.machine.exec.tbs.all().map((tb) => tbDetailRecord(tb, []));
+    const key = (r: { cpus: number[]; regionCpus: number[] }): string => [...new Set([...r.cpus, ...r.regionCpus])].sort().join(',');
+    const seen = new Set(recs.map(key));
+    expect(seen.has('0,1,2,3')).toBe(true);
+    // Real-mode code at the SIPI vector runs on the APs alone.
+    expect(recs.some((r) => r.codeBits === 16 && r.pc < 0x100000 && key(r) !== '' && !key(r).split(',').includes('0'))).toBe(true);
+    expect(recs.every((r) => r.cpus.every((c) => c >= 0 && c < 4))).toBe(true);
+    // The inspector's detail names them.
+    const shared = recs.find((r) => r.cpus.length === 4)!;
+    const lines = detailLines(tbDetail(new DebugController(g.machine), shared)).map((l) => l.text);
+    expect(lines).toContain('ran on CPU 0, 1, 2, 3');
+    // One CPU: no CPU list (the inspector shows none).
+    const one = guestMachine(['--kernel', 'samples/build/hello.elf']);
+    runTo(one.machine, 10_000_000);
+    const oneRecs = one.machine.exec.tbs.all().map((tb) => tbDetailRecord(tb, []));
+    expect(oneRecs.length).toBeGreaterThan(0);
+    expect(oneRecs.every((r) => r.cpus.length === 0 && r.regionCpus.length === 0)).toBe(true);
+  });
 
   it('interrupt deliveries name the CPU that took them: pings on the APs, answers on the BSP', () => {
     const g = guestMachine(['--kernel', GUEST, '-smp', '4']);

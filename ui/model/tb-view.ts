@@ -25,6 +25,14 @@ export function dataSymbolText(ctl: DebugTarget, addr: number): string | null {
   return s ? (s.offset ? `${s.name}+0x${s.offset.toString(16)}` : s.name) : null;
 }
 
+/** Which CPUs ran the TB (entered from the loop, or its region); null with one CPU. */
+function ranOn(tb: TbDetailRecord): string | null {
+  if (tb.cpus.length === 0 && tb.regionCpus.length === 0) return null;
+  const own = tb.cpus.length ? `CPU ${tb.cpus.join(', ')}` : 'no CPU from the loop';
+  const extra = tb.regionCpus.filter((c) => !tb.cpus.includes(c));
+  return extra.length ? `${own}; its region entered on CPU ${tb.regionCpus.join(', ')}` : own;
+}
+
 export function tbDetail(ctl: DebugTarget, tb: TbDetailRecord, eip: number | null = null): TbDetail {
   const code = disassemble(Uint8Array.from(tb.bytes), tb.pc, tb.codeBits).map((l) => ({
     addr: l.addr,
@@ -46,6 +54,7 @@ export function tbDetail(ctl: DebugTarget, tb: TbDetailRecord, eip: number | nul
     cflags: tb.cflags,
     symbol: symbolText(ctl, tb.pc),
     region: tb.region ? `member ${tb.region.index} of a ${tb.region.members}-TB region` : null,
+    ranOn: ranOn(tb),
     linksOut: tb.links.out,
     linksIn: tb.links.in,
     code,

@@ -95,6 +95,8 @@ export interface TbDetail {
   cflags: number;
   symbol: string | null;
   region: string | null;
+  /** With several CPUs: who ran it ("CPU 0, 1"); null with one CPU. */
+  ranOn: string | null;
   linksOut: ({ id: number; pc: number } | null)[];
   linksIn: { id: number; pc: number }[];
   code: TbCodeLine[];

@@ -37,8 +37,8 @@ export function buildRegion(members: TranslationBlock[], decoded: readonly (read
     '} catch (e) { c.eip = EE[s][ix$]; c.icount += ix$; c.icountOff = 0; RG.last = s; throw e; }',
     '});',
   ].join('\n');
-  const region: { fn: (s: number) => number; members: TranslationBlock[]; last: number; source: string } = {
-    fn: () => 0, members, last: 0, source,
+  const region: { fn: (s: number) => number; members: TranslationBlock[]; last: number; source: string; cpus: number } = {
+    fn: () => 0, members, last: 0, source, cpus: 0,
   };
   const factory = compileGenerated([...RUNTIME_NAMES, 'EE', 'M', 'RG'], source);
   region.fn = factory(...RUNTIME_NAMES.map((n) => runtime[n]), eips, members, region) as (s: number) => number;

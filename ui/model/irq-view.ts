@@ -82,8 +82,16 @@ export function buildIrqTimeline(ctl: DebugTarget, req: IrqRequest): IrqTimeline
   const colOf = (icount: number): number => Math.floor((icount - start) / perCol);
 
   const lineCells: string[][] = Array.from({ length: 16 }, () => new Array<string>(cols).fill(GLYPH.empty));
-  const exc = new Array<string>(cols).fill(GLYPH.empty);
-  const vec = new Array<string>(cols).fill(GLYPH.empty);
+  // With several CPUs (events that name one), a row pair per CPU: each CPU's exceptions
+  // and deliveries. One CPU: one pair, unnamed, as always.
+  const cpuList = [...new Set(events.flatMap((e) => ((e.kind === 'irq-deliver' || e.kind === 'exception') && e.cpu !== undefined ? [e.cpu] : [])))].sort((a, b) => a - b);
+  const perCpu = cpuList.length > 0;
+  const cpuKeys = perCpu ? cpuList : [-1];
+  const exc = new Map(cpuKeys.map((c) => [c, new Array<string>(cols).fill(GLYPH.empty)]));
+  const vec = new Map(cpuKeys.map((c) => [c, new Array<string>(cols).fill(GLYPH.empty)]));
+  const excN = new Map(cpuKeys.map((c) => [c, 0]));
+  const vecN = new Map(cpuKeys.map((c) => [c, 0]));
+  const cpuOf = (e: { cpu?: number }): number => (perCpu ? e.cpu ?? 0 : -1);
   const active = new Set<number>();
   const highFrom: (number | null)[] = new Array<number | null>(16).fill(null);
   const put = (cells: string[], col: number, g: string): void => {
@@ -111,10 +119,12 @@ export function buildIrqTimeline(ctl: DebugTarget, req: IrqRequest): IrqTimeline
         highFrom[e.line] = null;
         break;
       case 'irq-deliver':
-        put(vec, col, GLYPH.deliver);
+        put(vec.get(cpuOf(e))!, col, GLYPH.deliver);
+        vecN.set(cpuOf(e), vecN.get(cpuOf(e))! + 1);
         break;
       case 'exception':
-        put(exc, col, GLYPH.exception);
+        put(exc.get(cpuOf(e))!, col, GLYPH.exception);
+        excN.set(cpuOf(e), excN.get(cpuOf(e))! + 1);
         break;
     }
   }
@@ -123,6 +133,7 @@ export function buildIrqTimeline(ctl: DebugTarget, req: IrqRequest): IrqTimeline
   // The selected event, with the delivery that answered a raise.
   let selected: IrqEventView | null = null;
   let selLine = -2; // -1: exception row, 16: vector row
+  let selCpu = -1;
   const sel = req.selected >= 0 && req.selected < events.length ? events[req.selected]! : null;
   if (sel) {
     const view: IrqEventView = { kind: sel.kind, icount: sel.icount, line: null, vector: null, eip: null, errorCode: null, delivered: null };
@@ -149,12 +160,14 @@ export function buildIrqTimeline(ctl: DebugTarget, req: IrqRequest): IrqTimeline
       view.eip = sel.eip;
       view.line = lineOfVector(sel.vector);
       if (sel.cpu !== undefined) view.cpu = sel.cpu;
+      selCpu = cpuOf(sel);
       selLine = 16;
     } else {
       view.vector = sel.vector;
       view.eip = sel.eip;
       view.errorCode = sel.errorCode;
       if (sel.cpu !== undefined) view.cpu = sel.cpu;
+      selCpu = cpuOf(sel);
       selLine = -1;
     }
     selected = view;
@@ -163,7 +176,7 @@ export function buildIrqTimeline(ctl: DebugTarget, req: IrqRequest): IrqTimeline
 
   // Rows: every line when there is room, else the busy lines first, from lineOffset on,
   // and a row that names the hidden ones.
-  let lineRows = Math.max(0, req.rows - 2);
+  let lineRows = Math.max(0, req.rows - 2 * cpuKeys.length);
   let lines = Array.from({ length: 16 }, (_, i) => i);
   let hidden: number[] = [];
   let lineOffset = 0;
@@ -183,10 +196,16 @@ export function buildIrqTimeline(ctl: DebugTarget, req: IrqRequest): IrqTimeline
     selectedCol: selLine === l ? selCol : -1,
     count: countOf(info.lines[l]!.raised),
   }));
-  const excCount = ctl.eventCount('exception');
-  const vecCount = ctl.eventCount('irq-deliver');
-  rows.push({ label: 'exc', cells: exc.join(''), selectedCol: selLine === -1 ? selCol : -1, count: countOf(excCount) });
-  rows.push({ label: 'vec', cells: vec.join(''), selectedCol: selLine === 16 ? selCol : -1, count: countOf(vecCount) });
+  if (!perCpu) {
+    rows.push({ label: 'exc', cells: exc.get(-1)!.join(''), selectedCol: selLine === -1 ? selCol : -1, count: countOf(ctl.eventCount('exception')) });
+    rows.push({ label: 'vec', cells: vec.get(-1)!.join(''), selectedCol: selLine === 16 ? selCol : -1, count: countOf(ctl.eventCount('irq-deliver')) });
+  } else {
+    // (per CPU, the counts are of the events still in the ring)
+    for (const c of cpuList) {
+      rows.push({ label: `exc${String(c).padStart(2)}`, cells: exc.get(c)!.join(''), selectedCol: selLine === -1 && selCpu === c ? selCol : -1, count: countOf(excN.get(c)!) });
+      rows.push({ label: `vec${String(c).padStart(2)}`, cells: vec.get(c)!.join(''), selectedCol: selLine === 16 && selCpu === c ? selCol : -1, count: countOf(vecN.get(c)!) });
+    }
+  }
   return {
     start, perCol, cols, follow: req.start === null, rows, selected, totalEvents: events.length, vectorBase, eventCount: events.length,
     hidden, lineOffset,

@@ -5,6 +5,8 @@ import { render } from 'ink-testing-library';
 import { IrqTimelinePane } from './irq-timeline-pane.js';
 import { buildIrqTimeline, irqEvents, lineRanges, GLYPH } from '../model/irq-view.js';
 import { sampleController, plain } from '../../tests/support/sample-controller.js';
+import { guestMachine, runTo } from '../../tests/support/guest-machine.js';
+import { DebugController } from '../../src/debug/controller.js';
 
 async function timerDone() {
   const s = sampleController('timer');
@@ -33,6 +35,26 @@ describe('IrqTimelinePane', () => {
     expect(text).toMatch(/IRQ 0 [↑↓↕─#·]+ +101/);
     expect(text).toMatch(/vec +[•#·]+ +100/);
     expect(text).toContain('following');
+  });
+
+  it('with -smp 4, a row pair per CPU: the pings on the APs\' vector rows, the answers on the BSP\'s', () => {
+    const g = guestMachine(['--kernel', 'tests/guests/build/smp.bin', '-smp', '4']);
+    expect(runTo(g.machine, 2_000_000_000)).toBe('exit');
+    const ctl = new DebugController(g.machine);
+    const view = buildIrqTimeline(ctl, { start: null, perCol: null, cols: 80, rows: 24, selected: -1 });
+    const labels = view.rows.map((r) => r.label);
+    expect(labels.slice(-8)).toEqual(['exc 0', 'vec 0', 'exc 1', 'vec 1', 'exc 2', 'vec 2', 'exc 3', 'vec 3']);
+    for (const c of [0, 1, 2, 3]) {
+      const vec = view.rows.find((r) => r.label === `vec ${c}`)!;
+      expect(count(vec.cells, [GLYPH.deliver, GLYPH.many]), `CPU ${c}`).toBeGreaterThan(0);
+    }
+    // The selected delivery is marked on its own CPU's row only.
+    const events = irqEvents(ctl);
+    const i = events.findIndex((e) => e.kind === 'irq-deliver' && e.cpu === 2);
+    const sel = buildIrqTimeline(ctl, { start: null, perCol: null, cols: 80, rows: 24, selected: i });
+    expect(sel.rows.filter((r) => r.selectedCol >= 0).map((r) => r.label)).toEqual(['vec 2']);
+    const { lastFrame } = render(<IrqTimelinePane view={view} width={94} height={26} />);
+    expect(plain(lastFrame())).toMatch(/vec 3 [•#·]+/);
   });
 
   it('selects an event: a raise shows the vector it was delivered as, with icount and EIP', async () => {

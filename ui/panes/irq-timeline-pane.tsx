@@ -17,7 +17,7 @@ export function axisLine(v: IrqTimelineView): string {
 export function irqRowText(r: IrqRowView): string {
   const label = paint(r.label.padEnd(5), 'dim');
   const count = paint(` ${r.count.padStart(5)}`, 'dim');
-  const color = r.label === 'exc' ? 'red' : r.label === 'vec' ? 'green' : undefined;
+  const color = r.label.startsWith('exc') ? 'red' : r.label.startsWith('vec') ? 'green' : undefined;
   if (r.selectedCol < 0 || r.selectedCol >= r.cells.length) return `${label} ${paint(r.cells, color)}${count}`;
   const c = [...r.cells];
   return `${label} ${paint(c.slice(0, r.selectedCol).join(''), color)}${paint(c[r.selectedCol]!, 'inverse', 'yellow')}${paint(c.slice(r.selectedCol + 1).join(''), color)}${count}`;

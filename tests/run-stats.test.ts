@@ -54,7 +54,8 @@ describe('BMBT_STATS', () => {
     // 400 M instructions of one ALU loop: its translated code is the largest phase.
     const [first] = Object.entries(phases).sort((a, b) => b[1] - a[1]);
     expect(first![0]).toBe('translated code');
-    expect(phases['V8 compile of TBs'] ?? 0).toBeGreaterThan(0);
+    // Compiling this loop's few TBs takes well under one sampling interval, so whether a
+    // sample lands in it is chance; the classification itself is tested below.
   });
 });
 

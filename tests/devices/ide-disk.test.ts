@@ -15,6 +15,7 @@ import { IdeChannel, ST_BSY } from '../../src/devices/ide/ide-channel.js';
 import { guessGeometry } from '../../src/block/geometry.js';
 import { QEMU_BINARY, haveQemu, skipWithoutQemu } from '../support/qemu.js';
 import { skipWithoutNasm } from '../support/nasm.js';
+import { expectSeabiosLogsEqual } from '../support/seabios-log.js';
 import { BIOS, ataProbeImage, haveBios, runOursDrives, runQemuDrives, scratchDir } from '../support/disk-images.js';
 
 /**
@@ -109,27 +110,8 @@ describe.skipIf(skipWithoutQemu() || skipWithoutNasm() || !haveBios || !existsSy
       const ours = seabiosLogOurs(img);
       expect(qemu).toContain('ata0-0: QEMU HARDDISK ATA-7 Hard-Disk (16 MiBytes)');
       expect(qemu).toContain('Booting from 0000:7c00');
-      const upTo = (l: string) => l.replace(/\r/g, '').slice(0, l.indexOf('Booting from 0000:7c00')).split('\n');
-      // SeaBIOS probes the ATA drives and initialises the keyboard in threads of their own
-      // beside its main thread (serial and parallel ports, boot order) until "All threads
-      // complete.": under QEMU (real time) their lines interleave as the host's load has it.
-      // Outside that window the logs are compared line for line; inside it, as the same
-      // lines, with each thread's own lines in order.
-      const split = (lines: string[]) => {
-        const from = lines.findIndex((l) => l.startsWith('ATA controller 2 at')) + 1;
-        const to = lines.indexOf('All threads complete.');
-        expect(from).toBeGreaterThan(0);
-        expect(to).toBeGreaterThan(from);
-        const window = lines.slice(from, to);
-        const ata = window.filter((l) => l.startsWith('ata0-0:') || l.includes('drive@0/disk@0'));
-        return { outside: [...lines.slice(0, from), ...lines.slice(to)], window: [...window].sort(), ata };
-      };
-      const o = split(upTo(ours));
-      const q = split(upTo(qemu));
-      expect(o.outside).toEqual(q.outside);
-      expect(o.window).toEqual(q.window);
-      expect(o.ata).toEqual(q.ata);
-      expect(o.ata).toHaveLength(2);
+      const ata = expectSeabiosLogsEqual(ours, qemu, (l) => l.startsWith('ata0-0:') || l.includes('drive@0/disk@0'));
+      expect(ata).toHaveLength(2);
     } finally {
       s.done();
     }

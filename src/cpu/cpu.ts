@@ -571,7 +571,7 @@ export class Cpu {
   }
 
   store8(lin: number, v: number, user: boolean): void {
-    if ((user ? this.mmu.tlbWU : this.mmu.tlbWK)[lin >>> PAGE_SHIFT]! < -1) {
+    if (~(user ? this.mmu.tlbWU : this.mmu.tlbWK)[lin >>> PAGE_SHIFT]! < -1) {
       this.phys.u8[this.mmu.dirtyWriteHit(lin >>> PAGE_SHIFT) | (lin & 0xfff)] = v;
       return;
     }
@@ -585,7 +585,7 @@ export class Cpu {
 
   store16(lin: number, v: number, user: boolean): void {
     if (user) this.alignCheck(lin, 2);
-    if ((lin & 1) === 0 && (user ? this.mmu.tlbWU : this.mmu.tlbWK)[lin >>> PAGE_SHIFT]! < -1) {
+    if ((lin & 1) === 0 && ~(user ? this.mmu.tlbWU : this.mmu.tlbWK)[lin >>> PAGE_SHIFT]! < -1) {
       this.phys.u16[(this.mmu.dirtyWriteHit(lin >>> PAGE_SHIFT) | (lin & 0xfff)) >> 1] = v;
       return;
     }
@@ -607,7 +607,7 @@ export class Cpu {
 
   store32(lin: number, v: number, user: boolean): void {
     if (user) this.alignCheck(lin, 4);
-    if ((lin & 3) === 0 && (user ? this.mmu.tlbWU : this.mmu.tlbWK)[lin >>> PAGE_SHIFT]! < -1) {
+    if ((lin & 3) === 0 && ~(user ? this.mmu.tlbWU : this.mmu.tlbWK)[lin >>> PAGE_SHIFT]! < -1) {
       this.phys.i32[(this.mmu.dirtyWriteHit(lin >>> PAGE_SHIFT) | (lin & 0xfff)) >> 2] = v;
       return;
     }

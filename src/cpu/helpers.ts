@@ -759,8 +759,8 @@ export class Helpers {
       const di = R[7]! >>> 0;
       let n = Math.min(cx, budget, room(di));
       if (usesSrc) n = Math.min(n, room(si));
-      const eD = writes ? tw[di >>> 12]! : tr[di >>> 12]!;
-      const eS = usesSrc ? tr[si >>> 12]! : 0;
+      const eD = writes ? ~tw[di >>> 12]! : ~tr[di >>> 12]!;
+      const eS = usesSrc ? ~tr[si >>> 12]! : 0;
       if (n === 0 || eD < 0 || eS < 0) {
         // A page-crossing element or no direct mapping: one ordinary iteration.
         if (op === BULK_MOVS) this.movs(size, 4, seg);

@@ -3,7 +3,9 @@
 //
 // The TLB is four direct-mapped tables indexed by linear page number (reads and writes,
 // supervisor and user). An entry is the page's offset in the physical memory backing
-// buffer, or -1. Translated code reads them inline; anything not directly backed (MMIO,
+// buffer, or -1, stored complemented (`~entry`) so that an empty entry is 0: the pages of
+// the four 4 MiB tables a guest never maps are never written and cost no memory.
+// Translated code reads them inline; anything not directly backed (MMIO,
 // ROM writes, pages holding translated code, watched pages) never gets an entry and
 // takes the slow path here. A write entry for a page not written since the last snapshot
 // (physical-memory.ts: `dirty`) is held back as -2 - offset: the first store takes the
@@ -83,10 +85,11 @@ export interface PageMapping {
 }
 
 export class Mmu {
-  readonly tlbRK = new Int32Array(TLB_SIZE).fill(-1);
-  readonly tlbWK = new Int32Array(TLB_SIZE).fill(-1);
-  readonly tlbRU = new Int32Array(TLB_SIZE).fill(-1);
-  readonly tlbWU = new Int32Array(TLB_SIZE).fill(-1);
+  /** The tables, entries complemented (`~entry`; 0: none). Read one with tlbEntry. */
+  readonly tlbRK = new Int32Array(TLB_SIZE);
+  readonly tlbWK = new Int32Array(TLB_SIZE);
+  readonly tlbRU = new Int32Array(TLB_SIZE);
+  readonly tlbWU = new Int32Array(TLB_SIZE);
   /**
    * The linear pages filled since the last flush (each once, `ST_LISTED`), so a flush
    * clears only those: a kernel flushes thousands of times per boot. Past FILLED_MAX the
@@ -114,15 +117,20 @@ export class Mmu {
 
   constructor(private readonly cpu: Cpu, private readonly phys: PhysicalMemory) {}
 
+  /** An entry of one of the tables, as it means: a backing offset, -1 (none) or held back (< -1). */
+  tlbEntry(table: Int32Array, vpage: number): number {
+    return ~table[vpage]!;
+  }
+
   flush(keepGlobal = false): void {
     this.flushes++;
     const keep = keepGlobal && (this.cpu.cr4 & CR4_PGE) !== 0 && !this.overflowed;
     const st = this.tlbState;
     if (this.overflowed) {
-      this.tlbRK.fill(-1);
-      this.tlbWK.fill(-1);
-      this.tlbRU.fill(-1);
-      this.tlbWU.fill(-1);
+      this.tlbRK.fill(0);
+      this.tlbWK.fill(0);
+      this.tlbRU.fill(0);
+      this.tlbWU.fill(0);
       st.fill(0);
       this.nFilled = 0;
       this.overflowed = false;
@@ -135,10 +143,10 @@ export class Mmu {
           continue;
         }
         st[v] = 0;
-        this.tlbRK[v] = -1;
-        this.tlbWK[v] = -1;
-        this.tlbRU[v] = -1;
-        this.tlbWU[v] = -1;
+        this.tlbRK[v] = 0;
+        this.tlbWK[v] = 0;
+        this.tlbRU[v] = 0;
+        this.tlbWU[v] = 0;
       }
       this.nFilled = kept;
     }
@@ -159,10 +167,10 @@ export class Mmu {
     }
     this.pageFlushes++;
     const v = lin >>> PAGE_SHIFT;
-    this.tlbRK[v] = -1;
-    this.tlbWK[v] = -1;
-    this.tlbRU[v] = -1;
-    this.tlbWU[v] = -1;
+    this.tlbRK[v] = 0;
+    this.tlbWK[v] = 0;
+    this.tlbRU[v] = 0;
+    this.tlbWU[v] = 0;
     this.tlbState[v]! &= ~ST_GLOBAL;
     this.cpu.onTlbFlushPage(v);
   }
@@ -171,23 +179,25 @@ export class Mmu {
   protectCodePage(physPage: number): void {
     if (this.codePages[physPage]) return;
     this.codePages[physPage] = 1;
-    const off = this.phys.writeOff[physPage]!;
+    const off = this.phys.writeOffset(physPage);
     if (off < 0) return;
     const wk = this.tlbWK;
     const wu = this.tlbWU;
-    const held = -2 - off;
+    // (as stored: complemented)
+    const live = ~off;
+    const held = ~(-2 - off);
     if (this.overflowed) {
       for (let v = 0; v < TLB_SIZE; v++) {
-        if (wk[v] === off || wk[v] === held) wk[v] = -1;
-        if (wu[v] === off || wu[v] === held) wu[v] = -1;
+        if (wk[v] === live || wk[v] === held) wk[v] = 0;
+        if (wu[v] === live || wu[v] === held) wu[v] = 0;
       }
       return;
     }
     const f = this.filled;
     for (let i = 0; i < this.nFilled; i++) {
       const v = f[i]!;
-      if (wk[v] === off || wk[v] === held) wk[v] = -1;
-      if (wu[v] === off || wu[v] === held) wu[v] = -1;
+      if (wk[v] === live || wk[v] === held) wk[v] = 0;
+      if (wu[v] === live || wu[v] === held) wu[v] = 0;
     }
   }
 
@@ -195,11 +205,11 @@ export class Mmu {
   dirtyWriteHit(vpage: number): number {
     const wk = this.tlbWK;
     const wu = this.tlbWU;
-    const e = wk[vpage]! < -1 ? wk[vpage]! : wu[vpage]!;
+    const e = ~wk[vpage]! < -1 ? ~wk[vpage]! : ~wu[vpage]!;
     const off = -2 - e;
     this.phys.dirty.mark(off >>> PAGE_SHIFT);
-    if (wk[vpage] === e) wk[vpage] = off;
-    if (wu[vpage] === e) wu[vpage] = off;
+    if (wk[vpage] === ~e) wk[vpage] = ~off;
+    if (wu[vpage] === ~e) wu[vpage] = ~off;
     return off;
   }
 
@@ -211,8 +221,8 @@ export class Mmu {
     const wk = this.tlbWK;
     const wu = this.tlbWU;
     const hold = (v: number): void => {
-      if (wk[v]! >= 0) wk[v] = -2 - wk[v]!;
-      if (wu[v]! >= 0) wu[v] = -2 - wu[v]!;
+      if (~wk[v]! >= 0) wk[v] = ~(-2 - ~wk[v]!);
+      if (~wu[v]! >= 0) wu[v] = ~(-2 - ~wu[v]!);
     };
     if (this.overflowed) for (let v = 0; v < TLB_SIZE; v++) hold(v);
     else for (let i = 0; i < this.nFilled; i++) hold(this.filled[i]!);
@@ -225,10 +235,10 @@ export class Mmu {
       const v = this.filled[i]!;
       // The state bits ride in the page number's top bits (linear pages are 20 bits).
       e[5 * i] = v | (this.tlbState[v]! << 24);
-      e[5 * i + 1] = this.tlbRK[v]!;
-      e[5 * i + 2] = this.tlbWK[v]!;
-      e[5 * i + 3] = this.tlbRU[v]!;
-      e[5 * i + 4] = this.tlbWU[v]!;
+      e[5 * i + 1] = ~this.tlbRK[v]!;
+      e[5 * i + 2] = ~this.tlbWK[v]!;
+      e[5 * i + 3] = ~this.tlbRU[v]!;
+      e[5 * i + 4] = ~this.tlbWU[v]!;
     }
     return { entries: e, largeAddr: this.largeAddr, largeMask: this.largeMask, overflowed: this.overflowed };
   }
@@ -250,10 +260,10 @@ export class Mmu {
       if (this.nFilled >= FILLED_MAX) break;
       this.filled[this.nFilled++] = v;
       this.tlbState[v] = e[i]! >>> 24;
-      this.tlbRK[v] = e[i + 1]!;
-      this.tlbWK[v] = -1;
-      this.tlbRU[v] = e[i + 3]!;
-      this.tlbWU[v] = -1;
+      this.tlbRK[v] = ~e[i + 1]!;
+      this.tlbWK[v] = 0;
+      this.tlbRU[v] = ~e[i + 3]!;
+      this.tlbWU[v] = 0;
     }
     this.largeAddr = s.largeAddr;
     this.largeMask = s.largeMask;
@@ -409,8 +419,8 @@ export class Mmu {
 
   private fill(vpage: number, ppage: number, userRead: boolean, kernelWrite: boolean, userWrite: boolean, global: boolean, write: boolean): void {
     if (this.watchedPages.size > 0 && this.watchedPages.has(vpage)) return;
-    const rOff = this.phys.readOff[ppage]!;
-    let wOff = this.phys.writeOff[ppage]!;
+    const rOff = this.phys.readOffset(ppage);
+    let wOff = this.phys.writeOffset(ppage);
     if (this.codePages[ppage]) wOff = -1;
     if (rOff < 0 && wOff < 0) return;
     if (wOff >= 0 && this.phys.dirty.flags[wOff >>> PAGE_SHIFT] === 0) {
@@ -426,10 +436,10 @@ export class Mmu {
     }
     st[vpage] = global ? ST_LISTED | ST_GLOBAL : ST_LISTED;
     this.fills++;
-    this.tlbRK[vpage] = rOff;
-    this.tlbRU[vpage] = userRead ? rOff : -1;
-    this.tlbWK[vpage] = kernelWrite ? wOff : -1;
-    this.tlbWU[vpage] = userWrite ? wOff : -1;
+    this.tlbRK[vpage] = ~rOff;
+    this.tlbRU[vpage] = userRead ? ~rOff : 0;
+    this.tlbWK[vpage] = kernelWrite ? ~wOff : 0;
+    this.tlbWU[vpage] = userWrite ? ~wOff : 0;
   }
 
   /** Note a large page's range (QEMU's tlb_add_large_page): one block covering all of them. */
@@ -551,10 +561,10 @@ export class Mmu {
   validEntries(): number {
     let n = 0;
     if (this.overflowed) {
-      for (let v = 0; v < TLB_SIZE; v++) if (this.tlbRK[v] !== -1) n++;
+      for (let v = 0; v < TLB_SIZE; v++) if (this.tlbRK[v] !== 0) n++;
       return n;
     }
-    for (let i = 0; i < this.nFilled; i++) if (this.tlbRK[this.filled[i]!] !== -1) n++;
+    for (let i = 0; i < this.nFilled; i++) if (this.tlbRK[this.filled[i]!] !== 0) n++;
     return n;
   }
 }

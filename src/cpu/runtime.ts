@@ -33,6 +33,7 @@ export function makeRuntime(cpu: Cpu, helpers: Helpers, user: boolean): Runtime 
   const mem8 = cpu.phys.u8;
   const mem16 = cpu.phys.u16;
   const mem32 = cpu.phys.i32;
+  // (TLB entries are stored complemented: mmu.ts)
   const tr = user ? cpu.mmu.tlbRU : cpu.mmu.tlbRK;
   const tw = user ? cpu.mmu.tlbWU : cpu.mmu.tlbWK;
   const SB = cpu.segBase;
@@ -45,29 +46,29 @@ export function makeRuntime(cpu: Cpu, helpers: Helpers, user: boolean): Runtime 
     H: helpers,
     PAR: PARITY,
     ld8(a: number): number {
-      const e = tr[a >>> 12]!;
+      const e = ~tr[a >>> 12]!;
       return e >= 0 ? mem8[e | (a & 0xfff)]! : cpu.load8(a, user);
     },
     ld16(a: number): number {
-      const e = tr[a >>> 12]!;
+      const e = ~tr[a >>> 12]!;
       return e >= 0 && (a & 1) === 0 ? mem16[(e | (a & 0xfff)) >> 1]! : cpu.load16(a, user);
     },
     ld32(a: number): number {
-      const e = tr[a >>> 12]!;
+      const e = ~tr[a >>> 12]!;
       return e >= 0 && (a & 3) === 0 ? mem32[(e | (a & 0xfff)) >> 2]! : cpu.load32(a, user);
     },
     st8(a: number, v: number): void {
-      const e = tw[a >>> 12]!;
+      const e = ~tw[a >>> 12]!;
       if (e >= 0) mem8[e | (a & 0xfff)] = v;
       else cpu.store8(a, v, user);
     },
     st16(a: number, v: number): void {
-      const e = tw[a >>> 12]!;
+      const e = ~tw[a >>> 12]!;
       if (e >= 0 && (a & 1) === 0) mem16[(e | (a & 0xfff)) >> 1] = v;
       else cpu.store16(a, v, user);
     },
     st32(a: number, v: number): void {
-      const e = tw[a >>> 12]!;
+      const e = ~tw[a >>> 12]!;
       if (e >= 0 && (a & 3) === 0) mem32[(e | (a & 0xfff)) >> 2] = v;
       else cpu.store32(a, v, user);
     },

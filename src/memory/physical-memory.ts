@@ -36,11 +36,19 @@ export class PhysicalMemory {
   readonly u8: Uint8Array;
   readonly u16: Uint16Array;
   readonly i32: Int32Array;
-  /** Backing offset of each physical page for reads, or -1 (MMIO / unassigned). */
-  readonly readOff = new Int32Array(PAGES).fill(-1);
-  /** Backing offset of each physical page for writes, or -1 (MMIO / ROM / unassigned). */
-  readonly writeOff = new Int32Array(PAGES).fill(-1);
-  private readonly mmio: (MmioMapping | undefined)[] = new Array<MmioMapping | undefined>(PAGES);
+  /**
+   * Backing offset of each physical page for reads and for writes, stored complemented
+   * (`~offset`): an unmapped page (-1: MMIO, ROM for writes, unassigned) is then 0, the
+   * value a new array already holds, so the pages of these 4 MiB tables that nothing maps
+   * are never written and cost no memory. Read them through readOffset/writeOffset.
+   */
+  private readonly rOff = new Int32Array(PAGES);
+  private readonly wOff = new Int32Array(PAGES);
+  /**
+   * MMIO mappings by page: a few thousand pages at most (an array over all 2^20 pages was
+   * 8 MiB of heap), and only accesses that miss RAM look here.
+   */
+  private readonly mmio = new Map<number, MmioMapping>();
   private readonly areas = new Map<string, BackingArea>();
   private used = 0;
   /** Called whenever the page map changes, so that TLBs can be flushed. */
@@ -79,19 +87,20 @@ export class PhysicalMemory {
     for (let p = 0; p < size; p += PAGE_SIZE) {
       const page = (phys + p) >>> PAGE_SHIFT;
       const off = area.offset + areaOffset + p;
-      if (read) this.readOff[page] = off;
-      if (write) this.writeOff[page] = off;
-      if (read && write) this.mmio[page] = undefined;
+      if (read) this.rOff[page] = ~off;
+      if (write) this.wOff[page] = ~off;
+      if (read && write) this.mmio.delete(page);
     }
     this.onMapChange();
   }
 
   mapMmio(phys: number, size: number, handler: MmioHandler): void {
+    const mapping = { handler, base: phys };
     for (let p = 0; p < size; p += PAGE_SIZE) {
       const page = (phys + p) >>> PAGE_SHIFT;
-      this.readOff[page] = -1;
-      this.writeOff[page] = -1;
-      this.mmio[page] = { handler, base: phys };
+      this.rOff[page] = 0;
+      this.wOff[page] = 0;
+      this.mmio.set(page, mapping);
     }
     this.onMapChange();
   }
@@ -99,9 +108,9 @@ export class PhysicalMemory {
   unmap(phys: number, size: number, read = true, write = true): void {
     for (let p = 0; p < size; p += PAGE_SIZE) {
       const page = (phys + p) >>> PAGE_SHIFT;
-      if (read) this.readOff[page] = -1;
-      if (write) this.writeOff[page] = -1;
-      if (read && write) this.mmio[page] = undefined;
+      if (read) this.rOff[page] = 0;
+      if (write) this.wOff[page] = 0;
+      if (read && write) this.mmio.delete(page);
     }
     this.onMapChange();
   }
@@ -112,19 +121,29 @@ export class PhysicalMemory {
    */
   onUnassigned: ((pa: number, size: number, write: boolean) => void) | null = null;
 
+  /** Backing offset of a physical page's reads, or -1 (MMIO / unassigned). */
+  readOffset(page: number): number {
+    return ~this.rOff[page]!;
+  }
+
+  /** Backing offset of a physical page's writes, or -1 (MMIO / ROM / unassigned). */
+  writeOffset(page: number): number {
+    return ~this.wOff[page]!;
+  }
+
   mmioAt(phys: number): MmioMapping | undefined {
-    return this.mmio[phys >>> PAGE_SHIFT];
+    return this.mmio.get(phys >>> PAGE_SHIFT);
   }
 
   /** True when the page's reads come straight from the backing buffer. */
   isDirect(phys: number): boolean {
-    return this.readOff[phys >>> PAGE_SHIFT]! >= 0;
+    return ~this.rOff[phys >>> PAGE_SHIFT]! >= 0;
   }
 
   read8(pa: number): number {
-    const off = this.readOff[pa >>> PAGE_SHIFT]!;
+    const off = ~this.rOff[pa >>> PAGE_SHIFT]!;
     if (off >= 0) return this.u8[off + (pa & 0xfff)]!;
-    const m = this.mmio[pa >>> PAGE_SHIFT];
+    const m = this.mmio.get(pa >>> PAGE_SHIFT);
     if (m) return m.handler.read((pa - m.base) >>> 0, 1) & 0xff;
     this.onUnassigned?.(pa, 1, false);
     return UNASSIGNED_READ;
@@ -132,12 +151,12 @@ export class PhysicalMemory {
 
   read16(pa: number): number {
     if ((pa & 0xfff) === 0xfff) return this.read8(pa) | (this.read8((pa + 1) >>> 0) << 8);
-    const off = this.readOff[pa >>> PAGE_SHIFT]!;
+    const off = ~this.rOff[pa >>> PAGE_SHIFT]!;
     if (off >= 0) {
       const o = off + (pa & 0xfff);
       return o & 1 ? this.u8[o]! | (this.u8[o + 1]! << 8) : this.u16[o >> 1]!;
     }
-    const m = this.mmio[pa >>> PAGE_SHIFT];
+    const m = this.mmio.get(pa >>> PAGE_SHIFT);
     if (m) return m.handler.read((pa - m.base) >>> 0, 2) & 0xffff;
     this.onUnassigned?.(pa, 2, false);
     return UNASSIGNED_READ;
@@ -145,29 +164,29 @@ export class PhysicalMemory {
 
   read32(pa: number): number {
     if ((pa & 0xfff) > 0xffc) return (this.read16(pa) | (this.read16((pa + 2) >>> 0) << 16)) | 0;
-    const off = this.readOff[pa >>> PAGE_SHIFT]!;
+    const off = ~this.rOff[pa >>> PAGE_SHIFT]!;
     if (off >= 0) {
       const o = off + (pa & 0xfff);
       if ((o & 3) === 0) return this.i32[o >> 2]!;
       const u = this.u8;
       return u[o]! | (u[o + 1]! << 8) | (u[o + 2]! << 16) | (u[o + 3]! << 24);
     }
-    const m = this.mmio[pa >>> PAGE_SHIFT];
+    const m = this.mmio.get(pa >>> PAGE_SHIFT);
     if (m) return m.handler.read((pa - m.base) >>> 0, 4) | 0;
     this.onUnassigned?.(pa, 4, false);
     return UNASSIGNED_READ;
   }
 
   write8(pa: number, v: number): void {
-    const off = this.writeOff[pa >>> PAGE_SHIFT]!;
+    const off = ~this.wOff[pa >>> PAGE_SHIFT]!;
     if (off >= 0) {
       if (this.dirty.flags[off >>> PAGE_SHIFT] === 0) this.dirty.mark(off >>> PAGE_SHIFT);
       this.u8[off + (pa & 0xfff)] = v;
       return;
     }
-    const m = this.mmio[pa >>> PAGE_SHIFT];
+    const m = this.mmio.get(pa >>> PAGE_SHIFT);
     if (m) m.handler.write((pa - m.base) >>> 0, v & 0xff, 1);
-    else if (this.onUnassigned !== null && this.readOff[pa >>> PAGE_SHIFT]! < 0) this.onUnassigned(pa, 1, true);
+    else if (this.onUnassigned !== null && ~this.rOff[pa >>> PAGE_SHIFT]! < 0) this.onUnassigned(pa, 1, true);
   }
 
   write16(pa: number, v: number): void {
@@ -176,7 +195,7 @@ export class PhysicalMemory {
       this.write8((pa + 1) >>> 0, v >> 8);
       return;
     }
-    const off = this.writeOff[pa >>> PAGE_SHIFT]!;
+    const off = ~this.wOff[pa >>> PAGE_SHIFT]!;
     if (off >= 0) {
       if (this.dirty.flags[off >>> PAGE_SHIFT] === 0) this.dirty.mark(off >>> PAGE_SHIFT);
       const o = off + (pa & 0xfff);
@@ -186,9 +205,9 @@ export class PhysicalMemory {
       } else this.u16[o >> 1] = v;
       return;
     }
-    const m = this.mmio[pa >>> PAGE_SHIFT];
+    const m = this.mmio.get(pa >>> PAGE_SHIFT);
     if (m) m.handler.write((pa - m.base) >>> 0, v & 0xffff, 2);
-    else if (this.onUnassigned !== null && this.readOff[pa >>> PAGE_SHIFT]! < 0) this.onUnassigned(pa, 2, true);
+    else if (this.onUnassigned !== null && ~this.rOff[pa >>> PAGE_SHIFT]! < 0) this.onUnassigned(pa, 2, true);
   }
 
   write32(pa: number, v: number): void {
@@ -197,7 +216,7 @@ export class PhysicalMemory {
       this.write16((pa + 2) >>> 0, v >>> 16);
       return;
     }
-    const off = this.writeOff[pa >>> PAGE_SHIFT]!;
+    const off = ~this.wOff[pa >>> PAGE_SHIFT]!;
     if (off >= 0) {
       if (this.dirty.flags[off >>> PAGE_SHIFT] === 0) this.dirty.mark(off >>> PAGE_SHIFT);
       const o = off + (pa & 0xfff);
@@ -211,9 +230,9 @@ export class PhysicalMemory {
       }
       return;
     }
-    const m = this.mmio[pa >>> PAGE_SHIFT];
+    const m = this.mmio.get(pa >>> PAGE_SHIFT);
     if (m) m.handler.write((pa - m.base) >>> 0, v >>> 0, 4);
-    else if (this.onUnassigned !== null && this.readOff[pa >>> PAGE_SHIFT]! < 0) this.onUnassigned(pa, 4, true);
+    else if (this.onUnassigned !== null && ~this.rOff[pa >>> PAGE_SHIFT]! < 0) this.onUnassigned(pa, 4, true);
   }
 
   /** Copy bytes into physical memory, ignoring ROM protection (loaders, debuggers). */
@@ -224,7 +243,7 @@ export class PhysicalMemory {
   /** Debugger/loader write: goes to the backing bytes of RAM or ROM, else to MMIO. */
   poke8(pa: number, v: number): void {
     const page = pa >>> PAGE_SHIFT;
-    const off = this.writeOff[page]! >= 0 ? this.writeOff[page]! : this.readOff[page]!;
+    const off = ~this.wOff[page]! >= 0 ? ~this.wOff[page]! : ~this.rOff[page]!;
     if (off >= 0) {
       this.dirty.mark(off >>> PAGE_SHIFT);
       this.u8[off + (pa & 0xfff)] = v;
@@ -236,11 +255,11 @@ export class PhysicalMemory {
    * one page (debuggers read a page at a time).
    */
   peekPage(pa: number, out: Uint8Array, at: number, len: number): void {
-    const off = this.readOff[pa >>> PAGE_SHIFT]!;
+    const off = ~this.rOff[pa >>> PAGE_SHIFT]!;
     if (off >= 0) {
       const o = off + (pa & 0xfff);
       out.set(this.u8.subarray(o, o + len), at);
-    } else out.fill(this.mmio[pa >>> PAGE_SHIFT] ? 0xff : UNASSIGNED_READ, at, at + len);
+    } else out.fill(this.mmio.get(pa >>> PAGE_SHIFT) ? 0xff : UNASSIGNED_READ, at, at + len);
   }
 
   /**
@@ -248,8 +267,8 @@ export class PhysicalMemory {
    * unassigned pages read 0, as the guest sees them.
    */
   peek8(pa: number): number {
-    const off = this.readOff[pa >>> PAGE_SHIFT]!;
+    const off = ~this.rOff[pa >>> PAGE_SHIFT]!;
     if (off >= 0) return this.u8[off + (pa & 0xfff)]!;
-    return this.mmio[pa >>> PAGE_SHIFT] ? 0xff : UNASSIGNED_READ;
+    return this.mmio.get(pa >>> PAGE_SHIFT) ? 0xff : UNASSIGNED_READ;
   }
 }

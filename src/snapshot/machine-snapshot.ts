@@ -276,10 +276,9 @@ export class SnapshotEngine {
     const set = new Uint8Array(this.ram.pageCount);
     for (const p of changed) set[p] = 1;
     const code = m.cpu.mmu.codePages;
-    const readOff = m.phys.readOff;
     for (let p = 0; p < code.length; p++) {
       if (code[p] === 0) continue;
-      const off = readOff[p]!;
+      const off = m.phys.readOffset(p);
       if (off >= 0 && set[off >>> PAGE_SHIFT]) m.exec.tbs.tbInvalidatePhysRange(p << PAGE_SHIFT >>> 0, 1 << PAGE_SHIFT, 'snapshot loaded');
     }
   }

@@ -180,8 +180,8 @@ export class TbCache {
     const old = from.jmpAt(slot);
     from.setJmp(slot, to, gen);
     if (old === to) return;
-    old?.jmpIn.delete(from);
-    to.jmpIn.add(from);
+    old?.deleteJmpIn(from);
+    to.addJmpIn(from);
     this.stats.chainsMade++;
     this.events?.emit({ kind: 'tb-chain', icount: this.icount(), from: from.pc, to: to.pc, slot, fromId: from.id, toId: to.id });
   }
@@ -213,9 +213,9 @@ export class TbCache {
       if (src.jmp0 === tb) src.setJmp(0, null, -1);
       if (src.jmp1 === tb) src.setJmp(1, null, -1);
     }
-    tb.jmpIn.clear();
-    tb.jmp0?.jmpIn.delete(tb);
-    tb.jmp1?.jmpIn.delete(tb);
+    tb.clearJmpIn();
+    tb.jmp0?.deleteJmpIn(tb);
+    tb.jmp1?.deleteJmpIn(tb);
     tb.setJmp(0, null, -1);
     tb.setJmp(1, null, -1);
     const h = TbCache.jmpHash(tb.pc);
@@ -312,7 +312,7 @@ export class TbCache {
       tb.invalidationReason = `flush: ${reason}`;
       tb.setJmp(0, null, -1);
       tb.setJmp(1, null, -1);
-      tb.jmpIn.clear();
+      tb.clearJmpIn();
     }
     const pages = [...this.byPage.keys()];
     this.byPhys.clear();

@@ -1,6 +1,11 @@
 // A translation block: a run of guest instructions compiled to one JavaScript function.
 
 import type { Instr } from '../cpu/instr.js';
+import { decode } from '../cpu/decoder.js';
+import { HF_CS32 } from '../cpu/cpu.js';
+
+const NO_LINKS: ReadonlySet<TranslationBlock> = new Set();
+const NO_INSTRS: readonly Instr[] = [];
 
 /** Several TBs of one page compiled into one function that jumps between them itself. */
 export interface Region {
@@ -15,6 +20,13 @@ export interface Region {
 
 export const CF_SINGLE = 1; // exactly one instruction (single-step, budget edge, interrupt shadow)
 export const CF_NOBP = 2; // do not stop at a breakpoint on the first instruction (resuming from it)
+
+/** A first-tier TB's code (translate/threaded.ts): shared templates and their constants. */
+export interface FirstTierCode {
+  readonly tpls: readonly { readonly text: string; readonly nk: number }[];
+  /** Every instruction's constants, one after the other. */
+  readonly ks: readonly number[];
+}
 
 export interface TbInstruction {
   readonly eip: number;
@@ -64,17 +76,24 @@ export class TranslationBlock {
   readonly phys2: number;
   /** Guest bytes covered. */
   readonly size: number;
-  readonly instructions: readonly TbInstruction[];
   /** Retired-instruction count when it was translated. */
   readonly translatedAt: number;
-  /** Guest code bytes (for disassembly in the inspector). */
-  readonly bytes: Uint8Array;
-  /** TBs that jump directly into this one: unlinked when this one is invalidated. */
-  readonly jmpIn = new Set<TranslationBlock>();
+  /**
+   * The guest code bytes, one per character (a one-byte string costs its length plus a
+   * header; a Uint8Array of its own cost ~200 bytes more per TB, tens of thousands of TBs).
+   */
+  private readonly code: string;
+  /** TBs that jump directly into this one, made at the first link (most TBs get none or one). */
+  private linksIn: Set<TranslationBlock> | null = null;
   invalidatedAt = -1;
   invalidationReason = '';
-  /** The first tier's code, rebuilt when asked for (the inspector); null: `fn`'s source. */
-  sourceText: (() => string) | null = null;
+  /**
+   * The first tier's code, rebuilt when asked for (the inspector) from `firstTier`, by one
+   * function shared by every TB; null: `fn`'s source.
+   */
+  sourceText: ((tb: TranslationBlock) => string) | null = null;
+  /** In the first tier: each instruction's shared function and its constants. */
+  firstTier: FirstTierCode | null = null;
   /**
    * Length of the generated code of its instructions, whichever tier runs it: what a region
    * adds when it takes this TB in (`source` would rebuild a first-tier TB's text to learn it).
@@ -86,7 +105,7 @@ export class TranslationBlock {
    * The decoded instructions while the TB is made; the CPU loop drops them once it is
    * inserted (regions decode `bytes` again). The block's ending is kept for regions.
    */
-  decoded: readonly Instr[] = [];
+  decoded: readonly Instr[] = NO_INSTRS;
   tail: string | null = null;
   eips: number[] = [];
   /** The CS limit the instructions were checked against. */
@@ -97,7 +116,7 @@ export class TranslationBlock {
   constructor(
     id: number, pc: number, csBase: number, eip: number, flags: number, cflags: number,
     phys: number, phys2: number, size: number, ninsns: number,
-    instructions: readonly TbInstruction[], translatedAt: number, bytes: Uint8Array,
+    translatedAt: number, bytes: ArrayLike<number>,
   ) {
     this.id = id;
     this.pc = pc;
@@ -109,9 +128,58 @@ export class TranslationBlock {
     this.phys2 = phys2;
     this.size = size;
     this.ninsns = ninsns;
-    this.instructions = instructions;
     this.translatedAt = translatedAt;
-    this.bytes = bytes;
+    let code = '';
+    for (let i = 0; i < bytes.length; i++) code += String.fromCharCode(bytes[i]! & 0xff);
+    this.code = code;
+  }
+
+  /** Guest code bytes (for disassembly in the inspector; a new copy each time). */
+  get bytes(): Uint8Array {
+    const out = new Uint8Array(this.code.length);
+    for (let i = 0; i < out.length; i++) out[i] = this.code.charCodeAt(i);
+    return out;
+  }
+
+  /** Byte `i` of the guest code (0 past its end). */
+  byteAt(i: number): number {
+    return i < this.code.length ? this.code.charCodeAt(i) : 0;
+  }
+
+  /**
+   * The instructions, decoded again from the bytes when asked for (the inspector, regions):
+   * keeping an object per instruction cost more than the TB itself.
+   */
+  get instructions(): readonly TbInstruction[] {
+    const code32 = (this.flags & HF_CS32) !== 0;
+    const out: TbInstruction[] = [];
+    let eip = this.eip;
+    let off = 0;
+    for (let k = 0; k < this.ninsns; k++) {
+      const base = off;
+      const i = decode((o) => this.byteAt(base + o), eip, code32);
+      out.push({ eip, len: i.len, mnem: i.mnem });
+      off += i.len;
+      eip = code32 ? (eip + i.len) >>> 0 : (eip + i.len) & 0xffff;
+    }
+    return out;
+  }
+
+  /** The TBs linked to this one (read-only view; tbAddJump and invalidation change it). */
+  get jmpIn(): ReadonlySet<TranslationBlock> {
+    return this.linksIn ?? NO_LINKS;
+  }
+
+  addJmpIn(from: TranslationBlock): void {
+    (this.linksIn ??= new Set()).add(from);
+  }
+
+  deleteJmpIn(from: TranslationBlock): void {
+    this.linksIn?.delete(from);
+  }
+
+  clearJmpIn(): void {
+    this.linksIn = null;
   }
 
   /** The outgoing links by slot (a copy, for the inspector). */
@@ -143,7 +211,7 @@ export class TranslationBlock {
    * not hold a second copy: with tens of thousands of TBs that was tens of MiB).
    */
   get source(): string {
-    return this.sourceText !== null ? this.sourceText() : this.fn.toString();
+    return this.sourceText !== null ? this.sourceText(this) : this.fn.toString();
   }
 
   /** Physical pages this TB's code occupies. */

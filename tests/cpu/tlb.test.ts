@@ -26,7 +26,7 @@ function pagedCpu(cr4: number): Cpu {
   return c;
 }
 
-const filled = (c: Cpu, lin: number): boolean => c.mmu.tlbRK[lin >>> 12] !== -1;
+const filled = (c: Cpu, lin: number): boolean => c.mmu.tlbEntry(c.mmu.tlbRK, lin >>> 12) !== -1;
 
 describe('software TLB', () => {
   it('INVLPG outside every large page drops that page only, with PSE on', () => {
@@ -57,7 +57,7 @@ describe('software TLB', () => {
     for (let i = 0; i < 3; i++) c.setCr3(PD);
     expect(filled(c, 0x1000)).toBe(false);
     expect(filled(c, 0x200000)).toBe(true);
-    expect(c.mmu.tlbWK[0x200]).not.toBe(-1);
+    expect(c.mmu.tlbEntry(c.mmu.tlbWK, 0x200)).not.toBe(-1);
     // INVLPG drops a global entry too, and CR4.PGE off drops them all.
     c.mmu.flushPage(0x200000);
     expect(filled(c, 0x200000)).toBe(false);
@@ -71,12 +71,12 @@ describe('software TLB', () => {
     c.mmu.translate(0x203000, ACCESS_WRITE, false);
     c.setCr3(PD);
     c.mmu.translate(0x3000, ACCESS_WRITE, false);
-    expect(c.mmu.tlbWK[0x203]).not.toBe(-1);
+    expect(c.mmu.tlbEntry(c.mmu.tlbWK, 0x203)).not.toBe(-1);
     c.mmu.protectCodePage(0x203);
     c.mmu.protectCodePage(0x3);
-    expect(c.mmu.tlbWK[0x203]).toBe(-1);
-    expect(c.mmu.tlbWK[0x3]).toBe(-1);
-    expect(c.mmu.tlbRK[0x203]).not.toBe(-1);
+    expect(c.mmu.tlbEntry(c.mmu.tlbWK, 0x203)).toBe(-1);
+    expect(c.mmu.tlbEntry(c.mmu.tlbWK, 0x3)).toBe(-1);
+    expect(c.mmu.tlbEntry(c.mmu.tlbRK, 0x203)).not.toBe(-1);
   });
 
   it('past the tracked entries a flush still clears everything', () => {

@@ -142,7 +142,7 @@ let nextCopy = 0;
 function copyArena(into: Buffer): Buffer {
   const mem = g.machine.phys;
   ARENA_PAGES.forEach((page, i) => {
-    const off = mem.readOff[page]!;
+    const off = mem.readOffset(page);
     if (off >= 0) into.set(mem.u8.subarray(off, off + 0x1000), i * 0x1000);
     else into.fill(0, i * 0x1000, (i + 1) * 0x1000);
   });
@@ -210,8 +210,8 @@ class Fuzzer {
         const pa = phys ? (a + i) >>> 0 : ctl.translate((a + i) >>> 0);
         if (pa === null) return false;
         const mem = g.machine.phys;
-        const r = mem.readOff[pa >>> 12]!;
-        const w = mem.writeOff[pa >>> 12]!;
+        const r = mem.readOffset(pa >>> 12);
+        const w = mem.writeOffset(pa >>> 12);
         return r >= 0 && (w === r || w < 0);
       }),
       physical: () => this.phys,

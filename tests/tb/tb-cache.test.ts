@@ -10,7 +10,7 @@ import { bootSample, sample } from '../support/samples.js';
 
 function tb(cache: TbCache, pc: number, size: number, opts: { phys?: number; phys2?: number; flags?: number; cflags?: number } = {}): TranslationBlock {
   const phys = opts.phys ?? pc;
-  return new TranslationBlock(cache.newId(), pc, 0, pc, opts.flags ?? 0x10, opts.cflags ?? 0, phys, opts.phys2 ?? -1, size, Math.max(1, size >> 1), [], 0, new Uint8Array(size));
+  return new TranslationBlock(cache.newId(), pc, 0, pc, opts.flags ?? 0x10, opts.cflags ?? 0, phys, opts.phys2 ?? -1, size, Math.max(1, size >> 1), 0, new Uint8Array(size));
 }
 
 function cacheWithLog(max?: number): { cache: TbCache; log: EventLog; empty: number[]; used: number[] } {
@@ -158,3 +158,37 @@ describe('TB cache', () => {
   });
 });
 
+
+describe('a TB keeps its guest bytes, not objects per instruction', () => {
+  it('gives back its bytes and decodes its instructions from them, in 32- and 16-bit code', () => {
+    const cache = new TbCache(null);
+    // mov eax, 0x12345678; add eax, ebx; jmp $ (32-bit: HF_CS32 = 4)
+    const code32 = [0xb8, 0x78, 0x56, 0x34, 0x12, 0x01, 0xd8, 0xeb, 0xfe];
+    const a = new TranslationBlock(cache.newId(), 0xc0100000, 0, 0xc0100000, 4, 0, 0x100000, -1, code32.length, 3, 0, code32);
+    expect([...a.bytes]).toEqual(code32);
+    expect(a.byteAt(8)).toBe(0xfe);
+    expect(a.byteAt(9)).toBe(0);
+    expect(a.instructions).toEqual([
+      { eip: 0xc0100000, len: 5, mnem: 'mov' },
+      { eip: 0xc0100005, len: 2, mnem: 'add' },
+      { eip: 0xc0100007, len: 2, mnem: 'jmp' },
+    ]);
+    // 16-bit code at the top of a segment: the second instruction's IP wraps to 0.
+    const code16 = [0x40, 0x90];
+    const b = new TranslationBlock(cache.newId(), 0xfffff, 0xf0000, 0xffff, 0, 0, 0xfffff, 0xf0000, 2, 2, 0, code16);
+    expect(b.instructions.map((i) => [i.eip, i.len])).toEqual([[0xffff, 1], [0, 1]]);
+  });
+
+  it('has no set of incoming links until something links to it', () => {
+    const cache = new TbCache(null);
+    const a = tb(cache, 0x1000, 4);
+    const b = tb(cache, 0x2000, 4);
+    cache.insert(a);
+    cache.insert(b);
+    expect(b.jmpIn.size).toBe(0);
+    cache.tbAddJump(a, 0, b, -1);
+    expect([...b.jmpIn]).toEqual([a]);
+    cache.invalidate(a, 'test');
+    expect(b.jmpIn.size).toBe(0);
+  });
+});

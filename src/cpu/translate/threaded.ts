@@ -6,18 +6,25 @@
 // + 12) | 0));` is the template `R[K$[0]] = ld32(((R[K$[1]] + K$[2]) | 0));` with K$ = [5, 4,
 // 12]. Templates are compiled once per runtime and shared by every TB, so they are warm
 // (and optimised by V8) from the start. A TB that keeps running is compiled as a whole
-// (CpuExec's TIER_UP), then joined into a region like any other.
+// (CpuExec's TIER_UP), then joined into a region like any other. A TB keeps its
+// instructions' constants in one array, each template reading its own from an offset
+// (`K$[o$ + 1]`): an array per instruction cost ~50 bytes each, over tens of thousands of TBs.
 import { compileGenerated } from './compile.js';
 import { RUNTIME_NAMES, type Runtime } from '../runtime.js';
 import type { Cpu } from '../cpu.js';
 
-/** One instruction's code: falls through (undefined) or leaves the TB with an exit code. */
-export type TemplateOp = (k: readonly number[]) => number | undefined;
+/**
+ * One instruction's code, given the TB's constants and where its own start: falls through
+ * (undefined) or leaves the TB with an exit code.
+ */
+export type TemplateOp = (k: readonly number[], o: number) => number | undefined;
 
 export interface Template {
   readonly op: TemplateOp;
   /** The normalised code (numbers replaced by K$[i]), for the inspector. */
   readonly text: string;
+  /** How many constants it takes. */
+  readonly nk: number;
 }
 
 export interface Templated {
@@ -103,15 +110,20 @@ export class TemplateCache {
     const t = this.byText.get(text);
     if (t !== undefined) return t;
     let op: TemplateOp;
+    let nk = 0;
+    const code = text.replace(/K\$\[(\d+)\]/g, (_, j: string) => {
+      nk = Math.max(nk, Number(j) + 1);
+      return j === '0' ? 'K$[o$]' : `K$[o$ + ${j}]`;
+    });
     try {
-      const factory = compileGenerated(RUNTIME_NAMES, `return (function op(K$) {\n${text}\n});`);
+      const factory = compileGenerated(RUNTIME_NAMES, `return (function op(K$, o$) {\n${code}\n});`);
       op = factory(...RUNTIME_NAMES.map((name) => this.runtime[name])) as TemplateOp;
     } catch {
       return null;
     }
     // Bounded: a guest generating endless distinct code shapes cannot grow it for ever.
     if (this.byText.size >= 50_000) this.byText.clear();
-    const made = { op, text };
+    const made = { op, text, nk };
     this.byText.set(text, made);
     this.compiled++;
     return made;
@@ -123,18 +135,22 @@ export class TemplateCache {
 }
 
 /**
- * A TB's function in the first tier: its instructions' templates run in order with their
- * constants. A fault is handled as in a compiled TB: EIP and the count of the faulting
- * instruction, then the exception goes on to the loop.
+ * A TB's function in the first tier: its instructions' templates run in order, each with
+ * its constants in `ks` from where the one before left off. A fault is handled as in a
+ * compiled TB: EIP and the count of the faulting instruction, then the exception goes on
+ * to the loop.
  */
-export function threadedFunction(c: Cpu, ops: readonly TemplateOp[], ks: readonly (readonly number[])[], E: readonly number[]): () => number {
-  const n = ops.length;
+export function threadedFunction(c: Cpu, tpls: readonly Template[], ks: readonly number[], E: readonly number[]): () => number {
+  const n = tpls.length;
   return function threaded(): number {
     let i = 0;
+    let o = 0;
     try {
       for (; i < n; i++) {
-        const r = ops[i]!(ks[i]!);
+        const t = tpls[i]!;
+        const r = t.op(ks, o);
         if (r !== undefined) return r;
+        o += t.nk;
       }
       // (generated code always leaves by a return or an exception; as a compiled TB would)
       return undefined as unknown as number;

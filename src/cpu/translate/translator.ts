@@ -14,8 +14,8 @@ import { compileGenerated } from './compile.js';
 import { flagsLiveAfter } from './flag-liveness.js';
 import { GENERATORS, unimplemented } from './generators.js';
 import { RUNTIME_NAMES, type Runtime } from '../runtime.js';
-import { instantiate, templateOf, threadedFunction, type TemplateCache, type TemplateOp } from './threaded.js';
-import { CF_NOBP, CF_SINGLE, TranslationBlock, type TbInstruction } from '../../tb/translation-block.js';
+import { instantiate, templateOf, threadedFunction, type Template, type TemplateCache } from './threaded.js';
+import { CF_NOBP, CF_SINGLE, TranslationBlock } from '../../tb/translation-block.js';
 
 export const MAX_TB_INSNS = 64;
 
@@ -136,10 +136,8 @@ export function tbGenCode(cpu: Cpu, cflags: number, opts: TranslateOptions): Tra
     cpu.onUnimplemented(startEip, bytesOut.slice(0, 15), `translator error: ${(e as Error).message}`);
     gen = { body: `c.eip = ${startEip}; c.raiseException(${EXC_UD}, 0);`, eips: [startEip], selfLoop: false };
   }
-  const instrs: TbInstruction[] = decoded.map((i) => ({ eip: i.eip, len: i.len, mnem: i.mnem }));
   const tb = new TranslationBlock(
-    opts.newId(), pc, csBase, startEip, flags, cflags, phys0, phys2, size, instrs.length, instrs,
-    cpu.icount, Uint8Array.from(bytesOut),
+    opts.newId(), pc, csBase, startEip, flags, cflags, phys0, phys2, size, decoded.length, cpu.icount, bytesOut,
   );
   tb.decoded = decoded;
   tb.io = ioBlock;
@@ -169,6 +167,7 @@ export function compileTb(cpu: Cpu, tb: TranslationBlock, gen: GeneratedBody, rt
   ].join('\n');
   tb.tier = 1;
   tb.sourceText = null;
+  tb.firstTier = null;
   tb.codeSize = gen.body.length;
   try {
     const factory = compileGenerated([...RUNTIME_NAMES, 'E', 'T'], source);
@@ -183,9 +182,8 @@ export function compileTb(cpu: Cpu, tb: TranslationBlock, gen: GeneratedBody, rt
 
 /** Make `tb` run in the first tier; false when some instruction's code has no template. */
 function threadTb(cpu: Cpu, tb: TranslationBlock, chunks: readonly string[], eips: readonly number[], templates: TemplateCache): boolean {
-  const ops: TemplateOp[] = [];
-  const ks: number[][] = [];
-  const texts: string[] = [];
+  const tpls: Template[] = [];
+  const ks: number[] = [];
   let size = 0;
   for (const chunk of chunks) {
     size += chunk.length;
@@ -193,22 +191,33 @@ function threadTb(cpu: Cpu, tb: TranslationBlock, chunks: readonly string[], eip
     if (t === null) return false;
     const tpl = templates.get(t.text);
     if (tpl === null) return false;
-    ops.push(tpl.op);
-    ks.push(t.values);
-    texts.push(tpl.text);
+    tpls.push(tpl);
+    for (const v of t.values) ks.push(v);
   }
-  tb.fn = threadedFunction(cpu, ops, ks, eips);
+  tb.fn = threadedFunction(cpu, tpls, ks, eips);
   tb.tier = 0;
   tb.codeSize = size;
-  tb.sourceText = () => [
+  tb.firstTier = { tpls, ks };
+  tb.sourceText = firstTierSource;
+  return true;
+}
+
+/** A first-tier TB's code as the inspector shows it: each instruction's template, filled in. */
+function firstTierSource(tb: TranslationBlock): string {
+  const ft = tb.firstTier;
+  if (ft === null) return tb.fn.toString();
+  const instrs = tb.instructions;
+  let o = 0;
+  return [
     `function tb_${tb.pc.toString(16)}() { // first tier: each instruction's shared code, with its constants`,
-    ...texts.map((text, k) => {
-      const i = tb.instructions[k];
-      return `${i ? `// ${i.eip.toString(16)}: ${i.mnem}\n` : ''}${instantiate(text, ks[k]!)}`;
+    ...ft.tpls.map((t, k) => {
+      const i = instrs[k];
+      const code = instantiate(t.text, ft.ks.slice(o, o + t.nk));
+      o += t.nk;
+      return `${i ? `// ${i.eip.toString(16)}: ${i.mnem}\n` : ''}${code}`;
     }),
     '}',
   ].join('\n');
-  return true;
 }
 
 /**
@@ -238,10 +247,12 @@ export function redecodeTb(tb: TranslationBlock, modelEdx: number, modelEcx = 0)
   const code32 = (tb.flags & HF_CS32) !== 0;
   const out: Instr[] = [];
   let off = 0;
-  for (const want of tb.instructions) {
+  let eip = tb.eip;
+  for (let k = 0; k < tb.ninsns; k++) {
     const base = off;
-    const instr = decode((o) => (base + o < tb.bytes.length ? tb.bytes[base + o]! : 0), want.eip, code32);
-    if (instr.len !== want.len || instr.mnem !== want.mnem) return null;
+    const instr = decode((o) => tb.byteAt(base + o), eip, code32);
+    if (off + instr.len > tb.size) return null;
+    eip = code32 ? (eip + instr.len) >>> 0 : (eip + instr.len) & 0xffff;
     if (!instr.invalid && absentOnModel(modelEdx, instr, modelEcx)) instr.invalid = true;
     out.push(instr);
     off += instr.len;

@@ -205,7 +205,7 @@ export class PciBus implements PortHandler, Resettable {
   }
 
   private pageFree(pa: number): boolean {
-    return pa >= this.memoryHoleStart && !this.phys.isDirect(pa) && this.phys.writeOff[pa >>> 12]! < 0 && !this.phys.mmioAt(pa);
+    return pa >= this.memoryHoleStart && !this.phys.isDirect(pa) && this.phys.writeOffset(pa >>> 12) < 0 && !this.phys.mmioAt(pa);
   }
 
   private mapMem(base: number, size: number, block: RegisterBlock, name: string): MemMapping {

@@ -4,7 +4,8 @@
 // controller, the UI rendering with Ink into a 120×40 terminal. (2) Key-to-screen
 // latency while the guest runs at full speed: from a key entering stdin to the frame that
 // shows its effect, in process, and through a real terminal (tmux) when there is one.
-// Prints numbers; asserts nothing.
+// (3) Time to the first frame in tmux, from the bundle (scripts/bundle.mjs) and from the
+// compiled files one by one. Prints numbers; asserts nothing.
 import { readFileSync, writeFileSync, mkdtempSync, rmSync } from 'node:fs';
 import { execFileSync, spawnSync } from 'node:child_process';
 import { tmpdir, loadavg, cpus } from 'node:os';
@@ -275,6 +276,38 @@ async function keyLatencyTmux(samples: number): Promise<number[]> {
   }
 }
 
+/**
+ * From starting `bmbt-dbg -S` in a 120x40 tmux window to the first frame (the status line
+ * on screen): the median of `samples` starts, alternating bundle and compiled files.
+ */
+async function firstFrameTmux(samples: number): Promise<{ bundle: number[]; files: number[] }> {
+  const sock = `bmbt-uibench-ff-${process.pid}`;
+  const tmux = (...a: string[]): string => execFileSync('tmux', ['-L', sock, ...a], { encoding: 'utf8' });
+  const out = { bundle: [] as number[], files: [] as number[] };
+  try {
+    for (let i = 0; i < 2 * samples; i++) {
+      const files = i % 2 === 1;
+      const t0 = performance.now();
+      tmux('-f', '/dev/null', 'new-session', '-d', '-s', 'f', '-x', '120', '-y', '40',
+        `exec env -u CI LANG=C.UTF-8 ${files ? 'BMBT_NO_BUNDLE=1 ' : ''}'${process.execPath}' '${BIN}' -S`);
+      while (!/stopped|paused/.test(tmux('capture-pane', '-p', '-t', 'f'))) {
+        if (performance.now() - t0 > 20_000) throw new Error('tmux: no first frame');
+        await new Promise((r) => setTimeout(r, 5));
+      }
+      (files ? out.files : out.bundle).push(performance.now() - t0);
+      tmux('kill-server');
+    }
+    return out;
+  } finally {
+    try {
+      tmux('kill-server');
+    } catch {
+      /* gone */
+    }
+    rmSync(join(process.env['TMUX_TMPDIR'] ?? '/tmp', `tmux-${process.getuid?.() ?? 0}`, sock), { force: true });
+  }
+}
+
 function fmt(n: number, d = 1): string {
   return n.toFixed(d);
 }
@@ -331,6 +364,11 @@ async function main(): Promise<void> {
     const t = await keyLatencyTmux(30);
     console.log(`  through tmux (send-keys -> capture-pane shows it): median ${fmt(median(t))} ms, p95 ${fmt(pct(t, 0.95))} ms, max ${fmt(Math.max(...t))} ms (${t.length} keys; includes tmux's own latency)`);
   } else console.log('  through tmux: skipped (tmux is not installed)');
+  if (haveTmux()) {
+    const { bundle, files } = await firstFrameTmux(5);
+    console.log('\nfirst frame in tmux (start `bmbt-dbg -S` -> status line on screen):');
+    console.log(`  bundle ${fmt(median(bundle), 0)} ms, compiled files ${fmt(median(files), 0)} ms (medians of ${bundle.length}; BMBT_NO_BUNDLE=1 runs the files)`);
+  }
   console.log(`\nload average ${loadavg().map((l) => l.toFixed(1)).join(' ')} at the end`);
   process.exit(0);
 }

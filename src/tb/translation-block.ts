@@ -129,9 +129,8 @@ export class TranslationBlock {
     this.size = size;
     this.ninsns = ninsns;
     this.translatedAt = translatedAt;
-    let code = '';
-    for (let i = 0; i < bytes.length; i++) code += String.fromCharCode(bytes[i]! & 0xff);
-    this.code = code;
+    // (one call makes one flat string; appending byte by byte left a tree of ~9 nodes per TB)
+    this.code = String.fromCharCode.apply(null, Array.from(bytes, (b) => b & 0xff));
   }
 
   /** Guest code bytes (for disassembly in the inspector; a new copy each time). */

@@ -143,8 +143,8 @@ export function tbGenCode(cpu: Cpu, cflags: number, opts: TranslateOptions): Tra
   tb.io = ioBlock;
   tb.csLimit = csLimit;
   tb.tail = tail;
-  tb.eips = gen.eips;
-  if (templates !== null && gen.chunks !== undefined && threadTb(cpu, tb, gen.chunks, gen.eips, templates)) return tb;
+  tb.eips = gen.eips.slice();
+  if (templates !== null && gen.chunks !== undefined && threadTb(cpu, tb, gen.chunks, tb.eips, templates)) return tb;
   compileTb(cpu, tb, gen, opts.runtime(user), drPrologue);
   return tb;
 }
@@ -194,10 +194,12 @@ function threadTb(cpu: Cpu, tb: TranslationBlock, chunks: readonly string[], eip
     tpls.push(tpl);
     for (const v of t.values) ks.push(v);
   }
-  tb.fn = threadedFunction(cpu, tpls, ks, eips);
+  // (exact-size copies: arrays grown by push keep up to half again as much room)
+  const code = { tpls: tpls.slice(), ks: ks.slice() };
+  tb.fn = threadedFunction(cpu, code.tpls, code.ks, eips);
   tb.tier = 0;
   tb.codeSize = size;
-  tb.firstTier = { tpls, ks };
+  tb.firstTier = code;
   tb.sourceText = firstTierSource;
   return true;
 }

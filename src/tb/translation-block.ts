@@ -83,7 +83,11 @@ export class TranslationBlock {
    * header; a Uint8Array of its own cost ~200 bytes more per TB, tens of thousands of TBs).
    */
   private readonly code: string;
-  /** TBs that jump directly into this one, made at the first link (most TBs get none or one). */
+  /**
+   * TBs that jump directly into this one: the one TB most have (a set costs ~120 bytes),
+   * and a set made at the second.
+   */
+  private linkIn: TranslationBlock | null = null;
   private linksIn: Set<TranslationBlock> | null = null;
   invalidatedAt = -1;
   invalidationReason = '';
@@ -164,20 +168,28 @@ export class TranslationBlock {
     return out;
   }
 
-  /** The TBs linked to this one (read-only view; tbAddJump and invalidation change it). */
+  /** The TBs linked to this one (a read-only view; tbAddJump and invalidation change it). */
   get jmpIn(): ReadonlySet<TranslationBlock> {
-    return this.linksIn ?? NO_LINKS;
+    if (this.linksIn !== null) return this.linksIn;
+    return this.linkIn !== null ? new Set([this.linkIn]) : NO_LINKS;
   }
 
   addJmpIn(from: TranslationBlock): void {
-    (this.linksIn ??= new Set()).add(from);
+    if (this.linksIn !== null) this.linksIn.add(from);
+    else if (this.linkIn === null) this.linkIn = from;
+    else if (this.linkIn !== from) {
+      this.linksIn = new Set([this.linkIn, from]);
+      this.linkIn = null;
+    }
   }
 
   deleteJmpIn(from: TranslationBlock): void {
-    this.linksIn?.delete(from);
+    if (this.linksIn !== null) this.linksIn.delete(from);
+    else if (this.linkIn === from) this.linkIn = null;
   }
 
   clearJmpIn(): void {
+    this.linkIn = null;
     this.linksIn = null;
   }
 

@@ -188,7 +188,16 @@ describe('a TB keeps its guest bytes, not objects per instruction', () => {
     expect(b.jmpIn.size).toBe(0);
     cache.tbAddJump(a, 0, b, -1);
     expect([...b.jmpIn]).toEqual([a]);
+    cache.tbAddJump(a, 1, b, -1); // the same TB twice: still one
+    expect([...b.jmpIn]).toEqual([a]);
+    const c = tb(cache, 0x3000, 4);
+    cache.insert(c);
+    cache.tbAddJump(c, 0, b, -1);
+    expect([...b.jmpIn]).toEqual([a, c]);
     cache.invalidate(a, 'test');
+    expect([...b.jmpIn]).toEqual([c]);
+    cache.invalidate(b, 'test');
+    expect(c.jmp0).toBeNull();
     expect(b.jmpIn.size).toBe(0);
   });
 });

@@ -29,11 +29,13 @@ let booted: Promise<DebugController> | null = null;
 function seabios(): Promise<DebugController> {
   booted ??= (async () => {
     const { ctl, debugcon } = biosController();
-    // Until the screen shows it and the cursor went to the next line: SeaBIOS writes it to
-    // its debug port first, and a pause is served within milliseconds (issue 16).
+    // Until the screen shows it and the cursor went to the start of the next line: SeaBIOS
+    // writes it to its debug port first, ends the line with CR then LF, and a pause is
+    // served within milliseconds (issue 16), so it can come between the two.
     const onScreen = (): boolean => {
       const t = ctl.vgaText();
-      return t.chars.some((row) => row.includes(DONE)) && t.cursor.x === 0;
+      const row = t.chars.findIndex((r) => r.includes(DONE));
+      return row >= 0 && t.cursor.x === 0 && t.cursor.y === row + 1;
     };
     await runUntil(ctl, () => debugcon().includes(DONE) && onScreen(), 20_000);
     return ctl;

@@ -299,11 +299,8 @@ async function firstFrameTmux(samples: number): Promise<{ bundle: number[]; file
     }
     return out;
   } finally {
-    try {
-      tmux('kill-server');
-    } catch {
-      /* gone */
-    }
+    // (gone already unless a start failed)
+    spawnSync('tmux', ['-L', sock, 'kill-server'], { stdio: 'ignore' });
     rmSync(join(process.env['TMUX_TMPDIR'] ?? '/tmp', `tmux-${process.getuid?.() ?? 0}`, sock), { force: true });
   }
 }

@@ -42,8 +42,19 @@ export class FrameWriter {
 
   private frames = 0;
 
+  /** Told after each frame Ink renders (drawn or unchanged): the session paces itself by it. */
+  onFrame: (() => void) | null = null;
+
   /** Draw `frame` (lines separated by \n), writing only the rows that differ. */
   frame(frame: string): void {
+    try {
+      this.draw(frame);
+    } finally {
+      this.onFrame?.();
+    }
+  }
+
+  private draw(frame: string): void {
     // Every 100 frames everything is drawn again: whatever else touched the screen (a
     // message from another program, a terminal that dropped a byte) does not stay.
     if (++this.frames % 100 === 0) this.shown = [];

@@ -24,6 +24,7 @@ export async function runTui(session: UiSession, quitted: Promise<void>, io: Ter
   const { stdin, stdout } = io;
   let restored = false;
   const frames = new FrameWriter(stdout);
+  frames.onFrame = () => session.frameDrawn();
   const restore = (): void => {
     if (restored) return;
     restored = true;

@@ -49,6 +49,34 @@ describe('UiSession publishing', () => {
     session.dispose();
   });
 
+  it('while the guest runs, draws less often when frames cost more: drawing stays under 1/20 of the time', async () => {
+    const ctl = spinController();
+    // Each frame "costs" 150 ms: the clock moves on by that much between a snapshot and
+    // the front end reporting the frame drawn.
+    let skew = 0;
+    const session = new UiSession(ctl, { columns: 120, rows: 40, now: () => performance.now() + skew });
+    session.attach();
+    let published = 0;
+    session.subscribe(() => {
+      published++;
+      skew += 150;
+      session.frameDrawn();
+    });
+    ctl.resume('test');
+    await sleep(300);
+    published = 0;
+    await sleep(2000);
+    // 20 x 150 ms = 3 s between running frames (5 a second without the report).
+    expect(published).toBeLessThanOrEqual(1);
+    // A key still draws at once.
+    const before = published;
+    session.handleKeys(['3']);
+    await sleep(100);
+    expect(published).toBeGreaterThan(before);
+    await ctl.pause('test');
+    session.dispose();
+  });
+
   it('redraws on a stop at once, with the registers of the previous stop for highlighting', async () => {
     const { ctl, symbol } = sampleController('hello');
     const session = new UiSession(ctl, { columns: 100, rows: 30 });

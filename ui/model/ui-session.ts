@@ -19,6 +19,13 @@ import { buildBreakpoints, breakpointRows } from './breakpoints-view.js';
 import { buildVga } from './vga-view.js';
 import { FOCUS_ORDER, REGISTER_PAGES, TAB_PANES, type PaneId, type PaneSnapshot, type RegisterPage, type TbSort, type UiSnapshot } from './types.js';
 
+/**
+ * While the guest runs, a frame every RUNNING_UI_SHARE times what the last one cost at
+ * most: drawing takes no more than 1/20 of the time (issue 10: Linux under the terminal
+ * UI within 10% of headless; a 120x40 frame of a running Linux costs ~15 ms).
+ */
+const RUNNING_UI_SHARE = 20;
+
 export interface UiSessionOptions {
   guestName?: string;
   /** gdb status for the status line ("attached :1234", "listening :1234"), or null. */
@@ -207,11 +214,17 @@ export class UiSession {
 
   // ---- publishing --------------------------------------------------------------------------
 
-  /** Publish a snapshot soon: at most maxFps a second, runningFps for output and ticks while running. */
+  /**
+   * Publish a snapshot soon: at most maxFps a second, runningFps for output and ticks while
+   * running, and then no more often than keeps drawing under 1/RUNNING_UI_SHARE of the time
+   * (a frame of a big terminal costs more: the guest, not the picture of it, keeps the CPU).
+   */
   schedule(why: 'key' | 'stop' | 'output' | 'tick'): void {
     if (this.quitting) return;
     const fast = why === 'key' || why === 'stop' || this.ctl.status().state !== 'running';
-    const interval = 1000 / (fast ? (this.opts.maxFps ?? 30) : (this.opts.runningFps ?? 5));
+    const interval = fast
+      ? 1000 / (this.opts.maxFps ?? 30)
+      : Math.max(1000 / (this.opts.runningFps ?? 5), RUNNING_UI_SHARE * this.frameCost);
     // While running, the first frame comes one interval after the resume: a run that ends
     // sooner (a step, a short continue) goes straight to the frame of its stop.
     const since = fast ? this.lastPublish : Math.max(this.lastPublish, this.run.t0);
@@ -225,6 +238,16 @@ export class UiSession {
       this.publishNow();
     }, wait);
   }
+
+  /**
+   * The front end drew the frame of the last snapshot: what it cost, from building the
+   * snapshot to the terminal write (React and Ink render after publishNow returns).
+   */
+  frameDrawn(): void {
+    this.frameCost = Math.max(0, this.now() - this.lastPublish);
+  }
+
+  private frameCost = 0;
 
   /** Build and push a snapshot now (tests call this directly). */
   publishNow(): UiSnapshot {

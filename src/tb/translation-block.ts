@@ -153,19 +153,24 @@ export class TranslationBlock {
    * The instructions, decoded again from the bytes when asked for (the inspector, regions):
    * keeping an object per instruction cost more than the TB itself.
    */
-  get instructions(): readonly TbInstruction[] {
+  decodeAgain(): Instr[] {
     const code32 = (this.flags & HF_CS32) !== 0;
-    const out: TbInstruction[] = [];
+    const out: Instr[] = [];
     let eip = this.eip;
     let off = 0;
     for (let k = 0; k < this.ninsns; k++) {
       const base = off;
       const i = decode((o) => this.byteAt(base + o), eip, code32);
-      out.push({ eip, len: i.len, mnem: i.mnem });
+      out.push(i);
       off += i.len;
       eip = code32 ? (eip + i.len) >>> 0 : (eip + i.len) & 0xffff;
     }
     return out;
+  }
+
+  /** Address, length and mnemonic of each instruction (decodeAgain's summary). */
+  get instructions(): readonly TbInstruction[] {
+    return this.decodeAgain().map((i) => ({ eip: i.eip, len: i.len, mnem: i.mnem }));
   }
 
   /** The TBs linked to this one (a read-only view; tbAddJump and invalidation change it). */

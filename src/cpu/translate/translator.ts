@@ -246,20 +246,13 @@ export function tierUp(cpu: Cpu, tb: TranslationBlock, rt: Runtime, noSelfLoop: 
  * it again). Null if the bytes do not decode to the same instructions.
  */
 export function redecodeTb(tb: TranslationBlock, modelEdx: number, modelEcx = 0): Instr[] | null {
-  const code32 = (tb.flags & HF_CS32) !== 0;
-  const out: Instr[] = [];
-  let off = 0;
-  let eip = tb.eip;
-  for (let k = 0; k < tb.ninsns; k++) {
-    const base = off;
-    const instr = decode((o) => tb.byteAt(base + o), eip, code32);
-    if (off + instr.len > tb.size) return null;
-    eip = code32 ? (eip + instr.len) >>> 0 : (eip + instr.len) & 0xffff;
+  const out = tb.decodeAgain();
+  let size = 0;
+  for (const instr of out) {
+    size += instr.len;
     if (!instr.invalid && absentOnModel(modelEdx, instr, modelEcx)) instr.invalid = true;
-    out.push(instr);
-    off += instr.len;
   }
-  return out;
+  return size > tb.size ? null : out;
 }
 
 export interface RegionContext {

@@ -50,6 +50,7 @@ export async function runHeadless(guest: Guest, opts: CliOptions): Promise<numbe
   });
   io = attachStdioConsole(ctl, guest, opts);
   let end = 'error';
+  let resets = 0;
   try {
     for (;;) {
       ctl.resume('start');
@@ -69,8 +70,10 @@ export async function runHeadless(guest: Guest, opts: CliOptions): Promise<numbe
           note(stopNote(ctl, r));
           return EXIT_MAX_INSNS;
         case 'triple-fault':
-          // As QEMU without -no-reboot: the machine was reset and runs on.
-          note(stopNote(ctl, r));
+          // As QEMU without -no-reboot: the machine was reset and runs on. A guest that
+          // triple-faults again after every reset would flood stderr (QEMU says nothing):
+          // the first one is told, the rest counted at the end.
+          if (resets++ === 0) note(stopNote(ctl, r));
           break;
         case 'killed':
           return 0;
@@ -80,6 +83,7 @@ export async function runHeadless(guest: Guest, opts: CliOptions): Promise<numbe
       }
     }
   } finally {
+    if (resets > 1) note(`${resets - 1} more triple fault${resets > 2 ? 's' : ''} reset the machine`);
     io.close();
     if (wantRunStats()) process.stderr.write(formatRunStats(clock.stats(ctl, end)));
   }

@@ -6,7 +6,7 @@ import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { PcMachine } from '../src/machine/pc-machine.js';
 import { installDirectBoot } from '../src/boot/direct-boot.js';
-import { haveQemu } from './support/qemu.js';
+import { skipWithoutQemu } from './support/qemu.js';
 import { PROBE_ELF, probeOnQemu } from './support/cpu-probe.js';
 
 const MTRR_LINE = /^r 000002(0[0-9a-f]|5[089]|6[89a-f]|ff) /;
@@ -30,7 +30,7 @@ function directProbe(model: string, memoryMiB: number): string {
 
 const pick = (s: string): string => s.split('\n').filter((l) => MTRR_LINE.test(l)).join('\n');
 
-describe.skipIf(!haveQemu())('direct boot: MTRRs as SeaBIOS leaves them', () => {
+describe.skipIf(skipWithoutQemu())('direct boot: MTRRs as SeaBIOS leaves them', () => {
   it('pentium2, 64 MiB: every MTRR reads as under QEMU after SeaBIOS', async () => {
     const q = await probeOnQemu('pentium2', 'msr');
     const b = directProbe('pentium2', 64);

@@ -7,7 +7,10 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import { runCli } from './support/cli.js';
 import { skipWithoutQemu } from './support/qemu.js';
 import { skipWithoutNasm } from './support/nasm.js';
-import { HEX_NIBBLE, HEX_PRINTER, multibootFlat, runBoth } from './support/same-command-line.js';
+import { HEX_NIBBLE, HEX_PRINTER, multibootFlat, runBoth, runQemuCli } from './support/same-command-line.js';
+import { mkdtempSync, readFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 
 /** The probe, printing on `out`; it ends through isa-debug-exit (0xF4 or 0x501) or a triple fault. */
 function probe(out: number): string {
@@ -111,6 +114,39 @@ describe.skipIf(skipWithoutQemu() || skipWithoutNasm())('the same command line o
       expect(ours.code).toBe(qemu.code);
     });
   }
+
+  it('-nographic with -serial mon:stdio and -serial stdio: the UART on stdout; -machine pc,accel=tcg written in full', async () => {
+    const on0x3f8 = probe(0x3f8);
+    for (const serial of ['mon:stdio', 'stdio']) {
+      const a = ['-kernel', on0x3f8, '-no-reboot', '-nodefaults', '-nographic', '-serial', serial, '-machine', 'pc,accel=tcg', '-device', 'isa-debug-exit,iobase=0xf4,iosize=4'];
+      const { qemu, ours } = await runBoth(a);
+      // QEMU's SeaBIOS mirrors its screen on the UART first ("Booting from ROM.." without a
+      // line end): the probe's line is the last match.
+      const line = (out: string): string | undefined => out.match(/([0-9A-F]{2} ){8}\n/g)?.pop();
+      expect(line(qemu.stdout)).toBeDefined();
+      expect(line(ours.stdout)).toBe(line(qemu.stdout));
+      expect(ours.code).toBe(qemu.code);
+    }
+  });
+
+  it('-serial file:PATH and -chardev file,path=PATH write the same bytes to their files', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'bmbt-qcli-'));
+    const on0x3f8 = probe(0x3f8);
+    const on0xe9 = probe(0xe9);
+    const files = (who: string) => ({ serial: join(dir, `${who}-serial.txt`), con: join(dir, `${who}-con.txt`) });
+    const args = (f: { serial: string; con: string }, kernel: string) => ['-kernel', kernel, ...BASE, '-nodefaults',
+      '-device', 'isa-debug-exit,iobase=0xf4,iosize=4', '-serial', `file:${f.serial}`,
+      '-chardev', `file,id=c,path=${f.con}`, '-device', 'isa-debugcon,chardev=c'];
+    for (const kernel of [on0x3f8, on0xe9]) {
+      const q = files('qemu'); const o = files('ours');
+      const [qemu, ours] = await Promise.all([runQemuCli(args(q, kernel)), runCli(args(o, kernel))]);
+      expect(ours.code).toBe(qemu.code);
+      const qs = readFileSync(q.serial, 'latin1'); const qc = readFileSync(q.con, 'latin1');
+      expect(qs + qc).toMatch(/([0-9A-F]{2} ){8}\n/);
+      expect(readFileSync(o.serial, 'latin1')).toBe(qs);
+      expect(readFileSync(o.con, 'latin1')).toBe(qc);
+    }
+  });
 
   it('without -nodefaults, bmbt-dbg keeps its own isa-debug-exit at 0xF4 and consoles at 0xE9/0x402 (decisions.md)', async () => {
     const a = ['-kernel', on0xe9, ...BASE, '-debugcon', 'stdio'];

@@ -10,7 +10,7 @@ import { spawn } from 'node:child_process';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { PcMachine } from '../src/machine/pc-machine.js';
-import { haveQemu } from './support/qemu.js';
+import { skipWithoutQemu } from './support/qemu.js';
 import { runCli } from './support/cli.js';
 
 const BIOS = '/usr/share/seabios/bios.bin';
@@ -115,13 +115,13 @@ describe.skipIf(!have)('SeaBIOS on the i440FX board', () => {
     expect(machine.events.recent(['unimplemented'])).toEqual([]);
   }, 120_000);
 
-  it.skipIf(!haveQemu())('writes the same debug log to port 0x402 as under QEMU, after normalisation', async () => {
+  it.skipIf(skipWithoutQemu())('writes the same debug log to port 0x402 as under QEMU, after normalisation', async () => {
     const qemu = normaliseSeabiosLog(await bootQemu());
     const ours = normaliseSeabiosLog(bootOurs().log);
     expect(ours).toEqual(qemu);
   }, 120_000);
 
-  it.skipIf(!haveQemu())('writes exactly QEMU\'s debug log when QEMU has the same devices (-nodefaults -vga std)', async () => {
+  it.skipIf(skipWithoutQemu())('writes exactly QEMU\'s debug log when QEMU has the same devices (-nodefaults -vga std)', async () => {
     // The boot order (hard disk, for kvmvapic's BCV, before the floppy), the option ROMs,
     // the upper memory blocks and every table address, line for line.
     const split = (log: string) => log.replace(/\r/g, '').split('\n');
@@ -130,7 +130,7 @@ describe.skipIf(!have)('SeaBIOS on the i440FX board', () => {
     expect(ours).toEqual(qemu);
   }, 120_000);
 
-  it.skipIf(!haveQemu())('boots a multiboot kernel through fw_cfg and multiboot_dma.bin, as QEMU does', async () => {
+  it.skipIf(skipWithoutQemu())('boots a multiboot kernel through fw_cfg and multiboot_dma.bin, as QEMU does', async () => {
     const args = ['--bios', BIOS, '--kernel', 'samples/build/hello.elf', '-m', '64'];
     const ours = await runCli(args, { timeoutMs: 120_000 });
     expect(ours.code).toBe(1);

@@ -5,7 +5,7 @@
 // puts in front of them.
 import { describe, expect, it } from 'vitest';
 import { existsSync, readFileSync } from 'node:fs';
-import { haveQemu } from './support/qemu.js';
+import { skipWithoutQemu } from './support/qemu.js';
 import { runOursGuest, runQemuGuest } from './support/board-guest.js';
 import { buildSmbiosTables } from '../src/smbios/tables.js';
 import { SEABIOS_DATE, SEABIOS_VERSION, placeSmbiosAsSeabios, seabiosType0 } from '../src/smbios/seabios.js';
@@ -15,7 +15,7 @@ describe('SMBIOS tables', () => {
   // Sizes around the rules: the smallest RAM, a size that is not a power of two, the
   // largest the board takes.
   for (const mib of [2, 129, 2047]) {
-    it.skipIf(!haveQemu())(`with -m ${mib}: the fw_cfg files and the tables in memory are QEMU's, booted directly`, async () => {
+    it.skipIf(skipWithoutQemu())(`with -m ${mib}: the fw_cfg files and the tables in memory are QEMU's, booted directly`, async () => {
       const q = await runQemuGuest('smbios', ['-cpu', 'pentium2', '-m', String(mib)]);
       const ours = await runOursGuest('smbios', { args: ['-m', String(mib)] });
       expect(q.out).toContain('failures: 0');

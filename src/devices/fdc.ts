@@ -6,7 +6,7 @@
 // and OSes use: SPECIFY, SENSE DRIVE STATUS, RECALIBRATE, SENSE INTERRUPT STATUS, SEEK,
 // READ ID, READ DATA, WRITE DATA (by DMA, or by PIO when SPECIFY says non-DMA), VERSION,
 // CONFIGURE, LOCK, DUMPREG, PERPENDICULAR MODE, PART ID, and READ TRACK, FORMAT TRACK
-// and SCAN EQUAL / LOW OR EQUAL / HIGH OR EQUAL as QEMU runs them (decisions.md 82).
+// and SCAN EQUAL / LOW OR EQUAL / HIGH OR EQUAL as QEMU runs them (decisions.md 78).
 // Unknown commands are invalid (ST0 0x80). Media: 1.44 MB, 2.88 MB and 720 KB raw images.
 import type { IoBus, PortHandler } from './io-bus.js';
 import type { IrqLine } from './device.js';
@@ -704,7 +704,7 @@ export class Fdc {
         // A scan. QEMU 7.2 compares each sector with bytes that, in every case measured
         // (memory equal to the sector, lower, higher, one byte different), compare
         // higher than the sector: SCAN HIGH OR EQUAL stops at once, the other two run to
-        // the end of the track (decisions.md 82).
+        // the end of the track (decisions.md 78).
         break scan;
       }
       s.dataPos += n;

@@ -33,7 +33,7 @@ export class NamedSnapshots {
 
   /**
    * Keep snapshots in `path` from now on, starting with those it already holds. Their
-   * disks are restored only onto the images the file saw (decisions.md 81): a snapshot
+   * disks are restored only onto the images the file saw (decisions.md 77): a snapshot
    * whose image was written since (by another program, or a run that was killed before
    * it could update the file) is listed but refuses to load.
    */

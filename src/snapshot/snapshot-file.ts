@@ -15,7 +15,7 @@
 // identity, size and modification time), and per snapshot and drive the sectors whose
 // contents then differ from that image, as [sector number, sector id, ...] (null: the
 // medium was changed after the snapshot). A later run checks that each image is still
-// the one the file describes before it restores a disk (decisions.md 81).
+// the one the file describes before it restores a disk (decisions.md 77).
 // Files are replaced whole: written next to the old one, then renamed over it.
 import { createHash } from 'node:crypto';
 import { closeSync, fsyncSync, openSync, readFileSync, renameSync, statSync, unlinkSync, writeSync } from 'node:fs';

@@ -10,7 +10,7 @@
 // Both machines boot the guest as QEMU's -kernel does (SeaBIOS, fw_cfg, multiboot_dma.bin).
 // What may differ is listed in KNOWN, each with its reason (and its decisions.md entry).
 import { describe, expect, it } from 'vitest';
-import { haveQemu } from '../support/qemu.js';
+import { skipWithoutQemu } from '../support/qemu.js';
 import { haveFirmware, lineDiff, probeOnBmbt, probeOnQemu } from '../support/cpu-probe.js';
 import { CPU_MODELS, IMPLEMENTED_ECX, IMPLEMENTED_EDX, type CpuModel } from '../../src/cpu/cpu-models.js';
 
@@ -42,7 +42,7 @@ async function compare(model: CpuModel, probes: string, ignore: (l: string) => b
   return { q, b };
 }
 
-describe.skipIf(!haveQemu() || !haveFirmware())('issue 9: the CPU models against QEMU 7.2 (tests/guests/cpu-probe)', () => {
+describe.skipIf(skipWithoutQemu() || !haveFirmware())('issue 9: the CPU models against QEMU 7.2 (tests/guests/cpu-probe)', () => {
   for (const model of CPU_MODELS) {
     it(`-cpu ${model.name}: CPUID, every MSR (reads, write-backs, patterns, targeted writes), instructions, CR4`, async () => {
       const { q, b } = await compare(model, 'cpuid msr msrp msrw insn');
@@ -97,7 +97,7 @@ describe.skipIf(!haveQemu() || !haveFirmware())('issue 9: the CPU models against
   }, 120_000);
 });
 
-describe.skipIf(!haveQemu())('issue 9: without a BIOS image (direct multiboot boot)', () => {
+describe.skipIf(skipWithoutQemu())('issue 9: without a BIOS image (direct multiboot boot)', () => {
   it('INIT to self resumes through 40:67 as SeaBIOS does, with the state QEMU gives', async () => {
     const q = await probeOnQemu('pentium2', 'init');
     const b = probeOnBmbt('pentium2', 'init', { direct: true });

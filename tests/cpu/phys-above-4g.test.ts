@@ -8,7 +8,7 @@ import { afterAll, describe, expect, it } from 'vitest';
 import { CaseRunner, QemuDiffTarget } from '../support/diff-target.js';
 import { BmbtDiffTarget } from '../support/bmbt-target.js';
 import { HARNESS_ELF } from '../support/harness-layout.js';
-import { haveQemu } from '../support/qemu.js';
+import { skipWithoutQemu } from '../support/qemu.js';
 import { physAbove4gCases } from '../diff/sys-edge-cases.js';
 import { checkExpectation, diffCases, formatOutcome } from '../diff/compare.js';
 
@@ -26,7 +26,7 @@ describe('pages above 4 GiB under -cpu pentium2', () => {
     expect(bad).toEqual([]);
   }, 120_000);
 
-  it.skipIf(!haveQemu())('QEMU 7.2 does the same', async () => {
+  it.skipIf(skipWithoutQemu())('QEMU 7.2 does the same', async () => {
     const diffs = await diffCases(qemu, ours, physAbove4gCases());
     expect(diffs.map((o) => formatOutcome(o, ['qemu', 'bmbt']))).toEqual([]);
   }, 120_000);

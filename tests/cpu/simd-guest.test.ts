@@ -7,7 +7,7 @@
 import { describe, expect, it } from 'vitest';
 import { join } from 'node:path';
 import { haveFirmware, lineDiff, probeOnBmbt, probeOnQemu } from '../support/cpu-probe.js';
-import { haveQemu } from '../support/qemu.js';
+import { skipWithoutQemu } from '../support/qemu.js';
 import { REPO } from '../support/cli.js';
 
 const SIMD_ELF = join(REPO, 'tests/guests/build/simd.elf');
@@ -20,7 +20,7 @@ function withoutDe(out: string): string {
   return out.replace(/mxcsr=([0-9a-f]{8})/g, (_, v: string) => `mxcsr=${(parseInt(v, 16) & ~2).toString(16).padStart(8, '0')}`);
 }
 
-describe.skipIf(!haveQemu() || !haveFirmware())('SIMD guest against QEMU (-cpu qemu32)', () => {
+describe.skipIf(skipWithoutQemu() || !haveFirmware())('SIMD guest against QEMU (-cpu qemu32)', () => {
   it('prints the same probe results and workload results', async () => {
     const q = await probeOnQemu('qemu32', 'probe work', 60_000, SIMD_ELF);
     const b = probeOnBmbt('qemu32', 'probe work', { elf: SIMD_ELF });
@@ -29,7 +29,7 @@ describe.skipIf(!haveQemu() || !haveFirmware())('SIMD guest against QEMU (-cpu q
   }, 120_000);
 });
 
-describe.skipIf(!haveQemu() || !haveFirmware())('SIMD instructions per CPU model, against QEMU', () => {
+describe.skipIf(skipWithoutQemu() || !haveFirmware())('SIMD instructions per CPU model, against QEMU', () => {
   for (const model of ['pentium', 'pentium2', 'pentium3', 'qemu32']) {
     it(`${model}: the same instructions exist (CR4.OSFXSR kept only with SSE)`, async () => {
       const q = await probeOnQemu(model, 'models', 60_000, SIMD_ELF);

@@ -3,7 +3,7 @@
 // tests/guests/board/expected, and checked against a live QEMU when one is installed),
 // booted directly and through SeaBIOS.
 import { describe, expect, it } from 'vitest';
-import { haveQemu } from '../support/qemu.js';
+import { skipWithoutQemu } from '../support/qemu.js';
 import { SEABIOS, expectedOutput, guestPart, haveSeabios, runOursGuest, runQemuGuest } from '../support/board-guest.js';
 
 function firstLine(s: string): string {
@@ -46,7 +46,7 @@ function compareGuest(name: string, opts: CompareOptions = {}): void {
   // QEMU with -icount took 60-73 s for the HPET guest on a loaded 2-core machine (past the
   // old 60 s bound): the bound is generous, so a slow host is not a wrong answer.
   const label = opts.expected ?? name;
-  it.skipIf(!haveQemu())(`${label}: QEMU 7.2 still prints the committed output`, async () => {
+  it.skipIf(skipWithoutQemu())(`${label}: QEMU 7.2 still prints the committed output`, async () => {
     const q = await runQemuGuest(name, opts.qemuArgs, 240_000);
     expect(q.out).toBe(qemuWant);
     expect(q.code).toBe(qemuExit);

@@ -13,7 +13,7 @@ import { PcMachine } from '../../src/machine/pc-machine.js';
 import { MemoryBackend, OverlayBackend, TrackedImage } from '../../src/block/block-image.js';
 import { IdeChannel, ST_BSY } from '../../src/devices/ide/ide-channel.js';
 import { guessGeometry } from '../../src/block/geometry.js';
-import { QEMU_BINARY, haveQemu, skipWithoutQemu } from '../support/qemu.js';
+import { QEMU_BINARY, skipWithoutQemu } from '../support/qemu.js';
 import { skipWithoutNasm } from '../support/nasm.js';
 import { expectSeabiosLogsEqual } from '../support/seabios-log.js';
 import { BIOS, ataProbeImage, haveBios, runOursDrives, runQemuDrives, scratchDir } from '../support/disk-images.js';
@@ -190,7 +190,7 @@ describe('IDE channel semantics of our own choosing (docs/decisions.md)', () => 
   });
 });
 
-it.skipIf(!haveQemu())('the QEMU binary is the reference (7.2)', () => {
+it.skipIf(skipWithoutQemu())('the QEMU binary is the reference (7.2)', () => {
   expect(QEMU_BINARY).toBeTruthy();
 });
 

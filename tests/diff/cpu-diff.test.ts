@@ -5,7 +5,7 @@
 import { afterAll, describe, expect, it } from 'vitest';
 import { CaseRunner, QemuDiffTarget } from '../support/diff-target.js';
 import { BmbtDiffTarget } from '../support/bmbt-target.js';
-import { haveQemu } from '../support/qemu.js';
+import { skipWithoutQemu } from '../support/qemu.js';
 import { generateCases, generateCase } from './generator.js';
 import { edgeCases } from './edge-cases.js';
 import { checkExpectation, diffCases, formatOutcome } from './compare.js';
@@ -13,7 +13,7 @@ import { checkExpectation, diffCases, formatOutcome } from './compare.js';
 const BASE_SEED = process.env.DIFF_SEED ? Number(process.env.DIFF_SEED) : (Date.now() % 1_000_000_007) >>> 0;
 const COUNT = process.env.DIFF_COUNT ? Number(process.env.DIFF_COUNT) : 2500;
 
-describe.skipIf(!haveQemu())('CPU semantics against QEMU', () => {
+describe.skipIf(skipWithoutQemu())('CPU semantics against QEMU', () => {
   const qemu = new CaseRunner(() => QemuDiffTarget.start());
   const ours = new CaseRunner(() => BmbtDiffTarget.start());
   afterAll(async () => {

@@ -11,7 +11,7 @@
 import { afterAll, describe, expect, it } from 'vitest';
 import { CaseRunner, QemuDiffTarget, type DiffCase } from '../support/diff-target.js';
 import { BmbtDiffTarget } from '../support/bmbt-target.js';
-import { haveQemu } from '../support/qemu.js';
+import { skipWithoutQemu } from '../support/qemu.js';
 import { SYS_DEFAULT_COUNTS, generateSystemCases } from './sys-generator.js';
 import { sysEdgeCases } from './sys-edge-cases.js';
 import { checkExpectation, diffCases, formatOutcome, type DiffOutcome } from './compare.js';
@@ -58,7 +58,7 @@ async function checkAgainstSdm(ours: CaseRunner, cases: DiffCase[]): Promise<{ p
   return { problems, known, fixed };
 }
 
-describe.skipIf(!haveQemu())('issue 5: system semantics against QEMU', () => {
+describe.skipIf(skipWithoutQemu())('issue 5: system semantics against QEMU', () => {
   const qemu = new CaseRunner(() => QemuDiffTarget.start());
   const ours = new CaseRunner(() => BmbtDiffTarget.start());
   afterAll(async () => {
@@ -100,7 +100,7 @@ describe.skipIf(!haveQemu())('issue 5: system semantics against QEMU', () => {
   }, 300_000);
 });
 
-describe.skipIf(!haveQemu() || process.env.DIFF_TASKS === '0')('issue 5: hardware task switches against QEMU', () => {
+describe.skipIf(skipWithoutQemu() || process.env.DIFF_TASKS === '0')('issue 5: hardware task switches against QEMU', () => {
   const qemu = new CaseRunner(() => QemuDiffTarget.start());
   const ours = new CaseRunner(() => BmbtDiffTarget.start());
   afterAll(async () => {

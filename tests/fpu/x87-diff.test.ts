@@ -6,7 +6,7 @@
 import { afterAll, describe, expect, it } from 'vitest';
 import { CaseRunner, QemuDiffTarget } from '../support/diff-target.js';
 import { BmbtDiffTarget } from '../support/bmbt-target.js';
-import { haveQemu } from '../support/qemu.js';
+import { skipWithoutQemu } from '../support/qemu.js';
 import { formatOutcome, type DiffOutcome } from '../diff/compare.js';
 import { generateX87Case, generateX87Cases, type X87Case } from './x87-generator.js';
 import { compareX87 } from './x87-compare.js';
@@ -14,7 +14,7 @@ import { compareX87 } from './x87-compare.js';
 const BASE_SEED = process.env.X87_SEED ? Number(process.env.X87_SEED) : (Date.now() % 1_000_000_007) >>> 0;
 const COUNT = process.env.X87_COUNT ? Number(process.env.X87_COUNT) : 2000;
 
-describe.skipIf(!haveQemu())('x87 against QEMU', () => {
+describe.skipIf(skipWithoutQemu())('x87 against QEMU', () => {
   const qemu = new CaseRunner(() => QemuDiffTarget.start());
   const ours = new CaseRunner(() => BmbtDiffTarget.start());
   afterAll(async () => {

@@ -11,7 +11,7 @@
 import { afterAll, describe, expect, it } from 'vitest';
 import { CaseRunner, QemuDiffTarget, type CaseResult } from '../support/diff-target.js';
 import { BmbtDiffTarget } from '../support/bmbt-target.js';
-import { haveQemu } from '../support/qemu.js';
+import { skipWithoutQemu } from '../support/qemu.js';
 import { compareResults, formatOutcome, type DiffOutcome } from '../diff/compare.js';
 import {
   FAULT_IMAGE, FAULT_MARK, generateSimdCase, generateSimdCases, generateUnmaskCase, generateUnmaskCases, type SimdCase, type UnmaskCase,
@@ -60,7 +60,7 @@ function normalise(c: SimdCase, r: CaseResult): CaseResult {
   return { ...r, data };
 }
 
-describe.skipIf(!haveQemu())('MMX/SSE/SSE2 against QEMU', () => {
+describe.skipIf(skipWithoutQemu())('MMX/SSE/SSE2 against QEMU', () => {
   const qemu = new CaseRunner(() => QemuDiffTarget.start({ cpu: 'qemu32' }));
   const ours = new CaseRunner(() => BmbtDiffTarget.start(undefined, 'qemu32'));
   afterAll(async () => {

@@ -1,4 +1,4 @@
-// savevm with --snapshot-file after the guest wrote to a drive (decisions.md 81): the file
+// savevm with --snapshot-file after the guest wrote to a drive (decisions.md 77): the file
 // keeps, per snapshot, only the sectors whose contents then differ from the image as the
 // file describes it, and a later run restores them onto that image (and refuses when
 // the image was written since, by another program or a run that was killed).

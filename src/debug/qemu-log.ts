@@ -187,7 +187,7 @@ export class QemuLog implements InterruptTrace {
       m.exec.noChain = true;
       this.undo.push(() => (m.exec.noChain = false));
     }
-    if (on('exec') || on('unimp')) this.undo.push(m.events.subscribe((e) => this.event(e)));
+    if (on('exec') || on('unimp') || on('int')) this.undo.push(m.events.subscribe((e) => this.event(e)));
     if (on('guest_errors')) {
       // QEMU's memory core rejects accesses where nothing is mapped (unassigned_mem_accepts).
       m.phys.onUnassigned = (pa, size, write) =>
@@ -254,6 +254,10 @@ export class QemuLog implements InterruptTrace {
   private event(e: MachineEvent): void {
     if (e.kind === 'tb-chain' && this.items.has('exec')) {
       this.write(`Linking TBs 0x${e.fromId.toString(16)} index ${e.slot} -> 0x${e.toId.toString(16)}\n`);
+    } else if (e.kind === 'exception-storm' && this.items.has('int')) {
+      // Not a QEMU line (QEMU never charges deliveries to its clock): says why the count
+      // moves from here on while no instruction retires (decisions.md 56).
+      this.write(`bmbt-dbg: exception storm: vector 0x${h2(e.vector)} at EIP ${h8(e.eip)}, ${e.deliveries} deliveries with no instruction retired; each further one is charged to the instruction count\n`);
     } else if (e.kind === 'unimplemented' && this.items.has('unimp') && !this.unimplementedSeen.has(e.eip)) {
       // Instructions QEMU has and we do not: once per address (they are reported per execution).
       this.unimplementedSeen.add(e.eip);

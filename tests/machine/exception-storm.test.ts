@@ -3,7 +3,7 @@
 // segment, so it never reaches anything that would end it), and the instruction count
 // used to stand still: --max-insns, the clock, slice ends and stop requests never came.
 import { afterEach, describe, expect, it } from 'vitest';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { assemble, skipWithoutNasm } from '../support/nasm.js';
@@ -72,6 +72,26 @@ describe.skipIf(skipWithoutNasm())('an exception storm', () => {
       expect(r.code).toBe(124);
       // (a delivery charged in one piece may carry the count a little past the limit)
       expect(r.stderr).toMatch(/stopped after 2000\d{5} instructions \(--max-insns\)/);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
+  it('-d int -D FILE: the storm is named once, after the deliveries that led to it', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'bmbt-storm-'));
+    try {
+      const img = join(dir, 'storm.img');
+      const log = join(dir, 'int.log');
+      writeFileSync(img, assemble(STORM));
+      const r = await runCli(['--ui', 'none', '--boot-sector', img, '--max-insns', '2000000', '-d', 'int', '-D', log]);
+      expect(r.code).toBe(124);
+      const lines = readFileSync(log, 'latin1').split('\n');
+      const storm = lines.filter((l) => l.startsWith('bmbt-dbg: exception storm'));
+      expect(storm).toEqual([`bmbt-dbg: exception storm: vector 0x06 at EIP ${HANDLER.toString(16).padStart(8, '0')}, ${STORM_DELIVERIES + 1} deliveries with no instruction retired; each further one is charged to the instruction count`]);
+      // QEMU's line for each #UD raised (real mode: no delivery lines), before and after it.
+      const at = lines.indexOf(storm[0]!);
+      expect(lines.slice(0, at).filter((l) => l === 'check_exception old: 0xffffffff new 0x6').length).toBe(STORM_DELIVERIES);
+      expect(lines.slice(at + 1).some((l) => l === 'check_exception old: 0xffffffff new 0x6')).toBe(true);
     } finally {
       rmSync(dir, { recursive: true, force: true });
     }

@@ -65,6 +65,7 @@ describe('a stop request is served within 100 ms', () => {
     ['timer-halt', 'HLT woken by the 8254 at 597 kHz (the clock skipping to every tick)'],
     ['rep-io', 'REP OUTSB / REP INSW through ports, 64 K iterations each'],
     ['storm', 'an exception storm'],
+    ['idle-halt', 'HLT with interrupts on and every IRQ masked: nothing will ever wake it'],
   ] as const) {
     it(`${name}: ${what}`, async () => {
       const { m, ctl } = guest(name);

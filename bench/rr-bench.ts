@@ -72,7 +72,7 @@ function machine(args: string[]): PcMachine {
   const opts = parseCli([...args, '-serial', 'null']);
   if (opts === 'help' || opts === 'version') throw new Error(opts);
   // The bench owns the machine it measures (it times the history's checkpoints directly).
-  const { machine: m } = buildGuest(opts);
+  const { pc: m } = buildGuest(opts);
   return m;
 }
 

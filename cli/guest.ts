@@ -38,7 +38,7 @@ function readInput(path: string, what: string): Uint8Array {
 }
 
 export interface Guest {
-  machine: PcMachine;
+  pc: PcMachine;
   serial: SinkWriter;
   /** The --debugcon sink and those of -device isa-debugcon (flushed together). */
   debugcon: { flush(): void };
@@ -160,10 +160,10 @@ export function buildGuest(opts: CliOptions, taps: GuestTaps = {}): Guest {
   }
   const booted = installGuest(machine, spec, FIRMWARE);
   const timeTravel = applyTimeTravelOptions(machine, opts);
-  return { machine, serial, debugcon: allDebugcons, name: booted.name, symbols: booted.symbols, log, timeTravel };
+  return { pc: machine, serial, debugcon: allDebugcons, name: booted.name, symbols: booted.symbols, log, timeTravel };
 }
 
 /** The debugger controller on a guest: the one place the front ends get the machine from. */
 export function guestController(guest: Guest, opts: ControllerOptions = {}): DebugController {
-  return new DebugController(guest.machine, { symbols: guest.symbols, ...opts });
+  return new DebugController(guest.pc, { symbols: guest.symbols, ...opts });
 }

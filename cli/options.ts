@@ -565,7 +565,7 @@ export function parseCli(argv: string[]): CliOptions | 'help' | 'version' {
     if (v !== undefined && !allowed.includes(v)) throw new UserError(`-${name} ${v} is not supported (only ${allowed.join(' or ')})`);
     return v;
   };
-  const machineText = one(parsed.machine as string | string[] | undefined, 'machine');
+  const machineText = one(parsed['machine'] as string | string[] | undefined, 'machine');
   if (machineText !== undefined) checkMachine(machineText, `-machine ${machineText}`);
   onlyValue('accel', ['tcg']);
   onlyValue('monitor', ['none']);

@@ -22,7 +22,7 @@ function runOurs(args: string[]): { serial: string; exit: number | null; resets:
   // -serial null: a UART whose output only the tap sees (-serial none would remove the UART, as QEMU).
   const opts = parseCli([...args, '--serial', 'null', '--ui', 'none']) as CliOptions;
   let serial = '';
-  const { machine } = buildGuest(opts, { serial: (b) => (serial += String.fromCharCode(b)) });
+  const { pc: machine } = buildGuest(opts, { serial: (b) => (serial += String.fromCharCode(b)) });
   for (let i = 0; i < 8; i++) {
     const stop = machine.run(250_000);
     if (stop.kind === 'exit') return { serial, exit: stop.code, resets: machine.resets };
@@ -64,7 +64,7 @@ describe('reset of a directly booted guest', () => {
   it('the debugger\'s reset (and the monitor\'s system_reset) boots the kernel again', async () => {
     const opts = parseCli(['--kernel', LOWBOOT, '--serial', 'null', '--ui', 'none']) as CliOptions;
     let serial = '';
-    const { machine } = buildGuest(opts, { serial: (b) => (serial += String.fromCharCode(b)) });
+    const { pc: machine } = buildGuest(opts, { serial: (b) => (serial += String.fromCharCode(b)) });
     const ctl = new DebugController(machine);
     // Run boot 0 until it has scribbled over its image and is about to reset.
     for (let i = 0; i < 2000 && !serial.includes('reset: port 0x92'); i++) machine.run(1000);

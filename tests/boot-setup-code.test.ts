@@ -89,7 +89,7 @@ describe('which Linux images need their setup code, and where QEMU\'s loader put
 
 /** bmbt-dbg in process until its VGA text screen shows `want` (or `maxInsns` pass). */
 function oursUntil(kernel: string, want: string, maxInsns: number): string {
-  const { machine } = buildGuest(parseCli(['--kernel', kernel, '--serial', 'none', '--ui', 'none']) as CliOptions);
+  const { pc: machine } = buildGuest(parseCli(['--kernel', kernel, '--serial', 'none', '--ui', 'none']) as CliOptions);
   let screen = '';
   while (machine.cpu.icount < maxInsns) {
     machine.run(4_000_000);

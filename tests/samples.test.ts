@@ -33,10 +33,10 @@ describe('samples run headless and print what their sources say', () => {
 describe('sample behaviour seen through the machine API', () => {
   it('smc: self-modifying code invalidates translated blocks', () => {
     const g = bootSample('smc');
-    const stop = g.machine.run(50_000_000);
+    const stop = g.pc.run(50_000_000);
     expect(stop).toEqual({ kind: 'exit', code: 1 });
-    expect(g.machine.events.count('tb-invalidate')).toBeGreaterThan(0);
-    const reasons = g.machine.events.recent(['tb-invalidate']).map((e) => (e.kind === 'tb-invalidate' ? e.reason : ''));
+    expect(g.pc.events.count('tb-invalidate')).toBeGreaterThan(0);
+    const reasons = g.pc.events.recent(['tb-invalidate']).map((e) => (e.kind === 'tb-invalidate' ? e.reason : ''));
     expect(reasons).toContain('self-modifying code');
     expect(g.serial()).toContain('same-block patch sum = 55');
   });
@@ -45,9 +45,9 @@ describe('sample behaviour seen through the machine API', () => {
     const count = () => {
       const g = bootSample('timer');
       // A fixed budget of retired instructions (halted time is skipped, not counted).
-      while (g.machine.cpu.icount < 20_000) g.machine.run(20_000 - g.machine.cpu.icount);
-      const delivered = g.machine.events.recent(['irq-deliver']).filter((e) => e.kind === 'irq-deliver' && e.vector === 0x20);
-      return { n: delivered.length, at: delivered.map((e) => e.icount), icount: g.machine.cpu.icount, serial: g.serial() };
+      while (g.pc.cpu.icount < 20_000) g.pc.run(20_000 - g.pc.cpu.icount);
+      const delivered = g.pc.events.recent(['irq-deliver']).filter((e) => e.kind === 'irq-deliver' && e.vector === 0x20);
+      return { n: delivered.length, at: delivered.map((e) => e.icount), icount: g.pc.cpu.icount, serial: g.serial() };
     };
     const a = count();
     const b = count();
@@ -57,11 +57,11 @@ describe('sample behaviour seen through the machine API', () => {
 
   it('timer: 100 ticks at 1 kHz take 100 ms of virtual time', () => {
     const g = bootSample('timer');
-    const stop = g.machine.run(1_000_000_000);
+    const stop = g.pc.run(1_000_000_000);
     expect(stop).toEqual({ kind: 'exit', code: 1 });
-    const ticks = g.machine.events.recent(['irq-deliver']).filter((e) => e.kind === 'irq-deliver' && e.vector === 0x20);
+    const ticks = g.pc.events.recent(['irq-deliver']).filter((e) => e.kind === 'irq-deliver' && e.vector === 0x20);
     expect(ticks.length).toBe(100);
-    const ms = g.machine.clock.now() / 1e6;
+    const ms = g.pc.clock.now() / 1e6;
     expect(ms).toBeGreaterThan(99);
     expect(ms).toBeLessThan(102);
   });

@@ -39,7 +39,7 @@ function bootOurs(c: Corpus): { screen: string[]; log: string; icount: number } 
   const guest = buildGuest(opts, {
     debugcon: (b) => (log += String.fromCharCode(b)),
   });
-  const { machine } = guest;
+  const { pc: machine } = guest;
   // A bound on guest time, not wall time: QEMU gets there in about 3 s of guest time.
   while (!log.includes(DONE) && machine.cpu.icount < 20_000_000_000) {
     const stop = machine.run(5_000_000);

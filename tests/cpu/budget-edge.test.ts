@@ -8,7 +8,7 @@ import { bootSample, sample } from '../support/samples.js';
 describe('the end of a budget', () => {
   it('translates no block that does not run, and the guest runs as with large budgets', () => {
     const s = bootSample('hello');
-    const m = s.machine;
+    const m = s.pc;
     for (let i = 0; i < 200_000; i++) {
       const stop = m.run(7);
       if (stop.kind === 'exit') break;

@@ -32,7 +32,7 @@ describe('templates', () => {
 });
 
 interface Run {
-  machine: PcMachine;
+  pc: PcMachine;
   /** `icount:byte` for every serial byte. */
   serial: string[];
 }
@@ -47,7 +47,7 @@ function runSample(name: string, firstTier: boolean, slice: number): Run {
     const stop = machine.run(slice);
     if (stop.kind !== 'budget') break;
   }
-  return { machine, serial };
+  return { pc: machine, serial };
 }
 
 describe('the first tier changes nothing a guest sees', () => {
@@ -59,19 +59,19 @@ describe('the first tier changes nothing a guest sees', () => {
       const off = runSample(name, false, 1_000_000);
       expect(on.serial.length).toBeGreaterThan(0);
       expect(on.serial).toEqual(off.serial);
-      expect(on.machine.cpu.icount).toBe(off.machine.cpu.icount);
-      expect(machineDiff(on.machine, off.machine)).toEqual([]);
+      expect(on.pc.cpu.icount).toBe(off.pc.cpu.icount);
+      expect(machineDiff(on.pc, off.pc)).toEqual([]);
       // The first tier did run: TBs started in it, and the hot ones were compiled.
-      const tbsOn = on.machine.exec.tbs;
+      const tbsOn = on.pc.exec.tbs;
       expect(tbsOn.all().some((t) => t.tier === 0)).toBe(true);
-      expect(off.machine.exec.tbs.all().every((t) => t.tier === 1)).toBe(true);
+      expect(off.pc.exec.tbs.all().every((t) => t.tier === 1)).toBe(true);
       if (name === 'sieve-paging') expect(tbsOn.stats.tierUps).toBeGreaterThan(0);
     });
   }
 
   it('a TB is compiled whole after TIER_UP executions, and shows its first-tier code before', () => {
     const r = runSample('sieve-paging', true, 10_000_000);
-    const tbs = r.machine.exec.tbs.all();
+    const tbs = r.pc.exec.tbs.all();
     const cold = tbs.find((t) => t.tier === 0 && t.ninsns > 1)!;
     expect(cold.execCount).toBeLessThan(TIER_UP);
     expect(cold.source).toContain('first tier');
@@ -81,7 +81,7 @@ describe('the first tier changes nothing a guest sees', () => {
     const hot = tbs.filter((t) => t.execCount >= TIER_UP && t.cflags === 0);
     expect(hot.length).toBeGreaterThan(0);
     for (const t of hot) expect(t.tier === 1 || t.region !== null).toBe(true);
-    expect(r.machine.exec.tbs.stats.tierUps).toBeGreaterThan(0);
+    expect(r.pc.exec.tbs.stats.tierUps).toBeGreaterThan(0);
     const compiled = tbs.find((t) => t.tier === 1)!;
     expect(compiled.source).toMatch(/^function tb_/);
   });

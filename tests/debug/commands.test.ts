@@ -58,7 +58,7 @@ describe('command language', () => {
 
   it('the commands only a UI has say so under gdb', async () => {
     const g = bootSample('hello');
-    const ctl = new DebugController(g.machine);
+    const ctl = new DebugController(g.pc);
     expect(await runMonitorCommand(ctl, 'si')).toMatch(/^error: si: gdb steps with stepi/);
     expect(await runMonitorCommand(ctl, 'q')).toMatch(/^error: quit/);
     expect(await runMonitorCommand(ctl, 'x/2xb 0x10000c')).toBe('0010000c: fa fc\n');

@@ -9,9 +9,9 @@ describe('debugger memory reads', () => {
   it('one page walk per page, with paging on, and the same bytes as byte-by-byte reads', () => {
     // paging: CR0.PG with 4 KiB pages for the first 4 MiB.
     const g = bootSample('paging');
-    g.machine.run(2_000_000);
-    expect(g.machine.cpu.cr0 >>> 31).toBe(1);
-    const mmu = g.machine.cpu.mmu;
+    g.pc.run(2_000_000);
+    expect(g.pc.cpu.cr0 >>> 31).toBe(1);
+    const mmu = g.pc.cpu.mmu;
     const walk = mmu.debugTranslate.bind(mmu);
     let walks = 0;
     mmu.debugTranslate = (lin: number) => {
@@ -19,14 +19,14 @@ describe('debugger memory reads', () => {
       return walk(lin);
     };
     const start = 0x100800;
-    const bytes = g.machine.readLinear(start, 0x2000)!;
+    const bytes = g.pc.readLinear(start, 0x2000)!;
     // 0x100800-0x1027ff: three pages.
     expect(walks).toBe(3);
     for (let i = 0; i < bytes.length; i += 0x1ff) {
       const pa = walk(start + i)!;
-      expect(bytes[i]).toBe(g.machine.phys.peek8(pa));
+      expect(bytes[i]).toBe(g.pc.phys.peek8(pa));
     }
     // A range reaching an unmapped page is unreadable as a whole.
-    expect(g.machine.readLinear(0x7ff800, 0x2000)).toBeNull();
+    expect(g.pc.readLinear(0x7ff800, 0x2000)).toBeNull();
   });
 });

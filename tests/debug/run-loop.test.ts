@@ -14,7 +14,7 @@ describe('run loop', () => {
   it('a guest sleeping on a 100 Hz timer gets through a second of guest time fast, with short slices', async () => {
     // demo: PIT at 100 Hz, 100 ticks of sti; hlt, then cli; hlt for good.
     const g = bootSample('demo');
-    const ctl = new DebugController(g.machine, { sliceInsns: 100_000 });
+    const ctl = new DebugController(g.pc, { sliceInsns: 100_000 });
     const t0 = performance.now();
     const r = await ctl.continue();
     const ms = performance.now() - t0;
@@ -27,7 +27,7 @@ describe('run loop', () => {
   it('a guest waiting for input with nothing scheduled waits for the input, and stops when input has ended', async () => {
     const g = bootSample('echo');
     let ended = false;
-    const ctl = new DebugController(g.machine, { inputEnded: () => ended });
+    const ctl = new DebugController(g.pc, { inputEnded: () => ended });
     ctl.resume('test');
     await new Promise((r) => setTimeout(r, 300));
     expect(ctl.state).toBe('running');

@@ -185,7 +185,7 @@ interface OursRun extends Run {
 
 async function runOurs(dir: string, emptyFloppy: boolean): Promise<OursRun> {
   const g = guestMachine(['-bios', BIOS, '-nodefaults', '-vga', 'std', '-nographic', '-m', '128', '-device', 'isa-debug-exit,iobase=0xf4,iosize=4', ...driveArgs(dir, emptyFloppy)]);
-  const m = g.machine;
+  const m = g.pc;
   const ctl = new DebugController(m);
   const answers: string[] = [];
   const fdaLockable: boolean[] = [];
@@ -278,7 +278,7 @@ describe.skipIf(skipWithoutQemu())('an empty CD-ROM drive from the command line'
     it(`${args.join(' ')}: info block says [not inserted], tray closed, as QEMU`, async () => {
       const qemu = await qemuInfoBlock(args);
       const g = guestMachine(['-nodefaults', '-nographic', ...args]);
-      const ours = await runMonitorCommand(new DebugController(g.machine), 'info block');
+      const ours = await runMonitorCommand(new DebugController(g.pc), 'info block');
       expect(mediaLines(qemu)).toEqual(['ide1-cd0: [not inserted]', 'Removable device: not locked, tray closed']);
       expect(mediaLines(ours)).toEqual(mediaLines(qemu));
     });
@@ -291,7 +291,7 @@ describe('a media change and the debugger\'s time travel', () => {
     try {
       writeFileSync(join(d.dir, 'a.iso'), new Uint8Array(2048 * 20));
       const g = guestMachine(['-nodefaults', '-nographic', '-cdrom', join(d.dir, 'a.iso')]);
-      const ctl = new DebugController(g.machine);
+      const ctl = new DebugController(g.pc);
       expect(await runMonitorCommand(ctl, 'savevm before')).not.toMatch(/error/);
       expect(await runMonitorCommand(ctl, 'eject ide1-cd0')).toBe('');
       expect(await runMonitorCommand(ctl, 'loadvm before')).toMatch(/the medium in ide1-cd0 was changed after this snapshot/);
@@ -312,16 +312,16 @@ describe('a media change is an input from outside', () => {
       const iso = join(d.dir, 'a.iso');
       writeFileSync(iso, new Uint8Array(2048 * 20));
       const g = guestMachine(['-nodefaults', '-nographic', '-cdrom', iso]);
-      const ctl = new DebugController(g.machine, { historyBytes: 64 << 20 });
-      g.machine.run(2_000_000);
+      const ctl = new DebugController(g.pc, { historyBytes: 64 << 20 });
+      g.pc.run(2_000_000);
       expect(ctl.history()!.begin).toBe(0);
       expect(await runMonitorCommand(ctl, 'eject ide1-cd0')).toBe('');
-      expect(ctl.history()!.begin).toBe(g.machine.cpu.icount);
+      expect(ctl.history()!.begin).toBe(g.pc.cpu.icount);
       const r = guestMachine(['-nodefaults', '-nographic', '-cdrom', iso]);
-      const rec = new Recorder(r.machine, join(d.dir, 'rec.bin'), 'test');
-      const rctl = new DebugController(r.machine);
+      const rec = new Recorder(r.pc, join(d.dir, 'rec.bin'), 'test');
+      const rctl = new DebugController(r.pc);
       expect(await runMonitorCommand(rctl, 'eject ide1-cd0')).toBe('error: a medium cannot change during --record or --replay (the log does not hold it)\n');
-      expect(r.machine.drives[0]!.image).not.toBeNull();
+      expect(r.pc.drives[0]!.image).not.toBeNull();
       rec.finish('test');
     } finally {
       d.done();

@@ -24,7 +24,7 @@ describe('diff-harness guest image', () => {
   const elf = parseElf32(readFileSync(HARNESS_ELF));
 
   it('is a Multiboot v1 ELF32 i386 kernel entered at harness_start', () => {
-    expect(elf.machine).toBe(3);
+    expect(elf.eMachine).toBe(3);
     expect(elf.entry).toBe(LAYOUT.harnessStart);
     const text = elf.segments[0]!;
     const dv = new DataView(text.data.buffer, text.data.byteOffset, Math.min(8192, text.data.length));

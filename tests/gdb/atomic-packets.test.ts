@@ -22,7 +22,7 @@ const off = (name: string): number => REGISTER_OFFSETS[REGNUM.get(name)!]!;
 function machineState(): string {
   const h = createHash('sha256');
   h.update(JSON.stringify({ ...ctl.registers(), icount: 0 }));
-  h.update(g.machine.readPhysical(0, 0x200000));
+  h.update(g.pc.readPhysical(0, 0x200000));
   h.update(JSON.stringify({ bps: ctl.breakpoints(), w: ctl.watchpoints(), st: ctl.state }));
   return h.digest('hex');
 }
@@ -33,7 +33,7 @@ async function g0(): Promise<Uint8Array> {
 
 beforeEach(async () => {
   g = bootSample('buggy');
-  ctl = new DebugController(g.machine, { sliceInsns: 200_000 });
+  ctl = new DebugController(g.pc, { sliceInsns: 200_000 });
   server = await startGdbServer(ctl, { port: 0 });
   c = await RspClient.connect(server.port, '127.0.0.1', { timeoutMs: 5000 });
   await c.qSupported(undefined, { noAck: false });
@@ -59,7 +59,7 @@ describe('a packet answered with an error changes nothing', () => {
 
   it('G or P loading a segment register whose descriptor cannot be read is refused whole', async () => {
     const before = machineState();
-    expect(g.machine.cpu.protectedMode).toBe(true);
+    expect(g.pc.cpu.protectedMode).toBe(true);
     const regs = await g0();
     regs.set([1, 2, 3, 4], off('ebx'));
     regs.set([0x78, 0x56, 0x34, 0x12], off('cr2')); // written before the selector: put back
@@ -120,8 +120,8 @@ describe('a packet that succeeds applies all of it', () => {
     const after = await g0();
     const diff = REGISTERS.filter((r, i) => Buffer.compare(after.subarray(REGISTER_OFFSETS[i]!, REGISTER_OFFSETS[i]! + r.bitsize / 8), regs.subarray(REGISTER_OFFSETS[i]!, REGISTER_OFFSETS[i]! + r.bitsize / 8)) !== 0).map((r) => r.name);
     expect(diff).toEqual([]);
-    expect(g.machine.cpu.regs[3]! >>> 0).toBe(0x04030201);
-    expect(g.machine.cpu.cr2 >>> 0).toBe(0x12345678);
+    expect(g.pc.cpu.regs[3]! >>> 0).toBe(0x04030201);
+    expect(g.pc.cpu.cr2 >>> 0).toBe(0x12345678);
   });
 
   it('z with a condition list removes the breakpoint and answers OK, as QEMU 7.2 (measured)', async () => {
@@ -150,6 +150,6 @@ describe('a packet that succeeds applies all of it', () => {
     expect(await c.request(`Z0,${at.toString(16)},1;X3,220a00;cmds:0,X1,00`)).toBe('OK');
     const stop = await c.cont(undefined, { timeoutMs: 10_000 });
     expect(stop.signal).toBe(5);
-    expect(g.machine.cpu.pc).toBe(at);
+    expect(g.pc.cpu.pc).toBe(at);
   });
 });

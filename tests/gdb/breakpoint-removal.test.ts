@@ -7,7 +7,7 @@ import { DebugController } from '../../src/debug/controller.js';
 describe('breakpoint removal', () => {
   it('a removed breakpoint at the start of a block stops nothing afterwards', async () => {
     const g = bootSample('buggy');
-    const ctl = new DebugController(g.machine, {});
+    const ctl = new DebugController(g.pc, {});
     const findItem = g.symbols.get('find_item')!;
     ctl.addBreakpoint(findItem);
     expect(await ctl.continue()).toMatchObject({ kind: 'breakpoint', pc: findItem });

@@ -140,7 +140,7 @@ let nextCopy = 0;
 
 /** The arena's bytes, read from RAM's backing pages without allocating. */
 function copyArena(into: Buffer): Buffer {
-  const mem = g.machine.phys;
+  const mem = g.pc.phys;
   ARENA_PAGES.forEach((page, i) => {
     const off = mem.readOffset(page);
     if (off >= 0) into.set(mem.u8.subarray(off, off + 0x1000), i * 0x1000);
@@ -209,7 +209,7 @@ class Fuzzer {
       keeps: (a, n, phys) => Array.from({ length: n }, (_, i) => {
         const pa = phys ? (a + i) >>> 0 : ctl.translate((a + i) >>> 0);
         if (pa === null) return false;
-        const mem = g.machine.phys;
+        const mem = g.pc.phys;
         const r = mem.readOffset(pa >>> 12);
         const w = mem.writeOffset(pa >>> 12);
         return r >= 0 && (w === r || w < 0);
@@ -388,7 +388,7 @@ class Fuzzer {
 
 beforeAll(async () => {
   g = bootSample('buggy');
-  ctl = new DebugController(g.machine, {});
+  ctl = new DebugController(g.pc, {});
   // Into main: real state (stack, globals) to protect.
   ctl.addBreakpoint(g.symbols.get('process_orders')!);
   await ctl.continue();
@@ -432,8 +432,8 @@ describe('gdb server fuzzing', () => {
   it('bytes while the guest runs: noise is ignored, a packet or 0x03 stops it with a well-formed stop reply', async () => {
     await server.whenDetached();
     await ctl.loadSnapshot('fuzz-start', 'test');
-    const pc = g.machine.cpu.pc;
-    const saved = g.machine.readLinear(pc, 2)!;
+    const pc = g.pc.cpu.pc;
+    const saved = g.pc.readLinear(pc, 2)!;
     await ctl.writeMemory(pc, Uint8Array.of(0xeb, 0xfe)); // jmp $
     // The fuzzing's monitor commands leave breakpoints of their own (the UI's kind).
     for (const id of [...ctl.breakpoints(), ...ctl.watchpoints()].map((b) => b.id)) ctl.removeBreakpointById(id);

@@ -8,7 +8,7 @@ import type { ElfSymbol } from '../../src/boot/elf.js';
 function setup(name = 'buggy') {
   const g = bootSample(name);
   const symbols: ElfSymbol[] = [...g.symbols].map(([n, value]) => ({ name: n, value, size: 0, type: 2 }) as ElfSymbol);
-  const ctl = new DebugController(g.machine, { symbols, sliceInsns: 100_000 });
+  const ctl = new DebugController(g.pc, { symbols, sliceInsns: 100_000 });
   const run = (line: string, session = newMonitorSession()) => runMonitorCommand(ctl, line, session);
   return { g, ctl, run };
 }
@@ -46,9 +46,9 @@ describe('monitor commands', () => {
     expect(await run('info tb find_item+6')).toMatch(/pc=00100d55/);
     expect(await run('info tb $pc')).toMatch(/pc=00100d9c/);
     expect(await run('info tb nosuchsymbol')).toMatch(/^error: no symbol "nosuchsymbol"/);
-    const n = g.machine.exec.tbs.size;
+    const n = g.pc.exec.tbs.size;
     expect(await run('tb flush')).toBe(`flushed ${n} TBs\n`);
-    expect(g.machine.exec.tbs.size).toBe(0);
+    expect(g.pc.exec.tbs.size).toBe(0);
     expect(await run('tb')).toMatch(/^error: usage: tb flush/);
   });
 
@@ -59,7 +59,7 @@ describe('monitor commands', () => {
     expect(out).toMatch(/^stepped 3 blocks, (\d+) instructions/);
     const n = Number(/, (\d+) instructions/.exec(out)![1]);
     expect(await run('icount')).toBe(`${n}\n`);
-    expect(g.machine.cpu.icount).toBe(n);
+    expect(g.pc.cpu.icount).toBe(n);
     // The first blocks of _start: cli..lgdt (ends at the far jump), ljmp, then the segment loads...
     expect(n).toBeGreaterThan(3);
     expect(await run('stepb 0')).toMatch(/^error: stepb: 0 is out of range/);
@@ -68,7 +68,7 @@ describe('monitor commands', () => {
 
   it('xp dumps physical memory in the formats and units asked for', async () => {
     const { g, run } = setup();
-    g.machine.writePhysical(0x200000, Uint8Array.of(0x41, 0x42, 0xff, 0xff, 1, 0, 0, 0, 2, 0, 0, 0, 3, 0, 0, 0));
+    g.pc.writePhysical(0x200000, Uint8Array.of(0x41, 0x42, 0xff, 0xff, 1, 0, 0, 0, 2, 0, 0, 0, 3, 0, 0, 0));
     expect(await run('xp /4xw 0x200000')).toBe('00200000: ffff4241 00000001 00000002 00000003\n');
     expect(await run('xp /2xb 0x200000')).toBe('00200000: 41 42\n');
     expect(await run('xp /2xh 0x200000')).toBe('00200000: 4241 ffff\n');
@@ -90,8 +90,8 @@ describe('monitor commands', () => {
     ctl.addBreakpoint(0x100000 + 0x10, { owner: 'ui' });
     ctl.addWatchpoint(0x40000000, 4, 'awatch');
     // Run until paging is on (the sample prints its first line then).
-    for (let i = 0; i < 50 && !(g.machine.cpu.cr0 & 0x80000000); i++) await ctl.stepBlock(100);
-    expect(g.machine.cpu.cr0 & 0x80000000).not.toBe(0);
+    for (let i = 0; i < 50 && !(g.pc.cpu.cr0 & 0x80000000); i++) await ctl.stepBlock(100);
+    expect(g.pc.cpu.cr0 & 0x80000000).not.toBe(0);
     expect(await run('info irq')).toMatch(/^INTR=0 .*\nmaster: IRR=00 ISR=00 IMR=[0-9a-f]{2} base=[0-9a-f]{2}\nslave : /);
     expect(await run('info pic')).toMatch(/^INTR=0\nmaster: irr=0x0 /);
     const pit = await run('info pit');
@@ -116,7 +116,7 @@ describe('monitor commands', () => {
     const { g, run } = setup();
     await run('stepb 5');
     expect(await run('system_reset')).toBe('machine reset; eip 0000fff0\n');
-    expect(g.machine.cpu.cr0 & 1).toBe(0);
+    expect(g.pc.cpu.cr0 & 1).toBe(0);
     const s = newMonitorSession();
     expect(await run('physmem', s)).toBe('memory accesses use linear addresses\n');
     expect(await run('physmem on', s)).toBe('memory accesses use physical addresses\n');

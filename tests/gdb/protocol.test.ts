@@ -24,14 +24,14 @@ const sym = (name: string): number => g.symbols.get(name)!;
 
 /** Put `jmp $` at the current EIP so that the guest runs until stopped. */
 async function spinForever(c: RspClient): Promise<number> {
-  const pc = g.machine.cpu.pc;
+  const pc = g.pc.cpu.pc;
   await c.writeMemory(pc, Uint8Array.of(0xeb, 0xfe));
   return pc;
 }
 
 beforeEach(async () => {
   g = bootSample('buggy');
-  ctl = new DebugController(g.machine, { sliceInsns: 200_000 });
+  ctl = new DebugController(g.pc, { sliceInsns: 200_000 });
   server = await startGdbServer(ctl, { port: 0 });
 });
 
@@ -87,15 +87,15 @@ describe('gdb server: protocol', () => {
     expect(regs.cr0).toBe(0x11);
     expect(regs.all.get('mxcsr')).toBe(0x1f80);
     await c.writeRegister('eax', 0xdeadbeef);
-    expect(g.machine.cpu.regs[0]! >>> 0).toBe(0xdeadbeef);
+    expect(g.pc.cpu.regs[0]! >>> 0).toBe(0xdeadbeef);
     expect(Buffer.from(await c.readRegister('eax')).readUInt32LE(0)).toBe(0xdeadbeef);
     // XMM0-7 and MXCSR are the SIMD unit's (issue 15)
     const x = Uint8Array.from({ length: 16 }, (_, i) => 0x10 + i);
     await c.writeRegister('xmm3', x);
-    expect([...g.machine.cpu.simd.U8.subarray(48, 64)]).toEqual([...x]);
+    expect([...g.pc.cpu.simd.U8.subarray(48, 64)]).toEqual([...x]);
     expect([...(await c.readRegister('xmm3'))]).toEqual([...x]);
     await c.writeRegister('mxcsr', 0x7f80);
-    expect(g.machine.cpu.simd.mxcsr).toBe(0x7f80);
+    expect(g.pc.cpu.simd.mxcsr).toBe(0x7f80);
     expect(Buffer.from(await c.readRegister('mxcsr')).readUInt32LE(0)).toBe(0x7f80);
     await c.writeRegister('mxcsr', 0x1f80);
     await c.writeRegister('xmm3', new Uint8Array(16));
@@ -108,8 +108,8 @@ describe('gdb server: protocol', () => {
     const raw = Uint8Array.from(regs.raw);
     raw.set([1, 0, 0, 0], 0);
     await c.writeRegisterBytes(raw);
-    expect(g.machine.cpu.regs[0]).toBe(1);
-    expect(g.machine.cpu.eip).toBe(0x10000c);
+    expect(g.pc.cpu.regs[0]).toBe(1);
+    expect(g.pc.cpu.eip).toBe(0x10000c);
   });
 
   it('reads and writes memory with m, M and X; errors as QEMU (E22 bad arguments, E14 faults)', async () => {
@@ -119,7 +119,7 @@ describe('gdb server: protocol', () => {
     await c.writeMemory(items, Uint8Array.of(1, 2, 3, 0x23, 0x24, 0x7d, 0x2a), { binary: true });
     expect(Array.from(await c.readMemory(items, 7))).toEqual([1, 2, 3, 0x23, 0x24, 0x7d, 0x2a]);
     await c.writeMemory(items, Uint8Array.of(9, 8, 7), { binary: false });
-    expect(Array.from(g.machine.readLinear(items, 3)!)).toEqual([9, 8, 7]);
+    expect(Array.from(g.pc.readLinear(items, 3)!)).toEqual([9, 8, 7]);
     expect(await c.request(`X${items.toString(16)},0:`)).toBe('OK');
     expect(await c.request('m100000,2001')).toBe('E22'); // longer than PacketSize allows
     expect((await c.request('m100000,2000')).length).toBe(0x4000);
@@ -151,16 +151,16 @@ describe('gdb server: protocol', () => {
     expect(stop.swbreak).toBe(true);
     expect(stop.thread).toBe('p01.01');
     expect(Buffer.from(stop.registers.get(8)!).readUInt32LE(0)).toBe(sym('find_item')); // expedited eip
-    expect(g.machine.cpu.pc).toBe(sym('find_item'));
+    expect(g.pc.cpu.pc).toBe(sym('find_item'));
     // Stepping from a breakpoint executes the instruction there.
     stop = await c.step();
-    expect(g.machine.cpu.pc).toBe(sym('find_item') + 1);
+    expect(g.pc.cpu.pc).toBe(sym('find_item') + 1);
     await c.removeBreakpoint(sym('find_item'));
     expect(await c.request(`z0,${sym('find_item').toString(16)},1`)).toBe('E22'); // not inserted
     await c.insertBreakpoint(sym('apply_order'), { hardware: true });
     stop = await c.cont(undefined, { timeoutMs: 5000 });
     expect(stop.hwbreak).toBe(true);
-    expect(g.machine.cpu.pc).toBe(sym('apply_order'));
+    expect(g.pc.cpu.pc).toBe(sym('apply_order'));
     expect(ctl.breakpoints().map((b) => [b.addr, b.hw, b.owner])).toEqual([[sym('apply_order'), true, 'gdb']]);
   });
 
@@ -173,7 +173,7 @@ describe('gdb server: protocol', () => {
       expect(stop.watch).toEqual({ kind: type, addr: total });
       await c.removeWatchpoint(kind, total, len);
       // The accessing instruction has completed: the previous instruction touched total.
-      expect(g.machine.cpu.pc).not.toBe(0);
+      expect(g.pc.cpu.pc).not.toBe(0);
     }
     // gdb takes its points out at every stop and puts back those it keeps as it resumes:
     // one taken out stays listed (and armed) until then.
@@ -207,11 +207,11 @@ describe('gdb server: protocol', () => {
     await new Promise((r) => setTimeout(r, 100));
     await ctl.pause('ui');
     expect((await running).signal).toBe(2);
-    await c.writeMemory(g.machine.cpu.pc, Uint8Array.of(0xfa, 0xfc)); // restore cli; cld
+    await c.writeMemory(g.pc.cpu.pc, Uint8Array.of(0xfa, 0xfc)); // restore cli; cld
     ctl.addBreakpoint(sym('main'), { owner: 'ui' });
     const stop = await c.cont(undefined, { timeoutMs: 5000 });
     expect(stop.swbreak).toBe(true);
-    expect(g.machine.cpu.pc).toBe(sym('main'));
+    expect(g.pc.cpu.pc).toBe(sym('main'));
   });
 
   it('reports W with the exit status when the guest exits, and X after kill', async () => {
@@ -239,10 +239,10 @@ describe('gdb server: protocol', () => {
     expect(await c.request('vCont;s:p9.9')).toBe('E22');
     expect(await c.request('vCont;')).toBe('E22');
     expect(await c.request('vCont;t')).toBe('T00thread:p01.01;');
-    expect(g.machine.cpu.eip).toBe(0x10000c);
+    expect(g.pc.cpu.eip).toBe(0x10000c);
     const stop = parseStopReply(await c.request('vCont;s:p1.1;c:p1.-1'));
     expect(stop.signal).toBe(5);
-    expect(g.machine.cpu.eip).toBe(0x10000d);
+    expect(g.pc.cpu.eip).toBe(0x10000d);
   });
 
   it('D with any pid form: only our process detaches, and detach resumes the guest', async () => {
@@ -327,15 +327,15 @@ describe('gdb server: protocol', () => {
     await c.insertBreakpoint(sym('fill_items'));
     let stop = parseStopReply(await c.request(`S05;${main.toString(16)}`));
     expect(stop.signal).toBe(5);
-    expect(g.machine.cpu.eip).toBeGreaterThan(main); // one instruction of main ran
-    expect(g.machine.cpu.eip).toBeLessThan(main + 8);
+    expect(g.pc.cpu.eip).toBeGreaterThan(main); // one instruction of main ran
+    expect(g.pc.cpu.eip).toBeLessThan(main + 8);
     stop = await c.resume(`c${main.toString(16)}`, { timeoutMs: 5000 }); // main again, which calls fill_items first
     expect(stop.swbreak).toBe(true);
-    expect(g.machine.cpu.eip).toBe(sym('fill_items'));
+    expect(g.pc.cpu.eip).toBe(sym('fill_items'));
     await c.insertBreakpoint(sym('find_item'));
     stop = await c.resume('vCont;C05:p1.1', { timeoutMs: 5000 });
     expect(stop.kind).toBe('stop');
-    expect(g.machine.cpu.eip).toBe(sym('find_item'));
+    expect(g.pc.cpu.eip).toBe(sym('find_item'));
     stop = parseStopReply(await c.request('vCont;S05:p1.-1'));
     expect(stop.signal).toBe(5);
     await c.send('k');
@@ -354,9 +354,9 @@ describe('gdb server: protocol', () => {
     await c.writeRegister('cr0', 0x80000011);
     expect(await c.request('m40000000,4')).toBe('02b0ad1b'); // 0x1badb002
     await c.writeMemory(0x40000008, Uint8Array.of(0xaa));
-    expect(g.machine.readPhysical(0x100008, 1)[0]).toBe(0xaa);
+    expect(g.pc.readPhysical(0x100008, 1)[0]).toBe(0xaa);
     expect(await c.request('m40001000,4')).toBe('E14');
     // A read that runs into an unmapped page returns what could be read.
-    expect(await c.request('m40000ffe,4')).toBe(Buffer.from(g.machine.readPhysical(0x100ffe, 2)).toString('hex'));
+    expect(await c.request('m40000ffe,4')).toBe(Buffer.from(g.pc.readPhysical(0x100ffe, 2)).toString('hex'));
   });
 });

@@ -6,7 +6,7 @@ import { bootSample, sample } from '../support/samples.js';
 
 function runToExit(name: string): { serial: string; regions: number; decodedKept: number } {
   const s = bootSample(name);
-  const m = s.machine;
+  const m = s.pc;
   for (let i = 0; i < 1000; i++) {
     const stop = m.run(5_000_000);
     if (stop.kind === 'exit') break;

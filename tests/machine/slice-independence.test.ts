@@ -10,7 +10,7 @@ import { stateHash } from '../../src/snapshot/machine-snapshot.js';
 
 function run(args: string[], slice: number, end: number): { out: string; hash: string; icount: number } {
   const g = guestMachine(args);
-  const m = g.machine;
+  const m = g.pc;
   runTo(m, end, { slice });
   return { out: g.serial.map((s) => `${s.icount}:${s.byte}`).join(' '), hash: stateHash(m, { memory: true }), icount: m.cpu.icount };
 }

@@ -35,10 +35,10 @@ describe('the round-robin loop', () => {
   /** The guest to its end in-process: serial bytes with their instruction counts, and the CPUs' counts. */
   function run(n: number) {
     const g = guestMachine(['--kernel', GUEST, '-smp', String(n)]);
-    const stop = runTo(g.machine, 2_000_000_000);
+    const stop = runTo(g.pc, 2_000_000_000);
     return {
       stop, text: g.serialText(), serial: g.serial.map((s) => `${s.byte}@${s.icount}`).join(' '),
-      total: g.machine.cpu.icount, perCpu: g.machine.smp!.cpus.map((v) => v.icount),
+      total: g.pc.cpu.icount, perCpu: g.pc.smp!.cpus.map((v) => v.icount),
     };
   }
 
@@ -56,8 +56,8 @@ describe('the round-robin loop', () => {
 
   it('the TB inspector\'s records say which CPUs ran each TB: shared code on all, the APs\' start-up on the APs only', () => {
     const g = guestMachine(['--kernel', GUEST, '-smp', '4']);
-    expect(runTo(g.machine, 2_000_000_000)).toBe('exit');
-    const recs = g.machine.exec.tbs.all().map((tb) => tbDetailRecord(tb, []));
+    expect(runTo(g.pc, 2_000_000_000)).toBe('exit');
+    const recs = g.pc.exec.tbs.all().map((tb) => tbDetailRecord(tb, []));
     const key = (r: { cpus: number[]; regionCpus: number[] }): string => [...new Set([...r.cpus, ...r.regionCpus])].sort().join(',');
     const seen = new Set(recs.map(key));
     expect(seen.has('0,1,2,3')).toBe(true);
@@ -66,20 +66,20 @@ describe('the round-robin loop', () => {
     expect(recs.every((r) => r.cpus.every((c) => c >= 0 && c < 4))).toBe(true);
     // The inspector's detail names them.
     const shared = recs.find((r) => r.cpus.length === 4)!;
-    const lines = detailLines(tbDetail(new DebugController(g.machine), shared)).map((l) => l.text);
+    const lines = detailLines(tbDetail(new DebugController(g.pc), shared)).map((l) => l.text);
     expect(lines).toContain('ran on CPU 0, 1, 2, 3');
     // One CPU: no CPU list (the inspector shows none).
     const one = guestMachine(['--kernel', 'samples/build/hello.elf']);
-    runTo(one.machine, 10_000_000);
-    const oneRecs = one.machine.exec.tbs.all().map((tb) => tbDetailRecord(tb, []));
+    runTo(one.pc, 10_000_000);
+    const oneRecs = one.pc.exec.tbs.all().map((tb) => tbDetailRecord(tb, []));
     expect(oneRecs.length).toBeGreaterThan(0);
     expect(oneRecs.every((r) => r.cpus.length === 0 && r.regionCpus.length === 0)).toBe(true);
   });
 
   it('interrupt deliveries name the CPU that took them: pings on the APs, answers on the BSP', () => {
     const g = guestMachine(['--kernel', GUEST, '-smp', '4']);
-    expect(runTo(g.machine, 2_000_000_000)).toBe('exit');
-    const delivered = g.machine.events.recent(['irq-deliver']).map((e) => (e.kind === 'irq-deliver' ? [e.vector, e.cpu] : []));
+    expect(runTo(g.pc, 2_000_000_000)).toBe('exit');
+    const delivered = g.pc.events.recent(['irq-deliver']).map((e) => (e.kind === 'irq-deliver' ? [e.vector, e.cpu] : []));
     const cpusOf = (v: number): number[] => [...new Set(delivered.filter(([vec]) => vec === v).map(([, c]) => c!))].sort();
     expect(cpusOf(0x40)).toEqual([1, 2, 3]);
     expect(cpusOf(0x41)).toEqual([0]);
@@ -89,8 +89,8 @@ describe('the round-robin loop', () => {
 
   it('with one CPU, events carry no CPU', () => {
     const g = guestMachine(['--kernel', 'tests/guests/build/apic.elf']);
-    runTo(g.machine, 3_000_000);
-    const ev = g.machine.events.recent(['irq-deliver']);
+    runTo(g.pc, 3_000_000);
+    const ev = g.pc.events.recent(['irq-deliver']);
     expect(ev.length).toBeGreaterThan(0);
     for (const e of ev) expect('cpu' in e).toBe(false);
   });

@@ -11,14 +11,14 @@ import type { PcMachine } from '../../src/machine/pc-machine.js';
 
 function setup(history = true) {
   const g = bootSample('timer');
-  const ctl = new DebugController(g.machine, { sliceInsns: 20_000 });
-  if (history) enableHistory(g.machine, 64 << 20);
+  const ctl = new DebugController(g.pc, { sliceInsns: 20_000 });
+  if (history) enableHistory(g.pc, 64 << 20);
   const session = newMonitorSession();
-  return { g, m: g.machine, ctl, run: (l: string) => runMonitorCommand(ctl, l, session) };
+  return { g, m: g.pc, ctl, run: (l: string) => runMonitorCommand(ctl, l, session) };
 }
 
 function twinAt(icount: number): PcMachine {
-  const t = bootSample('timer').machine;
+  const t = bootSample('timer').pc;
   while (t.cpu.icount < icount) if (t.run(icount - t.cpu.icount).kind !== 'budget') break;
   return t;
 }

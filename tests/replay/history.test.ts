@@ -11,14 +11,14 @@ import type { PcMachine } from '../../src/machine/pc-machine.js';
 
 function setup(name: string, budget = 256 << 20, checkpointMs?: number) {
   const g = bootSample(name);
-  const ctl = new DebugController(g.machine, { sliceInsns: 50_000 });
-  const h = enableHistory(g.machine, budget, checkpointMs)!;
-  return { g, m: g.machine, ctl, h: h as History };
+  const ctl = new DebugController(g.pc, { sliceInsns: 50_000 });
+  const h = enableHistory(g.pc, budget, checkpointMs)!;
+  return { g, m: g.pc, ctl, h: h as History };
 }
 
 /** A machine of the same sample run straight to `icount`, for comparison. */
 function twinAt(name: string, icount: number): PcMachine {
-  const t = bootSample(name).machine;
+  const t = bootSample(name).pc;
   while (t.cpu.icount < icount) {
     const s = t.run(icount - t.cpu.icount);
     if (s.kind !== 'budget') break;
@@ -194,7 +194,7 @@ describe('reverse execution', () => {
 
 /** A twin stopped at the `n`-th pass over `addr`. */
 function twinAtBreakpoint(name: string, addr: number, n: number): PcMachine {
-  const t = bootSample(name).machine;
+  const t = bootSample(name).pc;
   t.exec.addBreakpoint(addr);
   for (let i = 0; i < n; i++) {
     if (i > 0) t.exec.skipBreakpointAt = addr;

@@ -86,8 +86,8 @@ describe('--record / --replay', () => {
     const file = join(dir, 'timer.rr');
     const args = ['--kernel', 'samples/build/timer.elf'];
     const g = guestMachine(args);
-    const rec = new Recorder(g.machine, file, bootDigest(cliOpts(args)));
-    const ctl = new DebugController(g.machine, { sliceInsns: 7_000 });
+    const rec = new Recorder(g.pc, file, bootDigest(cliOpts(args)));
+    const ctl = new DebugController(g.pc, { sliceInsns: 7_000 });
     await ctl.stepInstruction(50);
     // A breakpoint in the IRQ 0 handler: the loop delivers the interrupt, then stops.
     const handler = 0x100000 + 0; // found below from the IDT
@@ -98,9 +98,9 @@ describe('--record / --replay', () => {
       ctl.resume();
       await new Promise((r) => setTimeout(r, 5));
       await ctl.pause();
-    } while (g.machine.cpu.idtBase === 0);
-    const idtBase = g.machine.cpu.idtBase >>> 0;
-    const lo = g.machine.readLinear(idtBase + 0x20 * 8, 8)!;
+    } while (g.pc.cpu.idtBase === 0);
+    const idtBase = g.pc.cpu.idtBase >>> 0;
+    const lo = g.pc.readLinear(idtBase + 0x20 * 8, 8)!;
     const irq0 = (lo[0]! | (lo[1]! << 8) | (lo[6]! << 16) | (lo[7]! << 24)) >>> 0;
     ctl.addBreakpoint(irq0);
     expect((await ctl.continue()).kind).toBe('breakpoint');
@@ -114,7 +114,7 @@ describe('--record / --replay', () => {
     await ctl.continue();
     const out = g.serialText();
     expect(out).toContain('timer done: 100 ticks');
-    const endHash = stateHash(g.machine, { memory: true });
+    const endHash = stateHash(g.pc, { memory: true });
     rec.finish('done');
 
     const r = decodeRecording(readFileSync(file), file);
@@ -124,13 +124,13 @@ describe('--record / --replay', () => {
 
     // In this process, on a fresh machine, driven in slices of another size.
     const h = guestMachine(args);
-    const play = new Replayer(h.machine, r, file);
+    const play = new Replayer(h.pc, r, file);
     let ended = '';
     play.onEnd = (why) => (ended = why);
-    runTo(h.machine, 1e9, { slice: 3_333 });
+    runTo(h.pc, 1e9, { slice: 3_333 });
     expect(ended).toMatch(/^end of the recording/);
     expect(h.serialText()).toBe(out.slice(out.length - h.serialText().length));
-    expect(stateHash(h.machine, { memory: true })).toBe(endHash);
+    expect(stateHash(h.pc, { memory: true })).toBe(endHash);
 
     // In a fresh process.
     const cli = await runCli([...args, '-nographic', '--replay', file]);
@@ -143,8 +143,8 @@ describe('--record / --replay', () => {
     const file = join(dir, 'smp.rr');
     const args = ['--kernel', 'tests/guests/build/smp.bin', '-smp', '2'];
     const g = guestMachine(args);
-    const rec = new Recorder(g.machine, file, bootDigest(cliOpts(args)));
-    const ctl = new DebugController(g.machine, { sliceInsns: 7_000 });
+    const rec = new Recorder(g.pc, file, bootDigest(cliOpts(args)));
+    const ctl = new DebugController(g.pc, { sliceInsns: 7_000 });
     const apMain = 0x1018ba; // tests/guests/smp: where the AP enters 32-bit code
     ctl.addBreakpoint(apMain);
     expect(await ctl.continue()).toMatchObject({ kind: 'breakpoint', pc: apMain });
@@ -162,19 +162,19 @@ describe('--record / --replay', () => {
     await ctl.continue();
     const out = g.serialText();
     expect(out).toContain('smp: done');
-    const endHash = stateHash(g.machine, { memory: true });
+    const endHash = stateHash(g.pc, { memory: true });
     rec.finish('done');
 
     const r = decodeRecording(readFileSync(file), file);
     expect(r.events.filter((e) => e.k === 'cpu').map((e) => (e.k === 'cpu' ? e.cpuIndex : null))).toEqual([0, 1]);
     const h = guestMachine(args);
-    const play = new Replayer(h.machine, r, file);
+    const play = new Replayer(h.pc, r, file);
     let ended = '';
     play.onEnd = (why) => (ended = why);
-    runTo(h.machine, 1e9, { slice: 3_333 });
+    runTo(h.pc, 1e9, { slice: 3_333 });
     expect(ended).toMatch(/^end of the recording/);
     expect(h.serialText()).toBe(out);
-    expect(stateHash(h.machine, { memory: true })).toBe(endHash);
+    expect(stateHash(h.pc, { memory: true })).toBe(endHash);
   }, 90_000);
 
   it('-icount shift=auto: the rates chosen from wall time are part of the recording', async () => {
@@ -192,12 +192,12 @@ describe('--record / --replay', () => {
     const file2 = join(tmp(), 'auto2.rr');
     const a2 = ['--kernel', 'samples/build/timer.elf', '-icount', 'shift=auto'];
     const g = guestMachine(a2);
-    const recorder = new Recorder(g.machine, file2, bootDigest(cliOpts(a2)));
-    runTo(g.machine, 15_000);
-    g.machine.clock.setNsPerInsn(64);
-    runTo(g.machine, 20_000);
-    g.machine.clock.setNsPerInsn(2);
-    runTo(g.machine, 1e9);
+    const recorder = new Recorder(g.pc, file2, bootDigest(cliOpts(a2)));
+    runTo(g.pc, 15_000);
+    g.pc.clock.setNsPerInsn(64);
+    runTo(g.pc, 20_000);
+    g.pc.clock.setNsPerInsn(2);
+    runTo(g.pc, 1e9);
     recorder.finish('exit');
     const r2 = decodeRecording(readFileSync(file2), file2);
     // The two rates set here, in order (wall time may move the rate again after them).
@@ -214,19 +214,19 @@ describe('--record / --replay', () => {
     const file = join(tmp(), 'hello.rr');
     const args = ['--kernel', 'samples/build/hello.elf'];
     const g = guestMachine(args);
-    const rec = new Recorder(g.machine, file, bootDigest(cliOpts(args)));
-    runTo(g.machine, 1e9);
+    const rec = new Recorder(g.pc, file, bootDigest(cliOpts(args)));
+    runTo(g.pc, 1e9);
     rec.finish('exit');
     const r = decodeRecording(readFileSync(file), file);
     // Move the 10th byte one instruction later in the recording.
     const bad = { ...r, out: r.out.map((v, i) => (i === 18 ? v + 1 : v)) };
     const h = guestMachine(args);
-    new Replayer(h.machine, bad, file);
-    expect(() => runTo(h.machine, 1e9)).toThrow(ReplayDivergence);
+    new Replayer(h.pc, bad, file);
+    expect(() => runTo(h.pc, 1e9)).toThrow(ReplayDivergence);
     try {
       const k = guestMachine(args);
-      new Replayer(k.machine, bad, file);
-      runTo(k.machine, 1e9);
+      new Replayer(k.pc, bad, file);
+      runTo(k.pc, 1e9);
     } catch (e) {
       expect((e as Error).message).toMatch(/^replay diverged: the guest wrote 0x[0-9a-f]{2} at instruction \d+ where the recording has 0x[0-9a-f]{2} at instruction \d+$/);
     }
@@ -273,23 +273,23 @@ describe('--record / --replay', () => {
     const file = join(tmp(), 'kbd.rr');
     const args = ['--kernel', 'samples/build/timer.elf'];
     const g = guestMachine(args);
-    const rec = new Recorder(g.machine, file, bootDigest(cliOpts(args)));
-    runTo(g.machine, 12_000);
-    g.machine.keyboardInput([0x1e, 0x9e]);
-    runTo(g.machine, 16_000);
-    g.machine.reset('system_reset (monitor)');
-    runTo(g.machine, 30_000);
-    const hash = stateHash(g.machine, { memory: true });
+    const rec = new Recorder(g.pc, file, bootDigest(cliOpts(args)));
+    runTo(g.pc, 12_000);
+    g.pc.keyboardInput([0x1e, 0x9e]);
+    runTo(g.pc, 16_000);
+    g.pc.reset('system_reset (monitor)');
+    runTo(g.pc, 30_000);
+    const hash = stateHash(g.pc, { memory: true });
     rec.finish('done');
     const r = decodeRecording(readFileSync(file), file);
     expect(r.events.filter((e) => e.k === 'input').map((e) => (e.k === 'input' ? e.input.kind : ''))).toEqual(['keyboard', 'reset']);
     const h = guestMachine(args);
-    new Replayer(h.machine, r, file);
-    runTo(h.machine, 30_000);
-    expect(stateHash(h.machine, { memory: true })).toBe(hash);
+    new Replayer(h.pc, r, file);
+    runTo(h.pc, 30_000);
+    expect(stateHash(h.pc, { memory: true })).toBe(hash);
     // Without them it would differ.
     const k = guestMachine(args);
-    runTo(k.machine, 30_000);
-    expect(stateHash(k.machine, { memory: true })).not.toBe(hash);
+    runTo(k.pc, 30_000);
+    expect(stateHash(k.pc, { memory: true })).not.toBe(hash);
   });
 });

@@ -64,7 +64,7 @@ interface Output {
  */
 function runHashing(g: GuestMachine, end: number): Output[] {
   const out: Output[] = [];
-  const m = g.machine;
+  const m = g.pc;
   for (;;) {
     const left = end - m.cpu.icount;
     if (left <= 0 || m.clock.now() > 30e9) break;
@@ -80,8 +80,8 @@ function runHashing(g: GuestMachine, end: number): Output[] {
 /** Type the case's input once virtual time passes its moment, then run on. */
 function runCase(g: GuestMachine, c: Case): Output[] {
   if (c.input) {
-    runTo(g.machine, Infinity, { maxNs: c.input.atNs });
-    g.machine.serialInput(Buffer.from(c.input.text, 'latin1'));
+    runTo(g.pc, Infinity, { maxNs: c.input.atNs });
+    g.pc.serialInput(Buffer.from(c.input.text, 'latin1'));
   }
   return runHashing(g, c.at + c.span);
 }
@@ -91,14 +91,14 @@ describe('machine snapshots', () => {
     it(`${c.name}: the run after loading equals the first, and a twin's without snapshots, field by field`, () => {
       const a = guestMachine(c.args, { stopOnSerial: true });
       const twin = guestMachine(c.args, { stopOnSerial: true });
-      const engine = snapshotEngine(a.machine);
-      runTo(a.machine, c.at);
-      runTo(twin.machine, c.at);
-      expect(a.machine.cpu.icount).toBe(c.at);
-      expect(machineDiff(a.machine, twin.machine)).toEqual([]);
-      const hashAt = stateHash(a.machine, { memory: true });
+      const engine = snapshotEngine(a.pc);
+      runTo(a.pc, c.at);
+      runTo(twin.pc, c.at);
+      expect(a.pc.cpu.icount).toBe(c.at);
+      expect(machineDiff(a.pc, twin.pc)).toEqual([]);
+      const hashAt = stateHash(a.pc, { memory: true });
       const snap = engine.take();
-      expect(stateHash(a.machine, { memory: true })).toBe(hashAt);
+      expect(stateHash(a.pc, { memory: true })).toBe(hashAt);
 
       const text = (g: GuestMachine, from: number): string => (c.debugcon ? g.debugconText() : g.serialText()).slice(from);
       const mark = (g: GuestMachine): number => (c.debugcon ? g.debugconText() : g.serialText()).length;
@@ -106,36 +106,36 @@ describe('machine snapshots', () => {
       const first = runCase(a, c);
       const firstText = text(a, firstFrom);
       if (c.expect) expect(firstText).toContain(c.expect);
-      const endHash = stateHash(a.machine, { memory: true });
+      const endHash = stateHash(a.pc, { memory: true });
       // Taking the snapshot changed nothing the guest can see.
       const twinFrom = mark(twin);
       expect(runCase(twin, c)).toEqual(first);
       expect(text(twin, twinFrom)).toBe(firstText);
-      expect(machineDiff(a.machine, twin.machine)).toEqual([]);
+      expect(machineDiff(a.pc, twin.pc)).toEqual([]);
 
       engine.restore(snap);
-      expect(a.machine.cpu.icount).toBe(c.at);
-      expect(stateHash(a.machine, { memory: true })).toBe(hashAt);
+      expect(a.pc.cpu.icount).toBe(c.at);
+      expect(stateHash(a.pc, { memory: true })).toBe(hashAt);
       const secondFrom = mark(a);
       const second = runCase(a, c);
       expect(text(a, secondFrom)).toBe(firstText);
       expect(second).toEqual(first);
-      expect(stateHash(a.machine, { memory: true })).toBe(endHash);
-      expect(machineDiff(a.machine, twin.machine)).toEqual([]);
+      expect(stateHash(a.pc, { memory: true })).toBe(endHash);
+      expect(machineDiff(a.pc, twin.pc)).toEqual([]);
       engine.release(snap);
     }, c.timeout ?? 60_000);
   }
 
   it('a snapshot costs the pages written since the one before it, and a released one frees them', () => {
     const g = guestMachine(['--kernel', 'samples/build/timer.elf', '-m', '128']);
-    const engine = snapshotEngine(g.machine);
-    runTo(g.machine, 10_000);
+    const engine = snapshotEngine(g.pc);
+    runTo(g.pc, 10_000);
     const s1 = engine.take();
     const afterFirst = engine.ram.bytes;
     // A multiboot ELF of a few KiB, its stack and tables: not 128 MiB.
     expect(afterFirst).toBeGreaterThan(0);
     expect(afterFirst).toBeLessThan(1 << 20);
-    runTo(g.machine, 20_000);
+    runTo(g.pc, 20_000);
     const s2 = engine.take();
     // 10,000 instructions of a timer loop touch a handful of pages.
     const delta = engine.ram.bytes - afterFirst;
@@ -150,7 +150,7 @@ describe('machine snapshots', () => {
 
   it('a load drops only the translated code whose guest bytes it changed', () => {
     const g = guestMachine(['--kernel', 'samples/build/smc.elf']);
-    const m = g.machine;
+    const m = g.pc;
     const engine = snapshotEngine(m);
     runTo(m, 5_000);
     const snap = engine.take();

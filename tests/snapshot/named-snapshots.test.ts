@@ -22,7 +22,7 @@ function tmp(): string {
 
 function monitor(args = HELLO) {
   const g = guestMachine(args);
-  const ctl = new DebugController(g.machine, { sliceInsns: 100_000 });
+  const ctl = new DebugController(g.pc, { sliceInsns: 100_000 });
   const session = newMonitorSession();
   return { g, ctl, run: (line: string) => runMonitorCommand(ctl, line, session) };
 }
@@ -31,8 +31,8 @@ describe('savevm / loadvm / delvm / info snapshots', () => {
   it('savevm then loadvm puts the machine back, and the guest runs on as it did', async () => {
     const { g, ctl, run } = monitor();
     await ctl.stepInstruction(3000);
-    const at = g.machine.cpu.icount;
-    const hash = stateHash(g.machine, { memory: true });
+    const at = g.pc.cpu.icount;
+    const hash = stateHash(g.pc, { memory: true });
     expect(await run('savevm here')).toBe(`saved snapshot 'here' at instruction ${at}\n`);
     const outAt = g.serialText().length;
     await ctl.continue();
@@ -41,7 +41,7 @@ describe('savevm / loadvm / delvm / info snapshots', () => {
     expect(ctl.lastStop.kind).toBe('exited');
     const out = await run('loadvm here');
     expect(out).toMatch(new RegExp(`^loaded snapshot 'here': instruction ${at}, eip [0-9a-f]{8}\\n`));
-    expect(stateHash(g.machine, { memory: true })).toBe(hash);
+    expect(stateHash(g.pc, { memory: true })).toBe(hash);
     // The guest exited; after a load it runs again from the snapshot, to the same end.
     await ctl.continue();
     expect(g.serialText().slice(outAt + rest.length)).toBe(rest);
@@ -97,38 +97,38 @@ describe('--snapshot-file: snapshots across processes', () => {
   it('a snapshot loaded in a fresh machine equals, field by field, a twin run straight to it', () => {
     const file = join(tmp(), 'snaps.bmbt');
     const a = guestMachine(['--kernel', 'samples/build/timer.elf']);
-    namedSnapshots(a.machine).openFile(file);
-    runTo(a.machine, 12_345);
-    namedSnapshots(a.machine).save('mid');
-    runTo(a.machine, 20_000);
-    namedSnapshots(a.machine).save('later');
+    namedSnapshots(a.pc).openFile(file);
+    runTo(a.pc, 12_345);
+    namedSnapshots(a.pc).save('mid');
+    runTo(a.pc, 20_000);
+    namedSnapshots(a.pc).save('later');
     expect(readFileSync(file).subarray(0, 8).toString('latin1')).toBe(SNAPSHOT_MAGIC);
     // No temporary file is left next to it.
     expect(readdirSync(join(file, '..'))).toEqual(['snaps.bmbt']);
 
     const fresh = guestMachine(['--kernel', 'samples/build/timer.elf']);
     const twin = guestMachine(['--kernel', 'samples/build/timer.elf']);
-    runTo(twin.machine, 12_345);
-    namedSnapshots(fresh.machine).openFile(file);
-    expect(namedSnapshots(fresh.machine).entries().map((e) => e.name)).toEqual(['mid', 'later']);
-    namedSnapshots(fresh.machine).load('mid');
-    expect(machineDiff(fresh.machine, twin.machine)).toEqual([]);
-    expect(stateHash(fresh.machine, { memory: true })).toBe(stateHash(twin.machine, { memory: true }));
-    runTo(fresh.machine, 1e9);
-    runTo(twin.machine, 1e9);
+    runTo(twin.pc, 12_345);
+    namedSnapshots(fresh.pc).openFile(file);
+    expect(namedSnapshots(fresh.pc).entries().map((e) => e.name)).toEqual(['mid', 'later']);
+    namedSnapshots(fresh.pc).load('mid');
+    expect(machineDiff(fresh.pc, twin.pc)).toEqual([]);
+    expect(stateHash(fresh.pc, { memory: true })).toBe(stateHash(twin.pc, { memory: true }));
+    runTo(fresh.pc, 1e9);
+    runTo(twin.pc, 1e9);
     expect(fresh.serialText()).toBe(twin.serialText().slice(twin.serialText().length - fresh.serialText().length));
-    expect(machineDiff(fresh.machine, twin.machine)).toEqual([]);
+    expect(machineDiff(fresh.pc, twin.pc)).toEqual([]);
   });
 
   it('bmbt-dbg -loadvm NAME in a new process runs on from the snapshot', async () => {
     const file = join(tmp(), 'hello.bmbt');
     const a = guestMachine(HELLO);
-    namedSnapshots(a.machine).openFile(file);
+    namedSnapshots(a.pc).openFile(file);
     // After the greeting, before the computed line.
-    runTo(a.machine, 2_000);
+    runTo(a.pc, 2_000);
     const before = a.serialText();
-    namedSnapshots(a.machine).save('greeted');
-    runTo(a.machine, 1e9);
+    namedSnapshots(a.pc).save('greeted');
+    runTo(a.pc, 1e9);
     const after = a.serialText().slice(before.length);
     expect(after).toContain('sum(1..1000)');
     const r = await runCli([...HELLO, '--snapshot-file', file, '-loadvm', 'greeted', '-nographic']);
@@ -141,9 +141,9 @@ describe('--snapshot-file: snapshots across processes', () => {
     const dir = tmp();
     const file = join(dir, 'hello.bmbt');
     const a = guestMachine(HELLO);
-    namedSnapshots(a.machine).openFile(file);
-    runTo(a.machine, 2_000);
-    namedSnapshots(a.machine).save('s');
+    namedSnapshots(a.pc).openFile(file);
+    runTo(a.pc, 2_000);
+    namedSnapshots(a.pc).save('s');
     const good = readFileSync(file);
     const cases: [string, Buffer, RegExp][] = [
       ['damaged', Buffer.concat([good.subarray(0, 100), Buffer.from([good[100]! ^ 0xff]), good.subarray(101)]), /the snapshot file is damaged or truncated \(checksum mismatch\)$/],
@@ -173,15 +173,15 @@ describe('--snapshot-file: snapshots across processes', () => {
   it('loadvm of another machine\'s snapshot in the monitor is an error and the running guest is untouched', async () => {
     const file = join(tmp(), 'big.bmbt');
     const big = guestMachine([...HELLO, '-m', '64']);
-    namedSnapshots(big.machine).openFile(file);
-    namedSnapshots(big.machine).save('big');
+    namedSnapshots(big.pc).openFile(file);
+    namedSnapshots(big.pc).save('big');
     const { g, ctl, run } = monitor();
     await ctl.stepInstruction(500);
-    namedSnapshots(g.machine).openFile(file);
-    const hash = stateHash(g.machine, { memory: true });
+    namedSnapshots(g.pc).openFile(file);
+    const hash = stateHash(g.pc, { memory: true });
     expect(await run('info snapshots')).toContain('(another machine configuration)');
     expect(await run('loadvm big')).toBe('error: the snapshot is of another machine configuration: ramMiB 64 (this machine: 128)\n');
-    expect(stateHash(g.machine, { memory: true })).toBe(hash);
+    expect(stateHash(g.pc, { memory: true })).toBe(hash);
     await ctl.continue();
     expect(g.serialText()).toContain('fnv1a(0..255) = 90a458c5');
   });
@@ -190,10 +190,10 @@ describe('--snapshot-file: snapshots across processes', () => {
     const dir = tmp();
     const { run } = monitor();
     const g2 = guestMachine(HELLO);
-    namedSnapshots(g2.machine).openFile(join(dir, 'no-such-dir', 'x.bmbt'));
-    const ctl2 = new DebugController(g2.machine);
+    namedSnapshots(g2.pc).openFile(join(dir, 'no-such-dir', 'x.bmbt'));
+    const ctl2 = new DebugController(g2.pc);
     expect(await runMonitorCommand(ctl2, 'savevm x')).toMatch(/^error: .*no-such-dir\/x\.bmbt: cannot write the snapshot file \(ENOENT\)\n$/);
-    expect(namedSnapshots(g2.machine).entries()).toEqual([]);
+    expect(namedSnapshots(g2.pc).entries()).toEqual([]);
     expect(existsSync(join(dir, 'no-such-dir'))).toBe(false);
     void run;
   });

@@ -12,15 +12,15 @@ const INSNS_PER_MS = 20_000;
 
 export class BmbtDiffTarget implements DiffTarget {
   readonly name = 'bmbt';
-  readonly machine: PcMachine;
+  readonly pc: PcMachine;
   readonly ctl: DebugController;
 
   private constructor(kernel: string, cpuModel?: string) {
-    this.machine = new PcMachine({ memoryMiB: 64, ...(cpuModel ? { cpuModel } : {}) });
-    loadMultiboot(this.machine.phys, this.machine.cpu, readFileSync(kernel), {
-      kernelName: kernel, cmdline: kernel, modules: [], ramSize: this.machine.ramSize,
+    this.pc = new PcMachine({ memoryMiB: 64, ...(cpuModel ? { cpuModel } : {}) });
+    loadMultiboot(this.pc.phys, this.pc.cpu, readFileSync(kernel), {
+      kernelName: kernel, cmdline: kernel, modules: [], ramSize: this.pc.ramSize,
     });
-    this.ctl = new DebugController(this.machine);
+    this.ctl = new DebugController(this.pc);
   }
 
   static async start(kernel = HARNESS_ELF, cpuModel?: string): Promise<BmbtDiffTarget> {
@@ -61,7 +61,7 @@ export class BmbtDiffTarget implements DiffTarget {
   }
 
   async continue(opts: { timeoutMs?: number } = {}): Promise<StopInfo> {
-    const m = this.machine;
+    const m = this.pc;
     const budget = (opts.timeoutMs ?? 10_000) * INSNS_PER_MS;
     const end = m.cpu.icount + budget;
     const pc = m.cpu.pc;

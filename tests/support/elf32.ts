@@ -23,7 +23,7 @@ export interface Elf32Segment {
 
 export interface Elf32 {
   entry: number;
-  machine: number;
+  eMachine: number;
   symbols: Elf32Symbol[];
   segments: Elf32Segment[];
   sections: Array<{ name: string; addr: number; offset: number; size: number; type: number }>;
@@ -108,7 +108,7 @@ export function parseElf32(buf: Uint8Array): Elf32 {
       });
     }
   }
-  return { entry, machine, symbols, segments, sections };
+  return { entry, eMachine: machine, symbols, segments, sections };
 }
 
 /** Bytes at a virtual address from the loadable segments (zeros for .bss). */

@@ -11,7 +11,7 @@ export const SEABIOS_BIN = '/usr/share/seabios/bios.bin';
 export const haveSeabiosFiles = existsSync(SEABIOS_BIN) && existsSync('/usr/share/seabios/vgabios-stdvga.bin');
 
 export interface GuestMachine {
-  machine: PcMachine;
+  pc: PcMachine;
   /** Serial bytes so far, each with the instruction count at which the guest wrote it. */
   serial: { byte: number; icount: number }[];
   serialText(): string;
@@ -39,9 +39,9 @@ export function guestMachine(args: string[], how: { stopOnSerial?: boolean } = {
     },
     debugcon: (b) => (debugcon += String.fromCharCode(b)),
   });
-  machine = g.machine;
+  machine = g.pc;
   return {
-    machine: g.machine,
+    pc: g.pc,
     serial,
     serialText: () => String.fromCharCode(...serial.map((s) => s.byte)),
     debugconText: () => debugcon,

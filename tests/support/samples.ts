@@ -30,7 +30,7 @@ export function sample(name: string): SampleEntry {
 }
 
 export interface BootedSample {
-  machine: PcMachine;
+  pc: PcMachine;
   serial: () => string;
   debugcon: () => string;
   symbols: Map<string, number>;
@@ -49,5 +49,5 @@ export function bootSample(name: string, config: MachineConfig = {}): BootedSamp
   const path = join(REPO, sample(name).image);
   const k = loadMultiboot(machine.phys, machine.cpu, readFileSync(path), { kernelName: path, cmdline: path, modules: [], ramSize: machine.ramSize });
   const symbols = new Map(k.symbols.map((s) => [s.name, s.value]));
-  return { machine, serial: () => serial, debugcon: () => debugcon, symbols };
+  return { pc: machine, serial: () => serial, debugcon: () => debugcon, symbols };
 }

@@ -150,9 +150,9 @@ describe('TB cache', () => {
 
   it('a machine with a small byte bound flushes and runs on to the same output', () => {
     const s = bootSample('interp', { maxTbBytes: 64 * 1024 });
-    for (let i = 0; i < 1000 && s.machine.run(5_000_000).kind === 'budget'; i++);
+    for (let i = 0; i < 1000 && s.pc.run(5_000_000).kind === 'budget'; i++);
     expect(s.serial()).toBe(sample('interp').serial);
-    const tbs = s.machine.exec.tbs;
+    const tbs = s.pc.exec.tbs;
     expect(tbs.stats.flushes).toBeGreaterThan(0);
     expect(tbs.bytes).toBeLessThanOrEqual(64 * 1024);
   });

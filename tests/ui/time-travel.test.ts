@@ -20,8 +20,8 @@ async function until(cond: () => boolean, what: string): Promise<void> {
 
 function setup(name: string) {
   const g = bootSample(name);
-  const ctl = new DebugController(g.machine, { sliceInsns: 20_000 });
-  enableHistory(g.machine, 64 << 20);
+  const ctl = new DebugController(g.pc, { sliceInsns: 20_000 });
+  enableHistory(g.pc, 64 << 20);
   const session = new UiSession(ctl, { columns: 120, rows: 40 });
   session.attach();
   return { g, ctl, session };

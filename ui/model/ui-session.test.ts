@@ -127,7 +127,7 @@ describe('several CPUs (-smp)', () => {
   it('the status line names the selected CPU; N selects the next one, whose registers the panes show', async () => {
     const { guestMachine } = await import('../../tests/support/guest-machine.js');
     const g = guestMachine(['--kernel', 'tests/guests/build/smp.bin', '-smp', '2']);
-    const ctl = new DebugController(g.machine);
+    const ctl = new DebugController(g.pc);
     const session = new UiSession(ctl, { columns: 120, rows: 40 });
     let snap = session.publishNow();
     expect(statusText(snap.status).rest).toMatch(/^CPU 0\/2 │ 0 insns/);

@@ -39,8 +39,8 @@ describe('IrqTimelinePane', () => {
 
   it('with -smp 4, a row pair per CPU: the pings on the APs\' vector rows, the answers on the BSP\'s', () => {
     const g = guestMachine(['--kernel', 'tests/guests/build/smp.bin', '-smp', '4']);
-    expect(runTo(g.machine, 2_000_000_000)).toBe('exit');
-    const ctl = new DebugController(g.machine);
+    expect(runTo(g.pc, 2_000_000_000)).toBe('exit');
+    const ctl = new DebugController(g.pc);
     const view = buildIrqTimeline(ctl, { start: null, perCol: null, cols: 80, rows: 24, selected: -1 });
     const labels = view.rows.map((r) => r.label);
     expect(labels.slice(-8)).toEqual(['exc 0', 'vec 0', 'exc 1', 'vec 1', 'exc 2', 'vec 2', 'exc 3', 'vec 3']);

@@ -15,7 +15,9 @@
 ; Exits through isa-debug-exit (0xF4) with 0 (status 1) when done, 1 (status 3) on an
 ; unexpected exception.
 ;
-;   make -C tests/guests/smp     -> ../build/smp.bin
+;   make -C tests/guests/smp     -> ../build/smp.bin, and its symbols in ../build/smp.map
+;   (the tests find the guest's addresses there: tests/support/smp-guest.ts)
+[map symbols ../build/smp.map]
 bits 32
 org 0x100000
 

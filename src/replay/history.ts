@@ -51,8 +51,11 @@ export interface HistoryStats {
   checkpointMs: number;
 }
 
-/** A point to travel to: exact (an event's), or the first time the count reaches icount. */
-type Target = { icount: number; ns?: number; bp?: number };
+/**
+ * A point to travel to: exact (an event's), or the first time the count reaches icount;
+ * with `event`, the log's events there before that index are applied (see LogPlayer.hold).
+ */
+type Target = { icount: number; ns?: number; bp?: number; event?: number };
 
 export class History implements RunObserver {
   private readonly taker: LogTaker;
@@ -270,14 +273,17 @@ export class History implements RunObserver {
   private drive(t: Target, stopAt = 0, watchAtEnd = false): { stops: number; last: MachineStop | null } {
     const m = this.machine;
     const p = this.player!;
-    p.hold = { icount: t.icount, ...(t.ns !== undefined ? { ns: t.ns } : {}) };
+    p.hold = { icount: t.icount, ...(t.ns !== undefined ? { ns: t.ns } : {}), ...(t.event !== undefined ? { event: t.event } : {}) };
     const reached = (): boolean => m.cpu.icount > t.icount || (m.cpu.icount === t.icount && (t.ns === undefined || m.clock.now() >= t.ns));
     let stops = 0;
     let last: MachineStop | null = null;
     this.driving = true;
     try {
       while (!reached()) {
-        const stop = m.run(Math.max(1, t.icount - m.cpu.icount));
+        // A point where a breakpoint stopped the machine is that stop, not the count: one
+        // more lets the run reach it (with several CPUs the CPU that hit it may take its
+        // turn, or an interrupt be delivered, at the same count).
+        const stop = m.run(Math.max(1, t.icount - m.cpu.icount + (t.bp !== undefined ? 1 : 0)));
         if (stop.kind === 'breakpoint' || stop.kind === 'watchpoint') {
           // A watchpoint stops after the write: with watchAtEnd, one that stops exactly at
           // `t` is a hit before it (going back from just after a write finds that write, as
@@ -295,6 +301,8 @@ export class History implements RunObserver {
     } finally {
       this.driving = false;
     }
+    // Started at the point itself (a checkpoint there): what is due before the hold.
+    if (t.event !== undefined && reached()) p.settle();
     return { stops, last };
   }
 
@@ -350,14 +358,15 @@ export class History implements RunObserver {
       if (!samePos(here, first)) this.travelTo(first);
       return { kind: 'history-begin' };
     }
-    // Stepped here by the debugger: exactly where that step started.
+    // Stepped here by the debugger: exactly where that step started, as the debugger left
+    // the machine before it stepped (with several CPUs, the CPU it stepped selected).
     const events = this.taker.events;
     const limit = this.player !== null ? this.player.next : events.length;
     for (let i = limit - 1; i >= 0; i--) {
       const e = events[i]!;
       if (e.p.icount < here.icount - 1) break;
       if (e.k === 'step' && samePos(e.end, here)) {
-        this.travelTo({ icount: e.p.icount, ns: e.p.ns, ...(e.p.bp !== undefined ? { bp: e.p.bp } : {}) });
+        this.travelTo({ icount: e.p.icount, ns: e.p.ns, ...(e.p.bp !== undefined ? { bp: e.p.bp } : {}), event: i });
         return { kind: 'step' };
       }
     }

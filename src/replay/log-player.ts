@@ -23,9 +23,11 @@ export class LogPlayer {
   onEnd: (why: string) => void = () => {};
   /**
    * While the machine is at this point, events due there wait (the reverse debugger
-   * stops right before a stepped instruction, in the state it was stepped from).
+   * stops right before a stepped instruction, in the state it was stepped from); with
+   * `event`, those before that index go in first (what the debugger did there before it
+   * stepped: selected the CPU it stepped, wrote a register).
    */
-  hold: { icount: number; ns?: number } | null = null;
+  hold: { icount: number; ns?: number; event?: number } | null = null;
 
   constructor(
     readonly machine: PcMachine,
@@ -80,7 +82,7 @@ export class LogPlayer {
   /** At the hold point (see `hold`). */
   held(): boolean {
     const h = this.hold;
-    return h !== null && this.machine.cpu.icount === h.icount && (h.ns === undefined || this.machine.clock.now() === h.ns);
+    return h !== null && this.machine.cpu.icount === h.icount && (h.ns === undefined || this.machine.clock.now() === h.ns) && (h.event === undefined || this.next >= h.event);
   }
 
   at(p: Position): boolean {
@@ -94,27 +96,46 @@ export class LogPlayer {
     return this.end;
   }
 
-  /** Apply every event due at the current point (and notice the end). */
-  private applyDue(inner: Inner): void {
+  /**
+   * Apply every event due at the current point (and notice the end). With `oneStep`,
+   * stop after a stepped instruction (true): what came after it at the same point (the
+   * debugger selecting another CPU or writing a register, then stepping again) is the
+   * next run's.
+   */
+  private applyDue(inner: Inner, oneStep = false): boolean {
     const m = this.machine;
     while (!this.live) {
-      if (this.held()) return;
+      if (this.held()) return false;
       const e = this.events[this.next];
       const p = e ? e.p : this.end;
-      if (p === null) return;
+      if (p === null) return false;
       if (!this.at(p)) {
         if (p.icount < m.cpu.icount || (p.icount === m.cpu.icount && p.ns < m.clock.now())) {
           throw new ReplayDivergence(`replay diverged: the log has an input at instruction ${p.icount}, which the replay passed (now at ${m.cpu.icount})`);
         }
-        return;
+        return false;
       }
       if (!e) {
         this.goLive(`reached the end of the log at instruction ${p.icount}`);
-        return;
+        return false;
       }
       this.next++;
       this.apply(e, inner);
+      if (oneStep && e.k === 'step') return true;
     }
+    return false;
+  }
+
+  /**
+   * At the hold point, apply what is due there before it (a CPU selected, a register
+   * written): the reverse debugger's travel can start at a checkpoint taken right there.
+   */
+  settle(): void {
+    const e = this.events[this.next];
+    if (this.live || this.hold?.event === undefined || !e || e.k === 'step' || !this.at(e.p)) return;
+    this.applyDue(() => {
+      throw new Error('a stepped instruction before the hold point');
+    });
   }
 
   private apply(e: LogEvent, inner: Inner): void {
@@ -182,8 +203,13 @@ export class LogPlayer {
     const m = this.machine;
     // The budget counts from here: a stepped instruction applied below is part of it.
     const endAt = m.cpu.icount + maxInsns;
-    this.applyDue(inner);
+    // The front end's single step is one stepped instruction of the log at most, whatever
+    // the log has at the point where it ends (another step at once, after a CPU selected
+    // or a register written there: with several CPUs the steps of two CPUs meet at one count).
+    const single = opts.single === true;
+    const stepped = this.applyDue(inner, single);
     this.check();
+    if (stepped) return { kind: 'budget' };
     maxInsns = endAt - m.cpu.icount;
     if (maxInsns <= 0 && !m.cpu.halted) return { kind: 'budget' };
     maxInsns = Math.max(1, maxInsns);
@@ -203,9 +229,12 @@ export class LogPlayer {
     this.check();
     // A debugger stop is reported where it happened: what is due there waits for the next run.
     if ((stop.kind === 'breakpoint' && m.exec.breakpoints.has(stop.pc)) || stop.kind === 'watchpoint') return stop;
-    // Inputs due now go in before the front end sees the stop (an idle guest gets its byte).
-    this.applyDue(inner);
-    this.check();
+    // Inputs due now go in before the front end sees the stop (an idle guest gets its byte);
+    // after a single step they wait for the next run, which starts with them.
+    if (!single) {
+      this.applyDue(inner);
+      this.check();
+    }
     // A stop the player made for itself is no stop for the front end.
     if (stop.kind === 'breakpoint' && !m.exec.breakpoints.has(stop.pc)) return { kind: 'budget' };
     return stop;

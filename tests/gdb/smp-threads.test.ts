@@ -3,10 +3,10 @@
 // by an AP reports that thread, and `thread 2` + `stepi` moves only CPU 1 (all-stop).
 import { afterEach, describe, expect, it } from 'vitest';
 import { runGdb, skipWithoutGdb, startEmu, type Emu } from './support.js';
+import { SMP_GUEST as GUEST, smpSymbol } from '../support/smp-guest.js';
 
-const GUEST = 'tests/guests/build/smp.bin';
-/** `ap_main` in smp.asm (0x100000 + its offset in the listing): where each AP enters 32-bit code. */
-const AP_MAIN = 0x1018ba;
+/** Where each AP enters 32-bit code. */
+const AP_MAIN = smpSymbol('ap_main');
 
 let emu: Emu | null = null;
 afterEach(async () => {
@@ -40,6 +40,51 @@ describe.skipIf(skipWithoutGdb())('gdb threads on bmbt-dbg -smp 2', () => {
     expect(bspAfter).toBe(bsp);
     expect(step).toMatch(new RegExp(`^ {2}2 +Thread 1\\.2 \\(CPU#1 \\[running\\]\\) 0x${(AP_MAIN + 4).toString(16).padStart(8, '0')} in \\?\\? \\(\\)$`, 'm'));
   });
+
+  it('reverse-continue back to a breakpoint hit on thread 2, stepi and reverse-stepi there: both CPUs as they were', async () => {
+    emu = await startEmu(['--kernel', GUEST, '-smp', '2']);
+    const isrPing = smpSymbol('isr_ping');
+    // Both CPUs: which one is selected, each one's pc and instruction count (monitor info
+    // cpus), then each thread's registers.
+    const SHOW = [
+      'echo ===\\n', 'monitor info cpus',
+      'thread apply all printf "R %x %x %x %x %x %x %x %x %x %x\\n", $pc, $eax, $ecx, $edx, $ebx, $esp, $ebp, $esi, $edi, $eflags',
+    ];
+    const N = 4;
+    const cmds = [`break *0x${isrPing.toString(16)}`, 'continue', ...SHOW];
+    for (let i = 0; i < N; i++) cmds.push('stepi', ...SHOW);
+    cmds.push('continue', ...SHOW, 'continue', ...SHOW, 'echo ---BACK---\\n');
+    cmds.push('reverse-continue', ...SHOW, 'reverse-continue', ...SHOW);
+    for (let i = 0; i < N; i++) cmds.push('stepi', ...SHOW);
+    for (let i = 0; i < N; i++) cmds.push('reverse-stepi', ...SHOW);
+    const r = await runGdb(emu.port, cmds, { elf: null, timeoutMs: 60_000 });
+    const [fwd, back] = r.out.split('---BACK---');
+    /** Each SHOW: the info cpus lines and the register lines, without gdb's thread headers. */
+    const shows = (out: string): string[] => out.split('===\n').slice(1).map((b) => b.split('\n').filter((l) => /^[* ] CPU #|^R /.test(l)).join('\n'));
+    const f = shows(fwd!);
+    const b = shows(back!);
+    expect(f).toHaveLength(N + 3);
+    expect(b).toHaveLength(2 + 2 * N);
+    const hit1 = f[0]!;
+    const steps = f.slice(0, N + 1);
+    const [hit2, hit3] = [f[N + 1]!, f[N + 2]!];
+    // At every hit CPU 1 is the selected one, at isr_ping; the CPUs ran between the hits.
+    for (const h of [hit1, hit2, hit3]) {
+      expect(h).toMatch(new RegExp(`^\\* CPU #1: pc=0x0*${isrPing.toString(16)} apic_id=1 instructions=\\d+$`, 'm'));
+      expect(h.split('\n').filter((l) => l.startsWith('R '))).toHaveLength(2);
+    }
+    expect(new Set([hit1, hit2, hit3]).size).toBe(3);
+    // Three hits forward, two going back, one more where the last reverse-stepi lands on it.
+    expect(r.out.match(/Thread 2 hit Breakpoint 1,/g)!.length).toBe(3 + 2 + 1);
+    // Back to the second hit, then the first; forward N steps (the recorded future) and back.
+    expect(b[0]).toBe(hit2);
+    expect(b[1]).toBe(hit1);
+    for (let i = 1; i <= N; i++) expect(b[1 + i], `stepi ${i}`).toBe(steps[i]);
+    for (let i = 1; i <= N; i++) expect(b[1 + N + i], `reverse-stepi ${i}`).toBe(steps[N - i]);
+    // Only CPU 1 moved while stepping: CPU 0's line stays.
+    const cpu0 = (s: string): string => s.split('\n').find((l) => l.includes('CPU #0'))!;
+    for (const s of steps) expect(cpu0(s)).toBe(cpu0(hit1));
+  }, 90_000);
 
   it('monitor info cpus lists the CPUs as QEMU does; monitor cpu N selects one', async () => {
     emu = await startEmu(['--kernel', GUEST, '-smp', '2']);

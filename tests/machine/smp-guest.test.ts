@@ -1,8 +1,14 @@
 // Several CPUs (issue 13): the SMP test guest (tests/guests/smp) brings up the APs with
 // INIT/SIPI/SIPI, plays IPI ping-pong, uses every destination form, sends an NMI, runs a
-// spinlock-protected counter on every CPU and does a TLB shootdown. Its COM1 text and
-// exit status must be QEMU 7.2's for -smp 2 and -smp 4; and a run must replay exactly.
+// spinlock-protected counter on every CPU, does a TLB shootdown, and has one CPU patch
+// code another has run (both ways). Its COM1 text and exit status must be QEMU 7.2's for
+// -smp 2 and -smp 4 (committed in tests/guests/smp/expected, and compared with a live
+// QEMU when one is installed); and a run must replay exactly.
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
+import { REPO } from '../support/cli.js';
+import { smpSymbol } from '../support/smp-guest.js';
 import { runCli } from '../support/cli.js';
 import { runQemuSerial } from '../support/qemu-serial.js';
 import { skipWithoutQemu } from '../support/qemu.js';
@@ -14,6 +20,11 @@ import { DebugController } from '../../src/debug/controller.js';
 
 const GUEST = 'tests/guests/build/smp.bin';
 
+/** QEMU 7.2's COM1 text for -smp n (make -C tests/guests/smp expected). */
+function expected(n: number): string {
+  return readFileSync(join(REPO, `tests/guests/smp/expected/smp${n}.txt`), 'latin1');
+}
+
 describe.skipIf(skipWithoutQemu())('the SMP guest, on QEMU and on bmbt-dbg', () => {
   for (const n of [2, 4]) {
     it(`-smp ${n}: the same COM1 text and exit status`, async () => {
@@ -24,6 +35,7 @@ describe.skipIf(skipWithoutQemu())('the SMP guest, on QEMU and on bmbt-dbg', () 
       expect(qemu.serial).toContain('smp: done');
       expect(qemu.serial).toContain(`cpus: ${n}\n`);
       expect(qemu.serial).toContain(`spinlock counter ${n * 20000}, lock xadd counter ${n * 20000}`);
+      expect(qemu.serial).toBe(expected(n));
       expect(ours.stdout).toBe(qemu.serial);
       expect(ours.code).toBe(qemu.code);
       expect(ours.code).toBe(1);
@@ -37,10 +49,29 @@ describe('the round-robin loop', () => {
     const g = guestMachine(['--kernel', GUEST, '-smp', String(n)]);
     const stop = runTo(g.pc, 2_000_000_000);
     return {
+      pc: g.pc,
       stop, text: g.serialText(), serial: g.serial.map((s) => `${s.byte}@${s.icount}`).join(' '),
       total: g.pc.cpu.icount, perCpu: g.pc.smp!.cpus.map((v) => v.icount),
     };
   }
+
+  it('the COM1 text is QEMU\'s (as committed) for -smp 2 and 4: code one CPU patched runs with the new bytes on the others', () => {
+    for (const n of [2, 4]) {
+      const r = run(n);
+      expect(r.stop).toBe('exit');
+      expect(r.text).toBe(expected(n));
+      // CPU 1 rewrote the immediate of a routine the BSP had run 1000 times from one loop;
+      // the BSP rewrote it after every AP had run it: each saw the new instruction.
+      expect(r.text).toContain(`smc: cpu 1 patched the code the bsp runs 11111111 22222222; the bsp patched the code the aps run, per AP: ${'22222222/33333333 '.repeat(n - 1)}\n`);
+      // The TBs at smc_fn: translated, all invalidated by the first patch (a write by
+      // another CPU), translated again, all invalidated by the second, translated again.
+      // (More than one TB at a pc: one cut short where a CPU's turn ended, say.)
+      const fn = smpSymbol('smc_fn');
+      const ev = r.pc.events.recent(['tb-translate', 'tb-invalidate']).filter((e) => 'pc' in e && e.pc === fn);
+      expect(ev.every((e) => e.kind === 'tb-translate' || (e.kind === 'tb-invalidate' && e.reason === 'self-modifying code'))).toBe(true);
+      expect(ev.map((e) => (e.kind === 'tb-invalidate' ? 'i' : 't')).join('')).toMatch(/^t+i+t+i+t+$/);
+    }
+  }, 120_000);
 
   it('two -smp 4 runs give the same serial output at the same instruction counts', () => {
     const a = run(4);

@@ -173,6 +173,31 @@ describe('reverse execution', () => {
     expect(g.serial()).toBe(out);
   }, 60_000);
 
+  it('a stepi in the past is one stepped instruction: a register written between two steps waits for the next', async () => {
+    const { m, ctl } = setup('buggy');
+    await ctl.stepInstruction(100);
+    const start = m.cpu.icount;
+    await ctl.stepInstruction(1);
+    const afterFirst = stateHash(m, { memory: true });
+    const eax = m.cpu.regs[0]!;
+    await ctl.setRegister('eax', eax ^ 0x5a5a);
+    const edited = stateHash(m, { memory: true });
+    await ctl.stepInstruction(1);
+    const afterSecond = stateHash(m, { memory: true });
+    // Back over the second step: where it was stepped from, the register as written.
+    expect(await ctl.reverse('step')).toEqual({ kind: 'step' });
+    expect(stateHash(m, { memory: true })).toBe(edited);
+    expect(await ctl.reverse('step')).toEqual({ kind: 'step' });
+    expect(m.cpu.icount).toBe(start);
+    // Forward one: the first step only, before the write.
+    await ctl.stepInstruction(1);
+    expect(m.cpu.icount).toBe(start + 1);
+    expect(stateHash(m, { memory: true })).toBe(afterFirst);
+    await ctl.stepInstruction(1);
+    expect(m.cpu.icount).toBe(start + 2);
+    expect(stateHash(m, { memory: true })).toBe(afterSecond);
+  });
+
   it('the checkpoints stay within the budget: the oldest go and history begins later', async () => {
     const { m, ctl, h } = setup('intloop-timer', 150 << 10);
     const t0 = performance.now();

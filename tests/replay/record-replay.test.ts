@@ -10,6 +10,7 @@ import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { BIN, REPO, runCli } from '../support/cli.js';
 import { guestMachine, runTo } from '../support/guest-machine.js';
+import { smpSymbol } from '../support/smp-guest.js';
 import { DebugController } from '../../src/debug/controller.js';
 import { Recorder } from '../../src/replay/recorder.js';
 import { Replayer, ReplayDivergence } from '../../src/replay/replayer.js';
@@ -145,7 +146,7 @@ describe('--record / --replay', () => {
     const g = guestMachine(args);
     const rec = new Recorder(g.pc, file, bootDigest(cliOpts(args)));
     const ctl = new DebugController(g.pc, { sliceInsns: 7_000 });
-    const apMain = 0x1018ba; // tests/guests/smp: where the AP enters 32-bit code
+    const apMain = smpSymbol('ap_main'); // tests/guests/smp: where the AP enters 32-bit code
     ctl.addBreakpoint(apMain);
     expect(await ctl.continue()).toMatchObject({ kind: 'breakpoint', pc: apMain });
     expect(ctl.selectedCpu()).toBe(1);

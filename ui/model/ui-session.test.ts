@@ -143,6 +143,40 @@ describe('several CPUs (-smp)', () => {
     session.dispose();
   });
 
+  it('after a stop on an AP the status line names that CPU and why, also once another is selected', async () => {
+    const { guestMachine } = await import('../../tests/support/guest-machine.js');
+    const { smpSymbol } = await import('../../tests/support/smp-guest.js');
+    const g = guestMachine(['--kernel', 'tests/guests/build/smp.bin', '-smp', '2']);
+    const ctl = new DebugController(g.pc);
+    const session = new UiSession(ctl, { columns: 160, rows: 40 });
+    session.attach();
+    const hex = (a: number): string => `0x${a.toString(16).padStart(8, '0')}`;
+    // isr_ping runs on the AP only (the BSP's pings).
+    const isrPing = smpSymbol('isr_ping');
+    ctl.addBreakpoint(isrPing);
+    expect(await ctl.continue()).toMatchObject({ kind: 'breakpoint', pc: isrPing });
+    let rest = statusText(session.publishNow().status).rest;
+    expect(rest).toMatch(/^CPU 1\/2 │ /);
+    expect(rest).toContain(`│ breakpoint 1 at ${hex(isrPing)} on CPU 1`);
+    // N selects CPU 0: the selection moves, the stop still says where it happened.
+    session.handleKeys(['N']);
+    rest = statusText(session.publishNow().status).rest;
+    expect(rest).toMatch(/^CPU 0\/2 │ /);
+    expect(rest).toContain(`│ breakpoint 1 at ${hex(isrPing)} on CPU 1`);
+    // A step of CPU 0, then a breakpoint only the BSP runs (putc): CPU 0 named.
+    await ctl.stepInstruction(1);
+    rest = statusText(session.publishNow().status).rest;
+    expect(rest).toMatch(new RegExp(`│ stepped to 0x[0-9a-f]{8} on CPU 0`));
+    ctl.removeBreakpoint(isrPing);
+    const putc = smpSymbol('putc');
+    ctl.addBreakpoint(putc);
+    expect(await ctl.continue()).toMatchObject({ kind: 'breakpoint', pc: putc });
+    rest = statusText(session.publishNow().status).rest;
+    expect(rest).toMatch(/^CPU 0\/2 │ /);
+    expect(rest).toContain(`│ breakpoint 2 at ${hex(putc)} on CPU 0`);
+    session.dispose();
+  });
+
   it('with one CPU the status line is as before', () => {
     const ctl = spinController();
     const session = new UiSession(ctl, { columns: 120, rows: 40 });

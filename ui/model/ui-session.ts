@@ -178,7 +178,11 @@ export class UiSession {
         this.prevStopRegs = this.lastStopRegs;
         this.lastStopRegs = this.ctl.registers();
         this.dis.cursor = null;
-        if (e.reason.kind !== 'step') this.log(`stopped: ${describeStop(this.ctl, e.reason)}`);
+        // With several CPUs, the one that stopped is the selected one now: the stop's words
+        // keep naming it when another is selected later.
+        this.stopCpu = this.ctl.selectedCpu();
+        this.stopText = { reason: e.reason, text: this.stopWords(e.reason) };
+        if (e.reason.kind !== 'step') this.log(`stopped: ${this.stopText.text}`);
         this.schedule('stop');
         break;
       }
@@ -269,6 +273,19 @@ export class UiSession {
     return this.ctl.cpus().length;
   }
 
+  /** The CPU selected when the last stop came (null before one was seen: the selected one). */
+  private stopCpu: number | null = null;
+  /** The last stop in words, as it was then (the PC of the CPU that stopped, not of one selected since). */
+  private stopText: { reason: StopReason; text: string } | null = null;
+
+  /** Why the guest stopped, in words; with several CPUs, on which CPU. */
+  private stopWords(r: StopReason): string {
+    const text = describeStop(this.ctl, r);
+    if (this.cpuCount < 2) return text;
+    const onCpu = r.kind === 'breakpoint' || r.kind === 'watchpoint' || r.kind === 'step' || r.kind === 'interrupt' || r.kind === 'history-begin' || r.kind === 'halted';
+    return onCpu ? `${text} on CPU ${this.stopCpu ?? this.ctl.selectedCpu()}` : text;
+  }
+
   private build(): UiSnapshot {
     const t0 = performance.now();
     const ctl = this.ctl;
@@ -277,7 +294,7 @@ export class UiSession {
     const running = st.state === 'running';
     const status = {
       state: st.state,
-      reason: running ? '' : describeStop(ctl, st.lastStop),
+      reason: running ? '' : this.stopText?.reason === st.lastStop ? this.stopText.text : this.stopWords(st.lastStop),
       icount: st.icount,
       mips: running ? st.mips : this.run.mips,
       gdb: this.opts.gdbStatus?.() ?? null,

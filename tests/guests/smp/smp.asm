@@ -11,11 +11,16 @@
 ;   nmi       an NMI by IPI
 ;   lock      a spinlock (xchg) protecting a plain counter, and lock xadd, by every CPU
 ;   tlb       a TLB shootdown: the BSP remaps a page, IPIs the others to invlpg
+;   smc       code one CPU patches for another: CPU 1 rewrites a routine the BSP has run
+;             (hot, from a loop) and the BSP runs it again; the BSP rewrites it after
+;             every AP ran it, and they run it again. Each must see the new bytes.
 ;
 ; Exits through isa-debug-exit (0xF4) with 0 (status 1) when done, 1 (status 3) on an
 ; unexpected exception.
 ;
-;   make -C tests/guests/smp     -> ../build/smp.bin
+;   make -C tests/guests/smp     -> ../build/smp.bin, and its symbols in ../build/smp.map
+;   (the tests find the guest's addresses there: tests/support/smp-guest.ts)
+[map symbols ../build/smp.map]
 bits 32
 org 0x100000
 
@@ -315,6 +320,68 @@ start:
   jmp .tlb_each
 .tlb_end:
   call newline
+
+  ; ---- self-modifying code across CPUs (smc_fn: mov eax, imm32 / ret) ----------------
+  ; CPU 1 writes beside smc_fn first, so that it holds a writable TLB entry for its page
+  ; from before the BSP translates it.
+  mov dword [APIC + A_ICRHI], 0x01000000
+  mov eax, 0x00004047          ; physical, fixed, 0x47: CPU 1 writes smc_scratch
+  call send_ipi_raw
+  mov eax, 1
+  call wait_smc
+  call smc_loop                ; the BSP runs smc_fn, hot
+  mov [smc_bsp], eax
+  mov dword [smc_new], 0x22222222
+  mov dword [APIC + A_ICRHI], 0x01000000
+  mov eax, 0x00004048          ; CPU 1 patches the immediate
+  call send_ipi_raw
+  mov eax, 2
+  call wait_smc
+  call serialize               ; cross-modifying code: the executing CPU serialises
+  call smc_loop
+  mov [smc_bsp + 4], eax
+  ; the other way: every AP runs smc_fn, the BSP rewrites the instruction, they run it again
+  mov eax, 0x000c4049          ; all excluding self: run smc_fn
+  call send_ipi
+  mov eax, [ncpus]
+  inc eax
+  call wait_smc
+  mov edi, smc_fn              ; mov eax, 0x33333333, byte by byte
+  mov al, 0xb8
+  stosb
+  mov eax, 0x33333333
+  stosd
+  mov eax, 0x000c4049
+  call send_ipi
+  mov eax, [ncpus]
+  add eax, eax
+  call wait_smc
+  mov esi, s_smc
+  call puts
+  mov eax, [smc_bsp]
+  call puthex
+  mov al, ' '
+  call putc
+  mov eax, [smc_bsp + 4]
+  call puthex
+  mov esi, s_smc_ap
+  call puts
+  mov ebx, 1
+.smc_each:
+  cmp ebx, [ncpus]
+  jae .smc_end
+  mov eax, [smc_ap + 8*ebx]
+  call puthex
+  mov al, '/'
+  call putc
+  mov eax, [smc_ap + 8*ebx + 4]
+  call puthex
+  mov al, ' '
+  call putc
+  inc ebx
+  jmp .smc_each
+.smc_end:
+  call newline
   mov esi, s_done
   call puts
   mov dx, 0xf4
@@ -399,6 +466,31 @@ send_ipi_raw:
   jmp send_ipi_raw
 .idle:
   mov [APIC + A_ICRLO], eax
+  ret
+
+; smc_fn 1000 times from one loop (its TB chained to the caller's); EAX what it returned.
+smc_loop:
+  push ecx
+  mov ecx, 1000
+.l:
+  call smc_fn
+  loop .l
+  pop ecx
+  ret
+
+; CPUID: the serialising instruction a CPU executes before code another CPU modified.
+serialize:
+  pushad
+  xor eax, eax
+  cpuid
+  popad
+  ret
+
+; Wait until EAX smc acknowledgements in all.
+wait_smc:
+  pause
+  cmp [smc_acks], eax
+  jne wait_smc
   ret
 
 delay:
@@ -564,6 +656,9 @@ build_idt:
   SETGATE 0x44, isr_cluster
   SETGATE 0x45, isr_lock
   SETGATE 0x46, isr_tlb
+  SETGATE 0x47, isr_smc_touch
+  SETGATE 0x48, isr_smc_patch
+  SETGATE 0x49, isr_smc_run
   SETGATE 0xff, isr_spurious
   ret
 
@@ -622,6 +717,40 @@ isr_tlb:
   mov [tlb_after + 4*ebp], eax
   mov dword [APIC + A_EOI], 0
   lock inc dword [tlb_acks]
+  popad
+  iret
+
+isr_smc_touch:                 ; a write to smc_fn's page, before anyone runs smc_fn
+  pushad
+  mov dword [smc_scratch], 1
+  mov dword [APIC + A_EOI], 0
+  lock inc dword [smc_acks]
+  popad
+  iret
+
+isr_smc_patch:                 ; the new immediate into smc_fn, which the BSP has run
+  pushad
+  mov eax, [smc_new]
+  mov [smc_fn + 1], eax
+  mov dword [APIC + A_EOI], 0
+  lock inc dword [smc_acks]
+  popad
+  iret
+
+isr_smc_run:                   ; run smc_fn; the first time into smc_ap[cpu], then [cpu]+4
+  pushad
+  THIS_CPU
+  call serialize
+  call smc_loop
+  cmp dword [smc_ap + 8*ebp], 0
+  jne .second
+  mov [smc_ap + 8*ebp], eax
+  jmp .done
+.second:
+  mov [smc_ap + 8*ebp + 4], eax
+.done:
+  mov dword [APIC + A_EOI], 0
+  lock inc dword [smc_acks]
   popad
   iret
 
@@ -689,6 +818,13 @@ ap_main:
   hlt
   jmp .idle
 
+; The code the CPUs patch for one another, on its own page with a word to write.
+align 4096
+smc_fn:
+  mov eax, 0x11111111
+  ret
+smc_scratch: dd 0
+
 ; Real mode at 0x0800:0000, copied to TRAMPOLINE.
 bits 16
 tramp:
@@ -736,6 +872,8 @@ s_lock:    db 'spinlock counter ', 0
 s_xadd:    db ', lock xadd counter ', 0
 s_expect:  db ', expected ', 0
 s_tlb:     db 'tlb shootdown, test page per CPU: ', 0
+s_smc:     db 'smc: cpu 1 patched the code the bsp runs ', 0
+s_smc_ap:  db '; the bsp patched the code the aps run, per AP: ', 0
 s_done:    db 'smp: done', 10, 0
 s_fault:   db 'unexpected exception on cpu ', 0
 s_vector:  db ', vector and stack ', 0
@@ -754,6 +892,10 @@ counter:    dd 0
 counter2:   dd 0
 lock_done:  dd 0
 tlb_acks:   dd 0
+smc_acks:   dd 0
+smc_new:    dd 0
+smc_bsp:    dd 0, 0
+smc_ap:     times 2*MAXCPU dd 0
 apic_ids:   times MAXCPU dd 0
 cpuid_ebx:  times MAXCPU dd 0
 tlb_before: times MAXCPU dd 0

@@ -68,6 +68,47 @@ describe.skipIf(skipWithoutQemu() || skipWithoutNasm() || !haveBios)('ATA hard d
   }, 180_000);
 });
 
+describe.skipIf(skipWithoutQemu() || skipWithoutNasm() || !haveBios)('-hdb, -hdc, -hdd: four hard disks on QEMU and bmbt-dbg', () => {
+  it('SeaBIOS finds the same four disks (ata0-1, ata1-0, ata1-1), and the probe sees the same slave and secondary channel', async () => {
+    const s = scratchDir('bmbt-ata-');
+    try {
+      // Four sizes, so that a disk in the wrong place shows in SeaBIOS's lines.
+      const mib = { a: 16, b: 8, c: 32, d: 4 } as const;
+      for (const side of ['q', 'b']) {
+        writeFileSync(join(s.dir, `${side}a.img`), ataProbeImage());
+        for (const d of ['b', 'c', 'd'] as const) writeFileSync(join(s.dir, `${side}${d}.img`), new Uint8Array(mib[d] << 20));
+      }
+      const args = (side: string) => [
+        ...(['a', 'b', 'c', 'd'] as const).flatMap((d) => [`-hd${d}`, join(s.dir, `${side}${d}.img`)]),
+        '-chardev', `file,id=dbg,path=${join(s.dir, `${side}.log`)}`, '-device', 'isa-debugcon,iobase=0x402,chardev=dbg',
+      ];
+      const q = await runQemuDrives(s.dir, args('q'));
+      const b = await runOursDrives(s.dir, args('b'));
+      expect(q.code).toBe(1);
+      expect(b.code).toBe(1);
+      // SeaBIOS probes the two channels in threads of their own: their lines are compared as a set.
+      const drives = (side: string) => readFileSync(join(s.dir, `${side}.log`), 'latin1').split('\n')
+        .filter((l) => /^(ata\d-\d: |Searching bootorder for: .*drive@|drive 0x)/.test(l)).sort();
+      const theirs = drives('q');
+      expect(theirs).toEqual(expect.arrayContaining([
+        'ata0-0: QEMU HARDDISK ATA-7 Hard-Disk (16 MiBytes)', 'ata0-1: QEMU HARDDISK ATA-7 Hard-Disk (8 MiBytes)',
+        'ata1-0: QEMU HARDDISK ATA-7 Hard-Disk (32 MiBytes)', 'ata1-1: QEMU HARDDISK ATA-7 Hard-Disk (4 MiBytes)',
+        'Searching bootorder for: /pci@i0cf8/*@1,1/drive@1/disk@1',
+      ]));
+      expect(theirs.filter((l) => l.startsWith('drive 0x'))).toHaveLength(4);
+      expect(drives('b')).toEqual(theirs);
+      // The probe boots from -hda (DL 0x80), then finds a slave that answers IDENTIFY
+      // (DRQ set) and a secondary channel with drives (status 0x50, not the bus's 0x7F/0xFF).
+      expect(q.serial).toContain('ata-probe dl=80');
+      expect(q.serial).toMatch(/SLAVE 50 50 58 /);
+      expect(q.serial).toMatch(/SECONDARY 50 50/);
+      expect(fromGuest(b.serial)).toBe(fromGuest(q.serial));
+    } finally {
+      s.done();
+    }
+  }, 180_000);
+});
+
 /** SeaBIOS's debug log (port 0x402) on QEMU with -nodefaults -vga std and `drive`, until the boot sector runs. */
 function seabiosLogQemu(dir: string, drive: string[]): Promise<string> {
   const logPath = join(dir, 'debug.log');

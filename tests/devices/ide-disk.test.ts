@@ -381,6 +381,104 @@ describe('bad drive input: one line, status 2, the image untouched', () => {
   }, 120_000);
 });
 
+/**
+ * A boot sector that writes 4 sectors (LBA 9-12: byte i is (i ^ 0x5A) + i / 256) with
+ * INT 13h, says so on COM1 and spins with interrupts on: the run ends only by a signal.
+ * SeaBIOS leaves the write cache on and sends no FLUSH CACHE, so the sectors are synced
+ * only by what the emulator does when it is ended.
+ */
+const WRITE_AND_SPIN = `
+bits 16
+org 0x7c00
+  cli
+  xor ax, ax
+  mov ds, ax
+  mov es, ax
+  mov ss, ax
+  mov sp, 0x7c00
+  sti
+  mov [drive], dl
+  mov di, 0x8000
+  xor cx, cx
+fill:
+  mov al, cl
+  xor al, 0x5a
+  add al, ch
+  stosb
+  inc cx
+  cmp cx, 2048
+  jne fill
+  mov ax, 0x0304        ; write 4 sectors
+  mov cx, 0x000a        ; cylinder 0, sector 10 (LBA 9)
+  xor dh, dh
+  mov dl, [drive]
+  mov bx, 0x8000
+  int 13h
+  mov si, ok
+  jnc puts
+  mov si, bad
+puts:
+  lodsb
+  test al, al
+  jz spin
+  mov dx, 0x3f8
+  out dx, al
+  jmp puts
+spin:
+  jmp spin
+drive: db 0
+ok: db 'bmbt-written', 13, 10, 0
+bad: db 'bmbt-write-failed', 13, 10, 0
+times 510 - ($ - $$) db 0
+dw 0xaa55
+`;
+
+/** Run `cmd args` until its COM1 file shows `marker`, then send `sig`; its exit status. */
+async function runUntilThenSignal(cmd: string, args: string[], serialPath: string, marker: string, sig: NodeJS.Signals): Promise<{ code: number | null; serial: string }> {
+  writeFileSync(serialPath, '');
+  const p = spawn(cmd, args, { stdio: 'ignore' });
+  const exited = new Promise<number | null>((res) => p.once('exit', (code) => res(code)));
+  const serial = (): string => readFileSync(serialPath, 'latin1');
+  try {
+    for (let i = 0; i < 600 && !serial().includes(marker); i++) await new Promise((res) => setTimeout(res, 100));
+    p.kill(sig);
+    return { code: await exited, serial: serial() };
+  } finally {
+    p.kill('SIGKILL');
+  }
+}
+
+describe.skipIf(skipWithoutQemu() || skipWithoutNasm() || !haveBios)('a guest\'s writes survive SIGTERM and SIGINT', () => {
+  it('INT 13h writes, then the signal: the sectors are in the image file, as QEMU leaves it', async () => {
+    const { assemble } = await import('../support/nasm.js');
+    const { BIN } = await import('../support/cli.js');
+    const s = scratchDir('bmbt-ata-');
+    try {
+      const img = new Uint8Array(1 << 20);
+      img.set(assemble(WRITE_AND_SPIN));
+      const board = (side: string) => ['-nodefaults', '-vga', 'std', '-nographic', '-m', '128', '-monitor', 'none',
+        '-serial', `file:${join(s.dir, `${side}.serial`)}`, '-hda', join(s.dir, `${side}.img`)];
+      const want = new Uint8Array(2048).map((_, i) => ((i ^ 0x5a) + (i >> 8)) & 0xff);
+      for (const [sig, status] of [['SIGTERM', 143], ['SIGINT', 130]] as const) {
+        writeFileSync(join(s.dir, 'q.img'), img);
+        writeFileSync(join(s.dir, 'b.img'), img);
+        const q = await runUntilThenSignal(QEMU_BINARY, ['-bios', BIOS, ...board('q')], join(s.dir, 'q.serial'), 'bmbt-written', sig);
+        const b = await runUntilThenSignal(process.execPath, [BIN, ...board('b')], join(s.dir, 'b.serial'), 'bmbt-written', sig);
+        expect(q.serial).toContain('bmbt-written');
+        expect(b.serial).toContain('bmbt-written');
+        expect(q.code).toBe(0); // QEMU: "terminating on signal", status 0
+        expect(b.code, sig).toBe(status);
+        const qi = readFileSync(join(s.dir, 'q.img'));
+        const bi = readFileSync(join(s.dir, 'b.img'));
+        expect(Buffer.compare(qi.subarray(9 * 512, 13 * 512), Buffer.from(want)), `QEMU ${sig}`).toBe(0);
+        expect(Buffer.compare(bi, qi), sig).toBe(0);
+      }
+    } finally {
+      s.done();
+    }
+  }, 120_000);
+});
+
 describe.skipIf(skipWithoutNasm() || !haveBios || !existsSync(KVMVAPIC))('drives in machine snapshots', () => {
   it('restoring a snapshot taken before the guest wrote brings the disk back, without copying it', async () => {
     const { snapshotEngine } = await import('../../src/snapshot/machine-snapshot.js');

@@ -92,7 +92,9 @@ export class FileImage implements BlockBackend {
     try {
       fd = openSync(path, opts.writable ? 'r+' : 'r');
     } catch (e) {
-      throw new UserError(`${what}: ${systemErrorText(e)}`);
+      // QEMU says only "Permission denied" (status 1); the way out is worth a clause.
+      const hint = opts.writable && (e as NodeJS.ErrnoException).code === 'EACCES' ? ' (the guest may write this drive, so it is opened for writing; -snapshot opens it read-only)' : '';
+      throw new UserError(`${what}: ${systemErrorText(e)}${hint}`);
     }
     try {
       const size = fstatSync(fd).size;

@@ -6,7 +6,7 @@
 // COM1: the serial output and the image afterwards must be QEMU's. SeaBIOS's own debug
 // log (its ATA probe, the CMOS geometry, the boot order) must be QEMU's line for line.
 import { describe, expect, it } from 'vitest';
-import { readFileSync, writeFileSync, existsSync } from 'node:fs';
+import { chmodSync, readFileSync, rmSync, writeFileSync, existsSync } from 'node:fs';
 import { spawn } from 'node:child_process';
 import { join } from 'node:path';
 import { PcMachine } from '../../src/machine/pc-machine.js';
@@ -16,7 +16,7 @@ import { guessGeometry } from '../../src/block/geometry.js';
 import { QEMU_BINARY, skipWithoutQemu } from '../support/qemu.js';
 import { skipWithoutNasm } from '../support/nasm.js';
 import { expectSeabiosLogsEqual } from '../support/seabios-log.js';
-import { BIOS, ataProbeImage, haveBios, runOursDrives, runQemuDrives, scratchDir } from '../support/disk-images.js';
+import { BIOS, ataProbeImage, cdProbeIso, haveBios, runOursDrives, runQemuDrives, scratchDir, skipWithoutXorriso } from '../support/disk-images.js';
 
 /**
  * The guest's output: from its first line on (before it masks the timer, SeaBIOS's serial
@@ -477,6 +477,73 @@ describe.skipIf(skipWithoutQemu() || skipWithoutNasm() || !haveBios)('a guest\'s
       s.done();
     }
   }, 120_000);
+});
+
+/**
+ * Run `cmd args` in `dir` as a user whom mode 0444 binds: as is, or as nobody (65534)
+ * when the tests run as root (root may write any file). COM1 goes to `dir`/serial.
+ */
+function runUnprivileged(cmd: string, args: string[], dir: string, timeoutMs = 60_000): Promise<{ code: number | null; stderr: string; serial: string }> {
+  const root = process.getuid?.() === 0;
+  return new Promise((resolve, reject) => {
+    let stderr = '';
+    const p = spawn(cmd, args, { cwd: dir, stdio: ['ignore', 'ignore', 'pipe'], ...(root ? { uid: 65534, gid: 65534 } : {}) });
+    p.stderr!.setEncoding('utf8').on('data', (d: string) => (stderr += d));
+    const t = setTimeout(() => p.kill('SIGKILL'), timeoutMs);
+    p.on('error', reject);
+    p.on('close', (code) => {
+      clearTimeout(t);
+      const serialPath = join(dir, 'serial');
+      resolve({ code, stderr, serial: existsSync(serialPath) ? readFileSync(serialPath, 'latin1') : '' });
+      rmSync(serialPath, { force: true });
+    });
+  });
+}
+
+describe.skipIf(skipWithoutQemu() || skipWithoutNasm() || skipWithoutXorriso() || !haveBios)('an image file of mode 0444', () => {
+  it('-snapshot -hda and -cdrom boot it (read-only), as QEMU; plain -hda is one line and status 2', async () => {
+    const { BIN } = await import('../support/cli.js');
+    const s = scratchDir('bmbt-ata-');
+    try {
+      // The directory is the unprivileged user's to write COM1's file in.
+      chmodSync(s.dir, 0o777);
+      const disk = join(s.dir, 'disk.img');
+      const img = ataProbeImage();
+      writeFileSync(disk, img);
+      const iso = cdProbeIso(s.dir);
+      const isoBytes = readFileSync(iso);
+      chmodSync(disk, 0o444);
+      chmodSync(iso, 0o444);
+      const board = ['-nodefaults', '-vga', 'std', '-nographic', '-m', '128', '-monitor', 'none', '-serial', 'file:serial',
+        '-device', 'isa-debug-exit,iobase=0xf4,iosize=4'];
+      const both = async (drives: string[]) => ({
+        q: await runUnprivileged(QEMU_BINARY, ['-bios', BIOS, ...board, ...drives], s.dir),
+        b: await runUnprivileged(process.execPath, [BIN, ...board, ...drives], s.dir, 120_000),
+      });
+      // -snapshot: the probe writes (to the overlay) and reads its writes back.
+      const snap = await both(['-snapshot', '-hda', disk]);
+      expect(snap.q.serial).toContain('READ BACK 58:8F80 58:9080');
+      expect(snap.q.code).toBe(1);
+      expect(snap.b.code, snap.b.stderr).toBe(1);
+      expect(fromGuest(snap.b.serial)).toBe(fromGuest(snap.q.serial));
+      const cd = await both(['-cdrom', iso, '-boot', 'd']);
+      expect(cd.q.serial).toContain('cd-probe dl=');
+      expect(cd.b.code, cd.b.stderr).toBe(1);
+      expect(cd.b.serial.slice(cd.b.serial.indexOf('cd-probe dl='))).toBe(cd.q.serial.slice(cd.q.serial.indexOf('cd-probe dl=')));
+      // Without -snapshot the disk must be opened for writing: QEMU says "Could not open
+      // 'disk.img': Permission denied" (status 1); we say it in one line with status 2.
+      const plain = await both(['-hda', disk]);
+      expect(plain.q.code).toBe(1);
+      expect(plain.q.stderr).toMatch(/Could not open '.*disk\.img': Permission denied/);
+      expect(plain.b.code).toBe(2);
+      expect(plain.b.stderr.trim().split('\n')).toHaveLength(1);
+      expect(plain.b.stderr.trim()).toMatch(/^bmbt-dbg: -hda .*disk\.img: permission denied \(the guest may write this drive, so it is opened for writing; -snapshot opens it read-only\)$/);
+      expect(Buffer.compare(readFileSync(disk), Buffer.from(img))).toBe(0);
+      expect(Buffer.compare(readFileSync(iso), isoBytes)).toBe(0);
+    } finally {
+      s.done();
+    }
+  }, 180_000);
 });
 
 describe.skipIf(skipWithoutNasm() || !haveBios || !existsSync(KVMVAPIC))('drives in machine snapshots', () => {

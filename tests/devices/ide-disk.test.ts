@@ -271,6 +271,24 @@ it.skipIf(skipWithoutQemu())('the QEMU binary is the reference (7.2)', () => {
   expect(QEMU_BINARY).toBeTruthy();
 });
 
+/** QEMU (paused) with `drive`: its status and stderr if it ends within 3 s, else 'running' (then killed). */
+function qemuOpens(drive: string[]): Promise<{ code: number | null | 'running'; err: string }> {
+  return new Promise((resolve) => {
+    let err = '';
+    let running = false;
+    const p = spawn(QEMU_BINARY, ['-S', '-nodefaults', '-display', 'none', '-monitor', 'none', ...drive], { stdio: ['ignore', 'ignore', 'pipe'] });
+    p.stderr.setEncoding('utf8').on('data', (d: string) => (err += d));
+    const t = setTimeout(() => {
+      running = true;
+      p.kill('SIGKILL');
+    }, 3000);
+    p.on('close', (code) => {
+      clearTimeout(t);
+      resolve({ code: running ? 'running' : code, err });
+    });
+  });
+}
+
 describe('bad drive input: one line, status 2, the image untouched', () => {
   it('a missing image, a directory, an image smaller than a sector, qcow2, an unknown format=', async () => {
     const { runCli } = await import('../support/cli.js');
@@ -334,26 +352,46 @@ describe('bad drive input: one line, status 2, the image untouched', () => {
       await new Promise((res) => q.once('close', res));
     }
     // Ours, seen by another bmbt-dbg and by QEMU.
+    // The holder waits for gdb (paused before the first instruction): it writes nothing.
+    const bytes = new Uint8Array(1 << 20).map((_, i) => (i * 13) & 0xff);
+    writeFileSync(img, bytes);
     const emu = await startEmu(['-hda', img, '-nographic']);
     try {
       await new Promise((res) => setTimeout(res, 500));
-      const r = await runCli(['-hda', img, '-nographic'], { timeoutMs: 30_000 });
-      expect(r.code).toBe(2);
-      expect(r.stderr).toMatch(/in use by another process/);
-      const theirs = await new Promise<{ code: number | null; err: string }>((resolve) => {
-        let err = '';
-        const p = spawn(QEMU_BINARY, ['-S', '-nodefaults', '-display', 'none', '-monitor', 'none', '-drive', `file=${img},format=raw,if=ide`], { stdio: ['ignore', 'ignore', 'pipe'] });
-        p.stderr.setEncoding('utf8').on('data', (d: string) => (err += d));
-        const t = setTimeout(() => p.kill('SIGKILL'), 10_000);
-        p.on('close', (code) => {
-          clearTimeout(t);
-          resolve({ code, err });
-        });
-      });
-      expect(theirs.code).toBe(1);
-      expect(theirs.err).toMatch(/Failed to get "write" lock/);
+      // Readers too (QEMU's -snapshot and -cdrom are refused under a writer: they share no writes).
+      for (const args of [['-hda', img], ['-drive', `file=${img},format=raw,if=ide`], ['-snapshot', '-hda', img], ['-cdrom', img]]) {
+        const r = await runCli([...args, '-nographic'], { timeoutMs: 30_000 });
+        expect({ args, code: r.code }).toEqual({ args, code: 2 });
+        expect(r.stderr.trim().split('\n')).toHaveLength(1);
+        expect(r.stderr.trim()).toMatch(/^bmbt-dbg: (-hda|-drive|-cdrom) .*disk\.img: the image is in use by another process \(QEMU or bmbt-dbg holds its lock\)$/);
+        expect(Buffer.compare(readFileSync(img), Buffer.from(bytes))).toBe(0);
+      }
+      for (const args of [['-drive', `file=${img},format=raw,if=ide`], ['-snapshot', '-hda', img], ['-cdrom', img]]) {
+        const theirs = await qemuOpens(args);
+        expect({ args, code: theirs.code }).toEqual({ args, code: 1 });
+        expect(theirs.err).toMatch(/Failed to get (shared )?"write" lock/);
+      }
     } finally {
       await emu.close();
+    }
+    // Ours as a reader (-cdrom): other readers are welcome, writers are not, on both sides.
+    const reader = await startEmu(['-cdrom', img, '-nographic']);
+    try {
+      await new Promise((res) => setTimeout(res, 500));
+      const w = await runCli(['-hda', img, '-nographic'], { timeoutMs: 30_000 });
+      expect(w.code).toBe(2);
+      expect(w.stderr.trim()).toMatch(/^bmbt-dbg: -hda .*disk\.img: the image is in use by another process/);
+      expect((await qemuOpens(['-drive', `file=${img},format=raw,if=ide`])).err).toMatch(/Failed to get "write" lock/);
+      const r = await runCli(['-snapshot', '-hda', img, '-nographic', '--max-insns', '1000'], { timeoutMs: 30_000 });
+      expect(r.stderr).not.toMatch(/in use/);
+      expect(r.code).toBe(124);
+      expect((await qemuOpens(['-cdrom', img])).code).toBe('running');
+    } finally {
+      await reader.close();
+    }
+    try {
+      expect(Buffer.compare(readFileSync(img), Buffer.from(bytes))).toBe(0);
+    } finally {
       s.done();
     }
   }, 120_000);

@@ -50,6 +50,25 @@ describe.skipIf(skipWithoutQemu() || skipWithoutNasm() || !haveBios)('ATA hard d
     }
   }, 180_000);
 
+  it('-drive file=F,if=ide,media=disk (explicit) is -hda: the same output and image as QEMU', async () => {
+    const s = scratchDir('bmbt-ata-');
+    try {
+      const img = ataProbeImage();
+      writeFileSync(join(s.dir, 'q.img'), img);
+      writeFileSync(join(s.dir, 'b.img'), img);
+      const q = await runQemuDrives(s.dir, ['-drive', `file=${join(s.dir, 'q.img')},if=ide,media=disk`]);
+      const b = await runOursDrives(s.dir, ['-drive', `file=${join(s.dir, 'b.img')},if=ide,media=disk`]);
+      expect(q.serial).toContain('ata-probe dl=80');
+      expect(b.code).toBe(1);
+      expect(fromGuest(b.serial)).toBe(fromGuest(q.serial));
+      const bi = readFileSync(join(s.dir, 'b.img'));
+      expect(Buffer.compare(bi, readFileSync(join(s.dir, 'q.img')))).toBe(0);
+      expect(Buffer.compare(bi, Buffer.from(img))).not.toBe(0);
+    } finally {
+      s.done();
+    }
+  }, 180_000);
+
   it('-snapshot: the guest reads back its writes, the file is unchanged', async () => {
     const s = scratchDir('bmbt-ata-');
     try {

@@ -5,9 +5,12 @@
 // (pwrite, no cache of our own); flush() is fsync.
 //
 // The lock is QEMU 7.2's (measured in /proc/locks): open file description (OFD) read
-// locks on byte 100 (consistent read held), 101 (write held) and 201 (write not
-// shared) of the image; an image is refused when another process holds a byte that
-// conflicts (200: someone does not share reads; for a writer also 101 and 201). Node
+// locks on byte 100 + p for each permission p held (0 consistent read, 1 write, 3
+// resize) and 200 + p for each one not shared with others. A writer holds 100, 101 and
+// 201; a reader (a CD-ROM, a read-only floppy, -snapshot's base) 100, 201 and 203: it
+// lets nobody write under it. An image is refused when another process holds a byte
+// that conflicts: 200 + p for a permission we take, 100 + p for one we do not share
+// (a writer tests 200, 201, 101; a reader 200, 101, 103). Node
 // has no fcntl(), so a small perl process (perl-base is part of every Debian) takes
 // the locks and holds them while it lives; it ends when our process ends (its stdin
 // closes), which releases them.
@@ -24,6 +27,7 @@ const LOCK_PERM_BASE = 100;
 const LOCK_SHARED_BASE = 200;
 const PERM_READ = 0;
 const PERM_WRITE = 1;
+const PERM_RESIZE = 3;
 
 /** The perl that tests and takes QEMU's OFD locks; argv: file, mode (check|hold), then bytes. */
 const LOCK_SCRIPT = String.raw`
@@ -92,7 +96,9 @@ export class FileImage implements BlockBackend {
     try {
       fd = openSync(path, opts.writable ? 'r+' : 'r');
     } catch (e) {
-      throw new UserError(`${what}: ${systemErrorText(e)}`);
+      // QEMU says only "Permission denied" (status 1); the way out is worth a clause.
+      const hint = opts.writable && (e as NodeJS.ErrnoException).code === 'EACCES' ? ' (the guest may write this drive, so it is opened for writing; -snapshot opens it read-only)' : '';
+      throw new UserError(`${what}: ${systemErrorText(e)}${hint}`);
     }
     try {
       const size = fstatSync(fd).size;
@@ -116,9 +122,12 @@ export class FileImage implements BlockBackend {
   }
 
   private lock(what: string, writable: boolean): void {
-    // Bytes whose holders we conflict with, then the bytes we hold (QEMU's layout).
-    const test = [LOCK_SHARED_BASE + PERM_READ, ...(writable ? [LOCK_SHARED_BASE + PERM_WRITE, LOCK_PERM_BASE + PERM_WRITE] : [])];
-    const hold = [LOCK_PERM_BASE + PERM_READ, ...(writable ? [LOCK_PERM_BASE + PERM_WRITE, LOCK_SHARED_BASE + PERM_WRITE] : [])];
+    // Bytes whose holders we conflict with, then the bytes we hold (QEMU's layout): both
+    // kinds take consistent reads and share neither writes nor, for a reader, resizes.
+    const perms = writable ? [PERM_READ, PERM_WRITE] : [PERM_READ];
+    const unshared = writable ? [PERM_WRITE] : [PERM_WRITE, PERM_RESIZE];
+    const test = [...perms.map((p) => LOCK_SHARED_BASE + p), ...unshared.map((p) => LOCK_PERM_BASE + p)];
+    const hold = [...perms.map((p) => LOCK_PERM_BASE + p), ...unshared.map((p) => LOCK_SHARED_BASE + p)];
     const args = ['-e', LOCK_SCRIPT, this.name];
     const check = spawnSync('perl', [...args, 'check', ...test.map((b) => `test:${b}`)], { encoding: 'utf8', timeout: 10_000 });
     if (check.error) {

@@ -45,6 +45,27 @@ describe.skipIf(skipWithoutQemu() || skipWithoutNasm() || !haveBios)('floppy: fd
     }
   }, 180_000);
 
+  it('-drive if=floppy,readonly=on: the guest\'s INT 13h writes fail as on QEMU, the image is unchanged', async () => {
+    const s = scratchDir('bmbt-fd-');
+    try {
+      const img = fdProbeImage();
+      writeFileSync(join(s.dir, 'q.img'), img);
+      writeFileSync(join(s.dir, 'b.img'), img);
+      const args = (side: string) => ['-drive', `file=${join(s.dir, `${side}.img`)},format=raw,if=floppy,readonly=on`];
+      const q = await runQemuDrives(s.dir, args('q'));
+      const b = await runOursDrives(s.dir, args('b'));
+      expect(q.code).toBe(1);
+      expect(b.code).toBe(1);
+      // SeaBIOS sees the FDC's "not writable" and returns status 03 (write protected).
+      expect(q.serial).toMatch(/WRITE 0300 c /);
+      expect(fromGuest(b.serial, 'fd-probe dl=')).toBe(fromGuest(q.serial, 'fd-probe dl='));
+      expect(Buffer.compare(readFileSync(join(s.dir, 'q.img')), Buffer.from(img))).toBe(0);
+      expect(Buffer.compare(readFileSync(join(s.dir, 'b.img')), Buffer.from(img))).toBe(0);
+    } finally {
+      s.done();
+    }
+  }, 180_000);
+
   it('-fda with -hda and -boot a: the floppy boots first, as QEMU', async () => {
     const s = scratchDir('bmbt-fd-');
     try {

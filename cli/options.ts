@@ -45,7 +45,7 @@ export interface CliOptions {
   debugExits: DebugExitSpec[];
   pcTestdev: boolean;
   pciTestdev: boolean;
-  /** False with -nodefaults (and -vga none): no VGA. */
+  /** False with -vga none, or -nodefaults without -vga std (QEMU): no VGA. */
   vga: boolean;
   /** -no-reboot: a guest reset (triple fault, 0xCF9, 8042, port 0x92) ends the run. */
   noReboot: boolean;
@@ -683,7 +683,7 @@ export function parseCli(argv: string[]): CliOptions | 'help' | 'version' {
     debugExits: devices.debugExits.length > 0 ? devices.debugExits : nodefaults ? [] : [BUILTIN_DEBUG_EXIT],
     pcTestdev: devices.pcTestdev,
     pciTestdev: devices.pciTestdev,
-    vga: !nodefaults && vgaText !== 'none',
+    vga: vgaText !== undefined ? vgaText === 'std' : !nodefaults,
     noReboot: parsed.reboot === false,
     noShutdown: parsed.shutdown === false,
     ui: ui as CliOptions['ui'],

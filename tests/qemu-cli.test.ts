@@ -86,6 +86,8 @@ describe.skipIf(skipWithoutQemu() || skipWithoutNasm())('the same command line o
   const cases: [string, () => string[]][] = [
     ['-nodefaults: no UART, no VGA, no isa-debug-exit, only the asked-for console', () =>
       ['-kernel', on0xe9, ...BASE, '-nodefaults', '-debugcon', 'stdio']],
+    ['-nodefaults -vga std: the VGA is back (its misc output register answers), the rest stays away', () =>
+      ['-kernel', on0xe9, ...BASE, '-nodefaults', '-vga', 'std', '-debugcon', 'stdio']],
     ['-device isa-debug-exit: QEMU\'s default ports 0x501/2', () =>
       ['-kernel', on0xe9, ...BASE, '-nodefaults', '-debugcon', 'stdio', '-device', 'isa-debug-exit']],
     ['a kvm-unit-tests line: pc-testdev, pci-testdev, isa-debug-exit at 0xf4, -serial, -machine accel=tcg', () =>

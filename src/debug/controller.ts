@@ -129,6 +129,7 @@ export class DebugController implements DebugTarget {
       this.finish(this.lastStop);
       return;
     }
+    this.logSelection();
     this.state = 'running';
     this.pauseRequest = null;
     this.emit({ type: 'resume', by });
@@ -316,6 +317,7 @@ export class DebugController implements DebugTarget {
     if (this.state === 'running') await this.pause(by);
     if (this.state === 'exited' || this.lastStop.kind === 'shutdown') return this.lastStop;
     const m = this.machine;
+    this.logSelection();
     this.emit({ type: 'resume', by });
     let reason: StopReason = { kind: 'step' };
     for (let i = 0; i < n; i++) {
@@ -438,11 +440,26 @@ export class DebugController implements DebugTarget {
     const n = smp?.cpus.length ?? 1;
     if (!Number.isInteger(index) || index < 0 || index >= n || this.state === 'running') return false;
     if (smp !== null && smp.current.index !== index) {
+      const from = smp.current.index;
       smp.select(smp.cpus[index]!);
-      // Which CPU the engine holds decides what a step runs: record/replay log it.
-      this.machine.cpuEdited();
+      // Which CPU the engine holds decides what a step runs, so record/replay log it, but
+      // only when the guest runs next: looking at another CPU (gdb's Hg before g, `thread
+      // N`, the UI's N) is no input, and in the past it would drop the recorded future.
+      if (this.unloggedFrom === null) this.unloggedFrom = from;
+      else if (this.unloggedFrom === index) this.unloggedFrom = null;
     }
     return true;
+  }
+
+  /** The CPU the input logs last heard of, while another one is selected (else null). */
+  private unloggedFrom: number | null = null;
+
+  /** Before the guest runs: log a selection that changed. */
+  private logSelection(): void {
+    if (this.unloggedFrom !== null) {
+      this.unloggedFrom = null;
+      this.machine.cpuEdited();
+    }
   }
 
   async setRegister(name: string, value: number): Promise<boolean> {
@@ -472,6 +489,8 @@ export class DebugController implements DebugTarget {
         return false;
       }
     }
+    // (the edit's log entry names the selected CPU too)
+    this.unloggedFrom = null;
     this.machine.cpuEdited();
     return true;
   }
@@ -495,6 +514,7 @@ export class DebugController implements DebugTarget {
 
   async reset(by = 'debugger'): Promise<void> {
     if (this.state === 'running') await this.pause(by);
+    this.logSelection();
     this.machine.reset(`system_reset (${by})`);
     this.lastStop = { kind: 'interrupt', by };
     if (this.state === 'exited') this.state = 'stopped';
@@ -505,6 +525,8 @@ export class DebugController implements DebugTarget {
    * can run again, and front ends re-read everything (a stop event says so).
    */
   private stateLoaded(by = 'debugger', reason: StopReason = { kind: 'interrupt', by }): void {
+    // The loaded state has its own selected CPU: one chosen before is no longer pending.
+    this.unloggedFrom = null;
     if (this.state === 'running') return;
     this.finish(reason);
   }

@@ -136,4 +136,47 @@ describe('reverse execution with -smp 2', () => {
     expect((await ctl.continue()).kind).toBe('exited');
     expect(g.serialText()).toContain('smp: done');
   }, 60_000);
+
+  it('looking at another CPU in the past (gdb\'s Hg or `thread N`, the UI\'s N) keeps the recorded future; a step after it is logged', async () => {
+    const g = guestMachine(ARGS);
+    const m = g.pc;
+    const ctl = new DebugController(m, { sliceInsns: 20_000 });
+    enableHistory(m, 256 << 20, 0);
+    const isrPing = smpSymbol('isr_ping');
+    ctl.addBreakpoint(isrPing);
+    expect(await ctl.continue()).toMatchObject({ kind: 'breakpoint', pc: isrPing });
+    expect(await ctl.continue()).toMatchObject({ kind: 'breakpoint', pc: isrPing });
+    const hit2 = here(m);
+    expect(await ctl.continue()).toMatchObject({ kind: 'breakpoint', pc: isrPing });
+    const hit3 = here(m);
+    const serialAtHit3 = g.serialText();
+
+    expect(await ctl.reverse('continue')).toMatchObject({ kind: 'breakpoint', pc: isrPing });
+    expect(view(m)).toEqual(hit2.view);
+    const present = ctl.history()!.present;
+    expect(present).toBe(hit3.icount);
+    // Look at the BSP, then go back to the AP: no input, the future stays recorded.
+    expect(ctl.selectCpu(0)).toBe(true);
+    expect(ctl.registers().eip >>> 0).toBe(hit2.view.cpus[0]!.eip);
+    expect(ctl.history()!.present).toBe(present);
+    expect(ctl.selectCpu(1)).toBe(true);
+    expect(await ctl.continue()).toMatchObject({ kind: 'breakpoint', pc: isrPing });
+    expect(view(m)).toEqual(hit3.view);
+    expect(stateHash(m, { memory: true })).toBe(hit3.hash);
+    // Replayed, not run again: the guest's output was not printed a second time.
+    expect(g.serialText()).toBe(serialAtHit3);
+
+    // Selected and then stepped: the step on the BSP is the run's, and going back over it
+    // comes back to the AP's stop with the AP selected, as it was.
+    expect(ctl.selectCpu(0)).toBe(true);
+    const bspBefore = view(m).cpus[0]!.icount;
+    await ctl.stepInstruction(2);
+    expect(view(m).cpus[0]!.icount).toBe(bspBefore + 2);
+    expect(await ctl.reverse('step')).toEqual({ kind: 'step' });
+    expect(await ctl.reverse('step')).toEqual({ kind: 'step' });
+    expect(view(m)).toEqual({ ...hit3.view, selected: 0 });
+    // (the selection is part of the machine's state: with the AP selected again, all of it)
+    expect(ctl.selectCpu(1)).toBe(true);
+    expect(stateHash(m, { memory: true })).toBe(hit3.hash);
+  }, 60_000);
 });

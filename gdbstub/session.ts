@@ -255,10 +255,20 @@ export class GdbSession {
     this.opts.trace?.('<-', text.slice(0, 200));
     // Registers and linear memory are those of gdb's thread.
     const g = this.gdbCpu;
-    if (g >= 0 && 'gGpPmMX'.includes(text[0] ?? '') && this.ctl.selectedCpu() !== g && this.ctl.status().state !== 'running') this.ctl.selectCpu(g);
+    let selectedBefore: number | null = null;
+    if (g >= 0 && 'gGpPmMX'.includes(text[0] ?? '') && this.ctl.selectedCpu() !== g && this.ctl.status().state !== 'running') {
+      selectedBefore = this.ctl.selectedCpu();
+      this.ctl.selectCpu(g);
+    }
     // Decide first (parse and check everything), then perform: see packet-effect.ts.
     const d = this.decide(text, payload);
-    await perform(d, (t) => this.reply(t));
+    let refused = false;
+    await perform(d, (t) => {
+      refused = /^E[0-9A-Fa-f]{2}$/.test(t);
+      this.reply(t);
+    });
+    // A refused packet leaves everything as it was, the other front ends' CPU too.
+    if (refused && selectedBefore !== null) this.ctl.selectCpu(selectedBefore);
   }
 
   private decide(text: string, payload: Uint8Array): Decision {

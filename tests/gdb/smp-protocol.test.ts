@@ -55,6 +55,17 @@ function expected(s: CpuState): number[] {
 const icounts = (): number[] => g.pc.smp!.cpus.map((v) => v.icount);
 
 describe('gdb packets on -smp 2', () => {
+  it('a refused packet on gdb\'s thread leaves the CPU another front end selected (a good one follows gdb\'s thread)', async () => {
+    const c = await connect();
+    expect(await c.request('Hgp1.2')).toBe('OK');
+    // The UI (say) looks at the BSP; gdb then sends a G too short to be a register file.
+    expect(ctl.selectCpu(0)).toBe(true);
+    expect(await c.request('G0011')).toMatch(/^E[0-9a-f]{2}$/);
+    expect(ctl.selectedCpu()).toBe(0);
+    expect(await c.request('p8')).toMatch(/^[0-9a-f]{8}$/);
+    expect(ctl.selectedCpu()).toBe(1);
+  });
+
   it('qfThreadInfo, qsThreadInfo, qC, qThreadExtraInfo; an AP breakpoint stops with thread:p01.02; Hg picks whose registers g reads', async () => {
     const c = await connect();
     expect(await c.request('qfThreadInfo')).toBe('mp01.01,p01.02');

@@ -68,13 +68,19 @@ describe.skipIf(skipWithoutQemu())('direct-boot entry state against QEMU 7.2', (
   it('with two floppy drives, the CMOS drive types and the BIOS equipment word are QEMU\'s', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'bmbt-entry-fd-'));
     try {
-      const [a, b] = [join(dir, 'a.img'), join(dir, 'b.img')];
-      writeFileSync(a, new Uint8Array(2949120));
-      writeFileSync(b, new Uint8Array(1474560));
+      // Images of their own for each emulator: both lock a floppy image they may write (as
+      // QEMU does), and the two run at the same time.
+      const img = (name: string, size: number): string => {
+        const p = join(dir, name);
+        writeFileSync(p, new Uint8Array(size));
+        return p;
+      };
+      const [qa, qb, oa, ob] = [img('qa.img', 2949120), img('qb.img', 1474560), img('oa.img', 2949120), img('ob.img', 1474560)];
       const [qemu, ours] = await Promise.all([
-        runQemuSerial(['-nodefaults', '-vga', 'std', '-m', '128', '-fda', a, '-fdb', b, '-kernel', GUEST]),
-        runCli(['--kernel', GUEST, '-m', '128', '--ui', 'none', '-fda', a, '-fdb', b]),
+        runQemuSerial(['-nodefaults', '-vga', 'std', '-m', '128', '-fda', qa, '-fdb', qb, '-kernel', GUEST]),
+        runCli(['--kernel', GUEST, '-m', '128', '--ui', 'none', '-fda', oa, '-fdb', ob]),
       ]);
+      expect(ours.stdout, ours.stderr).toContain('done');
       const q = lines(qemu.serial);
       const o = lines(ours.stdout);
       expect(q.get('bda.equip')).toBe('0267');

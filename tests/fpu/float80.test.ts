@@ -219,3 +219,24 @@ describe('correct rounding', () => {
     expect(partial.cc).toBe(0x400);
   });
 });
+
+describe('FSCALE with NaN operands (decisions.md 25)', () => {
+  it('a NaN scale gives that NaN quieted, whatever ST(0) holds (QEMU 7.2: found by a random x87 case)', async () => {
+    const { scale } = await import('../../src/cpu/fpu/arith.js');
+    // ST(0): a quiet NaN with a large payload (a double NaN loaded); ST(1): the default NaN.
+    const st0 = fromBytes(Uint8Array.from([0x00, 0x80, 0x2e, 0xe1, 0x37, 0x02, 0x7f, 0xde, 0xff, 0x7f]));
+    const st1 = fromBytes(Uint8Array.from([0, 0, 0, 0, 0, 0, 0, 0xc0, 0xff, 0xff]));
+    let c = ctx();
+    expect(toBytes(scale(c, st0, st1))).toEqual(toBytes(st1));
+    expect(c.flags & FE_IE).toBe(0);
+    // A signalling NaN scale: quieted, IE; a signalling ST(0) with a quiet scale: IE, the scale's NaN.
+    const snan1 = fromBytes(Uint8Array.from([1, 0, 0, 0, 0, 0, 0, 0x80, 0xff, 0x7f]));
+    c = ctx();
+    expect([...toBytes(scale(c, st0, snan1))]).toEqual([1, 0, 0, 0, 0, 0, 0, 0xc0, 0xff, 0x7f]);
+    expect(c.flags & FE_IE).toBe(FE_IE);
+    const snan0 = fromBytes(Uint8Array.from([5, 0, 0, 0, 0, 0, 0, 0x80, 0xff, 0x7f]));
+    c = ctx();
+    expect(toBytes(scale(c, snan0, st1))).toEqual(toBytes(st1));
+    expect(c.flags & FE_IE).toBe(FE_IE);
+  });
+});

@@ -295,8 +295,10 @@ export function scale(ctx: FpCtx, a: F80, b: F80): F80 {
     return DEFAULT_NAN;
   }
   if (isNaNKind(kb)) {
+    // A NaN scale gives that NaN, whatever ST(0) holds (QEMU 7.2; the SDM's larger
+    // significand rule would pick ST(0)'s when both are NaNs: decisions.md 25).
     if (ka === K_SNAN || kb === K_SNAN) ctx.flags |= FE_IE;
-    return isNaNKind(ka) ? nanResult(ctx, a, b, ka, kb)! : quiet(b);
+    return quiet(b);
   }
   if (isNaNKind(ka)) return nanResult1(ctx, a, ka)!;
   const sa = signOf(a);

@@ -24,6 +24,8 @@
 bits 32
 org 0x100000
 
+%include "common.inc"
+
 MB_MAGIC   equ 0x1badb002
 MB_FLAGS   equ 0x00010000
 APIC       equ 0xfee00000
@@ -493,12 +495,7 @@ wait_smc:
   jne wait_smc
   ret
 
-delay:
-  mov ecx, 20000
-.l:
-  pause
-  loop .l
-  ret
+DELAY
 
 clear_hits:
   push ecx
@@ -532,28 +529,7 @@ print_hits:
   jmp newline
 
 ; ---- serial -----------------------------------------------------------------------------
-putc:
-  push edx
-  push eax
-  mov dx, COM1 + 5
-.w:
-  in al, dx
-  test al, 0x20
-  jz .w
-  pop eax
-  mov dx, COM1
-  out dx, al
-  pop edx
-  ret
-
-puts:
-  lodsb
-  test al, al
-  jz .e
-  call putc
-  jmp puts
-.e:
-  ret
+PUTC_PUTS
 
 newline:
   mov al, 10
@@ -582,25 +558,7 @@ putdec:
   pop ebx
   ret
 
-puthex:
-  push ecx
-  push edx
-  mov edx, eax
-  mov ecx, 8
-.h:
-  rol edx, 4
-  mov al, dl
-  and al, 15
-  add al, '0'
-  cmp al, '9'
-  jbe .o
-  add al, 7
-.o:
-  call putc
-  loop .h
-  pop edx
-  pop ecx
-  ret
+PUTHEX
 
 ; ---- tables --------------------------------------------------------------------------------
 build_paging:
@@ -798,19 +756,7 @@ fault:
   hlt
 
 ; ---- application processors ----------------------------------------------------------------
-ap_main:
-  mov ax, 0x10
-  mov ds, ax
-  mov es, ax
-  mov ss, ax
-  mov fs, ax
-  mov gs, ax
-  mov eax, 1
-  lock xadd [next_stack], eax
-  inc eax
-  shl eax, 12
-  add eax, STACKS + 0x1000
-  mov esp, eax
+AP_ENTER
   call cpu_common
   lock inc dword [started]
 .idle:
@@ -826,31 +772,7 @@ smc_fn:
 smc_scratch: dd 0
 
 ; Real mode at 0x0800:0000, copied to TRAMPOLINE.
-bits 16
-tramp:
-  cli
-  xor ax, ax
-  mov ds, ax
-  o32 lgdt [TRAMPOLINE + (tramp_gdtr - tramp)]
-  mov eax, cr0
-  or al, 1
-  mov cr0, eax
-  jmp dword 0x08:ap_main
-tramp_gdtr:
-  dw gdt_end - gdt - 1
-  dd gdt
-tramp_end:
-bits 32
-
-align 8
-gdt:
-  dq 0
-  dq 0x00cf9a000000ffff
-  dq 0x00cf92000000ffff
-gdt_end:
-gdtr:
-  dw gdt_end - gdt - 1
-  dd gdt
+TRAMPOLINE_AND_GDT
 idtr:
   dw 256*8 - 1
   dd idt

@@ -7,13 +7,11 @@
 // it. QEMU boots the same ISO beside it; the lines the init script prints must be QEMU's.
 //
 // Long (a boot of bmbt-dbg takes minutes): runs when CI=true or BMBT_FULL=1.
-import { existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { spawnSync } from 'node:child_process';
-import { gzipSync } from 'node:zlib';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { corpusOrReason, DISK_MODULES } from './fetch.js';
-import { writeCpio, type CpioEntry } from './cpio.js';
+import { diskCorpus, diskInitramfs, GRUB_SERIAL_LINUX_CFG, INSMOD_DISK_MODULES } from './disk-initramfs.js';
 import { fullCorpusRun } from './boot-run.js';
 import { runOursDrives, runQemuDrives, scratchDir } from '../support/disk-images.js';
 
@@ -23,7 +21,7 @@ export PATH=/bin
 mount -t proc proc /proc
 mount -t sysfs sys /sys
 mount -t devtmpfs dev /dev
-for m in ${DISK_MODULES.map((m) => m.split('/').pop()!.replace(/\.ko$/, '')).join(' ')}; do insmod /mods/$m.ko || echo "insmod $m failed"; done
+${INSMOD_DISK_MODULES}
 sleep 1
 grep -H . /sys/class/ata_device/dev2.0/xfer_mode
 mkdir /cdrom
@@ -35,11 +33,6 @@ echo linux-cdrom-done
 poweroff -f
 `;
 
-const GRUB_CFG = [
-  'serial --unit=0 --speed=115200', 'terminal_input serial', 'terminal_output serial',
-  'linux /vmlinuz console=ttyS0 nokaslr panic=-1', 'initrd /initrd.gz', 'boot', '',
-].join('\n');
-
 /** The lines the init script prints (Linux's own log differs in timing between the two). */
 function initLines(serial: string): string[] {
   return serial.split(/\r?\n/).map((l) => l.trim()).filter((l) => /^(\/sys\/class|mounted|cd:|files:|unmounted|linux-cdrom-done|insmod)/.test(l));
@@ -50,28 +43,16 @@ if (!full) console.warn('[corpus] Linux from a GRUB ISO: skipped (a boot takes m
 
 describe.skipIf(!full)('Linux from a grub-mkrescue ISO in -cdrom, reading the CD through ATAPI', () => {
   it('boots from the CD, mounts /dev/sr0 and prints a file from it, as under QEMU', async () => {
-    const corpus = corpusOrReason();
-    if (typeof corpus === 'string') throw new Error(`the corpus is missing: ${corpus} (npm run corpus)`);
-    if ('missing' in corpus.diskModules) throw new Error(`the disk modules are missing: ${corpus.diskModules.missing} (npm run corpus)`);
+    const corpus = diskCorpus();
     if (!existsSync('/usr/lib/grub/i386-pc/cdboot.img')) throw new Error('grub-pc-bin is missing (apt-get install grub-pc-bin xorriso)');
-    const modDir = corpus.diskModules.dir;
-    const bbDir = readdirSync(corpus.dir).find((d) => d.startsWith('busybox-static-i386_'));
-    if (!bbDir) throw new Error('busybox is missing from the corpus (npm run corpus)');
-    const entries: CpioEntry[] = [
-      { kind: 'dir', path: 'bin' }, { kind: 'dir', path: 'dev' }, { kind: 'dir', path: 'proc' }, { kind: 'dir', path: 'sys' },
-      { kind: 'dir', path: 'mods' },
-      { kind: 'chardev', path: 'dev/console', major: 5, minor: 1 },
-      { kind: 'file', path: 'bin/busybox', data: readFileSync(join(corpus.dir, bbDir, 'bin', 'busybox')), mode: 0o755 },
-      ...DISK_MODULES.map((m): CpioEntry => ({ kind: 'file', path: `mods/${m.split('/').pop()}`, data: readFileSync(join(modDir, m)), mode: 0o644 })),
-      { kind: 'file', path: 'init', data: new TextEncoder().encode(INIT), mode: 0o755 },
-    ];
+    const initrd = diskInitramfs(corpus, INIT);
     const s = scratchDir('bmbt-linux-cd-');
     try {
       const root = join(s.dir, 'iso-root');
       mkdirSync(join(root, 'boot', 'grub'), { recursive: true });
-      writeFileSync(join(root, 'boot', 'grub', 'grub.cfg'), GRUB_CFG);
+      writeFileSync(join(root, 'boot', 'grub', 'grub.cfg'), GRUB_SERIAL_LINUX_CFG);
       writeFileSync(join(root, 'vmlinuz'), readFileSync(corpus.linux.vmlinuz));
-      writeFileSync(join(root, 'initrd.gz'), gzipSync(writeCpio(entries), { level: 6 }));
+      writeFileSync(join(root, 'initrd.gz'), initrd);
       writeFileSync(join(root, 'hello.txt'), 'hello from the ISO\n');
       const iso = join(s.dir, 'linux.iso');
       const r = spawnSync('grub-mkrescue', ['-o', iso, root], { encoding: 'utf8' });

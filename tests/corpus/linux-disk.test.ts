@@ -9,12 +9,10 @@
 // -snapshot leaves the image file exactly as it was. QEMU runs the same images beside it.
 //
 // Long (each boot of bmbt-dbg takes minutes): runs when CI=true or BMBT_FULL=1.
-import { copyFileSync, readdirSync, readFileSync } from 'node:fs';
-import { gzipSync } from 'node:zlib';
+import { copyFileSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { corpusOrReason, DISK_MODULES } from './fetch.js';
-import { writeCpio, type CpioEntry } from './cpio.js';
+import { diskCorpus, diskInitramfs, GRUB_SERIAL_LINUX_CFG, INSMOD_DISK_MODULES } from './disk-initramfs.js';
 import { fullCorpusRun } from './boot-run.js';
 import { cdProbeIso, grubDiskImage, runOursDrives, runQemuDrives, scratchDir } from '../support/disk-images.js';
 
@@ -24,7 +22,7 @@ export PATH=/bin
 mount -t proc proc /proc
 mount -t sysfs sys /sys
 mount -t devtmpfs dev /dev
-for m in ${DISK_MODULES.map((m) => m.split('/').pop()!.replace(/\.ko$/, '')).join(' ')}; do insmod /mods/$m.ko || echo "insmod $m failed"; done
+${INSMOD_DISK_MODULES}
 sleep 1
 grep -H . /sys/class/ata_device/dev1.0/xfer_mode
 mount -t ext2 /dev/sda1 /mnt && echo mounted
@@ -40,11 +38,6 @@ echo linux-disk-done
 poweroff -f
 `;
 
-const GRUB_CFG = [
-  'serial --unit=0 --speed=115200', 'terminal_input serial', 'terminal_output serial',
-  'linux /vmlinuz console=ttyS0 nokaslr panic=-1', 'initrd /initrd.gz', 'boot', '',
-].join('\n');
-
 /** The lines the init script prints (Linux's own log differs in timing between the two). */
 function initLines(serial: string): string[] {
   return serial.split(/\r?\n/).map((l) => l.trim()).filter((l) => /^(\/sys\/class|mounted|file:|before:|unmounted|cd:|linux-disk-done|insmod)/.test(l));
@@ -55,26 +48,14 @@ if (!full) console.warn('[corpus] Linux from a GRUB disk: skipped (each boot tak
 
 describe.skipIf(!full)('Linux from a GRUB disk image, ata_piix reading and writing it', () => {
   it('boots, reads, writes; a second boot reads it back; -snapshot leaves the file as it was', async () => {
-    const corpus = corpusOrReason();
-    if (typeof corpus === 'string') throw new Error(`the corpus is missing: ${corpus} (npm run corpus)`);
-    if ('missing' in corpus.diskModules) throw new Error(`the disk modules are missing: ${corpus.diskModules.missing} (npm run corpus)`);
-    const modDir = corpus.diskModules.dir;
-    const bbDir = readdirSync(corpus.dir).find((d) => d.startsWith('busybox-static-i386_'));
-    if (!bbDir) throw new Error('busybox is missing from the corpus (npm run corpus)');
-    const entries: CpioEntry[] = [
-      { kind: 'dir', path: 'bin' }, { kind: 'dir', path: 'dev' }, { kind: 'dir', path: 'proc' }, { kind: 'dir', path: 'sys' },
-      { kind: 'dir', path: 'mnt' }, { kind: 'dir', path: 'mods' },
-      { kind: 'chardev', path: 'dev/console', major: 5, minor: 1 },
-      { kind: 'file', path: 'bin/busybox', data: readFileSync(join(corpus.dir, bbDir, 'bin', 'busybox')), mode: 0o755 },
-      ...DISK_MODULES.map((m): CpioEntry => ({ kind: 'file', path: `mods/${m.split('/').pop()}`, data: readFileSync(join(modDir, m)), mode: 0o644 })),
-      { kind: 'file', path: 'init', data: new TextEncoder().encode(INIT), mode: 0o755 },
-    ];
+    const corpus = diskCorpus();
+    const initrd = diskInitramfs(corpus, INIT, ['mnt']);
     const s = scratchDir('bmbt-linux-disk-');
     try {
-      const img = grubDiskImage(s.dir, GRUB_CFG, {
+      const img = grubDiskImage(s.dir, GRUB_SERIAL_LINUX_CFG, {
         'hello.txt': 'hello from the disk\n',
         vmlinuz: readFileSync(corpus.linux.vmlinuz),
-        'initrd.gz': gzipSync(writeCpio(entries), { level: 6 }),
+        'initrd.gz': initrd,
       }, 96);
       const q = join(s.dir, 'q.img');
       const b = join(s.dir, 'b.img');

@@ -17,7 +17,7 @@ import { IsaDma } from '../../src/devices/isa-dma.js';
 import { QEMU_BINARY, skipWithoutQemu } from '../support/qemu.js';
 import { expectSeabiosLogsEqual } from '../support/seabios-log.js';
 import { skipWithoutNasm } from '../support/nasm.js';
-import { BIOS, ataProbeImage, fdProbeImage, haveBios, runOursDrives, runQemuDrives, scratchDir } from '../support/disk-images.js';
+import { BIOS, ataProbeImage, fdProbeImage, haveBios, runBothOnImage, runOursDrives, runQemuDrives, scratchDir } from '../support/disk-images.js';
 
 const KVMVAPIC = '/usr/share/qemu/kvmvapic.bin';
 const VGABIOS = '/usr/share/seabios/vgabios-stdvga.bin';
@@ -29,16 +29,12 @@ describe.skipIf(skipWithoutQemu() || skipWithoutNasm() || !haveBios)('floppy: fd
     const s = scratchDir('bmbt-fd-');
     try {
       const img = fdProbeImage();
-      writeFileSync(join(s.dir, 'q.img'), img);
-      writeFileSync(join(s.dir, 'b.img'), img);
-      const q = await runQemuDrives(s.dir, ['-drive', `file=${join(s.dir, 'q.img')},format=raw,if=floppy`]);
-      const b = await runOursDrives(s.dir, ['-drive', `file=${join(s.dir, 'b.img')},format=raw,if=floppy`]);
+      const { q, b, qImage, bImage: bi } = await runBothOnImage(s.dir, img, (f) => ['-drive', `file=${f},format=raw,if=floppy`]);
       expect(q.code).toBe(1);
       expect(q.serial).toContain('DMA 9400 FFFF 00 04');
       expect(b.code).toBe(1);
       expect(fromGuest(b.serial, 'fd-probe dl=')).toBe(fromGuest(q.serial, 'fd-probe dl='));
-      const bi = readFileSync(join(s.dir, 'b.img'));
-      expect(Buffer.compare(bi, readFileSync(join(s.dir, 'q.img')))).toBe(0);
+      expect(Buffer.compare(bi, qImage)).toBe(0);
       expect(Buffer.compare(bi, Buffer.from(img))).not.toBe(0);
     } finally {
       s.done();
@@ -49,18 +45,14 @@ describe.skipIf(skipWithoutQemu() || skipWithoutNasm() || !haveBios)('floppy: fd
     const s = scratchDir('bmbt-fd-');
     try {
       const img = fdProbeImage();
-      writeFileSync(join(s.dir, 'q.img'), img);
-      writeFileSync(join(s.dir, 'b.img'), img);
-      const args = (side: string) => ['-drive', `file=${join(s.dir, `${side}.img`)},format=raw,if=floppy,readonly=on`];
-      const q = await runQemuDrives(s.dir, args('q'));
-      const b = await runOursDrives(s.dir, args('b'));
+      const { q, b, qImage, bImage } = await runBothOnImage(s.dir, img, (f) => ['-drive', `file=${f},format=raw,if=floppy,readonly=on`]);
       expect(q.code).toBe(1);
       expect(b.code).toBe(1);
       // SeaBIOS sees the FDC's "not writable" and returns status 03 (write protected).
       expect(q.serial).toMatch(/WRITE 0300 c /);
       expect(fromGuest(b.serial, 'fd-probe dl=')).toBe(fromGuest(q.serial, 'fd-probe dl='));
-      expect(Buffer.compare(readFileSync(join(s.dir, 'q.img')), Buffer.from(img))).toBe(0);
-      expect(Buffer.compare(readFileSync(join(s.dir, 'b.img')), Buffer.from(img))).toBe(0);
+      expect(Buffer.compare(qImage, Buffer.from(img))).toBe(0);
+      expect(Buffer.compare(bImage, Buffer.from(img))).toBe(0);
     } finally {
       s.done();
     }

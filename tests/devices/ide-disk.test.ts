@@ -16,7 +16,7 @@ import { guessGeometry } from '../../src/block/geometry.js';
 import { QEMU_BINARY, skipWithoutQemu } from '../support/qemu.js';
 import { skipWithoutNasm } from '../support/nasm.js';
 import { expectSeabiosLogsEqual } from '../support/seabios-log.js';
-import { BIOS, ataProbeImage, cdProbeIso, haveBios, runOursDrives, runQemuDrives, scratchDir, skipWithoutXorriso } from '../support/disk-images.js';
+import { BIOS, ataProbeImage, cdProbeIso, haveBios, runBothOnImage, runOursDrives, runQemuDrives, scratchDir, skipWithoutXorriso } from '../support/disk-images.js';
 
 /**
  * The guest's output: from its first line on (before it masks the timer, SeaBIOS's serial
@@ -32,16 +32,11 @@ describe.skipIf(skipWithoutQemu() || skipWithoutNasm() || !haveBios)('ATA hard d
     const s = scratchDir('bmbt-ata-');
     try {
       const img = ataProbeImage();
-      writeFileSync(join(s.dir, 'q.img'), img);
-      writeFileSync(join(s.dir, 'b.img'), img);
-      const q = await runQemuDrives(s.dir, ['-drive', `file=${join(s.dir, 'q.img')},format=raw,if=ide`]);
-      const b = await runOursDrives(s.dir, ['-drive', `file=${join(s.dir, 'b.img')},format=raw,if=ide`]);
+      const { q, b, qImage: qi, bImage: bi } = await runBothOnImage(s.dir, img, (f) => ['-drive', `file=${f},format=raw,if=ide`]);
       expect(q.serial).toContain('done');
       expect(q.code).toBe(1);
       expect(b.code).toBe(1);
       expect(fromGuest(b.serial)).toBe(fromGuest(q.serial));
-      const qi = readFileSync(join(s.dir, 'q.img'));
-      const bi = readFileSync(join(s.dir, 'b.img'));
       expect(Buffer.compare(bi, qi)).toBe(0);
       // The guest wrote LBA 200-207 and 220-221.
       expect(Buffer.compare(bi.subarray(200 * 512, 208 * 512), Buffer.from(img.subarray(200 * 512, 208 * 512)))).not.toBe(0);
@@ -54,16 +49,12 @@ describe.skipIf(skipWithoutQemu() || skipWithoutNasm() || !haveBios)('ATA hard d
     const s = scratchDir('bmbt-ata-');
     try {
       const img = ataProbeImage();
-      writeFileSync(join(s.dir, 'q.img'), img);
-      writeFileSync(join(s.dir, 'b.img'), img);
-      const q = await runQemuDrives(s.dir, ['-drive', `file=${join(s.dir, 'q.img')},if=ide,media=disk`]);
-      const b = await runOursDrives(s.dir, ['-drive', `file=${join(s.dir, 'b.img')},if=ide,media=disk`]);
+      const { q, b, qImage, bImage } = await runBothOnImage(s.dir, img, (f) => ['-drive', `file=${f},if=ide,media=disk`]);
       expect(q.serial).toContain('ata-probe dl=80');
       expect(b.code).toBe(1);
       expect(fromGuest(b.serial)).toBe(fromGuest(q.serial));
-      const bi = readFileSync(join(s.dir, 'b.img'));
-      expect(Buffer.compare(bi, readFileSync(join(s.dir, 'q.img')))).toBe(0);
-      expect(Buffer.compare(bi, Buffer.from(img))).not.toBe(0);
+      expect(Buffer.compare(bImage, qImage)).toBe(0);
+      expect(Buffer.compare(bImage, Buffer.from(img))).not.toBe(0);
     } finally {
       s.done();
     }
@@ -73,14 +64,11 @@ describe.skipIf(skipWithoutQemu() || skipWithoutNasm() || !haveBios)('ATA hard d
     const s = scratchDir('bmbt-ata-');
     try {
       const img = ataProbeImage();
-      writeFileSync(join(s.dir, 'q.img'), img);
-      writeFileSync(join(s.dir, 'b.img'), img);
-      const q = await runQemuDrives(s.dir, ['-hda', join(s.dir, 'q.img'), '-snapshot']);
-      const b = await runOursDrives(s.dir, ['-hda', join(s.dir, 'b.img'), '-snapshot']);
+      const { q, b, qImage, bImage } = await runBothOnImage(s.dir, img, (f) => ['-hda', f, '-snapshot']);
       expect(fromGuest(b.serial)).toBe(fromGuest(q.serial));
       expect(b.serial).toContain('READ BACK 58:8F80 58:9080');
-      expect(Buffer.compare(readFileSync(join(s.dir, 'b.img')), Buffer.from(img))).toBe(0);
-      expect(Buffer.compare(readFileSync(join(s.dir, 'q.img')), Buffer.from(img))).toBe(0);
+      expect(Buffer.compare(bImage, Buffer.from(img))).toBe(0);
+      expect(Buffer.compare(qImage, Buffer.from(img))).toBe(0);
     } finally {
       s.done();
     }

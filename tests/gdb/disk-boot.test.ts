@@ -37,23 +37,30 @@ async function qemuListening(port: number): Promise<void> {
   throw new Error(`nothing listens on port ${port}`);
 }
 
+const COMMANDS = ['set architecture i8086', 'break *0x7c00', 'continue', 'p/x $pc', 'p/x $cs', 'p/x $edx & 0xff', 'x/2xb 0x7dfe', 'p/x *(unsigned short *)0x7c00'];
+
+/** The probe's disk twice (q for QEMU, b for us), and QEMU waiting under -S with its stub on a free port. */
+async function imagesAndQemu(tag: string): Promise<{ b: string; port: number }> {
+  const img = ataProbeImage();
+  const q = join(scratch.dir, `q${tag}.img`);
+  const b = join(scratch.dir, `b${tag}.img`);
+  writeFileSync(q, img);
+  writeFileSync(b, img);
+  const port = await freePort();
+  qemu = spawn(QEMU_BINARY, ['-S', '-gdb', `tcp:127.0.0.1:${port}`, '-nodefaults', '-vga', 'std', '-display', 'none', '-monitor', 'none', '-serial', 'none', '-bios', BIOS, '-hda', q], { stdio: 'ignore' });
+  return { b, port };
+}
+
 const session = (out: string): string[] => out.split('\n').filter((l) => /^(\$\d+ =|Breakpoint \d+,|Breakpoint \d+ at)/.test(l));
 
 describe.skipIf(skipWithoutGdb() || skipWithoutQemu() || skipWithoutNasm() || !haveBios)('gdb on a disk image: break *0x7c00', () => {
   it('continue stops in the MBR, with the boot drive in DL, as under QEMU', async () => {
-    const img = ataProbeImage();
-    const q = join(scratch.dir, 'q.img');
-    const b = join(scratch.dir, 'b.img');
-    writeFileSync(q, img);
-    writeFileSync(b, img);
-    const commands = ['set architecture i8086', 'break *0x7c00', 'continue', 'p/x $pc', 'p/x $cs', 'p/x $edx & 0xff', 'x/2xb 0x7dfe', 'p/x *(unsigned short *)0x7c00'];
-    const port = await freePort();
-    qemu = spawn(QEMU_BINARY, ['-S', '-gdb', `tcp:127.0.0.1:${port}`, '-nodefaults', '-vga', 'std', '-display', 'none', '-monitor', 'none', '-serial', 'none', '-bios', BIOS, '-hda', q], { stdio: 'ignore' });
+    const { b, port } = await imagesAndQemu('');
     emu = await startEmu(['-S', '-hda', b, '-nographic']);
     await qemuListening(port);
     const [theirs, ours] = await Promise.all([
-      runGdb(port, commands, { elf: null, timeoutMs: 60_000 }),
-      runGdb(emu.port, commands, { elf: null, timeoutMs: 60_000 }),
+      runGdb(port, COMMANDS, { elf: null, timeoutMs: 60_000 }),
+      runGdb(emu.port, COMMANDS, { elf: null, timeoutMs: 60_000 }),
     ]);
     const s = session(theirs.out);
     expect(s, theirs.out).toContain('$1 = 0x7c00');
@@ -69,14 +76,7 @@ describe.skipIf(skipWithoutGdb() || skipWithoutQemu() || skipWithoutNasm() || !h
       ctx.skip();
     };
     if (!(await portFree(1234))) return skip1234('is in use');
-    const img = ataProbeImage();
-    const q = join(scratch.dir, 'q-s.img');
-    const b = join(scratch.dir, 'b-s.img');
-    writeFileSync(q, img);
-    writeFileSync(b, img);
-    const commands = ['set architecture i8086', 'break *0x7c00', 'continue', 'p/x $pc', 'p/x $cs', 'p/x $edx & 0xff', 'x/2xb 0x7dfe', 'p/x *(unsigned short *)0x7c00'];
-    const port = await freePort();
-    qemu = spawn(QEMU_BINARY, ['-S', '-gdb', `tcp:127.0.0.1:${port}`, '-nodefaults', '-vga', 'std', '-display', 'none', '-monitor', 'none', '-serial', 'none', '-bios', BIOS, '-hda', q], { stdio: 'ignore' });
+    const { b, port } = await imagesAndQemu('-s');
     try {
       emu = await startEmu(['-nographic', '-S', '-s', '-hda', b], { gdbArgs: [] });
     } catch (e) {
@@ -87,8 +87,8 @@ describe.skipIf(skipWithoutGdb() || skipWithoutQemu() || skipWithoutNasm() || !h
     expect(emu.port).toBe(1234);
     await qemuListening(port);
     const [theirs, ours] = await Promise.all([
-      runGdb(port, commands, { elf: null, timeoutMs: 60_000 }),
-      runGdb(1234, commands, { elf: null, timeoutMs: 60_000 }),
+      runGdb(port, COMMANDS, { elf: null, timeoutMs: 60_000 }),
+      runGdb(1234, COMMANDS, { elf: null, timeoutMs: 60_000 }),
     ]);
     const s = session(theirs.out);
     expect(s, theirs.out).toContain('$1 = 0x7c00');

@@ -79,6 +79,19 @@ export async function runOursDrives(dir: string, extra: string[], timeoutMs = 12
   return { code: r.code, serial: readFileSync(serialPath, 'latin1'), stderr: r.stderr };
 }
 
+/**
+ * One image for each emulator (q.img for QEMU, b.img for bmbt-dbg, in `dir`), each run
+ * in turn with `args(its image's path)`; the images are read back after the runs.
+ */
+export async function runBothOnImage(dir: string, img: Uint8Array, args: (image: string) => string[]): Promise<{ q: DriveRun; b: DriveRun; qImage: Buffer; bImage: Buffer }> {
+  const [qPath, bPath] = [join(dir, 'q.img'), join(dir, 'b.img')];
+  writeFileSync(qPath, img);
+  writeFileSync(bPath, img);
+  const q = await runQemuDrives(dir, args(qPath));
+  const b = await runOursDrives(dir, args(bPath));
+  return { q, b, qImage: readFileSync(qPath), bImage: readFileSync(bPath) };
+}
+
 let xorrisoOk: boolean | undefined;
 /** xorriso (Debian package xorriso) makes the ISO images; grub-mkrescue needs it too. */
 export function haveXorriso(): boolean {

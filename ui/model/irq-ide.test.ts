@@ -6,17 +6,25 @@ import { MemoryBackend, TrackedImage } from '../../src/block/block-image.js';
 import { DebugController } from '../../src/debug/controller.js';
 import { buildIrqTimeline, describeIrqEvent, irqEvents } from './irq-view.js';
 
+/**
+ * A machine with one drive (IDE unit 0-3) running "jmp $" for 1000 instructions, its
+ * channel's interrupts enabled (nIEN clear): the commands the test gives come later.
+ */
+function spinningWithDrive(unit: number, media: 'disk' | 'cdrom', image: TrackedImage): { m: PcMachine; ctl: DebugController } {
+  const m = new PcMachine({ memoryMiB: 16, drives: [{ bus: 'ide', unit, media, image }] });
+  const ctl = new DebugController(m);
+  m.phys.load(0x1000, Uint8Array.of(0xeb, 0xfe));
+  m.cpu.loadSegmentReal(1, 0);
+  m.cpu.eip = 0x1000;
+  m.io.write(unit < 2 ? 0x3f6 : 0x376, 0, 1);
+  m.run(1000);
+  return { m, ctl };
+}
+
 describe('IRQ timeline: the IDE command behind IRQ 14', () => {
   it('a raise of IRQ 14 is described with the ATA command that caused it', () => {
-    const image = new TrackedImage(new MemoryBackend(new Uint8Array(1 << 20)));
-    const m = new PcMachine({ memoryMiB: 16, drives: [{ bus: 'ide', unit: 0, media: 'disk', image }] });
-    const ctl = new DebugController(m);
-    // "jmp $" runs for a while, then the guest's READ SECTORS (through the ports) at a later count.
-    m.phys.load(0x1000, Uint8Array.of(0xeb, 0xfe));
-    m.cpu.loadSegmentReal(1, 0);
-    m.cpu.eip = 0x1000;
-    m.io.write(0x3f6, 0, 1); // nIEN clear
-    m.run(1000);
+    const { m, ctl } = spinningWithDrive(0, 'disk', new TrackedImage(new MemoryBackend(new Uint8Array(1 << 20))));
+    // The guest's READ SECTORS (through the ports) at a later count.
     m.io.write(0x1f6, 0xe0, 1);
     m.io.write(0x1f2, 1, 1);
     m.io.write(0x1f3, 7, 1);
@@ -35,14 +43,7 @@ describe('IRQ timeline: the IDE command behind IRQ 14', () => {
 describe('IRQ timeline: IRQ 15 and the CD-ROM on the secondary channel', () => {
   it('a raise of IRQ 15 is described with its PACKET command, which the secondary channel\'s last commands list', async () => {
     // A 4-sector "CD" (2 KiB sectors) in the secondary master, as -cdrom puts it.
-    const image = new TrackedImage(new MemoryBackend(new Uint8Array(4 * 2048), true));
-    const m = new PcMachine({ memoryMiB: 16, drives: [{ bus: 'ide', unit: 2, media: 'cdrom', image }] });
-    const ctl = new DebugController(m);
-    m.phys.load(0x1000, Uint8Array.of(0xeb, 0xfe));
-    m.cpu.loadSegmentReal(1, 0);
-    m.cpu.eip = 0x1000;
-    m.io.write(0x376, 0, 1); // nIEN clear
-    m.run(1000);
+    const { m, ctl } = spinningWithDrive(2, 'cdrom', new TrackedImage(new MemoryBackend(new Uint8Array(4 * 2048), true)));
     // PACKET, PIO, up to 8 bytes a DRQ block; the CDB is READ CAPACITY (0x25).
     m.io.write(0x176, 0xa0, 1);
     m.io.write(0x171, 0, 1);

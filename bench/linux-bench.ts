@@ -8,11 +8,18 @@
 // breakdown of cli/time-breakdown.ts, TBs by how often they ran) are
 // printed below each run. --no-breakdown runs without the sampling profiler.
 //
+// bmbt-dbg boots twice per run: cold, with an empty persistent translation cache (a
+// directory of its own, --tb-cache), then warm, from what the cold boot saved there: the
+// debugger's second boot of the same guest. --no-warm boots only cold.
+//
 //   npm run bench:linux                      # 1 run, both paths
 //   npm run bench:linux -- --runs 3 --path bios
 //   BENCH_RUNS=3 npm run bench:linux
 // Prints numbers; asserts nothing.
 import { spawnSync } from 'node:child_process';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { ensureCorpus, CorpusError, BOOT_OK, CORPUS_DONE, type Corpus } from '../tests/corpus/fetch.js';
 import { bmbtLinuxArgs, qemuLinuxArgs, QEMU_BIN, runBoot, withConsoleFile, type BootResult, type LinuxPath } from '../tests/corpus/boot-run.js';
 import { parseRunStats, RUN_STATS_ENV, type RunStats } from '../cli/run-stats.js';
@@ -26,7 +33,7 @@ const MARKERS = [
   { key: 'reboot: ', label: 'power-off' },
 ] as const;
 
-const USAGE = 'usage: npm run bench:linux -- [--runs N] [--path bios|direct|both] [--no-qemu] [--no-breakdown] (BENCH_RUNS=N also sets the runs)';
+const USAGE = 'usage: npm run bench:linux -- [--runs N] [--path bios|direct|both] [--no-qemu] [--no-warm] [--no-breakdown] (BENCH_RUNS=N also sets the runs)';
 
 /** A bad command line: one line on stderr, exit status 2. */
 class UsageError extends Error {}
@@ -37,10 +44,12 @@ interface Options {
   qemu: boolean;
   /** Sample where bmbt-dbg's time goes (BMBT_STATS=profile). */
   breakdown: boolean;
+  /** A second boot from the translation cache the first saved. */
+  warm: boolean;
 }
 
 function parseArgs(argv: string[]): Options | 'help' {
-  const o: Options = { runs: 1, paths: ['bios', 'direct'], qemu: true, breakdown: true };
+  const o: Options = { runs: 1, paths: ['bios', 'direct'], qemu: true, breakdown: true, warm: true };
   let runs = process.env['BENCH_RUNS'] ?? '1';
   for (let i = 0; i < argv.length; i++) {
     const a = argv[i]!;
@@ -52,6 +61,7 @@ function parseArgs(argv: string[]): Options | 'help' {
       o.paths = p === 'both' ? ['bios', 'direct'] : [p];
     } else if (a === '--no-qemu') o.qemu = false;
     else if (a === '--no-breakdown') o.breakdown = false;
+    else if (a === '--no-warm') o.warm = false;
     else throw new UsageError(`unknown option ${a} (${USAGE})`);
   }
   if (!/^[1-9]\d*$/.test(runs)) throw new UsageError(`--runs: "${runs}" is not a positive integer`);
@@ -61,6 +71,8 @@ function parseArgs(argv: string[]): Options | 'help' {
 
 interface Sample {
   path: LinuxPath;
+  /** The translation cache: empty at start (cold) or the cold boot's (warm). */
+  cache: 'cold' | 'warm';
   ours: BootResult;
   stats: RunStats | null;
   qemu: BootResult | null;
@@ -73,7 +85,7 @@ const pad = (t: string, n: number): string => t.padEnd(n);
 const padL = (t: string, n: number): string => t.padStart(n);
 
 function printSample(x: Sample, run: number): void {
-  console.log(`\n${x.path === 'bios' ? 'via SeaBIOS (--bios / -bios)' : 'direct (--kernel without --bios / -kernel)'}, run ${run}`);
+  console.log(`\n${x.path === 'bios' ? 'via SeaBIOS (--bios / -bios)' : 'direct (--kernel without --bios / -kernel)'}, run ${run}, ${x.cache} translation cache`);
   console.log(`  ${pad('', 22)}${padL('bmbt-dbg', 12)}${padL('qemu', 12)}${padL('ratio', 9)}`);
   for (const m of MARKERS) {
     const a = x.ours.markerMs[m.key];
@@ -89,7 +101,7 @@ function printSample(x: Sample, run: number): void {
       `(${s(st.wallMs)}: ${s(st.runMs)} running, ${s(st.outsideMs)} between slices); ended: ${st.end}`);
     const t = st.tb;
     console.log(`  TBs: ${t.translations} translated (${(t.insnsTranslated / Math.max(1, t.translations)).toFixed(1)} insns each), ${t.live} live, ` +
-      `${t.flushes} flushes, ${t.invalidations} invalidated, ${t.chainsMade} chains, ${t.regionsBuilt} regions built; ` +
+      `${t.storeHits ?? 0} from the translation cache, ${t.flushes} flushes, ${t.invalidations} invalidated, ${t.chainsMade} chains, ${t.regionsBuilt} regions built; ` +
       `lookups ${t.lookups} (jump cache hits ${t.jmpCacheHits}, hash hits ${t.hashHits})`);
     if (st.tbRuns) console.log(`  TBs by runs: ${st.tbRuns.map((n, k) => `${runBucketLabel(k)}: ${n}`).join(', ')}`);
     const phases = Object.entries(st.breakdownMs);
@@ -115,13 +127,16 @@ function printSummary(samples: Sample[], o: Options): void {
   if (o.runs < 2) return;
   console.log(`\nmedians over ${o.runs} runs`);
   for (const path of o.paths) {
-    const xs = samples.filter((x) => x.path === path);
-    const med = (f: (x: Sample) => number | undefined): number | undefined => median(xs.map(f).filter((v): v is number => v !== undefined));
-    const line = (label: string, a: number | undefined, b: number | undefined, fmt: (v: number | undefined) => string): void =>
-      console.log(`  ${pad(`${path} ${label}`, 24)}${padL(fmt(a), 12)}${padL(fmt(b), 12)}${padL(ratio(a, b), 9)}`);
-    line(BOOT_OK, med((x) => x.ours.markerMs[BOOT_OK]), med((x) => x.qemu?.markerMs[BOOT_OK]), s);
-    line('process exit', med((x) => x.ours.wallMs), med((x) => x.qemu?.wallMs), s);
-    line('peak RSS', med((x) => x.ours.peakRssKiB), med((x) => x.qemu?.peakRssKiB), (v) => mib(v ?? 0));
+    for (const cache of ['cold', 'warm'] as const) {
+      const xs = samples.filter((x) => x.path === path && x.cache === cache);
+      if (xs.length === 0) continue;
+      const med = (f: (x: Sample) => number | undefined): number | undefined => median(xs.map(f).filter((v): v is number => v !== undefined));
+      const line = (label: string, a: number | undefined, b: number | undefined, fmt: (v: number | undefined) => string): void =>
+        console.log(`  ${pad(`${path} ${cache} ${label}`, 30)}${padL(fmt(a), 12)}${padL(fmt(b), 12)}${padL(ratio(a, b), 9)}`);
+      line(BOOT_OK, med((x) => x.ours.markerMs[BOOT_OK]), med((x) => x.qemu?.markerMs[BOOT_OK]), s);
+      line('process exit', med((x) => x.ours.wallMs), med((x) => x.qemu?.wallMs), s);
+      line('peak RSS', med((x) => x.ours.peakRssKiB), med((x) => x.qemu?.peakRssKiB), (v) => mib(v ?? 0));
+    }
   }
 }
 
@@ -163,12 +178,19 @@ async function main(): Promise<void> {
       const qemu = haveQemu
         ? await withConsoleFile((consoleFile) => runBoot(QEMU_BIN, qemuLinuxArgs(corpus, path, { consoleFile, icount: false }), { markers, timeoutMs: 300_000, consoleFile }))
         : null;
-      const ours = await runBoot(process.execPath, bmbtLinuxArgs(corpus, path), {
-        markers, timeoutMs: 1_800_000, env: { ...process.env, [RUN_STATS_ENV]: o.breakdown ? 'profile' : '1' },
-      });
-      const x: Sample = { path, ours, stats: parseRunStats(ours.err), qemu };
-      samples.push(x);
-      printSample(x, run);
+      const cacheDir = mkdtempSync(join(tmpdir(), 'bmbt-bench-tb-'));
+      try {
+        for (const cache of o.warm ? (['cold', 'warm'] as const) : (['cold'] as const)) {
+          const ours = await runBoot(process.execPath, [...bmbtLinuxArgs(corpus, path), '--tb-cache', cacheDir], {
+            markers, timeoutMs: 1_800_000, env: { ...process.env, [RUN_STATS_ENV]: o.breakdown ? 'profile' : '1' },
+          });
+          const x: Sample = { path, cache, ours, stats: parseRunStats(ours.err), qemu };
+          samples.push(x);
+          printSample(x, run);
+        }
+      } finally {
+        rmSync(cacheDir, { recursive: true, force: true });
+      }
     }
   }
   printSummary(samples, o);

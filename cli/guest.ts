@@ -15,6 +15,7 @@ import { DebugController, type ControllerOptions } from '../src/debug/controller
 import { FIRMWARE_DIRS, findFirmwarePath } from './firmware.js';
 import { applyTimeTravelOptions, type TimeTravel } from './time-travel.js';
 import { openDrives, closeImagesOnSignals } from './drives.js';
+import type { TbStore } from '../src/tb/tb-store.js';
 
 const PACKAGE_ROOT = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
 export const DEFAULT_GUEST = join(PACKAGE_ROOT, 'samples', 'build', 'demo.elf');
@@ -158,9 +159,27 @@ export function buildGuest(opts: CliOptions, taps: GuestTaps = {}): Guest {
       if (opts.log.file === null) log.flush();
     };
   }
+  saveAtExit(machine.useTbStore(opts.tbCache));
   const booted = installGuest(machine, spec, FIRMWARE);
   const timeTravel = applyTimeTravelOptions(machine, opts);
   return { pc: machine, serial, debugcon: allDebugcons, name: booted.name, symbols: booted.symbols, log, timeTravel };
+}
+
+/** Stores whose machines are still alive, written at exit (a store dropped before is lost: it is a cache). */
+const openStores = new Set<WeakRef<TbStore>>();
+let exitHooked = false;
+
+function saveAtExit(store: TbStore | null): void {
+  if (store === null) return;
+  // Written at exit however the run ends (power-off, quit, a signal: drives.ts exits).
+  if (!exitHooked) {
+    exitHooked = true;
+    process.once('exit', () => {
+      for (const ref of openStores) ref.deref()?.save();
+    });
+  }
+  for (const ref of openStores) if (ref.deref() === undefined) openStores.delete(ref);
+  openStores.add(new WeakRef(store));
 }
 
 /** The debugger controller on a guest: the one place the front ends get the machine from. */

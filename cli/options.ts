@@ -6,6 +6,8 @@ import { CPU_MODELS, findCpuModel } from '../src/cpu/cpu-models.js';
 import { MAX_CPUS } from '../src/machine/smp.js';
 import { logHelp, parseLogItems, type LogItem } from '../src/debug/qemu-log.js';
 import { ICOUNT_MAX_SHIFT } from '../src/machine/icount-auto.js';
+import { homedir } from 'node:os';
+import { join, resolve } from 'node:path';
 
 export type Sink = { kind: 'stdio' } | { kind: 'none' } | { kind: 'file'; path: string } | { kind: 'stderr' };
 
@@ -79,6 +81,8 @@ export interface CliOptions {
   replay: string | null;
   /** --rr-budget MiB: memory for reverse-execution checkpoints. */
   rrBudgetMiB: number;
+  /** --tb-cache DIR: where the persistent translation cache lives; null: off. */
+  tbCache: string | null;
   /** -hda..-hdd, -drive: the drives, in the order given. */
   drives: DriveSpec[];
   /** -boot: QEMU's boot order letters (null: QEMU's default "cad"). */
@@ -133,7 +137,7 @@ const QEMU_SPELLINGS: Record<string, boolean> = {
 const VALUE_OPTIONS = new Set([
   ...Object.keys(QEMU_SPELLINGS).filter((k) => QEMU_SPELLINGS[k]),
   'm', 'memory', 'M', 'd', 'D', 'ui', 'max-insns', 'load', 'entry', 'boot-sector', 'ns-per-insn',
-  'snapshot-file', 'record', 'replay', 'rr-budget',
+  'snapshot-file', 'record', 'replay', 'rr-budget', 'tb-cache',
 ]);
 
 /**
@@ -532,6 +536,7 @@ export function parseCli(argv: string[]): CliOptions | 'help' | 'version' {
     .option('drive', { type: 'string', array: true, describe: 'file=F[,format=raw][,if=ide|floppy][,index=N][,media=disk|cdrom][,readonly=on][,snapshot=on]' })
     .option('boot', { type: 'string', describe: 'boot order: a (floppy), c (disk), d (CD-ROM), order=LETTERS (QEMU: -boot)' })
     .option('snapshot', { type: 'boolean', describe: 'guest writes to the drives are kept in memory and dropped at exit' })
+    .option('tb-cache', { type: 'string', describe: `keep translated code across runs in DIR, or off (default $${TB_CACHE_ENV} or ${defaultTbCacheDir({})})` })
     .option('rr-budget', { type: 'string', describe: `MiB of memory for reverse-execution checkpoints (default ${DEFAULT_RR_BUDGET_MIB})` })
     .version(false)
     .option('version', { type: 'boolean', describe: 'print the version and exit' })
@@ -648,6 +653,7 @@ export function parseCli(argv: string[]): CliOptions | 'help' | 'version' {
   const replay = one(parsed.replay as string | undefined, 'replay') ?? null;
   if (record !== null && replay !== null) throw new UserError('--record and --replay cannot be used together');
   if (replay !== null && loadvm !== null) throw new UserError('--replay starts from the state the recording holds: -loadvm cannot be used with it');
+  const tbCache = tbCacheDir(one(parsed.tbCache as string | undefined, 'tb-cache'));
   const budgetText = one(parsed.rrBudget as string | undefined, 'rr-budget');
   const rrBudgetMiB = budgetText === undefined ? DEFAULT_RR_BUDGET_MIB : parseNumber(budgetText, '--rr-budget');
   if (rrBudgetMiB < 1 || rrBudgetMiB > 65536) throw new UserError(`--rr-budget: ${rrBudgetMiB} MiB is out of range (1-65536)`);
@@ -704,6 +710,7 @@ export function parseCli(argv: string[]): CliOptions | 'help' | 'version' {
     record,
     replay,
     rrBudgetMiB,
+    tbCache,
   };
 }
 
@@ -712,4 +719,21 @@ function parseLogOptions(texts: string[], file: string | null): CliOptions['log'
   const items: LogItem[] = [];
   for (const t of texts) for (const it of parseLogItems(t)) if (!items.includes(it)) items.push(it);
   return { items, file };
+}
+
+/** The environment variable that sets --tb-cache's default (a directory, or off). */
+export const TB_CACHE_ENV = 'BMBT_TB_CACHE';
+
+/** Where the translation cache lives unless told: under the user's cache directory. */
+export function defaultTbCacheDir(env: NodeJS.ProcessEnv = process.env): string {
+  const base = env['XDG_CACHE_HOME'] || join(homedir(), '.cache');
+  return join(base, 'bmbt-dbg', 'tb');
+}
+
+/** --tb-cache's value (or $BMBT_TB_CACHE's, or the default) as a directory, or null for off. */
+function tbCacheDir(given: string | undefined, env: NodeJS.ProcessEnv = process.env): string | null {
+  const v = given ?? env[TB_CACHE_ENV] ?? defaultTbCacheDir(env);
+  if (v === 'off' || v === 'none' || v === '0') return null;
+  if (v === '') throw new UserError('--tb-cache: give a directory, or off');
+  return resolve(v);
 }

@@ -14,6 +14,7 @@ import type { Instr } from './instr.js';
 import { EXIT_DEBUG, EXIT_INDIRECT, EXIT_LOOKUP, EXIT_STOP } from './translate/codegen.js';
 import { SEG_CS } from './instr.js';
 import { TbCache } from '../tb/tb-cache.js';
+import type { TbStore } from '../tb/tb-store.js';
 import { CF_NOBP, CF_SINGLE, type Region, type TranslationBlock } from '../tb/translation-block.js';
 import { REGION_MAX_MEMBERS, REGION_MAX_SOURCE, buildRegion } from './translate/region.js';
 
@@ -85,6 +86,8 @@ export class CpuExec {
   private readonly templates: [TemplateCache, TemplateCache];
   /** New TBs start in the first tier (threaded.ts); off, every TB is compiled at once. */
   firstTier = true;
+  /** The persistent translation cache (tb-store.ts), or null: translate everything. */
+  store: TbStore | null = null;
   currentTb: TranslationBlock | null = null;
   currentRegion: Region | null = null;
   /** Resume from a breakpoint: the instruction there runs once without stopping. */
@@ -258,7 +261,13 @@ export class CpuExec {
         noSelfLoop: this.noChain,
         ioPcs: this.ioPcs,
         templates: (u) => (this.firstTier ? this.templates[u ? 1 : 0] : null),
+        store: this.store,
       });
+      if (tb.fromStore) {
+        tbs.stats.storeHits++;
+        // (-d in_asm / unimp read the instructions of a TB as it is made)
+        if (this.onTbGenerated !== null) tb.decoded = redecodeTb(tb, cpu.model.edx, cpu.model.ecx) ?? NO_INSTRS;
+      }
       tbs.insert(tb);
       this.onTbGenerated?.(tb);
       // Translating takes tens of microseconds: code that does little else (self-modifying

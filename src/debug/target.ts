@@ -185,6 +185,8 @@ export interface TbCacheStats {
   /** First-tier TBs compiled as a whole because they kept running; live TBs still in the first tier. */
   tierUps: number;
   firstTier: number;
+  /** TBs taken from the persistent translation cache (made in an earlier run). */
+  storeHits: number;
   /** TBs by how often they ran, dropped ones too (0, 1, 2-9, 10-99, ...). */
   runHistogram: number[];
   /** Links between live TBs, TBs in regions, guest bytes cached, executions. */

@@ -46,6 +46,8 @@ import { OverlayBackend, SECTOR_SIZE, type TrackedImage } from '../block/block-i
 import { guessGeometry } from '../block/geometry.js';
 import type { IdeDriveConfig } from '../devices/ide/ide-channel.js';
 import { IsaDma } from '../devices/isa-dma.js';
+import { TbStore } from '../tb/tb-store.js';
+import { translatorVersion } from '../tb/translator-version.js';
 import { AcpiHotplug } from '../devices/acpi-hotplug.js';
 import { EMPTY_FLOPPY_DRIVE, Fdc, floppyFormat, type FloppyDriveConfig } from '../devices/fdc.js';
 
@@ -602,6 +604,22 @@ export class PcMachine {
   }
 
   /** Make every guest write durable (FLUSH CACHE does this per drive; the front end at exit). */
+  /**
+   * Keep translated code across runs in `dir` (the persistent translation cache,
+   * src/tb/tb-store.ts): TBs an earlier run of this build made for this CPU model are used
+   * where the guest's bytes are the same; new ones are written by `tbStore.save()`. Null
+   * turns it off.
+   */
+  useTbStore(dir: string | null): TbStore | null {
+    const m = this.cpu.model;
+    this.exec.store = dir === null ? null : new TbStore(dir, translatorVersion(), `cpu ${m.edx.toString(16)} ${m.ecx.toString(16)}`);
+    return this.exec.store;
+  }
+
+  get tbStore(): TbStore | null {
+    return this.exec.store;
+  }
+
   flushImages(): void {
     for (const img of this.images()) img.flush();
   }

@@ -50,6 +50,8 @@ export interface TbStats {
   regionsDissolved: number;
   /** First-tier TBs compiled as a whole because they kept running. */
   tierUps: number;
+  /** TBs taken from the persistent translation cache instead of translated (tb-store.ts). */
+  storeHits: number;
 }
 
 export interface InvalidationRecord {
@@ -73,7 +75,7 @@ export class TbCache {
   private jmpUsedCount = 0;
   readonly stats: TbStats = {
     translations: 0, bytesTranslated: 0, insnsTranslated: 0, lookups: 0, jmpCacheHits: 0, hashHits: 0,
-    chainsMade: 0, invalidations: 0, flushes: 0, regionsBuilt: 0, regionsDissolved: 0, tierUps: 0,
+    chainsMade: 0, invalidations: 0, flushes: 0, regionsBuilt: 0, regionsDissolved: 0, tierUps: 0, storeHits: 0,
   };
   /** Recent invalidations, newest last (bounded). */
   readonly invalidated: InvalidationRecord[] = [];

@@ -116,6 +116,8 @@ export class TranslationBlock {
   csLimit = 0xffffffff;
   /** One instruction that accesses a device (MMIO): see TranslateOptions.ioPcs. */
   io = false;
+  /** Made from the persistent translation cache (tb-store.ts), not translated in this run. */
+  fromStore = false;
 
   constructor(
     id: number, pc: number, csBase: number, eip: number, flags: number, cflags: number,

@@ -16,6 +16,7 @@ import { GENERATORS, unimplemented } from './generators.js';
 import { RUNTIME_NAMES, type Runtime } from '../runtime.js';
 import { instantiate, templateOf, threadedFunction, type Template, type TemplateCache } from './threaded.js';
 import { CF_NOBP, CF_SINGLE, TranslationBlock } from '../../tb/translation-block.js';
+import { STORE_FIRST_TIER, STORE_NO_SELF_LOOP, type StoredTb, type TbStore } from '../../tb/tb-store.js';
 
 export const MAX_TB_INSNS = 64;
 
@@ -36,6 +37,8 @@ export interface TranslateOptions {
   ioPcs?: ReadonlySet<number>;
   /** The first tier's templates (threaded.ts) for user or supervisor code; absent: compile every TB. */
   templates?: (user: boolean) => TemplateCache | null;
+  /** The persistent translation cache: TBs of earlier runs are taken from it, new ones kept in it. */
+  store?: TbStore | null;
 }
 
 /** Thrown (as a guest exception) when the first instruction cannot be fetched. */
@@ -50,6 +53,11 @@ export function tbGenCode(cpu: Cpu, cflags: number, opts: TranslateOptions): Tra
   if (startEip > csLimit) cpu.raiseException(EXC_GP, 0);
   const phys0 = cpu.mmu.translate(pc, ACCESS_FETCH, user);
   const page0 = pc & ~0xfff;
+  const store = opts.store ?? null;
+  if (store !== null) {
+    const tb = fromStore(cpu, store, cflags, opts, pc, phys0, user);
+    if (tb !== null) return tb;
+  }
   let phys2 = -1;
   const bytesOut: number[] = [];
 
@@ -129,12 +137,17 @@ export function tbGenCode(cpu: Cpu, cflags: number, opts: TranslateOptions): Tra
   // is compiled with the TB.
   const templates = drPrologue === '' ? opts.templates?.(user) ?? null : null;
   let gen: GeneratedBody;
+  // Only a TB that translation of the same bytes always makes is kept for later runs: not
+  // one cut short by a breakpoint, a fault or a device access, nor a translator error.
+  let keep = store !== null && tail === null && drPrologue === '' && !ioBlock &&
+    (code32 || startEip + size <= 0x10000) && (phys2 === -1) === (((pc + size - 1) & ~0xfff) === page0);
   try {
     gen = generateBody(decoded, tail, flags, startEip, csLimit, templates === null && !single && !opts.noSelfLoop && !ioBlock, null, ioBlock, templates !== null);
   } catch (e) {
     if (e === GUEST_EXCEPTION) throw e;
     cpu.onUnimplemented(startEip, bytesOut.slice(0, 15), `translator error: ${(e as Error).message}`);
     gen = { body: `c.eip = ${startEip}; c.raiseException(${EXC_UD}, 0);`, eips: [startEip], selfLoop: false };
+    keep = false;
   }
   const tb = new TranslationBlock(
     opts.newId(), pc, csBase, startEip, flags, cflags, phys0, phys2, size, decoded.length, cpu.icount, bytesOut,
@@ -144,13 +157,111 @@ export function tbGenCode(cpu: Cpu, cflags: number, opts: TranslateOptions): Tra
   tb.csLimit = csLimit;
   tb.tail = tail;
   tb.eips = gen.eips.slice();
-  if (templates !== null && gen.chunks !== undefined && threadTb(cpu, tb, gen.chunks, tb.eips, templates)) return tb;
-  compileTb(cpu, tb, gen, opts.runtime(user), drPrologue);
+  if (templates !== null && gen.chunks !== undefined && threadTb(cpu, tb, gen.chunks, tb.eips, templates)) {
+    if (keep) store!.add(storedOf(tb, decoded, storeMode(true, opts), { tpls: tb.firstTier!.tpls.map((t) => t.text), ks: tb.firstTier!.ks }));
+    return tb;
+  }
+  if (compileTb(cpu, tb, gen, opts.runtime(user), drPrologue) && keep) {
+    store!.add(storedOf(tb, decoded, storeMode(templates !== null, opts), { body: gen.body, selfLoop: gen.selfLoop }));
+  }
   return tb;
 }
 
-/** The TB's own JavaScript function (the second tier, and the only one with a DR prologue). */
-export function compileTb(cpu: Cpu, tb: TranslationBlock, gen: GeneratedBody, rt: Runtime, drPrologue = ''): void {
+/** What else than cflags shapes a TB's code: whether the first tier is on, self-loops. */
+function storeMode(firstTier: boolean, opts: TranslateOptions): number {
+  return (firstTier ? STORE_FIRST_TIER : 0) | (opts.noSelfLoop ? STORE_NO_SELF_LOOP : 0);
+}
+
+function storedOf(tb: TranslationBlock, decoded: readonly Instr[], mode: number, code: StoredTb['code']): StoredTb {
+  return {
+    pc: tb.pc, csBase: tb.csBase, eip: tb.eip, flags: tb.flags, cflags: tb.cflags | mode, csLimit: tb.csLimit,
+    page2: tb.phys2 !== -1, bytes: tb.bytes, lens: Uint8Array.from(decoded, (i) => i.len), neips: tb.eips.length,
+    codeSize: tb.codeSize, code,
+  };
+}
+
+/**
+ * The TB at `pc` from the persistent cache, when it holds one for these bytes and this
+ * state; null: translate. Everything that can send the TB back to translation is checked
+ * before it takes an id, so a hit and a translation number TBs alike.
+ */
+function fromStore(cpu: Cpu, store: TbStore, cflags: number, opts: TranslateOptions, pc: number, phys0: number, user: boolean): TranslationBlock | null {
+  const page0 = pc & ~0xfff;
+  const csBase = cpu.segBase[SEG_CS]! >>> 0;
+  const eip = cpu.eip >>> 0;
+  const flags = cpu.hflags;
+  const csLimit = cpu.segLimit[SEG_CS]!;
+  let phys2 = -1;
+  let unmapped = false;
+  const cr2 = cpu.cr2;
+  const read = (i: number): number => {
+    const lin = (pc + i) >>> 0;
+    if ((lin & ~0xfff) === page0) return cpu.phys.read8((phys0 & ~0xfff) | (lin & 0xfff));
+    if (phys2 === -1) {
+      if (unmapped) return -1;
+      try {
+        phys2 = cpu.mmu.translate(lin, ACCESS_FETCH, user) & ~0xfff;
+      } catch (e) {
+        if (e !== GUEST_EXCEPTION) throw e;
+        // Translation will end the TB before this page (or fault in its own right).
+        cpu.cr2 = cr2;
+        unmapped = true;
+        return -1;
+      }
+    }
+    return cpu.phys.read8(phys2 | (lin & 0xfff));
+  };
+  const bps = opts.breakpoints;
+  const dr = opts.drExec ?? null;
+  const io = opts.ioPcs ?? null;
+  const first = (cflags & CF_NOBP) !== 0 ? pc : -1;
+  const blocked = (lin: number): boolean =>
+    (bps.size > 0 && lin !== first && bps.has(lin)) || (dr !== null && dr.size > 0 && dr.has(lin)) || (io !== null && io.has(lin));
+  const templates = opts.templates?.(user) ?? null;
+  const st = store.find(pc, csBase, eip, flags, cflags | storeMode(templates !== null, opts), csLimit, read, blocked);
+  if (st === null) return null;
+  const code32 = (flags & HF_CS32) !== 0;
+  const eips: number[] = [];
+  let e = eip;
+  for (let k = 0; k < st.neips; k++) {
+    eips.push(e);
+    e = code32 ? (e + st.lens[k]!) >>> 0 : (e + st.lens[k]!) & 0xffff;
+  }
+  let threaded: { tpls: Template[]; ks: number[] } | null = null;
+  if (st.code.tpls !== undefined) {
+    if (templates === null) return null;
+    const tpls: Template[] = [];
+    for (const text of st.code.tpls) {
+      const t = templates.get(text);
+      if (t === null) return null;
+      tpls.push(t);
+    }
+    threaded = { tpls, ks: (st.code.ks ?? []).slice() };
+  }
+  const tb = new TranslationBlock(
+    opts.newId(), pc, csBase, eip, flags, cflags, phys0, st.page2 ? phys2 : -1, st.bytes.length, st.lens.length, cpu.icount, st.bytes,
+  );
+  tb.csLimit = csLimit;
+  tb.eips = eips;
+  if (threaded !== null) {
+    tb.fn = threadedFunction(cpu, threaded.tpls, threaded.ks, eips);
+    tb.tier = 0;
+    tb.codeSize = st.codeSize;
+    tb.firstTier = threaded;
+    tb.sourceText = firstTierSource;
+  } else {
+    compileTb(cpu, tb, { body: st.code.body ?? '', eips, selfLoop: st.code.selfLoop === true }, opts.runtime(user));
+    tb.codeSize = st.codeSize;
+  }
+  tb.fromStore = true;
+  return tb;
+}
+
+/**
+ * The TB's own JavaScript function (the second tier, and the only one with a DR prologue).
+ * False when the code did not compile (the TB raises #UD instead).
+ */
+export function compileTb(cpu: Cpu, tb: TranslationBlock, gen: GeneratedBody, rt: Runtime, drPrologue = ''): boolean {
   const loop = gen.selfLoop;
   // The parentheses make V8 compile the function now, with the factory (its lazy
   // compilation at the first call parses the source a second time).
@@ -172,11 +283,13 @@ export function compileTb(cpu: Cpu, tb: TranslationBlock, gen: GeneratedBody, rt
   try {
     const factory = compileGenerated([...RUNTIME_NAMES, 'E', 'T'], source);
     tb.fn = factory(...RUNTIME_NAMES.map((n) => rt[n]), gen.eips, tb) as () => number;
+    return true;
   } catch (e) {
     // A translator bug must not take the emulator down: report it, and the guest sees #UD
     // at the block's first instruction.
     cpu.onUnimplemented(tb.eip, Array.from(tb.bytes.slice(0, 15)), `translator error: ${(e as Error).message}`);
     tb.fn = () => cpu.raiseException(EXC_UD, 0);
+    return false;
   }
 }
 

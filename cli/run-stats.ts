@@ -7,7 +7,7 @@
 // decode, codegen, V8 compile, dispatch, helpers, exceptions, flushes, I/O, idle...), from
 // V8's sampling profiler run in-process (cli/time-breakdown.ts), and `npm run bench:linux`
 // prints every phase it finds.
-import type { DebugTarget } from '../src/debug/target.js';
+import type { DebugTarget, TbCacheStats } from '../src/debug/target.js';
 import type { TbStats } from '../src/tb/tb-cache.js';
 import { TimeBreakdown } from './time-breakdown.js';
 
@@ -27,6 +27,8 @@ export interface RunStats {
   /** Between slices: waiting for input, pacing a halted guest, flushing output. */
   outsideMs: number;
   tb: TbStats & { live: number };
+  /** The persistent translation cache: its file, entries read at start, why the file was refused, entries added. */
+  tbStore?: TbCacheStats['store'];
   /** TBs by how often they ran (TbCache.execCountHistogram: 0, 1, 2-9, 10-99, ...). */
   tbRuns: number[];
   /** Milliseconds per phase (sampled; empty unless BMBT_STATS=profile). */
@@ -60,7 +62,7 @@ export class RunClock {
 
   stats(target: DebugTarget, end: string): RunStats {
     const wallMs = this.first < 0 ? 0 : this.last - this.first;
-    const { live, limit: _l, runHistogram, linksLive: _k, inRegions: _r, bytesCached: _b, executions: _e, firstTier: _f, ...tb } = target.tbStats();
+    const { live, limit: _l, runHistogram, linksLive: _k, inRegions: _r, bytesCached: _b, executions: _e, firstTier: _f, store, ...tb } = target.tbStats();
     return {
       version: 1,
       end,
@@ -69,6 +71,7 @@ export class RunClock {
       runMs: round(this.inRun),
       outsideMs: round(wallMs - this.inRun),
       tb: { ...tb, live },
+      tbStore: store,
       tbRuns: runHistogram,
       breakdownMs: this.profile?.stop() ?? {},
     };

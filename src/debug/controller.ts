@@ -662,7 +662,12 @@ export class DebugController implements DebugTarget {
       bytesCached += t.size;
       executions += t.execCount;
     }
-    return { ...tbs.stats, live: tbs.size, limit: tbs.maxTbs, liveBytes: tbs.bytes, byteLimit: tbs.maxBytes, runHistogram: tbs.execCountHistogram(), linksLive, inRegions, bytesCached, executions, firstTier };
+    const st = this.machine.tbStore;
+    const store = st === null ? null : { file: st.filePath, loaded: st.stats.loaded, rejected: st.stats.rejected, added: st.stats.added };
+    return {
+      ...tbs.stats, live: tbs.size, limit: tbs.maxTbs, liveBytes: tbs.bytes, byteLimit: tbs.maxBytes, runHistogram: tbs.execCountHistogram(),
+      linksLive, inRegions, bytesCached, executions, firstTier, store,
+    };
   }
 
   tbs(linear?: number): TbSummary[] {

@@ -49,13 +49,17 @@ export function formatTbStats(s: TbCacheStats): string {
     `flushes: ${s.flushes}, invalidations: ${s.invalidations}`,
     `lookups: ${s.jmpCacheHits} jump-cache hits, ${s.lookups} hash lookups (${s.hashHits} hits); hit rate ${hitRate.toFixed(1)}%`,
     `TB executions (entries): ${s.executions}`,
+    s.store === null
+      ? 'persistent translation cache: off'
+      : `persistent translation cache: ${s.storeHits} TBs taken from it, ${s.store.added} added; ${s.store.loaded} entries read from ${s.store.file}` +
+        `${s.store.rejected !== null ? ` (the file there was refused: ${s.store.rejected})` : ''}`,
   ].join('\n') + '\n';
 }
 
 export function formatTb(tb: TbDetailRecord, opts: { source?: boolean } = {}): string {
   const out: string[] = [];
   out.push(`TB #${tb.id} pc=${hex8(tb.pc)} phys=${hex8(tb.phys)}${tb.phys2 >= 0 ? ` phys2=${hex8(tb.phys2)}` : ''} cs_base=${hex8(tb.csBase)} flags=${hex8(tb.flags)} cflags=${tb.cflags}`);
-  out.push(`${tb.ninsns} instructions, ${tb.size} bytes, executed ${tb.execCount} times, translated at icount ${tb.translatedAt}${tb.valid ? '' : `, INVALID since icount ${tb.invalidatedAt} (${tb.invalidationReason})`}`);
+  out.push(`${tb.ninsns} instructions, ${tb.size} bytes, executed ${tb.execCount} times, translated at icount ${tb.translatedAt}${tb.fromStore ? ' (from the persistent translation cache)' : ''}${tb.valid ? '' : `, INVALID since icount ${tb.invalidatedAt} (${tb.invalidationReason})`}`);
   out.push(`region: ${tb.region ? `member ${tb.region.index} of ${tb.region.members}` : 'none'}`);
   const links = tb.links.out.map((d, i) => `  out[${i}] -> ${d ? `#${d.id} ${hex8(d.pc)}` : '(unlinked)'}`);
   out.push('links out:', ...links);

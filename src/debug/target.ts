@@ -135,6 +135,8 @@ export interface TbSummary {
 
 /** One TB in full: guest bytes, generated code, links and history. */
 export interface TbDetailRecord extends TbSummary {
+  /** Made from the persistent translation cache, not translated in this run. */
+  fromStore: boolean;
   csBase: number;
   flags: number;
   cflags: number;
@@ -187,6 +189,8 @@ export interface TbCacheStats {
   firstTier: number;
   /** TBs taken from the persistent translation cache (made in an earlier run). */
   storeHits: number;
+  /** The persistent translation cache (--tb-cache), or null when it is off. */
+  store: { file: string; loaded: number; rejected: string | null; added: number } | null;
   /** TBs by how often they ran, dropped ones too (0, 1, 2-9, 10-99, ...). */
   runHistogram: number[];
   /** Links between live TBs, TBs in regions, guest bytes cached, executions. */

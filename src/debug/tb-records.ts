@@ -28,7 +28,7 @@ export function tbDetailRecord(tb: TranslationBlock, history: readonly Invalidat
     links: { out: tb.jmpDest.map((d) => (d ? { id: d.id, pc: d.pc } : null)), in: [...tb.jmpIn].map((t) => ({ id: t.id, pc: t.pc })) },
     region: tb.region ? { index: tb.regionIndex, members: tb.region.members.length } : null,
     cpus: cpuList(tb.cpus), regionCpus: tb.region ? cpuList(tb.region.cpus) : [],
-    invalidatedAt: tb.invalidatedAt, invalidationReason: tb.invalidationReason,
+    invalidatedAt: tb.invalidatedAt, invalidationReason: tb.invalidationReason, fromStore: tb.fromStore,
     history: history.map((r) => ({ ...r })),
   };
 }

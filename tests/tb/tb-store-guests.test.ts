@@ -11,6 +11,11 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { guestMachine, haveSeabiosFiles, SEABIOS_BIN, type GuestMachine } from '../support/guest-machine.js';
 import { SAMPLES } from '../support/samples.js';
+import { DebugController } from '../../src/debug/controller.js';
+import { formatTbStats } from '../../src/debug/inspect.js';
+import { tbDetailRecord } from '../../src/debug/tb-records.js';
+import { tbDetail } from '../../ui/model/tb-view.js';
+import { detailLines } from '../../ui/panes/tb-inspector-pane.js';
 
 interface Outcome {
   serial: { byte: number; icount: number }[];
@@ -106,6 +111,27 @@ describe('persistent translation cache: the same run cold, warm, off and damaged
       rmSync(dir, { recursive: true, force: true });
     }
   }, 120_000);
+
+  it('the monitor\'s info jit and the TB inspector say what came from the cache', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'bmbt-tbstore-inspect-'));
+    try {
+      const args = ['--kernel', 'samples/build/hello.elf'];
+      run(args, dir, 50_000_000);
+      const g = guestMachine(['--tb-cache', dir, ...args]);
+      g.pc.run(50_000_000);
+      const ctl = new DebugController(g.pc);
+      const stats = ctl.tbStats();
+      expect(formatTbStats(stats)).toMatch(new RegExp(`persistent translation cache: ${stats.storeHits} TBs taken from it, 0 added; \\d+ entries read from ${dir}/tb-`));
+      expect(stats.storeHits).toBeGreaterThan(0);
+      const tb = g.pc.exec.tbs.all().find((t) => t.fromStore)!;
+      const lines = detailLines(tbDetail(ctl, tbDetailRecord(tb, []))).map((l) => l.text);
+      expect(lines.some((l) => l.includes(`translated at icount ${tb.translatedAt} (from the translation cache)`))).toBe(true);
+      const off = guestMachine(['--tb-cache', 'off', ...args]);
+      expect(formatTbStats(new DebugController(off.pc).tbStats())).toContain('persistent translation cache: off');
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
 
   it.skipIf(!haveSeabiosFiles)('SeaBIOS to "No bootable device."', () => {
     const dir = mkdtempSync(join(tmpdir(), 'bmbt-tbstore-seabios-'));

@@ -150,6 +150,15 @@ describe('persistent translation cache file', () => {
     expect(find(after, compiledTb(0x9005, [0xeb, 5]))).toEqual(compiledTb(0x9005, [0xeb, 5]));
   });
 
+  it('stops taking new entries at its size bound (a guest making new code for ever)', () => {
+    const s = new TbStore(dir, VERSION, 'v', 4096);
+    for (let i = 0; i < 1000; i++) s.add(firstTierTb(0x1000 + i * 16, [0x90, i & 0xff, 0xc3]));
+    expect(s.stats.added).toBeLessThan(200);
+    expect(s.stats.added).toBeGreaterThan(10);
+    s.save();
+    expect(new TbStore(dir, VERSION, 'v').stats.loaded).toBe(s.stats.added);
+  });
+
   it('a run that saves after another keeps a whole file (the last one wins)', () => {
     const a = new TbStore(dir, VERSION, 'v');
     const b = new TbStore(dir, VERSION, 'v');

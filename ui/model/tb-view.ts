@@ -48,6 +48,7 @@ export function tbDetail(ctl: DebugTarget, tb: TbDetailRecord, eip: number | nul
     ninsns: tb.ninsns,
     execCount: tb.execCount,
     translatedAt: tb.translatedAt,
+    fromStore: tb.fromStore,
     valid: tb.valid,
     invalidatedAt: tb.invalidatedAt,
     invalidationReason: tb.invalidationReason,

@@ -89,6 +89,8 @@ export interface TbDetail {
   ninsns: number;
   execCount: number;
   translatedAt: number;
+  /** Made from the persistent translation cache (--tb-cache), not translated in this run. */
+  fromStore: boolean;
   valid: boolean;
   invalidatedAt: number;
   invalidationReason: string;

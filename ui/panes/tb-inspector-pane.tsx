@@ -36,7 +36,7 @@ export function detailLines(d: TbDetail): StyledLine[] {
   const out: StyledLine[] = [
     { text: `phys ${hex8(d.phys)} · ${d.size} bytes · cflags ${d.cflags}${d.region ? ` · ${d.region}` : ''}` },
     ...(d.ranOn ? [{ text: `ran on ${d.ranOn}` }] : []),
-    { text: `translated at icount ${d.translatedAt}${d.valid ? '' : ` · INVALID since icount ${d.invalidatedAt}: ${d.invalidationReason}`}`, color: d.valid ? undefined : 'red' },
+    { text: `translated at icount ${d.translatedAt}${d.fromStore ? ' (from the translation cache)' : ''}${d.valid ? '' : ` · INVALID since icount ${d.invalidatedAt}: ${d.invalidationReason}`}`, color: d.valid ? undefined : 'red' },
     { text: `links out: ${d.linksOut.map(link).join(', ')}` },
     { text: `links in:  ${d.linksIn.map((l) => link(l)).join(', ') || '(none)'}` },
   ];

@@ -4,6 +4,7 @@
 import type { DriveSpec } from './options.js';
 import type { DriveConfig, PcMachine } from '../src/machine/pc-machine.js';
 import { FileImage } from '../src/block/file-image.js';
+import { onTerminatingSignal } from './signal-exit.js';
 import { OverlayBackend, TrackedImage, type BlockBackend } from '../src/block/block-image.js';
 
 export function openDrives(specs: DriveSpec[], snapshot: boolean): DriveConfig[] {
@@ -23,27 +24,21 @@ export function openDrives(specs: DriveSpec[], snapshot: boolean): DriveConfig[]
   }
 }
 
-const SIGNALS: [NodeJS.Signals, number][] = [['SIGINT', 2], ['SIGTERM', 15], ['SIGHUP', 1]];
-
 /**
  * SIGINT, SIGTERM and SIGHUP end the process without its exit handlers: flush and close
- * the images first; then, when nobody else handles the signal, end as the signal would.
+ * the images first (signal-exit.ts ends the process as the signal would).
  */
 export function closeImagesOnSignals(machine: PcMachine): void {
   if (machine.drives.length === 0) return;
-  for (const [sig, n] of SIGNALS) {
-    const handler = (): void => {
-      // The media in the drives when the signal comes (the monitor may have changed them).
-      for (const img of machine.images()) {
-        try {
-          img.flush();
-          img.backend.close();
-        } catch {
-          /* the process is ending: nothing more can be done for this image */
-        }
+  onTerminatingSignal(() => {
+    // The media in the drives when the signal comes (the monitor may have changed them).
+    for (const img of machine.images()) {
+      try {
+        img.flush();
+        img.backend.close();
+      } catch {
+        /* the process is ending: nothing more can be done for this image */
       }
-      if (process.listenerCount(sig) === 1) process.exit(128 + n);
-    };
-    process.on(sig, handler);
-  }
+    }
+  });
 }

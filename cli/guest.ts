@@ -16,6 +16,7 @@ import { FIRMWARE_DIRS, findFirmwarePath } from './firmware.js';
 import { applyTimeTravelOptions, type TimeTravel } from './time-travel.js';
 import { openDrives, closeImagesOnSignals } from './drives.js';
 import type { TbStore } from '../src/tb/tb-store.js';
+import { onTerminatingSignal } from './signal-exit.js';
 
 const PACKAGE_ROOT = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
 export const DEFAULT_GUEST = join(PACKAGE_ROOT, 'samples', 'build', 'demo.elf');
@@ -171,12 +172,14 @@ let exitHooked = false;
 
 function saveAtExit(store: TbStore | null): void {
   if (store === null) return;
-  // Written at exit however the run ends (power-off, quit, a signal: drives.ts exits).
+  // Written at exit however the run ends (power-off, quit, a signal: signal-exit.ts turns
+  // SIGINT, SIGTERM and SIGHUP into an exit where nothing else handles them).
   if (!exitHooked) {
     exitHooked = true;
     process.once('exit', () => {
       for (const ref of openStores) ref.deref()?.save();
     });
+    onTerminatingSignal(() => {});
   }
   for (const ref of openStores) if (ref.deref() === undefined) openStores.delete(ref);
   openStores.add(new WeakRef(store));

@@ -9,6 +9,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { BIN, REPO } from '../support/cli.js';
 import { parseRunStats, type RunStats } from '../../cli/run-stats.js';
+import { haveSeabiosFiles, SEABIOS_BIN } from '../support/guest-machine.js';
 
 interface Run {
   code: number | null;
@@ -104,6 +105,24 @@ describe('--tb-cache', () => {
       const r2 = await run(['--tb-cache', ro, ...HELLO]);
       expect(r2.stdout).toBe(alone.stdout);
       expect(readdirSync(ro)).toEqual([]);
+    }
+  });
+
+  it.skipIf(!haveSeabiosFiles)('SIGTERM and SIGINT end a headless run with the signal\'s status, the cache written', async () => {
+    for (const [sig, status] of [['SIGTERM', 143], ['SIGINT', 130]] as const) {
+      const d = mkdtempSync(join(dir, `${sig}-`));
+      // SeaBIOS with nothing to boot waits for ever after saying so.
+      const c = spawn(process.execPath, [BIN, '--ui', 'none', '--tb-cache', d, '--bios', SEABIOS_BIN, '--debugcon', 'stdio', '--serial', 'none'], {
+        cwd: REPO, env: process.env, stdio: ['ignore', 'pipe', 'pipe'],
+      });
+      let out = '';
+      c.stdout.setEncoding('latin1').on('data', (x: string) => (out += x));
+      const closed = new Promise<number | null>((r) => c.on('close', (code) => r(code)));
+      for (let i = 0; i < 400 && !out.includes('No bootable device.'); i++) await new Promise((r) => setTimeout(r, 50));
+      expect(out).toContain('No bootable device.');
+      c.kill(sig);
+      expect(await closed).toBe(status);
+      expect(readdirSync(d).filter((f) => f.endsWith('.cache')), sig).toHaveLength(1);
     }
   });
 

@@ -478,6 +478,13 @@ export class TbStore {
     }
   }
 
+  /** The whole entry `ord`. */
+  private entryAt(ord: number): StoredTb {
+    const r = this.readerOf(ord);
+    const pc = r.u32(), csBase = r.u32(), eip = r.u32(), flags = r.u32(), cflags = r.varint(), csLimit = r.u32();
+    return this.decodeRest(r, pc, csBase, eip, flags, cflags, csLimit);
+  }
+
   /** An entry's fields after its key (the reader just past csLimit). */
   private decodeRest(r: ByteReader, pc: number, csBase: number, eip: number, flags: number, cflags: number, csLimit: number): StoredTb {
     const kind = r.u8();
@@ -625,13 +632,8 @@ export class TbStore {
     } else {
       // Trimmed: the entries this run used and made, encoded again with their strings.
       const kept = new TbStore(this.dir, this.version, '', Infinity, false);
-      const readAll = (ord: number): void => {
-        const r = this.readerOf(ord);
-        const pc = r.u32(), csBase = r.u32(), eip = r.u32(), flags = r.u32(), cflags = r.varint(), csLimit = r.u32();
-        kept.add(this.decodeRest(r, pc, csBase, eip, flags, cflags, csLimit));
-      };
-      for (let i = 0; i < this.loadedCount; i++) if (this.used[i]) readAll(i);
-      for (let j = 0; j < this.freshCount; j++) readAll(this.loadedCount + j);
+      for (let i = 0; i < this.loadedCount; i++) if (this.used[i]) kept.add(this.entryAt(i));
+      for (let j = 0; j < this.freshCount; j++) kept.add(this.entryAt(this.loadedCount + j));
       strings.push(encodeStrings(kept.newStringList));
       for (const c of kept.chunks) entries.push(c.view);
       nstr = kept.newStringList.length;

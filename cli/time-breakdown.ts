@@ -4,13 +4,16 @@
 // and timing each helper call or each port access from the hot paths would cost more
 // than they do.
 import { Session } from 'node:inspector';
+import { readFileSync } from 'node:fs';
+import { SourceMap } from 'node:module';
+import { fileURLToPath } from 'node:url';
 
 /** Sampling interval in microseconds: a 2-minute boot gives 60 k samples (the profile stays small). */
 const INTERVAL_US = 2000;
 
 interface ProfileNode {
   id: number;
-  callFrame: { functionName: string; url: string };
+  callFrame: { functionName: string; url: string; lineNumber?: number; columnNumber?: number };
   children?: number[];
 }
 
@@ -38,7 +41,7 @@ const PHASES: readonly { name: string; test: (fn: string, file: string) => boole
     (/src\/tb\/tb-cache\.js$/.test(file) && /^(flush|invalidate|invalidateLinear|tbInvalidatePhysRange|dissolve|clearJmpCache|clearJmpCachePage)$/.test(fn)) },
   { name: 'exceptions and interrupts', test: (_fn, file) => /src\/cpu\/(protection|task-switch|cpu-exception)\.js$/.test(file) },
   { name: 'dispatch (CPU loop, TB lookup)', test: (_fn, file) => /src\/(cpu\/cpu-exec|tb\/[^/]+)\.js$/.test(file) },
-  { name: 'memory access (TLB miss, MMIO)', test: (_fn, file) => /src\/(cpu\/(runtime|mmu)|memory\/[^/]+)\.js$/.test(file) },
+  { name: 'memory access (loads and stores, TLB misses, MMIO)', test: (_fn, file) => /src\/(cpu\/(runtime|mmu)|memory\/[^/]+)\.js$/.test(file) },
   { name: 'instruction helpers', test: (_fn, file) => /src\/cpu\//.test(file) },
   { name: 'devices and port I/O', test: (_fn, file) => /src\/(devices|acpi|smbios)\//.test(file) },
   { name: 'clock and timers', test: (_fn, file) => /src\/(time\/virtual-clock|machine\/icount-auto)\.js$/.test(file) },
@@ -81,7 +84,11 @@ export class TimeBreakdown {
 /** A profile's samples summed by phase, in milliseconds. */
 export function phasesOf(p: Profile): Record<string, number> {
   const phaseOfNode = new Map<number, string>();
-  for (const n of p.nodes) phaseOfNode.set(n.id, phaseOf(n.callFrame.functionName, moduleFile(n.callFrame.url)));
+  const maps = new BundleMaps();
+  for (const n of p.nodes) {
+    const cf = n.callFrame;
+    phaseOfNode.set(n.id, phaseOf(cf.functionName, maps.moduleOf(cf.url, cf.lineNumber ?? -1, cf.columnNumber ?? -1) ?? moduleFile(cf.url)));
+  }
   const us = new Map<string, number>();
   for (let i = 0; i < p.samples.length; i++) {
     const ph = phaseOfNode.get(p.samples[i]!) ?? OTHER;
@@ -101,4 +108,39 @@ function moduleFile(url: string): string {
   const i = url.lastIndexOf('/dist/');
   if (i >= 0) return url.slice(i + 6);
   return url.replace(/^file:\/\//, '');
+}
+
+/**
+ * Where a function of the bundle (dist/bundle/<chunk>.js, what bin/bmbt-dbg.js runs) was
+ * written, from the source map scripts/bundle.mjs leaves beside it: the phases go by
+ * module, and a chunk holds many modules.
+ */
+class BundleMaps {
+  private readonly byUrl = new Map<string, SourceMap | null>();
+
+  /** "src/cpu/cpu-exec.js" for a function of that module in a bundle chunk; null when not in one (or no map). */
+  moduleOf(url: string, line: number, column: number): string | null {
+    if (!/\/dist\/bundle\/[^/]+\.js$/.test(url) || line < 0) return null;
+    let map = this.byUrl.get(url);
+    if (map === undefined) {
+      map = readMap(url);
+      this.byUrl.set(url, map);
+    }
+    const entry = map?.findEntry(line, Math.max(0, column)) as { originalSource?: string } | undefined;
+    const src = entry?.originalSource;
+    if (!src) return null;
+    // "../../src/cpu/cpu-exec.ts" (through tsc's own map) or "../src/cpu/cpu-exec.js"
+    const path = src.replace(/^file:\/\//, '').replace(/\\/g, '/');
+    const at = path.search(/(^|\/)(src|cli|ui|gdbstub|node_modules)\//);
+    if (at < 0) return null;
+    return path.slice(path[at] === '/' ? at + 1 : at).replace(/\.tsx?$/, '.js');
+  }
+}
+
+function readMap(url: string): SourceMap | null {
+  try {
+    return new SourceMap(JSON.parse(readFileSync(`${fileURLToPath(url)}.map`, 'utf8')) as ConstructorParameters<typeof SourceMap>[0]);
+  } catch {
+    return null;
+  }
 }

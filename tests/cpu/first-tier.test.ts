@@ -26,8 +26,24 @@ describe('templates', () => {
     expect(instantiate(t.text, t.values)).toContain('c.eip = 3221229568;');
   });
 
+  it('read every kind of number the generators write, and only numbers', () => {
+    const t = templateOf("x = 0x1f + 1.5 + 2e3 + 7E-2 + 0; // 99 gone\ny = R5 + $9 + 'a 12' + `3` + 0XAb;")!;
+    expect(t.values).toEqual([0x1f, 1.5, 2000, 0.07, 0xab]);
+    expect(t.text).toBe("x = K$[0] + K$[1] + K$[2] + K$[3] + 0; \ny = R5 + $9 + 'a 12' + `3` + K$[4];");
+    // a comment at the very end, and text after the last number
+    expect(templateOf('a = 3; // the end')!.text).toBe('a = K$[0]; ');
+    expect(templateOf('a = 3; b = c;')!.text).toBe('a = K$[0]; b = c;');
+    // (a number written from its point is not one the generators make: refused, not misread)
+    expect(templateOf('a = .5;')).toBeNull();
+  });
+
   it('are refused for code that only a whole TB function can run (its loop, the TB itself)', () => {
     expect(templateOf('{ c.icount += 3; T.execCount++; if (c.icount + 3 <= c.deadline) continue; return 0; }')).toBeNull();
+    expect(templateOf('E[2]')).toBeNull();
+    expect(templateOf('x = M;')).toBeNull();
+    expect(templateOf('RG(1)')).toBeNull();
+    // (names that only start like them are fine)
+    expect(templateOf('Ex = MM + RGB + Tx + continued;')).not.toBeNull();
   });
 });
 

@@ -36,46 +36,51 @@ const isIdStart = (ch: number): boolean =>
   (ch >= 65 && ch <= 90) || (ch >= 97 && ch <= 122) || ch === 95 || ch === 36;
 const isIdPart = (ch: number): boolean => isIdStart(ch) || (ch >= 48 && ch <= 57);
 const isDigit = (ch: number): boolean => ch >= 48 && ch <= 57;
-const NUMBER = /0[xX][0-9a-fA-F]+|\d+(?:\.\d+)?(?:[eE][+-]?\d+)?/y;
 
 /**
  * The template of one instruction's generated code: comments dropped, every number
  * except 0 replaced by `K$[i]` (0 stays: `| 0` is how the code says int32). Null when the
  * code uses what only a whole TB function has (its own loop, the TB or its EIP table).
+ * It runs for every instruction translated (over a million in a Linux boot), so the text
+ * between numbers and comments is copied in one piece: building it a character or a token
+ * at a time was the boot's largest allocation.
  */
 export function templateOf(code: string): Templated | null {
   let out = '';
   const values: number[] = [];
   let i = 0;
+  /** Start of the text not yet copied to `out`. */
+  let from = 0;
   const n = code.length;
   while (i < n) {
     const ch = code.charCodeAt(i);
     if (ch === 47 && code.charCodeAt(i + 1) === 47) {
       // a comment, to the end of the line
+      out += code.slice(from, i);
       while (i < n && code.charCodeAt(i) !== 10) i++;
+      from = i;
       continue;
     }
     if (ch === 39 || ch === 34 || ch === 96) {
-      const start = i++;
+      i++;
       while (i < n && code.charCodeAt(i) !== ch) i += code.charCodeAt(i) === 92 ? 2 : 1;
       i++;
-      out += code.slice(start, i);
       continue;
     }
     if (isIdStart(ch)) {
       const start = i;
       while (i < n && isIdPart(code.charCodeAt(i))) i++;
-      const id = code.slice(start, i);
-      if (id === 'continue' || id === 'T' || id === 'E' || id === 'M' || id === 'RG') return null;
-      out += id;
+      if (onlyWholeTb(code, start, i - start)) return null;
       continue;
     }
-    if (isDigit(ch) || (ch === 46 && isDigit(code.charCodeAt(i + 1)))) {
-      NUMBER.lastIndex = i;
-      const m = NUMBER.exec(code);
-      if (m === null) return null;
-      const v = Number(m[0]);
-      i += m[0].length;
+    if (isDigit(ch)) {
+      const start = i;
+      i = numberEnd(code, i);
+      if (i < 0) return null;
+      const v = Number(code.slice(start, i));
+      if (Number.isNaN(v)) return null;
+      out += code.slice(from, start);
+      from = i;
       if (v === 0) out += '0';
       else {
         out += `K$[${values.length}]`;
@@ -83,11 +88,53 @@ export function templateOf(code: string): Templated | null {
       }
       continue;
     }
-    out += code[i];
+    // (a number written from its point, `.5`: the generators never write one)
+    if (ch === 46 && isDigit(code.charCodeAt(i + 1))) return null;
     i++;
   }
+  out += code.slice(from, n);
   return { text: out, values };
 }
+
+/** Is code[start, start+len) a name only a whole TB function has (`continue`, T, E, M, RG)? */
+function onlyWholeTb(code: string, start: number, len: number): boolean {
+  const c0 = code.charCodeAt(start);
+  if (len === 1) return c0 === 84 || c0 === 69 || c0 === 77; // T E M
+  if (len === 2) return c0 === 82 && code.charCodeAt(start + 1) === 71; // RG
+  return len === 8 && code.startsWith('continue', start);
+}
+
+/**
+ * End of the JavaScript number literal at `i` (hex `0x..`, or decimal with an optional
+ * fraction and exponent); -1 for `0x` with no digits.
+ */
+function numberEnd(code: string, i: number): number {
+  const n = code.length;
+  if (code.charCodeAt(i) === 48 && (code.charCodeAt(i + 1) | 0x20) === 120) {
+    let j = i + 2;
+    while (j < n && isHexDigit(code.charCodeAt(j))) j++;
+    return j === i + 2 ? -1 : j;
+  }
+  let j = i;
+  while (j < n && isDigit(code.charCodeAt(j))) j++;
+  if (code.charCodeAt(j) === 46 && isDigit(code.charCodeAt(j + 1))) {
+    j++;
+    while (j < n && isDigit(code.charCodeAt(j))) j++;
+  }
+  const e = code.charCodeAt(j) | 0x20;
+  if (e === 101) {
+    let k = j + 1;
+    const sign = code.charCodeAt(k);
+    if (sign === 43 || sign === 45) k++;
+    if (isDigit(code.charCodeAt(k))) {
+      while (k < n && isDigit(code.charCodeAt(k))) k++;
+      j = k;
+    }
+  }
+  return j;
+}
+
+const isHexDigit = (ch: number): boolean => isDigit(ch) || ((ch | 0x20) >= 97 && (ch | 0x20) <= 102);
 
 /** The code of a template with its constants put back (what the inspector shows). */
 export function instantiate(text: string, values: readonly number[]): string {

@@ -24,10 +24,19 @@ export interface Runtime {
   readonly sg: (s: number, off: number, size: number) => number;
   /** The SIMD unit (MMX/SSE/SSE2 instructions). */
   readonly X: Simd;
+  /**
+   * What the ld and st functions read on a hit, for code that writes their fast path out
+   * (translate/inline-memory.ts): this privilege's TLB tables and guest RAM by size.
+   */
+  readonly TR: Int32Array;
+  readonly TW: Int32Array;
+  readonly MB: Uint8Array;
+  readonly MW: Uint16Array;
+  readonly MD: Int32Array;
 }
 
 /** Names the generated code may use, in this order, as the factory's parameters. */
-export const RUNTIME_NAMES = ['c', 'R', 'SB', 'SL', 'H', 'PAR', 'ld8', 'ld16', 'ld32', 'st8', 'st16', 'st32', 'sg', 'X'] as const;
+export const RUNTIME_NAMES = ['c', 'R', 'SB', 'SL', 'H', 'PAR', 'ld8', 'ld16', 'ld32', 'st8', 'st16', 'st32', 'sg', 'X', 'TR', 'TW', 'MB', 'MW', 'MD'] as const;
 
 export function makeRuntime(cpu: Cpu, helpers: Helpers, user: boolean): Runtime {
   const mem8 = cpu.phys.u8;
@@ -77,5 +86,10 @@ export function makeRuntime(cpu: Cpu, helpers: Helpers, user: boolean): Runtime 
       return (SB[s]! + off) | 0;
     },
     X: cpu.simd,
+    TR: tr,
+    TW: tw,
+    MB: mem8,
+    MW: mem16,
+    MD: mem32,
   };
 }

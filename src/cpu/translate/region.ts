@@ -4,6 +4,7 @@
 // are (cached, inspected, invalidated one by one); invalidating any member dissolves the
 // region and its members run on their own functions again.
 import { compileGenerated } from './compile.js';
+import { inlineMemory, INLINE_MEMORY_LOCAL } from './inline-memory.js';
 import { RUNTIME_NAMES, type Runtime } from '../runtime.js';
 import { generateBody } from './translator.js';
 import type { Instr } from '../instr.js';
@@ -28,12 +29,13 @@ export function buildRegion(members: TranslationBlock[], decoded: readonly (read
   members.forEach((m, i) => {
     const gen = generateBody(decoded[i]!, m.tail, m.flags, m.eip, m.csLimit, false, ctx);
     eips.push(gen.eips);
-    cases.push(`case ${i}: { // tb ${m.id} at ${m.pc.toString(16)}\n${gen.body}\n}`);
+    cases.push(`case ${i}: { // tb ${m.id} at ${m.pc.toString(16)}\n${inlineMemory(gen.body)}\n}`);
   });
   const source = [
     // Compiled eagerly, as TBs are (translator.ts).
     `return (function region_${members[0]!.pc.toString(16)}(s) {`,
     'let ix$ = 0;',
+    INLINE_MEMORY_LOCAL,
     'try {',
     'for (;;) {',
     'switch (s) {',

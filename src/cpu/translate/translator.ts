@@ -11,6 +11,7 @@ import { ACCESS_FETCH } from '../mmu.js';
 import { absentOnModel } from '../cpu-models.js';
 import { CodeGen, EXIT_DEBUG, EXIT_LOOKUP } from './codegen.js';
 import { compileGenerated } from './compile.js';
+import { inlineMemory, INLINE_MEMORY_LOCAL } from './inline-memory.js';
 import { flagsLiveAfter } from './flag-liveness.js';
 import { GENERATORS, unimplemented } from './generators.js';
 import { RUNTIME_NAMES, type Runtime } from '../runtime.js';
@@ -268,10 +269,11 @@ export function compileTb(cpu: Cpu, tb: TranslationBlock, gen: GeneratedBody, rt
   const source = [
     `return (function tb_${tb.pc.toString(16)}() {`,
     'let ix$ = 0;',
+    INLINE_MEMORY_LOCAL,
     'try {',
     loop ? 'for (;;) {' : '',
     drPrologue,
-    gen.body,
+    inlineMemory(gen.body),
     loop ? '}' : '',
     '} catch (e) { c.eip = E[ix$]; c.icount += ix$; c.icountOff = 0; throw e; }',
     '});',

@@ -85,5 +85,7 @@ describe('inlineMemory', () => {
     const compiled = m.exec.tbs.all().filter((t) => t.tier === 1 && /\b(ld|st)(8|16|32)\(a\b/.test(t.source));
     expect(compiled.length).toBeGreaterThan(0);
     for (const t of compiled) expect(t.source).toMatch(/~T[RW]\[a >>> 12\]/);
+    // and its registers in locals (register-locals.ts) where its calls allow it
+    expect(compiled.some((t) => /let r\$\d = R\[\d\]/.test(t.source))).toBe(true);
   });
 });

@@ -5,6 +5,7 @@
 // region and its members run on their own functions again.
 import { compileGenerated } from './compile.js';
 import { inlineMemory, INLINE_MEMORY_LOCAL } from './inline-memory.js';
+import { registerLocals } from './register-locals.js';
 import { RUNTIME_NAMES, type Runtime } from '../runtime.js';
 import { generateBody } from './translator.js';
 import type { Instr } from '../instr.js';
@@ -31,18 +32,21 @@ export function buildRegion(members: TranslationBlock[], decoded: readonly (read
     eips.push(gen.eips);
     cases.push(`case ${i}: { // tb ${m.id} at ${m.pc.toString(16)}\n${inlineMemory(gen.body)}\n}`);
   });
+  const all = cases.join('\n');
+  const locals = registerLocals(all);
   const source = [
     // Compiled eagerly, as TBs are (translator.ts).
     `return (function region_${members[0]!.pc.toString(16)}(s) {`,
     'let ix$ = 0;',
     INLINE_MEMORY_LOCAL,
+    locals?.load ?? '',
     'try {',
     'for (;;) {',
     'switch (s) {',
-    ...cases,
+    locals?.body ?? all,
     '}',
     '}',
-    '} catch (e) { c.eip = EE[s][ix$]; c.icount += ix$; c.icountOff = 0; RG.last = s; throw e; }',
+    `} catch (e) { ${locals?.writeBack ?? ''} c.eip = EE[s][ix$]; c.icount += ix$; c.icountOff = 0; RG.last = s; throw e; }`,
     '});',
   ].join('\n');
   const region: { fn: (s: number) => number; members: TranslationBlock[]; last: number; source: string; cpus: number } = {

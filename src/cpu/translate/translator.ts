@@ -12,6 +12,7 @@ import { absentOnModel } from '../cpu-models.js';
 import { CodeGen, EXIT_DEBUG, EXIT_LOOKUP } from './codegen.js';
 import { compileGenerated } from './compile.js';
 import { inlineMemory, INLINE_MEMORY_LOCAL } from './inline-memory.js';
+import { registerLocals } from './register-locals.js';
 import { flagsLiveAfter } from './flag-liveness.js';
 import { GENERATORS, unimplemented } from './generators.js';
 import { RUNTIME_NAMES, type Runtime } from '../runtime.js';
@@ -264,18 +265,22 @@ function fromStore(cpu: Cpu, store: TbStore, cflags: number, opts: TranslateOpti
  */
 export function compileTb(cpu: Cpu, tb: TranslationBlock, gen: GeneratedBody, rt: Runtime, drPrologue = ''): boolean {
   const loop = gen.selfLoop;
+  const body = inlineMemory(gen.body);
+  // (a DR prologue leaves the block by a return of its own, in a loop after registers changed)
+  const locals = drPrologue === '' ? registerLocals(body) : null;
   // The parentheses make V8 compile the function now, with the factory (its lazy
   // compilation at the first call parses the source a second time).
   const source = [
     `return (function tb_${tb.pc.toString(16)}() {`,
     'let ix$ = 0;',
     INLINE_MEMORY_LOCAL,
+    locals?.load ?? '',
     'try {',
     loop ? 'for (;;) {' : '',
     drPrologue,
-    inlineMemory(gen.body),
+    locals?.body ?? body,
     loop ? '}' : '',
-    '} catch (e) { c.eip = E[ix$]; c.icount += ix$; c.icountOff = 0; throw e; }',
+    `} catch (e) { ${locals?.writeBack ?? ''} c.eip = E[ix$]; c.icount += ix$; c.icountOff = 0; throw e; }`,
     '});',
   ].join('\n');
   tb.tier = 1;

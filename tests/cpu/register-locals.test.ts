@@ -4,11 +4,13 @@
 import { describe, expect, it } from 'vitest';
 import { registerLocals } from '../../src/cpu/translate/register-locals.js';
 
-function compile(body: string, withLocals: boolean): (R: Int32Array, ld32: (a: number) => number) => number {
+type Cc = { ccOp: number; ccDst: number; ccSrc: number; ccAux: number };
+
+function compile(body: string, withLocals: boolean): (R: Int32Array, ld32: (a: number) => number, c: Cc) => number {
   const l = withLocals ? registerLocals(body) : null;
   if (withLocals && l === null) throw new Error('not rewritten');
   const text = `${l?.load ?? ''}\ntry {\n${l?.body ?? body}\n} catch (e) { ${l?.writeBack ?? ''} throw e; }`;
-  return new Function('R', 'ld32', text) as (R: Int32Array, ld32: (a: number) => number) => number;
+  return new Function('R', 'ld32', 'c', text) as (R: Int32Array, ld32: (a: number) => number, c: Cc) => number;
 }
 
 describe('registerLocals', () => {
@@ -20,6 +22,20 @@ describe('registerLocals', () => {
     // compound assignments and ++/-- count as assignments too
     expect(registerLocals('R[3] += 1; R[4]++; --R[5]; R[6] >>>= 2; x = R[7] === 1; return 0;')!.writeBack)
       .toBe('R[3] = r$3; R[4] = r$4; R[5] = r$5; R[6] = r$6;');
+  });
+
+  it('puts the lazy flags in locals too, unless a call reads or writes them', () => {
+    const code = 'c.ccDst = R[1]; c.ccOp = 9; if (c.ccDst === 0) return 0; return 1;';
+    const l = registerLocals(code)!;
+    expect(l.load).toBe('let r$1 = R[1], f$dst = c.ccDst, f$op = c.ccOp;');
+    expect(l.writeBack).toBe('c.ccDst = f$dst; c.ccOp = f$op;');
+    expect(l.body).toBe('f$dst = r$1; f$op = 9; if (f$dst === 0) { c.ccDst = f$dst; c.ccOp = f$op; return 0; } { c.ccDst = f$dst; c.ccOp = f$op; return 1; }');
+    // H.cond and c.getCarry read the fields: the registers still go to locals, the flags do not
+    for (const call of ['H.cond(2)', 'c.getCarry()', 'H.setCfOf(1, 0)']) {
+      const m = registerLocals(`c.ccDst = R[1]; if (${call}) return 0; return 1;`)!;
+      expect(m.load).toBe('let r$1 = R[1];');
+      expect(m.body).toContain('c.ccDst = r$1;');
+    }
   });
 
   it('leaves code alone where a call could look at the registers, or it cannot follow them', () => {
@@ -35,32 +51,35 @@ describe('registerLocals', () => {
     expect(registerLocals('R[0] = ld32(a); st8(a, R[1]); H.setCfOf(1, 0); Math.imul(R[0], 3); // H.pushf()\nH.cond("x(");\nreturn 2;')).not.toBeNull();
   });
 
-  it('gives c.regs what the code without locals gives, on a return and on a fault', () => {
+  it('gives c.regs and the flags what the code without locals gives, on a return and on a fault', () => {
     const body = [
       'const a = R[5];',
       'R[0] = (R[0] + ld32(a)) | 0;',
       'R[1] = R[0] ^ R[2];',
+      'c.ccDst = R[1]; c.ccSrc = R[2]; c.ccOp = 15;',
       'const b = (a + 4) | 0;',
       'R[2] = ld32(b);',
       'if (R[2] < 0) return 1;',
       'R[3] = R[3] - 1;',
+      'c.ccAux = c.ccDst + 1;',
       'return 0;',
     ].join('\n');
     for (const faultAt of [-1, 0, 4]) {
       for (const v of [7, -7]) {
         const results = [false, true].map((locals) => {
           const R = new Int32Array([10, 20, 30, 40, 50, 0, 60, 70]);
+          const c: Cc = { ccOp: 1, ccDst: 2, ccSrc: 3, ccAux: 4 };
           const ld32 = (a: number): number => {
             if (a === faultAt) throw new Error('#PF');
             return a === 0 ? 5 : v;
           };
           let out: number | string;
           try {
-            out = compile(body, locals)(R, ld32);
+            out = compile(body, locals)(R, ld32, c);
           } catch (e) {
             out = (e as Error).message;
           }
-          return { out, R: Array.from(R) };
+          return { out, R: Array.from(R), c };
         });
         expect(results[1]).toEqual(results[0]);
       }

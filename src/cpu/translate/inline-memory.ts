@@ -10,15 +10,16 @@
 // parameters. The slow path is the same call as before, so what a miss does (the page
 // walk, MMIO, code-page stores, faults) does not change.
 
+import { scanNames, stringEnd } from './code-scan.js';
+
 /** Names the written-out code uses, given by the runtime (runtime.ts). */
 export const INLINE_MEMORY_NAMES = ['TR', 'TW', 'MB', 'MW', 'MD'] as const;
 
 /** The local the written-out accesses keep a TLB entry in (declared by the function's wrapper). */
 export const INLINE_MEMORY_LOCAL = 'let e$ = 0;';
 
-const isIdPart = (ch: number): boolean =>
-  (ch >= 65 && ch <= 90) || (ch >= 97 && ch <= 122) || (ch >= 48 && ch <= 57) || ch === 95 || ch === 36;
 const SIMPLE = /^[A-Za-z_$][\w$]*$/;
+const ACCESS = /^(ld|st)(8|16|32)$/;
 
 function loadText(size: number, a: string): string {
   if (size === 1) return `((e$ = ~TR[${a} >>> 12]) >= 0 ? MB[e$ | (${a} & 0xfff)] : ld8(${a}))`;
@@ -75,42 +76,25 @@ function statementStart(code: string, at: number): boolean {
 export function inlineMemory(code: string): string {
   let out = '';
   let from = 0;
-  const n = code.length;
-  let i = 0;
-  while (i < n) {
-    const ch = code.charCodeAt(i);
-    if (ch === 39 || ch === 34 || ch === 96) {
-      i = stringEnd(code, i);
-      continue;
-    }
-    if (ch === 47 && code.charCodeAt(i + 1) === 47) {
-      while (i < n && code.charCodeAt(i) !== 10) i++;
-      continue;
-    }
-    if (!isIdPart(ch)) {
-      i++;
-      continue;
-    }
-    const at = i;
-    while (i < n && isIdPart(code.charCodeAt(i))) i++;
-    const m = ACCESS.exec(code.slice(at, i));
-    if (m === null || code.charCodeAt(i) !== 40 || (at > 0 && code.charCodeAt(at - 1) === 46)) continue;
-    const open = i;
+  scanNames(code, (name, at, after) => {
+    const m = ACCESS.exec(name);
+    if (m === null || code.charCodeAt(after) !== 40 || (at > 0 && code.charCodeAt(at - 1) === 46)) return after;
+    const open = after;
     const end = closeParen(code, open);
-    if (end < 0) continue;
+    if (end < 0) return after;
     const size = Number(m[2]) >> 3;
     let text: string;
     let stop = end;
     if (m[1] === 'ld') {
       const a = code.slice(open + 1, end - 1).trim();
-      if (!SIMPLE.test(a)) continue;
+      if (!SIMPLE.test(a)) return after;
       text = loadText(size, a);
     } else {
-      if (code.charCodeAt(end) !== 59 || !statementStart(code, at)) continue;
+      if (code.charCodeAt(end) !== 59 || !statementStart(code, at)) return after;
       const comma = topComma(code, open + 1, end - 1);
-      if (comma < 0) continue;
+      if (comma < 0) return after;
       const a = code.slice(open + 1, comma).trim();
-      if (!SIMPLE.test(a)) continue;
+      if (!SIMPLE.test(a)) return after;
       // (the value is written in both branches but evaluated in one: as once before)
       const v = inlineMemory(code.slice(comma + 1, end - 1).trim());
       text = storeText(size, a, v);
@@ -118,16 +102,8 @@ export function inlineMemory(code: string): string {
     }
     out += code.slice(from, at) + text;
     from = stop;
-    i = stop;
-  }
+    return stop;
+  });
   return from === 0 ? code : out + code.slice(from);
 }
 
-const ACCESS = /^(ld|st)(8|16|32)$/;
-
-/** Index just past the string literal opening at `i`. */
-function stringEnd(code: string, i: number): number {
-  const q = code.charCodeAt(i++);
-  while (i < code.length && code.charCodeAt(i) !== q) i += code.charCodeAt(i) === 92 ? 2 : 1;
-  return i + 1;
-}

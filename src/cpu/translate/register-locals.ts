@@ -10,6 +10,7 @@
 // access, never touching a general register) and helpers of the flags and arithmetic
 // alone. A block with any other call (string instructions, I/O, PUSHF, CPUID...) keeps
 // R[n] as it is. The first tier's templates are not rewritten (their code is shared).
+import { scanNames } from './code-scan.js';
 
 /** Calls that neither read nor write the general registers (c.regs). */
 const SAFE_CALLS = new Set([
@@ -31,9 +32,6 @@ export interface RegisterLocals {
   readonly writeBack: string;
 }
 
-const isIdPart = (ch: number): boolean =>
-  (ch >= 65 && ch <= 90) || (ch >= 97 && ch <= 122) || (ch >= 48 && ch <= 57) || ch === 95 || ch === 36;
-
 /**
  * `body` (the statements of a compiled TB or region) with its registers in locals, or null
  * when it cannot be done safely: a call that may look at the registers, a register by a
@@ -46,7 +44,8 @@ export function registerLocals(body: string): RegisterLocals | null {
   const used = new Map<string, string>();
   const assigned = new Set<string>();
   let flagCalls = false;
-  if (!scan(body, (name, at, after) => {
+  /** Notes what a name is; false where the code cannot be rewritten. */
+  const ok = (name: string, at: number, after: number): boolean => {
     if (name === 'R') {
       if (body.charCodeAt(after) !== 91) return true;
       const r = body.charCodeAt(after + 1) - 48;
@@ -67,14 +66,15 @@ export function registerLocals(body: string): RegisterLocals | null {
     if (body.charCodeAt(j) !== 40 || KEYWORDS.has(name)) return true;
     if (FLAG_CALLS.has(name)) flagCalls = true;
     return SAFE_CALLS.has(name);
-  })) return null;
+  };
+  if (!scanNames(body, (name, at, after) => (ok(name, at, after) ? after : -1))) return null;
   if (flagCalls) for (const f of FLAG_FIELDS.keys()) used.delete(f);
   if (used.size === 0) return null;
   const names = [...used.keys()].sort();
   const writeBack = names.filter((k) => assigned.has(k)).map((k) => `${k} = ${used.get(k)!};`).join(' ');
   let out = '';
   let from = 0;
-  scan(body, (name, at, after) => {
+  scanNames(body, (name, at, after) => {
     if (name === 'R' && body.charCodeAt(after) === 91) {
       out += `${body.slice(from, at)}r$${body[after + 1]}`;
       from = after + 3;
@@ -86,40 +86,10 @@ export function registerLocals(body: string): RegisterLocals | null {
       out += `${body.slice(from, at)}{ ${writeBack} return ${body.slice(after, semi).trim()}; }`;
       from = semi + 1;
     }
-    return true;
+    return after;
   });
   out += body.slice(from);
   return { body: out, load: `let ${names.map((k) => `${used.get(k)!} = ${k}`).join(', ')};`, writeBack };
-}
-
-/**
- * Calls `visit(name, start, end)` for each name (dotted: `Math.imul`) in the code outside
- * strings and comments; false as soon as a visit says no.
- */
-function scan(code: string, visit: (name: string, at: number, after: number) => boolean): boolean {
-  const n = code.length;
-  let i = 0;
-  while (i < n) {
-    const ch = code.charCodeAt(i);
-    if (ch === 39 || ch === 34 || ch === 96) {
-      i++;
-      while (i < n && code.charCodeAt(i) !== ch) i += code.charCodeAt(i) === 92 ? 2 : 1;
-      i++;
-      continue;
-    }
-    if (ch === 47 && code.charCodeAt(i + 1) === 47) {
-      while (i < n && code.charCodeAt(i) !== 10) i++;
-      continue;
-    }
-    if (!isIdPart(ch)) {
-      i++;
-      continue;
-    }
-    const at = i;
-    while (i < n && (isIdPart(code.charCodeAt(i)) || (code.charCodeAt(i) === 46 && isIdPart(code.charCodeAt(i + 1))))) i++;
-    if (!visit(code.slice(at, i), at, i)) return false;
-  }
-  return true;
 }
 
 /** Is the register reference code[at, end) the target of an assignment, ++ or --? */

@@ -1,6 +1,6 @@
 // Reading generated JavaScript by its names, for the rewrites done before a TB or region is
-// compiled (inline-memory.ts, register-locals.ts): the generators' code is regular, but a
-// string or a comment may hold anything.
+// compiled (inline-memory.ts, register-locals.ts) and the first tier's templates
+// (threaded.ts): the generators' code is regular, but a string or a comment may hold anything.
 
 export const isIdPart = (ch: number): boolean =>
   (ch >= 65 && ch <= 90) || (ch >= 97 && ch <= 122) || (ch >= 48 && ch <= 57) || ch === 95 || ch === 36;

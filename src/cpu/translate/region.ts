@@ -4,8 +4,7 @@
 // are (cached, inspected, invalidated one by one); invalidating any member dissolves the
 // region and its members run on their own functions again.
 import { compileGenerated } from './compile.js';
-import { inlineMemory, INLINE_MEMORY_LOCAL } from './inline-memory.js';
-import { registerLocals } from './register-locals.js';
+import { compiledBody } from './compiled-body.js';
 import { RUNTIME_NAMES, type Runtime } from '../runtime.js';
 import { generateBody } from './translator.js';
 import type { Instr } from '../instr.js';
@@ -30,23 +29,21 @@ export function buildRegion(members: TranslationBlock[], decoded: readonly (read
   members.forEach((m, i) => {
     const gen = generateBody(decoded[i]!, m.tail, m.flags, m.eip, m.csLimit, false, ctx);
     eips.push(gen.eips);
-    cases.push(`case ${i}: { // tb ${m.id} at ${m.pc.toString(16)}\n${inlineMemory(gen.body)}\n}`);
+    cases.push(`case ${i}: { // tb ${m.id} at ${m.pc.toString(16)}\n${gen.body}\n}`);
   });
-  const all = cases.join('\n');
-  const locals = registerLocals(all);
+  const code = compiledBody(cases.join('\n'));
   const source = [
     // Compiled eagerly, as TBs are (translator.ts).
     `return (function region_${members[0]!.pc.toString(16)}(s) {`,
     'let ix$ = 0;',
-    INLINE_MEMORY_LOCAL,
-    locals?.load ?? '',
+    code.prologue,
     'try {',
     'for (;;) {',
     'switch (s) {',
-    locals?.body ?? all,
+    code.body,
     '}',
     '}',
-    `} catch (e) { ${locals?.writeBack ?? ''} c.eip = EE[s][ix$]; c.icount += ix$; c.icountOff = 0; RG.last = s; throw e; }`,
+    `} catch (e) { ${code.onFault} c.eip = EE[s][ix$]; c.icount += ix$; c.icountOff = 0; RG.last = s; throw e; }`,
     '});',
   ].join('\n');
   const region: { fn: (s: number) => number; members: TranslationBlock[]; last: number; source: string; cpus: number } = {

@@ -10,6 +10,7 @@
 // instructions' constants in one array, each template reading its own from an offset
 // (`K$[o$ + 1]`): an array per instruction cost ~50 bytes each, over tens of thousands of TBs.
 import { compileGenerated } from './compile.js';
+import { isIdPart, stringEnd } from './code-scan.js';
 import { RUNTIME_NAMES, type Runtime } from '../runtime.js';
 import type { Cpu } from '../cpu.js';
 
@@ -34,7 +35,6 @@ export interface Templated {
 
 const isIdStart = (ch: number): boolean =>
   (ch >= 65 && ch <= 90) || (ch >= 97 && ch <= 122) || ch === 95 || ch === 36;
-const isIdPart = (ch: number): boolean => isIdStart(ch) || (ch >= 48 && ch <= 57);
 const isDigit = (ch: number): boolean => ch >= 48 && ch <= 57;
 
 /**
@@ -62,9 +62,7 @@ export function templateOf(code: string): Templated | null {
       continue;
     }
     if (ch === 39 || ch === 34 || ch === 96) {
-      i++;
-      while (i < n && code.charCodeAt(i) !== ch) i += code.charCodeAt(i) === 92 ? 2 : 1;
-      i++;
+      i = stringEnd(code, i);
       continue;
     }
     if (isIdStart(ch)) {

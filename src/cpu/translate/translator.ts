@@ -11,8 +11,7 @@ import { ACCESS_FETCH } from '../mmu.js';
 import { absentOnModel } from '../cpu-models.js';
 import { CodeGen, EXIT_DEBUG, EXIT_LOOKUP } from './codegen.js';
 import { compileGenerated } from './compile.js';
-import { inlineMemory, INLINE_MEMORY_LOCAL } from './inline-memory.js';
-import { registerLocals } from './register-locals.js';
+import { compiledBody } from './compiled-body.js';
 import { flagsLiveAfter } from './flag-liveness.js';
 import { GENERATORS, unimplemented } from './generators.js';
 import { RUNTIME_NAMES, type Runtime } from '../runtime.js';
@@ -265,22 +264,20 @@ function fromStore(cpu: Cpu, store: TbStore, cflags: number, opts: TranslateOpti
  */
 export function compileTb(cpu: Cpu, tb: TranslationBlock, gen: GeneratedBody, rt: Runtime, drPrologue = ''): boolean {
   const loop = gen.selfLoop;
-  const body = inlineMemory(gen.body);
   // (a DR prologue leaves the block by a return of its own, in a loop after registers changed)
-  const locals = drPrologue === '' ? registerLocals(body) : null;
+  const code = compiledBody(gen.body, drPrologue === '');
   // The parentheses make V8 compile the function now, with the factory (its lazy
   // compilation at the first call parses the source a second time).
   const source = [
     `return (function tb_${tb.pc.toString(16)}() {`,
     'let ix$ = 0;',
-    INLINE_MEMORY_LOCAL,
-    locals?.load ?? '',
+    code.prologue,
     'try {',
     loop ? 'for (;;) {' : '',
     drPrologue,
-    locals?.body ?? body,
+    code.body,
     loop ? '}' : '',
-    `} catch (e) { ${locals?.writeBack ?? ''} c.eip = E[ix$]; c.icount += ix$; c.icountOff = 0; throw e; }`,
+    `} catch (e) { ${code.onFault} c.eip = E[ix$]; c.icount += ix$; c.icountOff = 0; throw e; }`,
     '});',
   ].join('\n');
   tb.tier = 1;
